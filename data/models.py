@@ -1,0 +1,627 @@
+"""The desk's records as SQLAlchemy 2.x typed declarative models (SPEC §2).
+
+Times are stored as naive UTC on both databases and come back as aware UTC
+(`UtcDateTime`), so nothing above this module ever compares naive and aware
+instants. Status and kind columns are plain strings; the state machines in
+`itsm_tui.domain` are the one definition of what values are allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python, naive UTC in the database (same on SQLite and PostgreSQL)."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; times must carry a zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text, e.g. from a bulk-loaded row
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
+
+
+# Named constraints so Alembic migrations are stable and PostgreSQL/SQLite agree.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# ---------------------------------------------------------------------------
+# People and organisation
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    tier: Mapped[int] = mapped_column(Integer, default=1)
+    email: Mapped[str | None] = mapped_column(String(200))
+    # Where tickets go when they breach (the next tier).
+    escalation_team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", use_alter=True, name="fk_teams_escalation_team_id_teams")
+    )
+    supervisor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", use_alter=True, name="fk_teams_supervisor_id_agents")
+    )
+
+    escalation_team: Mapped[Team | None] = relationship(remote_side=[id])
+    supervisor: Mapped[Agent | None] = relationship(foreign_keys=[supervisor_id])
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(200))
+    # Space-separated role names; `itsm_tui.domain.roles` defines them.
+    roles: Mapped[str] = mapped_column(String(200), default="agent")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    hourly_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.split())
+
+
+class Requester(Base):
+    __tablename__ = "requesters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    department: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Service(Base):
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # 1 = business critical … 4 = low.
+    criticality: Mapped[int] = mapped_column(Integer, default=3)
+    availability_target: Mapped[Decimal] = mapped_column(Numeric(7, 4), default=Decimal("99.9"))
+    owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+
+    owner_team: Mapped[Team | None] = relationship()
+
+
+class CatalogueItem(Base):
+    __tablename__ = "catalogue_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(80), default="")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Target fulfilment time in business minutes.
+    fulfilment_minutes: Mapped[int] = mapped_column(Integer, default=480)
+    # Form fields a requester fills in: [{"name", "label", "required", "kind"}].
+    form: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    team: Mapped[Team | None] = relationship()
+    service: Mapped[Service | None] = relationship()
+
+
+# ---------------------------------------------------------------------------
+# Desk configuration that is not an entity of its own
+
+
+class BusinessCalendar(Base):
+    __tablename__ = "calendars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    always_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"mon": [["09:00", "12:00"], ["13:30", "18:00"]], …}
+    hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # ["2026-10-01", …] local dates
+    holidays: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class SlaPolicy(Base):
+    __tablename__ = "sla_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # Lower rank wins when several policies match a ticket.
+    rank: Mapped[int] = mapped_column(Integer, default=100)
+    # {"types": [...], "priorities": [...], "services": [...], "catalogue_items": [...]}
+    match: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    response_minutes: Mapped[int | None] = mapped_column(Integer)
+    resolution_minutes: Mapped[int | None] = mapped_column(Integer)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id"))
+    warn_at_percent: Mapped[list[Any]] = mapped_column(JSON, default=lambda: [50, 75])
+    pause_statuses: Mapped[list[Any]] = mapped_column(JSON, default=lambda: ["pending"])
+
+    calendar: Mapped[BusinessCalendar] = relationship()
+
+
+class EscalationRule(Base):
+    __tablename__ = "escalation_rules"
+    __table_args__ = (UniqueConstraint("name", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    level: Mapped[int] = mapped_column(Integer)
+    # Percent of the target elapsed when this level fires (100 = at breach).
+    at_percent: Mapped[int] = mapped_column(Integer, default=100)
+    # Which clocks: {"kinds": ["resolution"], "priorities": [1, 2], "types": [...]}
+    match: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # ["notify_supervisor", "reassign_escalation_team", "raise_priority", "page_on_call", …]
+    actions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class DeskSetting(Base):
+    """Settings with no table of their own: priority matrix, KPI targets, risk questionnaire…"""
+
+    __tablename__ = "desk_settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class FreezeWindow(Base):
+    __tablename__ = "freeze_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Empty: the freeze covers every service.
+    services: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class NumberSequence(Base):
+    """The next human number per prefix (INC, REQ, PRB, CHG, KB); one row each."""
+
+    __tablename__ = "number_sequences"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# ---------------------------------------------------------------------------
+# Tickets
+
+
+class Ticket(Base):
+    """An incident, a service request or a problem."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    type: Mapped[str] = mapped_column(String(16))  # incident | request | problem
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(24))
+    # Derived from status by the write path; leads the queue's indexes so that the
+    # open-ticket views are one index range on both databases (see PERF-NOTES).
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    impact: Mapped[int] = mapped_column(Integer)
+    urgency: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer)
+    priority_overridden: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str] = mapped_column(String(80), default="")
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("requesters.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    catalogue_item_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
+    # Request form answers.
+    form_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    approved_at: Mapped[datetime | None]
+    # Links.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    change_id: Mapped[int | None] = mapped_column(
+        ForeignKey("changes.id", use_alter=True, name="fk_tickets_change_id_changes")
+    )
+    kb_article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("knowledge_articles.id", use_alter=True, name="fk_tickets_kb_article_id_kb")
+    )
+    is_major: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Problems.
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    workaround: Mapped[str] = mapped_column(Text, default="")
+    known_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Lifecycle.
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    resolution_code: Mapped[str | None] = mapped_column(String(40))
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    service: Mapped[Service | None] = relationship()
+    requester: Mapped[Requester | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+    assignee: Mapped[Agent | None] = relationship(foreign_keys=[assignee_id])
+    catalogue_item: Mapped[CatalogueItem | None] = relationship()
+    parent: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    problem: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[problem_id])
+    change: Mapped[Change | None] = relationship(foreign_keys=[change_id])
+    kb_article: Mapped[KnowledgeArticle | None] = relationship(foreign_keys=[kb_article_id])
+
+    # SQLAlchemy checks the version in every UPDATE's WHERE: a concurrent writer that
+    # slipped in between our read and our write makes the flush fail, never overwrite.
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        # The queue: open tickets by priority then age, overall / per team / per assignee.
+        Index("ix_tickets_queue", "is_open", "priority", "opened_at", "id"),
+        Index("ix_tickets_team_queue", "team_id", "is_open", "priority", "opened_at", "id"),
+        Index("ix_tickets_assignee_queue", "assignee_id", "is_open", "priority", "opened_at", "id"),
+        Index("ix_tickets_status", "status", "priority", "opened_at"),
+        Index("ix_tickets_type_opened", "type", "opened_at"),
+        Index("ix_tickets_opened_at", "opened_at"),
+        # KPIs over periods.
+        Index("ix_tickets_resolved_at", "resolved_at"),
+        Index("ix_tickets_closed_at", "closed_at"),
+        Index("ix_tickets_service", "service_id", "opened_at"),
+        Index("ix_tickets_requester", "requester_id"),
+        Index("ix_tickets_parent", "parent_id"),
+        Index("ix_tickets_problem", "problem_id"),
+    )
+
+
+class Comment(Base):
+    """A public reply to the requester or an internal work note."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # For imported history whose author is not an agent of this desk.
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # reply | work_note
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    author: Mapped[Agent | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_comments_ticket", "ticket_id", "created_at"),
+        Index("ix_comments_change", "change_id", "created_at"),
+    )
+
+
+class AuditEvent(Base):
+    """Append-only: who changed which field of which record, from what to what."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    record_type: Mapped[str] = mapped_column(String(24))
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    record_number: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    field: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    # The record version this event produced: a stale writer is told what happened since.
+    record_version: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    actor: Mapped[Agent | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_audit_record", "record_type", "record_id", "id"),
+        Index("ix_audit_at", "at"),
+    )
+
+
+class SlaClock(Base):
+    """One SLA timer of a ticket: response or resolution."""
+
+    __tablename__ = "sla_clocks"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", name="uq_sla_clocks_ticket_kind"),
+        # The sweep: running clocks by due time and by next warning time.
+        Index("ix_sla_clocks_due", "state", "due_at"),
+        Index("ix_sla_clocks_warn", "state", "next_warning_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # response | resolution
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"))
+    target_minutes: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    paused_at: Mapped[datetime | None]
+    # Business minutes spent paused so far.
+    paused_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # Business minutes already spent before the clock last stopped (kept across reopen).
+    spent_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    stopped_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    # How many of the policy's warning thresholds have fired, and when the next one is due.
+    warnings_fired: Mapped[int] = mapped_column(Integer, default=0)
+    next_warning_at: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+    ticket: Mapped[Ticket] = relationship()
+    policy: Mapped[SlaPolicy | None] = relationship()
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+    # One row per clock, kind and level: the database itself refuses a second firing.
+    __table_args__ = (
+        UniqueConstraint("clock_id", "kind", "level", name="uq_escalations_once"),
+        Index("ix_escalations_ticket", "ticket_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clocks.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # warning | breach
+    level: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    rule: Mapped[str | None] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_inbox", "agent_id", "read_at", "deliver_at"),
+        Index("ix_notifications_team", "team_id", "deliver_at"),
+        Index("ix_notifications_outbox", "sent_at", "deliver_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"))
+    kind: Mapped[str] = mapped_column(String(24))  # warning | escalation | assignment | approval
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    # Outside working hours a non-24x7 notification waits for the next working minute.
+    deliver_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------------------
+# Changes
+
+
+class Change(Base):
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    change_type: Mapped[str] = mapped_column(String(16))  # standard | normal | emergency
+    category: Mapped[str] = mapped_column(String(80), default="")
+    status: Mapped[str] = mapped_column(String(24))
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    risk: Mapped[str | None] = mapped_column(String(16))  # low | medium | high | very_high
+    risk_score: Mapped[int | None] = mapped_column(Integer)
+    risk_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    impact: Mapped[int] = mapped_column(Integer, default=3)
+    # Names of affected services.
+    services: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    planned_start: Mapped[datetime | None]
+    planned_end: Mapped[datetime | None]
+    actual_start: Mapped[datetime | None]
+    actual_end: Mapped[datetime | None]
+    implementation_plan: Mapped[str] = mapped_column(Text, default="")
+    backout_plan: Mapped[str] = mapped_column(Text, default="")
+    test_plan: Mapped[str] = mapped_column(Text, default="")
+    quorum: Mapped[int] = mapped_column(Integer, default=1)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # successful | failed | backed_out
+    review_notes: Mapped[str] = mapped_column(Text, default="")
+    lessons_learned: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    approvals: Mapped[list[ChangeApproval]] = relationship(back_populates="change")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_changes_board", "is_open", "status", "planned_start"),
+        Index("ix_changes_planned", "planned_start", "planned_end"),
+        Index("ix_changes_closed_at", "closed_at"),
+    )
+
+
+class ChangeApproval(Base):
+    __tablename__ = "change_approvals"
+    __table_args__ = (UniqueConstraint("change_id", "approver_id", name="uq_change_approver"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"))
+    approver_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    decision: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_at: Mapped[datetime | None]
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    change: Mapped[Change] = relationship(back_populates="approvals")
+    approver: Mapped[Agent] = relationship()
+
+
+# ---------------------------------------------------------------------------
+# What the KPIs measure
+
+
+class Outage(Base):
+    __tablename__ = "outages"
+    __table_args__ = (Index("ix_outages_service", "service_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+
+    service: Mapped[Service] = relationship()
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+    __table_args__ = (Index("ix_surveys_submitted", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime]
+
+
+class Complaint(Base):
+    """A requester's formal complaint about the service (KPI: down 20% year on year)."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_received", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("requesters.id"))
+    received_at: Mapped[datetime]
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class TimeEntry(Base):
+    __tablename__ = "time_entries"
+    __table_args__ = (
+        Index("ix_time_entries_ticket", "ticket_id"),
+        Index("ix_time_entries_logged", "logged_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    # Cost at the agent's hourly rate when logged: later rate changes don't rewrite history.
+    cost: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    logged_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Budget(Base):
+    __tablename__ = "budgets"
+    __table_args__ = (UniqueConstraint("category", "period_start", name="uq_budgets_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), default="incident")
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+
+
+class KnowledgeArticle(Base):
+    __tablename__ = "knowledge_articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | published
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    helpful_yes: Mapped[int] = mapped_column(Integer, default=0)
+    helpful_no: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# Tables whose rows the desk file owns (`itsm config apply` writes them).
+CONFIG_TABLES = (
+    BusinessCalendar,
+    SlaPolicy,
+    EscalationRule,
+    DeskSetting,
+    Team,
+    Agent,
+    Service,
+    CatalogueItem,
+    FreezeWindow,
+    Budget,
+)

@@ -1,0 +1,68 @@
+"""Fixtures shared by every test: stores on SQLite and on a throwaway PostgreSQL server.
+
+`store` runs each test that uses it on both databases. A run where PostgreSQL
+cannot start fails loudly under CI (CI=true); elsewhere it fails too unless
+ITSM_TEST_SQLITE_ONLY=1 is set on purpose.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from itsm_tui.data.store import Store, open_store, sqlite_url
+
+from tests.pg_server import PostgresServer, PostgresUnavailable
+
+SQLITE_ONLY = os.environ.get("ITSM_TEST_SQLITE_ONLY") == "1" and os.environ.get("CI") != "true"
+BACKENDS = ["sqlite"] if SQLITE_ONLY else ["sqlite", "postgresql"]
+_db_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer()
+        server.start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL test server could not start: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty database, fresh for this test, on each backend in turn."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "desk.db")
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    return server.create_database(f"itsm_test_{os.getpid()}_{next(_db_counter)}")
+
+
+@pytest.fixture
+def sqlite_url_fresh(tmp_path: Path) -> str:
+    return sqlite_url(tmp_path / "desk.db")
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """An empty store with the schema at the newest migration, on each backend."""
+    s = open_store(db_url)
+    try:
+        yield s
+    finally:
+        s.dispose()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url_fresh: str) -> Iterator[Store]:
+    s = open_store(sqlite_url_fresh)
+    try:
+        yield s
+    finally:
+        s.dispose()
