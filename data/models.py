@@ -307,7 +307,8 @@ class Ticket(Base):
 
     # SQLAlchemy checks the version in every UPDATE's WHERE: a concurrent writer that
     # slipped in between our read and our write makes the flush fail, never overwrite.
-    __mapper_args__ = {"version_id_col": version}
+    # The desk sets the next version itself, once per write (see itsm_tui.desk.records).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     __table_args__ = (
         # The queue: open tickets by priority then age, overall / per team / per assignee.
@@ -496,7 +497,8 @@ class Change(Base):
 
     approvals: Mapped[list[ChangeApproval]] = relationship(back_populates="change")
 
-    __mapper_args__ = {"version_id_col": version}
+    # The desk sets the next version itself, once per write (see itsm_tui.desk.records).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         Index("ix_changes_board", "is_open", "status", "planned_start"),
         Index("ix_changes_planned", "planned_start", "planned_end"),
@@ -609,7 +611,8 @@ class KnowledgeArticle(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    # The desk sets the next version itself, once per write (see itsm_tui.desk.records).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 # Tables whose rows the desk file owns (`itsm config apply` writes them).

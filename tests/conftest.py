@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from itsm_tui.data.store import Store, open_store, sqlite_url
 
+from itsm_tui.data.store import Store, open_store, sqlite_url
 from tests.pg_server import PostgresServer, PostgresUnavailable
 
 SQLITE_ONLY = os.environ.get("ITSM_TEST_SQLITE_ONLY") == "1" and os.environ.get("CI") != "true"
@@ -66,3 +66,11 @@ def sqlite_store(sqlite_url_fresh: str) -> Iterator[Store]:
         yield s
     finally:
         s.dispose()
+
+
+@pytest.fixture
+def desk(store: Store):  # type: ignore[no-untyped-def]
+    """`store` with a small desk in it (tests/factories.py), on each backend."""
+    from tests.factories import build_desk
+
+    return build_desk(store)

@@ -1,6 +1,7 @@
 """Alembic environment: runs on the engine the store hands over (no alembic.ini)."""
 
 from alembic import context
+
 from itsm_tui.data.models import Base
 
 config = context.config

@@ -27,7 +27,7 @@ class Workflow:
     done: frozenset[str]
     # A resolved-like status: entering it needs a resolution code and notes.
     resolved: str | None
-    # Statuses a reopen may start from, and where a reopen lands.
+    # Statuses a reopen may start from (closed is final), and where a reopen lands.
     reopenable: frozenset[str]
     reopen_to: str | None
 
@@ -60,7 +60,7 @@ INCIDENT_WORKFLOW = Workflow(
     },
     done=frozenset({"resolved", "closed", "cancelled"}),
     resolved="resolved",
-    reopenable=frozenset({"resolved", "closed"}),
+    reopenable=frozenset({"resolved"}),
     reopen_to="in_progress",
 )
 
@@ -79,7 +79,7 @@ REQUEST_WORKFLOW = Workflow(
     },
     done=frozenset({"rejected", "fulfilled", "closed", "cancelled"}),
     resolved="fulfilled",
-    reopenable=frozenset({"fulfilled", "closed"}),
+    reopenable=frozenset({"fulfilled"}),
     reopen_to="fulfilling",
 )
 
@@ -95,14 +95,35 @@ PROBLEM_WORKFLOW = Workflow(
     },
     done=frozenset({"resolved", "closed"}),
     resolved="resolved",
-    reopenable=frozenset({"resolved", "closed"}),
+    reopenable=frozenset({"resolved"}),
     reopen_to="investigating",
 )
 
 WORKFLOWS = {INCIDENT: INCIDENT_WORKFLOW, REQUEST: REQUEST_WORKFLOW, PROBLEM: PROBLEM_WORKFLOW}
 
-# Statuses reached only through their own desk function (they need more than a move).
-CLOSING_STATUSES = frozenset({"closed"})
+CHANGE_TYPES = ("standard", "normal", "emergency")
+CHANGE_OUTCOMES = ("successful", "failed", "backed_out")
+
+CHANGE_WORKFLOW = Workflow(
+    record_type=CHANGE,
+    initial="draft",
+    moves={
+        "draft": ("assessment", "cancelled"),
+        "assessment": ("awaiting_approval", "scheduled", "cancelled"),
+        "awaiting_approval": ("approved", "rejected", "cancelled"),
+        "approved": ("scheduled", "cancelled"),
+        "scheduled": ("implementing", "cancelled"),
+        "implementing": ("review",),
+        "review": ("closed",),
+        "rejected": ("closed",),
+        "closed": (),
+        "cancelled": (),
+    },
+    done=frozenset({"closed", "cancelled", "rejected"}),
+    resolved=None,
+    reopenable=frozenset(),
+    reopen_to=None,
+)
 
 RESOLUTION_CODES = (
     "fixed",

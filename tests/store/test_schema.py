@@ -1,9 +1,10 @@
 """The schema: migrations build it on both databases and the store is set up as promised."""
 
+from sqlalchemy import inspect, text
+
 from itsm_tui.data.migrate import current_revision, head_revision
 from itsm_tui.data.models import Base
 from itsm_tui.data.store import Store, open_store
-from sqlalchemy import inspect, text
 
 
 def test_migration_creates_every_table_of_the_model(store: Store) -> None:

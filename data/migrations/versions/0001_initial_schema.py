@@ -7,9 +7,10 @@ Create Date: 2026-11-24 21:17:24.145718
 
 from collections.abc import Sequence
 
-import itsm_tui.data.models
 import sqlalchemy as sa
 from alembic import op
+
+import itsm_tui.data.models
 
 revision: str = "0001"
 down_revision: str | None = None
