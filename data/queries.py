@@ -1,0 +1,465 @@
+"""Read-side queries: the JSON shape of a ticket, filtered keyset pages, counts, summaries.
+
+Every list here is one or a few index ranges, never a table loaded into Python.
+The queue's order is (priority, opened_at, id); each page query reads it from an
+index whose leading columns are pinned by equalities (`is_open`, `team_id`,
+`assignee_id` or `status`). Where a view spans several values of that leading
+column (all tickets: open and not open; several statuses), the page is the merge
+of one ordered, limited index range per value (UNION ALL), because PostgreSQL
+sorts every matching row for `col IN (…) ORDER BY …` (see PERF-NOTES).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, func, literal, select, tuple_, union_all
+from sqlalchemy.orm import Session, aliased
+
+from itsm_tui.data.models import (
+    Agent,
+    AuditEvent,
+    CatalogueItem,
+    Change,
+    Comment,
+    DeskSetting,
+    Requester,
+    Service,
+    Team,
+    Ticket,
+)
+from itsm_tui.domain.priority import priority_label
+from itsm_tui.domain.workflow import WORKFLOWS
+
+# Keys of a ticket's JSON object, in the order they are printed (and the CSV columns).
+TICKET_FIELDS = (
+    "number",
+    "type",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "impact",
+    "urgency",
+    "category",
+    "service",
+    "team",
+    "assignee",
+    "requester",
+    "catalogue_item",
+    "form_data",
+    "opened_at",
+    "updated_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "resolution_code",
+    "resolution_notes",
+    "reopen_count",
+    "escalation_level",
+    "is_open",
+    "priority_overridden",
+    "is_major",
+    "parent",
+    "problem",
+    "change",
+    "root_cause",
+    "workaround",
+    "known_error",
+    "version",
+)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, e.g. 2026-11-24T09:30:00Z."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------
+# One ticket as a JSON object
+
+_Assignee = aliased(Agent, name="assignee_agent")
+_Parent = aliased(Ticket, name="parent_ticket")
+_Problem = aliased(Ticket, name="problem_ticket")
+
+
+def _record_query() -> Select[Any]:
+    """Tickets with the names of everything they point at, in one statement."""
+    return (
+        select(
+            Ticket,
+            Service.name,
+            Team.name,
+            _Assignee.username,
+            Requester.email,
+            CatalogueItem.code,
+            _Parent.number,
+            _Problem.number,
+            Change.number,
+        )
+        .outerjoin(Service, Service.id == Ticket.service_id)
+        .outerjoin(Team, Team.id == Ticket.team_id)
+        .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
+        .outerjoin(Requester, Requester.id == Ticket.requester_id)
+        .outerjoin(CatalogueItem, CatalogueItem.id == Ticket.catalogue_item_id)
+        .outerjoin(_Parent, _Parent.id == Ticket.parent_id)
+        .outerjoin(_Problem, _Problem.id == Ticket.problem_id)
+        .outerjoin(Change, Change.id == Ticket.change_id)
+    )
+
+
+def _as_record(row: Any) -> dict[str, Any]:
+    t, service, team, assignee, requester, item, parent, problem, change = row
+    return {
+        "number": t.number,
+        "type": t.type,
+        "title": t.title,
+        "description": t.description,
+        "status": t.status,
+        "priority": priority_label(t.priority),
+        "impact": t.impact,
+        "urgency": t.urgency,
+        "category": t.category,
+        "service": service,
+        "team": team,
+        "assignee": assignee,
+        "requester": requester,
+        "catalogue_item": item,
+        "form_data": t.form_data,
+        "opened_at": iso(t.opened_at),
+        "updated_at": iso(t.updated_at),
+        "first_response_at": iso(t.first_response_at),
+        "resolved_at": iso(t.resolved_at),
+        "closed_at": iso(t.closed_at),
+        "resolution_code": t.resolution_code,
+        "resolution_notes": t.resolution_notes,
+        "reopen_count": t.reopen_count,
+        "escalation_level": t.escalation_level,
+        "is_open": t.is_open,
+        "priority_overridden": t.priority_overridden,
+        "is_major": t.is_major,
+        "parent": parent,
+        "problem": problem,
+        "change": change,
+        "root_cause": t.root_cause,
+        "workaround": t.workaround,
+        "known_error": t.known_error,
+        "version": t.version,
+    }
+
+
+def ticket_records(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The JSON objects of these tickets, in the order of `ids` (one query)."""
+    if not ids:
+        return []
+    # populate_existing: a ticket written earlier in this transaction reads as stored now.
+    rows = session.execute(
+        _record_query().where(Ticket.id.in_(list(ids))).execution_options(populate_existing=True)
+    ).all()
+    by_id = {row[0].id: _as_record(row) for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def ticket_record(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The JSON object of one ticket (after a write: what the transaction will commit)."""
+    session.flush()
+    return ticket_records(session, [ticket.id])[0]
+
+
+def ticket_detail(session: Session, number: str) -> dict[str, Any]:
+    """The ticket's object plus its comments and audit trail, oldest first."""
+    from itsm_tui.desk.records import get_ticket
+
+    ticket = get_ticket(session, number)
+    record = ticket_record(session, ticket)
+    comments = session.execute(
+        select(Comment, Agent.username)
+        .outerjoin(Agent, Agent.id == Comment.author_id)
+        .where(Comment.ticket_id == ticket.id)
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    record["comments"] = [
+        {
+            "kind": c.kind,
+            "author": username or c.author_name,
+            "body": c.body,
+            "created_at": iso(c.created_at),
+        }
+        for c, username in comments
+    ]
+    events = session.execute(
+        select(AuditEvent, Agent.username)
+        .outerjoin(Agent, Agent.id == AuditEvent.actor_id)
+        .where(AuditEvent.record_type == "ticket", AuditEvent.record_id == ticket.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    record["audit"] = [
+        {
+            "at": iso(e.at),
+            "actor": username,
+            "action": e.action,
+            "field": e.field,
+            "old": e.old_value,
+            "new": e.new_value,
+            "reason": e.reason,
+            "version": e.record_version,
+        }
+        for e, username in events
+    ]
+    return record
+
+
+def change_record(session: Session, change: Change) -> dict[str, Any]:
+    """The JSON object of a change request."""
+    session.flush()
+    team = session.get(Team, change.team_id) if change.team_id else None
+    owner = session.get(Agent, change.owner_id) if change.owner_id else None
+    problem = session.get(Ticket, change.problem_id) if change.problem_id else None
+    return {
+        "number": change.number,
+        "title": change.title,
+        "description": change.description,
+        "change_type": change.change_type,
+        "category": change.category,
+        "status": change.status,
+        "risk": change.risk,
+        "impact": change.impact,
+        "services": list(change.services or []),
+        "team": team.name if team else None,
+        "owner": owner.username if owner else None,
+        "problem": problem.number if problem else None,
+        "planned_start": iso(change.planned_start),
+        "planned_end": iso(change.planned_end),
+        "implementation_plan": change.implementation_plan,
+        "backout_plan": change.backout_plan,
+        "test_plan": change.test_plan,
+        "opened_at": iso(change.opened_at),
+        "updated_at": iso(change.updated_at),
+        "closed_at": iso(change.closed_at),
+        "is_open": change.is_open,
+        "version": change.version,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Lists
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """Which tickets a view shows. Names are resolved to ids by the caller.
+
+    `statuses` empty means any status; `open_only` keeps tickets still being worked.
+    `unassigned` and `assignee_id` exclude each other.
+    """
+
+    statuses: tuple[str, ...] = ()
+    priority: int | None = None
+    type: str | None = None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    open_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.unassigned and self.assignee_id is not None:
+            raise ValueError("a view is either unassigned or of one assignee, not both")
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """Where a page of the queue ends: the sort key of its last ticket."""
+
+    priority: int
+    opened_at: datetime
+    id: int
+
+
+@dataclass
+class _Plan:
+    """The index range(s) a filter reads: one branch per value of the leading column."""
+
+    branches: list[list[ColumnElement[bool]]] = field(default_factory=list)
+    shared: list[ColumnElement[bool]] = field(default_factory=list)
+
+
+def _openness(statuses: Sequence[str]) -> set[bool]:
+    """Which values of is_open tickets in these statuses can have (statuses are shared by types)."""
+    values: set[bool] = set()
+    for status in statuses:
+        for flow in WORKFLOWS.values():
+            if status in flow.statuses:
+                values.add(flow.is_open(status))
+    return values
+
+
+def _plan(filters: TicketFilter) -> _Plan:
+    plan = _Plan()
+    open_values = {True} if filters.open_only else {True, False}
+    if filters.statuses:
+        open_values &= _openness(filters.statuses)
+    if not open_values:
+        # No ticket can match (e.g. --open with only final statuses, or unknown statuses).
+        plan.branches = [[false()]]
+        return plan
+
+    if filters.priority is not None:
+        plan.shared.append(Ticket.priority == filters.priority)
+    if filters.type is not None:
+        plan.shared.append(Ticket.type == filters.type)
+
+    # The leading equality chooses the index: assignee, team, status or the whole queue.
+    leading: list[ColumnElement[bool]] = []
+    if filters.unassigned:
+        leading.append(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        leading.append(Ticket.assignee_id == filters.assignee_id)
+    if filters.team_id is not None:
+        if leading:
+            plan.shared.append(Ticket.team_id == filters.team_id)
+        else:
+            leading.append(Ticket.team_id == filters.team_id)
+
+    if leading or not filters.statuses:
+        # ix_tickets_queue / ix_tickets_team_queue / ix_tickets_assignee_queue:
+        # (leading…, is_open, priority, opened_at, id), one branch per is_open value.
+        if filters.statuses:
+            plan.shared.append(Ticket.status.in_(filters.statuses))
+        plan.branches = [
+            [*leading, Ticket.is_open == value] for value in sorted(open_values, reverse=True)
+        ]
+    else:
+        # ix_tickets_status (status, priority, opened_at): one branch per status.
+        if len(open_values) == 1:
+            plan.shared.append(Ticket.is_open == next(iter(open_values)))
+        plan.branches = [[Ticket.status == status] for status in dict.fromkeys(filters.statuses)]
+    return plan
+
+
+def _order() -> tuple[Any, ...]:
+    return (Ticket.priority, Ticket.opened_at, Ticket.id)
+
+
+def page_statement(
+    filters: TicketFilter, *, limit: int, after: PageKey | None = None
+) -> Select[Any]:
+    """The ids (and sort keys) of one page: exposed so tests can EXPLAIN it."""
+    plan = _plan(filters)
+    conditions = list(plan.shared)
+    if after is not None:
+        conditions.append(
+            tuple_(Ticket.priority, Ticket.opened_at, Ticket.id)
+            > tuple_(
+                literal(after.priority, Ticket.priority.type),
+                literal(after.opened_at, Ticket.opened_at.type),
+                literal(after.id, Ticket.id.type),
+            )
+        )
+    selects = [
+        select(Ticket.id, Ticket.priority, Ticket.opened_at)
+        .where(*branch, *conditions)
+        .order_by(*_order())
+        .limit(limit)
+        for branch in plan.branches
+    ]
+    if len(selects) == 1:
+        return selects[0]
+    # Each branch is an ordered, limited index range; the merge sorts at most
+    # limit × branches rows.
+    merged = union_all(*(s.subquery().select() for s in selects)).subquery("page")
+    return (
+        select(merged.c.id, merged.c.priority, merged.c.opened_at)
+        .order_by(merged.c.priority, merged.c.opened_at, merged.c.id)
+        .limit(limit)
+    )
+
+
+def page_key(session: Session, number: str) -> PageKey:
+    """The sort key of a ticket, to continue a list after it."""
+    from itsm_tui.desk.records import get_ticket
+
+    ticket = get_ticket(session, number)
+    return PageKey(ticket.priority, ticket.opened_at, ticket.id)
+
+
+def list_tickets(
+    session: Session,
+    filters: TicketFilter,
+    *,
+    limit: int = 50,
+    after: PageKey | None = None,
+) -> list[dict[str, Any]]:
+    """One page of tickets in queue order (priority, opened_at, id), after `after`."""
+    if limit <= 0:
+        return []
+    ids = [row.id for row in session.execute(page_statement(filters, limit=limit, after=after))]
+    return ticket_records(session, ids)
+
+
+def count_tickets(session: Session, filters: TicketFilter) -> int:
+    """How many tickets the view holds (run it off the UI thread)."""
+    plan = _plan(filters)
+    total = 0
+    # Counting per branch keeps each count inside one index range, like the pages.
+    for branch in plan.branches:
+        stmt = select(func.count()).select_from(Ticket).where(*branch, *plan.shared)
+        total += session.execute(stmt).scalar_one()
+    return total
+
+
+# ---------------------------------------------------------------------------
+# The whole store at a glance
+
+
+def desk_name(session: Session) -> str | None:
+    """The desk's name from its configuration, if it has one."""
+    for key in ("desk_name", "desk.name", "name"):
+        row = session.get(DeskSetting, key)
+        if row is not None and isinstance(row.value, str):
+            return row.value
+    row = session.get(DeskSetting, "desk")
+    if row is not None and isinstance(row.value, dict) and isinstance(row.value.get("name"), str):
+        return row.value["name"]
+    return None
+
+
+def store_summary(session: Session) -> dict[str, Any]:
+    """Counts by type and status, open tickets by priority, and the desk's size."""
+    by_type_status = session.execute(
+        select(Ticket.type, Ticket.status, func.count()).group_by(Ticket.type, Ticket.status)
+    ).all()
+    by_type: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    for kind, status, n in by_type_status:
+        by_type[kind] = by_type.get(kind, 0) + n
+        by_status[status] = by_status.get(status, 0) + n
+    open_by_priority = {
+        priority_label(p): n
+        for p, n in session.execute(
+            select(Ticket.priority, func.count())
+            .where(Ticket.is_open == True)  # noqa: E712 — `= true` is what the index can use
+            .group_by(Ticket.priority)
+            .order_by(Ticket.priority)
+        ).all()
+    }
+
+    def count(model: type[Any]) -> int:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+    return {
+        "desk": desk_name(session),
+        "tickets": sum(by_type.values()),
+        "open": sum(open_by_priority.values()),
+        "by_type": dict(sorted(by_type.items())),
+        "by_status": dict(sorted(by_status.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "open_by_priority": open_by_priority,
+        "changes": count(Change),
+        "agents": count(Agent),
+        "teams": count(Team),
+        "services": count(Service),
+    }
