@@ -1,0 +1,321 @@
+"""`seed_store`: deterministic, consistent demo history on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from itsm_tui.data import seed as seed_module
+from itsm_tui.data.models import (
+    AuditEvent,
+    BusinessCalendar,
+    CatalogueItem,
+    Change,
+    Comment,
+    DeskSetting,
+    NumberSequence,
+    Service,
+    SlaClock,
+    SlaPolicy,
+    Survey,
+    Team,
+    Ticket,
+)
+from itsm_tui.data.seed import SeedSummary, seed_store
+from itsm_tui.data.store import Store
+from itsm_tui.domain.priority import PRIORITIES
+from itsm_tui.domain.workflow import CHANGE_WORKFLOW, NUMBER_PREFIX, WORKFLOWS
+
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+# Status coverage needs a few thousand tickets; everything else is checked on fewer.
+COVERAGE_N = 3_000
+
+
+def make_desk(store: Store) -> None:
+    """A small desk as `itsm init` would leave it: tiers, services, a catalogue, SLA policies."""
+    with store.write() as s:
+        cal = BusinessCalendar(
+            name="office",
+            timezone="Asia/Shanghai",
+            hours={d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+        )
+        s.add(cal)
+        desk = Team(name="Service Desk", tier=1)
+        apps = Team(name="Applications", tier=2)
+        infra = Team(name="Infrastructure", tier=3)
+        s.add_all([desk, apps, infra])
+        s.flush()
+        desk.escalation_team_id = apps.id
+        apps.escalation_team_id = infra.id
+        mail = Service(name="E-mail", criticality=2, owner_team_id=apps.id)
+        erp = Service(name="ERP", criticality=1, owner_team_id=apps.id)
+        net = Service(name="Network", criticality=1, owner_team_id=infra.id)
+        s.add_all([mail, erp, net])
+        s.flush()
+        s.add_all(
+            [
+                CatalogueItem(
+                    code="laptop",
+                    name="New laptop",
+                    category="hardware",
+                    team_id=desk.id,
+                    requires_approval=True,
+                    form=[],
+                ),
+                CatalogueItem(
+                    code="password",
+                    name="Password reset",
+                    category="access",
+                    team_id=desk.id,
+                    service_id=mail.id,
+                    form=[],
+                ),
+            ]
+        )
+        s.add_all(
+            [
+                SlaPolicy(
+                    name="Incidents",
+                    rank=10,
+                    match={"types": ["incident"]},
+                    response_minutes=15,
+                    resolution_minutes=120,
+                    calendar_id=cal.id,
+                ),
+                SlaPolicy(
+                    name="Requests",
+                    rank=20,
+                    match={"types": ["request"]},
+                    response_minutes=30,
+                    resolution_minutes=480,
+                    calendar_id=cal.id,
+                ),
+            ]
+        )
+        s.add(DeskSetting(key="priority_matrix", value=[[1, 2, 3], [2, 3, 4], [3, 4, 4]]))
+
+
+def seeded(store: Store, tickets: int, **kw: Any) -> SeedSummary:
+    make_desk(store)
+    return seed_store(store, tickets=tickets, now=NOW, **kw)
+
+
+def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    with store.read() as s:
+        for model in (Ticket, Comment, AuditEvent, SlaClock, Survey, Change):
+            table = model.__table__
+            rows = s.execute(select(table).order_by(table.c.id)).all()
+            out[table.name] = [tuple(r) for r in rows]
+    return out
+
+
+@pytest.fixture
+def coverage_store(store: Store) -> tuple[Store, SeedSummary]:
+    return store, seeded(store, COVERAGE_N)
+
+
+def test_same_inputs_give_identical_rows_and_another_seed_differs(db_url: str, tmp_path) -> None:
+    from itsm_tui.data.store import open_store, sqlite_url
+
+    stores = [
+        open_store(db_url),
+        open_store(sqlite_url(tmp_path / "b.db")),
+        open_store(sqlite_url(tmp_path / "c.db")),
+    ]
+    try:
+        for st, s in zip(stores, (1, 1, 2), strict=True):
+            seeded(st, 400, seed=s)
+        a, b, c = (dump(st) for st in stores)
+        assert a == b
+        assert a["tickets"] != c["tickets"]
+    finally:
+        for st in stores:
+            st.dispose()
+
+
+def test_every_type_status_and_priority_appears(coverage_store) -> None:
+    store, summary = coverage_store
+    with store.read() as s:
+        seen = set(s.execute(select(Ticket.type, Ticket.status).distinct()).all())
+        priorities = set(s.scalars(select(Ticket.priority).distinct()))
+        change_statuses = set(s.scalars(select(Change.status).distinct()))
+    for ticket_type, flow in WORKFLOWS.items():
+        for status in flow.statuses:
+            assert (ticket_type, status) in seen, (ticket_type, status)
+    assert priorities == set(PRIORITIES)
+    assert change_statuses == set(CHANGE_WORKFLOW.statuses)
+    assert summary.tickets == COVERAGE_N
+    assert sum(sum(v.values()) for v in summary.by_type_status.values()) == COVERAGE_N
+    assert summary.rows["tickets"] == COVERAGE_N
+
+
+def test_statuses_follow_the_workflows_and_open_flag_matches(coverage_store) -> None:
+    store, _summary = coverage_store
+    with store.read() as s:
+        rows = s.execute(select(Ticket.type, Ticket.status, Ticket.is_open).distinct()).all()
+        reopened = s.scalar(select(func.count()).where(Ticket.reopen_count > 0))
+        majors_with_children = s.scalar(
+            select(func.count(func.distinct(Ticket.parent_id))).where(Ticket.parent_id.is_not(None))
+        )
+        linked = s.scalar(select(func.count()).where(Ticket.problem_id.is_not(None)))
+    for ticket_type, status, is_open in rows:
+        flow = WORKFLOWS[ticket_type]
+        assert status in flow.statuses
+        assert is_open == flow.is_open(status), (ticket_type, status)
+    assert reopened > 0
+    assert majors_with_children > 0
+    assert linked > 0
+
+
+def test_timestamps_are_ordered_and_never_after_now(coverage_store) -> None:
+    store, _summary = coverage_store
+    with store.read() as s:
+        tickets = s.execute(
+            select(
+                Ticket.opened_at,
+                Ticket.first_response_at,
+                Ticket.resolved_at,
+                Ticket.closed_at,
+                Ticket.updated_at,
+                Ticket.status,
+                Ticket.resolution_code,
+            )
+        ).all()
+        last_event = s.scalar(select(func.max(AuditEvent.at)))
+    for opened, first, resolved, closed, updated, status, code in tickets:
+        chain = [t for t in (opened, first, resolved, closed) if t is not None]
+        assert chain == sorted(chain)
+        assert max(chain) <= NOW and updated <= NOW and updated >= opened
+        if status in ("resolved", "fulfilled"):
+            assert resolved is not None and code
+    assert last_event <= NOW
+
+
+def test_numbers_are_unique_per_type_and_sequences_sit_at_the_highest(coverage_store) -> None:
+    store, _summary = coverage_store
+    with store.read() as s:
+        numbers = s.scalars(select(Ticket.number).order_by(Ticket.opened_at, Ticket.id)).all()
+        sequences = {r.prefix: r.last_value for r in s.scalars(select(NumberSequence))}
+        changes = s.scalar(select(func.count()).select_from(Change))
+    assert len(numbers) == len(set(numbers))
+    for ticket_type, prefix in NUMBER_PREFIX.items():
+        if ticket_type not in WORKFLOWS:
+            continue
+        own = [int(n[len(prefix) :]) for n in numbers if n.startswith(prefix)]
+        # Numbered in the order the tickets were opened.
+        assert own == list(range(1, len(own) + 1))
+        assert sequences[prefix] == len(own)
+    assert sequences["CHG"] == changes
+    assert sequences["KB"] >= 1
+
+
+def test_history_rows_reference_existing_tickets_and_versions_match_audit(coverage_store) -> None:
+    store, _summary = coverage_store
+    with store.read() as s:
+        ids = set(s.scalars(select(Ticket.id)))
+        assert set(s.scalars(select(Comment.ticket_id).distinct())) <= ids
+        audited = s.execute(
+            select(AuditEvent.record_id, func.count(), func.max(AuditEvent.record_version))
+            .where(AuditEvent.record_type == "ticket")
+            .group_by(AuditEvent.record_id)
+        ).all()
+        assert {r[0] for r in audited} == ids
+        versions = dict(s.execute(select(Ticket.id, Ticket.version)).all())
+        for record_id, count, top in audited:
+            assert versions[record_id] == top == count
+        assert set(s.scalars(select(SlaClock.ticket_id).distinct())) <= ids
+        assert set(s.scalars(select(Survey.ticket_id))) <= ids
+
+
+def test_surveys_average_a_bit_above_four(coverage_store) -> None:
+    store, _summary = coverage_store
+    with store.read() as s:
+        avg = s.scalar(select(func.avg(Survey.rating)))
+    assert 3.5 <= float(avg) <= 4.8
+
+
+def test_open_tickets_have_running_clocks_some_already_past_due(coverage_store) -> None:
+    store, _summary = coverage_store
+    with store.read() as s:
+        running = (
+            s.execute(
+                select(SlaClock.due_at)
+                .join(Ticket, Ticket.id == SlaClock.ticket_id)
+                .where(SlaClock.state == "running", Ticket.is_open)
+            )
+            .scalars()
+            .all()
+        )
+        finished_running = s.scalar(
+            select(func.count())
+            .select_from(SlaClock)
+            .join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .where(SlaClock.state == "running", Ticket.is_open.is_(False))
+        )
+        states = set(s.scalars(select(SlaClock.state).distinct()))
+    assert running
+    assert any(d < NOW for d in running)
+    assert any(d > NOW for d in running)
+    assert finished_running == 0
+    assert {"met", "breached", "running"} <= states
+
+
+def test_refuses_a_store_without_teams(store: Store) -> None:
+    with pytest.raises(ValueError, match="itsm init"):
+        seed_store(store, tickets=10, now=NOW)
+
+
+def test_progress_is_reported_up_to_the_total(sqlite_store: Store, monkeypatch) -> None:
+    monkeypatch.setattr(seed_module, "CHUNK", 150)
+    calls: list[tuple[int, int]] = []
+    seeded(sqlite_store, 400, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(150, 400), (300, 400), (400, 400)]
+
+
+def test_large_load_rebuilds_the_indexes_it_dropped(store: Store, monkeypatch) -> None:
+    monkeypatch.setattr(seed_module, "REBUILD_INDEXES_FROM", 100)
+    before = {
+        t: {ix["name"] for ix in inspect(store.engine).get_indexes(t)}
+        for t in seed_module.BIG_TABLES
+    }
+    seeded(store, 300)
+    after = {
+        t: {ix["name"] for ix in inspect(store.engine).get_indexes(t)}
+        for t in seed_module.BIG_TABLES
+    }
+    assert after == before
+
+
+def test_later_creates_continue_after_seeded_ids(store: Store) -> None:
+    seeded(store, 200)
+    with store.write() as s:
+        top = s.scalar(select(func.max(Comment.id)))
+        c = Comment(
+            ticket_id=s.scalar(select(func.min(Ticket.id))), kind="reply", body="hi", created_at=NOW
+        )
+        s.add(c)
+        s.flush()
+        assert c.id > top
+
+
+def test_demo_agents_are_added_once_with_supervisors(store: Store) -> None:
+    from itsm_tui.data.models import Agent
+
+    seeded(store, 100)
+    with store.read() as s:
+        first = s.scalar(select(func.count()).select_from(Agent))
+        supervisors = s.scalars(select(Team.supervisor_id)).all()
+        cab = s.scalar(select(func.count()).where(Agent.roles.contains("cab")))
+        costs = s.scalars(select(Agent.hourly_cost)).all()
+    assert all(supervisors)
+    assert cab >= 2
+    assert all(c > Decimal("0") for c in costs)
+    seed_store(store, tickets=50, now=NOW, seed=3)
+    with store.read() as s:
+        assert s.scalar(select(func.count()).select_from(Agent)) == first
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 150
