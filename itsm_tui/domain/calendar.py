@@ -1,0 +1,437 @@
+"""Business time: working minutes of a calendar across lunch breaks, holidays and DST."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from itsm_tui.i18n import _
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MINUTES_PER_DAY = 24 * 60
+# A calendar without a single working minute in this many days is treated as
+# having none at all: without a cap, "next working instant" would never return.
+SEARCH_CAP_YEARS = 3
+SEARCH_CAP_DAYS = SEARCH_CAP_YEARS * 366
+
+_MINUTE = timedelta(minutes=1)
+_SECOND = timedelta(seconds=1)
+_DAY = timedelta(days=1)
+_ZERO = timedelta(0)
+_TIME = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
+# Converted days are cached per calendar; SLA work clusters around "now", so a
+# modest bound keeps memory flat in a desk that runs for months.
+_DAY_CACHE_LIMIT = 4096
+
+# One working interval in UTC: [start, end).
+Span = tuple[datetime, datetime]
+
+
+class WorkingInterval(NamedTuple):
+    """Working hours on one weekday, in minutes after local midnight: [start, end)."""
+
+    start: int  # 0 … 1439
+    end: int  # 1 … 1440; 1440 is "24:00", midnight at the end of the day
+
+    def __str__(self) -> str:
+        return f"{_hhmm(self.start)}-{_hhmm(self.end)}"
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """When a desk works: per-weekday intervals in a time zone, minus holidays.
+
+    `always_open` (24x7) calendars count plain elapsed time and carry no hours or
+    holidays. Weekdays missing from `hours` are closed.
+    """
+
+    name: str
+    timezone: str = "UTC"
+    always_open: bool = False
+    hours: Mapping[str, tuple[WorkingInterval, ...]] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
+    holidays: frozenset[date] = frozenset()
+    zone: ZoneInfo = field(init=False, repr=False, compare=False, hash=False)
+    _by_weekday: tuple[tuple[WorkingInterval, ...], ...] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+    # Mutable cache inside a frozen value: it only memoises a pure function of
+    # the fields, so equality and hashing ignore it.
+    _days: dict[date, tuple[Span, ...]] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "zone", _zone(self.name, self.timezone))
+        hours: dict[str, tuple[WorkingInterval, ...]] = {}
+        for day, intervals in self.hours.items():
+            if day not in WEEKDAYS:
+                raise ValueError(
+                    _("calendar {name}: unknown weekday {day!r} (use {days})").format(
+                        name=self.name, day=day, days=", ".join(WEEKDAYS)
+                    )
+                )
+            checked = _check_intervals(self.name, day, intervals)
+            if checked:
+                hours[day] = checked
+        holidays = frozenset(self.holidays)
+        for day in holidays:
+            if not isinstance(day, date) or isinstance(day, datetime):
+                raise ValueError(
+                    _("calendar {name}: holiday {value!r} is not a date").format(
+                        name=self.name, value=day
+                    )
+                )
+        if self.always_open and (hours or holidays):
+            raise ValueError(
+                _(
+                    "calendar {name} is always open (24x7); it has no working hours or holidays"
+                ).format(name=self.name)
+            )
+        set_(self, "hours", MappingProxyType(hours))
+        set_(self, "holidays", holidays)
+        set_(self, "_by_weekday", tuple(hours.get(day, ()) for day in WEEKDAYS))
+
+    @classmethod
+    def from_config(
+        cls,
+        name: str,
+        timezone: str,
+        hours: Mapping[str, Iterable[Iterable[str]]] | None,
+        holidays: Iterable[str | date] | None,
+        always_open: bool = False,
+    ) -> BusinessCalendar:
+        """Build from the stored shape; ValueError says what is wrong with it.
+
+        hours: {"mon": [["09:00", "12:00"], ["13:30", "18:00"]], …}, an end may be "24:00";
+        holidays: ["2026-10-01", …] local dates.
+        """
+        parsed: dict[str, tuple[WorkingInterval, ...]] = {}
+        if hours is not None and not isinstance(hours, Mapping):
+            raise ValueError(
+                _("calendar {name}: hours must map weekdays to intervals").format(name=name)
+            )
+        for day, intervals in (hours or {}).items():
+            if day not in WEEKDAYS:
+                raise ValueError(
+                    _("calendar {name}: unknown weekday {day!r} (use {days})").format(
+                        name=name, day=day, days=", ".join(WEEKDAYS)
+                    )
+                )
+            parsed[day] = tuple(_parse_interval(name, day, raw) for raw in intervals)
+        days = frozenset(_parse_holiday(name, raw) for raw in (holidays or ()))
+        return cls(
+            name=name, timezone=timezone, always_open=always_open, hours=parsed, holidays=days
+        )
+
+
+def always_open_calendar(name: str = "24x7", timezone: str = "UTC") -> BusinessCalendar:
+    """A 24x7 calendar: business time is elapsed time."""
+    return BusinessCalendar(name=name, timezone=timezone, always_open=True)
+
+
+# -- operations ---------------------------------------------------------------------------
+
+
+def add_business_minutes(cal: BusinessCalendar, start: datetime, minutes: int) -> datetime:
+    """The instant (UTC) at which `minutes` of working time have elapsed after `start`.
+
+    Counting starts at `start` or, outside working time, at the next working
+    instant; so `minutes == 0` ("due immediately") gives `start` when it is
+    working time, else the next working instant. A due time is never in closed
+    time: it lies inside a working interval or exactly at its end.
+    """
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise TypeError(_("minutes must be an int, not {kind}").format(kind=type(minutes).__name__))
+    if minutes < 0:
+        raise ValueError(
+            _("cannot add a negative number of business minutes ({n})").format(n=minutes)
+        )
+    return add_business_time(cal, start, minutes * _MINUTE)
+
+
+def add_business_time(cal: BusinessCalendar, start: datetime, duration: timedelta) -> datetime:
+    """Like `add_business_minutes` for any duration, e.g. what is left after a pause."""
+    at = _utc(start, "start")
+    if duration < _ZERO:
+        raise ValueError(_("cannot add negative business time ({d})").format(d=duration))
+    try:
+        if cal.always_open:
+            return at + duration
+        remaining = duration
+        for begin, end in _spans_from(cal, at):
+            # `<=` so a target that uses up an interval is due at its end, not
+            # at the next opening: the clock ran out when work stopped.
+            if remaining <= end - begin:
+                return begin + remaining
+            remaining -= end - begin
+    except OverflowError as exc:
+        raise _beyond_calendar(cal) from exc
+    raise AssertionError("unreachable: _spans_from never ends")  # pragma: no cover
+
+
+def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
+    """Exact working time in [start, end); zero when end <= start."""
+    lo, hi = _utc(start, "start"), _utc(end, "end")
+    if hi <= lo:
+        return _ZERO
+    if cal.always_open:
+        return hi - lo
+    total = _ZERO
+    try:
+        # One day either side: a clock set back across midnight can put an
+        # instant's intervals on the neighbouring local date.
+        day = _local_date(cal, lo) - _DAY
+        last = _local_date(cal, hi) + _DAY
+        while day <= last:
+            for begin, finish in _day_spans(cal, day):
+                overlap = min(finish, hi) - max(begin, lo)
+                if overlap > _ZERO:
+                    total += overlap
+            day += _DAY
+    except OverflowError as exc:
+        raise _beyond_calendar(cal) from exc
+    return total
+
+
+def business_minutes_between(cal: BusinessCalendar, start: datetime, end: datetime) -> float:
+    """Working minutes in [start, end) as exact seconds / 60; 0 when end <= start.
+
+    Whole when both ends are on whole minutes, and always exactly N between a
+    start and `add_business_minutes(start, N)`.
+    """
+    return business_time_between(cal, start, end) / _MINUTE
+
+
+def next_working_instant(cal: BusinessCalendar, at: datetime) -> datetime:
+    """`at` (in UTC) when it is working time, else the moment work next begins."""
+    return add_business_time(cal, at, _ZERO)
+
+
+def is_working(cal: BusinessCalendar, at: datetime) -> bool:
+    """Whether `at` lies inside a working interval (the start counts, the end does not)."""
+    instant = _utc(at, "at")
+    if cal.always_open:
+        return True
+    try:
+        day = _local_date(cal, instant)
+        return any(
+            begin <= instant < end
+            for d in (day - _DAY, day, day + _DAY)
+            for begin, end in _day_spans(cal, d)
+        )
+    except OverflowError as exc:
+        raise _beyond_calendar(cal) from exc
+
+
+# -- local wall time → UTC ----------------------------------------------------------------
+
+
+def _spans_from(cal: BusinessCalendar, at: datetime) -> Iterator[Span]:
+    """Working spans (UTC) ending after `at`, in order, the first clipped to start at `at`."""
+    day = _local_date(cal, at) - _DAY
+    idle_days = 0
+    while True:
+        found = False
+        for begin, end in _day_spans(cal, day):
+            if end > at:
+                found = True
+                yield max(begin, at), end
+        idle_days = 0 if found else idle_days + 1
+        if idle_days > SEARCH_CAP_DAYS:
+            raise ValueError(
+                _(
+                    "calendar {name} has no working time in the {years} years after {when}; "
+                    "check its hours and holidays"
+                ).format(name=cal.name, years=SEARCH_CAP_YEARS, when=at.isoformat())
+            )
+        day += _DAY
+
+
+def _day_spans(cal: BusinessCalendar, day: date) -> tuple[Span, ...]:
+    """The working intervals of one local date, converted to UTC (empty ones dropped)."""
+    intervals = cal._by_weekday[day.weekday()]
+    if not intervals or day in cal.holidays:
+        return ()
+    cached = cal._days.get(day)
+    if cached is not None:
+        return cached
+    spans: list[Span] = []
+    midnight = datetime(day.year, day.month, day.day)
+    for interval in intervals:
+        begin = _wall_to_utc(cal.zone, midnight + interval.start * _MINUTE)
+        end = _wall_to_utc(cal.zone, midnight + interval.end * _MINUTE)
+        # An interval wholly inside a spring-forward gap never happens that day.
+        if begin < end:
+            spans.append((begin, end))
+    if len(cal._days) >= _DAY_CACHE_LIMIT:
+        cal._days.clear()
+    result = cal._days[day] = tuple(spans)
+    return result
+
+
+def _wall_to_utc(zone: ZoneInfo, wall: datetime) -> datetime:
+    """The moment a clock in `zone` first shows `wall` or, if it skips it, jumps past it.
+
+    So an ambiguous time (fall back) is its first occurrence, and a time in a
+    spring-forward gap is the moment of the jump. The map never goes backwards
+    as `wall` grows, which keeps every calendar's intervals ordered in UTC.
+    """
+    first = wall.replace(tzinfo=zone, fold=0)
+    utc = first.astimezone(UTC)
+    if utc.astimezone(zone).replace(tzinfo=None) == wall:
+        return utc  # exists; fold=0 is the first occurrence when it is ambiguous
+    # In a gap, fold=0 and fold=1 read `wall` with the offsets from before and
+    # after the jump; the jump lies between them. Bisect to the second (tz
+    # transitions are on whole seconds).
+    other = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    before, after = min(utc, other), max(utc, other)  # clock < wall at before, >= at after
+    while after - before > _SECOND:
+        middle = before + ((after - before) // _SECOND // 2) * _SECOND
+        if middle.astimezone(zone).replace(tzinfo=None) >= wall:
+            after = middle
+        else:
+            before = middle
+    return after
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _utc(value: datetime, what: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(
+            _("{what} must be a datetime, not {kind}").format(what=what, kind=type(value).__name__)
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            _("{what} {value} has no time zone; business time needs an aware datetime").format(
+                what=what, value=value.isoformat()
+            )
+        )
+    return value.astimezone(UTC)
+
+
+def _local_date(cal: BusinessCalendar, instant: datetime) -> date:
+    return instant.astimezone(cal.zone).date()
+
+
+def _beyond_calendar(cal: BusinessCalendar) -> ValueError:
+    return ValueError(
+        _("calendar {name}: the result is beyond the last date this system can represent").format(
+            name=cal.name
+        )
+    )
+
+
+def _zone(name: str, key: object) -> ZoneInfo:
+    if not isinstance(key, str) or not key:
+        raise ValueError(
+            _("calendar {name}: time zone {zone!r} is not an IANA name, e.g. Asia/Shanghai").format(
+                name=name, zone=key
+            )
+        )
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            _(
+                "calendar {name}: unknown time zone {zone!r} (use an IANA name, e.g. Asia/Shanghai)"
+            ).format(name=name, zone=key)
+        ) from exc
+
+
+def _check_intervals(name: str, day: str, intervals: Iterable[Any]) -> tuple[WorkingInterval, ...]:
+    checked: list[WorkingInterval] = []
+    for raw in intervals:
+        try:
+            start, end = raw
+        except (TypeError, ValueError):
+            raise ValueError(
+                _("calendar {name} {day}: {value!r} is not a (start, end) interval").format(
+                    name=name, day=day, value=raw
+                )
+            ) from None
+        valid = all(isinstance(m, int) and not isinstance(m, bool) for m in (start, end))
+        if not valid or not (0 <= start < MINUTES_PER_DAY and 0 < end <= MINUTES_PER_DAY):
+            raise ValueError(
+                _(
+                    "calendar {name} {day}: {value!r} is not an interval of minutes in 0–1440"
+                ).format(name=name, day=day, value=raw)
+            )
+        interval = WorkingInterval(start, end)
+        if start >= end:
+            raise ValueError(
+                _("calendar {name} {day}: interval {interval} must start before it ends").format(
+                    name=name, day=day, interval=interval
+                )
+            )
+        if checked and start < checked[-1].end:
+            before = checked[-1]
+            message = (
+                _("calendar {name} {day}: intervals {a} and {b} overlap")
+                if start >= before.start
+                else _("calendar {name} {day}: intervals out of order: {a} is listed before {b}")
+            )
+            raise ValueError(message.format(name=name, day=day, a=before, b=interval))
+        checked.append(interval)
+    return tuple(checked)
+
+
+def _parse_interval(name: str, day: str, raw: object) -> WorkingInterval:
+    if (
+        isinstance(raw, str)
+        or not isinstance(raw, Iterable)
+        or len(pair := list(raw)) != 2
+        or not all(isinstance(x, str) for x in pair)
+    ):
+        raise ValueError(
+            _('calendar {name} {day}: {value!r} is not an interval ["HH:MM", "HH:MM"]').format(
+                name=name, day=day, value=raw
+            )
+        )
+    start, end = pair
+    for text in pair:
+        if not _TIME.match(text) or (text == "24:00" and start == "24:00"):
+            raise ValueError(
+                _(
+                    "calendar {name} {day}: {value!r} is not a time HH:MM "
+                    "(00:00–23:59, or 24:00 as an end)"
+                ).format(name=name, day=day, value=text)
+            )
+    return WorkingInterval(_minutes(start), _minutes(end))
+
+
+def _parse_holiday(name: str, raw: object) -> date:
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise ValueError(
+        _("calendar {name}: holiday {value!r} is not a date YYYY-MM-DD").format(
+            name=name, value=raw
+        )
+    )
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# Built last: constructing a calendar needs the helpers above.
+ALWAYS_OPEN_UTC = always_open_calendar()
