@@ -381,7 +381,9 @@ class _Locator:
         return 1
 
     def _note(self, path: tuple[Any, ...]) -> None:
-        self.lines.setdefault(path, self._line)
+        # Prefixes too: [change_types.normal] is also where the change_types table starts.
+        for n in range(1, len(path) + 1):
+            self.lines.setdefault(path[:n], self._line)
 
     def _advance(self, n: int) -> None:
         self._line += self._s.count("\n", self._i, self._i + n)
@@ -560,6 +562,9 @@ class _Checker:
         self.filename = filename
         self.locator = locator
         self.errors: list[str] = []
+        # Items whose own values had errors: checks across items skip them, so a bad value
+        # replaced by its default does not cause a second, misleading error.
+        self.tainted: set[int] = set()
 
     def report(self, path: Sequence[Any], context: str, message: str) -> None:
         if path and self.locator is not None:
@@ -1647,9 +1652,12 @@ def _parse_document(doc: dict[str, Any], chk: _Checker) -> DeskConfig:
         for i, raw in raw_items:
             context = _label(kind, raw.get(key), i)
             t = _Table(chk, (name, i), raw, context)
+            before = len(chk.errors)
             item = parse(t)
             if item is None:
                 continue
+            if len(chk.errors) > before:
+                chk.tainted.add(id(item))
             identity = _identity(name, item)
             where = "period" if name == "budgets" else key
             if _duplicate(
@@ -1676,23 +1684,36 @@ def _check_references(config: DeskConfig, chk: _Checker) -> None:
     services, catalogue = names("services"), names("catalogue_items")
 
     def check(
-        item: Any, context: str, key: str, value: Any, known: set[Any] | None, what: str
+        item: Any,
+        context: str,
+        key: str | tuple[Any, ...],
+        value: Any,
+        known: set[Any] | None,
+        what: str,
     ) -> None:
         if value is None or known is None or value in known:
             return
+        where = (key,) if isinstance(key, str) else key
+        shown = next(k for k in reversed(where) if isinstance(k, str))
         chk.report(
-            (*item.path, key) if item.path else (),
+            (*item.path, *where) if item.path else (),
             context,
             _("{key} '{value}' is not defined (no such {what})").format(
-                key=key, value=value, what=what
+                key=shown, value=value, what=what
             ),
         )
 
     def check_all(
-        item: Any, context: str, key: str, values: Iterable[Any], known: set[Any] | None, what: str
+        item: Any,
+        context: str,
+        key: str | tuple[Any, ...],
+        values: Iterable[Any],
+        known: set[Any] | None,
+        what: str,
     ) -> None:
-        for value in values:
-            check(item, context, key, value, known, what)
+        where = (key,) if isinstance(key, str) else key
+        for i, value in enumerate(values):
+            check(item, context, (*where, i), value, known, what)
 
     if config.desk is not None:
         check(
@@ -1706,15 +1727,22 @@ def _check_references(config: DeskConfig, chk: _Checker) -> None:
     for p in config.sla_policies or ():
         ctx = _item_label("sla_policies", p)
         check(p, ctx, "calendar", p.calendar, calendars, _("calendar"))
-        check_all(p, ctx, "match", p.match.services, services, _("service"))
-        check_all(p, ctx, "match", p.match.catalogue_items, catalogue, _("catalogue item"))
-    tiers = {t.name: t.tier for t in config.teams or ()}
+        check_all(p, ctx, ("match", "services"), p.match.services, services, _("service"))
+        check_all(
+            p,
+            ctx,
+            ("match", "catalogue_items"),
+            p.match.catalogue_items,
+            catalogue,
+            _("catalogue item"),
+        )
+    tiers = {t.name: t.tier for t in config.teams or () if id(t) not in chk.tainted}
     for t in config.teams or ():
         ctx = _item_label("teams", t)
         check(t, ctx, "escalation_team", t.escalation_team, teams, _("team"))
         check(t, ctx, "supervisor", t.supervisor, agents, _("agent"))
         target_tier = tiers.get(t.escalation_team or "")
-        if target_tier is not None and target_tier <= t.tier:
+        if target_tier is not None and t.name in tiers and target_tier <= t.tier:
             chk.report(
                 (*t.path, "escalation_team") if t.path else (),
                 ctx,
