@@ -39,8 +39,11 @@ from itsm_tui.desk.errors import InvalidInput
 from itsm_tui.desk.transfer import (
     REQUIRED_FIELDS,
     CommentRecord,
+    ImportResult,
     TicketRecord,
     check_record,
+    describe_record,
+    import_tickets,
     located,
 )
 from itsm_tui.i18n import _
@@ -412,6 +415,7 @@ def _comment(item: object, n: int) -> CommentRecord:
 
 def record_from_mapping(data: Mapping[str, object], where: str, *, from_csv: bool) -> TicketRecord:
     """A checked record from one JSON object or one CSV row (all cells text)."""
+    where = describe_record(where, data.get("number"))
     with located(where):
         unknown = sorted(set(data) - set(COLUMNS))
         if unknown:
@@ -527,3 +531,15 @@ def read_records(src: TextIO, fmt_hint: str | None = None) -> Iterator[TicketRec
         fmt = "jsonl" if head[-1].lstrip().startswith("{") else "csv"
     lines = itertools.chain(head, src)
     return _read_jsonl(lines) if fmt == "jsonl" else _read_csv(lines)
+
+
+def import_file(
+    session: Session,
+    actor: Agent,
+    src: TextIO,
+    fmt_hint: str | None = None,
+    *,
+    now: datetime,
+) -> ImportResult:
+    """Read a ticket file and import it in the caller's transaction (what `itsm import` runs)."""
+    return import_tickets(session, actor, read_records(src, fmt_hint), now=now)

@@ -347,6 +347,13 @@ def _check_email(address: str) -> str:
     return address
 
 
+def describe_record(where: str, number: object) -> str:
+    """ "line 7 (INC0000042)": where a record is, and its number when it has one."""
+    if isinstance(number, str) and number.strip():
+        return _("{where} ({number})").format(where=where, number=number.strip())
+    return where
+
+
 def desk_number(number: str | None, ticket_type: str) -> int | None:
     """The sequence value of `number` if it is in this desk's format for the type, else None."""
     if number is None:
@@ -543,9 +550,9 @@ class _Importer:
     # -- one record --------------------------------------------------------
 
     def add(self, record: TicketRecord, index: int) -> None:
-        where = record.source or _("record {n}").format(n=index)
-        if record.number:
-            where = _("{where} ({number})").format(where=where, number=record.number)
+        where = record.source
+        if not where:
+            where = describe_record(_("record {n}").format(n=index), record.number)
         with located(where):
             check_record(record)
             self._check_future(record)
