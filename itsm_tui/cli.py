@@ -947,8 +947,15 @@ def ticket_transition(
 
 
 def _text_or_stdin(value: str) -> str:
-    # "-" reads the text from standard input: long notes, pasted logs.
-    return click.get_text_stream("stdin").read() if value == "-" else value
+    """"-" reads the text from standard input (long notes, pasted logs) byte for byte."""
+    if value != "-":
+        return value
+    # Read bytes: a text stream would turn the user's \r\n into \n.
+    data = click.get_binary_stream("stdin").read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(_("standard input is not UTF-8 text")) from None
 
 
 @ticket.command("comment")
@@ -1411,14 +1418,15 @@ def change_create(
 
 
 @cli.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @json_option
 @pass_env
-def import_(env: Env, file: TextIO, as_json: bool) -> None:
+def import_(env: Env, file: Path, as_json: bool) -> None:
     """Import tickets from FILE (JSON Lines or CSV as export writes them; "-" is stdin)."""
     from itsm_tui.transfer import import_tickets
 
-    result = write(env, lambda s, actor, now: import_tickets(s, actor, file, now=now))
+    with _ticket_file(file) as src:
+        result = write(env, lambda s, actor, now: import_tickets(s, actor, src, now=now))
     summary = _import_summary(result)
     if as_json:
         out_json(summary)
@@ -1426,12 +1434,31 @@ def import_(env: Env, file: TextIO, as_json: bool) -> None:
         out(", ".join(f"{k}: {v}" for k, v in summary.items()) or _("Imported."))
 
 
+@contextmanager
+def _ticket_file(path: Path) -> Iterator[TextIO]:
+    # newline="": text fields may hold carriage returns that must come back unchanged.
+    if str(path) == "-":
+        stdin = click.get_text_stream("stdin")
+        buffer = getattr(stdin, "buffer", None)
+        if buffer is None:
+            yield stdin
+        else:
+            yield io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+        return
+    with path.open(encoding="utf-8", newline="") as stream:
+        yield stream
+
+
 def _import_summary(result: Any) -> dict[str, Any]:
     """An ImportResult as plain values, whatever fields it carries."""
     from dataclasses import asdict, is_dataclass
 
     if is_dataclass(result) and not isinstance(result, type):
-        return {k: v for k, v in asdict(result).items() if isinstance(v, int | str | list)}
+        return {
+            k: (len(v) if isinstance(v, tuple | list) else v)
+            for k, v in asdict(result).items()
+            if isinstance(v, int | str | tuple | list)
+        }
     return {"imported": result} if isinstance(result, int) else {"result": str(result)}
 
 
