@@ -417,11 +417,7 @@ def count_tickets(session: Session, filters: TicketFilter) -> int:
 
 
 def desk_name(session: Session) -> str | None:
-    """The desk's name from its configuration, if it has one."""
-    for key in ("desk_name", "desk.name", "name"):
-        row = session.get(DeskSetting, key)
-        if row is not None and isinstance(row.value, str):
-            return row.value
+    """The desk's name from the [desk] table of its configuration, if it has one."""
     row = session.get(DeskSetting, "desk")
     if row is not None and isinstance(row.value, dict) and isinstance(row.value.get("name"), str):
         return row.value["name"]

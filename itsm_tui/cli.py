@@ -55,7 +55,7 @@ from itsm_tui.desk.records import check_version, get_agent, get_team, get_ticket
 from itsm_tui.desk.setup import has_configuration, init_desk
 from itsm_tui.domain.priority import parse_priority
 from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
-from itsm_tui.i18n import _
+from itsm_tui.i18n import _, ngettext
 
 T = TypeVar("T")
 
@@ -479,8 +479,14 @@ def open_console(store: Store, actor: str) -> None:
 def format_summary(summary: dict[str, Any]) -> str:
     lines = [
         _("Desk: {name}").format(name=summary["desk"] or _("(unnamed)")),
-        _("{tickets} tickets, {open} open; {changes} changes").format(**summary),
-        _("{agents} agents in {teams} teams; {services} services").format(**summary),
+        ngettext("{n} ticket", "{n} tickets", summary["tickets"]).format(n=summary["tickets"])
+        + _(", {open} open; ").format(open=summary["open"])
+        + ngettext("{n} change", "{n} changes", summary["changes"]).format(n=summary["changes"]),
+        ngettext("{n} agent", "{n} agents", summary["agents"]).format(n=summary["agents"])
+        + ngettext(" in {n} team; ", " in {n} teams; ", summary["teams"]).format(n=summary["teams"])
+        + ngettext("{n} service", "{n} services", summary["services"]).format(
+            n=summary["services"]
+        ),
     ]
     if summary["by_type"]:
         lines.append(
@@ -947,7 +953,7 @@ def ticket_transition(
 
 
 def _text_or_stdin(value: str) -> str:
-    """"-" reads the text from standard input (long notes, pasted logs) byte for byte."""
+    """ "-" reads the text from standard input (long notes, pasted logs) byte for byte."""
     if value != "-":
         return value
     # Read bytes: a text stream would turn the user's \r\n into \n.

@@ -26,7 +26,7 @@ from itsm_tui.data.models import (
     TimeEntry,
 )
 from itsm_tui.data.store import Store
-from tests.factories import NOW, Desk
+from tests.factories import NOW, Desk, build_desk
 
 NOW_ISO = NOW.isoformat().replace("+00:00", "Z")
 
@@ -54,6 +54,12 @@ class Itsm:
 @pytest.fixture
 def itsm(desk: Desk) -> Itsm:
     return Itsm(desk.store)
+
+
+@pytest.fixture
+def itsm_sqlite(sqlite_store: Store) -> Itsm:
+    """For what never reaches the database (usage errors): one backend is enough."""
+    return Itsm(build_desk(sqlite_store).store)
 
 
 def snapshot(store: Store) -> dict[str, Any]:

@@ -354,10 +354,10 @@ def test_current_expect_version_is_accepted(itsm: Itsm) -> None:
     ids=["missing-title", "impact-not-int", "bad-date", "unknown-command", "missing-number",
          "json-and-csv", "limit-0", "take-and-unassign", "bad-field", "bad-format"],
 )  # fmt: skip
-def test_usage_errors_exit_2(itsm: Itsm, argv: list[str]) -> None:
-    before = snapshot(itsm.store)
-    result = itsm(*argv)
+def test_usage_errors_exit_2(itsm_sqlite: Itsm, argv: list[str]) -> None:
+    before = snapshot(itsm_sqlite.store)
+    result = itsm_sqlite(*argv)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     assert "Error" in result.stderr
-    assert snapshot(itsm.store) == before
+    assert snapshot(itsm_sqlite.store) == before
