@@ -7,7 +7,7 @@ import difflib
 import json
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -319,12 +319,7 @@ class KpiTargets:
 
     def as_dict(self) -> dict[str, int | float]:
         """JSON numbers of the targets that are set (how the store keeps them)."""
-        out: dict[str, int | float] = {}
-        for key in KPI_TARGET_KEYS:
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = _json_number(value)
-        return out
+        return _kpi_value(self)
 
 
 Matrix = tuple[tuple[int, int, int], tuple[int, int, int], tuple[int, int, int]]
@@ -358,6 +353,10 @@ class DeskConfig:
 # ---------------------------------------------------------------------------
 # Where a key is: tomllib gives values without positions, so this walks the text once
 # and notes the line of every table header, key, and array element.
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_SCALAR = re.compile(r"[^,\]}\n#]*")
 
 
 class _Locator:
@@ -454,7 +453,7 @@ class _Locator:
                 self._string()
                 keys.append(str(tomllib.loads("k = " + self._s[start : self._i])["k"]))
             else:
-                match = re.compile(r"[A-Za-z0-9_-]+").match(self._s, self._i)
+                match = _BARE_KEY.match(self._s, self._i)
                 if not match:
                     raise ValueError("not a key")
                 keys.append(match.group())
@@ -521,7 +520,7 @@ class _Locator:
         elif self._at('"') or self._at("'"):
             self._string()
         else:
-            match = re.compile(r"[^,\]}\n#]*").match(self._s, self._i)
+            match = _SCALAR.match(self._s, self._i)
             assert match is not None
             self._advance(match.end() - self._i)
 
@@ -1872,10 +1871,6 @@ def _dec(value: Decimal) -> str:
     return "0" if text in ("-0", "0E0") else text
 
 
-def _json_number(value: Decimal | int) -> int | float:
-    return value if isinstance(value, int) else float(value)
-
-
 def _set(
     row: Any,
     values: Mapping[str, Any],
@@ -2339,7 +2334,6 @@ _TABLES: tuple[_TableSpec, ...] = (
         lambda b: Budget(category=b.category, period_start=b.period_start),
     ),
 )
-_TABLE_BY_SECTION = {spec.section: spec for spec in _TABLES}
 
 
 # Settings kept as DeskSetting rows (key = section name).
@@ -2375,8 +2369,8 @@ def _kpi_from_value(v: Mapping[str, Any]) -> KpiTargets:
     return KpiTargets(**values)
 
 
-def _kpi_value(k: KpiTargets) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _kpi_value(k: KpiTargets) -> dict[str, int | float]:
+    out: dict[str, int | float] = {}
     for key, (kind, _lo, _hi) in KPI_TARGET_KEYS.items():
         value = getattr(k, key)
         if value is not None:
@@ -3266,10 +3260,3 @@ def risk_level(thresholds: Mapping[str, int], score: int) -> str:
         if name in thresholds and score >= thresholds[name]:
             level = name
     return level
-
-
-def iter_sections(config: DeskConfig) -> Iterator[tuple[str, Any]]:
-    for section in SECTIONS:
-        value = getattr(config, section)
-        if value is not None:
-            yield section, value

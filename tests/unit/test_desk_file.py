@@ -838,3 +838,14 @@ def test_empty_section_dumps_as_an_empty_array() -> None:
     assert desk.teams == ()
     assert "teams = []" in dump_toml(desk)
     assert load_desk_text(dump_toml(desk), "x.toml") == desk
+
+
+def test_the_documented_complete_example_validates_and_has_every_section() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "desk-config.md").read_text(encoding="utf-8")
+    example = doc.split("## A complete example")[1].split("```toml\n")[1].split("```")[0]
+    desk = load_desk_text(example, "example.toml")
+    assert desk.present() == tuple(
+        s for s in desk.__dataclass_fields__ if s not in ("filename", "locator")
+    )
