@@ -361,7 +361,7 @@ class AuditEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     record_type: Mapped[str] = mapped_column(String(24))
     record_id: Mapped[int] = mapped_column(BigInteger)
-    record_number: Mapped[str | None] = mapped_column(String(32))
+    record_number: Mapped[str | None] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(32))
     field: Mapped[str | None] = mapped_column(String(64))
     old_value: Mapped[str | None] = mapped_column(Text)

@@ -2951,7 +2951,7 @@ def _audit_event(step: _Step, actor: Agent | None, now: datetime) -> AuditEvent:
         actor_id=actor.id if actor is not None else None,
         record_type="config",
         record_id=0,
-        record_number=f"{change.section}/{change.name}"[:32],
+        record_number=f"{change.section}/{change.name}"[:200],
         action=f"config.{action}",
         field=field_name[:64] if field_name else None,
         old_value=text(old),

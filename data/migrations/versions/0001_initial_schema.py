@@ -166,7 +166,7 @@ def upgrade() -> None:
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("record_type", sa.String(length=24), nullable=False),
         sa.Column("record_id", sa.BigInteger(), nullable=False),
-        sa.Column("record_number", sa.String(length=32), nullable=True),
+        sa.Column("record_number", sa.String(length=200), nullable=True),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("field", sa.String(length=64), nullable=True),
         sa.Column("old_value", sa.Text(), nullable=True),
