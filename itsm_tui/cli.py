@@ -128,6 +128,11 @@ def _database_error(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _is_driver_error(exc: BaseException) -> bool:
+    """A database driver's own error, from code that talks to the driver directly (bulk loads)."""
+    return type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg")
+
+
 class DeskGroup(click.Group):
     """The top group: turns every refusal and failure into one line and an exit code."""
 
@@ -159,6 +164,8 @@ class DeskGroup(click.Group):
         except Exception as exc:
             if os.environ.get("ITSM_DEBUG") == "1":
                 raise
+            if _is_driver_error(exc):
+                fail(_("the store failed: {why}").format(why=_database_error(exc)))
             fail(
                 _("unexpected error ({kind}): {why}; ITSM_DEBUG=1 shows the traceback").format(
                     kind=type(exc).__name__, why=exc
@@ -603,6 +610,9 @@ def demo(env: Env, tickets: int) -> None:
 def _seed_with_progress(store: Store, *, tickets: int, days: int, seed: int, now: datetime) -> Any:
     from itsm_tui.data.seed import seed_store
 
+    # The seeder leaves WAL mode while it loads, which SQLite allows only to the one
+    # connection of the store: close the ones this command opened before it.
+    store.engine.dispose()
     with click.progressbar(
         length=max(tickets, 1), label=_("Seeding"), file=click.get_text_stream("stderr")
     ) as bar:
@@ -1429,10 +1439,13 @@ def change_create(
 @pass_env
 def import_(env: Env, file: Path, as_json: bool) -> None:
     """Import tickets from FILE (JSON Lines or CSV as export writes them; "-" is stdin)."""
-    from itsm_tui.transfer import import_tickets
+    from itsm_tui.desk.transfer import import_tickets
+    from itsm_tui.transfer import read_records
 
     with _ticket_file(file) as src:
-        result = write(env, lambda s, actor, now: import_tickets(s, actor, src, now=now))
+        result = write(
+            env, lambda s, actor, now: import_tickets(s, actor, read_records(src), now=now)
+        )
     summary = _import_summary(result)
     if as_json:
         out_json(summary)

@@ -39,6 +39,8 @@ class Itsm:
     agent: str = "alice"
 
     def __call__(self, *args: str, agent: str | None = None, input: str | None = None) -> Result:
+        # The command runs as if alone, as it does from a shell: no pooled test connections.
+        self.store.engine.dispose()
         argv = ["--db", self.store.url, "--as", agent or self.agent, "--now", NOW_ISO, *args]
         return CliRunner().invoke(cli, argv, input=input, catch_exceptions=False)
 
