@@ -39,7 +39,7 @@ from itsm_tui.data.models import (
     Team,
 )
 from itsm_tui.desk.errors import DeskError, PermissionDenied
-from itsm_tui.domain.priority import DEFAULT_MATRIX, parse_priority, validate_matrix
+from itsm_tui.domain.priority import parse_priority, validate_matrix
 from itsm_tui.domain.roles import ROLES, can
 from itsm_tui.domain.workflow import CHANGE_TYPES, TICKET_TYPES, open_statuses
 from itsm_tui.i18n import _
@@ -3195,14 +3195,6 @@ def dump_toml(config: DeskConfig) -> str:
 
 # ---------------------------------------------------------------------------
 # Readers the rest of the desk uses
-
-
-def priority_matrix(session: Session) -> list[list[int]]:
-    """Rows impact 1..3, columns urgency 1..3; the ITIL default when the desk set none."""
-    row = session.get(DeskSetting, "priority_matrix")
-    if row is not None and validate_matrix(row.value) is None:
-        return [[int(x) for x in r] for r in row.value]
-    return [list(r) for r in DEFAULT_MATRIX]
 
 
 def kpi_targets(session: Session) -> dict[str, int | float]:

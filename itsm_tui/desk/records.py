@@ -235,6 +235,7 @@ def desk_setting(session: Session, key: str, default: Any = None) -> Any:
 
 
 def priority_matrix(session: Session) -> list[list[int]]:
+    """Rows impact 1..3, columns urgency 1..3; the ITIL default when the desk set none."""
     return desk_setting(session, "priority_matrix") or [list(row) for row in DEFAULT_MATRIX]
 
 

@@ -21,7 +21,6 @@ from itsm_tui.config import (
     load_default_desk,
     load_desk_text,
     plan_config,
-    priority_matrix,
     read_config,
 )
 from itsm_tui.data.models import (
@@ -38,6 +37,7 @@ from itsm_tui.data.models import (
 )
 from itsm_tui.data.store import Store
 from itsm_tui.desk.errors import PermissionDenied
+from itsm_tui.desk.records import priority_matrix
 from itsm_tui.domain.priority import DEFAULT_MATRIX
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
