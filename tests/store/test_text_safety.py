@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,8 +30,8 @@ CONTROLS = "".join(chr(c) for c in range(0x01, 0x20)) + "\x7f"
 BIG = ("Zeile mit Text, 0123456789 [b]x[/] \x1b[1m\n" * 3000)[:100_000]
 BIG_CJK_EMOJI = ("服务台工单🚀👩🏽‍💻" * 10_000)[:100_000]
 
-# Text without NUL (refused, tested below); Hypothesis never draws lone surrogates by default.
-_chars = st.characters(exclude_characters="\x00")
+# Any text the desk can store: NUL and lone surrogates are refused (tested below).
+_chars = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
 TITLES = st.text(_chars, min_size=1, max_size=MAX_TITLE).filter(lambda s: s.strip() != "")
 DESCRIPTIONS = st.text(_chars, max_size=2000)
 BODIES = st.text(_chars, min_size=1, max_size=2000).filter(lambda s: s.strip() != "")
@@ -181,3 +182,22 @@ def test_nul_escaped_in_a_jsonl_file_is_refused_naming_the_line() -> None:
     )
     with pytest.raises(InvalidInput, match=r"^line 2: title contains a NUL character"):
         list(read_records(io.StringIO("\n" + line)))
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb"])
+def test_lone_surrogates_are_refused_as_not_unicode_text(desk: Desk, text: str) -> None:
+    with desk.store.write() as session, pytest.raises(InvalidInput) as refused:
+        d.create_ticket(
+            session, desk.actor(session, "alice"), type="incident", title="t", impact=3,
+            urgency=3, description=text, now=NOW,
+        )  # fmt: skip
+    message = "description contains characters that are not valid Unicode text"
+    assert refused.value.message == message
+    line = json.dumps(
+        {"type": "incident", "title": text, "status": "new", "impact": 3, "urgency": 3,
+         "opened_at": "2026-11-24T09:30:00Z"}
+    )  # fmt: skip
+    with pytest.raises(
+        InvalidInput, match=r"^line 1: title contains characters that are not valid"
+    ):
+        list(read_records(io.StringIO(line)))
