@@ -386,7 +386,8 @@ class SlaClock(Base):
         UniqueConstraint("ticket_id", "kind", name="uq_sla_clocks_ticket_kind"),
         # The sweep: running clocks by due time and by next warning time.
         Index("ix_sla_clocks_due", "state", "due_at"),
-        Index("ix_sla_clocks_warn", "state", "next_warning_at"),
+        # Set only while a clock counts and has an event left: the sweep's one range scan.
+        Index("ix_sla_clocks_next_event", "next_event_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -397,16 +398,20 @@ class SlaClock(Base):
     started_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(String(16), default="running")
+    # Start of the current running stretch (None while paused or stopped).
+    running_since: Mapped[datetime | None]
     paused_at: Mapped[datetime | None]
-    # Business minutes spent paused so far.
-    paused_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    # Business minutes already spent before the clock last stopped (kept across reopen).
-    spent_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # Business time spent paused, and counted in earlier running stretches (kept across
+    # pauses, reopenings and re-targeting).
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    spent_seconds: Mapped[int] = mapped_column(Integer, default=0)
     stopped_at: Mapped[datetime | None]
     breached_at: Mapped[datetime | None]
-    # How many of the policy's warning thresholds have fired, and when the next one is due.
+    # The highest percent of the target whose events (warnings, breach, escalation
+    # levels) have fired; it only grows, so nothing fires twice.
+    fired_percent: Mapped[int] = mapped_column(Integer, default=0)
     warnings_fired: Mapped[int] = mapped_column(Integer, default=0)
-    next_warning_at: Mapped[datetime | None]
+    next_event_at: Mapped[datetime | None]
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
 
     ticket: Mapped[Ticket] = relationship()

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, Comment, Notification, Team, Ticket
+from itsm_tui.desk import sla
 from itsm_tui.desk.errors import InvalidInput, TransitionRefused
 from itsm_tui.desk.records import (
     CLOCK_SKEW,
@@ -110,6 +111,26 @@ def _check_member(agent: Agent, team: Team | None) -> None:
         raise InvalidInput(
             _("{agent} is not a member of team {team}").format(agent=agent.username, team=team.name)
         )
+
+
+def _move(session: Session, edit: Edit, ticket: Ticket, target: str, now: datetime) -> None:
+    """Every status change: the open flag and the SLA clocks follow it."""
+    old = ticket.status
+    edit.set("status", target)
+    edit.set("is_open", workflow_for(ticket.type).is_open(target))
+    session.flush()
+    sla.status_changed(session, ticket, old, target, now)
+
+
+def _responded(session: Session, edit: Edit, ticket: Ticket, how: str, now: datetime) -> None:
+    """The desk's first response to the requester, if `how` counts as one on this desk."""
+    if ticket.first_response_at is not None:
+        return
+    if how != "resolution" and how not in sla.response_met_by(session):
+        return
+    edit.set("first_response_at", now)
+    session.flush()
+    sla.meet(session, ticket, sla.RESPONSE, now)
 
 
 # ---------------------------------------------------------------------------
@@ -209,6 +230,7 @@ def create_ticket(
     )
     session.add(ticket)
     session.flush()
+    sla.start_clocks(session, ticket)
     edit = Edit(session, actor, ticket, action="create", now=now)
     edit.note(
         None,
@@ -322,12 +344,14 @@ def update_ticket(
         # A supervisor's override stands until a supervisor changes it again.
         if not ticket.priority_overridden:
             derived = priority_for(new_impact, new_urgency, priority_matrix(session))
-            edit.set(
+            if edit.set(
                 "priority",
                 derived,
                 shown=priority_label(derived),
                 shown_old=priority_label(ticket.priority),
-            )
+            ):
+                session.flush()
+                sla.retarget(session, ticket, actor_id=actor.id, now=now, reason=None)
     session.flush()
     return ticket
 
@@ -359,6 +383,8 @@ def override_priority(
         shown_old=priority_label(ticket.priority),
     )
     edit.set("priority_overridden", True)
+    session.flush()
+    sla.retarget(session, ticket, actor_id=actor.id, now=now, reason=reason)
     session.flush()
     return ticket
 
@@ -425,9 +451,9 @@ def assign_ticket(
     )
     if ticket.type == INCIDENT:
         if new_assignee is not None and ticket.status == "new":
-            edit.set("status", "assigned")
+            _move(session, edit, ticket, "assigned", now)
         elif new_assignee is None and ticket.status == "assigned":
-            edit.set("status", "new")
+            _move(session, edit, ticket, "new", now)
     if new_assignee is not None and (old_assignee is None or old_assignee.id != new_assignee.id):
         _notify(
             session,
@@ -523,10 +549,9 @@ def transition_ticket(
     if target == "in_progress" and ticket.assignee is None:
         # Whoever starts the work holds the ticket.
         edit.set("assignee_id", actor.id, shown=actor, shown_old=None)
-    edit.set("status", target)
-    edit.set("is_open", flow.is_open(target))
-    if target == "in_progress" and ticket.first_response_at is None:
-        edit.set("first_response_at", now)
+    _move(session, edit, ticket, target, now)
+    if target == "in_progress":
+        _responded(session, edit, ticket, "in_progress", now)
     if target in ("approved", "rejected"):
         edit.set("approved_by_id", actor.id, shown=actor, shown_old=None)
         edit.set("approved_at", now)
@@ -569,13 +594,12 @@ def resolve_ticket(
     edit = Edit(session, actor, ticket, action="resolve", now=now)
     if ticket.assignee is None:
         edit.set("assignee_id", actor.id, shown=actor, shown_old=None)
-    edit.set("status", target)
-    edit.set("is_open", False)
+    # A resolution answers the requester too, whatever counts as a response here.
+    _responded(session, edit, ticket, "resolution", now)
     edit.set("resolution_code", code)
     edit.set("resolution_notes", notes)
     edit.set("resolved_at", now)
-    if ticket.first_response_at is None:
-        edit.set("first_response_at", now)
+    _move(session, edit, ticket, target, now)
     session.flush()
     return ticket
 
@@ -612,8 +636,7 @@ def reopen_ticket(
         )
     edit = Edit(session, actor, ticket, action="reopen", now=now, reason=reason)
     assert flow.reopen_to is not None
-    edit.set("status", flow.reopen_to)
-    edit.set("is_open", True)
+    _move(session, edit, ticket, flow.reopen_to, now)
     edit.set("resolved_at", None)
     edit.set("resolution_code", None)
     edit.set("resolution_notes", None)
@@ -668,9 +691,8 @@ def add_comment(
     ticket = get_ticket(session, number, for_update=True)
     edit = Edit(session, actor, ticket, action="comment", now=now)
     comment = _add_comment(session, edit, actor, ticket, body, kind, now)
-    # The first public reply is the desk's first response to the requester.
-    if kind == "reply" and ticket.first_response_at is None:
-        edit.set("first_response_at", now)
+    if kind == "reply":
+        _responded(session, edit, ticket, "reply", now)
     if ticket.assignee is not None:
         _notify(
             session,

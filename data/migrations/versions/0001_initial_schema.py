@@ -448,13 +448,15 @@ def upgrade() -> None:
         sa.Column("started_at", itsm_tui.data.models.UtcDateTime(), nullable=False),
         sa.Column("due_at", itsm_tui.data.models.UtcDateTime(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("running_since", itsm_tui.data.models.UtcDateTime(), nullable=True),
         sa.Column("paused_at", itsm_tui.data.models.UtcDateTime(), nullable=True),
-        sa.Column("paused_minutes", sa.Integer(), nullable=False),
-        sa.Column("spent_minutes", sa.Integer(), nullable=False),
+        sa.Column("paused_seconds", sa.Integer(), nullable=False),
+        sa.Column("spent_seconds", sa.Integer(), nullable=False),
         sa.Column("stopped_at", itsm_tui.data.models.UtcDateTime(), nullable=True),
         sa.Column("breached_at", itsm_tui.data.models.UtcDateTime(), nullable=True),
+        sa.Column("fired_percent", sa.Integer(), nullable=False),
         sa.Column("warnings_fired", sa.Integer(), nullable=False),
-        sa.Column("next_warning_at", itsm_tui.data.models.UtcDateTime(), nullable=True),
+        sa.Column("next_event_at", itsm_tui.data.models.UtcDateTime(), nullable=True),
         sa.Column("escalation_level", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["policy_id"], ["sla_policies.id"], name=op.f("fk_sla_clocks_policy_id_sla_policies")
@@ -467,7 +469,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
         batch_op.create_index("ix_sla_clocks_due", ["state", "due_at"], unique=False)
-        batch_op.create_index("ix_sla_clocks_warn", ["state", "next_warning_at"], unique=False)
+        batch_op.create_index("ix_sla_clocks_next_event", ["next_event_at"], unique=False)
 
     op.create_table(
         "surveys",
@@ -652,7 +654,7 @@ def downgrade() -> None:
 
     op.drop_table("surveys")
     with op.batch_alter_table("sla_clocks", schema=None) as batch_op:
-        batch_op.drop_index("ix_sla_clocks_warn")
+        batch_op.drop_index("ix_sla_clocks_next_event")
         batch_op.drop_index("ix_sla_clocks_due")
 
     op.drop_table("sla_clocks")

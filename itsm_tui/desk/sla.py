@@ -1,0 +1,462 @@
+"""SLA clocks: started by policy, paused and resumed by status, stopped by response and
+resolution, re-targeted when the priority changes.
+
+Time on a clock is business time of its policy's calendar. A clock stores what it
+has spent in earlier running stretches (`spent_seconds`) and since when it runs
+now (`running_since`); from those and the calendar follow its due time and the
+instant of its next event (a warning threshold, the breach, an escalation level),
+both stored so that the sweep and "what breaches next" are indexed range queries.
+Invariant: `next_event_at` is set only while the clock counts and has an event
+left to fire; `fired_percent` only grows, so no event fires twice.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itsm_tui.data.models import (
+    AuditEvent,
+    CatalogueItem,
+    EscalationRule,
+    Service,
+    SlaClock,
+    SlaPolicy,
+    Ticket,
+)
+from itsm_tui.data.models import (
+    BusinessCalendar as CalendarRow,
+)
+from itsm_tui.desk.records import desk_setting
+from itsm_tui.domain.calendar import (
+    BusinessCalendar,
+    add_business_time,
+    business_time_between,
+)
+from itsm_tui.domain.priority import priority_label
+from itsm_tui.domain.workflow import workflow_for
+
+RESPONSE = "response"
+RESOLUTION = "resolution"
+CLOCK_KINDS = (RESPONSE, RESOLUTION)
+
+RUNNING = "running"
+PAUSED = "paused"
+MET = "met"
+BREACHED = "breached"
+# The ticket was cancelled or rejected: the clock neither met nor missed its target.
+CANCELLED = "cancelled"
+# States in which time counts ("breached" keeps counting towards later escalation levels).
+COUNTING = (RUNNING, BREACHED)
+
+BREACH_PERCENT = 100
+DEFAULT_WARNINGS = (50, 75)
+DEFAULT_PAUSE_STATUSES = ("pending",)
+# What meets the response clock unless the desk says otherwise (desk setting "sla").
+DEFAULT_RESPONSE_MET_BY = ("reply", "in_progress")
+
+
+# ---------------------------------------------------------------------------
+# Calendars and policies
+
+
+@lru_cache(maxsize=64)
+def _calendar(
+    name: str, timezone: str, always_open: bool, hours: str, holidays: str
+) -> BusinessCalendar:
+    return BusinessCalendar.from_config(
+        name, timezone, json.loads(hours), json.loads(holidays), always_open=always_open
+    )
+
+
+def calendar_of(row: CalendarRow) -> BusinessCalendar:
+    """The domain calendar of a stored one (cached on its content, so edits take effect)."""
+    return _calendar(
+        row.name,
+        row.timezone,
+        row.always_open,
+        json.dumps(row.hours, sort_keys=True),
+        json.dumps(row.holidays),
+    )
+
+
+def response_met_by(session: Session) -> tuple[str, ...]:
+    value = (desk_setting(session, "sla") or {}).get("response_met_by")
+    return tuple(value) if value else DEFAULT_RESPONSE_MET_BY
+
+
+def _matches(match: dict[str, Any], ticket: Ticket, service: str | None, item: str | None) -> bool:
+    checks = (
+        ("types", ticket.type),
+        ("priorities", ticket.priority),
+        ("services", service),
+        ("catalogue_items", item),
+    )
+    for key, value in checks:
+        wanted = match.get(key)
+        if wanted and value not in wanted:
+            return False
+    return True
+
+
+def policy_for(session: Session, ticket: Ticket) -> SlaPolicy | None:
+    """The matching policy of lowest rank (the policies table is small: read it whole)."""
+    service = session.get(Service, ticket.service_id).name if ticket.service_id else None
+    item = (
+        session.get(CatalogueItem, ticket.catalogue_item_id).code
+        if ticket.catalogue_item_id
+        else None
+    )
+    for policy in session.scalars(select(SlaPolicy).order_by(SlaPolicy.rank, SlaPolicy.name)):
+        if _matches(policy.match or {}, ticket, service, item):
+            return policy
+    return None
+
+
+def _target(policy: SlaPolicy, kind: str) -> int | None:
+    return policy.response_minutes if kind == RESPONSE else policy.resolution_minutes
+
+
+# ---------------------------------------------------------------------------
+# Events of a clock: warnings, the breach, escalation levels
+
+
+@dataclass(frozen=True)
+class TicketKey:
+    """What rule matching needs of a ticket, for callers holding rows rather than objects."""
+
+    type: str
+    priority: int
+
+
+@dataclass(frozen=True)
+class ClockEvent:
+    percent: int
+    kind: str  # warning | breach | escalation
+    level: int  # warning: threshold number (1, 2…); escalation: rule level; breach: 0
+    rule: EscalationRule | None = None
+
+
+def rules_for(
+    rules: Iterable[EscalationRule], clock_kind: str, ticket: Ticket
+) -> list[EscalationRule]:
+    chosen = []
+    for rule in rules:
+        match = rule.match or {}
+        if match.get("kinds") and clock_kind not in match["kinds"]:
+            continue
+        if match.get("priorities") and ticket.priority not in match["priorities"]:
+            continue
+        if match.get("types") and ticket.type not in match["types"]:
+            continue
+        chosen.append(rule)
+    return chosen
+
+
+def events_of(
+    policy: SlaPolicy | None,
+    rules: Sequence[EscalationRule],
+    clock_kind: str,
+    ticket: Ticket | TicketKey,
+) -> list[ClockEvent]:
+    """Every event of a clock in firing order."""
+    warnings = sorted(set(policy.warn_at_percent if policy else DEFAULT_WARNINGS))
+    events = [
+        ClockEvent(percent=int(p), kind="warning", level=i)
+        for i, p in enumerate((p for p in warnings if 0 < p < BREACH_PERCENT), start=1)
+    ]
+    events.append(ClockEvent(percent=BREACH_PERCENT, kind="breach", level=0))
+    # One rule per level: if two rules of a level match, the lower percent wins.
+    by_level: dict[int, EscalationRule] = {}
+    for rule in sorted(rules_for(rules, clock_kind, ticket), key=lambda r: (r.level, r.at_percent)):
+        by_level.setdefault(rule.level, rule)
+    events += [
+        ClockEvent(
+            percent=max(BREACH_PERCENT, r.at_percent), kind="escalation", level=r.level, rule=r
+        )
+        for r in by_level.values()
+    ]
+    order = {"warning": 0, "breach": 1, "escalation": 2}
+    return sorted(events, key=lambda e: (e.percent, order[e.kind], e.level))
+
+
+def all_rules(session: Session) -> list[EscalationRule]:
+    return list(
+        session.scalars(select(EscalationRule).order_by(EscalationRule.level, EscalationRule.name))
+    )
+
+
+# ---------------------------------------------------------------------------
+# Clock arithmetic
+
+
+def spent(clock: SlaClock, cal: BusinessCalendar, at: datetime) -> timedelta:
+    """Business time the clock has counted up to `at`."""
+    total = timedelta(seconds=clock.spent_seconds)
+    if clock.state in COUNTING and clock.stopped_at is None and clock.running_since is not None:
+        total += business_time_between(cal, clock.running_since, max(at, clock.running_since))
+    return total
+
+
+def instant_at_percent(
+    cal: BusinessCalendar,
+    running_since: datetime,
+    spent_seconds: int,
+    target_minutes: int,
+    percent: float,
+) -> datetime:
+    """When a counting clock reaches `percent` of its target (at once if it has already)."""
+    left = timedelta(minutes=target_minutes * percent / 100) - timedelta(seconds=spent_seconds)
+    if left <= timedelta(0):
+        return running_since
+    return add_business_time(cal, running_since, left)
+
+
+def _instant_at_percent(clock: SlaClock, cal: BusinessCalendar, percent: float) -> datetime:
+    assert clock.running_since is not None
+    return instant_at_percent(
+        cal, clock.running_since, clock.spent_seconds, clock.target_minutes, percent
+    )
+
+
+def schedule(clock: SlaClock, cal: BusinessCalendar, events: Sequence[ClockEvent]) -> None:
+    """Recompute due_at and next_event_at from the clock's state (the one place that does)."""
+    if clock.state not in COUNTING or clock.stopped_at is not None:
+        clock.next_event_at = None
+        if clock.state == PAUSED:
+            clock.due_at = None
+        return
+    clock.due_at = _instant_at_percent(clock, cal, BREACH_PERCENT)
+    pending = [e for e in events if e.percent > clock.fired_percent]
+    clock.next_event_at = _instant_at_percent(clock, cal, pending[0].percent) if pending else None
+
+
+def elapsed_percent(clock: SlaClock, cal: BusinessCalendar, at: datetime) -> float:
+    if clock.target_minutes <= 0:
+        return 100.0
+    return round(spent(clock, cal, at).total_seconds() / 60 / clock.target_minutes * 100, 1)
+
+
+# ---------------------------------------------------------------------------
+# What the write path calls
+
+
+@dataclass
+class _Context:
+    """Calendars, policies and rules read once per write, not once per clock."""
+
+    session: Session
+    rules: list[EscalationRule]
+
+    @classmethod
+    def load(cls, session: Session) -> _Context:
+        return cls(session=session, rules=all_rules(session))
+
+    def calendar(self, clock: SlaClock) -> BusinessCalendar:
+        policy = clock.policy
+        return calendar_of(policy.calendar) if policy is not None else UTC_24X7
+
+    def schedule(self, clock: SlaClock, ticket: Ticket) -> None:
+        schedule(
+            clock, self.calendar(clock), events_of(clock.policy, self.rules, clock.kind, ticket)
+        )
+
+
+UTC_24X7 = BusinessCalendar.from_config("24x7", "UTC", {}, [], always_open=True)
+
+
+def clocks_of(session: Session, ticket: Ticket) -> list[SlaClock]:
+    return list(
+        session.scalars(
+            select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.kind)
+        )
+    )
+
+
+def start_clocks(session: Session, ticket: Ticket) -> list[SlaClock]:
+    """Start the response and resolution clocks of a new ticket from the matching policy."""
+    policy = policy_for(session, ticket)
+    if policy is None:
+        return []
+    ctx = _Context.load(session)
+    started: list[SlaClock] = []
+    for kind in CLOCK_KINDS:
+        target = _target(policy, kind)
+        if not target:
+            continue
+        clock = SlaClock(
+            ticket_id=ticket.id,
+            kind=kind,
+            policy=policy,
+            target_minutes=target,
+            started_at=ticket.opened_at,
+            running_since=ticket.opened_at,
+            state=RUNNING,
+            paused_seconds=0,
+            spent_seconds=0,
+            warnings_fired=0,
+            fired_percent=0,
+            escalation_level=0,
+        )
+        session.add(clock)
+        # A ticket entered after the fact (--opened-at) may be late already: its
+        # next_event_at is then in the past and the next sweep escalates it like any other.
+        ctx.schedule(clock, ticket)
+        started.append(clock)
+    session.flush()
+    return started
+
+
+def _stop(
+    clock: SlaClock, cal: BusinessCalendar, now: datetime, outcome: str | None = None
+) -> None:
+    if clock.stopped_at is not None:
+        return
+    if clock.state in COUNTING and clock.running_since is not None:
+        clock.spent_seconds = int(spent(clock, cal, now).total_seconds())
+    clock.running_since = None
+    clock.paused_at = None
+    clock.stopped_at = now
+    late = clock.breached_at is not None or clock.spent_seconds > clock.target_minutes * 60
+    if outcome == CANCELLED:
+        clock.state = CANCELLED
+    elif late:
+        clock.state = BREACHED
+        clock.breached_at = clock.breached_at or now
+    else:
+        clock.state = MET
+    clock.next_event_at = None
+
+
+def meet(session: Session, ticket: Ticket, kind: str, now: datetime) -> None:
+    """The ticket got its response / resolution: stop that clock (met, or late)."""
+    ctx = _Context.load(session)
+    for clock in clocks_of(session, ticket):
+        if clock.kind == kind:
+            _stop(clock, ctx.calendar(clock), now)
+    session.flush()
+
+
+def status_changed(session: Session, ticket: Ticket, old: str, new: str, now: datetime) -> None:
+    """Pause, resume, stop or restart the ticket's clocks for a move from `old` to `new`."""
+    flow = workflow_for(ticket.type)
+    ctx = _Context.load(session)
+    for clock in clocks_of(session, ticket):
+        cal = ctx.calendar(clock)
+        pausing = tuple(clock.policy.pause_statuses if clock.policy else DEFAULT_PAUSE_STATUSES)
+        if new == flow.resolved:
+            # A resolution is also the response, if none came before.
+            _stop(clock, cal, now)
+        elif not flow.is_open(new):
+            if clock.stopped_at is None:
+                _stop(clock, cal, now, outcome=CANCELLED)
+        elif old in flow.reopenable and new == flow.reopen_to:
+            if clock.kind == RESOLUTION:
+                _restart(clock, now)
+        elif new in pausing and clock.state in COUNTING and clock.stopped_at is None:
+            clock.spent_seconds = int(spent(clock, cal, now).total_seconds())
+            clock.running_since = None
+            clock.paused_at = now
+            clock.state = PAUSED
+        elif clock.state == PAUSED and new not in pausing:
+            _resume(clock, cal, now)
+        ctx.schedule(clock, ticket)
+    session.flush()
+
+
+def _resume(clock: SlaClock, cal: BusinessCalendar, now: datetime) -> None:
+    assert clock.paused_at is not None
+    paused = business_time_between(cal, clock.paused_at, now)
+    clock.paused_seconds += int(paused.total_seconds())
+    clock.paused_at = None
+    clock.running_since = now
+    clock.state = BREACHED if clock.breached_at is not None else RUNNING
+
+
+def _restart(clock: SlaClock, now: datetime) -> None:
+    """Reopening: the clock runs again from now with the time already spent kept."""
+    clock.stopped_at = None
+    clock.running_since = now
+    clock.state = BREACHED if clock.breached_at is not None else RUNNING
+
+
+def retarget(
+    session: Session, ticket: Ticket, *, actor_id: int | None, now: datetime, reason: str | None
+) -> None:
+    """After a priority change: running clocks take the new policy's targets, keeping time spent."""
+    policy = policy_for(session, ticket)
+    if policy is None:
+        return
+    ctx = _Context.load(session)
+    for clock in clocks_of(session, ticket):
+        if clock.stopped_at is not None:
+            continue
+        target = _target(policy, clock.kind)
+        if not target or (target == clock.target_minutes and clock.policy_id == policy.id):
+            continue
+        cal = ctx.calendar(clock)
+        if clock.state in COUNTING:
+            # Bank the time spent so far in the old calendar, then count on in the new one.
+            clock.spent_seconds = int(spent(clock, cal, now).total_seconds())
+            clock.running_since = now
+        old_target, old_policy = clock.target_minutes, clock.policy.name if clock.policy else None
+        clock.policy = policy
+        clock.target_minutes = target
+        session.add(
+            AuditEvent(
+                at=now,
+                actor_id=actor_id,
+                record_type="ticket",
+                record_id=ticket.id,
+                record_number=ticket.number,
+                action="sla.retarget",
+                field=f"sla.{clock.kind}",
+                old_value=f"{old_policy}: {old_target} min",
+                new_value=f"{policy.name}: {target} min ({priority_label(ticket.priority)})",
+                record_version=ticket.version,
+                reason=reason,
+            )
+        )
+        ctx.schedule(clock, ticket)
+    session.flush()
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def clock_view(clock: SlaClock, now: datetime) -> dict[str, Any]:
+    """A clock as `ticket show --json` prints it."""
+    cal = calendar_of(clock.policy.calendar) if clock.policy is not None else UTC_24X7
+    return {
+        "kind": clock.kind,
+        "policy": clock.policy.name if clock.policy is not None else None,
+        "target_minutes": clock.target_minutes,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "paused_minutes": clock.paused_seconds // 60,
+        "elapsed_percent": elapsed_percent(clock, cal, now),
+        "state": clock.state,
+        "breached_at": clock.breached_at,
+        "stopped_at": clock.stopped_at,
+    }
+
+
+def remaining(clock: SlaClock, now: datetime) -> timedelta | None:
+    """Business time left before the breach (negative once late); None when stopped."""
+    if clock.stopped_at is not None:
+        return None
+    cal = calendar_of(clock.policy.calendar) if clock.policy is not None else UTC_24X7
+    return timedelta(minutes=clock.target_minutes) - spent(clock, cal, now)
+
+
+def ceil_minutes(delta: timedelta) -> int:
+    return math.ceil(delta.total_seconds() / 60)

@@ -1,0 +1,1 @@
+"""SLA escalation: the sweep and the APScheduler jobs that run it."""

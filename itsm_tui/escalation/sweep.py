@@ -1,0 +1,455 @@
+"""The escalation sweep: fire every SLA event that has come due, exactly once.
+
+One indexed UPDATE … RETURNING claims the clocks whose next event is due and
+clears their `next_event_at` in the same statement. Under several sweepers at
+once each clock is claimed by exactly one of them: on PostgreSQL the others wait
+on the row lock and then re-check the WHERE against the committed row (whose next
+event has moved on); on SQLite the sweep is one IMMEDIATE write transaction, so
+sweepers take turns. The unique key of `escalations` (clock, kind, level) is the
+database's own tripwire should that ever fail. Everything else — escalation rows,
+notifications, reassignment, priority raises, audit events, the clocks' next
+events — is written with bulk statements in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from itsm_tui.data.models import (
+    Agent,
+    AuditEvent,
+    Escalation,
+    Notification,
+    SlaClock,
+    SlaPolicy,
+    Team,
+    Ticket,
+)
+from itsm_tui.data.models import (
+    BusinessCalendar as CalendarRow,
+)
+from itsm_tui.desk import sla
+from itsm_tui.domain.calendar import BusinessCalendar, next_working_instant
+from itsm_tui.domain.priority import priority_label
+from itsm_tui.domain.workflow import INCIDENT
+from itsm_tui.i18n import _
+
+# Claimed clocks are read back in slices: bounded IN lists on both databases.
+CHUNK = 2000
+
+# Actions an escalation rule may name (the desk file is validated against this list).
+ACTIONS = (
+    "notify_assignee",
+    "notify_team",
+    "notify_supervisor",
+    "notify_desk_manager",
+    "reassign_escalation_team",
+    "raise_priority",
+    "page_on_call",
+)
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did, as `itsm escalate --json` prints it."""
+
+    warned: list[dict[str, Any]] = field(default_factory=list)
+    breached: list[dict[str, Any]] = field(default_factory=list)
+    escalated: list[dict[str, Any]] = field(default_factory=list)
+    notifications: int = 0
+
+    def as_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {"warned": self.warned, "breached": self.breached, "escalated": self.escalated}
+
+    @property
+    def empty(self) -> bool:
+        return not (self.warned or self.breached or self.escalated)
+
+
+@dataclass
+class _Desk:
+    """The small tables a sweep consults, read once."""
+
+    policies: dict[int, SlaPolicy]
+    calendars: dict[int, BusinessCalendar]
+    rules: list[Any]
+    teams: dict[int, Team]
+    agent_names: dict[int, str]
+    desk_manager_id: int | None
+
+    @classmethod
+    def load(cls, session: Session) -> _Desk:
+        policies = {p.id: p for p in session.scalars(select(SlaPolicy))}
+        calendars = {c.id: sla.calendar_of(c) for c in session.scalars(select(CalendarRow))}
+        teams = {t.id: t for t in session.scalars(select(Team))}
+        first_line = min(teams.values(), key=lambda t: (t.tier, t.name), default=None)
+        return cls(
+            policies=policies,
+            calendars=calendars,
+            rules=sla.all_rules(session),
+            teams=teams,
+            agent_names=dict(session.execute(select(Agent.id, Agent.username)).tuples().all()),
+            # The desk manager is the supervisor of the first line (the lowest tier).
+            desk_manager_id=first_line.supervisor_id if first_line else None,
+        )
+
+    def calendar(self, policy_id: int | None) -> BusinessCalendar:
+        policy = self.policies.get(policy_id) if policy_id is not None else None
+        if policy is None:
+            return sla.UTC_24X7
+        return self.calendars[policy.calendar_id]
+
+
+@dataclass
+class _TicketChange:
+    """Accumulated changes to one ticket in this sweep (a ticket may fire several events)."""
+
+    row: Any
+    team_id: int | None
+    assignee_id: int | None
+    status: str
+    priority: int
+    escalation_level: int
+    audit: list[tuple[str, str | None, str | None, str]] = field(default_factory=list)
+
+
+def sweep(session: Session, now: datetime) -> SweepResult:
+    """Fire every due warning, breach and escalation level; the caller commits."""
+    claimed = list(
+        session.execute(
+            update(SlaClock)
+            .where(SlaClock.next_event_at <= now)
+            .values(next_event_at=None)
+            .returning(SlaClock.id)
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+    result = SweepResult()
+    if not claimed:
+        return result
+    desk = _Desk.load(session)
+    for start in range(0, len(claimed), CHUNK):
+        _fire(session, desk, sorted(claimed[start : start + CHUNK]), now, result)
+    return result
+
+
+def _fire(
+    session: Session, desk: _Desk, clock_ids: Sequence[int], now: datetime, result: SweepResult
+) -> None:
+    rows = session.execute(
+        select(
+            SlaClock.id,
+            SlaClock.ticket_id,
+            SlaClock.kind,
+            SlaClock.policy_id,
+            SlaClock.target_minutes,
+            SlaClock.running_since,
+            SlaClock.spent_seconds,
+            SlaClock.fired_percent,
+            SlaClock.warnings_fired,
+            SlaClock.escalation_level,
+            SlaClock.breached_at,
+            SlaClock.state,
+            Ticket.number,
+            Ticket.type,
+            Ticket.status,
+            Ticket.priority,
+            Ticket.team_id,
+            Ticket.assignee_id,
+            Ticket.escalation_level.label("ticket_level"),
+            Ticket.version,
+        )
+        .join(Ticket, Ticket.id == SlaClock.ticket_id)
+        .where(SlaClock.id.in_(clock_ids))
+        .order_by(SlaClock.id)
+    ).all()
+
+    clock_updates: list[dict[str, Any]] = []
+    escalations: list[dict[str, Any]] = []
+    notifications: list[dict[str, Any]] = []
+    tickets: dict[int, _TicketChange] = {}
+
+    for row in rows:
+        if row.running_since is None:
+            continue  # stopped or paused after it was scheduled: nothing counts any more
+        cal = desk.calendar(row.policy_id)
+        policy = desk.policies.get(row.policy_id) if row.policy_id is not None else None
+        change = tickets.get(row.ticket_id)
+        if change is None:
+            change = tickets[row.ticket_id] = _TicketChange(
+                row=row,
+                team_id=row.team_id,
+                assignee_id=row.assignee_id,
+                status=row.status,
+                priority=row.priority,
+                escalation_level=row.ticket_level,
+            )
+        events = sla.events_of(policy, desk.rules, row.kind, sla.TicketKey(row.type, row.priority))
+        pending = [e for e in events if e.percent > row.fired_percent]
+
+        def at(percent: float, row: Any = row, cal: BusinessCalendar = cal) -> datetime:
+            return sla.instant_at_percent(
+                cal, row.running_since, row.spent_seconds, row.target_minutes, percent
+            )
+
+        due = [e for e in pending if at(e.percent) <= now]
+        later = [e for e in pending if at(e.percent) > now]
+        fired_percent, warnings_fired = row.fired_percent, row.warnings_fired
+        clock_level, breached_at, state = row.escalation_level, row.breached_at, row.state
+        deliver_at = _delivery(cal, now)
+        for event in due:
+            fired_percent = max(fired_percent, event.percent)
+            entry = {"number": row.number, "kind": row.kind}
+            actions: list[str]
+            ticket_wide = False
+            if event.kind == "warning":
+                warnings_fired = max(warnings_fired, event.level)
+                actions = ["notify_assignee" if change.assignee_id else "notify_team"]
+                result.warned.append({**entry, "threshold": event.percent})
+                message = _("{number}: {kind} SLA at {percent}% ({priority})").format(
+                    number=row.number,
+                    kind=row.kind,
+                    percent=event.percent,
+                    priority=priority_label(change.priority),
+                )
+                reason = _("{percent}% of the {kind} target elapsed").format(
+                    percent=event.percent, kind=row.kind
+                )
+            elif event.kind == "breach":
+                breached_at = at(event.percent)
+                state = sla.BREACHED
+                actions = ["notify_assignee" if change.assignee_id else "notify_team"]
+                result.breached.append(entry)
+                message = _("{number} breached its {kind} SLA ({priority})").format(
+                    number=row.number, kind=row.kind, priority=priority_label(change.priority)
+                )
+                reason = _("{kind} target of {minutes} business minutes missed").format(
+                    kind=row.kind, minutes=row.target_minutes
+                )
+            else:
+                rule = event.rule
+                assert rule is not None
+                clock_level = max(clock_level, event.level)
+                actions = list(rule.actions)
+                result.escalated.append({**entry, "level": event.level})
+                message = _("{number} escalated to level {level}: {kind} SLA at {percent}%").format(
+                    number=row.number, level=event.level, kind=row.kind, percent=event.percent
+                )
+                reason = _("rule {rule}: {percent}% of the {kind} target").format(
+                    rule=rule.name, percent=event.percent, kind=row.kind
+                )
+                # Reassigning and raising priority act on the ticket: once per ticket level,
+                # however many of its clocks reach that level.
+                ticket_wide = event.level > change.escalation_level
+                if ticket_wide:
+                    change.audit.append(
+                        ("escalation_level", str(change.escalation_level), str(event.level), reason)
+                    )
+                    change.escalation_level = event.level
+            escalations.append(
+                {
+                    "ticket_id": row.ticket_id,
+                    "clock_id": row.id,
+                    "kind": event.kind,
+                    "level": event.level,
+                    "at": now,
+                    "rule": event.rule.name if event.rule else None,
+                    "reason": reason,
+                    "actions": actions,
+                }
+            )
+            notice = "warning" if event.kind == "warning" else "escalation"
+            notifications += _act(
+                desk,
+                change,
+                actions,
+                row,
+                message,
+                reason,
+                notice,
+                now,
+                deliver_at,
+                ticket_wide=event.kind == "escalation" and ticket_wide,
+            )
+        clock_updates.append(
+            {
+                "cid": row.id,
+                "fired_percent": fired_percent,
+                "warnings_fired": warnings_fired,
+                "escalation_level": clock_level,
+                "breached_at": breached_at,
+                "state": state,
+                "next_event_at": at(later[0].percent) if later else None,
+            }
+        )
+
+    if clock_updates:
+        table = SlaClock.__table__
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("cid"))
+            .values(
+                fired_percent=bindparam("fired_percent"),
+                warnings_fired=bindparam("warnings_fired"),
+                escalation_level=bindparam("escalation_level"),
+                breached_at=bindparam("breached_at"),
+                state=bindparam("state"),
+                next_event_at=bindparam("next_event_at"),
+            ),
+            clock_updates,
+        )
+    if escalations:
+        session.execute(Escalation.__table__.insert(), escalations)
+    if notifications:
+        session.execute(Notification.__table__.insert(), notifications)
+        result.notifications += len(notifications)
+    _write_tickets(session, [c for c in tickets.values() if c.audit], now)
+
+
+def _delivery(cal: BusinessCalendar, now: datetime) -> datetime:
+    """Outside working time a notice waits for the next working minute, unless 24x7."""
+    return now if cal.always_open else next_working_instant(cal, now)
+
+
+def _act(
+    desk: _Desk,
+    change: _TicketChange,
+    actions: Sequence[str],
+    row: Any,
+    message: str,
+    reason: str,
+    kind: str,
+    now: datetime,
+    deliver_at: datetime,
+    *,
+    ticket_wide: bool,
+) -> list[dict[str, Any]]:
+    """Carry out one event's actions on the ticket's accumulated state; return its notices."""
+    notices: list[dict[str, Any]] = []
+
+    def notify(
+        agent_id: int | None = None,
+        team_id: int | None = None,
+        *,
+        kind: str = "escalation",
+        when: datetime = deliver_at,
+    ) -> None:
+        if agent_id is None and team_id is None:
+            return
+        notices.append(
+            {
+                "agent_id": agent_id,
+                "team_id": team_id,
+                "ticket_id": row.ticket_id,
+                "change_id": None,
+                "kind": kind,
+                "message": message,
+                "created_at": now,
+                "deliver_at": when,
+                "read_at": None,
+                "sent_at": None,
+            }
+        )
+
+    team = desk.teams.get(change.team_id) if change.team_id is not None else None
+    for action in actions:
+        if action == "notify_assignee":
+            notify(agent_id=change.assignee_id, kind=kind)
+        elif action == "notify_team":
+            notify(team_id=change.team_id, kind=kind)
+        elif action == "notify_supervisor" and team is not None:
+            notify(agent_id=team.supervisor_id)
+        elif action == "notify_desk_manager":
+            notify(agent_id=desk.desk_manager_id)
+        elif action == "page_on_call":
+            # A page goes out at once, whatever the calendar says.
+            notify(team_id=change.team_id, kind="page", when=now)
+            if team is not None:
+                notify(agent_id=team.supervisor_id, kind="page", when=now)
+        elif action == "raise_priority" and ticket_wide and change.priority > 1:
+            change.audit.append(
+                (
+                    "priority",
+                    priority_label(change.priority),
+                    priority_label(change.priority - 1),
+                    reason,
+                )
+            )
+            change.priority -= 1
+        elif (
+            action == "reassign_escalation_team"
+            and ticket_wide
+            and team is not None
+            and team.escalation_team_id
+        ):
+            target = desk.teams[team.escalation_team_id]
+            change.audit.append(("team", team.name, target.name, reason))
+            change.team_id = target.id
+            if change.assignee_id is not None:
+                name = desk.agent_names.get(change.assignee_id)
+                change.audit.append(("assignee", name, None, reason))
+                change.assignee_id = None
+            if row.type == INCIDENT and change.status in ("assigned", "in_progress"):
+                # Nobody in the new team holds it yet: it waits in their queue as new.
+                change.audit.append(("status", change.status, "new", reason))
+                change.status = "new"
+            # Tell the team that has it now.
+            notify(team_id=change.team_id)
+    return notices
+
+
+def _write_tickets(session: Session, changes: Sequence[_TicketChange], now: datetime) -> None:
+    if not changes:
+        return
+    table = Ticket.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("tid"))
+        .values(
+            team_id=bindparam("team_id"),
+            assignee_id=bindparam("assignee_id"),
+            status=bindparam("status"),
+            priority=bindparam("priority"),
+            escalation_level=bindparam("escalation_level"),
+            version=table.c.version + 1,
+            updated_at=bindparam("updated_at"),
+        ),
+        [
+            {
+                "tid": c.row.ticket_id,
+                "team_id": c.team_id,
+                "assignee_id": c.assignee_id,
+                "status": c.status,
+                "priority": c.priority,
+                "escalation_level": c.escalation_level,
+                "updated_at": now,
+            }
+            for c in changes
+        ],
+    )
+    session.execute(
+        AuditEvent.__table__.insert(),
+        [
+            {
+                "at": now,
+                "actor_id": None,
+                "record_type": "ticket",
+                "record_id": c.row.ticket_id,
+                "record_number": c.row.number,
+                "action": "escalation",
+                "field": field_name,
+                "old_value": old,
+                "new_value": new,
+                "record_version": c.row.version + 1,
+                "reason": reason,
+            }
+            for c in changes
+            for field_name, old, new, reason in c.audit
+        ],
+    )
