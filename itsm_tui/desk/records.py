@@ -214,11 +214,17 @@ def get_catalogue_item(session: Session, code: str) -> CatalogueItem:
     return item
 
 
-def get_or_create_requester(session: Session, email: str) -> Requester:
+def check_email(email: str) -> str:
+    """A requester's address: the one rule for single creates and bulk imports."""
     address = check_text(email, _("requester e-mail"), required=True, limit=320).strip()
     local, at, domain = address.partition("@")
     if not at or not local or "." not in domain or any(c.isspace() for c in address):
         raise InvalidInput(_("requester {email!r} is not an e-mail address").format(email=email))
+    return address
+
+
+def get_or_create_requester(session: Session, email: str) -> Requester:
+    address = check_email(email)
     requester = session.scalars(
         select(Requester).where(func.lower(Requester.email) == address.lower())
     ).first()

@@ -128,6 +128,9 @@ def _responded(session: Session, edit: Edit, ticket: Ticket, how: str, now: date
         return
     if how != "resolution" and how not in sla.response_met_by(session):
         return
+    if how == "reply" and not workflow_for(ticket.type).is_open(ticket.status):
+        # A note to the requester after the work ended is not a response to their ticket.
+        return
     edit.set("first_response_at", now)
     session.flush()
     sla.meet(session, ticket, sla.RESPONSE, now)

@@ -48,6 +48,7 @@ from itsm_tui.desk.records import (
     MAX_TITLE,
     Edit,
     as_utc,
+    check_email,
     check_level,
     check_text,
     priority_matrix,
@@ -75,7 +76,6 @@ IMPORT_BATCH = 1000
 # Column widths of the store (data/models.py) that user text must fit.
 MAX_NAME = 200
 MAX_CATEGORY = 80
-MAX_EMAIL = 320
 _NUMBER_RE = re.compile(r"([A-Z]+)([0-9]+)")
 # Statuses that end a ticket without resolving it: they carry a closed time.
 _CLOSING = frozenset({"closed", "cancelled", "rejected"})
@@ -272,7 +272,7 @@ def check_record(record: TicketRecord) -> None:
         if name is not None:
             _text(name, what, required=True, limit=MAX_NAME)
     if record.requester is not None:
-        _check_email(record.requester)
+        check_email(record.requester)
     if record.impact not in (1, 2, 3) or isinstance(record.impact, bool):
         check_level(record.impact, _("impact"))
     if record.urgency not in (1, 2, 3) or isinstance(record.urgency, bool):
@@ -369,17 +369,6 @@ def _check_comment(comment: CommentRecord) -> None:
     if comment.author is not None:
         _text(comment.author, lambda: _("comment author"), required=True, limit=MAX_NAME)
     _aware(comment.created_at, "created_at")
-
-
-def _check_email(address: str) -> str:
-    # The same rule as records.get_or_create_requester, which creates one row per call;
-    # an import creates thousands, in bulk.
-    _text(address, lambda: _("requester e-mail"), required=True, limit=MAX_EMAIL)
-    address = address.strip()
-    local, at, domain = address.partition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in address):
-        raise InvalidInput(_("requester {email!r} is not an e-mail address").format(email=address))
-    return address
 
 
 def describe_record(where: str, number: object) -> str:
@@ -685,7 +674,7 @@ class _Importer:
             "escalation_level": record.escalation_level,
             "version": 1,
         }
-        requester = _check_email(record.requester) if record.requester is not None else None
+        requester = check_email(record.requester) if record.requester is not None else None
         authors = [names.author(c.author) for c in record.comments]
         return _Pending(record, where, stored, values, requester, authors)
 

@@ -492,3 +492,11 @@ def test_complaint_about_a_ticket_is_audited_on_it(desk: Desk) -> None:
     )
     assert complaint.requester_id is not None
     assert any(e.action == "complaint" for e in audit_of(desk, number))
+
+
+def test_a_reply_after_the_ticket_ended_is_not_its_first_response(desk: Desk) -> None:
+    number = incident(desk)
+    write(desk, "alice", d.transition_ticket, number, "cancelled", now=NOW + timedelta(minutes=1))
+    write(desk, "alice", d.add_comment, number, "sorry, duplicate", now=LATER)
+    t = ticket(desk, number)
+    assert t.first_response_at is None and t.closed_at == NOW + timedelta(minutes=1)
