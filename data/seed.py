@@ -202,6 +202,11 @@ class _Policy:
     resolution: int | None
     warn: tuple[int, ...]
     pauses: frozenset[str]
+    # Percents of the target at which this policy's clocks fire something: the warnings,
+    # the breach and the escalation levels (rules taken as matching every clock).
+    events: tuple[int, ...] = (50, 75, 100)
+    # Percents of the escalation levels, level 1 first.
+    levels: tuple[int, ...] = ()
 
 
 def _as_set(values: Any) -> frozenset[str] | None:
@@ -460,6 +465,11 @@ def _read_desk(w: _Writer) -> _Desk:
             + " ORDER BY id"
         )
     ]
+    # One percent per escalation level (the lowest when several rules share a level).
+    level_percent: dict[int, int] = {}
+    for level, percent in w.rows("SELECT level, at_percent FROM escalation_rules"):
+        level_percent[int(level)] = min(level_percent.get(int(level), 999), max(100, int(percent)))
+    rule_percents = set(level_percent.values())
     policies = []
     for pid, rank, match, resp, res, warn, pauses in w.rows(
         "SELECT id, rank, match, response_minutes, resolution_minutes, warn_at_percent, "
@@ -480,6 +490,10 @@ def _read_desk(w: _Writer) -> _Desk:
                 resolution=res,
                 warn=tuple(sorted(int(p) for p in warn)),
                 pauses=frozenset(pauses),
+                events=tuple(
+                    sorted({int(p) for p in warn if 0 < int(p) < 100} | {100} | rule_percents)
+                ),
+                levels=tuple(sorted(rule_percents)),
             )
         )
     matrix_raw = w.rows("SELECT value FROM desk_settings WHERE key = 'priority_matrix'")
@@ -1820,7 +1834,8 @@ class _Seeder:
             # SLA clocks: wall-clock minutes here; business-calendar arithmetic comes later.
             if policy is not None or t != 2:
                 pid = policy.id if policy else None
-                warn = (policy.warn[0] if policy and policy.warn else 75) / 100.0
+                events = policy.events if policy else (50, 75, 100)
+                levels = policy.levels if policy else ()
                 if not (policy and policy.response is None):
                     due = o + resp_target * MINUTE
                     if first_response is not None:
@@ -1849,25 +1864,8 @@ class _Seeder:
                         )
                     else:
                         clocks.append(
-                            (
-                                kid,
-                                tid,
-                                "response",
-                                pid,
-                                resp_target,
-                                ts(o),
-                                ts(due),
-                                "running",
-                                ts(o),
-                                None,
-                                0,
-                                0,
-                                None,
-                                None,
-                                0,
-                                0,
-                                ts(o + int(resp_target * MINUTE * warn)),
-                                0,
+                            _running_clock(
+                                kid, tid, "response", pid, resp_target, o, now, ts, events, levels
                             )
                         )
                     kid += 1
@@ -1925,25 +1923,8 @@ class _Seeder:
                         )
                     else:
                         clocks.append(
-                            (
-                                kid,
-                                tid,
-                                "resolution",
-                                pid,
-                                res_target,
-                                ts(o),
-                                ts(due),
-                                "running",
-                                ts(o),
-                                None,
-                                0,
-                                0,
-                                None,
-                                None,
-                                0,
-                                0,
-                                ts(o + int(res_target * MINUTE * warn)),
-                                0,
+                            _running_clock(
+                                kid, tid, "resolution", pid, res_target, o, now, ts, events, levels
                             )
                         )
                     kid += 1
@@ -2100,6 +2081,50 @@ def _sync_pg_sequences(w: _Writer, tables: Iterable[str]) -> None:
             w.execute(
                 f"SELECT setval('{seq}', (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
             )
+
+
+def _running_clock(
+    kid: int,
+    tid: int,
+    kind: str,
+    pid: int | None,
+    target: int,
+    opened: int,
+    now: int,
+    ts: Callable[[int], Any],
+    events: tuple[int, ...],
+    levels: tuple[int, ...],
+) -> tuple[Any, ...]:
+    """A clock still running at `now`, as if an escalator had swept up to `now`.
+
+    Thresholds already passed count as fired (so the first sweep of a seeded desk
+    escalates only what comes due from now on); `next_event_at` is the next one.
+    """
+    length = target * MINUTE
+    elapsed_percent = (now - opened) * 100 / length
+    fired = [p for p in events if p <= elapsed_percent]
+    later = [p for p in events if p > elapsed_percent]
+    breached = bool(fired) and fired[-1] >= 100
+    return (
+        kid,
+        tid,
+        kind,
+        pid,
+        target,
+        ts(opened),
+        ts(opened + length),
+        "breached" if breached else "running",
+        ts(opened),
+        None,
+        0,
+        0,
+        None,
+        ts(opened + length) if breached else None,
+        fired[-1] if fired else 0,
+        sum(1 for p in fired if p < 100),
+        ts(opened + length * later[0] // 100) if later else None,
+        sum(1 for p in levels if p <= elapsed_percent),
+    )
 
 
 def seed_store(

@@ -239,29 +239,42 @@ def test_surveys_average_a_bit_above_four(coverage_store) -> None:
     assert 3.5 <= float(avg) <= 4.8
 
 
-def test_open_tickets_have_running_clocks_some_already_past_due(coverage_store) -> None:
+def test_open_tickets_have_counting_clocks_as_if_an_escalator_had_run(coverage_store) -> None:
+    """Running clocks are due later; late ones are already breached with their events fired,
+    so the first sweep of a seeded desk escalates only what comes due from now on."""
     store, _summary = coverage_store
     with store.read() as s:
-        running = (
-            s.execute(
-                select(SlaClock.due_at)
-                .join(Ticket, Ticket.id == SlaClock.ticket_id)
-                .where(SlaClock.state == "running", Ticket.is_open)
+        counting = s.execute(
+            select(
+                SlaClock.state,
+                SlaClock.due_at,
+                SlaClock.breached_at,
+                SlaClock.next_event_at,
+                SlaClock.fired_percent,
+                SlaClock.running_since,
             )
-            .scalars()
-            .all()
-        )
-        finished_running = s.scalar(
+            .join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .where(
+                SlaClock.state.in_(("running", "breached")),
+                SlaClock.stopped_at.is_(None),
+                Ticket.is_open,
+            )
+        ).all()
+        finished_counting = s.scalar(
             select(func.count())
             .select_from(SlaClock)
             .join(Ticket, Ticket.id == SlaClock.ticket_id)
             .where(SlaClock.state == "running", Ticket.is_open.is_(False))
         )
         states = set(s.scalars(select(SlaClock.state).distinct()))
-    assert running
-    assert any(d < NOW for d in running)
-    assert any(d > NOW for d in running)
-    assert finished_running == 0
+    running = [c for c in counting if c.state == "running"]
+    late = [c for c in counting if c.state == "breached"]
+    assert running and late
+    assert all(c.due_at > NOW for c in running)
+    assert all(c.breached_at == c.due_at <= NOW and c.fired_percent >= 100 for c in late)
+    assert all(c.next_event_at is None or c.next_event_at > NOW for c in counting)
+    assert all(c.running_since is not None for c in counting)
+    assert finished_counting == 0
     assert {"met", "breached", "running"} <= states
 
 
