@@ -715,9 +715,17 @@ def _droppable_indexes(w: _Writer, adding: int) -> list[Any]:
 
 class _Seeder:
     def __init__(
-        self, w: _Writer, desk: _Desk, clock: _Clock, rng: random.Random, tickets: int, days: int
+        self,
+        w: _Writer,
+        desk: _Desk,
+        clock: _Clock,
+        rng: random.Random,
+        tickets: int,
+        days: int,
+        backlog: float = 0.0,
     ) -> None:
         self.w = w
+        self.backlog = backlog
         self.desk = desk
         self.clock = clock
         self.rng = rng
@@ -1450,6 +1458,7 @@ class _Seeder:
                 p_open = 0.3 + 0.5 * math.exp(-age / (14 * DAY))
             else:
                 p_open = 0.6 * math.exp(-age / (2 * DAY)) + 0.03
+            p_open += self.backlog * (1 - p_open)
             is_open = s >= now or (not is_major and rnd() < p_open)
             responded = o + rd < now
 
@@ -2135,8 +2144,12 @@ def seed_store(
     seed: int = 1,
     now: datetime,
     progress: ProgressCallback | None = None,
+    backlog: float = 0.0,
 ) -> SeedSummary:
     """Write `tickets` tickets with their history over the last `days` days.
+
+    `backlog` (0–1) keeps that share of otherwise finished tickets open: a desk behind
+    on its work (the sweep benchmark uses it to reach its open-ticket count).
 
     Deterministic: the same (tickets, days, seed, now) on the same desk gives the same rows.
     """
@@ -2166,7 +2179,7 @@ def seed_store(
             for index in dropped:
                 w.execute(f"DROP INDEX {index.name}")
             w.commit()
-        seeder = _Seeder(w, desk, clock, rng, tickets, days)
+        seeder = _Seeder(w, desk, clock, rng, tickets, days, backlog)
         seeder.load_people(requester_ids)
         seeder.run(progress)
         if dropped:

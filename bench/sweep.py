@@ -1,0 +1,186 @@
+"""Benchmark the escalation sweep against the naive loop over every open ticket.
+
+    python bench/sweep.py [--tickets 1000000] [--open-share 0.10] [--db URL | --db pg]
+                          [--store PATH]
+
+Builds a store with the seeder (1,000,000 tickets, about 10% open, clocks as if an
+escalator had run until the seed's `now`), then lets time pass as if the escalator
+had been stopped for `--down` minutes, and times:
+  - sweep: one `sweep(session, now)` (indexed claim + bulk writes), committed;
+  - naive: every open ticket loaded through the ORM with its clocks, each clock's
+    next event computed in Python with the calendar (read only, run first).
+Both must find the same due events. `--store PATH` reuses a store built earlier
+(a copy is swept, so the original stays reusable). The last line is one JSON object:
+{"bench": "sweep", "tickets": N, "open": M, "sweep_s": S, "naive_s": T, "speedup": T/S}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from itsm_tui.config import apply_config, load_default_desk
+from itsm_tui.data.models import SlaClock, SlaPolicy, Ticket
+from itsm_tui.data.seed import seed_store
+from itsm_tui.data.store import Store, open_store, sqlite_url
+from itsm_tui.desk import sla
+from itsm_tui.escalation.sweep import sweep
+
+SEEDED_AT = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+# The seed's open share is about 6.8%; this much backlog brings a 90-day desk near 10%.
+BACKLOG_FOR_10_PERCENT = 0.036
+
+
+@contextlib.contextmanager
+def postgres_url() -> Iterator[str]:
+    from tests.pg_server import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server.create_database("itsm_bench")
+    finally:
+        server.stop()
+
+
+def build(store: Store, tickets: int, backlog: float) -> float:
+    started = time.perf_counter()
+    with store.write() as session:
+        apply_config(session, load_default_desk(), now=SEEDED_AT)
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if time.perf_counter() - last[0] > 10:
+            last[0] = time.perf_counter()
+            print(f"  seeded {done:,}/{total:,}", flush=True)
+
+    seed_store(
+        store, tickets=tickets, days=90, seed=7, now=SEEDED_AT, progress=progress, backlog=backlog
+    )
+    return time.perf_counter() - started
+
+
+def naive_due_events(store: Store, now: datetime) -> tuple[int, float]:
+    """What a desk without stored due times does: look at every open ticket's clocks."""
+    started = time.perf_counter()
+    due = 0
+    with store.read() as session:
+        rules = sla.all_rules(session)
+        policies = {p.id: p for p in session.scalars(select(SlaPolicy))}
+        calendars = {pid: sla.calendar_of(p.calendar) for pid, p in policies.items()}
+        tickets = session.scalars(select(Ticket).where(Ticket.is_open)).all()
+        clocks = session.scalars(
+            select(SlaClock)
+            .where(SlaClock.ticket_id.in_(select(Ticket.id).where(Ticket.is_open)))
+            .options(selectinload(SlaClock.ticket))
+        ).all()
+        del tickets
+        for clock in clocks:
+            if clock.running_since is None or clock.stopped_at is not None:
+                continue
+            cal = calendars.get(clock.policy_id) if clock.policy_id else sla.UTC_24X7
+            policy = policies.get(clock.policy_id) if clock.policy_id else None
+            for event in sla.events_of(policy, rules, clock.kind, clock.ticket):
+                if event.percent <= clock.fired_percent:
+                    continue
+                instant = sla.instant_at_percent(
+                    cal,
+                    clock.running_since,
+                    clock.spent_seconds,
+                    clock.target_minutes,
+                    event.percent,
+                )
+                if instant <= now:
+                    due += 1
+    return due, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--backlog", type=float, default=BACKLOG_FOR_10_PERCENT)
+    parser.add_argument("--down", type=int, default=15, help="minutes the escalator was stopped")
+    parser.add_argument("--db", help="a database URL, or 'pg' for a throwaway PostgreSQL server")
+    parser.add_argument("--store", help="reuse a SQLite store file built by an earlier run")
+    args = parser.parse_args()
+
+    with contextlib.ExitStack() as stack:
+        build_s = 0.0
+        if args.db == "pg":
+            url = stack.enter_context(postgres_url())
+        elif args.db:
+            url = args.db
+        else:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="itsm-bench-")))
+            path = workdir / "desk.db"
+            if args.store:
+                print(f"copying {args.store}", flush=True)
+                shutil.copyfile(args.store, path)
+            url = sqlite_url(path)
+        store = open_store(url)
+        with store.read() as session:
+            existing = session.scalar(select(func.count()).select_from(Ticket))
+        if not existing:
+            print(f"building {args.tickets:,} tickets …", flush=True)
+            build_s = build(store, args.tickets, args.backlog)
+        with store.read() as session:
+            tickets = session.scalar(select(func.count()).select_from(Ticket))
+            open_count = session.scalar(
+                select(func.count()).select_from(Ticket).where(Ticket.is_open)
+            )
+        now = SEEDED_AT + timedelta(minutes=args.down)
+
+        naive_due, naive_s = naive_due_events(store, now)
+        print(f"naive: {naive_due} due events found in {naive_s:.2f} s", flush=True)
+
+        started = time.perf_counter()
+        with store.write() as session:
+            result = sweep(session, now)
+        sweep_s = time.perf_counter() - started
+        fired = len(result.warned) + len(result.breached) + len(result.escalated)
+        print(
+            f"sweep: warned {len(result.warned)}, breached {len(result.breached)}, "
+            f"escalated {len(result.escalated)}, notifications {result.notifications} "
+            f"in {sweep_s:.3f} s",
+            flush=True,
+        )
+        # A second sweep at the same moment finds nothing: the steady state of the daemon.
+        started = time.perf_counter()
+        with store.write() as session:
+            again = sweep(session, now)
+        idle_s = time.perf_counter() - started
+        store.dispose()
+
+    figures = {
+        "bench": "sweep",
+        "tickets": tickets,
+        "open": open_count,
+        "sweep_s": round(sweep_s, 4),
+        "naive_s": round(naive_s, 4),
+        "speedup": round(naive_s / sweep_s, 1) if sweep_s else None,
+        "fired": fired,
+        "naive_found": naive_due,
+        "idle_sweep_s": round(idle_s, 4),
+        "idle_fired": len(again.warned) + len(again.breached) + len(again.escalated),
+        "down_minutes": args.down,
+        "backend": store.dialect,
+        "build_s": round(build_s, 1),
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
