@@ -186,9 +186,10 @@ def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime)
         return hi - lo
     total = _ZERO
     try:
-        # One day either side: a clock set back across midnight can put an
-        # instant's intervals on the neighbouring local date.
-        day = _local_date(cal, lo) - _DAY
+        # Earlier days end before `lo` (see _spans_from). One day past `hi`: a
+        # clock set back across midnight shows yesterday's date while the next
+        # day's first interval is already running.
+        day = _local_date(cal, lo)
         last = _local_date(cal, hi) + _DAY
         while day <= last:
             for begin, finish in _day_spans(cal, day):
@@ -222,10 +223,10 @@ def is_working(cal: BusinessCalendar, at: datetime) -> bool:
         return True
     try:
         day = _local_date(cal, instant)
+        # Tomorrow too: after a clock is set back across midnight it shows
+        # today's date while tomorrow's first interval is already running.
         return any(
-            begin <= instant < end
-            for d in (day - _DAY, day, day + _DAY)
-            for begin, end in _day_spans(cal, d)
+            begin <= instant < end for d in (day, day + _DAY) for begin, end in _day_spans(cal, d)
         )
     except OverflowError as exc:
         raise _beyond_calendar(cal) from exc
@@ -236,7 +237,9 @@ def is_working(cal: BusinessCalendar, at: datetime) -> bool:
 
 def _spans_from(cal: BusinessCalendar, at: datetime) -> Iterator[Span]:
     """Working spans (UTC) ending after `at`, in order, the first clipped to start at `at`."""
-    day = _local_date(cal, at) - _DAY
+    # Earlier dates can be skipped: their intervals end by the moment this
+    # date's 00:00 is first shown, which is no later than `at`.
+    day = _local_date(cal, at)
     idle_days = 0
     while True:
         found = False

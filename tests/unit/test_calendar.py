@@ -492,3 +492,22 @@ def test_direct_construction_is_validated_too() -> None:
         )
     with pytest.raises(ValueError, match="0–1440"):
         BusinessCalendar("x", "UTC", hours={"mon": (WorkingInterval(540, 1500),)})
+
+
+def test_clock_set_back_across_midnight() -> None:
+    # America/Moncton, 1995-10-29: at 00:01 ADT (03:01 UTC) the clock went back to
+    # 23:01 AST on Saturday. The Sunday shift opened at the first 00:00 (03:00 UTC)
+    # and keeps running while the clock shows Saturday again.
+    cal = BusinessCalendar.from_config(
+        "moncton",
+        "America/Moncton",
+        {"sat": [["22:00", "24:00"]], "sun": [["00:00", "06:00"]]},
+        [],
+    )
+    saturday_again = utc(1995, 10, 29, 3, 30)
+    assert saturday_again.astimezone(cal.zone).day == 28
+    assert is_working(cal, saturday_again)
+    assert business_minutes_between(cal, utc(1995, 10, 29, 3, 15), utc(1995, 10, 29, 3, 45)) == 30
+    weekend = business_minutes_between(cal, utc(1995, 10, 28, 3, 0), utc(1995, 10, 30, 4, 0))
+    assert weekend == 120 + 420
+    assert add_business_minutes(cal, utc(1995, 10, 29, 2, 0), 120) == utc(1995, 10, 29, 4, 0)
