@@ -99,6 +99,11 @@ class BusinessCalendar:
         set_(self, "holidays", holidays)
         set_(self, "_by_weekday", tuple(hours.get(day, ()) for day in WEEKDAYS))
 
+    def __reduce__(self) -> tuple[type[BusinessCalendar], tuple[Any, ...]]:
+        # A mappingproxy cannot be pickled or deep-copied; rebuild from plain values.
+        hours = {day: tuple(intervals) for day, intervals in self.hours.items()}
+        return type(self), (self.name, self.timezone, self.always_open, hours, self.holidays)
+
     @classmethod
     def from_config(
         cls,
@@ -124,6 +129,12 @@ class BusinessCalendar:
                     _("calendar {name}: unknown weekday {day!r} (use {days})").format(
                         name=name, day=day, days=", ".join(WEEKDAYS)
                     )
+                )
+            if isinstance(intervals, str | Mapping) or not isinstance(intervals, Iterable):
+                raise ValueError(
+                    _(
+                        'calendar {name} {day}: {value!r} is not a list of ["HH:MM", "HH:MM"]'
+                    ).format(name=name, day=day, value=intervals)
                 )
             parsed[day] = tuple(_parse_interval(name, day, raw) for raw in intervals)
         days = frozenset(_parse_holiday(name, raw) for raw in (holidays or ()))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import pickle
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -449,6 +452,8 @@ def test_result_beyond_the_representable_range_is_a_value_error() -> None:
         ({"mon": [["24:00", "24:00"]]}, [], "UTC", "'24:00' is not a time"),
         ({"mon": [["09:00"]]}, [], "UTC", "is not an interval"),
         ({"mon": ["09:00-12:00"]}, [], "UTC", "is not an interval"),
+        ({"mon": "09:00-12:00"}, [], "UTC", "is not a list"),
+        ({"mon": None}, [], "UTC", "is not a list"),
         ({"monday": [["09:00", "12:00"]]}, [], "UTC", "unknown weekday 'monday'"),
         ({"mon": [["09:00", "12:00"]]}, [], "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
         ({"mon": [["09:00", "12:00"]]}, [], "", "not an IANA name"),
@@ -511,3 +516,13 @@ def test_clock_set_back_across_midnight() -> None:
     weekend = business_minutes_between(cal, utc(1995, 10, 28, 3, 0), utc(1995, 10, 30, 4, 0))
     assert weekend == 120 + 420
     assert add_business_minutes(cal, utc(1995, 10, 29, 2, 0), 120) == utc(1995, 10, 29, 4, 0)
+
+
+def test_calendars_copy_and_pickle_as_values() -> None:
+    cal = office(holidays=NATIONAL_DAY_2026)
+    add_business_minutes(cal, sh(2026, 9, 30, 17, 0), 120)  # fills the day cache
+    for clone in (pickle.loads(pickle.dumps(cal)), copy.deepcopy(cal), copy.copy(cal)):
+        assert clone == cal
+        assert add_business_minutes(clone, sh(2026, 9, 30, 17, 0), 120) == sh(2026, 10, 8, 10, 0)
+    renamed = dataclasses.replace(cal, name="renamed")
+    assert renamed.hours == cal.hours and renamed.name == "renamed"
