@@ -39,6 +39,7 @@ from itsm_tui.data.models import (
     Team,
 )
 from itsm_tui.desk.errors import DeskError, PermissionDenied
+from itsm_tui.domain.calendar import WEEKDAYS
 from itsm_tui.domain.priority import parse_priority, validate_matrix
 from itsm_tui.domain.roles import ROLES, can
 from itsm_tui.domain.workflow import CHANGE_TYPES, TICKET_TYPES, open_statuses
@@ -64,7 +65,6 @@ SECTIONS = (
     "freeze_windows",
     "budgets",
 )
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ESCALATION_ACTIONS = (
     "notify_assignee",
     "notify_team",
