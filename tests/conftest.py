@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,15 +45,46 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.create_database(f"itsm_test_{os.getpid()}_{next(_db_counter)}")
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store migrated once; tests get copies (migrating per test is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "desk.db"
+    template = open_store(sqlite_url(path))
+    template.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PostgresServer) -> str:
+    """A PostgreSQL database migrated once; tests get CREATE DATABASE … TEMPLATE copies."""
+    name = f"itsm_template_{os.getpid()}"
+    template = open_store(pg_server.create_database(name))
+    template.dispose()  # a template must have no open connections while it is copied
+    return name
+
+
+@pytest.fixture
+def migrated_url(db_url: str, request: pytest.FixtureRequest) -> str:
+    """Like db_url, but the database already holds the newest schema."""
+    if db_url.startswith("sqlite"):
+        target = Path(db_url.removeprefix("sqlite:///"))
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        return db_url
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("pg_template")
+    name = f"itsm_test_{os.getpid()}_{next(_db_counter)}"
+    return server.create_database(name, template=template)
+
+
 @pytest.fixture
 def sqlite_url_fresh(tmp_path: Path) -> str:
     return sqlite_url(tmp_path / "desk.db")
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    """An empty store with the schema at the newest migration, on each backend."""
-    s = open_store(db_url)
+def store(migrated_url: str) -> Iterator[Store]:
+    """A store with the schema at the newest migration, on each backend."""
+    s = open_store(migrated_url)
     try:
         yield s
     finally:
