@@ -51,7 +51,7 @@ from itsm_tui.desk import (
     transition_ticket,
     update_ticket,
 )
-from itsm_tui.desk.records import check_version, get_agent, get_team, get_ticket, require, utcnow
+from itsm_tui.desk.records import get_agent, get_team, get_ticket, require, utcnow
 from itsm_tui.desk.setup import has_configuration, init_desk
 from itsm_tui.domain.priority import parse_priority
 from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
@@ -293,12 +293,6 @@ def write(env: Env, action: Callable[[Session, Agent, datetime], T]) -> T:
     """Run one write command in one transaction; the result is built before the commit."""
     with desk_session(env, write=True) as (session, actor):
         return action(session, actor, env.now())
-
-
-def _ensure_version(session: Session, number: str, expected: int | None) -> None:
-    """For writes whose desk function takes no expected version (comments, time, surveys)."""
-    if expected is not None:
-        check_version(session, get_ticket(session, number, for_update=True), expected)
 
 
 def _zone(agent: Agent) -> tzinfo:
@@ -988,8 +982,15 @@ def ticket_comment(
     text = _text_or_stdin(body)
 
     def action(s: Session, actor: Agent, now: datetime) -> dict[str, Any]:
-        _ensure_version(s, number, expected)
-        add_comment(s, actor, number, text, kind="work_note" if work_note else "reply", now=now)
+        add_comment(
+            s,
+            actor,
+            number,
+            text,
+            kind="work_note" if work_note else "reply",
+            expected_version=expected,
+            now=now,
+        )
         return queries.ticket_record(s, get_ticket(s, number))
 
     emit_ticket(write(env, action), as_json)
@@ -1199,8 +1200,9 @@ def ticket_log_time(
     """Record minutes you spent on a ticket."""
 
     def action(s: Session, actor: Agent, now: datetime) -> dict[str, Any]:
-        _ensure_version(s, number, expected)
-        entry = log_time(s, actor, number, minutes, note=note, at=at, now=now)
+        entry = log_time(
+            s, actor, number, minutes, note=note, at=at, expected_version=expected, now=now
+        )
         return {
             "ticket": queries.ticket_record(s, get_ticket(s, number)),
             "minutes": entry.minutes,
@@ -1239,8 +1241,9 @@ def ticket_survey(
     """Record the requester's 1–5 rating of a resolved ticket."""
 
     def action(s: Session, actor: Agent, now: datetime) -> dict[str, Any]:
-        _ensure_version(s, number, expected)
-        survey = record_survey(s, actor, number, rating, comment=comment, at=at, now=now)
+        survey = record_survey(
+            s, actor, number, rating, comment=comment, at=at, expected_version=expected, now=now
+        )
         return {
             "ticket": queries.ticket_record(s, get_ticket(s, number)),
             "rating": survey.rating,

@@ -16,6 +16,7 @@ from itsm_tui.desk.records import (
     as_utc,
     audit_value,
     check_text,
+    check_version,
     get_or_create_requester,
     get_service,
     get_ticket,
@@ -47,6 +48,7 @@ def log_time(
     *,
     note: str = "",
     at: datetime | None = None,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> TimeEntry:
     """Minutes the actor spent on a ticket, costed at the actor's hourly rate."""
@@ -65,6 +67,7 @@ def log_time(
     check_text(note, _("note"), limit=10_000)
     logged_at = now if at is None else _not_future(at, now, _("logged-at"))
     ticket = get_ticket(session, number, for_update=True)
+    check_version(session, ticket, expected_version)
     cost = (Decimal(actor.hourly_cost) * minutes / 60).quantize(Decimal("0.01"))
     entry = TimeEntry(
         ticket_id=ticket.id,
@@ -88,6 +91,7 @@ def record_survey(
     *,
     comment: str = "",
     at: datetime | None = None,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Survey:
     """The requester's 1–5 rating of a resolved ticket (one per ticket)."""
@@ -98,6 +102,7 @@ def record_survey(
     check_text(comment, _("comment"), limit=10_000)
     submitted = now if at is None else _not_future(at, now, _("submitted-at"))
     ticket = get_ticket(session, number, for_update=True)
+    check_version(session, ticket, expected_version)
     if ticket.resolved_at is None:
         raise InvalidInput(
             _("{number} is not resolved; surveys follow a resolution").format(number=ticket.number)

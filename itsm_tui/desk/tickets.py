@@ -683,6 +683,7 @@ def add_comment(
     body: str,
     *,
     kind: str = "reply",
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Comment:
     """A public reply to the requester or an internal work note."""
@@ -692,6 +693,7 @@ def add_comment(
         raise InvalidInput(_("a comment is a reply or a work_note, not {kind!r}").format(kind=kind))
     check_text(body, _("comment"), required=True)
     ticket = get_ticket(session, number, for_update=True)
+    check_version(session, ticket, expected_version)
     edit = Edit(session, actor, ticket, action="comment", now=now)
     comment = _add_comment(session, edit, actor, ticket, body, kind, now)
     if kind == "reply":
