@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, literal, select, tuple_, union_all
@@ -26,8 +26,10 @@ from itsm_tui.data.models import (
     Change,
     Comment,
     DeskSetting,
+    Escalation,
     Requester,
     Service,
+    SlaClock,
     Team,
     Ticket,
 )
@@ -171,9 +173,11 @@ def ticket_record(session: Session, ticket: Ticket) -> dict[str, Any]:
     return ticket_records(session, [ticket.id])[0]
 
 
-def ticket_detail(session: Session, number: str) -> dict[str, Any]:
-    """The ticket's object plus its comments and audit trail, oldest first."""
-    from itsm_tui.desk.records import get_ticket
+def ticket_detail(session: Session, number: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """The ticket's object plus its SLA clocks (as of `now`), escalations, comments and
+    audit trail, oldest first."""
+    from itsm_tui.desk import sla
+    from itsm_tui.desk.records import get_ticket, utcnow
 
     ticket = get_ticket(session, number)
     record = ticket_record(session, ticket)
@@ -211,7 +215,73 @@ def ticket_detail(session: Session, number: str) -> dict[str, Any]:
         }
         for e, username in events
     ]
+    at = now or utcnow()
+    clocks = session.scalars(
+        select(SlaClock)
+        .where(SlaClock.ticket_id == ticket.id)
+        .order_by(SlaClock.kind.desc())  # response first
+    ).all()
+    record["sla"] = [
+        {k: iso(v) if isinstance(v, datetime) else v for k, v in sla.clock_view(c, at).items()}
+        for c in clocks
+    ]
+    escalations = session.scalars(
+        select(Escalation).where(Escalation.ticket_id == ticket.id).order_by(Escalation.id)
+    ).all()
+    clock_kind = {c.id: c.kind for c in clocks}
+    record["escalations"] = [
+        {
+            "level": e.level,
+            "kind": e.kind,
+            "clock": clock_kind.get(e.clock_id),
+            "at": iso(e.at),
+            "rule": e.rule,
+            "reason": e.reason,
+            "actions": list(e.actions),
+        }
+        for e in escalations
+    ]
     return record
+
+
+def breaching_soon(
+    session: Session, now: datetime, within: timedelta, *, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Running clocks due by now + within, soonest first (one range of ix_sla_clocks_due)."""
+    rows = session.execute(
+        select(
+            SlaClock.kind,
+            SlaClock.due_at,
+            SlaClock.target_minutes,
+            Ticket.number,
+            Ticket.title,
+            Ticket.priority,
+            Ticket.status,
+            Team.name.label("team"),
+            Agent.username.label("assignee"),
+        )
+        .join(Ticket, Ticket.id == SlaClock.ticket_id)
+        .outerjoin(Team, Team.id == Ticket.team_id)
+        .outerjoin(Agent, Agent.id == Ticket.assignee_id)
+        .where(SlaClock.state == "running", SlaClock.due_at <= now + within)
+        .order_by(SlaClock.due_at, SlaClock.id)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "number": r.number,
+            "kind": r.kind,
+            "due_at": iso(r.due_at),
+            # Wall-clock time to the due instant (negative once it has passed).
+            "due_in_minutes": round((r.due_at - now).total_seconds() / 60, 1),
+            "priority": priority_label(r.priority),
+            "status": r.status,
+            "team": r.team,
+            "assignee": r.assignee,
+            "title": r.title,
+        }
+        for r in rows
+    ]
 
 
 def change_record(session: Session, change: Change) -> dict[str, Any]:

@@ -13,11 +13,12 @@ import getpass
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -372,6 +373,23 @@ def format_ticket(record: dict[str, Any], zone: tzinfo = UTC) -> str:
 
 def format_detail(record: dict[str, Any], zone: tzinfo = UTC) -> str:
     parts = [format_ticket(record, zone)]
+    if record.get("sla"):
+        parts.append("\n" + _("SLA"))
+        for c in record["sla"]:
+            due = _when(c["due_at"], zone) if c["due_at"] else "—"
+            parts.append(
+                f"  {c['kind']:<10} {c['state']:<9} {c['elapsed_percent']:>6.1f}%  "
+                + _("due {due}  target {minutes} min  ({policy})").format(
+                    due=due, minutes=c["target_minutes"], policy=_v(c["policy"])
+                )
+            )
+    if record.get("escalations"):
+        parts.append("\n" + _("Escalations"))
+        for e in record["escalations"]:
+            parts.append(
+                f"  {_when(e['at'], zone)}  {e['kind']} {e['level']}  {e['reason']}"
+                + (f"  [{', '.join(e['actions'])}]" if e["actions"] else "")
+            )
     if record["comments"]:
         parts.append("\n" + _("Comments"))
         for c in record["comments"]:
@@ -792,7 +810,7 @@ def ticket_create(
 def ticket_show(env: Env, number: str, as_json: bool) -> None:
     """Print a ticket with its comments and history."""
     with desk_session(env, write=False) as (session, actor):
-        detail = queries.ticket_detail(session, number)
+        detail = queries.ticket_detail(session, number, now=env.now())
         zone = _zone(actor)
     if as_json:
         out_json(detail)
@@ -1509,6 +1527,109 @@ def export(env: Env, fmt: str, output: Path | None) -> None:
             finally:
                 partial.unlink(missing_ok=True)
     err(_("exported {n} tickets").format(n=n) + (f" → {output}" if output else ""))
+
+
+# ---------------------------------------------------------------------------
+# SLA and escalation
+
+
+class Duration(click.ParamType):
+    """30m, 2h, 1h30m, 45s, or a bare number of minutes."""
+
+    name = "duration"
+    _PART = re.compile(r"(\d+)([hms])")
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        if text.isdigit():
+            return timedelta(minutes=int(text))
+        parts = self._PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            self.fail(_("{value!r} is not a duration such as 30m, 2h or 1h30m").format(value=value))
+        unit = {"h": "hours", "m": "minutes", "s": "seconds"}
+        return sum((timedelta(**{unit[u]: int(n)}) for n, u in parts), timedelta())
+
+
+@cli.group()
+def sla() -> None:
+    """SLA clocks: what breaches next."""
+
+
+@sla.command("breaching")
+@click.option(
+    "--within", type=Duration(), default="30m", show_default=True, help=_("How far ahead to look.")
+)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@json_option
+@pass_env
+def sla_breaching(env: Env, within: timedelta, limit: int, as_json: bool) -> None:
+    """Running SLA clocks due within the window, soonest first (overdue ones on top)."""
+    with desk_session(env, write=False) as (session, actor):
+        rows = queries.breaching_soon(session, env.now(), within, limit=limit)
+        zone = _zone(actor)
+    if as_json:
+        out_json(rows)
+        return
+    if not rows:
+        out(_("nothing due within {within}").format(within=within))
+        return
+    for r in rows:
+        out(
+            f"{r['number']:<11} {r['priority']} {r['kind']:<10} "
+            f"{_when(r['due_at'], zone)} ({r['due_in_minutes']:+.0f} min)  "
+            f"{_v(r['team'])}/{_v(r['assignee'])}  {r['title']}"
+        )
+
+
+@cli.command()
+@json_option
+@pass_env
+def escalate(env: Env, as_json: bool) -> None:
+    """Run one escalation sweep now (for cron, or to catch up by hand)."""
+    from itsm_tui.escalation.sweep import sweep
+
+    with opened(env) as store, store.write() as session:
+        _acting_agent(session, env)
+        result = sweep(session, env.now())
+    if as_json:
+        out_json(result.as_dict())
+        return
+    out(
+        _("warned {w}, breached {b}, escalated {e}, notifications {n}").format(
+            w=len(result.warned),
+            b=len(result.breached),
+            e=len(result.escalated),
+            n=result.notifications,
+        )
+    )
+
+
+@cli.command()
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=30,
+    show_default=True,
+    help=_("Seconds between sweeps."),
+)
+@pass_env
+def escalator(env: Env, interval: float) -> None:
+    """The escalation daemon: sweep every INTERVAL seconds until SIGTERM or Ctrl-C."""
+    import logging
+
+    from itsm_tui.escalation.scheduler import run_escalator
+
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+    )
+    # APScheduler logs every job run at INFO; our own line per sweep says more.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    with opened(env) as store:
+        with store.read() as session:
+            _acting_agent(session, env)
+        run_escalator(store, interval=interval, clock=env.now)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -94,7 +94,7 @@ class _Desk:
             calendars=calendars,
             rules=sla.all_rules(session),
             teams=teams,
-            agent_names=dict(session.execute(select(Agent.id, Agent.username)).tuples().all()),
+            agent_names={i: name for i, name in session.execute(select(Agent.id, Agent.username))},
             # The desk manager is the supervisor of the first line (the lowest tier).
             desk_manager_id=first_line.supervisor_id if first_line else None,
         )
@@ -203,6 +203,9 @@ def _fire(
         fired_percent, warnings_fired = row.fired_percent, row.warnings_fired
         clock_level, breached_at, state = row.escalation_level, row.breached_at, row.state
         deliver_at = _delivery(cal, now)
+        # Catching up after the sweeper was down: a warning that a breach overtakes in the
+        # same sweep is recorded, but telling anyone about it would only be noise.
+        overtaken = any(e.kind != "warning" for e in due)
         for event in due:
             fired_percent = max(fired_percent, event.percent)
             entry = {"number": row.number, "kind": row.kind}
@@ -210,7 +213,11 @@ def _fire(
             ticket_wide = False
             if event.kind == "warning":
                 warnings_fired = max(warnings_fired, event.level)
-                actions = ["notify_assignee" if change.assignee_id else "notify_team"]
+                actions = (
+                    []
+                    if overtaken
+                    else ["notify_assignee" if change.assignee_id else "notify_team"]
+                )
                 result.warned.append({**entry, "threshold": event.percent})
                 message = _("{number}: {kind} SLA at {percent}% ({priority})").format(
                     number=row.number,
