@@ -141,7 +141,7 @@ class TicketKey:
 class ClockEvent:
     percent: int
     kind: str  # warning | breach | escalation
-    level: int  # warning: threshold number (1, 2…); escalation: rule level; breach: 0
+    level: int  # warning: its threshold percent; escalation: the rule's level; breach: 0
     rule: EscalationRule | None = None
 
 
@@ -169,9 +169,12 @@ def events_of(
 ) -> list[ClockEvent]:
     """Every event of a clock in firing order."""
     warnings = sorted(set(policy.warn_at_percent if policy else DEFAULT_WARNINGS))
+    # A warning's level is its threshold: one warning per threshold, and a clock that is
+    # re-targeted to a policy with other thresholds can never collide with one it fired.
     events = [
-        ClockEvent(percent=int(p), kind="warning", level=i)
-        for i, p in enumerate((p for p in warnings if 0 < p < BREACH_PERCENT), start=1)
+        ClockEvent(percent=int(p), kind="warning", level=int(p))
+        for p in warnings
+        if 0 < p < BREACH_PERCENT
     ]
     events.append(ClockEvent(percent=BREACH_PERCENT, kind="breach", level=0))
     # One rule per level: if two rules of a level match, the lower percent wins.
@@ -306,6 +309,10 @@ def start_clocks(session: Session, ticket: Ticket) -> list[SlaClock]:
             fired_percent=0,
             escalation_level=0,
         )
+        pausing = policy.pause_statuses or DEFAULT_PAUSE_STATUSES
+        if ticket.status in pausing:
+            # Born waiting (a request that needs approval first): the clock starts paused.
+            clock.state, clock.running_since, clock.paused_at = PAUSED, None, ticket.opened_at
         session.add(clock)
         # A ticket entered after the fact (--opened-at) may be late already: its
         # next_event_at is then in the past and the next sweep escalates it like any other.
@@ -315,22 +322,36 @@ def start_clocks(session: Session, ticket: Ticket) -> list[SlaClock]:
     return started
 
 
+def _bank(clock: SlaClock, cal: BusinessCalendar, now: datetime) -> None:
+    """End the current stretch: count its time as spent (running) or paused (paused).
+
+    A clock that ran past its due time before any sweep saw it is breached as of the
+    due time, not as of the moment somebody stopped or paused it.
+    """
+    if clock.state == PAUSED and clock.paused_at is not None:
+        clock.paused_seconds += int(
+            business_time_between(cal, clock.paused_at, now).total_seconds()
+        )
+        clock.paused_at = None
+    elif clock.state in COUNTING and clock.running_since is not None:
+        due = clock.due_at
+        clock.spent_seconds = int(spent(clock, cal, now).total_seconds())
+        if clock.breached_at is None and clock.spent_seconds > clock.target_minutes * 60:
+            clock.breached_at = due if due is not None and due <= now else now
+    clock.running_since = None
+
+
 def _stop(
     clock: SlaClock, cal: BusinessCalendar, now: datetime, outcome: str | None = None
 ) -> None:
     if clock.stopped_at is not None:
         return
-    if clock.state in COUNTING and clock.running_since is not None:
-        clock.spent_seconds = int(spent(clock, cal, now).total_seconds())
-    clock.running_since = None
-    clock.paused_at = None
+    _bank(clock, cal, now)
     clock.stopped_at = now
-    late = clock.breached_at is not None or clock.spent_seconds > clock.target_minutes * 60
     if outcome == CANCELLED:
         clock.state = CANCELLED
-    elif late:
+    elif clock.breached_at is not None:
         clock.state = BREACHED
-        clock.breached_at = clock.breached_at or now
     else:
         clock.state = MET
     clock.next_event_at = None
@@ -362,8 +383,7 @@ def status_changed(session: Session, ticket: Ticket, old: str, new: str, now: da
             if clock.kind == RESOLUTION:
                 _restart(clock, now)
         elif new in pausing and clock.state in COUNTING and clock.stopped_at is None:
-            clock.spent_seconds = int(spent(clock, cal, now).total_seconds())
-            clock.running_since = None
+            _bank(clock, cal, now)
             clock.paused_at = now
             clock.state = PAUSED
         elif clock.state == PAUSED and new not in pausing:

@@ -191,7 +191,15 @@ def _fire(
                 escalation_level=row.ticket_level,
             )
         events = sla.events_of(policy, desk.rules, row.kind, sla.TicketKey(row.type, row.priority))
-        pending = [e for e in events if e.percent > row.fired_percent]
+        # What the clock's state says already happened never fires again, whatever the
+        # events list looks like now (a re-targeted clock may have a new one).
+        pending = [
+            e
+            for e in events
+            if e.percent > row.fired_percent
+            and not (e.kind == "breach" and row.breached_at is not None)
+            and not (e.kind == "escalation" and e.level <= row.escalation_level)
+        ]
 
         def at(percent: float, row: Any = row, cal: BusinessCalendar = cal) -> datetime:
             return sla.instant_at_percent(
@@ -212,7 +220,7 @@ def _fire(
             actions: list[str]
             ticket_wide = False
             if event.kind == "warning":
-                warnings_fired = max(warnings_fired, event.level)
+                warnings_fired += 1
                 actions = (
                     []
                     if overtaken

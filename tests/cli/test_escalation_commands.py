@@ -114,8 +114,8 @@ def test_show_json_carries_sla_clocks_and_escalations(desk_url: str) -> None:
     assert detail["escalation_level"] == 1
     levels = [(e["clock"], e["kind"], e["level"]) for e in detail["escalations"]]
     assert levels == [
-        ("response", "warning", 1),
-        ("response", "warning", 2),
+        ("response", "warning", 50),
+        ("response", "warning", 75),
         ("response", "breach", 0),
         ("response", "escalation", 1),
     ]

@@ -144,13 +144,13 @@ def escalation_audit(store: Store, number: str) -> list[tuple[Any, ...]]:
 
 
 FULL_LIFE = [
-    ("response", "warning", 1, RESPONSE_50),
-    ("response", "warning", 2, RESPONSE_75),
+    ("response", "warning", 50, RESPONSE_50),
+    ("response", "warning", 75, RESPONSE_75),
     ("response", "breach", 0, RESPONSE_100),
     ("response", "escalation", 1, RESPONSE_100),
     ("response", "escalation", 2, RESPONSE_150),
-    ("resolution", "warning", 1, RESOLUTION_50),
-    ("resolution", "warning", 2, RESOLUTION_75),
+    ("resolution", "warning", 50, RESOLUTION_50),
+    ("resolution", "warning", 75, RESOLUTION_75),
     ("resolution", "breach", 0, RESOLUTION_100),
     ("resolution", "escalation", 1, RESOLUTION_100),
     ("resolution", "escalation", 2, RESOLUTION_150),
@@ -208,8 +208,8 @@ def test_warnings_fire_once_each_at_50_and_75_percent_however_many_sweeps_run(
     ]
     assert done.breached == done.escalated == []
     assert fired(sla_store, number) == [
-        ("response", "warning", 1, RESPONSE_50),
-        ("response", "warning", 2, RESPONSE_75),
+        ("response", "warning", 50, RESPONSE_50),
+        ("response", "warning", 75, RESPONSE_75),
     ]
     assert notices(sla_store) == [
         ("tia", None, "warning", number, RESPONSE_50),
@@ -357,8 +357,8 @@ def test_paused_clock_fires_nothing_while_paused_and_then_fires_at_shifted_times
     # Response: 60 of 240 spent; 50% (120) an hour later, 75% two, the breach three
     # (Wed 17:30), 150% (360) after 300 more: 210 on Wednesday, 90 on Thursday → 10:30.
     shifted = [
-        ("response", "warning", 1, local(2026, 11, 25, 15, 30)),
-        ("response", "warning", 2, local(2026, 11, 25, 16, 30)),
+        ("response", "warning", 50, local(2026, 11, 25, 15, 30)),
+        ("response", "warning", 75, local(2026, 11, 25, 16, 30)),
         ("response", "breach", 0, local(2026, 11, 25, 17, 30)),
         ("response", "escalation", 1, local(2026, 11, 25, 17, 30)),
         ("response", "escalation", 2, local(2026, 11, 26, 10, 30)),
@@ -382,7 +382,7 @@ def test_ticket_resolved_before_its_due_time_is_never_escalated(sla_store: Store
         )
     later = grid(RESPONSE_75, local(2026, 12, 31), timedelta(hours=6), extra=THRESHOLDS)
     assert sweep_all(sla_store, later).empty
-    assert fired(sla_store, number) == [("response", "warning", 1, RESPONSE_50)]
+    assert fired(sla_store, number) == [("response", "warning", 50, RESPONSE_50)]
     after = ticket(sla_store, number)
     assert (after.team.name, after.assignee.username, after.escalation_level) == (
         "Service Desk",
