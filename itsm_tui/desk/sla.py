@@ -237,7 +237,8 @@ def schedule(clock: SlaClock, cal: BusinessCalendar, events: Sequence[ClockEvent
         if clock.state == PAUSED:
             clock.due_at = None
         return
-    clock.due_at = _instant_at_percent(clock, cal, BREACH_PERCENT)
+    # A clock that is already late stays due when it was due (e.g. after a reopen).
+    clock.due_at = clock.breached_at or _instant_at_percent(clock, cal, BREACH_PERCENT)
     pending = [e for e in events if e.percent > clock.fired_percent]
     clock.next_event_at = _instant_at_percent(clock, cal, pending[0].percent) if pending else None
 

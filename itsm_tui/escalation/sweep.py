@@ -372,8 +372,9 @@ def _act(
             }
         )
 
-    team = desk.teams.get(change.team_id) if change.team_id is not None else None
     for action in actions:
+        # Actions run in the rule's order: after a reassignment, "the team" is the new one.
+        team = desk.teams.get(change.team_id) if change.team_id is not None else None
         if action == "notify_assignee":
             notify(agent_id=change.assignee_id, kind=kind)
         elif action == "notify_team":

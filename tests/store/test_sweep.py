@@ -456,6 +456,20 @@ def test_breach_at_night_on_a_24x7_calendar_is_delivered_at_once(sla_store: Stor
     ]
 
 
+def test_p1_page_after_reassignment_reaches_the_team_that_now_holds_the_ticket(
+    sla_store: Store,
+) -> None:
+    """Level 1 of a P1: the old team's supervisor is told, the ticket moves to the
+    escalation team, and the page goes to that team and ITS supervisor (who must act)."""
+    opened = local(2026, 11, 24, 2, 45)
+    create(sla_store, opened, impact=1, urgency=1, assignee="tia")
+    run_sweep(sla_store, local(2026, 11, 24, 3, 0))
+    pages = {(r[0], r[1]) for r in notices(sla_store) if r[2] == "page"}
+    assert pages == {("dan", None), (None, "Desktop Support")}
+    told = [(r[0], r[1]) for r in notices(sla_store) if r[2] == "escalation"]
+    assert ("sue", None) in told
+
+
 # ---------------------------------------------------------------------------
 # Result shape and what the write path sees afterwards
 
