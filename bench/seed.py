@@ -25,16 +25,12 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from itsm_tui.config import apply_config, load_default_desk
 from itsm_tui.data.models import (
     Agent,
     AuditEvent,
-    BusinessCalendar,
-    CatalogueItem,
     Comment,
-    DeskSetting,
-    Service,
     SlaClock,
-    SlaPolicy,
     Team,
     Ticket,
 )
@@ -45,61 +41,10 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 
 
 def apply_desk(store: Store) -> str:
-    """The shipped default desk when the config module is there, else a small fixed desk."""
-    try:
-        from itsm_tui.config import apply_config, load_default_desk
-    except ImportError:
-        apply_config = load_default_desk = None  # type: ignore[assignment]
-    if apply_config is not None and load_default_desk is not None:
-        try:
-            with store.write() as session:
-                apply_config(session, load_default_desk(), now=NOW)
-            return "default desk (itsm_tui.config)"
-        except Exception as exc:  # the config module is young: fall back, and say so
-            print(f"default desk not applied ({type(exc).__name__}); using the fixture desk")
-    with store.write() as s:
-        cal = BusinessCalendar(name="office", timezone="Asia/Shanghai", hours={}, holidays=[])
-        tiers = [Team(name=n, tier=t) for n, t in (("Service Desk", 1), ("Apps", 2), ("Infra", 3))]
-        s.add_all([cal, *tiers])
-        s.flush()
-        svc = [
-            Service(name=n, criticality=c, owner_team_id=tiers[1].id)
-            for n, c in (("E-mail", 2), ("ERP", 1), ("Network", 1), ("Printing", 4))
-        ]
-        s.add_all(svc)
-        s.flush()
-        s.add(
-            CatalogueItem(
-                code="laptop",
-                name="New laptop",
-                team_id=tiers[0].id,
-                requires_approval=True,
-                form=[],
-            )
-        )
-        s.add(CatalogueItem(code="password", name="Password reset", team_id=tiers[0].id, form=[]))
-        s.add(
-            SlaPolicy(
-                name="Incidents",
-                rank=10,
-                match={"types": ["incident"]},
-                response_minutes=15,
-                resolution_minutes=120,
-                calendar_id=cal.id,
-            )
-        )
-        s.add(
-            SlaPolicy(
-                name="Requests",
-                rank=20,
-                match={"types": ["request"]},
-                response_minutes=30,
-                resolution_minutes=480,
-                calendar_id=cal.id,
-            )
-        )
-        s.add(DeskSetting(key="priority_matrix", value=[[1, 2, 3], [2, 3, 4], [3, 4, 4]]))
-    return "fixture desk (bench/seed.py)"
+    """The shipped default desk, as `itsm init` applies it."""
+    with store.write() as session:
+        apply_config(session, load_default_desk(), now=NOW)
+    return "default desk"
 
 
 def naive_load(store: Store, tickets: int) -> float:
