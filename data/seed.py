@@ -40,6 +40,21 @@ CHUNK = 25_000
 # Tables that receive millions of rows: their secondary indexes are dropped during a
 # load into an empty table and rebuilt once at the end (far cheaper than per row).
 REBUILD_INDEXES_FROM = 20_000
+# Tables the seeder writes rows into with ids it assigns itself.
+HISTORY_TABLES = (
+    "tickets",
+    "comments",
+    "audit_events",
+    "sla_clocks",
+    "surveys",
+    "time_entries",
+    "complaints",
+    "outages",
+    "changes",
+    "change_approvals",
+    "knowledge_articles",
+    "budgets",
+)
 BIG_TABLES = ("tickets", "comments", "audit_events", "sla_clocks", "surveys", "time_entries")
 
 DAY = 86_400
@@ -759,21 +774,10 @@ class _Seeder:
         self.requesters = requester_ids
 
     def next_ids(self) -> dict[str, int]:
-        tables = (
-            "tickets",
-            "comments",
-            "audit_events",
-            "sla_clocks",
-            "surveys",
-            "time_entries",
-            "complaints",
-            "outages",
-            "changes",
-            "change_approvals",
-            "knowledge_articles",
-            "budgets",
-        )
-        return {t: int(self.w.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {t}")) + 1 for t in tables}
+        return {
+            t: int(self.w.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {t}")) + 1
+            for t in HISTORY_TABLES
+        }
 
     def sequences(self) -> dict[str, int]:
         values = {p: 0 for p in NUMBER_PREFIX.values()}
@@ -2194,22 +2198,7 @@ def seed_store(
             w.begin()
             _sync_pg_sequences(
                 w,
-                (
-                    "agents",
-                    "requesters",
-                    "tickets",
-                    "comments",
-                    "audit_events",
-                    "sla_clocks",
-                    "surveys",
-                    "time_entries",
-                    "complaints",
-                    "outages",
-                    "changes",
-                    "change_approvals",
-                    "knowledge_articles",
-                    "budgets",
-                ),
+                ("agents", "requesters", *HISTORY_TABLES),
             )
             w.commit()
         if w.sqlite:
