@@ -39,6 +39,7 @@ from itsm_tui.data.models import (
     Team,
 )
 from itsm_tui.desk.errors import DeskError, PermissionDenied
+from itsm_tui.desk.sla import RESPONSE_TRIGGERS
 from itsm_tui.domain.calendar import WEEKDAYS
 from itsm_tui.domain.priority import parse_priority, validate_matrix
 from itsm_tui.domain.roles import ROLES, can
@@ -53,6 +54,7 @@ SECTIONS = (
     "desk",
     "priority_matrix",
     "kpi_targets",
+    "sla",
     "calendars",
     "sla_policies",
     "escalation_rules",
@@ -131,6 +133,14 @@ class DeskInfo:
     name: str = DESK_DEFAULTS["name"]
     timezone: str = DESK_DEFAULTS["timezone"]
     default_calendar: str | None = None
+    path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
+class SlaSettings:
+    """Desk-wide SLA rules: which agent actions count as the first response."""
+
+    response_met_by: tuple[str, ...] = RESPONSE_TRIGGERS
     path: tuple[Any, ...] = _path()
 
 
@@ -332,6 +342,7 @@ class DeskConfig:
     desk: DeskInfo | None = None
     priority_matrix: Matrix | None = None
     kpi_targets: KpiTargets | None = None
+    sla: SlaSettings | None = None
     calendars: tuple[CalendarConfig, ...] | None = None
     sla_policies: tuple[SlaPolicyConfig, ...] | None = None
     escalation_rules: tuple[EscalationRuleConfig, ...] | None = None
@@ -931,6 +942,19 @@ def _parse_desk(t: _Table) -> DeskInfo:
         default_calendar=t.text("default_calendar"),
         path=t.path,
     )
+
+
+def _parse_sla_settings(t: _Table) -> SlaSettings:
+    t.check_keys(("response_met_by",))
+    met_by = t.strings("response_met_by", choices=RESPONSE_TRIGGERS, default=RESPONSE_TRIGGERS)
+    if not met_by:
+        t.error(
+            "response_met_by",
+            _("response_met_by must name at least one of: {choices}").format(
+                choices=", ".join(RESPONSE_TRIGGERS)
+            ),
+        )
+    return SlaSettings(response_met_by=met_by or RESPONSE_TRIGGERS, path=t.path)
 
 
 def _parse_matrix(t: _Table) -> Matrix | None:
@@ -1636,6 +1660,7 @@ def _parse_document(doc: dict[str, Any], chk: _Checker) -> DeskConfig:
         ("desk", _parse_desk),
         ("priority_matrix", _parse_matrix),
         ("kpi_targets", _parse_kpi),
+        ("sla", _parse_sla_settings),
         ("change_types", _parse_change_types),
         ("risk_questionnaire", _parse_risk),
     ):
@@ -2458,6 +2483,11 @@ _SETTINGS: tuple[_SettingSpec, ...] = (
     _SettingSpec("desk", _desk_value, _desk_from_value),
     _SettingSpec("priority_matrix", _matrix_value, _matrix_from_value),
     _SettingSpec("kpi_targets", _kpi_value, _kpi_from_value),
+    _SettingSpec(
+        "sla",
+        lambda v: {"response_met_by": list(v.response_met_by)},
+        lambda v: SlaSettings(response_met_by=tuple(v.get("response_met_by") or RESPONSE_TRIGGERS)),
+    ),
     _SettingSpec("change_types", _change_types_value, _change_types_from_value),
     _SettingSpec("risk_questionnaire", _risk_value, _risk_from_value),
 )
@@ -3031,6 +3061,9 @@ def dump_toml(config: DeskConfig) -> str:
     if config.kpi_targets is not None:
         w.header("kpi_targets")
         w.pairs({k: getattr(config.kpi_targets, k) for k in KPI_TARGET_KEYS})
+    if config.sla is not None:
+        w.header("sla")
+        w.pairs({"response_met_by": list(config.sla.response_met_by)})
     for c in config.calendars or ():
         w.header("calendars", array=True)
         w.pairs(

@@ -60,8 +60,9 @@ COUNTING = (RUNNING, BREACHED)
 BREACH_PERCENT = 100
 DEFAULT_WARNINGS = (50, 75)
 DEFAULT_PAUSE_STATUSES = ("pending",)
-# What meets the response clock unless the desk says otherwise (desk setting "sla").
-DEFAULT_RESPONSE_MET_BY = ("reply", "in_progress")
+# Agent actions that can count as the first response: a public reply, or starting the
+# work (in_progress). The desk file's [sla] response_met_by picks; by default both.
+RESPONSE_TRIGGERS = ("reply", "in_progress")
 
 
 # ---------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def calendar_of(row: CalendarRow) -> BusinessCalendar:
 
 def response_met_by(session: Session) -> tuple[str, ...]:
     value = (desk_setting(session, "sla") or {}).get("response_met_by")
-    return tuple(value) if value else DEFAULT_RESPONSE_MET_BY
+    return tuple(value) if value else RESPONSE_TRIGGERS
 
 
 def _matches(match: dict[str, Any], ticket: Ticket, service: str | None, item: str | None) -> bool:

@@ -569,3 +569,15 @@ def test_file_that_would_lock_out_the_acting_admin_is_refused(store: Store) -> N
     assert "agent 'admin': this file would take away your own right to configure the desk" in error
     line = text.splitlines().index('roles = ["agent"]') + 1
     assert error.startswith(f"desk.toml:{line}: ")
+
+
+def test_sla_setting_from_the_desk_file_drives_the_write_path(store: Store) -> None:
+    from itsm_tui.desk.sla import response_met_by
+
+    with store.write() as session:
+        apply_config(
+            session, load_desk_text('[sla]\nresponse_met_by = ["reply"]\n', "d.toml"), now=NOW
+        )
+    with store.read() as session:
+        assert response_met_by(session) == ("reply",)
+        assert read_config(session).sla.response_met_by == ("reply",)

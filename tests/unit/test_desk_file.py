@@ -849,3 +849,21 @@ def test_the_documented_complete_example_validates_and_has_every_section() -> No
     assert desk.present() == tuple(
         s for s in desk.__dataclass_fields__ if s not in ("filename", "locator")
     )
+
+
+def test_sla_section_names_what_meets_the_response_clock() -> None:
+    text = '[sla]\nresponse_met_by = ["reply"]\n'
+    assert load_desk_text(text, "desk.toml").sla.response_met_by == ("reply",)
+
+
+def test_sla_section_refuses_an_unknown_trigger_with_its_line() -> None:
+    text = '[desk]\nname = "x"\n\n[sla]\nresponse_met_by = ["reply", "phone_call"]\n'
+    with pytest.raises(DeskFileError) as err:
+        load_desk_text(text, "desk.toml")
+    assert err.value.errors == [
+        "desk.toml:5: sla: response_met_by: 'phone_call' is not one of: reply, in_progress"
+    ]
+
+
+def test_default_desk_counts_a_reply_or_starting_work_as_the_response() -> None:
+    assert load_default_desk().sla.response_met_by == ("reply", "in_progress")
