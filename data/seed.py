@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.schema import CreateIndex
 
+from itsm_tui.data import search
 from itsm_tui.data.models import Base
 from itsm_tui.data.store import Store
 from itsm_tui.domain import roles
@@ -722,6 +723,56 @@ def _droppable_indexes(w: _Writer, adding: int) -> list[Any]:
             if index.name in present and not index.unique:
                 out.append(index)
     return out
+
+
+@dataclass
+class _SearchPause:
+    """The full-text index upkeep taken away for a big load, and how to restore it."""
+
+    drop: list[str]
+    restore: list[str]
+
+
+def _pause_search(w: _Writer, adding: int) -> _SearchPause | None:
+    """Stop maintaining the full-text index row by row while a load at least doubles tickets.
+
+    SQLite: the triggers of migration 0002 would update two FTS5 indexes per row; one
+    rebuild at the end is several times cheaper. PostgreSQL: the GIN indexes are dropped
+    like the other secondary indexes (the generated tsvector is still computed by COPY;
+    it cannot be switched off, and the 1M benchmark shows what it costs).
+    Each object is restored from its own definition as the store holds it.
+    """
+    if int(w.scalar("SELECT COUNT(*) FROM tickets")) >= adding:
+        return None
+    if w.sqlite:
+        names = ", ".join(f"'{name}'" for name in search.SQLITE_TRIGGERS)
+        triggers = w.rows(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
+        )
+        if not triggers:
+            return None  # a store without search (older than revision 0002)
+        fts, trgm = search.FTS_TABLE, search.TRIGRAM_TABLE
+        return _SearchPause(
+            drop=[f"DROP TRIGGER {name}" for name, _sql in triggers],
+            restore=[
+                f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')",
+                f"INSERT INTO {trgm} ({trgm}) VALUES ('delete-all')",
+                f"INSERT INTO {trgm} (rowid, title) "
+                f"SELECT id, title || '{search.TITLE_PAD}' FROM tickets",
+                *(str(sql) for _name, sql in triggers),
+            ],
+        )
+    names = ", ".join(f"'{name}'" for name in search.PG_INDEXES)
+    indexes = w.rows(
+        "SELECT indexname, indexdef FROM pg_indexes "
+        f"WHERE tablename = 'tickets' AND indexname IN ({names})"
+    )
+    if not indexes:
+        return None
+    return _SearchPause(
+        drop=[f"DROP INDEX {name}" for name, _def in indexes],
+        restore=[str(definition) for _name, definition in indexes],
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -2170,6 +2221,7 @@ def seed_store(
     store.engine.dispose()
     w = _Writer(store)
     dropped: list[Any] = []
+    paused: _SearchPause | None = None
     try:
         w.tune_for_load()
         w.begin()
@@ -2179,9 +2231,12 @@ def seed_store(
         w.commit()
         if tickets >= REBUILD_INDEXES_FROM:
             dropped = _droppable_indexes(w, tickets)
+            paused = _pause_search(w, tickets)
             w.begin()
             for index in dropped:
                 w.execute(f"DROP INDEX {index.name}")
+            for statement in paused.drop if paused else ():
+                w.execute(statement)
             w.commit()
         seeder = _Seeder(w, desk, clock, rng, tickets, days, backlog)
         seeder.load_people(requester_ids)
@@ -2193,6 +2248,11 @@ def seed_store(
             w.begin()
             for index in dropped:
                 w.execute(str(CreateIndex(index).compile(dialect=store.engine.dialect)))
+            w.commit()
+        if paused:
+            w.begin()
+            for statement in paused.restore:
+                w.execute(statement)
             w.commit()
         if not w.sqlite:
             w.begin()

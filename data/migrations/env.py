@@ -3,6 +3,7 @@
 from alembic import context
 
 from itsm_tui.data.models import Base
+from itsm_tui.data.search import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -16,6 +17,8 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            # The search objects of revision 0002 are not in the models (see data/search.py).
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
