@@ -16,7 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, literal, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from itsm_tui.data.models import (
@@ -529,3 +540,414 @@ def store_summary(session: Session) -> dict[str, Any]:
         "teams": count(Team),
         "services": count(Service),
     }
+
+
+# ---------------------------------------------------------------------------
+# The console's queue: any sort, keyset pages, positions, the SLA column
+
+# Columns the queue can sort by. "priority" is the queue order (priority, opened_at, id)
+# and reads the queue indexes; "number" reads the unique index on number; the others
+# sort the view's matching rows (fine for open views, a full sort on "all tickets").
+QUEUE_SORTS = ("priority", "number", "sla", "status", "title", "service", "team", "assignee", "age")
+
+# A clock that never falls due sorts after every clock that does.
+_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+# Clock states in which the clock is still counting towards (or past) its target.
+_COUNTING_STATES = ("running", "breached")
+# The first warning threshold of a clock (percent of its target) unless it fired earlier.
+FIRST_WARNING_PERCENT = 50
+
+
+def text_match(text: str, dialect: str) -> ColumnElement[bool]:
+    """The one place the queue's `/` search becomes SQL: full-text on both databases."""
+    from itsm_tui.data.search import parse_query, search_clause
+
+    return search_clause(dialect, parse_query(text))
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """One view of the queue: a `TicketFilter` plus what only the console asks for."""
+
+    filters: TicketFilter = field(default_factory=TicketFilter)
+    sort: str = "priority"
+    descending: bool = False
+    text: str | None = None
+    service_id: int | None = None
+    # "soon": a counting clock due within `soon_within` of now; "breached": a breached one.
+    sla: str | None = None
+    soon_within: timedelta = timedelta(hours=2)
+    # Tickets resolved at or after this instant.
+    resolved_since: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.sort not in QUEUE_SORTS:
+            raise ValueError(f"unknown sort {self.sort!r}")
+        if self.sla not in (None, "soon", "breached"):
+            raise ValueError(f"unknown SLA filter {self.sla!r}")
+
+
+QueueKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of the queue, ready to draw; `key` continues a keyset page after it."""
+
+    id: int
+    number: str
+    type: str
+    priority: int
+    status: str
+    title: str
+    service: str | None
+    team: str | None
+    assignee: str | None
+    opened_at: datetime
+    version: int
+    key: QueueKey
+    # Time to the nearest counting clock's due instant (negative once late); None: no clock.
+    sla_left: timedelta | None = None
+    # "running" | "warned" | "breached" | "paused" | None (no clock that counts).
+    sla_state: str | None = None
+
+
+def _name_of(model: Any, column: Any, ticket_column: Any) -> Any:
+    # Outside the subquery: no row (no team, no assignee) must sort as "" too.
+    return func.coalesce(select(column).where(model.id == ticket_column).scalar_subquery(), "")
+
+
+def _sort_exprs(sort: str) -> tuple[list[Any], bool]:
+    """The sort expressions (without id) and whether the column reads reversed.
+
+    Age ascending means youngest first, i.e. opened_at descending.
+    """
+    if sort == "priority":
+        return [Ticket.priority, Ticket.opened_at], False
+    if sort == "number":
+        return [Ticket.number], False
+    if sort == "age":
+        return [Ticket.opened_at], True
+    if sort == "status":
+        return [Ticket.status], False
+    if sort == "title":
+        return [Ticket.title], False
+    if sort == "service":
+        return [_name_of(Service, Service.name, Ticket.service_id)], False
+    if sort == "team":
+        return [_name_of(Team, Team.name, Ticket.team_id)], False
+    if sort == "assignee":
+        return [_name_of(Agent, Agent.username, Ticket.assignee_id)], False
+    # sla: the nearest due instant of a counting clock.
+    nearest = (
+        select(func.min(SlaClock.due_at))
+        .where(
+            SlaClock.ticket_id == Ticket.id,
+            SlaClock.state.in_(_COUNTING_STATES),
+            SlaClock.stopped_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    return [func.coalesce(nearest, literal(_NEVER, SlaClock.due_at.type))], False
+
+
+def _key_literals(exprs: Sequence[Any], key: QueueKey) -> Any:
+    values = []
+    for expr, value in zip(exprs, key, strict=True):
+        values.append(literal(value, getattr(expr, "type", None)))
+    return tuple_(*values)
+
+
+def _queue_conditions(query: QueueQuery, now: datetime, dialect: str) -> tuple[_Plan, list[Any]]:
+    plan = _plan(query.filters)
+    if query.resolved_since is not None:
+        # One branch on ix_tickets_resolved_at's short range; the plan's own branches
+        # (is_open, team, assignee…) become a filter on it.
+        f = query.filters
+        split_on_open = f.unassigned or f.assignee_id is not None or f.team_id is not None
+        if len(plan.branches) == 2 and (split_on_open or not f.statuses):
+            # Both is_open values (see _plan): an OR over them would make SQLite read
+            # ix_tickets_queue whole, so keep only the leading equalities.
+            kept = plan.branches[0][:-1]
+        else:
+            kept = [or_(*(and_(*b) for b in plan.branches))]
+        plan = _Plan(
+            branches=[[Ticket.resolved_at >= query.resolved_since]],
+            shared=[*plan.shared, *kept],
+        )
+    extra: list[Any] = list(plan.shared)
+    if query.service_id is not None:
+        extra.append(Ticket.service_id == query.service_id)
+    if query.text:
+        extra.append(text_match(query.text, dialect))
+    if query.sla == "soon":
+        # Driven from ix_sla_clocks_due: the few clocks due soon, not every open ticket.
+        extra.append(
+            Ticket.id.in_(
+                select(SlaClock.ticket_id).where(
+                    SlaClock.state == "running",
+                    SlaClock.due_at > now,
+                    SlaClock.due_at <= now + query.soon_within,
+                )
+            )
+        )
+    elif query.sla == "breached":
+        # Breached clocks are many (history): probe each candidate ticket's own clocks
+        # (uq_sla_clocks_ticket_kind) instead of listing them all.
+        extra.append(
+            select(SlaClock.id)
+            .where(
+                SlaClock.ticket_id == Ticket.id,
+                SlaClock.state == "breached",
+                SlaClock.stopped_at.is_(None),
+            )
+            .exists()
+        )
+    return plan, extra
+
+
+def queue_statement(
+    query: QueueQuery,
+    *,
+    now: datetime,
+    limit: int,
+    after: QueueKey | None = None,
+    before: QueueKey | None = None,
+    inclusive: bool = False,
+    offset: int = 0,
+    from_end: bool = False,
+    dialect: str = "sqlite",
+) -> Select[Any]:
+    """Ids and sort keys of one page of the view, in the view's order.
+
+    `after` / `before` are keysets (the page after / before that key; `inclusive` keeps
+    the key's own row); `from_end` reads the last rows; `offset` skips rows (only for
+    jumps far from anything cached). `before` and `from_end` come back reversed: the
+    caller reverses them (`queue_page` does).
+    """
+    plan, extra = _queue_conditions(query, now, dialect)
+    exprs, reversed_column = _sort_exprs(query.sort)
+    exprs = [*exprs, Ticket.id]
+    descending = query.descending != reversed_column
+    # Reading backwards (before a key, or the end) flips the direction of the scan.
+    backwards = before is not None or from_end
+    scan_desc = descending != backwards
+    conditions = list(extra)
+    key = before if before is not None else after
+    if key is not None:
+        row = tuple_(*exprs)
+        bound = _key_literals(exprs, key)
+        if scan_desc:
+            conditions.append(row <= bound if inclusive else row < bound)
+        else:
+            conditions.append(row >= bound if inclusive else row > bound)
+    order = [e.desc() if scan_desc else e.asc() for e in exprs]
+    labels = [f"k{i}" for i in range(len(exprs))]
+    branch_limit = limit + offset
+    selects = [
+        select(Ticket.id.label("tid"), *(e.label(n) for e, n in zip(exprs, labels, strict=True)))
+        .where(*branch, *conditions)
+        .order_by(*order)
+        .limit(branch_limit)
+        for branch in plan.branches
+    ]
+    if len(selects) == 1:
+        return selects[0].limit(limit).offset(offset) if offset else selects[0]
+    # As in page_statement: one ordered, limited index range per branch, merged. A deep
+    # offset reads offset + limit rows of each branch (fine on SQLite, slow on PostgreSQL
+    # at hundreds of thousands: the table only uses it for a scrollbar jump).
+    merged = union_all(*(s.subquery().select() for s in selects)).subquery("page")
+    cols = [merged.c[n] for n in labels]
+    return (
+        select(merged.c.tid, *cols)
+        .order_by(*[c.desc() if scan_desc else c.asc() for c in cols])
+        .offset(offset)
+        .limit(limit)
+    )
+
+
+def _sla_of(clocks: Sequence[SlaClock], now: datetime) -> tuple[timedelta | None, str | None]:
+    """The SLA cell of a ticket: time to its nearest counting clock and that clock's state."""
+    counting = [c for c in clocks if c.state in _COUNTING_STATES and c.due_at is not None]
+    if counting:
+        clock = min(counting, key=lambda c: c.due_at or _NEVER)
+        assert clock.due_at is not None
+        left = clock.due_at - now
+        if clock.state == "breached" or left <= timedelta(0):
+            return left, "breached"
+        # Wall time left is at least the business time left, so this half-way test
+        # never calls a clock warned too early.
+        warned = (
+            clock.warnings_fired > 0
+            or clock.fired_percent >= FIRST_WARNING_PERCENT
+            or left * 100 <= timedelta(minutes=clock.target_minutes) * FIRST_WARNING_PERCENT
+        )
+        return left, "warned" if warned else "running"
+    if any(c.state == "paused" for c in clocks):
+        return None, "paused"
+    return None, None
+
+
+def queue_rows(
+    session: Session, ids_and_keys: Sequence[tuple[int, QueueKey]], now: datetime
+) -> list[QueueRow]:
+    """The drawn lines of these tickets (names and SLA clocks joined for this page only)."""
+    if not ids_and_keys:
+        return []
+    ids = [i for i, _k in ids_and_keys]
+    rows = session.execute(
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.priority,
+            Ticket.status,
+            Ticket.title,
+            Ticket.opened_at,
+            Ticket.version,
+            Ticket.type,
+            Service.name,
+            Team.name,
+            _Assignee.username,
+        )
+        .outerjoin(Service, Service.id == Ticket.service_id)
+        .outerjoin(Team, Team.id == Ticket.team_id)
+        .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
+        .where(Ticket.id.in_(ids))
+    ).all()
+    clocks: dict[int, list[SlaClock]] = {}
+    for clock in session.scalars(
+        select(SlaClock).where(SlaClock.ticket_id.in_(ids), SlaClock.stopped_at.is_(None))
+    ):
+        clocks.setdefault(clock.ticket_id, []).append(clock)
+    by_id = {r[0]: r for r in rows}
+    out: list[QueueRow] = []
+    for ticket_id, key in ids_and_keys:
+        r = by_id.get(ticket_id)
+        if r is None:
+            continue
+        left, state = _sla_of(clocks.get(ticket_id, []), now)
+        out.append(
+            QueueRow(
+                id=r[0],
+                number=r[1],
+                priority=r[2],
+                status=r[3],
+                title=r[4],
+                opened_at=r[5],
+                version=r[6],
+                type=r[7],
+                service=r[8],
+                team=r[9],
+                assignee=r[10],
+                key=tuple(key),
+                sla_left=left,
+                sla_state=state,
+            )
+        )
+    return out
+
+
+def queue_page(
+    session: Session,
+    query: QueueQuery,
+    *,
+    now: datetime,
+    limit: int,
+    after: QueueKey | None = None,
+    before: QueueKey | None = None,
+    inclusive: bool = False,
+    offset: int = 0,
+    from_end: bool = False,
+) -> list[QueueRow]:
+    """One page of the view in its order, each row with its keyset key (see queue_statement)."""
+    if limit <= 0:
+        return []
+    stmt = queue_statement(
+        query,
+        now=now,
+        limit=limit,
+        after=after,
+        before=before,
+        inclusive=inclusive,
+        offset=offset,
+        from_end=from_end,
+        dialect=session.get_bind().dialect.name,
+    )
+    found = [(row[0], tuple(row[1:])) for row in session.execute(stmt)]
+    if before is not None or from_end:
+        found.reverse()
+    return queue_rows(session, found, now)
+
+
+def count_queue(session: Session, query: QueueQuery, *, now: datetime) -> int:
+    """How many tickets the view holds (one count per index range, like the pages)."""
+    return queue_position(session, query, None, now=now)
+
+
+def queue_position(
+    session: Session, query: QueueQuery, key: QueueKey | None, *, now: datetime
+) -> int:
+    """How many rows of the view come before `key` (all of them when `key` is None):
+    the row index of a ticket, so a refresh can put the cursor back on it."""
+    plan, extra = _queue_conditions(query, now, session.get_bind().dialect.name)
+    conditions = list(extra)
+    if key is not None:
+        exprs, reversed_column = _sort_exprs(query.sort)
+        exprs = [*exprs, Ticket.id]
+        row = tuple_(*exprs)
+        bound = _key_literals(exprs, key)
+        descending = query.descending != reversed_column
+        conditions.append(row > bound if descending else row < bound)
+    total = 0
+    for branch in plan.branches:
+        stmt = select(func.count()).select_from(Ticket).where(*branch, *conditions)
+        total += session.execute(stmt).scalar_one()
+    return total
+
+
+def queue_key_of(
+    session: Session, query: QueueQuery, ticket_id: int, *, now: datetime
+) -> QueueKey | None:
+    """The ticket's current sort key in this view's order, or None once it left the view."""
+    plan, extra = _queue_conditions(query, now, session.get_bind().dialect.name)
+    exprs, _reversed = _sort_exprs(query.sort)
+    for branch in plan.branches:
+        row = session.execute(
+            select(*exprs, Ticket.id).where(Ticket.id == ticket_id, *branch, *extra)
+        ).first()
+        if row is not None:
+            return tuple(row)
+    return None
+
+
+@dataclass(frozen=True)
+class DeskDirectory:
+    """Names the console resolves to ids: the acting agent, teams, agents and services."""
+
+    agent_id: int | None
+    team_id: int | None
+    agent_active: bool
+    teams: dict[str, int]
+    agents: dict[str, int]
+    services: dict[str, int]
+    desk_name: str | None
+
+
+def desk_directory(session: Session, username: str) -> DeskDirectory:
+    """The small tables the console's views and filters need, read once at start."""
+    me = session.execute(
+        select(Agent.id, Agent.team_id, Agent.active).where(Agent.username == username)
+    ).first()
+    return DeskDirectory(
+        agent_id=me.id if me else None,
+        team_id=me.team_id if me else None,
+        agent_active=bool(me.active) if me else False,
+        teams=dict(session.execute(select(Team.name, Team.id).order_by(Team.name)).tuples()),
+        agents=dict(
+            session.execute(select(Agent.username, Agent.id).order_by(Agent.username)).tuples()
+        ),
+        services=dict(
+            session.execute(select(Service.name, Service.id).order_by(Service.name)).tuples()
+        ),
+        desk_name=desk_name(session),
+    )
