@@ -1,0 +1,712 @@
+"""The ticket detail screen: fields, live SLA countdowns, links, timeline and action keys."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any, ClassVar, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from itsm_tui.context import DeskContext
+from itsm_tui.data import queries
+from itsm_tui.desk import sla
+from itsm_tui.desk.errors import DeskError
+from itsm_tui.desk.records import get_agent, get_ticket
+from itsm_tui.domain.calendar import BusinessCalendar, business_time_between
+from itsm_tui.domain.workflow import workflow_for
+from itsm_tui.i18n import _
+
+# ---------------------------------------------------------------------------
+# User text is data: shown literally, never as markup, never as terminal control
+
+# C0 and C1 controls, DEL, and the bidi overrides/isolates that reorder what follows them.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(value: object, *, single_line: bool = False) -> str:
+    """User text with every control character shown as an escape (``\\x1b``), tabs as spaces."""
+    text = "" if value is None else str(value)
+    text = _UNSAFE.sub(_escape_char, text.replace("\t", "    "))
+    if single_line:
+        text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return text.replace("\r", "\\r")
+
+
+def safe_text(value: object, style: str = "", *, single_line: bool = False) -> Text:
+    """A `Text` of user data: no markup parsing, no escape sequences reach the terminal."""
+    return Text(printable(value, single_line=single_line), style=style)
+
+
+def desk_of(app: App[Any]) -> DeskContext:
+    """The app's `DeskContext` (every app of this project sets `app.desk`)."""
+    return cast(DeskContext, app.desk)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------
+# Times
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def zone_named(name: str | None) -> tzinfo:
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def shown_time(value: datetime | str | None, zone: tzinfo = UTC) -> str:
+    at = parse_iso(value) if isinstance(value, str) else value
+    if at is None:
+        return "—"
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def duration(delta: timedelta, *, seconds: bool = True) -> str:
+    """`2d 03h 04m`, `1h 05m 09s`, `4m 02s`: the countdown's face."""
+    total = int(abs(delta.total_seconds()))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h {minutes:02d}m"
+    if hours:
+        return f"{hours}h {minutes:02d}m" + (f" {secs:02d}s" if seconds else "")
+    return f"{minutes}m" + (f" {secs:02d}s" if seconds else "")
+
+
+# ---------------------------------------------------------------------------
+# SLA clocks as loaded: enough to count down every second without the database
+
+RUNNING, WARNED, BREACHED, PAUSED, MET, CANCELLED = (
+    "running",
+    "warned",
+    "breached",
+    "paused",
+    "met",
+    "cancelled",
+)
+
+
+@dataclass(frozen=True)
+class ClockSnapshot:
+    """One SLA clock at the last load, with its business calendar."""
+
+    kind: str
+    state: str
+    policy: str | None
+    target_minutes: int
+    spent_seconds: int
+    running_since: datetime | None
+    stopped_at: datetime | None
+    due_at: datetime | None
+    breached_at: datetime | None
+    warn_percents: tuple[int, ...]
+    calendar: BusinessCalendar
+
+    @classmethod
+    def of(cls, clock: Any) -> ClockSnapshot:
+        policy = clock.policy
+        return cls(
+            kind=clock.kind,
+            state=clock.state,
+            policy=policy.name if policy is not None else None,
+            target_minutes=clock.target_minutes,
+            spent_seconds=clock.spent_seconds,
+            running_since=clock.running_since,
+            stopped_at=clock.stopped_at,
+            due_at=clock.due_at,
+            breached_at=clock.breached_at,
+            warn_percents=tuple(
+                sorted(int(p) for p in (policy.warn_at_percent if policy else sla.DEFAULT_WARNINGS))
+            ),
+            calendar=sla.calendar_of(policy.calendar) if policy is not None else sla.UTC_24X7,
+        )
+
+    def spent(self, now: datetime) -> timedelta:
+        total = timedelta(seconds=self.spent_seconds)
+        if self.state in sla.COUNTING and self.stopped_at is None and self.running_since:
+            total += business_time_between(
+                self.calendar, self.running_since, max(now, self.running_since)
+            )
+        return total
+
+    def live(self, now: datetime) -> tuple[str, timedelta | None, float]:
+        """(state, business time left or None when stopped, percent of the target spent)."""
+        spent = self.spent(now)
+        target = timedelta(minutes=self.target_minutes)
+        percent = 100.0 if self.target_minutes <= 0 else spent / target * 100
+        if self.stopped_at is not None or self.state in (sla.MET, sla.CANCELLED):
+            state = BREACHED if self.breached_at is not None else self.state
+            return state, None, percent
+        left = target - spent
+        if self.state == sla.PAUSED:
+            return PAUSED, left, percent
+        if self.breached_at is not None or left < timedelta(0):
+            return BREACHED, left, percent
+        warns = [p for p in self.warn_percents if 0 < p < 100]
+        if warns and percent >= warns[0]:
+            return WARNED, left, percent
+        return RUNNING, left, percent
+
+
+STATE_STYLE = {
+    RUNNING: "green",
+    WARNED: "bold yellow",
+    BREACHED: "bold red",
+    PAUSED: "cyan",
+    MET: "dim green",
+    CANCELLED: "dim",
+}
+
+
+def clock_line(clock: ClockSnapshot, now: datetime, zone: tzinfo) -> Text:
+    state, left, percent = clock.live(now)
+    label = {sla.RESPONSE: _("Response"), sla.RESOLUTION: _("Resolution")}.get(
+        clock.kind, clock.kind
+    )
+    line = Text()
+    line.append(f"{label:<11}", style="bold")
+    line.append(f"{_(state):<9}", style=STATE_STYLE.get(state, ""))
+    if left is None:
+        when = clock.stopped_at
+        line.append(_("stopped {at}").format(at=shown_time(when, zone)), style="dim")
+    elif left < timedelta(0):
+        line.append(_("overdue {time}").format(time=duration(left)), style="bold red")
+    else:
+        line.append(_("{time} left").format(time=duration(left)), style=STATE_STYLE.get(state, ""))
+    line.append(f"  {percent:.0f}%", style="dim")
+    if clock.due_at is not None and left is not None and state != PAUSED:
+        line.append("  " + _("due {at}").format(at=shown_time(clock.due_at, zone)), style="dim")
+    line.append(
+        "  "
+        + _("target {time}").format(
+            time=duration(timedelta(minutes=clock.target_minutes), seconds=False)
+        ),
+        style="dim",
+    )
+    return line
+
+
+# ---------------------------------------------------------------------------
+# The timeline: comments, audit events and escalations, newest first
+
+TIMELINE_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    order: int
+    kind: str  # reply | work_note | audit | escalation
+    who: str
+    head: str
+    body: str | None = None
+
+
+def timeline(detail: dict[str, Any]) -> list[TimelineEntry]:
+    """Every entry of the ticket's history, newest first (ties: later written first)."""
+    entries: list[TimelineEntry] = []
+    order = 0
+    for c in detail.get("comments", []):
+        order += 1
+        kind = c["kind"]
+        head = _("public reply") if kind == "reply" else _("work note")
+        entries.append(
+            TimelineEntry(
+                parse_iso(c["created_at"]) or datetime.min.replace(tzinfo=UTC),
+                order,
+                kind,
+                c["author"] or _("the desk"),
+                head,
+                c["body"],
+            )
+        )
+    for e in detail.get("audit", []):
+        # The comment itself is in the timeline; its audit line would only repeat it.
+        if e["action"].startswith("comment."):
+            continue
+        order += 1
+        entries.append(
+            TimelineEntry(
+                parse_iso(e["at"]) or datetime.min.replace(tzinfo=UTC),
+                order,
+                "audit",
+                e["actor"] or _("the desk"),
+                _audit_head(e),
+                e.get("reason"),
+            )
+        )
+    for x in detail.get("escalations", []):
+        order += 1
+        head = _("{kind} level {level} on the {clock} clock").format(
+            kind=x["kind"], level=x["level"], clock=x.get("clock") or "?"
+        )
+        if x.get("actions"):
+            head += " — " + ", ".join(str(a) for a in x["actions"])
+        entries.append(
+            TimelineEntry(
+                parse_iso(x["at"]) or datetime.min.replace(tzinfo=UTC),
+                order,
+                "escalation",
+                x.get("rule") or _("escalator"),
+                head,
+                x.get("reason") or None,
+            )
+        )
+    # At one instant the ticket's creation comes before whatever was written with it.
+    entries.sort(key=lambda t: (t.at, t.head != _("created"), t.order), reverse=True)
+    return entries
+
+
+def _audit_head(event: dict[str, Any]) -> str:
+    action, field = event["action"], event["field"]
+    if action == "create":
+        return _("created")
+    if action == "time.log":
+        return _("logged {minutes} min").format(minutes=event["new"])
+    if field:
+        old = event["old"] if event["old"] not in (None, "") else "—"
+        new = event["new"] if event["new"] not in (None, "") else "—"
+        return f"{field}: {_short(old)} → {_short(new)}"
+    return action
+
+
+def _short(value: str, limit: int = 60) -> str:
+    flat = " ".join(str(value).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+KIND_STYLE = {
+    "reply": ("↩", "bold green"),
+    "work_note": ("✎", "bold yellow"),
+    "audit": ("•", "dim"),
+    "escalation": ("▲", "bold red"),
+}
+
+
+def entry_renderable(entry: TimelineEntry, zone: tzinfo) -> RenderableType:
+    mark, style = KIND_STYLE.get(entry.kind, ("•", ""))
+    head = Text()
+    head.append(f"{mark} ", style=style)
+    head.append(shown_time(entry.at, zone), style="dim")
+    head.append("  ")
+    head.append_text(safe_text(entry.who, "bold", single_line=True))
+    head.append("  ")
+    head.append_text(
+        safe_text(entry.head, style if entry.kind != "audit" else "", single_line=True)
+    )
+    if not entry.body:
+        return head
+    return Group(head, Padding(safe_text(entry.body), (0, 0, 0, 2)))
+
+
+# ---------------------------------------------------------------------------
+# The screen
+
+
+@dataclass(frozen=True)
+class LoadedTicket:
+    detail: dict[str, Any]
+    clocks: tuple[ClockSnapshot, ...]
+    article: str | None
+    zone_name: str | None
+
+
+class TicketDetailScreen(Screen[None]):
+    """One ticket: everything about it, kept fresh, with one key per action."""
+
+    CSS_PATH = "styles/detail.tcss"
+    # Others' changes show up within this many seconds.
+    RELOAD_SECONDS: ClassVar[float] = 5.0
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", _("Back")),
+        Binding("a", "assign", _("Assign")),
+        Binding("s", "status", _("Status")),
+        Binding("r", "reply", _("Reply")),
+        Binding("w", "work_note", _("Note")),
+        Binding("x", "resolve", _("Resolve")),
+        Binding("o", "reopen", _("Reopen")),
+        Binding("p", "priority", _("Priority")),
+        Binding("l", "link", _("Link")),
+        Binding("t", "log_time", _("Time")),
+        Binding("f5,ctrl+r", "reload", _("Reload")),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, loaded: LoadedTicket) -> None:
+            super().__init__()
+            self.loaded = loaded
+
+    class LoadFailed(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, number: str, *, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.number = number.strip().upper()
+        self.loaded: LoadedTicket | None = None
+        self._zone: tzinfo = UTC
+        self._timeline_key: tuple[Any, ...] | None = None
+        self._reload_timer: Timer | None = None
+
+    # -- layout
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="detail-top"):
+            yield Static(safe_text(self.number, "bold"), id="detail-heading")
+            yield Static(_("Loading…"), id="detail-title")
+            yield Static("", id="detail-clocks")
+        with VerticalScroll(id="detail-scroll"):
+            yield Static("", id="detail-fields")
+            yield Static("", id="detail-links")
+            yield Static(_("Description"), classes="detail-section")
+            yield Static("", id="detail-description")
+            yield Static(_("Timeline (newest first)"), classes="detail-section")
+            yield Vertical(id="detail-timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+        # The countdown ticks from the clock of the last load: no database call per second.
+        self.set_interval(1.0, self.refresh_clocks)
+
+    # -- loading
+
+    @property
+    def version(self) -> int | None:
+        return None if self.loaded is None else int(self.loaded.detail["version"])
+
+    def load(self) -> None:
+        self._load(desk_of(self.app))
+
+    @work(thread=True, exclusive=True, group="detail-load")
+    def _load(self, ctx: DeskContext) -> None:
+        try:
+            with ctx.store.read() as session:
+                now = ctx.now()
+                detail = queries.ticket_detail(session, self.number, now=now)
+                ticket = get_ticket(session, self.number)
+                clocks = sorted(
+                    (ClockSnapshot.of(c) for c in sla.clocks_of(session, ticket)),
+                    key=lambda c: c.kind != sla.RESPONSE,
+                )
+                article = ticket.kb_article.number if ticket.kb_article is not None else None
+                try:
+                    zone_name = get_agent(session, ctx.actor).timezone
+                except DeskError:
+                    zone_name = None
+        except DeskError as exc:
+            self.post_message(self.LoadFailed(exc.message))
+            return
+        except SQLAlchemyError as exc:
+            self.post_message(
+                self.LoadFailed(_("the store could not be read: {error}").format(error=exc))
+            )
+            return
+        self.post_message(self.Loaded(LoadedTicket(detail, tuple(clocks), article, zone_name)))
+
+    def _arm_reload(self) -> None:
+        if self._reload_timer is not None:
+            self._reload_timer.stop()
+        self._reload_timer = self.set_timer(self.RELOAD_SECONDS, self._periodic_reload)
+
+    def _periodic_reload(self) -> None:
+        # A form on top has the user's attention; the reload waits until it is closed.
+        if self.app.screen is not self:
+            self._arm_reload()
+            return
+        self.load()
+
+    @on(Loaded)
+    def _on_loaded(self, message: Loaded) -> None:
+        self.loaded = message.loaded
+        self._zone = zone_named(message.loaded.zone_name)
+        self._render_ticket()
+        self._arm_reload()
+
+    @on(LoadFailed)
+    def _on_load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#detail-title", Static).update(safe_text(message.message, "bold red"))
+        self._arm_reload()
+
+    # -- rendering
+
+    def _render_ticket(self) -> None:
+        assert self.loaded is not None
+        d = self.loaded.detail
+        heading = Text()
+        heading.append(d["number"], style="bold")
+        heading.append("  ")
+        heading.append(d["priority"], style=f"bold {_priority_style(d['priority'])}")
+        if d["priority_overridden"]:
+            heading.append(_(" (override)"), style="dim")
+        heading.append("  ")
+        heading.append(d["status"].replace("_", " "), style="bold reverse")
+        heading.append("  " + d["type"], style="dim")
+        if d["is_major"]:
+            heading.append("  " + _("MAJOR"), style="bold red")
+        if d["escalation_level"]:
+            heading.append(
+                "  " + _("escalated L{level}").format(level=d["escalation_level"]), style="red"
+            )
+        heading.append("  v{}".format(d["version"]), style="dim")
+        self.query_one("#detail-heading", Static).update(heading)
+        self.query_one("#detail-title", Static).update(safe_text(d["title"], "bold"))
+        self.query_one("#detail-fields", Static).update(self._fields_table(d))
+        self.query_one("#detail-links", Static).update(self._links(d))
+        description = d["description"] or ""
+        self.query_one("#detail-description", Static).update(
+            safe_text(description) if description.strip() else Text(_("(none)"), style="dim")
+        )
+        self.refresh_clocks()
+        key = (d["version"], len(d.get("escalations", [])), len(d.get("comments", [])))
+        if key != self._timeline_key:
+            self._timeline_key = key
+            self._render_timeline(d)
+
+    def _fields_table(self, d: dict[str, Any]) -> Table:
+        zone = self._zone
+        rows: list[tuple[str, Any]] = [
+            (_("Impact"), d["impact"]),
+            (_("Urgency"), d["urgency"]),
+            (_("Service"), d["service"]),
+            (_("Category"), d["category"]),
+            (_("Team"), d["team"]),
+            (_("Assignee"), d["assignee"]),
+            (_("Requester"), d["requester"]),
+            (_("Catalogue"), d["catalogue_item"]),
+            (_("Opened"), shown_time(d["opened_at"], zone)),
+            (_("Updated"), shown_time(d["updated_at"], zone)),
+            (_("Responded"), shown_time(d["first_response_at"], zone)),
+            (_("Resolved"), shown_time(d["resolved_at"], zone)),
+            (_("Closed"), shown_time(d["closed_at"], zone)),
+            (_("Reopened"), d["reopen_count"]),
+        ]
+        if d["resolution_code"]:
+            rows.append((_("Resolution"), d["resolution_code"]))
+        if d["type"] == "problem":
+            rows.append((_("Known error"), _("yes") if d["known_error"] else _("no")))
+        for key, value in (d.get("form_data") or {}).items():
+            rows.append((str(key), value))
+        long_rows: list[tuple[str, Any]] = []
+        if d["resolution_notes"]:
+            long_rows.append((_("Resolution notes"), d["resolution_notes"]))
+        if d["type"] == "problem":
+            long_rows += [(_("Root cause"), d["root_cause"]), (_("Workaround"), d["workaround"])]
+        wide = self.app.size.width >= 76
+        table = Table.grid(padding=(0, 1), expand=True)
+        pairs = 2 if wide else 1
+        for _i in range(pairs):
+            table.add_column(style="bold", no_wrap=True, min_width=10)
+            table.add_column(ratio=1, overflow="fold")
+        for start in range(0, len(rows), pairs):
+            cells: list[RenderableType] = []
+            for label, value in rows[start : start + pairs]:
+                cells += [Text(label), _value_text(value)]
+            table.add_row(*cells)
+        for label, value in long_rows:
+            cells = [Text(label), _value_text(value)]
+            if pairs == 2:
+                cells += [Text(""), Text("")]
+            table.add_row(*cells)
+        return table
+
+    def _links(self, d: dict[str, Any]) -> Text:
+        assert self.loaded is not None
+        links = Text()
+        links.append(_("Links") + "  ", style="bold")
+        shown = False
+        for label, value in (
+            (_("parent"), d["parent"]),
+            (_("problem"), d["problem"]),
+            (_("change"), d["change"]),
+            (_("article"), self.loaded.article),
+        ):
+            if value:
+                if shown:
+                    links.append(" · ", style="dim")
+                links.append(f"{label} ")
+                links.append_text(safe_text(value, "underline", single_line=True))
+                shown = True
+        if not shown:
+            links.append(_("none"), style="dim")
+        return links
+
+    def _render_timeline(self, d: dict[str, Any]) -> None:
+        box = self.query_one("#detail-timeline", Vertical)
+        entries = timeline(d)
+        widgets: list[Static] = [
+            Static(entry_renderable(e, self._zone), classes=f"entry entry-{e.kind}")
+            for e in entries[:TIMELINE_LIMIT]
+        ]
+        if len(entries) > TIMELINE_LIMIT:
+            widgets.append(
+                Static(
+                    _("… {n} older entries (see `itsm ticket show`)").format(
+                        n=len(entries) - TIMELINE_LIMIT
+                    ),
+                    classes="entry entry-more",
+                    markup=False,
+                )
+            )
+        if not widgets:
+            widgets.append(Static(_("nothing yet"), classes="entry entry-audit"))
+        with self.app.batch_update():
+            box.remove_children()
+            box.mount_all(widgets)
+
+    def refresh_clocks(self) -> None:
+        """Redraw the countdowns from the last load and the injected clock."""
+        if self.loaded is None:
+            return
+        now = desk_of(self.app).now()
+        lines = [clock_line(c, now, self._zone) for c in self.loaded.clocks]
+        if not lines:
+            lines = [Text(_("No SLA clocks"), style="dim")]
+        self.query_one("#detail-clocks", Static).update(Text("\n").join(lines))
+
+    # -- actions
+
+    def _open_form(self, form_factory: Callable[[LoadedTicket], Any]) -> None:
+        if self.loaded is None:
+            self.notify(_("Still loading {number}").format(number=self.number))
+            return
+        self.app.push_screen(form_factory(self.loaded), self._after_form)
+
+    def _after_form(self, result: str | None) -> None:
+        if result:
+            self.notify(_("{number} saved").format(number=result), markup=False)
+        self.load()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_assign(self) -> None:
+        from itsm_tui.screens.forms import AssignForm
+
+        self._open_form(
+            lambda t: AssignForm(
+                self.number,
+                t.detail["version"],
+                team=t.detail["team"],
+                assignee=t.detail["assignee"],
+            )
+        )
+
+    def action_status(self) -> None:
+        from itsm_tui.screens.forms import StatusForm
+
+        self._open_form(
+            lambda t: StatusForm(
+                self.number, t.detail["version"], t.detail["type"], t.detail["status"]
+            )
+        )
+
+    def action_reply(self) -> None:
+        from itsm_tui.screens.forms import CommentForm
+
+        self._open_form(lambda t: CommentForm(self.number, t.detail["version"], kind="reply"))
+
+    def action_work_note(self) -> None:
+        from itsm_tui.screens.forms import CommentForm
+
+        self._open_form(lambda t: CommentForm(self.number, t.detail["version"], kind="work_note"))
+
+    def action_resolve(self) -> None:
+        from itsm_tui.screens.forms import ResolveForm
+
+        self._open_form(lambda t: ResolveForm(self.number, t.detail["version"], t.detail["type"]))
+
+    def action_reopen(self) -> None:
+        from itsm_tui.screens.forms import ReopenForm
+
+        if self.loaded is not None:
+            flow = workflow_for(self.loaded.detail["type"])
+            if self.loaded.detail["status"] not in flow.reopenable:
+                self.notify(
+                    _("{number} is {status}; only a {statuses} ticket can be reopened").format(
+                        number=self.number,
+                        status=self.loaded.detail["status"],
+                        statuses=_(" or ").join(sorted(flow.reopenable)),
+                    ),
+                    severity="warning",
+                    markup=False,
+                )
+                return
+        self._open_form(lambda t: ReopenForm(self.number, t.detail["version"]))
+
+    def action_priority(self) -> None:
+        from itsm_tui.screens.forms import PriorityForm
+
+        self._open_form(
+            lambda t: PriorityForm(self.number, t.detail["version"], t.detail["priority"])
+        )
+
+    def action_link(self) -> None:
+        from itsm_tui.screens.forms import LinkForm
+
+        self._open_form(
+            lambda t: LinkForm(
+                self.number,
+                t.detail["version"],
+                current={
+                    "parent": t.detail["parent"],
+                    "problem": t.detail["problem"],
+                    "change": t.detail["change"],
+                    "article": t.article,
+                },
+            )
+        )
+
+    def action_log_time(self) -> None:
+        from itsm_tui.screens.forms import TimeForm
+
+        self._open_form(lambda t: TimeForm(self.number, t.detail["version"]))
+
+
+def _priority_style(label: str) -> str:
+    return {"P1": "red", "P2": "dark_orange", "P3": "yellow"}.get(label, "green")
+
+
+def _value_text(value: Any) -> Text:
+    if value is None or value == "":
+        return Text("—", style="dim")
+    return safe_text(value)
+
+
+def texts(values: Iterable[object]) -> list[Text]:
+    """Several user values as safe `Text`s (handy for option lists)."""
+    return [safe_text(v, single_line=True) for v in values]
