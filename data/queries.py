@@ -942,12 +942,12 @@ def desk_directory(session: Session, username: str) -> DeskDirectory:
         agent_id=me.id if me else None,
         team_id=me.team_id if me else None,
         agent_active=bool(me.active) if me else False,
-        teams=dict(session.execute(select(Team.name, Team.id).order_by(Team.name)).tuples()),
+        teams=dict(session.execute(select(Team.name, Team.id).order_by(Team.name)).all()),
         agents=dict(
-            session.execute(select(Agent.username, Agent.id).order_by(Agent.username)).tuples()
+            session.execute(select(Agent.username, Agent.id).order_by(Agent.username)).all()
         ),
         services=dict(
-            session.execute(select(Service.name, Service.id).order_by(Service.name)).tuples()
+            session.execute(select(Service.name, Service.id).order_by(Service.name)).all()
         ),
         desk_name=desk_name(session),
     )

@@ -481,8 +481,21 @@ def _table(records: Sequence[dict[str, Any]], zone: tzinfo) -> str:
 def open_console(store: Store, actor: str) -> None:
     """Open the full-screen console on `store` as `actor`.
 
-    The Textual app arrives with its own issue; until then this shows what is in the store.
+    Without a terminal (a pipe, a script, tests) it prints what is in the store instead.
     """
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from itsm_tui.app import make_app
+        from itsm_tui.context import DeskContext
+
+        root = click.get_current_context().find_root()
+        env = root.obj
+        with store.read() as session:
+            name = queries.desk_name(session)
+        ctx = DeskContext(store=store, actor=actor, desk_name=name or DeskContext.desk_name)
+        if isinstance(env, Env) and env.fixed_now is not None:
+            ctx.clock = env.now
+        make_app(ctx, escalator=not root.params.get("no_escalator", False)).run()
+        return
     with store.read() as session:
         summary = queries.store_summary(session)
     out(format_summary(summary))
@@ -545,9 +558,21 @@ pass_env = click.make_pass_decorator(Env)
     help=_("Act as this agent (also ITSM_AGENT; default: your login name)."),
 )
 @click.option("--now", "now", type=ISO, envvar="ITSM_NOW", hidden=True)
+@click.option(
+    "--no-escalator",
+    "no_escalator",
+    is_flag=True,
+    help=_("Do not run the SLA escalator inside the console (a daemon runs it)."),
+)
 @click.version_option(package_name="itsm-tui", prog_name="itsm")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, actor: str | None, now: datetime | None) -> None:
+def cli(
+    ctx: click.Context,
+    db: str | None,
+    actor: str | None,
+    now: datetime | None,
+    no_escalator: bool,
+) -> None:
     """A service-desk console: incidents, requests, problems and changes.
 
     With no command, opens the console.

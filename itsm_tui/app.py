@@ -1,0 +1,303 @@
+"""The Textual app: header, queue, global bindings, command palette, escalator, hang-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import select
+import signal
+import sys
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from itsm_tui.context import DeskContext
+from itsm_tui.escalation.sweep import SweepResult
+from itsm_tui.i18n import _
+from itsm_tui.messages import SweepFinished
+from itsm_tui.screens.queue import VIEWS, QueueScreen
+
+STYLES = Path(__file__).resolve().parent.parent / "screens" / "styles"
+if not STYLES.is_dir():  # installed as a wheel: screens/ is itsm_tui/screens/
+    STYLES = Path(__file__).resolve().parent / "screens" / "styles"
+
+# Later issues: the bindings and commands exist now, the screens arrive with these.
+CHANGE_BOARD_ISSUE = 7
+KPI_DASHBOARD_ISSUE = 8
+ESCALATOR_INTERVAL_S = 30.0
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding of the screen below, grouped: `?` opens it, any of esc/q/? closes it."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("escape,q,question_mark", "dismiss", _("Close")),
+    ]
+
+    def __init__(self, lines: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append(_("Keys") + "\n\n", style="bold")
+        for key, description in self.lines:
+            text.append(f"{key:>14}  ", style="bold")
+            text.append(f"{description}\n")
+        with VerticalScroll(id="help-body"):
+            yield Static(text)
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        self.dismiss(result)
+
+
+class DeskCommands(Provider):
+    """The desk's own commands in the palette (ctrl+p)."""
+
+    def _commands(self) -> list[tuple[str, Any, str]]:
+        app = self.app
+        assert isinstance(app, ItsmApp)
+        commands: list[tuple[str, Any, str]] = [
+            (_("New incident"), partial(app.queue_action, "new_incident"), _("open the form")),
+            (_("New request"), partial(app.queue_action, "new_request"), _("open the form")),
+            (_("Go to queue"), app.action_go_queue, _("the ticket queue")),
+            (_("Change board"), app.action_change_board, _("changes by state")),
+            (_("KPI dashboard"), app.action_kpi, _("targets and trends")),
+        ]
+        for view in VIEWS:
+            commands.append(
+                (
+                    _("View: {label}").format(label=view.label),
+                    partial(app.queue_action, f"view('{view.key}')"),
+                    _("switch the queue's view"),
+                )
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        app = self.app
+        assert isinstance(app, ItsmApp)
+        number = query.strip().upper()
+        if number[:3] in ("INC", "REQ", "PRB") and len(number) > 3:
+            # Open a ticket by number: whatever was typed, as typed (the detail screen
+            # says when there is no such ticket).
+            yield Hit(
+                1.0,
+                Text(_("Open ticket {number}").format(number=number)),
+                partial(app.open_ticket, number),
+                help=_("open the ticket's detail"),
+            )
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class ItsmApp(App[None]):
+    """The service-desk console."""
+
+    # The default screen's styles are the app's: a default screen's own CSS_PATH is not read.
+    CSS_PATH = [str(STYLES / "app.tcss"), str(STYLES / "queue.tcss")]
+    TITLE = "itsm"
+    COMMANDS = App.COMMANDS | {DeskCommands}
+
+    BINDINGS: list[BindingType] = [
+        Binding("question_mark", "help", _("Help")),
+        Binding("ctrl+q", "quit", _("Quit")),
+        Binding("q", "quit", _("Quit"), show=False),
+        Binding("i", "inbox", _("Inbox"), show=False),
+        Binding("B", "change_board", _("Change board"), show=False),
+        Binding("K", "kpi", _("KPI dashboard"), show=False),
+    ]
+
+    def __init__(
+        self, ctx: DeskContext, *, escalator: bool = True, poll_seconds: float = 3.0
+    ) -> None:
+        super().__init__()
+        self.desk = ctx
+        self.escalator = escalator
+        self.poll_seconds = poll_seconds
+        self.sweeps = 0
+        self._scheduler: BackgroundScheduler | None = None
+
+    def get_default_screen(self) -> Screen[Any]:
+        return QueueScreen(self.desk, poll_seconds=self.poll_seconds)
+
+    def on_mount(self) -> None:
+        self.title = self.desk.desk_name
+        self._mount_watcher()
+        if self.escalator:
+            from itsm_tui.escalation.scheduler import start_background
+
+            # post_message is thread-safe: the scheduler thread hands each result over.
+            self._scheduler = start_background(
+                self.desk.store,
+                interval=ESCALATOR_INTERVAL_S,
+                clock=self.desk.clock,
+                on_result=lambda result: self.post_message(SweepFinished(result)),
+            )
+        if not self.is_headless:
+            self._watch_terminal()
+
+    def _mount_watcher(self) -> None:
+        try:
+            from itsm_tui.screens.inbox import NotificationWatcher
+        except ImportError:
+            return
+        self.mount(NotificationWatcher())
+
+    def on_unmount(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    # ------------------------------------------------------------------ the terminal going away
+
+    def _watch_terminal(self) -> None:
+        """Exit when the terminal hangs up (SSH dropped) instead of spinning.
+
+        Textual 8's Linux driver neither handles SIGHUP nor stops on end of input: an
+        empty read just loops. So: SIGHUP exits, and a cheap poll of stdin for POLLHUP
+        catches a hang-up that comes without the signal.
+        """
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hung_up)
+        try:
+            fd = sys.__stdin__.fileno() if sys.__stdin__ else -1
+        except (OSError, ValueError):
+            fd = -1
+        if fd < 0:
+            return
+        poller = select.poll()
+        poller.register(fd, select.POLLHUP | select.POLLERR | select.POLLNVAL)
+
+        def check() -> None:
+            for _fd, events in poller.poll(0):
+                if events & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                    self._hung_up()
+
+        self.set_interval(1.0, check)
+
+    def _hung_up(self) -> None:
+        self.exit(return_code=129)
+        # Nothing can be drawn any more; make sure the process ends even if the driver
+        # is stuck writing to a dead terminal.
+        self.set_timer(3.0, lambda: os._exit(129))
+
+    # ------------------------------------------------------------------ escalations
+
+    @on(SweepFinished)
+    def _sweep_finished(self, message: SweepFinished) -> None:
+        self.sweeps += 1
+        result = message.result
+        queue = self._queue()
+        mine = self._mine(result, queue)
+        if not result.empty:
+            text = _("SLA sweep: {w} warned, {b} breached, {e} escalated").format(
+                w=len(result.warned), b=len(result.breached), e=len(result.escalated)
+            )
+            if mine:
+                text += "\n" + _("yours: {numbers}").format(numbers=", ".join(sorted(mine)))
+            self.notify(text, title=_("Escalations"), severity="warning" if mine else "information")
+        if queue is not None and not result.empty:
+            queue.reload()
+
+    def _mine(self, result: SweepResult, queue: QueueScreen | None) -> set[str]:
+        if queue is None:
+            return set()
+        numbers = {e["number"] for e in (*result.warned, *result.breached, *result.escalated)}
+        return {
+            row.number
+            for row in queue.table.cached_rows()
+            if row.number in numbers and row.assignee == self.desk.actor
+        }
+
+    def _queue(self) -> QueueScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                return screen
+        return None
+
+    # ------------------------------------------------------------------ actions
+
+    def queue_action(self, action: str) -> None:
+        queue = self._queue()
+        if queue is None:
+            return
+        while self.screen is not queue and len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.call_later(queue.run_action, action)
+
+    def open_ticket(self, number: str) -> None:
+        queue = self._queue()
+        if queue is not None:
+            queue.open_ticket(number)
+
+    def action_go_queue(self) -> None:
+        queue = self._queue()
+        while queue is not None and self.screen is not queue and len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_change_board(self) -> None:
+        self.notify(
+            _("The change board arrives with issue {n}.").format(n=CHANGE_BOARD_ISSUE),
+            title=_("Change board"),
+        )
+
+    def action_kpi(self) -> None:
+        self.notify(
+            _("The KPI dashboard arrives with issue {n}.").format(n=KPI_DASHBOARD_ISSUE),
+            title=_("KPI dashboard"),
+        )
+
+    def action_inbox(self) -> None:
+        try:
+            from itsm_tui.screens.inbox import InboxScreen
+        except ImportError:
+            self.notify(_("The inbox arrives with its own issue."))
+            return
+        self.push_screen(InboxScreen())
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.binding_lines()))
+
+    def binding_lines(self) -> list[tuple[str, str]]:
+        """Every binding that applies now (screen, focused widget, app), once each."""
+        seen: set[str] = set()
+        lines: list[tuple[str, str]] = []
+        for _key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            lines.append((self.get_key_display(binding), binding.description))
+        return lines
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(_("Help"), _("every key binding"), self.action_help)
+
+
+def make_app(ctx: DeskContext, *, escalator: bool = True, poll_seconds: float = 3.0) -> ItsmApp:
+    """The app as the CLI and the tests build it."""
+    return ItsmApp(ctx, escalator=escalator, poll_seconds=poll_seconds)

@@ -1,0 +1,613 @@
+"""The queue: saved views, search, filters and sort over the virtual ticket table, live."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from itsm_tui.context import DeskContext
+from itsm_tui.data import queries
+from itsm_tui.data.queries import QUEUE_SORTS, DeskDirectory, QueueQuery, QueueRow, TicketFilter
+from itsm_tui.desk import DeskError, assign_ticket
+from itsm_tui.desk.records import get_agent
+from itsm_tui.domain.priority import parse_priority
+from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
+from itsm_tui.i18n import _
+from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
+from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, PageRequest, TicketTable
+
+
+@dataclass(frozen=True)
+class SavedView:
+    key: str
+    label: str
+
+
+# The saved views, in the order of their number keys (1…7).
+VIEWS: tuple[SavedView, ...] = (
+    SavedView("mine", _("My tickets")),
+    SavedView("team", _("My team")),
+    SavedView("unassigned", _("Unassigned")),
+    SavedView("soon", _("Breaching soon")),
+    SavedView("breached", _("Breached")),
+    SavedView("open", _("All open")),
+    SavedView("resolved", _("Recently resolved")),
+)
+VIEW_LABELS = {v.key: v.label for v in VIEWS}
+RECENTLY = timedelta(days=1)
+BREACHING_WITHIN = timedelta(hours=2)
+FILTER_KEYS = ("status", "priority", "type", "team", "assignee", "service")
+
+
+def view_query(view: str, directory: DeskDirectory | None, ctx: DeskContext) -> QueueQuery:
+    """A saved view as a query (the acting agent's ids come from the directory)."""
+    me = directory.agent_id if directory else None
+    team = directory.team_id if directory else None
+    if view == "mine":
+        # An agent unknown to the store sees nothing rather than everyone's tickets.
+        if me is None:
+            return QueueQuery(TicketFilter(statuses=("\x00none",)))
+        return QueueQuery(TicketFilter(assignee_id=me, open_only=True))
+    if view == "team":
+        if team is None:
+            return QueueQuery(TicketFilter(statuses=("\x00none",)))
+        return QueueQuery(TicketFilter(team_id=team, open_only=True))
+    if view == "unassigned":
+        return QueueQuery(TicketFilter(unassigned=True, open_only=True))
+    if view == "soon":
+        return QueueQuery(
+            TicketFilter(open_only=True), sla="soon", soon_within=BREACHING_WITHIN, sort="sla"
+        )
+    if view == "breached":
+        return QueueQuery(TicketFilter(open_only=True), sla="breached")
+    if view == "resolved":
+        return QueueQuery(TicketFilter(), resolved_since=ctx.now() - RECENTLY, sort="age")
+    return QueueQuery(TicketFilter(open_only=True))
+
+
+def apply_filter_text(
+    base: QueueQuery, text: str, directory: DeskDirectory | None
+) -> tuple[QueueQuery, dict[str, str]]:
+    """`status:new priority:P1 team:Network …` on top of a view; raises ValueError with a
+    message for a person when a name is unknown."""
+    chosen: dict[str, str] = {}
+    for token in text.split():
+        key, sep, value = token.partition(":")
+        if not sep or key not in FILTER_KEYS or not value:
+            raise ValueError(
+                _("write filters as key:value with key one of {keys}").format(
+                    keys=", ".join(FILTER_KEYS)
+                )
+            )
+        chosen[key] = value
+    f = base.filters
+    service_id = base.service_id
+    teams = directory.teams if directory else {}
+    agents = directory.agents if directory else {}
+    services = directory.services if directory else {}
+
+    def lookup(names: dict[str, int], value: str, what: str) -> int:
+        for name, ident in names.items():
+            if name.lower() == value.lower():
+                return ident
+        raise ValueError(_("no {what} named {value!r}").format(what=what, value=value))
+
+    if "status" in chosen:
+        status = chosen["status"].lower()
+        if status not in all_statuses():
+            raise ValueError(_("no status {value!r}").format(value=chosen["status"]))
+        f = replace(f, statuses=(status,))
+    if "priority" in chosen:
+        try:
+            f = replace(f, priority=parse_priority(chosen["priority"]))
+        except ValueError:
+            raise ValueError(
+                _("no priority {value!r}; use P1 to P4").format(value=chosen["priority"])
+            ) from None
+    if "type" in chosen:
+        kind = chosen["type"].lower()
+        if kind not in TICKET_TYPES:
+            raise ValueError(_("no ticket type {value!r}").format(value=chosen["type"]))
+        f = replace(f, type=kind)
+    if "team" in chosen:
+        f = replace(f, team_id=lookup(teams, chosen["team"], _("team")))
+    if "assignee" in chosen:
+        f = replace(f, assignee_id=lookup(agents, chosen["assignee"], _("agent")), unassigned=False)
+    if "service" in chosen:
+        service_id = lookup(services, chosen["service"], _("service"))
+    return replace(base, filters=f, service_id=service_id), chosen
+
+
+class QueueSource:
+    """Reads pages of one query for the table (called in the table's worker thread)."""
+
+    def __init__(self, ctx: DeskContext, query: QueueQuery) -> None:
+        self.ctx = ctx
+        self.queue_query = query
+
+    def __call__(self, requests: Sequence[PageRequest]) -> dict[int, list[QueueRow]]:
+        pages: dict[int, list[QueueRow]] = {}
+        now = self.ctx.now()
+        with self.ctx.store.read() as session:
+            for request in requests:
+                previous = pages.get(request.page - 1)
+                if previous and len(previous) == PAGE_SIZE and not request.after:
+                    # Chained: the page right after one read in this batch.
+                    request = PageRequest(request.page, request.limit, after=previous[-1].key)
+                pages[request.page] = queries.queue_page(
+                    session,
+                    self.queue_query,
+                    now=now,
+                    limit=request.limit,
+                    after=request.after,
+                    before=request.before,
+                    from_end=request.from_end,
+                    offset=request.offset,
+                )
+        return pages
+
+
+def read_window(
+    ctx: DeskContext,
+    query: QueueQuery,
+    *,
+    selected_id: int | None,
+    cursor: int,
+    screen_row: int,
+    visible: int,
+) -> tuple[int, int, int, dict[int, list[QueueRow]]]:
+    """Count the view and read the pages on screen, keeping the selected ticket at the same
+    height of the screen: its position comes from a count before its key, and the pages
+    around it are read by keyset from it (no OFFSET however deep it sits)."""
+    now = ctx.now()
+    with ctx.store.read() as session:
+        total = queries.count_queue(session, query, now=now)
+        if total == 0:
+            return 0, 0, 0, {}
+        key = None
+        if selected_id is not None:
+            key = queries.queue_key_of(session, query, selected_id, now=now)
+        position = (
+            queries.queue_position(session, query, key, now=now)
+            if key is not None
+            else min(cursor, total - 1)
+        )
+        top = max(0, min(position - screen_row, total - visible))
+        first_page = max(0, top - 20) // PAGE_SIZE
+        last_page = min(total - 1, top + visible + 20) // PAGE_SIZE
+        start, end = first_page * PAGE_SIZE, min(total, (last_page + 1) * PAGE_SIZE)
+        if key is not None:
+            rows = queries.queue_page(
+                session, query, now=now, limit=position - start, before=key
+            ) + queries.queue_page(
+                session, query, now=now, limit=end - position, after=key, inclusive=True
+            )
+        elif start == 0:
+            rows = queries.queue_page(session, query, now=now, limit=end)
+        else:
+            rows = queries.queue_page(session, query, now=now, limit=end - start, offset=start)
+    pages = {
+        first_page + i: rows[i * PAGE_SIZE : (i + 1) * PAGE_SIZE]
+        for i in range(last_page - first_page + 1)
+        if rows[i * PAGE_SIZE : (i + 1) * PAGE_SIZE]
+    }
+    return total, position, top, pages
+
+
+class DeskHeader(Static):
+    """Desk name, acting agent and the time of the injected clock (stable in snapshots)."""
+
+    def __init__(self, ctx: DeskContext) -> None:
+        super().__init__(id="desk-header")
+        self.ctx = ctx
+
+    def on_mount(self) -> None:
+        self.show()
+        self.set_interval(30, self.show)
+
+    def show(self) -> None:
+        now = self.ctx.now().astimezone()
+        text = Text(no_wrap=True, overflow="ellipsis")
+        # The desk name and username come from the store: plain Text, never markup.
+        text.append(f" {self.ctx.desk_name}", style="bold")
+        text.append(f"  ·  {self.ctx.actor}")
+        text.append(f"  ·  {now:%a %d %b %H:%M}")
+        self.update(text)
+
+
+class QueueScreen(Screen[None]):
+    """The agent's home: one saved view at a time, refreshed every few seconds."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("enter", "open", _("Open")),
+        Binding("t", "take", _("Take")),
+        Binding("a", "assign", _("Assign")),
+        Binding("s", "status", _("Status")),
+        Binding("c", "comment", _("Comment")),
+        Binding("n", "new_incident", _("New inc")),
+        Binding("r", "new_request", _("New req")),
+        Binding("slash", "search", _("Search")),
+        Binding("f", "filter", _("Filter")),
+        Binding("o", "cycle_sort", _("Sort")),
+        Binding("O", "flip_sort", _("Reverse sort"), show=False),
+        Binding("v", "next_view", _("View")),
+        Binding("ctrl+r", "refresh", _("Refresh"), show=False),
+        Binding("escape", "clear_input", _("Back"), show=False),
+        *[
+            Binding(str(i), f"view('{view.key}')", view.label, show=False)
+            for i, view in enumerate(VIEWS, start=1)
+        ],
+    ]
+
+    def __init__(self, ctx: DeskContext, *, poll_seconds: float = 3.0) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.poll_seconds = poll_seconds
+        self.directory: DeskDirectory | None = None
+        self.view_key = "open"
+        self.search_text = ""
+        self.filter_text = ""
+        self.filters_shown: dict[str, str] = {}
+        # None: the view's own order (priority; SLA for "breaching soon"; age for resolved).
+        self.sort: str | None = None
+        self.descending = False
+        self.queue_query = view_query(self.view_key, None, ctx)
+        self.count: int | None = None
+        self._poll_timer: Timer | None = None
+        self._debounce: Timer | None = None
+        self._reading = False
+        self.polls = 0
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(self.ctx)
+        with Horizontal(id="view-bar"):
+            yield Static(id="view-name")
+            yield Static(id="view-detail")
+        yield Input(id="search", placeholder=_("search number, title, description — Enter"))
+        yield Input(
+            id="filter",
+            placeholder=_("status:new priority:P1 type:incident team:… assignee:… service:…"),
+        )
+        yield TicketTable(clock=self.ctx.now, id="tickets")
+        yield Footer()
+
+    @property
+    def table(self) -> TicketTable:
+        return self.query_one(TicketTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._show_view_bar()
+        self._load_directory()
+
+    # ------------------------------------------------------------------ reading
+
+    @work(thread=True, exclusive=True, group="queue-directory")
+    def _load_directory(self) -> None:
+        try:
+            with self.ctx.store.read() as session:
+                directory = queries.desk_directory(session, self.ctx.actor)
+        except Exception as exc:  # the store went away: say so, keep the screen
+            self.post_message(QueueFailed(str(exc), poll=False))
+            return
+        self.post_message(DirectoryLoaded(directory))
+
+    @on(DirectoryLoaded)
+    def _directory_loaded(self, message: DirectoryLoaded) -> None:
+        self.directory = message.directory
+        if self.directory.agent_id is not None:
+            self.view_key = "mine"
+        self._requery(keep_selection=False)
+
+    def _build_query(self) -> QueueQuery:
+        base = view_query(self.view_key, self.directory, self.ctx)
+        if self.filter_text:
+            base, self.filters_shown = apply_filter_text(base, self.filter_text, self.directory)
+        else:
+            self.filters_shown = {}
+        if self.sort is not None:
+            base = replace(base, sort=self.sort, descending=self.descending)
+        return replace(base, text=self.search_text or None)
+
+    def reload(self, *, keep_selection: bool = True, poll: bool = False) -> None:
+        """Read the view again (count and the rows on screen) in a worker."""
+        table = self.table
+        selected = table.selected if keep_selection else None
+        self._read_queue(
+            self.queue_query,
+            selected_id=selected.id if selected else None,
+            cursor=table.cursor if keep_selection else 0,
+            screen_row=(table.cursor - table.top_row) if keep_selection else 0,
+            visible=table.visible_rows,
+            poll=poll,
+        )
+
+    @work(thread=True, exclusive=True, group="queue-read")
+    def _read_queue(
+        self,
+        query: QueueQuery,
+        *,
+        selected_id: int | None,
+        cursor: int,
+        screen_row: int,
+        visible: int,
+        poll: bool,
+    ) -> None:
+        try:
+            total, position, top, pages = read_window(
+                self.ctx,
+                query,
+                selected_id=selected_id,
+                cursor=cursor,
+                screen_row=screen_row,
+                visible=visible,
+            )
+        except Exception as exc:
+            self.post_message(QueueFailed(str(exc), poll=poll))
+            return
+        self.post_message(QueueLoaded(query, total, position, top, pages, poll=poll))
+
+    @on(QueueLoaded)
+    def _queue_loaded(self, message: QueueLoaded) -> None:
+        if message.query == self.queue_query:
+            table = self.table
+            table.loader = QueueSource(self.ctx, self.queue_query)
+            table.sort_column = self.queue_query.sort
+            table.sort_descending = self.queue_query.descending
+            table.note_fetched(message.pages)
+            table.replace(message.total, message.pages, cursor=message.cursor, top=message.top)
+            self.count = message.total
+            self._show_view_bar()
+        if message.poll:
+            self.polls += 1
+        self._arm_poll()
+
+    @on(QueueFailed)
+    def _queue_failed(self, message: QueueFailed) -> None:
+        self.notify(
+            _("Cannot read the queue: {why}").format(why=message.reason[:200]),
+            severity="error",
+            markup=False,
+        )
+        self._arm_poll()
+
+    def _requery(self, *, keep_selection: bool = True) -> None:
+        try:
+            query = self._build_query()
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        self.queue_query = query
+        self.count = None
+        self._show_view_bar()
+        self.reload(keep_selection=keep_selection)
+
+    # ------------------------------------------------------------------ live refresh
+
+    def _arm_poll(self) -> None:
+        """One-shot: the next poll is armed only once this one answered (never overlap)."""
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        if self.poll_seconds > 0:
+            self._poll_timer = self.set_timer(self.poll_seconds, self.poll_now)
+
+    def poll_now(self) -> None:
+        self._poll_timer = None
+        # A modal (a form, help) is open, or another screen is on top: look again later.
+        if self.app.screen is not self:
+            self._arm_poll()
+            return
+        self.reload(poll=True)
+
+    # ------------------------------------------------------------------ the bar
+
+    def _show_view_bar(self) -> None:
+        label = VIEW_LABELS.get(self.view_key, self.view_key)
+        count = "…" if self.count is None else f"{self.count:,}"
+        self.query_one("#view-name", Static).update(f" {label} · {count} ")
+        arrow = " ▼" if self.queue_query.descending else " ▲"
+        details = [_("sorted by {column}").format(column=self.queue_query.sort) + arrow]
+        if self.search_text:
+            details.append(_("search: {text}").format(text=self.search_text))
+        if self.filters_shown:
+            details.append(" ".join(f"{k}:{v}" for k, v in self.filters_shown.items()))
+        # Search and filter text are the user's: drawn as plain Text, never markup.
+        self.query_one("#view-detail", Static).update(Text(" · ".join(details)))
+
+    # ------------------------------------------------------------------ views, search, sort
+
+    def action_view(self, key: str) -> None:
+        if key not in VIEW_LABELS:
+            return
+        self.view_key = key
+        self.sort = None
+        self.descending = False
+        self._requery(keep_selection=False)
+
+    def action_next_view(self) -> None:
+        keys = [v.key for v in VIEWS]
+        self.action_view(keys[(keys.index(self.view_key) + 1) % len(keys)])
+
+    def action_cycle_sort(self) -> None:
+        current = self.queue_query.sort
+        self.set_sort(QUEUE_SORTS[(QUEUE_SORTS.index(current) + 1) % len(QUEUE_SORTS)])
+
+    def action_flip_sort(self) -> None:
+        self.sort = self.queue_query.sort
+        self.descending = not self.queue_query.descending
+        self._requery()
+
+    def set_sort(self, column: str, *, descending: bool = False) -> None:
+        self.sort = column
+        self.descending = descending
+        self._requery()
+
+    @on(TicketTable.SortClicked)
+    def _sort_clicked(self, message: TicketTable.SortClicked) -> None:
+        if message.column == self.queue_query.sort:
+            self.action_flip_sort()
+        else:
+            self.set_sort(message.column)
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.add_class("shown")
+        box.focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("shown")
+        box.focus()
+
+    def action_clear_input(self) -> None:
+        for box in self.query(Input):
+            if box.has_focus or box.has_class("shown"):
+                box.remove_class("shown")
+        self.table.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_typed(self, _event: Input.Changed) -> None:
+        # Not every keystroke: the view is read again once typing pauses.
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(0.4, self._apply_search)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, _event: Input.Submitted) -> None:
+        self._apply_search()
+        self.table.focus()
+
+    def _apply_search(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        text = self.query_one("#search", Input).value.strip()
+        if text != self.search_text:
+            self.search_text = text
+            self._requery(keep_selection=False)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        previous = self.filter_text
+        self.filter_text = event.value.strip()
+        try:
+            self._build_query()
+        except ValueError as exc:
+            self.filter_text = previous
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        self._requery(keep_selection=False)
+        self.table.focus()
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    # ------------------------------------------------------------------ ticket actions
+
+    @on(TicketTable.Opened)
+    def _opened(self, message: TicketTable.Opened) -> None:
+        self.open_ticket(message.row.number)
+
+    def action_open(self) -> None:
+        row = self.table.selected
+        if row is not None:
+            self.open_ticket(row.number)
+
+    def open_ticket(self, number: str) -> None:
+        try:
+            from itsm_tui.screens.detail import TicketDetailScreen
+        except ImportError:
+            self.notify(_("Ticket detail arrives with its own issue."), markup=False)
+            return
+        self.app.push_screen(TicketDetailScreen(number), lambda _r: self.reload())
+
+    def _selected_or_say(self) -> QueueRow | None:
+        row = self.table.selected
+        if row is None:
+            self.notify(_("No ticket selected."), severity="warning")
+        return row
+
+    def action_take(self) -> None:
+        row = self._selected_or_say()
+        if row is not None:
+            self._take(row.number, row.version)
+
+    @work(thread=True, exclusive=True, group="queue-write")
+    def _take(self, number: str, version: int) -> None:
+        try:
+            with self.ctx.store.write() as session:
+                actor = get_agent(session, self.ctx.actor)
+                assign_ticket(
+                    session,
+                    actor,
+                    number,
+                    assignee=actor.username,
+                    expected_version=version,
+                    now=self.ctx.now(),
+                )
+        except DeskError as exc:
+            self.post_message(TicketWritten(number, "take", str(exc)))
+            return
+        self.post_message(TicketWritten(number, "take", None))
+
+    @on(TicketWritten)
+    def _written(self, message: TicketWritten) -> None:
+        if message.error is not None:
+            self.notify(message.error, title=message.number, severity="error", markup=False)
+            return
+        self.notify(_("{number} is yours.").format(number=message.number), markup=False)
+        self.reload()
+
+    def _open_form(self, form_name: str, *args: Any, **kwargs: Any) -> None:
+        try:
+            from itsm_tui.screens import forms
+        except ImportError:
+            self.notify(_("Forms arrive with their own issue."), markup=False)
+            return
+        form = getattr(forms, form_name, None)
+        if form is None:
+            self.notify(_("This form arrives with its own issue."), markup=False)
+            return
+
+        def done(number: str | None) -> None:
+            if number:
+                self.notify(_("{number} saved.").format(number=number), markup=False)
+                self.reload()
+
+        self.app.push_screen(cast(Any, form)(*args, **kwargs), done)
+
+    def action_assign(self) -> None:
+        row = self._selected_or_say()
+        if row is not None:
+            self._open_form(
+                "AssignForm", row.number, row.version, team=row.team, assignee=row.assignee
+            )
+
+    def action_status(self) -> None:
+        row = self._selected_or_say()
+        if row is not None:
+            self._open_form("StatusForm", row.number, row.version, row.type, row.status)
+
+    def action_comment(self) -> None:
+        row = self._selected_or_say()
+        if row is not None:
+            self._open_form("CommentForm", row.number, row.version)
+
+    def action_new_incident(self) -> None:
+        self._open_form("NewTicketForm", "incident")
+
+    def action_new_request(self) -> None:
+        self._open_form("NewTicketForm", "request")
