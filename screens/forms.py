@@ -31,8 +31,8 @@ from itsm_tui.domain.workflow import REQUEST, RESOLUTION_CODES, workflow_for
 from itsm_tui.i18n import _
 from itsm_tui.screens.detail import desk_of, printable, safe_text, shown_time
 
-# What a cancelled form held, by form and ticket: opening it again brings the text back.
-_DRAFTS: dict[tuple[str, str | None], dict[str, str]] = {}
+# What a cancelled form held, by store, form and ticket: opening it again brings the text back.
+_DRAFTS: dict[tuple[str, str, str | None], dict[str, str]] = {}
 
 REOPEN = "reopen"
 
@@ -131,6 +131,9 @@ class DeskForm(ModalScreen[str | None]):
     def _text_fields(self) -> list[Widget]:
         return [w for w in self.query("Input, TextArea") if w.id]
 
+    def _draft_slot(self) -> tuple[str, str, str | None]:
+        return (desk_of(self.app).store.url, *self.draft_key)
+
     def _save_draft(self) -> None:
         values: dict[str, str] = {}
         for widget in self._text_fields():
@@ -138,12 +141,12 @@ class DeskForm(ModalScreen[str | None]):
             if text:
                 values[str(widget.id)] = text
         if values:
-            _DRAFTS[self.draft_key] = values
+            _DRAFTS[self._draft_slot()] = values
         else:
-            _DRAFTS.pop(self.draft_key, None)
+            _DRAFTS.pop(self._draft_slot(), None)
 
     def _restore_draft(self) -> None:
-        draft = _DRAFTS.get(self.draft_key)
+        draft = _DRAFTS.get(self._draft_slot())
         if not draft:
             return
         for widget in self._text_fields():
@@ -252,7 +255,7 @@ class DeskForm(ModalScreen[str | None]):
     @on(Written)
     def _on_written(self, message: Written) -> None:
         self.busy = False
-        _DRAFTS.pop(self.draft_key, None)
+        _DRAFTS.pop(self._draft_slot(), None)
         self.dismiss(message.number)
 
     @on(Refused)

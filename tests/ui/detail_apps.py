@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ParamSpec
 
+from sqlalchemy import select
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -214,7 +215,7 @@ class DetailHarness(App[None]):
 
 def ticket_version(store: Store, number: str) -> int:
     with store.read() as session:
-        return int(session.query(Ticket.version).filter(Ticket.number == number).scalar_one())
+        return int(session.scalars(select(Ticket.version).where(Ticket.number == number)).one())
 
 
 async def settle(pilot: Pilot[object]) -> None:
