@@ -23,7 +23,7 @@ from itsm_tui.data import inbox
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.notifications import mark_read
 from itsm_tui.desk.records import get_agent
-from itsm_tui.i18n import _
+from itsm_tui.i18n import _, ngettext
 from itsm_tui.screens.detail import (
     TicketDetailScreen,
     desk_of,
@@ -139,8 +139,9 @@ class NotificationWatcher(Widget):
         fresh = [i for i in message.items if i.id not in self.seen]
         if self.first and not self.toast_backlog:
             if fresh:
+                n = max(message.unread, len(fresh))
                 self.app.notify(
-                    _("{n} unread notifications").format(n=max(message.unread, len(fresh))),
+                    ngettext("{n} unread notification", "{n} unread notifications", n).format(n=n),
                     title=_("Inbox"),
                     markup=False,
                 )

@@ -1,0 +1,134 @@
+"""The inbox lists delivered unread notices newest first, opens their ticket and marks them
+read; the watcher toasts each new one (escalations as errors)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import OptionList
+
+from itsm_tui.data.models import Notification, Ticket
+from itsm_tui.desk.records import get_agent, get_team
+from itsm_tui.screens.detail import TicketDetailScreen
+from itsm_tui.screens.inbox import InboxScreen, NotificationWatcher
+from tests.factories import NOW
+from tests.ui.detail_apps import CLOCK, DetailHarness, context, demo_store, run_async, settle
+
+
+@pytest.fixture
+def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store, numbers = demo_store(tmp_path)
+    yield store, numbers
+    store.dispose()
+
+
+def add_notice(store, number: str, *, kind: str, message: str, minutes: int, team: bool = False):  # type: ignore[no-untyped-def]
+    with store.write() as session:
+        alice = get_agent(session, "alice")
+        ticket_id = session.scalars(select(Ticket.id).where(Ticket.number == number)).one()
+        at = NOW + timedelta(minutes=minutes)
+        notice = Notification(
+            agent_id=None if team else alice.id,
+            team_id=get_team(session, "Service Desk").id if team else None,
+            ticket_id=ticket_id,
+            kind=kind,
+            message=message,
+            created_at=at,
+            deliver_at=at,
+        )
+        session.add(notice)
+        session.flush()
+        return notice.id
+
+
+def read_at(store, notice_id: int):  # type: ignore[no-untyped-def]
+    with store.read() as session:
+        return session.get(Notification, notice_id).read_at
+
+
+@run_async
+async def test_inbox_lists_newest_first_opens_and_marks_read(demo) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    team = add_notice(
+        store, numbers["nasty"], kind="warning", message="[b]half[/b] way", minutes=100, team=True
+    )
+    later = add_notice(store, numbers["resolved"], kind="comment", message="bob said", minutes=110)
+    add_notice(store, numbers["vpn"], kind="assignment", message="not yet", minutes=24 * 60)
+    app = DetailHarness(context(store), InboxScreen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        assert [i.ticket for i in screen.items] == [
+            numbers["resolved"],
+            numbers["nasty"],
+            numbers["vpn"],  # the demo's escalation at +90 min
+            numbers["vpn"],  # and its assignment to alice at +5 min
+        ]
+        picker = screen.query_one("#inbox-list", OptionList)
+        assert "[b]half[/b] way" in str(picker.get_option_at_index(1).prompt)
+        # Enter opens the newest notice's ticket and marks it read.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketDetailScreen)
+        assert app.screen.number == numbers["resolved"]
+        assert read_at(store, later) == CLOCK
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert [i.ticket for i in screen.items] == [
+            numbers["nasty"],
+            numbers["vpn"],
+            numbers["vpn"],
+        ]
+        # m marks the highlighted one read without opening it (a team notice).
+        await pilot.press("m")
+        await settle(pilot)
+        assert read_at(store, team) == CLOCK
+        assert [i.ticket for i in screen.items] == [numbers["vpn"], numbers["vpn"]]
+        await pilot.press("M")
+        await settle(pilot)
+        assert screen.items == []
+        assert "Nothing unread" in screen.query_one("#inbox-status").content.plain
+
+
+class WatchedScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield NotificationWatcher(interval=3600, id="watcher")
+
+
+@run_async
+async def test_watcher_toasts_a_new_escalation_as_an_error(demo) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    app = DetailHarness(context(store), WatchedScreen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # The backlog (the demo's assignment and escalation) is summed up once, not replayed.
+        toasts = list(app._notifications)
+        assert [t.message for t in toasts] == ["2 unread notifications"]
+        add_notice(
+            store,
+            numbers["vpn"],
+            kind="escalation",
+            message="INC breach \x1b[31m[red]L2[/red]",
+            minutes=115,
+        )
+        add_notice(store, numbers["vpn"], kind="assignment", message="yours now", minutes=116)
+        watcher = app.screen.query_one(NotificationWatcher)
+        watcher.poll_now()
+        await settle(pilot)
+        toasts = list(app._notifications)[1:]
+        assert [(t.message, t.severity) for t in toasts] == [
+            ("INC breach \\x1b[31m[red]L2[/red]", "error"),
+            ("yours now", "information"),
+        ]
+        assert not toasts[0].markup
+        # Seen notices are not toasted again.
+        watcher.poll_now()
+        await settle(pilot)
+        assert len(list(app._notifications)) == 3
