@@ -1,0 +1,268 @@
+"""The queue screen: rows from the store, views, search, filter, sort, paging, refresh, take."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from sqlalchemy import func, select, update
+
+from itsm_tui.data.models import Agent, Ticket
+from itsm_tui.data.store import Store
+from itsm_tui.desk import create_ticket
+from itsm_tui.desk.records import get_agent
+from itsm_tui.screens.queue import QueueScreen
+from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, TicketTable, clean_text, format_sla
+from tests.ui.snapshot_apps import BREACHED_TITLE, CLOCK, TICKETS, queue_app, run_async, settle
+
+
+def queue(app) -> QueueScreen:  # type: ignore[no-untyped-def]
+    screen = app.screen
+    assert isinstance(screen, QueueScreen)
+    return screen
+
+
+def numbers(table: TicketTable) -> list[str]:
+    return [row.number for row in table.cached_rows()]
+
+
+def line_text(table: TicketTable, y: int) -> str:
+    return "".join(segment.text for segment in table.render_line(y))
+
+
+def open_count(store: Store) -> int:
+    with store.read() as s:
+        return s.scalar(select(func.count()).select_from(Ticket).where(Ticket.is_open)) or 0
+
+
+@run_async
+async def test_queue_paints_my_tickets_from_the_store(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        table = screen.table
+        mine = [t for t in TICKETS if t[4] == "alice"]
+        assert screen.view_key == "mine"
+        assert table.total == len(mine) == screen.count
+        assert "My tickets · 3" in str(screen.query_one("#view-name").render())
+        assert "Number" in line_text(table, 0) and "Title" in line_text(table, 0)
+        assert table.row_at(0) is not None
+        assert table.row_at(0).number in line_text(table, 1)
+
+
+@run_async
+async def test_views_switch_and_show_their_counts(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6")  # all open
+        await settle(pilot)
+        assert screen.count == open_count(queue_store) == len(TICKETS)
+        await pilot.press("3")  # unassigned
+        await settle(pilot)
+        assert screen.count == sum(1 for t in TICKETS if t[4] is None)
+        assert all(row.assignee is None for row in screen.table.cached_rows())
+        await pilot.press("5")  # breached
+        await settle(pilot)
+        assert [row.title for row in screen.table.cached_rows()] == [BREACHED_TITLE]
+        await pilot.press("v", "v")  # next views: all open, then recently resolved
+        await settle(pilot)
+        assert screen.view_key == "resolved" and screen.count == 0
+
+
+@run_async
+async def test_search_filter_and_sort_change_the_rows(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("slash", *"printer", "enter")
+        await settle(pilot)
+        assert [row.title for row in screen.table.cached_rows()] == ["Printer on 3rd floor jams"]
+        await pilot.press("slash", "ctrl+u", "enter")  # clear the search
+        await settle(pilot)
+        assert screen.count == len(TICKETS)
+        await pilot.press("f", *"service:Email", "enter")
+        await settle(pilot)
+        assert {row.service for row in screen.table.cached_rows()} == {"Email"}
+        assert screen.count == sum(1 for t in TICKETS if t[3] == "Email")
+        await pilot.press("f", "ctrl+u", *"priority:P9", "enter")  # refused, view unchanged
+        await settle(pilot)
+        assert screen.count == sum(1 for t in TICKETS if t[3] == "Email")
+        await pilot.press("f", "ctrl+u", "enter")
+        await settle(pilot)
+        by_priority = numbers(screen.table)
+        await pilot.press("o")  # next sort column: number
+        await settle(pilot)
+        assert screen.queue_query.sort == "number"
+        assert numbers(screen.table) == sorted(by_priority)
+        await pilot.press("O")  # reversed
+        await settle(pilot)
+        assert numbers(screen.table) == sorted(by_priority, reverse=True)
+
+
+@run_async
+async def test_paging_through_thousands_reads_only_pages(seeded_store: Store) -> None:
+    app = queue_app(seeded_store, actor="tao.he")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6")
+        await settle(pilot)
+        table = screen.table
+        total = table.total
+        assert total == open_count(seeded_store) and total > 5 * PAGE_SIZE
+        table.reset_counters()
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await settle(pilot)
+        assert table.cursor == 3 * table.visible_rows
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.cursor == total - 1
+        last = table.selected
+        assert last is not None and last.number in line_text(table, table.visible_rows)
+        await pilot.press("home")
+        await settle(pilot)
+        assert table.cursor == 0 and table.selected is not None
+        # The first pages were already read; the end is one page read backwards: a handful
+        # of pages, never the view.
+        assert table.pages_fetched <= 4
+        assert table.rows_fetched <= 4 * PAGE_SIZE < total
+        # A scroll far into the middle reads the pages that came into view, and no others.
+        table.reset_counters()
+        table.scroll_to(y=total // 2, animate=False, immediate=True)
+        await settle(pilot)
+        assert 1 <= table.pages_fetched <= 2
+        assert table.row_at(total // 2) is not None
+
+
+@run_async
+async def test_live_refresh_shows_a_new_ticket_and_keeps_the_cursor(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "down", "down", "down")
+        await settle(pilot)
+        chosen = screen.table.selected
+        assert chosen is not None
+        with queue_store.write() as session:  # another agent opens a P1 (sorts first)
+            bob = get_agent(session, "bob")
+            create_ticket(
+                session, bob, type="incident", title="Core switch on fire", impact=1,
+                urgency=1, now=CLOCK,
+            )  # fmt: skip
+        screen.poll_now()
+        await settle(pilot)
+        assert screen.polls == 1
+        assert screen.count == len(TICKETS) + 1
+        assert "Core switch on fire" in [row.title for row in screen.table.cached_rows()]
+        assert screen.table.selected is not None
+        assert screen.table.selected.number == chosen.number
+        assert screen.table.cursor == 4  # one row further down: the new P1 sorts above
+
+
+@run_async
+async def test_take_assigns_to_me(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("3")  # unassigned
+        await settle(pilot)
+        row = screen.table.selected
+        assert row is not None
+        await pilot.press("t")
+        await settle(pilot)
+        with queue_store.read() as s:
+            assignee = s.scalar(
+                select(Agent.username).join(Ticket, Ticket.assignee_id == Agent.id)
+                .where(Ticket.number == row.number)
+            )  # fmt: skip
+        assert assignee == "alice"
+        assert row.number not in numbers(screen.table)  # no longer unassigned
+        assert any("is yours" in n.message for n in app._notifications)
+
+
+@run_async
+async def test_refused_take_keeps_the_screen_and_says_why(queue_store: Store) -> None:
+    with queue_store.write() as s:
+        s.execute(update(Agent).where(Agent.username == "alice").values(active=False))
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("3")
+        await settle(pilot)
+        before = screen.table.selected
+        assert before is not None
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.screen is screen
+        messages = [n.message for n in app._notifications]
+        assert any("inactive" in m for m in messages), messages
+        assert screen.table.selected is not None
+        assert screen.table.selected.number == before.number
+
+
+@run_async
+async def test_breached_rows_stand_out(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "end")  # cursor away from the breached row
+        await settle(pilot)
+        table = screen.table
+        rows = table.cached_rows()
+        breached = next(i for i, r in enumerate(rows) if r.title == BREACHED_TITLE)
+        plain = next(i for i, r in enumerate(rows) if r.sla_state == "running")
+        assert rows[breached].sla_state == "breached"
+        assert format_sla(rows[breached].sla_left, "breached").startswith("-")
+        breached_bg = {s.style.bgcolor for s in table.render_line(breached + 1) if s.style}
+        plain_bg = {s.style.bgcolor for s in table.render_line(plain + 1) if s.style}
+        assert breached_bg - plain_bg  # a background of its own
+        sla_cell = [s for s in table.render_line(breached + 1) if "-1h20" in s.text]
+        assert sla_cell and sla_cell[0].style and sla_cell[0].style.bold
+
+
+@run_async
+async def test_markup_and_escapes_in_titles_are_shown_literally(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6")
+        await settle(pilot)
+        table = screen.table
+        lines = [line_text(table, y) for y in range(1, table.total + 1)]
+        assert any("[bold red]x[/] markup stays literal" in line for line in lines)
+        assert not any("\x1b" in line for line in lines)
+    assert clean_text("a\x1b[31mb\x07c\x1b]0;title\x07d\nq") == "ab cd q"
+
+
+@run_async
+async def test_wide_characters_keep_the_columns_aligned(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6")
+        await settle(pilot)
+        table = screen.table
+        width = table.scrollable_content_region.width
+        lines = [line_text(table, y) for y in range(0, table.total + 1)]
+        cjk = next(line for line in lines if "打印机" in line)
+        assert all(cell_len(line) == width for line in lines)
+        # The column after the title (assignee at this width) starts at the same cell.
+        header = lines[0]
+        column = cell_len(header[: header.index("Assignee")])
+        for line in lines[1:]:
+            row = table.row_at(lines.index(line) - 1)
+            assert row is not None
+            if row.assignee:
+                at = line.index(row.assignee)
+                assert cell_len(line[:at]) == column, line
+        assert "alice" in cjk
