@@ -138,11 +138,6 @@ def _snapshot_app() -> ItsmApp:
     return queue_app(build_queue_store(path))
 
 
-async def _ready(pilot: Pilot[None]) -> None:
-    await settle(pilot)
-
-
 def snapshot_queue() -> ItsmApp:
-    """The queue on "All open" (the acting agent's own view would hide the others)."""
-    app = _snapshot_app()
-    return app
+    """The queue of the fixed desk, as alice (her own view first)."""
+    return _snapshot_app()
