@@ -1,0 +1,122 @@
+"""The app shell: help, palette commands, escalator results, and the wiring to other screens."""
+
+from __future__ import annotations
+
+from itsm_tui.app import HelpScreen, ItsmApp, make_app
+from itsm_tui.data.store import Store
+from itsm_tui.escalation.sweep import SweepResult
+from itsm_tui.messages import SweepFinished
+from itsm_tui.screens.queue import QueueScreen
+from tests.ui.snapshot_apps import queue_app, queue_context, run_async, settle
+
+
+def toasts(app: ItsmApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@run_async
+async def test_question_mark_shows_every_binding(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        described = dict((d, k) for k, d in app.screen.lines)
+        for description in ("Open", "Take", "Assign", "Status", "Comment", "Search", "Sort"):
+            assert description in described
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+
+@run_async
+async def test_later_screens_say_which_issue_brings_them(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("B", "K")
+        await settle(pilot)
+        messages = toasts(app)
+        assert any("change board arrives with issue" in m for m in messages)
+        assert any("KPI dashboard arrives with issue" in m for m in messages)
+        assert isinstance(app.screen, QueueScreen)
+
+
+@run_async
+async def test_palette_switches_the_view(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"View: Unassigned")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        assert screen.view_key == "unassigned"
+
+
+@run_async
+async def test_a_sweep_result_toasts_and_refreshes_the_queue(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        generation = screen.table.generation
+        number = screen.table.cached_rows()[0].number  # alice's own ticket
+        app.post_message(
+            SweepFinished(SweepResult(breached=[{"number": number, "kind": "resolution"}]))
+        )
+        await settle(pilot)
+        assert app.sweeps == 1
+        assert any("1 breached" in m and number in m for m in toasts(app))
+        assert screen.table.generation > generation  # read again
+        app.post_message(SweepFinished(SweepResult()))  # nothing happened: no toast
+        await settle(pilot)
+        assert sum("SLA sweep" in m for m in toasts(app)) == 1
+
+
+@run_async
+async def test_the_escalator_runs_in_the_background_and_stops_with_the_app(
+    queue_store: Store,
+) -> None:
+    app = make_app(queue_context(queue_store), escalator=True, poll_seconds=0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        scheduler = app._scheduler
+        assert scheduler is not None and scheduler.running
+        # The first sweep runs at once; wait for its message without sleeping for time.
+        for _ in range(200):
+            if app.sweeps:
+                break
+            await pilot.pause(0.05)
+        assert app.sweeps >= 1
+    assert app._scheduler is None
+
+
+@run_async
+async def test_keys_open_the_detail_and_the_forms(queue_store: Store) -> None:
+    from itsm_tui.screens.detail import TicketDetailScreen
+    from itsm_tui.screens.forms import AssignForm, CommentForm, NewTicketForm, StatusForm
+
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key, screen_type in (
+            ("a", AssignForm),
+            ("s", StatusForm),
+            ("c", CommentForm),
+            ("n", NewTicketForm),
+            ("r", NewTicketForm),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, screen_type), key
+            app.pop_screen()
+            await settle(pilot)
+            assert isinstance(app.screen, QueueScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketDetailScreen)
