@@ -91,7 +91,7 @@ def one_line(text: str) -> str:
 
 
 def stdout_is_terminal() -> bool:
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -650,9 +650,7 @@ def _seed_with_progress(store: Store, *, tickets: int, days: int, seed: int, now
     # The seeder leaves WAL mode while it loads, which SQLite allows only to the one
     # connection of the store: close the ones this command opened before it.
     store.engine.dispose()
-    with click.progressbar(
-        length=max(tickets, 1), label=_("Seeding"), file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=max(tickets, 1), label=_("Seeding"), file=sys.stderr) as bar:
         last = 0
 
         def progress(done: int, total: int) -> None:
@@ -1503,7 +1501,7 @@ def import_(env: Env, file: Path, as_json: bool) -> None:
 def _ticket_file(path: Path) -> Iterator[TextIO]:
     # newline="": text fields may hold carriage returns that must come back unchanged.
     if str(path) == "-":
-        stdin = click.get_text_stream("stdin")
+        stdin = sys.stdin
         buffer = getattr(stdin, "buffer", None)
         if buffer is None:
             yield stdin
@@ -1541,7 +1539,7 @@ def export(env: Env, fmt: str, output: Path | None) -> None:
 
     with desk_session(env, write=False) as (session, _actor):
         if output is None:
-            n = export_tickets(session, click.get_text_stream("stdout"), fmt)
+            n = export_tickets(session, sys.stdout, fmt)
         else:
             # Written beside the target and renamed: a failed export leaves no half file.
             partial = output.with_name(output.name + ".partial")
