@@ -1002,7 +1002,7 @@ def _text_or_stdin(value: str) -> str:
     if value != "-":
         return value
     # Read bytes: a text stream would turn the user's \r\n into \n.
-    data = click.get_binary_stream("stdin").read()
+    data = sys.stdin.buffer.read()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
