@@ -266,9 +266,9 @@ def timeline(detail: dict[str, Any]) -> list[TimelineEntry]:
         )
     for x in detail.get("escalations", []):
         order += 1
-        head = _("{kind} level {level} on the {clock} clock").format(
-            kind=x["kind"], level=x["level"], clock=x.get("clock") or "?"
-        )
+        head = _("{kind} level {level}").format(kind=x["kind"], level=x["level"])
+        if x.get("clock"):
+            head += " " + _("on the {clock} clock").format(clock=x["clock"])
         if x.get("actions"):
             head += " — " + ", ".join(str(a) for a in x["actions"])
         entries.append(

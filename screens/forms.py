@@ -106,15 +106,21 @@ class DeskForm(ModalScreen[str | None]):
             yield Static("", id="form-message")
             yield Static("", id="form-conflict")
             with Horizontal(id="form-buttons"):
-                yield Button(_("Save"), variant="primary", id="form-submit")
-                yield Button(_("Re-apply"), variant="warning", id="form-reapply")
-                yield Button(_("Cancel"), id="form-cancel")
+                yield Button(_("Save"), variant="primary", id="form-submit", compact=True)
+                yield Button(_("Re-apply"), variant="warning", id="form-reapply", compact=True)
+                yield Button(_("Cancel"), id="form-cancel", compact=True)
         yield Footer()
 
     def compose_fields(self) -> ComposeResult:
         yield from ()
 
+    def on_resize(self) -> None:
+        # The body scrolls inside whatever the terminal leaves after the dialog's frame,
+        # the desk's message, the buttons and the footer (CSS vh units misjudge this).
+        self.query_one("#form-body").styles.max_height = max(8, self.size.height - 11)
+
     def on_mount(self) -> None:
+        self.query_one("#form-message").display = False
         self.query_one("#form-reapply").display = False
         self.query_one("#form-conflict").display = False
         self._restore_draft()
@@ -179,6 +185,7 @@ class DeskForm(ModalScreen[str | None]):
         box = self.query_one("#form-message", Static)
         box.set_class(error, "-error")
         box.update(safe_text(message))
+        box.display = bool(message)
 
     @on(Button.Pressed, "#form-submit")
     def _submit_pressed(self) -> None:
@@ -357,11 +364,11 @@ class AssignForm(DeskForm):
 
     def compose_fields(self) -> ComposeResult:
         yield Label(_("Team"), classes="field-label")
-        yield Input(placeholder=_("type to filter teams"), id="team-filter")
-        yield OptionList(id="team-list", classes="picker")
+        yield Input(compact=True, placeholder=_("type to filter teams"), id="team-filter")
+        yield OptionList(id="team-list", classes="picker", compact=True)
         yield Label(_("Agent (this team's first)"), classes="field-label")
-        yield Input(placeholder=_("type to filter agents"), id="agent-filter")
-        yield OptionList(id="agent-list", classes="picker")
+        yield Input(compact=True, placeholder=_("type to filter agents"), id="agent-filter")
+        yield OptionList(id="agent-list", classes="picker", compact=True)
         yield Static("", id="assign-choice")
 
     def on_mount(self) -> None:
@@ -540,7 +547,7 @@ class StatusForm(DeskForm):
                 _("{status} is final; nothing can move it").format(status=_label(self.status)),
                 classes="field-hint",
             )
-        yield OptionList(*options, id="status-list", classes="picker")
+        yield OptionList(*options, id="status-list", classes="picker", compact=True)
         yield Label(_("Work note (optional)"), classes="field-label")
         yield TextArea(id="status-note", classes="note")
 
@@ -655,7 +662,8 @@ class ResolveForm(DeskForm):
     def compose_fields(self) -> ComposeResult:
         yield Label(_("Resolution code"), classes="field-label")
         yield Select(
-            [(code.replace("_", " "), code) for code in RESOLUTION_CODES],
+            compact=True,
+            options=[(code.replace("_", " "), code) for code in RESOLUTION_CODES],
             prompt=_("choose a code"),
             id="resolve-code",
             value="fulfilled" if self.ticket_type == REQUEST else Select.NULL,
@@ -729,7 +737,8 @@ class PriorityForm(DeskForm):
         except ValueError:
             value = Select.NULL
         yield Select(
-            [(priority_label(p), p) for p in (1, 2, 3, 4)],
+            compact=True,
+            options=[(priority_label(p), p) for p in (1, 2, 3, 4)],
             id="priority-value",
             value=value,
             allow_blank=False,
@@ -786,7 +795,7 @@ class LinkForm(DeskForm):
                 classes="field-label",
                 markup=False,
             )
-            yield Input(placeholder=example, id=f"link-{key}")
+            yield Input(compact=True, placeholder=example, id=f"link-{key}")
 
     def collect(self) -> dict[str, Any]:
         values = {key: _text(self, f"link-{key}").strip() or None for key, _l, _e in self.KINDS}
@@ -810,9 +819,9 @@ class TimeForm(DeskForm):
 
     def compose_fields(self) -> ComposeResult:
         yield Label(_("Minutes"), classes="field-label")
-        yield Input(placeholder="30", id="time-minutes", type="integer")
+        yield Input(compact=True, placeholder="30", id="time-minutes", type="integer")
         yield Label(_("Note"), classes="field-label")
-        yield Input(placeholder=_("what was done"), id="time-note")
+        yield Input(compact=True, placeholder=_("what was done"), id="time-note")
 
     def collect(self) -> dict[str, Any]:
         raw = _required(self, "time-minutes", _("minutes")).strip()
@@ -873,25 +882,29 @@ class NewTicketForm(DeskForm):
 
     def compose_fields(self) -> ComposeResult:
         yield Label(_("Title"), classes="field-label")
-        yield Input(id="new-title", placeholder=_("what is wrong, in a line"))
+        yield Input(compact=True, id="new-title", placeholder=_("what is wrong, in a line"))
         with Horizontal(classes="levels"):
             with Vertical():
                 yield Label(_("Impact"), classes="field-label")
-                yield Select(self.LEVELS, id="new-impact", value=3, allow_blank=False)
+                yield Select(
+                    compact=True, options=self.LEVELS, id="new-impact", value=3, allow_blank=False
+                )
             with Vertical():
                 yield Label(_("Urgency"), classes="field-label")
-                yield Select(self.LEVELS, id="new-urgency", value=3, allow_blank=False)
+                yield Select(
+                    compact=True, options=self.LEVELS, id="new-urgency", value=3, allow_blank=False
+                )
             with Vertical(id="new-priority-box"):
                 yield Label(_("Priority"), classes="field-label")
                 yield Static("…", id="new-priority")
         if self.ticket_type == REQUEST:
             yield Label(_("Catalogue item"), classes="field-label")
-            yield Select([], id="new-item", prompt=_("choose an item"))
+            yield Select(compact=True, options=[], id="new-item", prompt=_("choose an item"))
             yield Vertical(id="new-item-fields")
         yield Label(_("Service"), classes="field-label")
-        yield Select([], id="new-service", prompt=_("none"))
+        yield Select(compact=True, options=[], id="new-service", prompt=_("none"))
         yield Label(_("Requester e-mail"), classes="field-label")
-        yield Input(id="new-requester", placeholder="name@example.com")
+        yield Input(compact=True, id="new-requester", placeholder="name@example.com")
         yield Label(_("Description"), classes="field-label")
         yield TextArea(id="new-description", classes="body")
 
@@ -965,7 +978,7 @@ class NewTicketForm(DeskForm):
             if field.get("required"):
                 label += " *"
             widgets.append(Label(label, classes="field-label", markup=False))
-            widgets.append(Input(id=f"item-{field['name']}"))
+            widgets.append(Input(compact=True, id=f"item-{field['name']}"))
         box.mount_all(widgets)
 
     def collect(self) -> dict[str, Any]:
