@@ -124,7 +124,10 @@ class DeskForm(ModalScreen[str | None]):
         self.query_one("#form-reapply").display = False
         self.query_one("#form-conflict").display = False
         self._restore_draft()
-        fields = self.query("#form-body Input, #form-body TextArea, #form-body Select")
+        # The first field in the form's order (queries return DOM order).
+        fields = self.query(
+            "#form-body Input, #form-body TextArea, #form-body Select, #form-body OptionList"
+        )
         if fields:
             fields.first().focus()
 
@@ -556,7 +559,6 @@ class StatusForm(DeskForm):
         picker = self.query_one("#status-list", OptionList)
         if picker.option_count:
             picker.highlighted = 0
-        picker.focus()
 
     @property
     def chosen(self) -> str | None:
