@@ -33,9 +33,6 @@ STYLES = Path(__file__).resolve().parent.parent / "screens" / "styles"
 if not STYLES.is_dir():  # installed as a wheel: screens/ is itsm_tui/screens/
     STYLES = Path(__file__).resolve().parent / "screens" / "styles"
 
-# Later issues: the bindings and commands exist now, the screens arrive with these.
-CHANGE_BOARD_ISSUE = 7
-KPI_DASHBOARD_ISSUE = 8
 ESCALATOR_INTERVAL_S = 30.0
 
 
@@ -257,22 +254,19 @@ class ItsmApp(App[None]):
 
     def action_change_board(self) -> None:
         self.notify(
-            _("The change board arrives with issue {n}.").format(n=CHANGE_BOARD_ISSUE),
+            _("The change board is not built yet; its key and command are kept for it."),
             title=_("Change board"),
         )
 
     def action_kpi(self) -> None:
         self.notify(
-            _("The KPI dashboard arrives with issue {n}.").format(n=KPI_DASHBOARD_ISSUE),
+            _("The KPI dashboard is not built yet; its key and command are kept for it."),
             title=_("KPI dashboard"),
         )
 
     def action_inbox(self) -> None:
-        try:
-            from itsm_tui.screens.inbox import InboxScreen
-        except ImportError:
-            self.notify(_("The inbox arrives with its own issue."))
-            return
+        from itsm_tui.screens.inbox import InboxScreen
+
         self.push_screen(InboxScreen())
 
     def action_help(self) -> None:

@@ -38,8 +38,8 @@ async def test_later_screens_say_which_issue_brings_them(queue_store: Store) -> 
         await pilot.press("B", "K")
         await settle(pilot)
         messages = toasts(app)
-        assert any("change board arrives with issue" in m for m in messages)
-        assert any("KPI dashboard arrives with issue" in m for m in messages)
+        assert any("change board is not built yet" in m for m in messages)
+        assert any("KPI dashboard is not built yet" in m for m in messages)
         assert isinstance(app.screen, QueueScreen)
 
 
