@@ -27,6 +27,9 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, true
 
+# The repository root instead of bench/ itself: a bench/queue.py would shadow the
+# standard library module of that name (psycopg imports it).
+sys.path.remove(str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.seed import NOW, apply_desk
