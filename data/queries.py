@@ -18,17 +18,21 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
+    case,
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from itsm_tui.data.models import (
     Agent,
@@ -558,11 +562,51 @@ _COUNTING_STATES = ("running", "breached")
 FIRST_WARNING_PERCENT = 50
 
 
-def text_match(text: str, dialect: str) -> ColumnElement[bool]:
-    """The one place the queue's `/` search becomes SQL: full-text on both databases."""
+def text_match(text: str, dialect: str, *, scan_view: bool = False) -> ColumnElement[bool]:
+    """The one place the queue's `/` search becomes SQL: full-text on both databases.
+
+    `scan_view` (SQLite only): write the match as `+tickets.id IN (…)`, which stops
+    SQLite from driving the query by rowid lookups of every match; it reads the view's
+    own index range in the view's order instead and probes the (materialised) match
+    list, so a page stops after `limit` hits and a count reads only the covering index.
+    Better when a word matches many tickets (see `_scan_view`).
+    """
     from itsm_tui.data.search import parse_query, search_clause
 
-    return search_clause(dialect, parse_query(text))
+    clause = search_clause(dialect, parse_query(text))
+    if not (scan_view and dialect == "sqlite"):
+        return clause
+    plus_id = literal_column(f"+{Ticket.__tablename__}.id", Integer)
+
+    def unindexed(element: Any, **_kw: Any) -> Any:
+        if getattr(element, "table", None) is Ticket.__table__ and element.name == "id":
+            return plus_id
+        return None
+
+    return replacement_traverse(clause, {}, unindexed)
+
+
+# Matches at which a search reads the view's index instead of looking every match up.
+SCAN_VIEW_MATCHES = 2000
+_scan_view_cache: dict[tuple[int, str], bool] = {}
+
+
+def _scan_view(session: Session, query: QueueQuery) -> bool:
+    """Whether a search should read the view's index range (many matches) rather than
+    look each match up by rowid (few matches): one capped probe, remembered per text."""
+    dialect = session.get_bind().dialect.name
+    if not query.text or dialect != "sqlite":
+        return False
+    cache_key = (id(session.get_bind()), query.text)
+    found = _scan_view_cache.get(cache_key)
+    if found is None:
+        probe = select(Ticket.id).where(text_match(query.text, dialect)).limit(SCAN_VIEW_MATCHES)
+        matches = session.execute(select(func.count()).select_from(probe.subquery())).scalar_one()
+        found = matches >= SCAN_VIEW_MATCHES
+        if len(_scan_view_cache) > 256:
+            _scan_view_cache.clear()
+        _scan_view_cache[cache_key] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -658,7 +702,9 @@ def _key_literals(exprs: Sequence[Any], key: QueueKey) -> Any:
     return tuple_(*values)
 
 
-def _queue_conditions(query: QueueQuery, now: datetime, dialect: str) -> tuple[_Plan, list[Any]]:
+def _queue_conditions(
+    query: QueueQuery, now: datetime, dialect: str, *, scan_view: bool = False
+) -> tuple[_Plan, list[Any]]:
     plan = _plan(query.filters)
     if query.resolved_since is not None:
         # One branch on ix_tickets_resolved_at's short range; the plan's own branches
@@ -679,7 +725,7 @@ def _queue_conditions(query: QueueQuery, now: datetime, dialect: str) -> tuple[_
     if query.service_id is not None:
         extra.append(Ticket.service_id == query.service_id)
     if query.text:
-        extra.append(text_match(query.text, dialect))
+        extra.append(text_match(query.text, dialect, scan_view=scan_view))
     if query.sla == "soon":
         # Driven from ix_sla_clocks_due: the few clocks due soon, not every open ticket.
         extra.append(
@@ -717,15 +763,16 @@ def queue_statement(
     offset: int = 0,
     from_end: bool = False,
     dialect: str = "sqlite",
+    scan_view: bool = False,
 ) -> Select[Any]:
     """Ids and sort keys of one page of the view, in the view's order.
 
     `after` / `before` are keysets (the page after / before that key; `inclusive` keeps
     the key's own row); `from_end` reads the last rows; `offset` skips rows (only for
     jumps far from anything cached). `before` and `from_end` come back reversed: the
-    caller reverses them (`queue_page` does).
+    caller reverses them (`queue_page` does). `scan_view`: see `text_match`.
     """
-    plan, extra = _queue_conditions(query, now, dialect)
+    plan, extra = _queue_conditions(query, now, dialect, scan_view=scan_view)
     exprs, reversed_column = _sort_exprs(query.sort)
     exprs = [*exprs, Ticket.id]
     descending = query.descending != reversed_column
@@ -766,7 +813,7 @@ def queue_statement(
     )
 
 
-def _sla_of(clocks: Sequence[SlaClock], now: datetime) -> tuple[timedelta | None, str | None]:
+def _sla_of(clocks: Sequence[Any], now: datetime) -> tuple[timedelta | None, str | None]:
     """The SLA cell of a ticket: time to its nearest counting clock and that clock's state."""
     counting = [c for c in clocks if c.state in _COUNTING_STATES and c.due_at is not None]
     if counting:
@@ -814,9 +861,17 @@ def queue_rows(
         .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
         .where(Ticket.id.in_(ids))
     ).all()
-    clocks: dict[int, list[SlaClock]] = {}
-    for clock in session.scalars(
-        select(SlaClock).where(SlaClock.ticket_id.in_(ids), SlaClock.stopped_at.is_(None))
+    clocks: dict[int, list[Any]] = {}
+    # Plain rows, not ORM objects: only what the SLA cell needs, for the whole page at once.
+    for clock in session.execute(
+        select(
+            SlaClock.ticket_id,
+            SlaClock.state,
+            SlaClock.due_at,
+            SlaClock.target_minutes,
+            SlaClock.warnings_fired,
+            SlaClock.fired_percent,
+        ).where(SlaClock.ticket_id.in_(ids), SlaClock.stopped_at.is_(None))
     ):
         clocks.setdefault(clock.ticket_id, []).append(clock)
     by_id = {r[0]: r for r in rows}
@@ -872,6 +927,7 @@ def queue_page(
         offset=offset,
         from_end=from_end,
         dialect=session.get_bind().dialect.name,
+        scan_view=_scan_view(session, query),
     )
     found = [(row[0], tuple(row[1:])) for row in session.execute(stmt)]
     if before is not None or from_end:
@@ -889,7 +945,9 @@ def queue_position(
 ) -> int:
     """How many rows of the view come before `key` (all of them when `key` is None):
     the row index of a ticket, so a refresh can put the cursor back on it."""
-    plan, extra = _queue_conditions(query, now, session.get_bind().dialect.name)
+    plan, extra = _queue_conditions(
+        query, now, session.get_bind().dialect.name, scan_view=_scan_view(session, query)
+    )
     conditions = list(extra)
     if key is not None:
         exprs, reversed_column = _sort_exprs(query.sort)
@@ -903,6 +961,33 @@ def queue_position(
         stmt = select(func.count()).select_from(Ticket).where(*branch, *conditions)
         total += session.execute(stmt).scalar_one()
     return total
+
+
+def count_and_position(
+    session: Session, query: QueueQuery, key: QueueKey, *, now: datetime
+) -> tuple[int, int]:
+    """The view's count and how many of its rows come before `key`, in one pass over
+    each index range (what `count_queue` and `queue_position` read in two)."""
+    plan, extra = _queue_conditions(
+        query, now, session.get_bind().dialect.name, scan_view=_scan_view(session, query)
+    )
+    exprs, reversed_column = _sort_exprs(query.sort)
+    exprs = [*exprs, Ticket.id]
+    row = tuple_(*exprs)
+    bound = _key_literals(exprs, key)
+    descending = query.descending != reversed_column
+    before = row > bound if descending else row < bound
+    total = position = 0
+    for branch in plan.branches:
+        stmt = (
+            select(func.count(), func.count(case((before, 1))))
+            .select_from(Ticket)
+            .where(*branch, *extra)
+        )
+        n, p = session.execute(stmt).one()
+        total += n
+        position += p
+    return total, position
 
 
 def queue_key_of(

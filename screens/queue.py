@@ -12,9 +12,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data import queries
@@ -158,6 +160,37 @@ class QueueSource:
         return pages
 
 
+def _window_pages(rows: list[QueueRow], first_page: int) -> dict[int, list[QueueRow]]:
+    pages: dict[int, list[QueueRow]] = {}
+    for i in range(0, len(rows), PAGE_SIZE):
+        pages[first_page + i // PAGE_SIZE] = rows[i : i + PAGE_SIZE]
+    return pages
+
+
+# Rows past the screen's bottom read with the first page, so a step down draws at once.
+WINDOW_MARGIN = 20
+# Sorts read in an index's order on both databases: keyset reads either side of a key
+# are short index ranges. The other sorts sort the view anyway: one read at an offset.
+INDEX_ORDERED_SORTS = ("priority", "number")
+
+
+def read_top(
+    ctx: DeskContext, query: QueueQuery, *, visible: int
+) -> tuple[int, bool, dict[int, list[QueueRow]]]:
+    """The rows at the top of the view, without counting it: (rows read, whether that is
+    all of them, pages). A short view is counted by its read; a long one by `count_view`
+    afterwards, so the rows paint before the count arrives."""
+    end = ((visible + WINDOW_MARGIN) // PAGE_SIZE + 1) * PAGE_SIZE
+    with ctx.store.read() as session:
+        rows = queries.queue_page(session, query, now=ctx.now(), limit=end)
+    return len(rows), len(rows) < end, _window_pages(rows, 0)
+
+
+def count_view(ctx: DeskContext, query: QueueQuery) -> int:
+    with ctx.store.read() as session:
+        return queries.count_queue(session, query, now=ctx.now())
+
+
 def read_window(
     ctx: DeskContext,
     query: QueueQuery,
@@ -168,26 +201,26 @@ def read_window(
     visible: int,
 ) -> tuple[int, int, int, dict[int, list[QueueRow]]]:
     """Count the view and read the pages on screen, keeping the selected ticket at the same
-    height of the screen: its position comes from a count before its key, and the pages
-    around it are read by keyset from it (no OFFSET however deep it sits)."""
+    height of the screen: its position comes from a count before its key (in the same pass
+    as the view's count), and the pages around it are read by keyset from it (no OFFSET
+    however deep it sits) or, for a sort that sorts the whole view anyway, in one read."""
     now = ctx.now()
     with ctx.store.read() as session:
-        total = queries.count_queue(session, query, now=now)
-        if total == 0:
-            return 0, 0, 0, {}
         key = None
         if selected_id is not None:
             key = queries.queue_key_of(session, query, selected_id, now=now)
-        position = (
-            queries.queue_position(session, query, key, now=now)
-            if key is not None
-            else min(cursor, total - 1)
-        )
-        top = max(0, min(position - screen_row, total - visible))
-        first_page = max(0, top - 20) // PAGE_SIZE
-        last_page = min(total - 1, top + visible + 20) // PAGE_SIZE
-        start, end = first_page * PAGE_SIZE, min(total, (last_page + 1) * PAGE_SIZE)
         if key is not None:
+            total, position = queries.count_and_position(session, query, key, now=now)
+        else:
+            total = queries.count_queue(session, query, now=now)
+            position = min(cursor, total - 1)
+        if total == 0:
+            return 0, 0, 0, {}
+        top = max(0, min(position - screen_row, total - visible))
+        first_page = max(0, top - WINDOW_MARGIN) // PAGE_SIZE
+        last_page = min(total - 1, top + visible + WINDOW_MARGIN) // PAGE_SIZE
+        start, end = first_page * PAGE_SIZE, min(total, (last_page + 1) * PAGE_SIZE)
+        if key is not None and query.sort in INDEX_ORDERED_SORTS:
             rows = queries.queue_page(
                 session, query, now=now, limit=position - start, before=key
             ) + queries.queue_page(
@@ -197,12 +230,27 @@ def read_window(
             rows = queries.queue_page(session, query, now=now, limit=end)
         else:
             rows = queries.queue_page(session, query, now=now, limit=end - start, offset=start)
-    pages = {
-        first_page + i: rows[i * PAGE_SIZE : (i + 1) * PAGE_SIZE]
-        for i in range(last_page - first_page + 1)
-        if rows[i * PAGE_SIZE : (i + 1) * PAGE_SIZE]
-    }
-    return total, position, top, pages
+    return total, position, top, _window_pages(rows, first_page)
+
+
+class RowsLoaded(QueueLoaded):
+    """The top of a view, read before its count: `counted` says whether `total` is the
+    view's size (a short view) or only the rows read so far (a `QueueCounted` follows)."""
+
+    def __init__(
+        self, query: QueueQuery, total: int, pages: dict[int, list[QueueRow]], *, counted: bool
+    ) -> None:
+        super().__init__(query, total, 0, 0, pages, poll=False)
+        self.counted = counted
+
+
+class QueueCounted(Message):
+    """The count of a view whose rows are already on screen."""
+
+    def __init__(self, query: QueueQuery, total: int) -> None:
+        super().__init__()
+        self.query = query
+        self.total = total
 
 
 class DeskHeader(Static):
@@ -346,7 +394,15 @@ class QueueScreen(Screen[None]):
         visible: int,
         poll: bool,
     ) -> None:
+        worker = get_current_worker()
         try:
+            if selected_id is None and cursor == 0 and not poll:
+                # A new view, search or filter: the rows first, the count after them.
+                read, counted, pages = read_top(self.ctx, query, visible=visible)
+                self.post_message(RowsLoaded(query, read, pages, counted=counted))
+                if not counted and not worker.is_cancelled:
+                    self.post_message(QueueCounted(query, count_view(self.ctx, query)))
+                return
             total, position, top, pages = read_window(
                 self.ctx,
                 query,
@@ -362,17 +418,33 @@ class QueueScreen(Screen[None]):
 
     @on(QueueLoaded)
     def _queue_loaded(self, message: QueueLoaded) -> None:
+        counted = not isinstance(message, RowsLoaded) or message.counted
         if message.query == self.queue_query:
             table = self.table
             table.loader = QueueSource(self.ctx, self.queue_query)
             table.sort_column = self.queue_query.sort
             table.sort_descending = self.queue_query.descending
             table.note_fetched(message.pages)
-            table.replace(message.total, message.pages, cursor=message.cursor, top=message.top)
-            self.count = message.total
+            table.replace(
+                message.total,
+                message.pages,
+                cursor=message.cursor,
+                top=message.top,
+                counted=counted,
+            )
+            self.count = message.total if counted else None
             self._show_view_bar()
         if message.poll:
             self.polls += 1
+        if counted:
+            self._arm_poll()
+
+    @on(QueueCounted)
+    def _queue_counted(self, message: QueueCounted) -> None:
+        if message.query == self.queue_query and self.count is None:
+            self.table.set_total(message.total)
+            self.count = message.total
+            self._show_view_bar()
         self._arm_poll()
 
     @on(QueueFailed)

@@ -188,6 +188,9 @@ class TicketTable(ScrollView, can_focus=True):
         self.sort_column = "priority"
         self.sort_descending = False
         self.loaded = False
+        # False while `total` is only the rows read so far (the count is on its way).
+        self.counted = True
+        self._last_pending = False
         # Bumped whenever the rows change under the cache (new view, refresh): a page read
         # for an older generation is dropped when it arrives.
         self.generation = 0
@@ -227,13 +230,23 @@ class TicketTable(ScrollView, can_focus=True):
         self.rows_fetched = 0
 
     def replace(
-        self, total: int, pages: dict[int, list[QueueRow]], *, cursor: int, top: int
+        self,
+        total: int,
+        pages: dict[int, list[QueueRow]],
+        *,
+        cursor: int,
+        top: int,
+        counted: bool = True,
     ) -> None:
-        """Swap in a new result in one go (no blank frame): count, pages, cursor, scroll."""
+        """Swap in a new result in one go (no blank frame): count, pages, cursor, scroll.
+
+        `counted=False`: `total` is only the rows read so far; `set_total` follows."""
         self.generation += 1
         self._inflight.clear()
         self._pages = OrderedDict(sorted(pages.items()))
         self.total = total
+        self.counted = counted
+        self._last_pending = False
         self.loaded = True
         self._now = self.clock()
         self.cursor = max(0, min(cursor, total - 1)) if total else 0
@@ -241,6 +254,17 @@ class TicketTable(ScrollView, can_focus=True):
         self.scroll_to(y=max(0, top), animate=False, force=True, immediate=True)
         self.refresh()
         self.post_message(self.CursorMoved(self.selected))
+
+    def set_total(self, total: int) -> None:
+        """The view's count arrived after its first rows: size the scroll to it."""
+        self.total = total
+        self.counted = True
+        self.cursor = max(0, min(self.cursor, total - 1)) if total else 0
+        self._update_virtual_size()
+        self.refresh()
+        if self._last_pending:
+            self._last_pending = False
+            self.action_last()
 
     def note_fetched(self, pages: dict[int, list[QueueRow]]) -> None:
         self.pages_fetched += len(pages)
@@ -439,6 +463,9 @@ class TicketTable(ScrollView, can_focus=True):
         self.move_cursor(0)
 
     def action_last(self) -> None:
+        if not self.counted:
+            # Where the end is becomes known with the count: go there when it arrives.
+            self._last_pending = True
         self.move_cursor(self.total - 1)
 
     def action_open(self) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from rich.cells import cell_len
 from sqlalchemy import func, select, update
 
@@ -266,3 +269,40 @@ async def test_wide_characters_keep_the_columns_aligned(queue_store: Store) -> N
                 at = line.index(row.assignee)
                 assert cell_len(line[:at]) == column, line
         assert "alice" in cjk
+
+
+@run_async
+async def test_rows_paint_before_the_count_of_a_big_view(
+    seeded_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from itsm_tui.screens import queue as queue_module
+
+    release = threading.Event()
+    counted = queue_module.count_view
+
+    def held_count(ctx, query):  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return counted(ctx, query)
+
+    app = queue_app(seeded_store, actor="tao.he")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        monkeypatch.setattr(queue_module, "count_view", held_count)
+        generation = screen.table.generation
+        await pilot.press("6")
+        for _ in range(500):
+            if screen.table.generation > generation:
+                break
+            await pilot.pause()
+        table = screen.table
+        # The rows are on screen while the count is still being read.
+        assert table.generation > generation and table.row_at(0) is not None
+        assert screen.count is None and not table.counted
+        assert "All open · …" in str(screen.query_one("#view-name").render())
+        await pilot.press("end")  # the end is not known yet: taken when the count lands
+        release.set()
+        await settle(pilot)
+        assert screen.count == table.total == open_count(seeded_store) > table.visible_rows
+        assert table.counted and table.cursor == table.total - 1
+        assert f"All open · {screen.count:,}" in str(screen.query_one("#view-name").render())
