@@ -8,7 +8,7 @@ the full-text index from scratch on the loaded store. Each query runs as the sea
 box runs it (newest 60) and as the open queue would (open, priority order, 60); the
 figure is the best of several runs. The last line is one JSON object:
 {"bench": "search", "tickets": N, "search_s": S, "naive_like_s": T, ...}: the slowest
-query of each kind; S is the search box's newest-first page (search_statement), and
+query of each kind; S is the search box's newest-first page (search_tickets), and
 "queue_order_search_s" the same queries as a filter on the open queue's priority order.
 """
 
@@ -40,7 +40,7 @@ from itsm_tui.data.search import (
     TRIGRAM_TABLE,
     parse_query,
     search_clause,
-    search_statement,
+    search_tickets,
 )
 from itsm_tui.data.seed import seed_store
 from itsm_tui.data.store import Store, open_store, sqlite_url
@@ -179,7 +179,6 @@ def main() -> None:
         with store.read() as s:
             for q in QUERIES:
                 clause = search_clause(dialect, parse_query(q))
-                newest = search_statement(dialect, q, limit=60)
                 queue = (
                     select(Ticket.id)
                     .where(Ticket.is_open == true(), clause)
@@ -190,7 +189,7 @@ def main() -> None:
                 matches = s.scalar(select(func.count()).select_from(Ticket).where(clause))
                 results[q] = {
                     "matches": matches,
-                    "newest_ms": round(best(lambda st=newest: s.execute(st).all()) * 1000, 2),
+                    "newest_ms": round(best(lambda q=q: search_tickets(s, q, limit=60)) * 1000, 2),
                     "queue_ms": round(best(lambda st=queue: s.execute(st).all()) * 1000, 2),
                     "naive_like_ms": round(best(lambda st=like: s.execute(st).all(), 2) * 1000, 1),
                 }

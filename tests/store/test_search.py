@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from itsm_tui import desk as d
+from itsm_tui.data import search as search_module
 from itsm_tui.data import seed as seed_module
 from itsm_tui.data.migrate import alembic_config, current_revision, head_revision
 from itsm_tui.data.models import Ticket
@@ -214,13 +215,22 @@ def test_open_only_and_limit(desk: Desk, tickets: dict[str, str]) -> None:
         assert search_tickets(session, "", limit=0) == []
 
 
-def test_pages_continue_below_the_last_id(desk: Desk, tickets: dict[str, str]) -> None:
+@pytest.mark.parametrize("window", [20_000, 3], ids=["recent", "older"])
+def test_pages_continue_below_the_last_id(
+    desk: Desk, tickets: dict[str, str], monkeypatch, window: int
+) -> None:
+    # A window of 3 makes PostgreSQL find most matches below it, through the GIN index.
+    monkeypatch.setattr(search_module, "RECENT_WINDOW", window)
     for i in range(5):
         create(desk, f"Toner low {i}", "replace the toner")
+    create(desk, "Unrelated", "nothing")
     with desk.store.read() as session:
-        for query in ("toner", "toner 🔥", ""):
+        for query in ("toner", "toner 🔥", "", "printer", "打印"):
             every = search_tickets(session, query, limit=100)
-            first = search_tickets(session, query, limit=2)
+            assert len(every) == {"toner": 5, "toner 🔥": 5, "printer": 1, "打印": 2}.get(
+                query, len(TICKETS) + 6
+            )
+            first = search_tickets(session, query, limit=1)
             rest = search_tickets(session, query, limit=100, before_id=first[-1])
             assert first + rest == every
             assert every == sorted(every, reverse=True)
