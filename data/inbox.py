@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.models import Agent, CatalogueItem, Notification, Service, Team, Ticket
+from itsm_tui.data.models import Notification, Ticket
 
 
 @dataclass(frozen=True)
@@ -115,62 +114,9 @@ def next_key(items: list[InboxItem]) -> InboxKey | None:
 # What the action forms offer to pick from (small configuration tables, read whole)
 
 
-@dataclass(frozen=True)
-class AgentChoice:
-    username: str
-    display_name: str
-    team: str | None
-
-
-@dataclass(frozen=True)
-class CatalogueChoice:
-    code: str
-    name: str
-    service: str | None
-    # [{"name", "label", "required", "kind"}]
-    form: tuple[dict[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class FormChoices:
-    teams: tuple[str, ...]
-    agents: tuple[AgentChoice, ...]
-    services: tuple[str, ...]
-    catalogue: tuple[CatalogueChoice, ...]
-
-
-def form_choices(session: Session) -> FormChoices:
-    """Teams, active agents, services and active catalogue items, by name."""
-    teams = tuple(session.scalars(select(Team.name).order_by(Team.tier, Team.name)))
-    agents = tuple(
-        AgentChoice(username, display or "", team)
-        for username, display, team in session.execute(
-            select(Agent.username, Agent.display_name, Team.name)
-            .outerjoin(Team, Team.id == Agent.team_id)
-            .where(Agent.active == True)  # noqa: E712 — SQL boolean comparison
-            .order_by(Agent.username)
-        )
-    )
-    services = tuple(session.scalars(select(Service.name).order_by(Service.name)))
-    catalogue = tuple(
-        CatalogueChoice(code, name, service, tuple(form or ()))
-        for code, name, service, form in session.execute(
-            select(CatalogueItem.code, CatalogueItem.name, Service.name, CatalogueItem.form)
-            .outerjoin(Service, Service.id == CatalogueItem.service_id)
-            .where(CatalogueItem.active == True)  # noqa: E712
-            .order_by(CatalogueItem.code)
-        )
-    )
-    return FormChoices(teams, agents, services, catalogue)
-
-
 __all__ = [
-    "AgentChoice",
-    "CatalogueChoice",
-    "FormChoices",
     "InboxItem",
     "InboxKey",
-    "form_choices",
     "next_key",
     "unread",
     "unread_count",

@@ -1003,36 +1003,3 @@ def queue_key_of(
         if row is not None:
             return tuple(row)
     return None
-
-
-@dataclass(frozen=True)
-class DeskDirectory:
-    """Names the console resolves to ids: the acting agent, teams, agents and services."""
-
-    agent_id: int | None
-    team_id: int | None
-    agent_active: bool
-    teams: dict[str, int]
-    agents: dict[str, int]
-    services: dict[str, int]
-    desk_name: str | None
-
-
-def desk_directory(session: Session, username: str) -> DeskDirectory:
-    """The small tables the console's views and filters need, read once at start."""
-    me = session.execute(
-        select(Agent.id, Agent.team_id, Agent.active).where(Agent.username == username)
-    ).first()
-    return DeskDirectory(
-        agent_id=me.id if me else None,
-        team_id=me.team_id if me else None,
-        agent_active=bool(me.active) if me else False,
-        teams=dict(session.execute(select(Team.name, Team.id).order_by(Team.name)).all()),
-        agents=dict(
-            session.execute(select(Agent.username, Agent.id).order_by(Agent.username)).all()
-        ),
-        services=dict(
-            session.execute(select(Service.name, Service.id).order_by(Service.name)).all()
-        ),
-        desk_name=desk_name(session),
-    )

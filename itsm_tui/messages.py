@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from itsm_tui.data.queries import DeskDirectory, QueueQuery, QueueRow
+from itsm_tui.data.directory import DeskDirectory
+from itsm_tui.data.queries import QueueQuery, QueueRow
 from itsm_tui.escalation.sweep import SweepResult
 
 

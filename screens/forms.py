@@ -21,7 +21,7 @@ from textual.widgets import Button, Footer, Input, Label, OptionList, Select, St
 from textual.widgets.option_list import Option
 
 from itsm_tui.context import DeskContext
-from itsm_tui.data import inbox
+from itsm_tui.data import directory
 from itsm_tui.data.models import Agent
 from itsm_tui.desk import measures, tickets
 from itsm_tui.desk.errors import ChangeSince, Conflict, DeskError
@@ -346,7 +346,7 @@ class AssignForm(DeskForm):
     NOBODY = "\x00nobody"
 
     class ChoicesLoaded(Message):
-        def __init__(self, choices: inbox.FormChoices) -> None:
+        def __init__(self, choices: directory.FormChoices) -> None:
             super().__init__()
             self.choices = choices
 
@@ -363,7 +363,7 @@ class AssignForm(DeskForm):
         self.current_assignee = assignee
         self.team: str | None = team
         self.assignee: str | None = assignee
-        self.choices: inbox.FormChoices | None = None
+        self.choices: directory.FormChoices | None = None
 
     def compose_fields(self) -> ComposeResult:
         yield Label(_("Team"), classes="field-label")
@@ -383,7 +383,7 @@ class AssignForm(DeskForm):
     def _load_choices(self, ctx: DeskContext) -> None:
         try:
             with ctx.store.read() as session:
-                choices = inbox.form_choices(session)
+                choices = directory.form_choices(session)
         except SQLAlchemyError as exc:
             self.post_message(self.Refused(str(exc)))
             return
@@ -410,7 +410,7 @@ class AssignForm(DeskForm):
             return
         wanted = self.query_one("#agent-filter", Input).value.strip().lower()
 
-        def matches(a: inbox.AgentChoice) -> bool:
+        def matches(a: directory.AgentChoice) -> bool:
             return not wanted or any(
                 wanted in (s or "").lower() for s in (a.username, a.display_name, a.team)
             )
@@ -856,7 +856,7 @@ class NewTicketForm(DeskForm):
     """Open an incident or a request; the priority the matrix gives shows as you choose."""
 
     class SetupLoaded(Message):
-        def __init__(self, matrix: list[list[int]], choices: inbox.FormChoices) -> None:
+        def __init__(self, matrix: list[list[int]], choices: directory.FormChoices) -> None:
             super().__init__()
             self.matrix = matrix
             self.choices = choices
@@ -871,7 +871,7 @@ class NewTicketForm(DeskForm):
         super().__init__(None, None)
         self.ticket_type = ticket_type
         self.matrix: list[list[int]] | None = None
-        self.choices: inbox.FormChoices | None = None
+        self.choices: directory.FormChoices | None = None
         self.item_fields: list[dict[str, Any]] = []
 
     @property
@@ -919,7 +919,7 @@ class NewTicketForm(DeskForm):
         try:
             with ctx.store.read() as session:
                 matrix = priority_matrix(session)
-                choices = inbox.form_choices(session)
+                choices = directory.form_choices(session)
         except SQLAlchemyError as exc:
             self.post_message(self.Refused(str(exc)))
             return

@@ -20,7 +20,8 @@ from textual.worker import get_current_worker
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data import queries
-from itsm_tui.data.queries import QUEUE_SORTS, DeskDirectory, QueueQuery, QueueRow, TicketFilter
+from itsm_tui.data.directory import DeskDirectory, desk_directory
+from itsm_tui.data.queries import QUEUE_SORTS, QueueQuery, QueueRow, TicketFilter
 from itsm_tui.desk import DeskError, assign_ticket
 from itsm_tui.desk.records import get_agent
 from itsm_tui.domain.priority import parse_priority
@@ -347,7 +348,7 @@ class QueueScreen(Screen[None]):
     def _load_directory(self) -> None:
         try:
             with self.ctx.store.read() as session:
-                directory = queries.desk_directory(session, self.ctx.actor)
+                directory = desk_directory(session, self.ctx.actor)
         except Exception as exc:  # the store went away: say so, keep the screen
             self.post_message(QueueFailed(str(exc), poll=False))
             return

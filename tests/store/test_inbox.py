@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from itsm_tui.data import inbox
+from itsm_tui.data import directory, inbox
 from itsm_tui.data.models import Notification
 from itsm_tui.desk import assign_ticket, create_ticket
 from itsm_tui.desk.errors import PermissionDenied
@@ -128,7 +128,7 @@ def test_form_choices_list_active_agents_and_teams_by_tier(desk: Desk) -> None:
     with desk.store.write() as session:
         get_agent(session, "bob").active = False
     with desk.store.read() as session:
-        choices = inbox.form_choices(session)
+        choices = directory.form_choices(session)
     assert choices.teams == ("Service Desk", "Network")
     names = [a.username for a in choices.agents]
     assert "bob" not in names and "alice" in names
