@@ -315,6 +315,8 @@ class Ticket(Base):
         Index("ix_tickets_queue", "is_open", "priority", "opened_at", "id"),
         Index("ix_tickets_team_queue", "team_id", "is_open", "priority", "opened_at", "id"),
         Index("ix_tickets_assignee_queue", "assignee_id", "is_open", "priority", "opened_at", "id"),
+        # The queue sorted by age: open tickets in opened order without sorting them all.
+        Index("ix_tickets_open_age", "is_open", "opened_at", "id"),
         Index("ix_tickets_status", "status", "priority", "opened_at"),
         Index("ix_tickets_type_opened", "type", "opened_at"),
         Index("ix_tickets_opened_at", "opened_at"),

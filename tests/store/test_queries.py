@@ -369,3 +369,21 @@ def test_open_statuses_agree_with_the_workflows() -> None:
     for flow in WORKFLOWS.values():
         for status in flow.statuses:
             assert queries._openness([status]) >= {flow.is_open(status)}
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_open_queue_sorted_by_age_walks_an_index_without_sorting(
+    store: Store, descending: bool
+) -> None:
+    """ix_tickets_open_age (migration 0003): the age sort of all open tickets needs no sort."""
+    from tests.factories import build_desk
+
+    build_desk(store)
+    _bulk(store)
+    query = queries.QueueQuery(
+        filters=TicketFilter(open_only=True), sort="age", descending=descending
+    )
+    statement = queries.queue_statement(query, now=NOW, limit=100, dialect=store.dialect)
+    shown = "\n".join(_plan(store, statement, index_order=True))
+    assert "ix_tickets_open_age" in shown, shown
+    assert ("TEMP B-TREE" if store.is_sqlite else "Sort") not in shown, shown
