@@ -154,10 +154,8 @@ class ItsmApp(App[None]):
             self._watch_terminal()
 
     def _mount_watcher(self) -> None:
-        try:
-            from itsm_tui.screens.inbox import NotificationWatcher
-        except ImportError:
-            return
+        from itsm_tui.screens.inbox import NotificationWatcher
+
         self.mount(NotificationWatcher())
 
     def on_unmount(self) -> None:

@@ -502,8 +502,8 @@ def open_console(store: Store, actor: str) -> None:
     out("")
     out(
         _(
-            "Signed in as {actor}. The full-screen console arrives with the app; "
-            "until then use itsm ticket list and itsm ticket show."
+            "Signed in as {actor}. The full-screen console needs a terminal; from a script "
+            "or a pipe, use itsm ticket list and itsm ticket show."
         ).format(actor=actor)
     )
 

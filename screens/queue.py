@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -28,6 +27,8 @@ from itsm_tui.domain.priority import parse_priority
 from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
 from itsm_tui.i18n import _
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
+from itsm_tui.screens import forms
+from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, PageRequest, TicketTable
 
 
@@ -600,11 +601,6 @@ class QueueScreen(Screen[None]):
             self.open_ticket(row.number)
 
     def open_ticket(self, number: str) -> None:
-        try:
-            from itsm_tui.screens.detail import TicketDetailScreen
-        except ImportError:
-            self.notify(_("Ticket detail arrives with its own issue."), markup=False)
-            return
         self.app.push_screen(TicketDetailScreen(number), lambda _r: self.reload())
 
     def _selected_or_say(self) -> QueueRow | None:
@@ -644,43 +640,33 @@ class QueueScreen(Screen[None]):
         self.notify(_("{number} is yours.").format(number=message.number), markup=False)
         self.reload()
 
-    def _open_form(self, form_name: str, *args: Any, **kwargs: Any) -> None:
-        try:
-            from itsm_tui.screens import forms
-        except ImportError:
-            self.notify(_("Forms arrive with their own issue."), markup=False)
-            return
-        form = getattr(forms, form_name, None)
-        if form is None:
-            self.notify(_("This form arrives with its own issue."), markup=False)
-            return
-
+    def _open_form(self, form: Screen[str | None]) -> None:
         def done(number: str | None) -> None:
             if number:
                 self.notify(_("{number} saved.").format(number=number), markup=False)
                 self.reload()
 
-        self.app.push_screen(cast(Any, form)(*args, **kwargs), done)
+        self.app.push_screen(form, done)
 
     def action_assign(self) -> None:
         row = self._selected_or_say()
         if row is not None:
             self._open_form(
-                "AssignForm", row.number, row.version, team=row.team, assignee=row.assignee
+                forms.AssignForm(row.number, row.version, team=row.team, assignee=row.assignee)
             )
 
     def action_status(self) -> None:
         row = self._selected_or_say()
         if row is not None:
-            self._open_form("StatusForm", row.number, row.version, row.type, row.status)
+            self._open_form(forms.StatusForm(row.number, row.version, row.type, row.status))
 
     def action_comment(self) -> None:
         row = self._selected_or_say()
         if row is not None:
-            self._open_form("CommentForm", row.number, row.version)
+            self._open_form(forms.CommentForm(row.number, row.version))
 
     def action_new_incident(self) -> None:
-        self._open_form("NewTicketForm", "incident")
+        self._open_form(forms.NewTicketForm("incident"))
 
     def action_new_request(self) -> None:
-        self._open_form("NewTicketForm", "request")
+        self._open_form(forms.NewTicketForm("request"))

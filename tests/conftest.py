@@ -106,3 +106,24 @@ def desk(store: Store):  # type: ignore[no-untyped-def]
     from tests.factories import build_desk
 
     return build_desk(store)
+
+
+@pytest.fixture
+def fresh_desk(store: Store, tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A second store with the same small desk, on the same database as `store`
+    (where an import lands, or an export is compared)."""
+    from tests.factories import build_desk
+
+    if store.is_sqlite:
+        target = tmp_path / "fresh.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        url = sqlite_url(target)
+    else:
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        name = f"itsm_fresh_{os.getpid()}_{next(_db_counter)}"
+        url = server.create_database(name, template=request.getfixturevalue("pg_template"))
+    other = open_store(url)
+    try:
+        yield build_desk(other)
+    finally:
+        other.dispose()

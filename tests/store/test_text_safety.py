@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import io
-import itertools
 import json
-import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -16,14 +12,12 @@ from sqlalchemy import func, select
 
 from itsm_tui import desk as d
 from itsm_tui.data.models import AuditEvent, Comment, Ticket
-from itsm_tui.data.store import Store, open_store, sqlite_url
+from itsm_tui.data.store import Store
 from itsm_tui.desk.errors import InvalidInput
 from itsm_tui.desk.records import MAX_TITLE, get_ticket
 from itsm_tui.desk.transfer import CommentRecord, TicketRecord, import_tickets
 from itsm_tui.transfer import export_tickets, read_records
-from tests.factories import NOW, Desk, build_desk
-
-_fresh_counter = itertools.count()
+from tests.factories import NOW, Desk
 
 # Every C0 control character but NUL, and DEL: the terminal would act on them if shown raw.
 CONTROLS = "".join(chr(c) for c in range(0x01, 0x20)) + "\x7f"
@@ -35,21 +29,6 @@ _chars = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
 TITLES = st.text(_chars, min_size=1, max_size=MAX_TITLE).filter(lambda s: s.strip() != "")
 DESCRIPTIONS = st.text(_chars, max_size=2000)
 BODIES = st.text(_chars, min_size=1, max_size=2000).filter(lambda s: s.strip() != "")
-
-
-@pytest.fixture
-def fresh_desk(store: Store, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Desk]:
-    """A second, empty store with the same desk, on the same database as `store`."""
-    if store.is_sqlite:
-        url = sqlite_url(tmp_path / "fresh.db")
-    else:
-        server = request.getfixturevalue("pg_server")
-        url = server.create_database(f"itsm_text_{os.getpid()}_{next(_fresh_counter)}")
-    other = open_store(url)
-    try:
-        yield build_desk(other)
-    finally:
-        other.dispose()
 
 
 def exported(store: Store, fmt: str) -> tuple[str, dict[str, TicketRecord]]:

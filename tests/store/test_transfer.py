@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import itertools
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,14 +20,13 @@ from itsm_tui.data.models import (
     Requester,
     Ticket,
 )
-from itsm_tui.data.store import Store, open_store, sqlite_url
+from itsm_tui.data.store import Store
 from itsm_tui.desk.errors import InvalidInput, PermissionDenied
 from itsm_tui.desk.records import raise_sequence_floor
 from itsm_tui.desk.transfer import TicketRecord, import_tickets
 from itsm_tui.transfer import COLUMNS, export_tickets, import_file, read_records
-from tests.factories import NOW, Desk, build_desk
+from tests.factories import NOW, Desk
 
-_fresh_counter = itertools.count()
 T0 = NOW - timedelta(days=3)
 
 
@@ -41,21 +38,6 @@ def write(desk: Desk, username: str, fn: Callable[..., Any], *args: Any, **kwarg
     """Run one desk function as `username` in its own transaction, at a fixed time."""
     with desk.store.write() as session:
         return fn(session, desk.actor(session, username), *args, **kwargs)
-
-
-@pytest.fixture
-def fresh_desk(store: Store, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Desk]:
-    """A second, empty store with the same desk, on the same database as `store`."""
-    if store.is_sqlite:
-        url = sqlite_url(tmp_path / "fresh.db")
-    else:
-        server = request.getfixturevalue("pg_server")
-        url = server.create_database(f"itsm_fresh_{os.getpid()}_{next(_fresh_counter)}")
-    other = open_store(url)
-    try:
-        yield build_desk(other)
-    finally:
-        other.dispose()
 
 
 def build_history(desk: Desk) -> dict[str, str]:
