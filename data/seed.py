@@ -1928,7 +1928,7 @@ class _Seeder:
                         )
                     else:
                         clocks.append(
-                            _running_clock(
+                            _counting_clock(
                                 kid, tid, "response", pid, resp_target, o, now, ts, events, levels
                             )
                         )
@@ -1964,30 +1964,23 @@ class _Seeder:
                         paused_at is not None and policy is not None and "pending" in policy.pauses
                     ):
                         clocks.append(
-                            (
+                            _counting_clock(
                                 kid,
                                 tid,
                                 "resolution",
                                 pid,
                                 res_target,
-                                ts(o),
-                                None,
-                                "paused",
-                                None,
-                                ts(paused_at),
-                                0,
-                                paused_at - o,
-                                None,
-                                None,
-                                0,
-                                0,
-                                None,
-                                0,
+                                o,
+                                now,
+                                ts,
+                                events,
+                                levels,
+                                paused_at=paused_at,
                             )
                         )
                     else:
                         clocks.append(
-                            _running_clock(
+                            _counting_clock(
                                 kid, tid, "resolution", pid, res_target, o, now, ts, events, levels
                             )
                         )
@@ -2147,7 +2140,7 @@ def _sync_pg_sequences(w: _Writer, tables: Iterable[str]) -> None:
             )
 
 
-def _running_clock(
+def _counting_clock(
     kid: int,
     tid: int,
     kind: str,
@@ -2158,17 +2151,23 @@ def _running_clock(
     ts: Callable[[int], Any],
     events: tuple[int, ...],
     levels: tuple[int, ...],
+    paused_at: int | None = None,
 ) -> tuple[Any, ...]:
-    """A clock still running at `now`, as if an escalator had swept up to `now`.
+    """A clock still running at `now` (or paused since `paused_at`), as if an escalator
+    had swept up to then.
 
-    Thresholds already passed count as fired (so the first sweep of a seeded desk
-    escalates only what comes due from now on); `next_event_at` is the next one.
+    Thresholds already passed count as fired, and a clock past its target is breached
+    as of its due time (so the first sweep of a seeded desk escalates only what comes
+    due from now on, and a resumed clock stays late); `next_event_at` is the next one.
+    A paused clock has spent the time up to its pause and has no due time or next event.
     """
     length = target * MINUTE
-    elapsed_percent = (now - opened) * 100 / length
+    counted_until = now if paused_at is None else paused_at
+    elapsed_percent = (counted_until - opened) * 100 / length
     fired = [p for p in events if p <= elapsed_percent]
     later = [p for p in events if p > elapsed_percent]
     breached = bool(fired) and fired[-1] >= 100
+    running = paused_at is None
     return (
         kid,
         tid,
@@ -2176,17 +2175,17 @@ def _running_clock(
         pid,
         target,
         ts(opened),
-        ts(opened + length),
-        "breached" if breached else "running",
-        ts(opened),
-        None,
+        ts(opened + length) if running else None,
+        ("breached" if breached else "running") if running else "paused",
+        ts(opened) if running else None,
+        None if running else ts(paused_at),
         0,
-        0,
+        0 if running else paused_at - opened,
         None,
         ts(opened + length) if breached else None,
         fired[-1] if fired else 0,
         sum(1 for p in fired if p < 100),
-        ts(opened + length * later[0] // 100) if later else None,
+        ts(opened + length * later[0] // 100) if later and running else None,
         sum(1 for p in levels if p <= elapsed_percent),
     )
 

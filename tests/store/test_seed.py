@@ -332,3 +332,38 @@ def test_demo_agents_are_added_once_with_supervisors(store: Store) -> None:
     with store.read() as s:
         assert s.scalar(select(func.count()).select_from(Agent)) == first
         assert s.scalar(select(func.count()).select_from(Ticket)) == 150
+
+
+def test_a_paused_clock_past_its_target_is_breached_and_stays_late_when_resumed(
+    coverage_store,
+) -> None:
+    """Seeded pending tickets whose clock ran out before the pause: breached at the due
+    time, thresholds fired; resuming it (leaving pending) must not make it due 'now'."""
+    from datetime import timedelta
+
+    from itsm_tui.data.models import Agent
+    from itsm_tui.desk import transition_ticket
+    from itsm_tui.desk.records import get_agent
+
+    store, _summary = coverage_store
+    with store.read() as s:
+        late = s.execute(
+            select(SlaClock, Ticket.number)
+            .join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .where(
+                SlaClock.state == "paused",
+                SlaClock.spent_seconds > SlaClock.target_minutes * 60,
+                Ticket.status == "pending",
+            )
+            .limit(1)
+        ).one()
+        clock, number = late
+        assignee = s.scalar(select(Agent.username).where(Agent.roles.contains("agent")).limit(1))
+    assert clock.breached_at == clock.started_at + timedelta(minutes=clock.target_minutes)
+    assert clock.fired_percent >= 100 and clock.due_at is None and clock.next_event_at is None
+    with store.write() as s:
+        transition_ticket(s, get_agent(s, assignee), number, "in_progress", now=NOW)
+    with store.read() as s:
+        resumed = s.get(SlaClock, clock.id)
+    assert resumed.state == "breached"
+    assert resumed.due_at == clock.breached_at < NOW
