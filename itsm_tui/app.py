@@ -116,10 +116,10 @@ class ItsmApp(App[None]):
     COMMANDS = App.COMMANDS | {DeskCommands}
 
     BINDINGS: list[BindingType] = [
+        Binding("i", "inbox", _("Inbox")),
         Binding("question_mark", "help", _("Help")),
         Binding("ctrl+q", "quit", _("Quit")),
         Binding("q", "quit", _("Quit"), show=False),
-        Binding("i", "inbox", _("Inbox"), show=False),
         Binding("B", "change_board", _("Change board"), show=False),
         Binding("K", "kpi", _("KPI dashboard"), show=False),
     ]

@@ -21,7 +21,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data import queries
@@ -31,6 +31,7 @@ from itsm_tui.desk.records import get_agent, get_ticket
 from itsm_tui.domain.calendar import BusinessCalendar, business_time_between
 from itsm_tui.domain.workflow import workflow_for
 from itsm_tui.i18n import _
+from itsm_tui.screens.widgets.footer import DeskFooter
 
 # ---------------------------------------------------------------------------
 # User text is data: shown literally, never as markup, never as terminal control
@@ -393,7 +394,7 @@ class TicketDetailScreen(Screen[None]):
             yield Static("", id="detail-description")
             yield Static(_("Timeline (newest first)"), classes="detail-section")
             yield Vertical(id="detail-timeline")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.load()

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from itsm_tui.context import DeskContext
@@ -30,6 +30,7 @@ from itsm_tui.domain.priority import DEFAULT_MATRIX, parse_priority, priority_fo
 from itsm_tui.domain.workflow import REQUEST, RESOLUTION_CODES, workflow_for
 from itsm_tui.i18n import _
 from itsm_tui.screens.detail import desk_of, printable, safe_text, shown_time
+from itsm_tui.screens.widgets.footer import DeskFooter
 
 # What a cancelled form held, by store, form and ticket: opening it again brings the text back.
 _DRAFTS: dict[tuple[str, str, str | None], dict[str, str]] = {}
@@ -109,7 +110,7 @@ class DeskForm(ModalScreen[str | None]):
                 yield Button(_("Save"), variant="primary", id="form-submit", compact=True)
                 yield Button(_("Re-apply"), variant="warning", id="form-reapply", compact=True)
                 yield Button(_("Cancel"), id="form-cancel", compact=True)
-        yield Footer()
+        yield DeskFooter()
 
     def compose_fields(self) -> ComposeResult:
         yield from ()

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from itsm_tui.context import DeskContext
@@ -32,6 +32,7 @@ from itsm_tui.screens.detail import (
     shown_time,
     zone_named,
 )
+from itsm_tui.screens.widgets.footer import DeskFooter
 
 Severity = Literal["information", "warning", "error"]
 
@@ -211,7 +212,7 @@ class InboxScreen(Screen[None]):
         yield Static(_("Inbox"), id="inbox-heading")
         yield OptionList(id="inbox-list")
         yield Static(_("Loading…"), id="inbox-status")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.action_reload()

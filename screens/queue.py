@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from itsm_tui.context import DeskContext
@@ -29,6 +29,7 @@ from itsm_tui.i18n import _
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
 from itsm_tui.screens import forms
 from itsm_tui.screens.detail import TicketDetailScreen
+from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, PageRequest, TicketTable
 
 
@@ -285,10 +286,10 @@ class QueueScreen(Screen[None]):
         Binding("a", "assign", _("Assign")),
         Binding("s", "status", _("Status")),
         Binding("c", "comment", _("Comment")),
-        Binding("n", "new_incident", _("New inc")),
-        Binding("r", "new_request", _("New req")),
         Binding("slash", "search", _("Search")),
         Binding("f", "filter", _("Filter")),
+        Binding("n", "new_incident", _("New inc")),
+        Binding("r", "new_request", _("New req")),
         Binding("o", "cycle_sort", _("Sort")),
         Binding("O", "flip_sort", _("Reverse sort"), show=False),
         Binding("v", "next_view", _("View")),
@@ -332,7 +333,7 @@ class QueueScreen(Screen[None]):
             placeholder=_("status:new priority:P1 type:incident team:… assignee:… service:…"),
         )
         yield TicketTable(clock=self.ctx.now, id="tickets")
-        yield Footer()
+        yield DeskFooter()
 
     @property
     def table(self) -> TicketTable:
