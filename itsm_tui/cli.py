@@ -53,7 +53,7 @@ from itsm_tui.desk import (
     update_ticket,
 )
 from itsm_tui.desk.records import get_agent, get_team, get_ticket, require, utcnow
-from itsm_tui.desk.setup import has_configuration, init_desk
+from itsm_tui.desk.setup import has_configuration, init_desk, seat_in_first_line
 from itsm_tui.domain.priority import parse_priority
 from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
 from itsm_tui.i18n import _, ngettext
@@ -629,6 +629,8 @@ def demo(env: Env, tickets: int) -> None:
     try:
         with store.write() as session:
             init_desk(session, os_user=env.actor(), now=now)
+            # Before the seed, so the history hands some tickets to whoever opens the demo.
+            seat_in_first_line(session, env.actor(), now=now)
         summary = _seed_with_progress(
             store, tickets=tickets, days=DEMO_DAYS, seed=DEMO_SEED, now=now
         )

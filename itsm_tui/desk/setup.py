@@ -93,3 +93,33 @@ def init_desk(session: Session, *, os_user: str, now: datetime) -> InitResult:
         session.flush()
         created = username
     return InitResult(applied_default=applied, config_lines=lines, created_admin=created)
+
+
+def seat_in_first_line(session: Session, username: str, *, now: datetime) -> str | None:
+    """Put an agent with no team on the first-line team (the lowest tier), as the demo
+    does for whoever opens it, so its queue views have tickets; returns the team's name.
+    An agent already on a team, or a desk without teams, is left as it is."""
+    now = as_utc(now, _("now"))
+    agent = session.scalar(select(Agent).where(Agent.username == username))
+    if agent is None or agent.team_id is not None:
+        return None
+    team = session.scalar(select(Team).order_by(Team.tier, Team.id).limit(1))
+    if team is None:
+        return None
+    agent.team_id = team.id
+    session.add(
+        AuditEvent(
+            at=now,
+            actor_id=agent.id,
+            record_type="agent",
+            record_id=agent.id,
+            record_number=agent.username,
+            action="agent.update",
+            field="team",
+            old_value=None,
+            new_value=json.dumps(team.name),
+            reason=_("itsm demo: the demo's agent works in the first line"),
+        )
+    )
+    session.flush()
+    return team.name

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from itsm_tui.data.models import Ticket
+from itsm_tui.data.models import Agent, AuditEvent, Team, Ticket
 from itsm_tui.data.store import open_store, sqlite_url
 from tests.cli.conftest import NOW_ISO, Itsm, assert_refused, snapshot
 
@@ -164,17 +164,34 @@ def test_demo_builds_a_fresh_store_in_the_data_directory(
     from itsm_tui.cli import cli
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    argv = ["--as", "demo-admin", "--now", NOW_ISO, "demo", "--tickets", "30"]
+    argv = ["--as", "demo-admin", "--now", NOW_ISO, "demo", "--tickets", "300"]
     for _ in range(2):  # the second run starts again from nothing
         result = CliRunner().invoke(cli, argv, catch_exceptions=False)
         assert result.exit_code == 0, result.stderr
-        assert "30 tickets" in result.stdout
+        assert "300 tickets" in result.stdout
         assert "Desk: IT Service Desk" in result.stdout
         assert "Signed in as demo-admin" in result.stdout
     path = tmp_path / "itsm-tui" / "demo.db"
     store = open_store(sqlite_url(path))
     try:
         with store.read() as s:
-            assert s.scalar(select(func.count()).select_from(Ticket)) == 30
+            assert s.scalar(select(func.count()).select_from(Ticket)) == 300
+            # Whoever opens the demo works in the first line, with tickets of their own,
+            # so "My tickets" and "My team" have something in them.
+            me = s.scalars(select(Agent).where(Agent.username == "demo-admin")).one()
+            first_line = s.scalars(select(Team).order_by(Team.tier, Team.id)).first()
+            assert first_line is not None and me.team_id == first_line.id
+            assert s.scalar(select(func.count()).where(Ticket.assignee_id == me.id)) > 0
+            assert (
+                s.scalar(
+                    select(func.count()).where(
+                        AuditEvent.record_type == "agent",
+                        AuditEvent.record_id == me.id,
+                        AuditEvent.action == "agent.update",
+                        AuditEvent.field == "team",
+                    )
+                )
+                == 1
+            )
     finally:
         store.dispose()
