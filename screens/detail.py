@@ -103,6 +103,19 @@ def duration(delta: timedelta, *, seconds: bool = True) -> str:
     return f"{minutes}m" + (f" {secs:02d}s" if seconds else "")
 
 
+def short_duration(delta: timedelta) -> str:
+    """A target as people say it: `30m`, `7h 30m`, `4d`, `1d 4h`."""
+    total = int(abs(delta.total_seconds())) // 60
+    days, rest = divmod(total, 1440)
+    hours, minutes = divmod(rest, 60)
+    parts = [
+        f"{days}d" if days else "",
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+    ]
+    return " ".join(p for p in parts if p) or "0m"
+
+
 # ---------------------------------------------------------------------------
 # SLA clocks as loaded: enough to count down every second without the database
 
@@ -203,16 +216,19 @@ def clock_line(clock: ClockSnapshot, now: datetime, zone: tzinfo) -> Text:
         line.append(_("overdue {time}").format(time=duration(left)), style="bold red")
     else:
         line.append(_("{time} left").format(time=duration(left)), style=STATE_STYLE.get(state, ""))
-    line.append(f"  {percent:.0f}%", style="dim")
     if clock.due_at is not None and left is not None and state != PAUSED:
         line.append("  " + _("due {at}").format(at=shown_time(clock.due_at, zone)), style="dim")
-    line.append(
-        "  "
-        + _("target {time}").format(
-            time=duration(timedelta(minutes=clock.target_minutes), seconds=False)
-        ),
-        style="dim",
-    )
+    target = timedelta(minutes=clock.target_minutes)
+    if state in (BREACHED, MET, CANCELLED) or left is None:
+        # Overdue or stopped says it already; a share of the target adds nothing.
+        line.append("  " + _("target {time}").format(time=short_duration(target)), style="dim")
+    else:
+        # Capped: a clock paused for months would otherwise show five digits.
+        share = f"{min(percent, 999):.0f}%"
+        line.append(
+            "  " + _("{share} of {time}").format(share=share, time=short_duration(target)),
+            style="dim",
+        )
     return line
 
 

@@ -265,10 +265,11 @@ class DeskHeader(Static):
 
     def on_mount(self) -> None:
         self.show()
-        self.set_interval(30, self.show)
 
     def show(self) -> None:
         now = self.ctx.now().astimezone()
+        # Again just after the minute turns, so the clock is never a minute behind.
+        self.set_timer(60.5 - now.second - now.microsecond / 1e6, self.show)
         text = Text(no_wrap=True, overflow="ellipsis")
         # The desk name and username come from the store: plain Text, never markup.
         text.append(f" {self.ctx.desk_name}", style="bold")

@@ -60,6 +60,9 @@ def format_sla(left: timedelta | None, state: str | None) -> str:
     if hours < 24:
         return f"{sign}{hours}h{minutes:02d}"
     days, hours = divmod(hours, 24)
+    if days >= 100:
+        # Hours no longer matter and would not fit the column.
+        return f"{sign}{days}d"
     return f"{sign}{days}d{hours:02d}"
 
 
@@ -414,6 +417,9 @@ class TicketTable(ScrollView, can_focus=True):
             text, cell_style = cells[column.name]
             if column.name in ("sla", "age"):
                 text = text.rjust(size) if cell_len(text) <= size else text
+            elif cell_len(text) > size:
+                # Cut text says so: the last cell becomes an ellipsis.
+                text = set_cell_size(text, size - 1) + "…"
             segments.append(Segment(set_cell_size(text, size), cell_style))
             segments.append(Segment(" ", style))
         return Strip(segments).adjust_cell_length(width, style)

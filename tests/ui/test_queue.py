@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from rich.cells import cell_len
@@ -269,6 +270,40 @@ async def test_wide_characters_keep_the_columns_aligned(queue_store: Store) -> N
                 at = line.index(row.assignee)
                 assert cell_len(line[:at]) == column, line
         assert "alice" in cjk
+
+
+@run_async
+async def test_cut_titles_end_in_an_ellipsis_and_keep_the_columns(queue_store: Store) -> None:
+    long = "Conference room display shows no signal from any laptop since Monday"
+    wide = "会议室显示器无信号，所有笔记本电脑都无法投屏，从周一开始一直如此"
+    with queue_store.write() as session:
+        bob = get_agent(session, "bob")
+        for title in (long, wide):
+            create_ticket(
+                session, bob, type="incident", title=title, impact=3, urgency=3, now=CLOCK
+            )
+    app = queue_app(queue_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6")
+        await settle(pilot)
+        table = screen.table
+        width = table.scrollable_content_region.width
+        lines = [line_text(table, y) for y in range(1, table.total + 1)]
+        cut = [line for line in lines if "Conference room" in line or "会议室" in line]
+        short_title = next(line for line in lines if "New starter laptop" in line)
+        assert len(cut) == 2 and long not in cut[0] + cut[1]
+        assert all("…" in line for line in cut) and "…" not in short_title
+        # CJK cut inside a wide character still fills the column exactly.
+        assert all(cell_len(line) == width for line in lines)
+
+
+def test_sla_cells_fit_their_column_however_late() -> None:
+    assert format_sla(timedelta(days=-34, hours=-17), "breached") == "-34d17"
+    assert format_sla(timedelta(days=-119, hours=-1), "breached") == "-119d"
+    assert format_sla(timedelta(days=250), "running") == "250d"
+    assert format_sla(timedelta(minutes=-5), "breached") == "-5m"
 
 
 @run_async
