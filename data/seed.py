@@ -1592,6 +1592,9 @@ class _Seeder:
                             )
                         )
                         prev = "awaiting_approval"
+                        if status == "awaiting_approval":
+                            # Still waiting: the policy's pause status holds its clocks.
+                            paused_at = min(o + 60, end)
                     if status in ("approved", "fulfilling") and needs_approval:
                         approved_at = min(r, end)
                         approved_by = supervisor.get(team, assignee_pick)
@@ -1898,6 +1901,8 @@ class _Seeder:
             # SLA clocks: wall-clock minutes here; business-calendar arithmetic comes later.
             if policy is not None or t != 2:
                 pid = policy.id if policy else None
+                # Open in one of its policy's pause statuses (pending, awaiting approval).
+                paused = paused_at is not None and policy is not None and status in policy.pauses
                 events = policy.events if policy else (50, 75, 100)
                 levels = policy.levels if policy else ()
                 if not (policy and policy.response is None):
@@ -1929,7 +1934,17 @@ class _Seeder:
                     else:
                         clocks.append(
                             _counting_clock(
-                                kid, tid, "response", pid, resp_target, o, now, ts, events, levels
+                                kid,
+                                tid,
+                                "response",
+                                pid,
+                                resp_target,
+                                o,
+                                now,
+                                ts,
+                                events,
+                                levels,
+                                paused_at=paused_at if paused else None,
                             )
                         )
                     kid += 1
@@ -1960,9 +1975,7 @@ class _Seeder:
                                 0,
                             )
                         )
-                    elif (
-                        paused_at is not None and policy is not None and "pending" in policy.pauses
-                    ):
+                    elif paused:
                         clocks.append(
                             _counting_clock(
                                 kid,

@@ -92,6 +92,8 @@ def make_desk(store: Store) -> None:
                     match={"types": ["request"]},
                     response_minutes=30,
                     resolution_minutes=480,
+                    # As the default desk: waiting for an approver is not the desk's time.
+                    pause_statuses=["awaiting_approval"],
                     calendar_id=cal.id,
                 ),
             ]
@@ -367,3 +369,26 @@ def test_a_paused_clock_past_its_target_is_breached_and_stays_late_when_resumed(
         resumed = s.get(SlaClock, clock.id)
     assert resumed.state == "breached"
     assert resumed.due_at == clock.breached_at < NOW
+
+
+def test_open_tickets_in_a_pause_status_of_their_policy_have_only_paused_clocks(
+    coverage_store,
+) -> None:
+    """A request still awaiting approval (its policy pauses there) or an incident pending:
+    none of its clocks counts, as `sla.pause` would have left them."""
+    from itsm_tui.data.models import SlaPolicy
+
+    store, _summary = coverage_store
+    with store.read() as s:
+        rows = s.execute(
+            select(Ticket.number, Ticket.status, SlaPolicy.pause_statuses, SlaClock)
+            .join(SlaClock, SlaClock.ticket_id == Ticket.id)
+            .join(SlaPolicy, SlaPolicy.id == SlaClock.policy_id)
+            .where(Ticket.is_open, Ticket.status.in_(("awaiting_approval", "pending")))
+        ).all()
+    waiting = [(n, st, c) for n, st, pauses, c in rows if st in pauses]
+    assert {st for _n, st, _c in waiting} == {"awaiting_approval", "pending"}
+    for number, status, clock in waiting:
+        if clock.stopped_at is None:
+            assert clock.state == "paused", (number, status, clock.kind, clock.state)
+            assert clock.due_at is None and clock.next_event_at is None
