@@ -295,7 +295,7 @@ class QueueScreen(Screen[None]):
         Binding("O", "flip_sort", _("Reverse sort"), show=False),
         Binding("v", "next_view", _("View")),
         Binding("ctrl+r", "refresh", _("Refresh"), show=False),
-        Binding("escape", "clear_input", _("Back"), show=False),
+        Binding("escape", "clear_input", _("Back to the queue")),
         *[
             Binding(str(i), f"view('{view.key}')", view.label, show=False)
             for i, view in enumerate(VIEWS, start=1)
@@ -547,6 +547,12 @@ class QueueScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         box.add_class("shown")
         box.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Escape leaves the search or filter box: offered (and shown) only from one.
+        if action == "clear_input":
+            return isinstance(self.focused, Input)
+        return True
 
     def action_clear_input(self) -> None:
         for box in self.query(Input):
