@@ -140,3 +140,35 @@ async def test_unknown_ticket_says_so(demo) -> None:  # type: ignore[no-untyped-
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "no ticket INC0999999" in content(app, "#detail-title")
+
+
+def test_a_business_hours_clock_counts_down_wall_time_to_its_due_instant() -> None:
+    """Evening, due at 10:00 tomorrow with one business hour left: the line says 14 hours
+    left (what the queue's SLA column says too) and the share of the target spent."""
+    from datetime import UTC, datetime
+
+    from itsm_tui.domain.calendar import BusinessCalendar, WorkingInterval
+    from itsm_tui.screens.detail import ClockSnapshot, clock_line
+
+    nine_to_five = (WorkingInterval(9 * 60, 17 * 60),)
+    calendar = BusinessCalendar(
+        "office", "UTC", hours={d: nine_to_five for d in ("mon", "tue", "wed", "thu", "fri")}
+    )
+    evening = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)  # a Tuesday
+    clock = ClockSnapshot(
+        kind="resolution",
+        state="running",
+        policy="P3",
+        target_minutes=8 * 60,
+        spent_seconds=7 * 3600,
+        running_since=evening,
+        stopped_at=None,
+        due_at=datetime(2026, 11, 25, 10, 0, tzinfo=UTC),
+        breached_at=None,
+        warn_percents=(50, 75),
+        calendar=calendar,
+    )
+    line = clock_line(clock, evening, UTC).plain
+    assert "14h 00m 00s left" in line and "88% of 8h" in line
+    late = clock_line(clock, datetime(2026, 11, 28, 10, 0, tzinfo=UTC), UTC).plain
+    assert "breached" in late and "overdue 3d 00h 00m" in late
