@@ -1,14 +1,15 @@
-"""Read queries of the notification inbox (and the pickers its action forms offer)."""
+"""Read queries of the notification inbox: an agent's unread notices in keyset pages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.models import Notification, Ticket
+from itsm_tui.data.models import Notification, NotificationRead, Ticket
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,106 @@ class InboxKey:
     id: int
 
 
-def _addressed_to(agent_id: int, team_id: int | None) -> ColumnElement[bool]:
-    mine = Notification.agent_id == agent_id
+@dataclass(frozen=True)
+class _Branch:
+    """One index range of the inbox: its conditions and the index's key, newest first."""
+
+    where: list[ColumnElement[bool]]
+    order: list[ColumnElement[Any]]
+
+
+def _branches(agent_id: int, team_id: int | None, now: datetime) -> list[_Branch]:
+    """What the agent has not read yet, one branch per index range.
+
+    Their own notices: read_at NULL (ix_notifications_inbox: agent_id, read_at,
+    deliver_at). Their team's notices (no agent; one addressed to a colleague through
+    the team is not ours): no receipt of theirs, probed per notice by the primary key
+    of notification_reads (ix_notifications_team: team_id, agent_id, read_at,
+    deliver_at, id). A team notice with read_at set was closed for the whole team
+    before receipts existed (revision 0004).
+
+    Each branch orders by its index's whole key. PostgreSQL does not take `IS NULL` as
+    an equality when it matches an ORDER BY to an index, so `ORDER BY deliver_at, id`
+    alone sorts every matching row; agent_id and read_at are one value throughout a
+    branch, so the longer key is the same order, read backwards off the index.
+    """
+    own = _Branch(
+        [
+            Notification.agent_id == agent_id,
+            Notification.read_at.is_(None),
+            Notification.deliver_at <= now,
+        ],
+        [Notification.agent_id, Notification.read_at, Notification.deliver_at, Notification.id],
+    )
     if team_id is None:
-        return mine
-    # A team notice has no agent; one addressed to a colleague is not ours to read.
-    return or_(mine, and_(Notification.team_id == team_id, Notification.agent_id.is_(None)))
+        return [own]
+    receipt = (
+        select(NotificationRead.notification_id)
+        .where(
+            NotificationRead.notification_id == Notification.id,
+            NotificationRead.agent_id == agent_id,
+        )
+        .exists()
+    )
+    team = _Branch(
+        [
+            Notification.team_id == team_id,
+            Notification.agent_id.is_(None),
+            Notification.read_at.is_(None),
+            Notification.deliver_at <= now,
+            ~receipt,
+        ],
+        [
+            Notification.team_id,
+            Notification.agent_id,
+            Notification.read_at,
+            Notification.deliver_at,
+            Notification.id,
+        ],
+    )
+    return [own, team]
+
+
+def unread_statement(
+    agent_id: int,
+    team_id: int | None,
+    now: datetime,
+    *,
+    limit: int = 50,
+    after: InboxKey | None = None,
+) -> Select[Any]:
+    """The ids and keys of one page, newest first: exposed so tests can EXPLAIN it.
+
+    Each branch (own, team) is an ordered, limited index range; the merge sorts at
+    most 2 × limit rows, however many notices the desk holds.
+    """
+    page: list[ColumnElement[bool]] = []
+    if after is not None:
+        page = [
+            # The plain bound starts each index range at the key; the row comparison
+            # breaks ties on deliver_at by id.
+            Notification.deliver_at <= literal(after.deliver_at, Notification.deliver_at.type),
+            tuple_(Notification.deliver_at, Notification.id)
+            < tuple_(
+                literal(after.deliver_at, Notification.deliver_at.type),
+                literal(after.id, Notification.id.type),
+            ),
+        ]
+    selects = [
+        select(Notification.id, Notification.deliver_at)
+        .where(*branch.where, *page)
+        .order_by(*(column.desc() for column in branch.order))
+        .limit(limit)
+        for branch in _branches(agent_id, team_id, now)
+    ]
+    if len(selects) == 1:
+        return selects[0]
+    merged = union_all(*(s.subquery().select() for s in selects)).subquery("page")
+    return (
+        select(merged.c.id, merged.c.deliver_at)
+        .order_by(merged.c.deliver_at.desc(), merged.c.id.desc())
+        .limit(limit)
+    )
 
 
 def unread(
@@ -54,25 +149,12 @@ def unread(
     """Delivered (deliver_at ≤ now), unread notices of the agent and their team, newest first."""
     if limit <= 0:
         return []
-    conditions: list[ColumnElement[bool]] = [
-        _addressed_to(agent_id, team_id),
-        Notification.read_at.is_(None),
-        Notification.deliver_at <= now,
-    ]
-    if after is not None:
-        conditions.append(
-            tuple_(Notification.deliver_at, Notification.id)
-            < tuple_(
-                literal(after.deliver_at, Notification.deliver_at.type),
-                literal(after.id, Notification.id.type),
-            )
-        )
+    page = unread_statement(agent_id, team_id, now, limit=limit, after=after).subquery("unread")
     rows = session.execute(
         select(Notification, Ticket.number)
+        .join(page, page.c.id == Notification.id)
         .outerjoin(Ticket, Ticket.id == Notification.ticket_id)
-        .where(*conditions)
-        .order_by(Notification.deliver_at.desc(), Notification.id.desc())
-        .limit(limit)
+        .order_by(page.c.deliver_at.desc(), page.c.id.desc())
     ).all()
     return [
         InboxItem(
@@ -83,7 +165,9 @@ def unread(
             deliver_at=n.deliver_at,
             ticket=number,
             to_team=n.agent_id is None,
-            read_at=n.read_at,
+            # Everything listed is unread by this agent: an own notice's read_at is NULL,
+            # and a team notice has no receipt of theirs.
+            read_at=n.read_at if n.agent_id is not None else None,
         )
         for n, number in rows
     ]
@@ -91,15 +175,12 @@ def unread(
 
 def unread_count(session: Session, agent_id: int, team_id: int | None, now: datetime) -> int:
     """How many delivered notices the agent has not read yet."""
-    return session.execute(
-        select(func.count())
-        .select_from(Notification)
-        .where(
-            _addressed_to(agent_id, team_id),
-            Notification.read_at.is_(None),
-            Notification.deliver_at <= now,
-        )
-    ).scalar_one()
+    counts = [
+        select(func.count()).select_from(Notification).where(*branch.where).scalar_subquery()
+        for branch in _branches(agent_id, team_id, now)
+    ]
+    total = counts[0] if len(counts) == 1 else counts[0] + counts[1]
+    return int(session.execute(select(total)).scalar_one())
 
 
 def next_key(items: list[InboxItem]) -> InboxKey | None:
@@ -110,14 +191,11 @@ def next_key(items: list[InboxItem]) -> InboxKey | None:
     return InboxKey(last.deliver_at, last.id)
 
 
-# ---------------------------------------------------------------------------
-# What the action forms offer to pick from (small configuration tables, read whole)
-
-
 __all__ = [
     "InboxItem",
     "InboxKey",
     "next_key",
     "unread",
     "unread_count",
+    "unread_statement",
 ]

@@ -443,7 +443,10 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_inbox", "agent_id", "read_at", "deliver_at"),
-        Index("ix_notifications_team", "team_id", "deliver_at"),
+        # The inbox's team branch: team_id, agent_id IS NULL and read_at IS NULL pinned
+        # (a team notice's read_at stays NULL since revision 0004), then the page order
+        # (deliver_at, id) straight off the index, on PostgreSQL without a heap visit.
+        Index("ix_notifications_team", "team_id", "agent_id", "read_at", "deliver_at", "id"),
         Index("ix_notifications_outbox", "sent_at", "deliver_at"),
     )
 
@@ -457,8 +460,29 @@ class Notification(Base):
     created_at: Mapped[datetime]
     # Outside working hours a non-24x7 notification waits for the next working minute.
     deliver_at: Mapped[datetime]
+    # When the one addressee read it. A team notice is read by each agent for themselves
+    # (NotificationRead); its read_at stays NULL (one set before revision 0004, when the
+    # first reader closed it for the whole team, still counts as read by everyone).
     read_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+
+
+class NotificationRead(Base):
+    """An agent's receipt for a team notice: read by this agent, at this time.
+
+    The primary key (notification_id, agent_id) is the index the inbox probes with
+    NOT EXISTS for each team notice.
+    """
+
+    __tablename__ = "notification_reads"
+
+    notification_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("notifications.id"),
+        primary_key=True,
+    )
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    read_at: Mapped[datetime]
 
 
 # ---------------------------------------------------------------------------

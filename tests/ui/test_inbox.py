@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import OptionList
 
-from itsm_tui.data.models import Notification, Ticket
+from itsm_tui.data.models import Notification, NotificationRead, Ticket
 from itsm_tui.desk.records import get_agent, get_team
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.inbox import InboxScreen, NotificationWatcher
@@ -46,9 +46,14 @@ def add_notice(store, number: str, *, kind: str, message: str, minutes: int, tea
         return notice.id
 
 
-def read_at(store, notice_id: int):  # type: ignore[no-untyped-def]
+def read_at(store, notice_id: int, reader: str = "alice"):  # type: ignore[no-untyped-def]
+    """When `reader` read it: the notice's read_at, or for a team notice their receipt."""
     with store.read() as session:
-        return session.get(Notification, notice_id).read_at
+        notice = session.get(Notification, notice_id)
+        if notice.agent_id is not None:
+            return notice.read_at
+        receipt = session.get(NotificationRead, (notice_id, get_agent(session, reader).id))
+        return receipt.read_at if receipt else None
 
 
 @run_async
@@ -90,6 +95,7 @@ async def test_inbox_lists_newest_first_opens_and_marks_read(demo) -> None:  # t
         await pilot.press("m")
         await settle(pilot)
         assert read_at(store, team) == CLOCK
+        assert read_at(store, team, "bob") is None  # a team notice is read by each agent
         assert [i.ticket for i in screen.items] == [numbers["vpn"], numbers["vpn"]]
         await pilot.press("M")
         await settle(pilot)
