@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -315,6 +316,17 @@ class Ticket(Base):
         Index("ix_tickets_queue", "is_open", "priority", "opened_at", "id"),
         Index("ix_tickets_team_queue", "team_id", "is_open", "priority", "opened_at", "id"),
         Index("ix_tickets_assignee_queue", "assignee_id", "is_open", "priority", "opened_at", "id"),
+        # "Unassigned" in queue order: PostgreSQL does not take `assignee_id IS NULL` as
+        # fixing the column, so the assignee index cannot give it the order (it sorted them).
+        Index(
+            "ix_tickets_unassigned_queue",
+            "is_open",
+            "priority",
+            "opened_at",
+            "id",
+            sqlite_where=text("assignee_id IS NULL"),
+            postgresql_where=text("assignee_id IS NULL"),
+        ),
         # The queue sorted by age: open tickets in opened order without sorting them all.
         Index("ix_tickets_open_age", "is_open", "opened_at", "id"),
         Index("ix_tickets_status", "status", "priority", "opened_at"),
@@ -390,6 +402,14 @@ class SlaClock(Base):
         Index("ix_sla_clocks_due", "state", "due_at"),
         # Set only while a clock counts and has an event left: the sweep's one range scan.
         Index("ix_sla_clocks_next_event", "next_event_at"),
+        # "Breached": a ticket's clock still counting past its target, probed per ticket.
+        # Most breached clocks are history (stopped); this holds only the live ones.
+        Index(
+            "ix_sla_clocks_breached_open",
+            "ticket_id",
+            sqlite_where=text("state = 'breached' AND stopped_at IS NULL"),
+            postgresql_where=text("state = 'breached' AND stopped_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

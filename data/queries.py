@@ -738,8 +738,8 @@ def _queue_conditions(
             )
         )
     elif query.sla == "breached":
-        # Breached clocks are many (history): probe each candidate ticket's own clocks
-        # (uq_sla_clocks_ticket_kind) instead of listing them all.
+        # Breached clocks are many (history): probe each candidate ticket in the partial
+        # index of the live breached clocks (ix_sla_clocks_breached_open).
         extra.append(
             select(SlaClock.id)
             .where(
@@ -790,6 +790,24 @@ def queue_statement(
             conditions.append(row >= bound if inclusive else row > bound)
     order = [e.desc() if scan_desc else e.asc() for e in exprs]
     labels = [f"k{i}" for i in range(len(exprs))]
+    if query.resolved_since is not None and len(plan.branches) == 1:
+        # Recently resolved: a day's range of ix_tickets_resolved_at, then sorted. Left to
+        # themselves both planners walk the sort column's index and filter resolved_at,
+        # which reads most of the table for the last page (or on a quiet day); a
+        # materialized CTE makes them read the range first.
+        resolved = (
+            select(
+                Ticket.id.label("tid"), *(e.label(n) for e, n in zip(exprs, labels, strict=True))
+            )
+            .where(*plan.branches[0], *conditions)
+            .cte("resolved")
+            .prefix_with("MATERIALIZED")
+        )
+        cols = [resolved.c[n] for n in labels]
+        stmt = select(resolved.c.tid, *cols).order_by(
+            *[c.desc() if scan_desc else c.asc() for c in cols]
+        )
+        return stmt.offset(offset).limit(limit) if offset else stmt.limit(limit)
     branch_limit = limit + offset
     selects = [
         select(Ticket.id.label("tid"), *(e.label(n) for e, n in zip(exprs, labels, strict=True)))
