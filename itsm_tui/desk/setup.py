@@ -76,21 +76,15 @@ def init_desk(session: Session, *, os_user: str, now: datetime) -> InitResult:
         admin = Agent(username=username, display_name=username, roles=ADMIN, active=True)
         session.add(admin)
         session.flush()
-        session.add(
-            AuditEvent(
-                at=now,
-                actor_id=admin.id,
-                record_type="agent",
-                record_id=admin.id,
-                record_number=admin.username,
-                action="agent.create",
-                field=None,
-                old_value=None,
-                new_value=json.dumps({"username": username, "roles": ADMIN}),
-                reason=_("itsm init: the first agent of a desk with no agents"),
-            )
+        _audit_self(
+            session,
+            admin,
+            "agent.create",
+            None,
+            {"username": username, "roles": ADMIN},
+            _("itsm init: the first agent of a desk with no agents"),
+            now,
         )
-        session.flush()
         created = username
     return InitResult(applied_default=applied, config_lines=lines, created_admin=created)
 
@@ -107,6 +101,28 @@ def seat_in_first_line(session: Session, username: str, *, now: datetime) -> str
     if team is None:
         return None
     agent.team_id = team.id
+    _audit_self(
+        session,
+        agent,
+        "agent.update",
+        "team",
+        team.name,
+        _("itsm demo: the demo's agent works in the first line"),
+        now,
+    )
+    return team.name
+
+
+def _audit_self(
+    session: Session,
+    agent: Agent,
+    action: str,
+    field: str | None,
+    new_value: object,
+    reason: str,
+    now: datetime,
+) -> None:
+    """The audit event of a setup step done to an agent on their own behalf."""
     session.add(
         AuditEvent(
             at=now,
@@ -114,12 +130,11 @@ def seat_in_first_line(session: Session, username: str, *, now: datetime) -> str
             record_type="agent",
             record_id=agent.id,
             record_number=agent.username,
-            action="agent.update",
-            field="team",
+            action=action,
+            field=field,
             old_value=None,
-            new_value=json.dumps(team.name),
-            reason=_("itsm demo: the demo's agent works in the first line"),
+            new_value=json.dumps(new_value),
+            reason=reason,
         )
     )
     session.flush()
-    return team.name

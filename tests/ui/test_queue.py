@@ -247,17 +247,21 @@ async def test_markup_and_escapes_in_titles_are_shown_literally(queue_store: Sto
     assert clean_text("a\x1b[31mb\x07c\x1b]0;title\x07d\nq") == "ab cd q"
 
 
+async def all_open_lines(app, pilot) -> tuple[TicketTable, list[str]]:  # type: ignore[no-untyped-def]
+    """The "All open" view's header and every row as drawn."""
+    await settle(pilot)
+    await pilot.press("6")
+    await settle(pilot)
+    table = queue(app).table
+    return table, [line_text(table, y) for y in range(0, table.total + 1)]
+
+
 @run_async
 async def test_wide_characters_keep_the_columns_aligned(queue_store: Store) -> None:
     app = queue_app(queue_store)
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        screen = queue(app)
-        await pilot.press("6")
-        await settle(pilot)
-        table = screen.table
+        table, lines = await all_open_lines(app, pilot)
         width = table.scrollable_content_region.width
-        lines = [line_text(table, y) for y in range(0, table.total + 1)]
         cjk = next(line for line in lines if "打印机" in line)
         assert all(cell_len(line) == width for line in lines)
         # The column after the title (assignee at this width) starts at the same cell.
@@ -284,13 +288,8 @@ async def test_cut_titles_end_in_an_ellipsis_and_keep_the_columns(queue_store: S
             )
     app = queue_app(queue_store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        screen = queue(app)
-        await pilot.press("6")
-        await settle(pilot)
-        table = screen.table
+        table, lines = await all_open_lines(app, pilot)
         width = table.scrollable_content_region.width
-        lines = [line_text(table, y) for y in range(1, table.total + 1)]
         cut = [line for line in lines if "Conference room" in line or "会议室" in line]
         short_title = next(line for line in lines if "New starter laptop" in line)
         assert len(cut) == 2 and long not in cut[0] + cut[1]
