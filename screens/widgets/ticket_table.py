@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rich.cells import cell_len, set_cell_size
@@ -77,14 +77,19 @@ def format_age(opened_at: datetime, now: datetime) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """One column: its sort name, header, width (0: takes what is left) and the width
-    of the terminal from which it is shown (narrow terminals drop the least needed)."""
+    """One column: its sort name, header, width (0: takes what is left), the width of
+    the terminal from which it is shown (narrow terminals drop the least needed), and a
+    roomier width for wide terminals (service and team names are long)."""
 
     name: str
     header: str
     width: int
     min_terminal: int = 0
+    wide_width: int = 0
 
+
+# From this terminal width the names get their roomier columns; the title keeps 55+.
+WIDE_TERMINAL = 150
 
 COLUMNS: tuple[Column, ...] = (
     Column("number", _("Number"), 10),
@@ -92,9 +97,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("sla", _("SLA"), 6),
     Column("status", _("Status"), 13),
     Column("title", _("Title"), 0),
-    Column("service", _("Service"), 14, min_terminal=130),
-    Column("team", _("Team"), 16, min_terminal=110),
-    Column("assignee", _("Assignee"), 10, min_terminal=90),
+    Column("service", _("Service"), 14, min_terminal=130, wide_width=22),
+    Column("team", _("Team"), 16, min_terminal=110, wide_width=20),
+    Column("assignee", _("Assignee"), 10, min_terminal=90, wide_width=14),
     Column("age", _("Age"), 4),
 )
 TITLE_MIN = 12
@@ -203,6 +208,7 @@ class TicketTable(ScrollView, can_focus=True):
         self.pages_fetched = 0
         self.rows_fetched = 0
         self._now = clock()
+        self._layouts: dict[tuple[int, int], list[tuple[Column, int]]] = {}
 
     # ------------------------------------------------------------------ state
 
@@ -349,7 +355,19 @@ class TicketTable(ScrollView, can_focus=True):
     def layout(self, width: int) -> list[tuple[Column, int]]:
         """The columns shown at this width and their widths (the title takes the rest)."""
         terminal = self.app.size.width
-        shown = [c for c in COLUMNS if terminal >= c.min_terminal]
+        # Asked for every line drawn: worked out once per size.
+        cached = self._layouts.get((width, terminal))
+        if cached is None:
+            cached = self._layouts[(width, terminal)] = self._layout(width, terminal)
+        return cached
+
+    @staticmethod
+    def _layout(width: int, terminal: int) -> list[tuple[Column, int]]:
+        shown = [
+            replace(c, width=c.wide_width) if c.wide_width and terminal >= WIDE_TERMINAL else c
+            for c in COLUMNS
+            if terminal >= c.min_terminal
+        ]
         fixed = sum(c.width + 1 for c in shown if c.width)
         title = width - fixed - 1
         while title < TITLE_MIN and any(c.min_terminal for c in shown):
