@@ -1,6 +1,7 @@
 """Time the queue's saved views at scale, statement by statement, and show the plans of slow ones.
 
     python bench/queue_pg_plans.py [--db pg | --db URL] [--tickets 1000000] [--runs 5]
+                                   [--sort COLUMN] [--descending]
 
 `--db pg` (the default) seeds a throwaway PostgreSQL server (tests/pg_server.py) with
 `--tickets` tickets on the default desk, 10% of them open (bench/sweep.py's build: about
@@ -11,10 +12,12 @@ As bench/queue.py's agent (the first agent with a team), for each saved view of 
 (screens/queue.py) and for "All open" with the filter priority P2 and with the search
 "printer": the first page (`queue_page`, 60 rows, with its names and clocks), the count
 (`count_queue`), the page after the first page's last key, `count_and_position` at that
-key (a refresh) and the last page (the End key). Each figure is the median of `--runs`
-runs in ms; whatever takes over `--slow-ms` is shown with EXPLAIN (ANALYZE, BUFFERS) of
-each statement it ran (EXPLAIN QUERY PLAN on SQLite). The last line is one JSON object:
-{"bench": "queue_pg_plans", "dialect": D, "tickets": N, "views": {view: {"page_ms": …,
+key (a refresh) and the last page (the End key). `--sort` (one of queries.QUEUE_SORTS)
+and `--descending` sort every view that way instead of its own order. Each figure is
+the median of `--runs` runs in ms; whatever takes over `--slow-ms` is shown with
+EXPLAIN (ANALYZE, BUFFERS) of each statement it ran (EXPLAIN QUERY PLAN on SQLite).
+The last line is one JSON object: {"bench": "queue_pg_plans", "dialect": D,
+"tickets": N, "sort": S, "descending": B, "views": {view: {"page_ms": …,
 "count_ms": …, "page_after_ms": …, "position_ms": …, "last_page_ms": …, "count": …}},
 "slowest_ms": S, "slow": ["view/figure", …]}.
 """
@@ -60,16 +63,34 @@ def _engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def _cases(session: Session, ctx: DeskContext, actor: str) -> dict[str, QueueQuery]:
+def _cases(
+    session: Session,
+    ctx: DeskContext,
+    actor: str,
+    sort: str | None = None,
+    descending: bool = False,
+) -> dict[str, QueueQuery]:
     directory = desk_directory(session, actor)
     cases = {v.key: view_query(v.key, directory, ctx) for v in VIEWS}
     base = cases["open"]
     cases["open P2"] = replace(base, filters=replace(base.filters, priority=2))
     cases["open printer"] = replace(base, text="printer")
+    if sort is not None or descending:
+        cases = {
+            name: replace(q, sort=sort or q.sort, descending=descending)
+            for name, q in cases.items()
+        }
     return cases
 
 
-def measure(engine: Engine, runs: int, slow_ms: float) -> dict[str, Any]:
+def measure(
+    engine: Engine,
+    runs: int,
+    slow_ms: float,
+    *,
+    sort: str | None = None,
+    descending: bool = False,
+) -> dict[str, Any]:
     ran: list[tuple[str, Any]] = []
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -103,7 +124,7 @@ def measure(engine: Engine, runs: int, slow_ms: float) -> dict[str, Any]:
                 slow.append((label, statements))
             return ms, result
 
-        for name, q in _cases(session, ctx, actor or "root").items():
+        for name, q in _cases(session, ctx, actor or "root", sort, descending).items():
             row: dict[str, float] = {}
             row["page_ms"], page = timed(
                 f"{name}/page", lambda q=q: queries.queue_page(session, q, now=now, limit=LIMIT)
@@ -147,6 +168,8 @@ def measure(engine: Engine, runs: int, slow_ms: float) -> dict[str, Any]:
         "bench": "queue_pg_plans",
         "dialect": engine.dialect.name,
         "tickets": tickets,
+        "sort": sort,
+        "descending": descending,
         "views": views,
         "slowest_ms": max(figures, default=0.0),
         "slow": [label for label, _ in slow],
@@ -159,6 +182,10 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--slow-ms", type=float, default=100.0)
+    parser.add_argument(
+        "--sort", choices=queries.QUEUE_SORTS, help="sort every view by this column"
+    )
+    parser.add_argument("--descending", action="store_true", help="and in reverse")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         url = args.db
@@ -172,7 +199,9 @@ def main() -> None:
             store.dispose()
         engine = _engine(url)
         try:
-            result = measure(engine, args.runs, args.slow_ms)
+            result = measure(
+                engine, args.runs, args.slow_ms, sort=args.sort, descending=args.descending
+            )
         finally:
             engine.dispose()
     print(json.dumps(result))

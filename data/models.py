@@ -53,6 +53,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+# A ticket's SLA sort key when no clock of it counts: after every clock that does. Stored,
+# not NULL, so that NULL ordering never differs between SQLite and PostgreSQL. The text is
+# how SQLAlchemy writes the instant on SQLite (compared as text there): the server default.
+SLA_DUE_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+SLA_DUE_NEVER_TEXT = "9999-12-31 00:00:00.000000"
+
 # Named constraints so Alembic migrations are stable and PostgreSQL/SQLite agree.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -295,6 +301,12 @@ class Ticket(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The queue's SLA sort key: the nearest due_at of the ticket's counting clocks (running
+    # or breached, not stopped), SLA_DUE_NEVER when none counts. Derived, never exported:
+    # kept by itsm_tui.desk.sla.refresh_sla_due on every clock change, and by the seed.
+    # A server default only: an insert that does not name it (a new ticket, an import, a
+    # row written against an older revision) gets SLA_DUE_NEVER from the database.
+    sla_due_at: Mapped[datetime] = mapped_column(server_default=text(f"'{SLA_DUE_NEVER_TEXT}'"))
 
     service: Mapped[Service | None] = relationship()
     requester: Mapped[Requester | None] = relationship()
@@ -329,6 +341,8 @@ class Ticket(Base):
         ),
         # The queue sorted by age: open tickets in opened order without sorting them all.
         Index("ix_tickets_open_age", "is_open", "opened_at", "id"),
+        # The queue sorted by SLA ("what breaches next"): open tickets by their stored key.
+        Index("ix_tickets_open_sla", "is_open", "sla_due_at", "id"),
         Index("ix_tickets_status", "status", "priority", "opened_at"),
         Index("ix_tickets_type_opened", "type", "opened_at"),
         Index("ix_tickets_opened_at", "opened_at"),

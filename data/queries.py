@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from itsm_tui.data.models import (
+    SLA_DUE_NEVER,
     Agent,
     AuditEvent,
     CatalogueItem,
@@ -555,7 +556,7 @@ def store_summary(session: Session) -> dict[str, Any]:
 QUEUE_SORTS = ("priority", "number", "sla", "status", "title", "service", "team", "assignee", "age")
 
 # A clock that never falls due sorts after every clock that does.
-_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+_NEVER = SLA_DUE_NEVER
 # Clock states in which the clock is still counting towards (or past) its target.
 _COUNTING_STATES = ("running", "breached")
 # The first warning threshold of a clock (percent of its target) unless it fired earlier.
@@ -682,17 +683,10 @@ def _sort_exprs(sort: str) -> tuple[list[Any], bool]:
         return [_name_of(Team, Team.name, Ticket.team_id)], False
     if sort == "assignee":
         return [_name_of(Agent, Agent.username, Ticket.assignee_id)], False
-    # sla: the nearest due instant of a counting clock.
-    nearest = (
-        select(func.min(SlaClock.due_at))
-        .where(
-            SlaClock.ticket_id == Ticket.id,
-            SlaClock.state.in_(_COUNTING_STATES),
-            SlaClock.stopped_at.is_(None),
-        )
-        .scalar_subquery()
-    )
-    return [func.coalesce(nearest, literal(_NEVER, SlaClock.due_at.type))], False
+    # sla: the nearest due instant of a counting clock, stored on the ticket by the write
+    # path (itsm_tui.desk.sla.refresh_sla_due); _NEVER when no clock counts. All open
+    # tickets in this order are a walk of ix_tickets_open_sla.
+    return [Ticket.sla_due_at], False
 
 
 def _key_literals(exprs: Sequence[Any], key: QueueKey) -> Any:

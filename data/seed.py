@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.schema import CreateIndex
 
 from itsm_tui.data import search
-from itsm_tui.data.models import Base
+from itsm_tui.data.models import SLA_DUE_NEVER_TEXT, Base
 from itsm_tui.data.store import Store
 from itsm_tui.domain import roles
 from itsm_tui.domain.priority import DEFAULT_MATRIX, validate_matrix
@@ -383,6 +383,7 @@ TICKET_COLUMNS = (
     "reopen_count",
     "escalation_level",
     "version",
+    "sla_due_at",
 )
 COMMENT_COLUMNS = (
     "id",
@@ -1420,6 +1421,7 @@ class _Seeder:
         cost_month = self.incident_cost_by_month
         base = clock.base
         span_days = max(1.0, (now - clock.start) / DAY)
+        never, counting = SLA_DUE_NEVER_TEXT, ("running", "breached")
 
         for j in range(k):
             i = lo + j
@@ -1852,53 +1854,53 @@ class _Seeder:
                 _sv, o_start, o_end = majors[i]
                 self.outage_rows.append((service, tid, o_start, o_end, assignee))
 
-            tickets.append(
-                (
-                    tid,
-                    number,
-                    tname,
-                    title,
-                    description,
-                    status,
-                    1 if is_open_flag else 0,
-                    impact,
-                    urgency,
-                    priority,
-                    0,
-                    category,
-                    service,
-                    requester,
-                    team,
-                    assignee,
-                    creator,
-                    item[0] if item else None,
-                    form,
-                    approved_by,
-                    ts(approved_at) if approved_at is not None else None,
-                    parent,
-                    problem_id,
-                    change_id,
-                    kb_id,
-                    1 if is_major else 0,
-                    root_cause,
-                    workaround,
-                    known_error,
-                    ts(o),
-                    ts(updated),
-                    ts(first_response) if first_response is not None else None,
-                    ts(resolved) if resolved is not None else None,
-                    ts(closed) if closed is not None else None,
-                    code,
-                    res_notes,
-                    reopen,
-                    0,
-                    version,
-                )
+            # Appended after its clocks, with the SLA sort key they give it.
+            ticket_row = (
+                tid,
+                number,
+                tname,
+                title,
+                description,
+                status,
+                1 if is_open_flag else 0,
+                impact,
+                urgency,
+                priority,
+                0,
+                category,
+                service,
+                requester,
+                team,
+                assignee,
+                creator,
+                item[0] if item else None,
+                form,
+                approved_by,
+                ts(approved_at) if approved_at is not None else None,
+                parent,
+                problem_id,
+                change_id,
+                kb_id,
+                1 if is_major else 0,
+                root_cause,
+                workaround,
+                known_error,
+                ts(o),
+                ts(updated),
+                ts(first_response) if first_response is not None else None,
+                ts(resolved) if resolved is not None else None,
+                ts(closed) if closed is not None else None,
+                code,
+                res_notes,
+                reopen,
+                0,
+                version,
             )
             status_count[(tname, status)] += 1
             prio_count[priority] += 1
 
             # SLA clocks: wall-clock minutes here; business-calendar arithmetic comes later.
+            first_clock = len(clocks)
             if policy is not None or t != 2:
                 pid = policy.id if policy else None
                 # Open in one of its policy's pause statuses (pending, awaiting approval).
@@ -1998,6 +2000,13 @@ class _Seeder:
                             )
                         )
                     kid += 1
+            # tickets.sla_due_at: the nearest due time of a counting clock (as the desk's
+            # refresh_sla_due computes it); texts of one format compare as the instants do.
+            sla_due = never
+            for c in clocks[first_clock:]:
+                if c[7] in counting and c[12] is None and c[6] is not None and c[6] < sla_due:
+                    sla_due = c[6]
+            tickets.append((*ticket_row, sla_due))
 
             if resolved is not None:
                 # Satisfaction: a quarter answer; a breached resolution drags the rating down.

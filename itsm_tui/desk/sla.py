@@ -20,10 +20,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from itsm_tui.data.models import (
+    SLA_DUE_NEVER,
     AuditEvent,
     CatalogueItem,
     EscalationRule,
@@ -251,6 +253,47 @@ def elapsed_percent(clock: SlaClock, cal: BusinessCalendar, at: datetime) -> flo
 
 
 # ---------------------------------------------------------------------------
+# The ticket's stored sort key: when its nearest counting clock falls due
+
+
+def sla_due_of(ticket_id: Any) -> ColumnElement[datetime]:
+    """The one definition of `tickets.sla_due_at`: the nearest `due_at` of the ticket's
+    counting clocks (running or breached, not stopped), SLA_DUE_NEVER when none counts."""
+    nearest = (
+        select(func.min(SlaClock.due_at))
+        .where(
+            SlaClock.ticket_id == ticket_id,
+            SlaClock.state.in_(COUNTING),
+            SlaClock.stopped_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(nearest, literal(SLA_DUE_NEVER, SlaClock.due_at.type))
+
+
+def refresh_sla_due(session: Session, ticket_ids: Iterable[int]) -> None:
+    """Recompute the stored SLA sort key of these tickets from their clocks (one UPDATE).
+
+    Called by every write that starts, pauses, resumes, stops or re-targets a clock (the
+    sweep's breach keeps both the due time and a counting state: nothing to do there).
+    The key is derived data: the ticket's version is not bumped.
+    """
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return
+    session.flush()
+    table = Ticket.__table__
+    session.execute(
+        update(table).where(table.c.id.in_(ids)).values(sla_due_at=sla_due_of(table.c.id))
+    )
+    # Loaded tickets read the new key from the store next time, not the one they hold.
+    for ticket_id in ids:
+        loaded = session.identity_map.get(identity_key(Ticket, ticket_id))
+        if loaded is not None:
+            session.expire(loaded, ["sla_due_at"])
+
+
+# ---------------------------------------------------------------------------
 # What the write path calls
 
 
@@ -321,6 +364,7 @@ def start_clocks(session: Session, ticket: Ticket) -> list[SlaClock]:
         ctx.schedule(clock, ticket)
         started.append(clock)
     session.flush()
+    refresh_sla_due(session, [ticket.id])
     return started
 
 
@@ -362,17 +406,21 @@ def _stop(
 def meet(session: Session, ticket: Ticket, kind: str, now: datetime) -> None:
     """The ticket got its response / resolution: stop that clock (met, or late)."""
     ctx = _Context.load(session)
-    for clock in clocks_of(session, ticket):
+    clocks = clocks_of(session, ticket)
+    for clock in clocks:
         if clock.kind == kind:
             _stop(clock, ctx.calendar(clock), now)
     session.flush()
+    if clocks:
+        refresh_sla_due(session, [ticket.id])
 
 
 def status_changed(session: Session, ticket: Ticket, old: str, new: str, now: datetime) -> None:
     """Pause, resume, stop or restart the ticket's clocks for a move from `old` to `new`."""
     flow = workflow_for(ticket.type)
     ctx = _Context.load(session)
-    for clock in clocks_of(session, ticket):
+    clocks = clocks_of(session, ticket)
+    for clock in clocks:
         cal = ctx.calendar(clock)
         pausing = tuple(clock.policy.pause_statuses if clock.policy else DEFAULT_PAUSE_STATUSES)
         if new == flow.resolved:
@@ -392,6 +440,8 @@ def status_changed(session: Session, ticket: Ticket, old: str, new: str, now: da
             _resume(clock, cal, now)
         ctx.schedule(clock, ticket)
     session.flush()
+    if clocks:
+        refresh_sla_due(session, [ticket.id])
 
 
 def _resume(clock: SlaClock, cal: BusinessCalendar, now: datetime) -> None:
@@ -418,7 +468,8 @@ def retarget(
     if policy is None:
         return
     ctx = _Context.load(session)
-    for clock in clocks_of(session, ticket):
+    clocks = clocks_of(session, ticket)
+    for clock in clocks:
         if clock.stopped_at is not None:
             continue
         target = _target(policy, clock.kind)
@@ -449,6 +500,8 @@ def retarget(
         )
         ctx.schedule(clock, ticket)
     session.flush()
+    if clocks:
+        refresh_sla_due(session, [ticket.id])
 
 
 # ---------------------------------------------------------------------------
