@@ -304,9 +304,12 @@ class Ticket(Base):
     # The queue's SLA sort key: the nearest due_at of the ticket's counting clocks (running
     # or breached, not stopped), SLA_DUE_NEVER when none counts. Derived, never exported:
     # kept by itsm_tui.desk.sla.refresh_sla_due on every clock change, and by the seed.
-    # A server default only: an insert that does not name it (a new ticket, an import, a
-    # row written against an older revision) gets SLA_DUE_NEVER from the database.
-    sla_due_at: Mapped[datetime] = mapped_column(server_default=text(f"'{SLA_DUE_NEVER_TEXT}'"))
+    # A server default only, neither loaded with the ticket nor fetched after an insert
+    # (eager_defaults below): the ORM never names it, so an insert gets SLA_DUE_NEVER from
+    # the database and the desk's writes work on a store of an older revision too.
+    sla_due_at: Mapped[datetime] = mapped_column(
+        server_default=text(f"'{SLA_DUE_NEVER_TEXT}'"), deferred=True
+    )
 
     service: Mapped[Service | None] = relationship()
     requester: Mapped[Requester | None] = relationship()
@@ -321,7 +324,11 @@ class Ticket(Base):
     # SQLAlchemy checks the version in every UPDATE's WHERE: a concurrent writer that
     # slipped in between our read and our write makes the flush fail, never overwrite.
     # The desk sets the next version itself, once per write (see itsm_tui.desk.records).
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {
+        "version_id_col": version,
+        "version_id_generator": False,
+        "eager_defaults": False,
+    }
 
     __table_args__ = (
         # The queue: open tickets by priority then age, overall / per team / per assignee.

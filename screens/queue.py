@@ -174,7 +174,7 @@ def _window_pages(rows: list[QueueRow], first_page: int) -> dict[int, list[Queue
 WINDOW_MARGIN = 20
 # Sorts read in an index's order on both databases: keyset reads either side of a key
 # are short index ranges. The other sorts sort the view anyway: one read at an offset.
-INDEX_ORDERED_SORTS = ("priority", "number")
+INDEX_ORDERED_SORTS = ("priority", "number", "sla")
 
 
 def read_top(

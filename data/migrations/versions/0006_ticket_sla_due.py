@@ -46,8 +46,13 @@ def upgrade() -> None:
         f" WHERE id IN (SELECT ticket_id FROM sla_clocks WHERE {COUNTING} AND due_at IS NOT NULL)"
     )
     op.create_index("ix_tickets_open_sla", "tickets", ["is_open", "sla_due_at", "id"])
-    if op.get_bind().dialect.name == "postgresql":
+    bind = op.get_bind()
+    if (
+        bind.dialect.name == "postgresql"
+        and bind.execute(sa.text("SELECT 1 FROM tickets LIMIT 1")).first()
+    ):
         # The new column has no statistics yet (SQLite: data/migrate.py analyses tickets).
+        # Not on an empty store: statistics of no rows would mislead the planner later.
         op.execute("ANALYZE tickets (sla_due_at)")
 
 
