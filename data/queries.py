@@ -947,6 +947,16 @@ def queue_page(
     return queue_rows(session, found, now)
 
 
+def _before_key(query: QueueQuery, key: QueueKey) -> ColumnElement[bool]:
+    """The view's rows that come before `key` in its order."""
+    exprs, reversed_column = _sort_exprs(query.sort)
+    exprs = [*exprs, Ticket.id]
+    row = tuple_(*exprs)
+    bound = _key_literals(exprs, key)
+    descending = query.descending != reversed_column
+    return row > bound if descending else row < bound
+
+
 def count_queue(session: Session, query: QueueQuery, *, now: datetime) -> int:
     """How many tickets the view holds (one count per index range, like the pages)."""
     return queue_position(session, query, None, now=now)
@@ -962,12 +972,7 @@ def queue_position(
     )
     conditions = list(extra)
     if key is not None:
-        exprs, reversed_column = _sort_exprs(query.sort)
-        exprs = [*exprs, Ticket.id]
-        row = tuple_(*exprs)
-        bound = _key_literals(exprs, key)
-        descending = query.descending != reversed_column
-        conditions.append(row > bound if descending else row < bound)
+        conditions.append(_before_key(query, key))
     total = 0
     for branch in plan.branches:
         stmt = select(func.count()).select_from(Ticket).where(*branch, *conditions)
@@ -983,12 +988,7 @@ def count_and_position(
     plan, extra = _queue_conditions(
         query, now, session.get_bind().dialect.name, scan_view=_scan_view(session, query)
     )
-    exprs, reversed_column = _sort_exprs(query.sort)
-    exprs = [*exprs, Ticket.id]
-    row = tuple_(*exprs)
-    bound = _key_literals(exprs, key)
-    descending = query.descending != reversed_column
-    before = row > bound if descending else row < bound
+    before = _before_key(query, key)
     total = position = 0
     for branch in plan.branches:
         stmt = (
