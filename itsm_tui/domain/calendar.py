@@ -304,6 +304,16 @@ class WorkingTimeIndex:
             raise ValueError(f"{t} + {micro} µs is beyond the working-time index")
         return self.starts[k] * 1_000_000 + goal - self.before[k] * 1_000_000
 
+    def next_working(self, t: int) -> int:
+        """`next_working_instant`: `t` in working time, else when work next begins."""
+        if self.always_open:
+            return t
+        self._check(t)
+        k = bisect.bisect_right(self.ends, t)
+        if k >= len(self.starts):
+            raise ValueError(f"no working time after {t} in the working-time index")
+        return max(self.starts[k], t)
+
     def _check(self, t: int) -> None:
         if not self.first <= t <= self.last:
             raise ValueError(f"instant {t} is outside the working-time index")

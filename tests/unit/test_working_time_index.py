@@ -13,6 +13,7 @@ from itsm_tui.domain.calendar import (
     WorkingTimeIndex,
     add_business_time,
     business_time_between,
+    next_working_instant,
 )
 from tests.unit.test_calendar_properties import calendars
 
@@ -49,6 +50,13 @@ def test_add_micro_is_add_business_time(cal: BusinessCalendar, a: int, micro: in
     index = _index(cal)
     expected = add_business_time(cal, ORIGIN + a * SECOND, timedelta(microseconds=micro))
     assert index.add_micro(a, micro) == (expected - ORIGIN) // timedelta(microseconds=1)
+
+
+@settings(deadline=None, max_examples=100)
+@given(calendars(), INSTANTS)
+def test_next_working_is_next_working_instant(cal: BusinessCalendar, a: int) -> None:
+    expected = next_working_instant(cal, ORIGIN + a * SECOND)
+    assert _index(cal).next_working(a) == (expected - ORIGIN) // SECOND
 
 
 def test_a_due_time_that_uses_the_morning_up_is_at_lunch() -> None:
