@@ -19,7 +19,7 @@ from itsm_tui.data.seed.texts import (
     RESOLVED_REPLIES,
     WORK_NOTES,
 )
-from itsm_tui.data.seed.timeline import DAY, MINUTE
+from itsm_tui.data.seed.timeline import DAY, HOUR, MINUTE
 from itsm_tui.domain.workflow import TICKET_TYPES, WORKFLOWS
 
 if TYPE_CHECKING:
@@ -134,7 +134,8 @@ def tell_story(
     response_share = _share(rnd, expo)
     resolution_share = _share(rnd, expo)
     if approval_at is not None:
-        approved_at = approval_at + 60 + int(expo(1.0 / (15 * MINUTE)))
+        # Approvers answer within hours, not minutes; the clocks wait with them.
+        approved_at = approval_at + 60 + int(expo(1.0 / (3 * HOUR)))
         r = after(approved_at, response_share * resp_target * MINUTE)
     else:
         r = after(o, max(30.0, response_share * resp_target * MINUTE))
@@ -157,7 +158,7 @@ def tell_story(
     if t == 2:
         p_open = 0.3 + 0.5 * math.exp(-age / (14 * DAY))
     else:
-        p_open = 0.25 * math.exp(-age / (2 * DAY)) + 0.004
+        p_open = 0.5 * math.exp(-age / DAY) + 0.004
     p_open += run.backlog * (1 - p_open)
     is_open = s >= now or (not is_major and rnd() < p_open)
     # Requests without an approval step cannot wait on anyone: they are done or recent.
@@ -182,13 +183,25 @@ def tell_story(
         if t == 0:
             if not responded:
                 status = "new" if rnd() < 0.4 else "assigned"
-            elif s >= now:
+            elif s >= now or now < after(o, 1.4 * res_target * MINUTE):
+                # Still being worked on: not done yet, or a little late.
                 x = rnd()
-                status = "assigned" if x < 0.1 else ("in_progress" if x < 0.8 else "pending")
+                status = (
+                    "new"
+                    if x < 0.05
+                    else "assigned"
+                    if x < 0.15
+                    else "in_progress"
+                    if x < 0.8
+                    else "pending"
+                )
             else:
                 status = "pending"  # an older one still open waits on the requester
             if status == "new":
                 assignee = None
+                if responded:
+                    # Answered from the queue, not yet taken by anyone.
+                    notes.append((r, creator, "reply", pick(ACKNOWLEDGEMENTS)))
             else:
                 ev.append(
                     (
@@ -207,17 +220,20 @@ def tell_story(
                 if rnd() < 0.3:
                     notes.append((r, assignee, "reply", pick(ACKNOWLEDGEMENTS)))
             if status == "pending":
-                # On hold before its target ran out: the clock waits with the requester.
-                hold_until = min(end, s)
+                # On hold: the clock waits with the requester. An older one went on hold
+                # anywhere up to 140 % of its target (lingering tickets are often late).
+                hold_until = min(end, s if s >= now else after(o, 1.4 * res_target * MINUTE))
                 paused_at = min(end, r + 1 + int((hold_until - r - 1) * rnd()))
                 notes.append((paused_at, assignee, "reply", pick(PENDING_QUESTIONS)))
                 ev.append((paused_at, assignee, "transition", "status", "in_progress", "pending"))
         elif t == 1:
-            if needs_approval and (not responded or s < now):
+            if needs_approval and (approved_at >= now or s < now):
+                # Still with the approver (an older one has waited long for them).
                 status = "awaiting_approval" if approval_at <= end else "submitted"
                 assignee = None
             elif needs_approval:
-                status = "approved" if rnd() < 0.3 else "fulfilling"
+                # Approved, and waiting to be picked up or already in hand.
+                status = "approved" if not responded or rnd() < 0.3 else "fulfilling"
             else:
                 status = "fulfilling" if responded else "submitted"
             if status in ("approved", "fulfilling") and needs_approval:
@@ -234,7 +250,7 @@ def tell_story(
                 )
             if status == "approved":
                 assignee = None
-                notes.append((r, approved_by, "reply", REQUEST_ACKNOWLEDGEMENTS[1]))
+                notes.append((approved_at, approved_by, "reply", REQUEST_ACKNOWLEDGEMENTS[1]))
             elif status == "fulfilling":
                 ev.append((r, assignee, "assign", "assignee", None, name[assignee]))
                 ev.append(
