@@ -102,6 +102,7 @@ class SweepWriter:
             if clock.next is None or clock.next > at_micro:
                 continue
             clock.next = None  # the claim
+            clock.scheduled = None
             if clock.running_since is None:
                 continue
             self._fire(ticket, clock, at, at_micro, deliver_at)
@@ -116,8 +117,15 @@ class SweepWriter:
             and not (e.kind == "breach" and clock.breached_at is not None)
             and not (e.kind == "escalation" and e.level <= clock.level)
         ]
-        due = [e for e in pending if clock.instant(e.percent) <= at_micro]
-        later = [e for e in pending if clock.instant(e.percent) > at_micro]
+        # Events in percent order fall due in that order: the first one still ahead ends it.
+        due = []
+        ahead = None
+        for e in pending:
+            when = clock.instant(e.percent)
+            if when > at_micro:
+                ahead = when
+                break
+            due.append(e)
         overtaken = any(e.kind != "warning" for e in due)
         kind, number = clock.kind, ticket.number
         for event in due:
@@ -173,7 +181,7 @@ class SweepWriter:
                     self.ts(at),
                     event.rule,
                     reason,
-                    json.dumps(actions),
+                    _actions_text(actions),
                 )
             )
             notice = "warning" if event.kind == "warning" else "escalation"
@@ -187,7 +195,8 @@ class SweepWriter:
                 deliver_at,
                 ticket_wide=event.kind == "escalation" and ticket_wide,
             )
-        clock.next = clock.instant(later[0].percent) if later else None
+        clock.next = ahead
+        clock.scheduled = None  # the sweep set next_event_at, not schedule
 
     def _act(
         self,
@@ -276,3 +285,15 @@ class SweepWriter:
                     ticket.audit.append(("status", ticket.status, "new", reason))
                     ticket.status = "new"
                 notify(team=ticket.team)
+
+
+_ACTIONS_TEXT: dict[tuple[str, ...], str] = {}
+
+
+def _actions_text(actions: list[str]) -> str:
+    """The JSON of an escalation's actions (a handful of distinct lists, encoded once)."""
+    key = tuple(actions)
+    text = _ACTIONS_TEXT.get(key)
+    if text is None:
+        text = _ACTIONS_TEXT[key] = json.dumps(actions)
+    return text

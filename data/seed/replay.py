@@ -54,9 +54,10 @@ class Replay:
         state = self.state
         self._write(events[0])
         i = 1
+        clocks = self.clocks
         while True:
             story_at = events[i][0] if i < len(events) else None
-            nxt = self.clocks.next_event() if self.clocks is not None else None
+            nxt = clocks.next_event() if clocks is not None else None
             tick = sweep_tick(nxt) if nxt is not None else None
             if tick is not None and tick <= now and (story_at is None or tick <= story_at):
                 assert self.clocks is not None

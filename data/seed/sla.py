@@ -156,12 +156,14 @@ class Clock:
         "paused_at",
         "paused_s",
         "running_since",
+        "scheduled",
         "spent_s",
         "started",
         "state",
         "stopped_at",
         "target",
         "warnings",
+        "worked_since",
     )
 
     def __init__(
@@ -169,6 +171,8 @@ class Clock:
     ) -> None:
         self.id, self.kind, self.target, self.started = cid, kind, target, at
         self.running_since: int | None = at
+        # Working seconds of the calendar up to running_since, asked once per stretch.
+        self.worked_since: int | None = None
         self.paused_at: int | None = None
         self.paused_s = self.spent_s = 0
         self.stopped_at: int | None = None
@@ -178,17 +182,25 @@ class Clock:
         self.due: int | None = None  # µs
         self.next: int | None = None  # µs
         self.events, self.index = events, index
+        # What `schedule` last computed from; the same inputs give the same due and next.
+        self.scheduled: tuple[Any, ...] | None = None
 
     @property
     def counting(self) -> bool:
         return self.state in sla.COUNTING and self.stopped_at is None
 
+    def _worked_since(self, rs: int) -> int:
+        worked = self.worked_since
+        if worked is None:
+            worked = self.worked_since = self.index.worked(rs)
+        return worked
+
     def spent(self, at: int) -> int:
         """sla.spent, in whole seconds (every instant banked is a whole second)."""
         total = self.spent_s
         rs = self.running_since
-        if self.state in sla.COUNTING and self.stopped_at is None and rs is not None:
-            total += self.index.seconds_between(rs, max(at, rs))
+        if self.state in sla.COUNTING and self.stopped_at is None and rs is not None and at > rs:
+            total += self.index.worked(at) - self._worked_since(rs)
         return total
 
     def instant(self, percent: int) -> int:
@@ -198,19 +210,35 @@ class Clock:
         left = percent_micro(self.target, percent) - self.spent_s * MICRO
         if left <= 0:
             return rs * MICRO
-        return self.index.add_micro(rs, left)
+        return self.index.at_worked(self._worked_since(rs) * MICRO + left)
 
     def schedule(self) -> None:
         """sla.schedule."""
+        inputs = (
+            self.state,
+            self.stopped_at,
+            self.running_since,
+            self.spent_s,
+            self.breached_at,
+            self.fired,
+        )
+        if inputs == self.scheduled:
+            return
+        self.scheduled = inputs
         if self.state not in sla.COUNTING or self.stopped_at is not None:
             self.next = None
             if self.state == sla.PAUSED:
                 self.due = None
             return
-        self.due = self.breached_at if self.breached_at is not None else self.instant(100)
+        due = self.breached_at if self.breached_at is not None else self.instant(100)
+        self.due = due
         for event in self.events:
             if event.percent > self.fired:
-                self.next = self.instant(event.percent)
+                self.next = (
+                    due
+                    if event.percent == 100 and self.breached_at is None
+                    else self.instant(event.percent)
+                )
                 return
         self.next = None
 
@@ -224,7 +252,7 @@ class Clock:
             self.spent_s = self.spent(now)
             if self.breached_at is None and self.spent_s > self.target * 60:
                 self.breached_at = due if due is not None and due <= now * MICRO else now * MICRO
-        self.running_since = None
+        self.running_since = self.worked_since = None
 
     def stop(self, now: int, outcome: str | None = None) -> None:
         """sla._stop."""
@@ -250,13 +278,13 @@ class Clock:
         assert self.paused_at is not None
         self.paused_s += self.index.seconds_between(self.paused_at, now)
         self.paused_at = None
-        self.running_since = now
+        self.running_since, self.worked_since = now, None
         self.state = sla.BREACHED if self.breached_at is not None else sla.RUNNING
 
     def restart(self, now: int) -> None:
         """sla._restart."""
         self.stopped_at = None
-        self.running_since = now
+        self.running_since, self.worked_since = now, None
         self.state = sla.BREACHED if self.breached_at is not None else sla.RUNNING
 
     def row(self, tid: int, pid: int, ts: Callable[[int], str]) -> tuple[Any, ...]:
@@ -347,8 +375,12 @@ class TicketClocks:
 
     def next_event(self) -> int | None:
         """The earliest stored next_event_at (µs), what the sweep's claim looks for."""
-        found = [c.next for c in self.clocks if c.next is not None]
-        return min(found) if found else None
+        earliest = None
+        for clock in self.clocks:
+            nxt = clock.next
+            if nxt is not None and (earliest is None or nxt < earliest):
+                earliest = nxt
+        return earliest
 
     def sla_due(self, ts: Callable[[int], str]) -> str:
         """sla.sla_due_of: the nearest due time of a counting clock."""
