@@ -155,8 +155,9 @@ def _writes(store: Store, ids: list[int]) -> list[tuple[datetime, int, int, Any]
     return out
 
 
-def _sweep_until(store: Store, until: datetime) -> None:
-    """The escalator's 30-second sweeps, run only where one has something due."""
+def _sweep_until(store: Store, until: datetime, *, final: bool = False) -> None:
+    """The escalator's 30-second sweeps, run only where one has something due; `final`:
+    then one at `until` itself, as the seed ends."""
     while True:
         with store.read() as s:
             nxt = s.scalar(select(func.min(SlaClock.next_event_at)))
@@ -165,6 +166,8 @@ def _sweep_until(store: Store, until: datetime) -> None:
         tick = datetime.fromtimestamp(
             -(-nxt.timestamp() // SWEEP_EVERY.total_seconds()) * SWEEP_EVERY.total_seconds(), UTC
         )
+        if final and tick > until >= nxt:
+            tick = until
         if tick > until:
             return
         with store.write() as s:
@@ -238,7 +241,7 @@ def _replay(seeded: Store, blank: Store, ids: list[int]) -> dict[int, str]:
                 desk.add_comment(s, actor, number, body, kind=kind, now=at)
             else:
                 raise AssertionError(f"unexpected write {audit.action}")
-    _sweep_until(blank, NOW)
+    _sweep_until(blank, NOW, final=True)
     return numbers
 
 
