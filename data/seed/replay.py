@@ -58,6 +58,8 @@ class Replay:
         while True:
             story_at = events[i][0] if i < len(events) else None
             nxt = clocks.next_event() if clocks is not None else None
+            if nxt is not None and story_at is not None and nxt > story_at * MICRO:
+                nxt = None  # nothing comes due before the next write
             tick = sweep_tick(nxt) if nxt is not None else None
             if story_at is None and tick is not None and tick > now >= -(-nxt // MICRO):
                 # The seed ends with a sweep at `now` (as `itsm escalate` would run): no

@@ -282,7 +282,8 @@ class WorkingTimeIndex:
         """Working seconds from the start of the range up to instant `t`."""
         if self.always_open:
             return t
-        self._check(t)
+        if not self.first <= t <= self.last:
+            self._check(t)
         k = bisect.bisect_right(self.starts, t) - 1
         if k < 0:
             return 0
@@ -294,14 +295,17 @@ class WorkingTimeIndex:
 
     def add_micro(self, t: int, micro: int) -> int:
         """`add_business_time(t, micro µs)` for micro > 0, in microseconds after origin."""
+        return self.at_worked(self.worked(t) * 1_000_000 + micro)
+
+    def at_worked(self, goal: int) -> int:
+        """The instant (µs) at which `goal` µs of the range's working time have elapsed."""
         if self.always_open:
-            return t * 1_000_000 + micro
-        goal = self.worked(t) * 1_000_000 + micro
+            return goal
         # The first span whose end reaches the goal: a goal that uses a span up is due at
         # its end, not at the next opening (as in add_business_time).
         k = bisect.bisect_left(self.through, -(-goal // 1_000_000))
         if k >= len(self.starts):
-            raise ValueError(f"{t} + {micro} µs is beyond the working-time index")
+            raise ValueError(f"{goal} µs of working time is beyond the working-time index")
         return self.starts[k] * 1_000_000 + goal - self.before[k] * 1_000_000
 
     def next_working(self, t: int) -> int:
