@@ -3,8 +3,10 @@
 breached: a counting clock's due instant has come (`due_at <= now`), whether or not the
           sweep has recorded the breach yet; at the due instant itself the target is
           used up, so "due exactly now" is breached.
-warned:   counting, not yet due, and a warning threshold has fired (the sweep fires it
-          and notifies: "warned" means somebody was told).
+warned:   counting, not yet due, and past its first warning threshold: a warning has
+          fired (`fired_percent > 0`), or the first event's instant has come and the
+          sweep is about to fire it (`next_event_at <= now` while nothing has fired:
+          the write path stores that instant, computed in the policy's calendar).
 running:  counting, not yet due, no warning fired.
 paused:   in a pause status: no due instant, counts nothing.
 A stopped clock stands where it stopped: met, breached or cancelled.
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, literal, not_, select
+from sqlalchemy import ColumnElement, and_, literal, not_, or_, select
 
 from itsm_tui.data.models import SLA_DUE_NEVER, SlaClock, Ticket
 
@@ -55,6 +57,15 @@ class ClockLike(Protocol):
     def stopped_at(self) -> datetime | None: ...
     @property
     def fired_percent(self) -> int: ...
+    @property
+    def next_event_at(self) -> datetime | None: ...
+
+
+def _warned(clock: ClockLike, now: datetime) -> bool:
+    # While nothing has fired, next_event_at is the first threshold's instant.
+    return clock.fired_percent > 0 or (
+        clock.next_event_at is not None and clock.next_event_at <= now
+    )
 
 
 def clock_standing(clock: ClockLike, now: datetime) -> str:
@@ -66,7 +77,7 @@ def clock_standing(clock: ClockLike, now: datetime) -> str:
         return PAUSED
     if clock.due_at <= now:
         return BREACHED
-    return WARNED if clock.fired_percent > 0 else RUNNING
+    return WARNED if _warned(clock, now) else RUNNING
 
 
 def nearest_counting(clocks: Sequence[Any]) -> Any | None:
@@ -106,7 +117,7 @@ def breaching_within(now: datetime, within: timedelta) -> ColumnElement[bool]:
     return and_(Ticket.sla_due_at > now, Ticket.sla_due_at <= now + within)
 
 
-def _nearest_warned() -> ColumnElement[bool]:
+def _nearest_warned(now: datetime) -> ColumnElement[bool]:
     return (
         select(SlaClock.id)
         .where(
@@ -114,7 +125,7 @@ def _nearest_warned() -> ColumnElement[bool]:
             SlaClock.state.in_(COUNTING),
             SlaClock.stopped_at.is_(None),
             SlaClock.due_at == Ticket.sla_due_at,
-            SlaClock.fired_percent > 0,
+            or_(SlaClock.fired_percent > 0, SlaClock.next_event_at <= now),
         )
         .exists()
     )
@@ -126,9 +137,9 @@ def standing_is(standing: str, now: datetime) -> ColumnElement[bool]:
         return breached(now)
     counting_not_due = and_(Ticket.sla_due_at > now, Ticket.sla_due_at < _never())
     if standing == WARNED:
-        return and_(counting_not_due, _nearest_warned())
+        return and_(counting_not_due, _nearest_warned(now))
     if standing == RUNNING:
-        return and_(counting_not_due, not_(_nearest_warned()))
+        return and_(counting_not_due, not_(_nearest_warned(now)))
     if standing == PAUSED:
         paused = (
             select(SlaClock.id)
