@@ -110,13 +110,7 @@ class SweepWriter:
     def _fire(
         self, ticket: TicketState, clock: Clock, at: int, at_micro: int, deliver_at: int
     ) -> None:
-        pending = [
-            e
-            for e in clock.events
-            if e.percent > clock.fired
-            and not (e.kind == "breach" and clock.breached_at is not None)
-            and not (e.kind == "escalation" and e.level <= clock.level)
-        ]
+        pending = clock.pending()
         # Events in percent order fall due in that order: the first one still ahead ends it.
         due = []
         ahead = None
@@ -146,7 +140,12 @@ class SweepWriter:
                     percent=event.percent, kind=kind
                 )
             elif event.kind == "breach":
-                clock.breached_at = clock.instant(event.percent)
+                # When the target ran out: known already if a pause or a stop saw it,
+                # else the due instant the write path stored.
+                if clock.breached_at is None:
+                    clock.breached_at = (
+                        clock.due if clock.due is not None else clock.instant(event.percent)
+                    )
                 clock.state = sla.BREACHED
                 actions = ["notify_assignee" if ticket.assignee else "notify_team"]
                 message = _("{number} breached its {kind} SLA ({priority})").format(

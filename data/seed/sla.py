@@ -221,6 +221,7 @@ class Clock:
             self.spent_s,
             self.breached_at,
             self.fired,
+            self.level,
         )
         if inputs == self.scheduled:
             return
@@ -232,15 +233,22 @@ class Clock:
             return
         due = self.breached_at if self.breached_at is not None else self.instant(100)
         self.due = due
-        for event in self.events:
-            if event.percent > self.fired:
-                self.next = (
-                    due
-                    if event.percent == 100 and self.breached_at is None
-                    else self.instant(event.percent)
-                )
-                return
-        self.next = None
+        pending = self.pending()
+        if not pending:
+            self.next = None
+        elif pending[0].percent == 100 and self.breached_at is None:
+            self.next = due
+        else:
+            self.next = self.instant(pending[0].percent)
+
+    def pending(self) -> list[Event]:
+        """sla.pending_events: each percent fires once, each escalation level once."""
+        fired, level = self.fired, self.level
+        return [
+            e
+            for e in self.events
+            if e.percent > fired and not (e.kind == "escalation" and e.level <= level)
+        ]
 
     def bank(self, now: int) -> None:
         """sla._bank."""
