@@ -142,8 +142,9 @@ def tell_story(
     if t == 0:
         s = max(r + MINUTE, after(o, resolution_share * res_target * MINUTE))
     elif t == 1:
-        # Most requests are quick to fulfil once picked up; a few take their time.
-        work = expo(1.0 / (22 * MINUTE)) if rnd() > 0.03 else 0.5 * res_target * MINUTE
+        # Most requests are quick to fulfil once picked up (the default desk aims at 30
+        # minutes from arrival to fulfilment on average); a few take their time.
+        work = expo(1.0 / (15 * MINUTE)) if rnd() > 0.03 else 0.3 * res_target * MINUTE
         s = r + MINUTE + int(work)
     else:
         s = r + int(expo(1.0 / (10 * DAY)))
