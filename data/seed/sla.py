@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -85,6 +86,15 @@ class SlaSetup:
     policies: dict[int, PolicyClocks]
     calendars: dict[int, BusinessCalendar]
     response_met_by: tuple[str, ...]
+    # (id, match) of every policy in the desk's matching order, for sla.matching_policy.
+    ranked: list[SimpleNamespace]
+
+    def policy_for(
+        self, tname: str, priority: int, service: str | None, item: str | None
+    ) -> PolicyClocks | None:
+        """The policy the desk gives such a ticket (sla.matching_policy, the desk's rule)."""
+        found = sla.matching_policy(self.ranked, tname, priority, service, item)  # type: ignore[arg-type]
+        return None if found is None else self.policies[found.id]
 
     @classmethod
     def load(cls, session: Session) -> SlaSetup:
@@ -117,7 +127,11 @@ class SlaSetup:
                 born_paused=tuple(policy.pause_statuses or sla.DEFAULT_PAUSE_STATUSES),
                 events=events,
             )
-        return cls(policies, calendars, sla.response_met_by(session))
+        ranked = [
+            SimpleNamespace(id=p.id, match=dict(p.match or {}))
+            for p in sla.ranked_policies(session)
+        ]
+        return cls(policies, calendars, sla.response_met_by(session), ranked)
 
     def indexes(self, origin: datetime, start: datetime, end: datetime) -> dict[int, Any]:
         """One working-time index per calendar over the seed's span."""

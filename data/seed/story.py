@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from itsm_tui.data.seed.desk import Policy
 from itsm_tui.data.seed.texts import (
     ACKNOWLEDGEMENTS,
     PENDING_QUESTIONS,
@@ -24,6 +23,7 @@ from itsm_tui.domain.workflow import TICKET_TYPES, WORKFLOWS
 
 if TYPE_CHECKING:
     from itsm_tui.data.seed.history import Seeder
+    from itsm_tui.data.seed.sla import PolicyClocks
 
 # One write of a ticket's story: (time, actor, action, field, old value, new value).
 Event = tuple[int, Any, str, Any, Any, Any]
@@ -58,7 +58,7 @@ class SeedTicket:
     born_waiting: bool
     is_major: bool
     parent: int | None
-    policy: Policy | None
+    policy: PolicyClocks | None
     resp_target: int
     res_target: int
     number: str = ""

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from itsm_tui.data.models import SLA_DUE_NEVER_TEXT
-from itsm_tui.data.seed.desk import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Policy, match_policy
+from itsm_tui.data.seed.desk import DEFAULT_RESOLUTION, DEFAULT_RESPONSE
 from itsm_tui.data.seed.escalations import ESCALATION_COLUMNS, NOTIFICATION_COLUMNS, SweepWriter
 from itsm_tui.data.seed.measures import TicketMeasures
 from itsm_tui.data.seed.replay import Replay, audit_rows
-from itsm_tui.data.seed.sla import CLOCK_COLUMNS, TicketClocks
+from itsm_tui.data.seed.sla import CLOCK_COLUMNS, PolicyClocks, TicketClocks
 from itsm_tui.data.seed.story import SeedTicket, tell_story
 from itsm_tui.data.seed.texts import INCIDENT_CATEGORIES, ROOT_CAUSES, SYMPTOM_DETAIL, WORKAROUNDS
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
@@ -126,20 +126,20 @@ class TicketWriter:
                 sname = self.service_names.get(sid, "desk") if sid else "desk"
                 self.titles[(c, sid)] = [f"{sname}: {what}" for what in INCIDENT_CATEGORIES[cat]]
         self.descriptions = [f"{a} {b}" for a in SYMPTOM_DETAIL for b in SYMPTOM_DETAIL if a != b]
-        self.policy_cache: dict[tuple[int, int, Any, Any], Policy | None] = {}
+        self.policy_cache: dict[tuple[int, int, Any, Any], PolicyClocks | None] = {}
         self.recent_problems: list[int] = []
         rng.random()
 
-    def policy_for(self, t: int, priority: int, service: Any, item: Any) -> Policy | None:
+    def policy_for(self, t: int, priority: int, service: Any, item: Any) -> PolicyClocks | None:
         key = (t, priority, service, item)
         try:
             return self.policy_cache[key]
         except KeyError:
-            pol = match_policy(
-                self.run.desk, TICKET_TYPES[t], priority, self.service_names.get(service), item
+            policy = self.run.sla.policy_for(
+                TICKET_TYPES[t], priority, self.service_names.get(service), item
             )
-            self.policy_cache[key] = pol
-            return pol
+            self.policy_cache[key] = policy
+            return policy
 
     def write(self, lo: int, hi: int) -> None:
         run = self.run
@@ -249,7 +249,7 @@ class TicketWriter:
                 DEFAULT_RESOLUTION[priority] if t != 2 else 30 * 24 * 60
             )
 
-            policy_clocks = run.sla.policies.get(policy.id) if policy is not None else None
+            policy_clocks = policy
             index = (
                 run.indexes[policy_clocks.calendar_id]
                 if policy_clocks is not None
