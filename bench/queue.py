@@ -28,7 +28,6 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import resource  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -37,6 +36,7 @@ from typing import Any  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.build_store import SEEDED_AT, build_in_child  # noqa: E402
+from bench.machine import load_avg  # noqa: E402
 from itsm_tui.app import make_app  # noqa: E402
 from itsm_tui.context import DeskContext  # noqa: E402
 from itsm_tui.data import queries  # noqa: E402
@@ -63,11 +63,6 @@ def _send_key(app: Any, key: str) -> None:
 
     char = {"enter": "\r"}.get(key, key if len(key) == 1 else None)
     app._driver.send_message(events.Key(key, char))
-
-
-def load_avg() -> float:
-    """The machine's 1-minute load average: how many others wanted the 2 cores meanwhile."""
-    return round(os.getloadavg()[0], 2)
 
 
 async def measure_queue(store: Store, actor: str, loads: dict[str, float]) -> dict[str, float]:
