@@ -124,6 +124,14 @@ def restore_store(copy: Path, store: Path, *, now: datetime) -> RestoreSummary:
         raise BackupRefused(_("{path} is the store itself").format(path=copy))
     if not store.parent.is_dir():
         raise BackupRefused(_("there is no directory {path}").format(path=store.parent))
+    orphan = Path(f"{store}-wal")
+    if not store.exists() and orphan.exists():
+        # SQLite would replay it into the restored store on the first open.
+        raise BackupRefused(
+            _("{path} is left without its store; move it away and restore again").format(
+                path=orphan
+            )
+        )
     kept = store.with_name(f"{store.name}.before-restore-{now:%Y%m%dT%H%M%SZ}")
     if store.exists() and kept.exists():
         raise BackupRefused(

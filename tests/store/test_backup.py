@@ -338,3 +338,15 @@ def test_restore_twice_in_one_second_refuses_the_second(
     with pytest.raises(BackupRefused, match="already exists"):
         restore_store(copy, live, now=NOW)
     restore_store(copy, live, now=NOW + timedelta(seconds=1))
+
+
+def test_restore_refuses_to_create_a_store_beside_a_leftover_wal(
+    backed_up: tuple[Desk, Path, list[str]], tmp_path: Path
+) -> None:
+    _desk, copy, _kept = backed_up
+    fresh = tmp_path / "new-machine" / "desk.db"
+    fresh.parent.mkdir()
+    Path(f"{fresh}-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
+    with pytest.raises(BackupRefused, match="left without its store"):
+        restore_store(copy, fresh, now=NOW)
+    assert files_in(fresh.parent) == {"desk.db-wal"}
