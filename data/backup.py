@@ -81,6 +81,8 @@ def backup_store(store: Path, target: Path) -> BackupSummary:
     started = time.perf_counter()
     if not store.is_file():
         raise BackupRefused(_("there is no store at {path}").format(path=store))
+    if target.is_dir():
+        raise BackupRefused(_("{path} is a directory; name a new file in it").format(path=target))
     if target.exists() or target.is_symlink():
         raise BackupRefused(
             _("{path} already exists; a backup never overwrites a file, name a new one").format(
@@ -192,7 +194,8 @@ def _staging(beside: Path, *, like: Path) -> Iterator[Path]:
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
     # mode=ro: a backup never writes to what it copies (no checkpoint, no recovery).
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    # Quoted from the file system's bytes: a name that is not UTF-8 still names the file.
+    uri = f"file:{quote(os.fsencode(path.resolve()))}?mode=ro"
     return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
 
 

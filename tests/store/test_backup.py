@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sqlite3
 import threading
@@ -350,3 +351,20 @@ def test_restore_refuses_to_create_a_store_beside_a_leftover_wal(
     with pytest.raises(BackupRefused, match="left without its store"):
         restore_store(copy, fresh, now=NOW)
     assert files_in(fresh.parent) == {"desk.db-wal"}
+
+
+def test_backup_and_restore_take_file_names_that_are_not_utf8(desk: Desk, tmp_path: Path) -> None:
+    first = create(desk.store, "one")
+    # As a shell passes $'caf\xe9.db' from a Latin-1 directory listing.
+    copy = tmp_path / os.fsdecode(b"caf\xe9.db")
+    backup_store(store_path(desk.store), copy)
+    assert inspect_copy(copy).tickets == 1
+    live = store_path(desk.store)
+    desk.store.dispose()
+    restore_store(copy, live, now=NOW)
+    assert numbers_in(live) == [first]
+
+
+def test_backup_into_a_directory_names_it(desk: Desk, tmp_path: Path) -> None:
+    with pytest.raises(BackupRefused, match="is a directory"):
+        backup_store(store_path(desk.store), tmp_path)
