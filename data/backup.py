@@ -27,7 +27,7 @@ import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -136,7 +136,7 @@ def restore_store(copy: Path, store: Path, *, now: datetime) -> RestoreSummary:
                 path=orphan
             )
         )
-    kept = store.with_name(f"{store.name}.before-restore-{now:%Y%m%dT%H%M%SZ}")
+    kept = store.with_name(f"{store.name}.before-restore-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}")
     if store.exists() and kept.exists():
         raise BackupRefused(
             _("{path} already exists; wait a second and restore again").format(path=kept)
