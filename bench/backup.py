@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select
 
-from bench.build_store import SEEDED_AT, build_in_child
+from bench.build_store import SEEDED_AT, build_file_in_child
 from bench.machine import load_avg
 from itsm_tui.data.backup import backup_store
 from itsm_tui.data.models import Agent
@@ -114,7 +114,7 @@ def main() -> None:
     path = args.store or Path(f"/tmp/itsm-bench-queue-{args.tickets}.db")
     built = None
     if not path.exists():
-        built = build_in_child(sqlite_url(path), tickets=args.tickets, days=90, seed=7)
+        built = build_file_in_child(path, tickets=args.tickets, days=90, seed=7)
     figures: dict[str, Any] = {"bench": "backup"}
     loads: dict[str, float] = {}
     cpu: dict[str, float] = {}

@@ -106,6 +106,22 @@ def build_in_child(
     return figures
 
 
+def build_file_in_child(
+    path: Path, *, tickets: int, days: int = 90, seed: int = 7
+) -> dict[str, Any]:
+    """A SQLite store file at `path`, built under another name and renamed when complete:
+    a build that died half-way is never mistaken for a store to reuse."""
+    partial = path.with_name(f"{path.name}.building")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    from itsm_tui.data.store import sqlite_url
+
+    figures = build_in_child(sqlite_url(partial), tickets=tickets, days=days, seed=seed)
+    partial.rename(path)  # the child closed the store: its WAL is folded in and gone
+    figures["url"] = sqlite_url(path)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url", help="the store: a database URL (sqlite:///PATH, postgresql://…)")

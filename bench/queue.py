@@ -35,7 +35,7 @@ from typing import Any  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.build_store import SEEDED_AT, build_in_child  # noqa: E402
+from bench.build_store import SEEDED_AT, build_file_in_child  # noqa: E402
 from bench.machine import load_avg  # noqa: E402
 from itsm_tui.app import make_app  # noqa: E402
 from itsm_tui.context import DeskContext  # noqa: E402
@@ -187,7 +187,7 @@ def main() -> None:
     path = args.store or Path(f"/tmp/itsm-bench-queue-{args.tickets}.db")
     built = None
     if not path.exists():
-        built = build_in_child(sqlite_url(path), tickets=args.tickets, days=90, seed=7)
+        built = build_file_in_child(path, tickets=args.tickets, days=90, seed=7)
     store = open_store(sqlite_url(path))
     with store.read() as session:
         tickets = session.scalar(select(func.count()).select_from(Ticket)) or 0
