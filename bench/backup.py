@@ -10,11 +10,13 @@ while `--writers` threads create tickets through the desk's write path, times
     the integrity check of the copy), and the check alone;
   - vacuum_into: `VACUUM INTO`, the other way to a consistent online copy;
 and for each, how many tickets the writers committed meanwhile and their slowest
-commit: the copy must not hold the desk up. Copies go beside the store and are
-removed afterwards. The machine's load average is printed beside each figure; the
-last line is one JSON object: {"bench": "backup", "tickets": N, "store_mb": M,
-"backup_s": S, "check_s": C, "vacuum_into_s": V, "idle_copy_s": I,
-"writes_during_backup": W, "slowest_write_during_backup_ms": L, …, "load_avg_1m": A,
+commit, against the same writers alone for `--baseline` seconds first: the copy must
+not hold the desk up. Copies go beside the store and are removed afterwards. The
+machine's load average is printed beside each figure; the last line is one JSON
+object: {"bench": "backup", "tickets": N, "store_mb": M, "backup_s": S,
+"check_s": C, "vacuum_into_s": V, "idle_copy_s": I, "writes_alone_per_s": …,
+"slowest_write_alone_ms": …, "writes_during_backup": W,
+"slowest_write_during_backup_ms": L, …, "load_avg_1m": A,
 "process_cpu_s_by_figure": {…}} (the CPU time of the vacuum includes the writers').
 """
 
@@ -110,6 +112,9 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="a seeded SQLite store to copy (only read)")
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--writers", type=int, default=2)
+    parser.add_argument(
+        "--baseline", type=float, default=30, help="seconds the writers run alone first"
+    )
     args = parser.parse_args()
     path = args.store or Path(f"/tmp/itsm-bench-queue-{args.tickets}.db")
     built = None
@@ -135,9 +140,20 @@ def main() -> None:
         figures["store_mb"] = round(work.stat().st_size / 1e6, 1)
         store = open_store(sqlite_url(work))
         try:
+            # The writers alone first: what their commits take without a copy being made.
+            with writing(store, args.writers) as alone:
+                time.sleep(args.baseline)
+            figures["writes_alone_per_s"] = round(alone["writes"] / args.baseline, 1)
+            figures["slowest_write_alone_ms"] = alone["slowest_ms"]
+            print(
+                f"writers alone   {figures['writes_alone_per_s']} tickets/s, slowest commit "
+                f"{alone['slowest_ms']} ms (load {load_avg()})",
+                flush=True,
+            )
             with writing(store, args.writers) as during:
                 summary = backup_store(work, Path(tmp) / "backup.db")
             figures["tickets"] = summary.facts.tickets
+            figures["writes_during_backup_per_s"] = round(during["writes"] / summary.seconds, 1)
             report(
                 "backup_s",
                 summary.seconds,
@@ -169,6 +185,7 @@ def main() -> None:
                 f"slowest commit {during['slowest_ms']} ms",
             )
             figures["writes_during_vacuum_into"] = during["writes"]
+            figures["writes_during_vacuum_into_per_s"] = round(during["writes"] / vacuum, 1)
             figures["slowest_write_during_vacuum_into_ms"] = during["slowest_ms"]
         finally:
             store.dispose()
