@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -369,3 +370,28 @@ def test_backup_and_restore_take_file_names_that_are_not_utf8(desk: Desk, tmp_pa
 def test_backup_into_a_directory_names_it(desk: Desk, tmp_path: Path) -> None:
     with pytest.raises(BackupRefused, match="is a directory"):
         backup_store(store_path(desk.store), tmp_path)
+
+
+def test_inspecting_a_backup_is_quick_and_leaves_the_integrity_check_to_the_restore(
+    backed_up: tuple[Desk, Path, list[str]],
+) -> None:
+    desk, copy, kept = backed_up
+    _index_out_of_step(copy)
+    facts = inspect_copy(copy)
+    assert (facts.revision, facts.tickets) == (head_revision(), len(kept))
+    _refused_restore_changes_nothing(desk, copy, "integrity check")
+
+
+def _index_out_of_step(path: Path) -> None:
+    """Change a ticket's closed_at behind the back of ix_tickets_closed_at: every page
+    still reads, only the integrity check finds the index entry that no row matches."""
+    index = "ix_tickets_closed_at"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA writable_schema=ON")
+        row = conn.execute("SELECT * FROM sqlite_master WHERE name = ?", (index,)).fetchone()
+        conn.execute("DELETE FROM sqlite_master WHERE name = ?", (index,))
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("UPDATE tickets SET closed_at = '2000-01-01 00:00:00' WHERE id = 1")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA writable_schema=ON")
+        conn.execute("INSERT INTO sqlite_master VALUES (?, ?, ?, ?, ?)", row)
