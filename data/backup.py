@@ -3,12 +3,13 @@
 A backup is SQLite's online backup API run as one step: the copy is the snapshot of
 a single read transaction, so it holds every transaction committed before it began
 and none of the half-done ones, while agents and the escalator go on writing (in WAL
-mode readers never block writers). `VACUUM INTO` gives the same snapshot at about the
-same speed (2.9 GB at a million tickets: 96 s against 86 s on a shared, loaded 2-core
-machine; bench/backup.py) and compacts, which buys nothing here (0.1 % of a seeded
-store's pages are free). The backup API is chosen because it works both ways: a
-restore writes the checked copy into the store's own file under the store's lock,
-where VACUUM INTO only ever writes a new file.
+mode readers never block writers). `VACUUM INTO` gives the same snapshot and
+compacts, which buys nothing here (0.1 % of a seeded store's pages are free); it was
+no faster (2.9 GB at a million tickets on a shared 2-core machine at load 9-11,
+bench/backup.py: the backup API 27-42 s and 6-10 s of CPU, VACUUM INTO 87-99 s with
+two writers going). The backup API also works the other way: a restore writes the
+checked copy into the store's own file under the store's lock, where VACUUM INTO
+only ever writes a new file.
 
 A restore never trusts the file it is given: it copies it beside the store, checks
 the copy (SQLite's integrity check, a schema revision this version knows), brings
