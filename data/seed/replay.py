@@ -96,12 +96,11 @@ class Replay:
         if not pool:
             return None
         agent = pool[state.tid % len(pool)]
-        for old in {tk.assignee, tk.assignee_pick, taken_from, *self.stand_in.values()}:
-            if old is not None and old != agent:
-                self.stand_in[old] = agent
-        for previous, holder in list(self.stand_in.items()):
-            if holder in self.stand_in and holder != agent:
-                self.stand_in[previous] = agent
+        # Whoever the story or an earlier take-over had working on it, the new agent now.
+        olds = {tk.assignee, tk.assignee_pick, taken_from, *self.stand_in, *self.stand_in.values()}
+        for old in olds - {None, agent}:
+            self.stand_in[old] = agent
+        self.stand_in.pop(agent, None)
         if taken_from is None:
             return None
         when = at + TAKE_OVER_SECONDS
