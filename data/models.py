@@ -404,8 +404,11 @@ class AuditEvent(Base):
     # The record version this event produced: a stale writer is told what happened since.
     record_version: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
+    # The administrator who acted as `actor` (`itsm --as`): both are named in the audit.
+    impersonator_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
 
-    actor: Mapped[Agent | None] = relationship()
+    actor: Mapped[Agent | None] = relationship(foreign_keys=[actor_id])
+    impersonator: Mapped[Agent | None] = relationship(foreign_keys=[impersonator_id])
 
     __table_args__ = (
         Index("ix_audit_record", "record_type", "record_id", "id"),

@@ -84,11 +84,12 @@ def escalator(env: Env, interval: float) -> None:
 
     from itsm_tui.escalation.scheduler import run_escalator
 
+    # Only the daemon's own lines at INFO: APScheduler logs every job run and Alembic its
+    # plugins and DDL mode at each start; their warnings and errors still come through.
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+        stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
-    # APScheduler logs every job run at INFO; our own line per sweep says more.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("itsm").setLevel(logging.INFO)
     with opened(env) as store:
         with store.read() as session:
             acting_agent(session, env)

@@ -34,6 +34,7 @@ from itsm_tui.config.sections import (
 )
 from itsm_tui.config.vocabulary import SECTIONS, DeskFileError
 from itsm_tui.i18n import _
+from itsm_tui.text_input import utf8_file_problem
 
 # (section, singular label for messages, parser, identity field) of each array-of-tables section.
 _ITEM_SECTIONS: dict[str, tuple[str, Callable[[Table], Any], str]] = {
@@ -249,6 +250,14 @@ def load_desk_text(text: str, filename: str = "desk.toml") -> DeskConfig:
                 )
             ]
         ) from None
+    except RecursionError:
+        raise DeskFileError(
+            [
+                _("{where}: arrays or tables nested too deeply to read").format(
+                    where=_where(filename, _deepest_line(text))
+                )
+            ]
+        ) from None
     locator = Locator(text)
     chk = Checker(filename, locator)
     config = _parse_document(doc, chk)
@@ -256,6 +265,22 @@ def load_desk_text(text: str, filename: str = "desk.toml") -> DeskConfig:
     if chk.errors:
         raise DeskFileError(sorted(chk.errors, key=_error_line))
     return _with_source(config, filename, locator)
+
+
+def _deepest_line(text: str) -> int:
+    """The line where brackets and braces open deepest (strings ignored: only for the error)."""
+    depth = deepest = 0
+    line = where = 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth -= 1
+    return where
 
 
 def _error_line(error: str) -> int:
@@ -272,7 +297,7 @@ def _with_source(config: DeskConfig, filename: str, locator: Locator | None) -> 
 def load_desk_file(path: str | Path) -> DeskConfig:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise DeskFileError(
             [
@@ -281,11 +306,11 @@ def load_desk_file(path: str | Path) -> DeskConfig:
                 )
             ]
         ) from None
-    except UnicodeDecodeError:
-        raise DeskFileError(
-            [_("{file}: the desk file is not UTF-8 text").format(file=path)]
-        ) from None
-    return load_desk_text(text, path.name)
+    problem = utf8_file_problem(raw)
+    if problem is not None:
+        line, what = problem
+        raise DeskFileError([f"{_where(path.name, line)}: {what}"])
+    return load_desk_text(raw.decode("utf-8"), path.name)
 
 
 def default_desk_text() -> str:

@@ -22,6 +22,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "change.manage": frozenset({CHANGE_MANAGER, ADMIN}),
     "desk.configure": frozenset({ADMIN}),
     "desk.seed": frozenset({ADMIN}),
+    # Acting as another agent (`itsm --as`); audited with both names.
+    "agent.impersonate": frozenset({ADMIN}),
 }
 
 
