@@ -136,7 +136,9 @@ def pass_env(command: Callable[..., T]) -> Callable[..., T]:
     def with_env(*args: Any, **kwargs: Any) -> T:
         ctx = click.get_current_context()
         for param in ctx.command.params:
-            check_text_values(ctx.params.get(param.name or ""), param.opts[0] if param.opts else "")
+            # Options by their flag (--service), arguments by their metavar (BODY).
+            what = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+            check_text_values(ctx.params.get(param.name or ""), what)
         return ctx.invoke(command, ctx.find_object(Env), *args, **kwargs)
 
     return update_wrapper(with_env, command)

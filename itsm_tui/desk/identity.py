@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from itsm_tui.config.vocabulary import _USERNAME as USERNAME
 from itsm_tui.data.models import Agent, AuditEvent
 from itsm_tui.desk.errors import InvalidInput, NotFound, PermissionDenied
 from itsm_tui.domain import roles
+from itsm_tui.domain.roles import USERNAME
 from itsm_tui.i18n import _
 
 IMPERSONATE = "agent.impersonate"

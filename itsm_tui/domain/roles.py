@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 AGENT = "agent"
 SUPERVISOR = "supervisor"
 CHANGE_MANAGER = "change_manager"
 CAB = "cab"
 ADMIN = "admin"
 ROLES = (AGENT, SUPERVISOR, CHANGE_MANAGER, CAB, ADMIN)
+# An agent's user name, as the desk file writes it and `itsm --as` takes it.
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
 # Permission → roles holding it. Admin holds every permission.
 PERMISSIONS: dict[str, frozenset[str]] = {

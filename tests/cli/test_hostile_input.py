@@ -104,7 +104,7 @@ def test_an_argument_that_is_not_utf8_is_named_with_its_byte(itsm: Itsm) -> None
     assert "'caf\\xe9': byte 0xE9 at column 4 is not UTF-8" in line
     assert "Latin-1" in line
     _refused_and_unchanged(
-        itsm, "ticket", "comment", "INC0000001", LATIN1_CAFE, says="body 'caf\\xe9'"
+        itsm, "ticket", "comment", "INC0000001", LATIN1_CAFE, says="BODY 'caf\\xe9'"
     )
     _refused_and_unchanged(itsm, "ticket", "list", "--status", LATIN1_CAFE, says="--status")
     _refused_and_unchanged(itsm, "ticket", "list", agent=LATIN1_CAFE, says="--as 'caf\\xe9'")
