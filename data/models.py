@@ -405,10 +405,16 @@ class AuditEvent(Base):
     record_version: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     # The administrator who acted as `actor` (`itsm --as`): both are named in the audit.
-    impersonator_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # Like tickets.sla_due_at, never named by the ORM unless set (a server default, not
+    # loaded, not fetched back): the desk's writes work on a store of an older revision.
+    impersonator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id"), server_default=text("NULL"), deferred=True
+    )
 
     actor: Mapped[Agent | None] = relationship(foreign_keys=[actor_id])
     impersonator: Mapped[Agent | None] = relationship(foreign_keys=[impersonator_id])
+
+    __mapper_args__ = {"eager_defaults": False}
 
     __table_args__ = (
         Index("ix_audit_record", "record_type", "record_id", "id"),

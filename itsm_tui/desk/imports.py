@@ -802,7 +802,7 @@ class _Importer:
         }
         if p.number.startswith("~"):
             summary["original_number"] = record.number
-        return {
+        row = {
             "at": self.now,
             "actor_id": self.actor.id,
             "record_type": "ticket",
@@ -814,9 +814,13 @@ class _Importer:
             "new_value": json.dumps(summary, ensure_ascii=False),
             "record_version": 1,
             "reason": None,
-            # Written in bulk, past the flush that stamps the ORM's audit events.
-            "impersonator_id": impersonator_id(self.session),
         }
+        admin_id = impersonator_id(self.session)
+        if admin_id is not None:
+            # Written in bulk, past the flush that stamps the ORM's audit events; named
+            # only when set, so an import works on a store of an older revision too.
+            row["impersonator_id"] = admin_id
+        return row
 
     # -- after the last record ---------------------------------------------
 
