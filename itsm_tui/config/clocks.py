@@ -1,0 +1,308 @@
+"""What a desk file does to open SLA clocks: the due times a calendar or policy change moves.
+
+A clock counts on its policy's calendar and target, so a change to either re-times the
+clocks still open on that policy: the time spent so far stays as counted on the old
+calendar, the rest counts on the new one, as a re-target by priority does. The dry run
+reports what would move; applying moves it. Both run the write path's clock arithmetic
+(itsm_tui.desk.sla), one clock at a time over the open clocks of the policies touched,
+streamed in batches so a desk with a large backlog is never held in memory at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itsm_tui.config.model import CalendarConfig, DeskConfig
+from itsm_tui.data.models import SlaClock, SlaPolicy, Ticket
+from itsm_tui.desk.sla import (
+    BREACHED,
+    COUNTING,
+    PAUSED,
+    RESOLUTION,
+    RESPONSE,
+    RUNNING,
+    TicketKey,
+    all_rules,
+    calendar_of,
+    events_of,
+    refresh_sla_due,
+    schedule,
+    spent,
+)
+from itsm_tui.domain.calendar import BusinessCalendar
+from itsm_tui.i18n import _
+
+# Fields whose change re-times the open clocks counting on a calendar or a policy
+# (pause statuses act at the next status change, the match at the next ticket).
+CALENDAR_TIMING = frozenset(
+    {"timezone", "always_open", "hours", "holidays", "workdays", "workdays_as"}
+)
+POLICY_TIMING = frozenset({"calendar", "response_minutes", "resolution_minutes", "warn_at_percent"})
+_BATCH = 1000
+# Banking the time spent keeps whole seconds: a due time that moves by less is not moved.
+_JITTER = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Retiming:
+    """How the open clocks of one policy count after the change."""
+
+    policy_id: int
+    old_calendar: BusinessCalendar
+    new_calendar: BusinessCalendar
+    # Clock kind → the policy's new target; a kind the policy no longer sets keeps its own.
+    targets: Mapping[str, int | None]
+
+
+@dataclass(frozen=True)
+class DueTimeMoves:
+    """The open due times a change moves, and the largest move (what the dry run says)."""
+
+    count: int = 0
+    earlier: int = 0
+    largest: timedelta = timedelta(0)
+    ticket: str | None = None
+    old_due: datetime | None = None
+    new_due: datetime | None = None
+
+    def line(self) -> str:
+        if not self.count:
+            return _("No open due time moves.")
+        if not self.earlier:
+            which = _("all later")
+        elif self.earlier == self.count:
+            which = _("all earlier")
+        else:
+            which = _("{earlier} earlier, {later} later").format(
+                earlier=self.earlier, later=self.count - self.earlier
+            )
+        return _(
+            "{n} open due times move ({which}), the most by {span}: {ticket} due {old} → {new} UTC"
+        ).format(
+            n=self.count,
+            which=which,
+            span=_span(self.largest),
+            ticket=self.ticket,
+            old=_minute(self.old_due),
+            new=_minute(self.new_due),
+        )
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {mins:02d}m" if mins else f"{hours} h"
+    if minutes:
+        return f"{mins} min"
+    return _("under a minute")
+
+
+def _minute(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at is not None else "—"
+
+
+def domain_calendar(c: CalendarConfig) -> BusinessCalendar:
+    return BusinessCalendar.from_config(
+        c.name,
+        c.timezone,
+        {day: [list(interval) for interval in intervals] for day, intervals in c.hours.items()},
+        c.holidays,
+        always_open=c.always_open,
+        workdays=c.workdays,
+        workdays_as=c.workdays_as,
+    )
+
+
+def retimings(
+    session: Session,
+    merged: DeskConfig,
+    changed_calendars: Iterable[str],
+    changed_policies: Iterable[str],
+) -> list[Retiming]:
+    """The stored policies whose open clocks count differently once `merged` is the desk."""
+    calendars = set(changed_calendars)
+    policies = set(changed_policies)
+    if not calendars and not policies:
+        return []
+    new_policies = {p.name: p for p in merged.sla_policies or ()}
+    new_calendars = {c.name: c for c in merged.calendars or ()}
+    found: list[Retiming] = []
+    for row in session.scalars(select(SlaPolicy).order_by(SlaPolicy.id)):
+        new = new_policies.get(row.name)
+        if new is None or new.calendar not in new_calendars:
+            continue  # removed: only allowed when no open clock runs on it
+        if (
+            row.name not in policies
+            and new.calendar not in calendars
+            and row.calendar.name not in calendars
+        ):
+            continue
+        found.append(
+            Retiming(
+                policy_id=row.id,
+                old_calendar=calendar_of(row.calendar),
+                new_calendar=domain_calendar(new_calendars[new.calendar]),
+                targets={RESPONSE: new.response_minutes, RESOLUTION: new.resolution_minutes},
+            )
+        )
+    return found
+
+
+@dataclass
+class _ClockState:
+    """The fields of a clock that the clock arithmetic reads and writes, off the session."""
+
+    kind: str
+    state: str
+    target_minutes: int
+    spent_seconds: int
+    running_since: datetime | None
+    stopped_at: datetime | None
+    breached_at: datetime | None
+    fired_percent: int
+    due_at: datetime | None = None
+    next_event_at: datetime | None = None
+
+
+def _retime(clock: Any, r: Retiming, now: datetime, events: Sequence[Any]) -> None:
+    """Re-time one open clock: bank what it spent on the old calendar, count on in the new."""
+    if (
+        r.old_calendar != r.new_calendar
+        and clock.state in COUNTING
+        and clock.running_since is not None
+    ):
+        clock.spent_seconds = int(spent(clock, r.old_calendar, now).total_seconds())
+        clock.running_since = max(now, clock.running_since)
+    target = r.targets.get(clock.kind)
+    if target:
+        clock.target_minutes = target
+    schedule(clock, r.new_calendar, events)
+
+
+class _Tally:
+    """Counts due times that moved and keeps the largest move."""
+
+    def __init__(self) -> None:
+        self.count = self.earlier = 0
+        self.largest = timedelta(0)
+        self.where: tuple[int, datetime, datetime] | None = None
+
+    def add(self, ticket_id: int, old_due: datetime | None, new_due: datetime | None) -> None:
+        if old_due is None or new_due is None:
+            return
+        move = new_due - old_due
+        if abs(move) < _JITTER:
+            return
+        self.count += 1
+        self.earlier += move < timedelta(0)
+        if abs(move) > self.largest:
+            self.largest, self.where = abs(move), (ticket_id, old_due, new_due)
+
+    def moves(self, session: Session) -> DueTimeMoves:
+        if self.where is None:
+            return DueTimeMoves()
+        ticket_id, old_due, new_due = self.where
+        number = session.scalar(select(Ticket.number).where(Ticket.id == ticket_id))
+        return DueTimeMoves(self.count, self.earlier, self.largest, number, old_due, new_due)
+
+
+def due_time_moves(session: Session, found: Sequence[Retiming], now: datetime) -> DueTimeMoves:
+    """What `apply_retimings` would do to due times, computed the same way; writes nothing.
+
+    Only running clocks have a due time that can move: a breached one stays due when it
+    was due, a paused one has none until it resumes.
+    """
+    tally = _Tally()
+    for r in found:
+        query = (
+            select(
+                SlaClock.ticket_id,
+                SlaClock.kind,
+                SlaClock.state,
+                SlaClock.target_minutes,
+                SlaClock.spent_seconds,
+                SlaClock.running_since,
+                SlaClock.stopped_at,
+                SlaClock.breached_at,
+                SlaClock.fired_percent,
+                SlaClock.due_at,
+            )
+            .where(
+                SlaClock.policy_id == r.policy_id,
+                SlaClock.state == RUNNING,
+                SlaClock.stopped_at.is_(None),
+            )
+            .execution_options(yield_per=_BATCH)
+        )
+        for row in session.execute(query):
+            clock = _ClockState(
+                kind=row.kind,
+                state=row.state,
+                target_minutes=row.target_minutes,
+                spent_seconds=row.spent_seconds,
+                running_since=row.running_since,
+                stopped_at=row.stopped_at,
+                breached_at=row.breached_at,
+                fired_percent=row.fired_percent,
+            )
+            # The events only place the next warning, not the due time.
+            _retime(clock, r, now, ())
+            tally.add(row.ticket_id, row.due_at, clock.due_at)
+    return tally.moves(session)
+
+
+def apply_retimings(session: Session, found: Sequence[Retiming], now: datetime) -> DueTimeMoves:
+    """Re-time every open clock of the policies touched; call once the desk rows are written.
+
+    Returns the due times that moved, counted as `due_time_moves` counts them.
+    """
+    tally = _Tally()
+    if not found:
+        return tally.moves(session)
+    rules = all_rules(session)
+    for r in found:
+        for ids in _batches(session, r.policy_id):
+            clocks = session.execute(
+                select(SlaClock, Ticket.type, Ticket.priority)
+                .join(Ticket, Ticket.id == SlaClock.ticket_id)
+                .where(SlaClock.id.in_(ids))
+            ).all()
+            for clock, ticket_type, priority in clocks:
+                was_running, old_due = clock.state == RUNNING, clock.due_at
+                events = events_of(
+                    clock.policy, rules, clock.kind, TicketKey(ticket_type, priority)
+                )
+                _retime(clock, r, now, events)
+                if was_running:
+                    tally.add(clock.ticket_id, old_due, clock.due_at)
+            session.flush()
+            refresh_sla_due(session, [clock.ticket_id for clock, _t, _p in clocks])
+    return tally.moves(session)
+
+
+def _batches(session: Session, policy_id: int) -> Iterator[list[int]]:
+    # The ids first (integers, the open backlog of one policy), then rows a batch at a time:
+    # the rows change while they are read.
+    ids = list(
+        session.scalars(
+            select(SlaClock.id)
+            .where(
+                SlaClock.policy_id == policy_id,
+                SlaClock.state.in_((RUNNING, BREACHED, PAUSED)),
+                SlaClock.stopped_at.is_(None),
+            )
+            .order_by(SlaClock.id)
+        )
+    )
+    for start in range(0, len(ids), _BATCH):
+        yield ids[start : start + _BATCH]
