@@ -28,12 +28,12 @@ from itsm_tui.desk.sla import (
     RESPONSE,
     RUNNING,
     TicketKey,
+    _bank,
     all_rules,
     calendar_of,
     events_of,
     refresh_sla_due,
     schedule,
-    spent,
 )
 from itsm_tui.domain.calendar import BusinessCalendar
 from itsm_tui.i18n import _
@@ -167,6 +167,7 @@ class _ClockState:
     target_minutes: int
     spent_seconds: int
     running_since: datetime | None
+    paused_at: datetime | None
     stopped_at: datetime | None
     breached_at: datetime | None
     fired_percent: int
@@ -181,8 +182,11 @@ def _retime(clock: Any, r: Retiming, now: datetime, events: Sequence[Any]) -> No
         and clock.state in COUNTING
         and clock.running_since is not None
     ):
-        clock.spent_seconds = int(spent(clock, r.old_calendar, now).total_seconds())
-        clock.running_since = max(now, clock.running_since)
+        since = clock.running_since
+        # The write path's banking: the time spent so far, and a clock already past its due
+        # time breached as of then (not moved to now because no sweep saw it yet).
+        _bank(clock, r.old_calendar, now)
+        clock.running_since = max(now, since)
     target = r.targets.get(clock.kind)
     if target:
         clock.target_minutes = target
@@ -251,9 +255,11 @@ def due_time_moves(session: Session, found: Sequence[Retiming], now: datetime) -
                 target_minutes=row.target_minutes,
                 spent_seconds=row.spent_seconds,
                 running_since=row.running_since,
+                paused_at=None,
                 stopped_at=row.stopped_at,
                 breached_at=row.breached_at,
                 fired_percent=row.fired_percent,
+                due_at=row.due_at,
             )
             # The events only place the next warning, not the due time.
             _retime(clock, r, now, ())
