@@ -41,7 +41,9 @@ from itsm_tui.data.store import Store
 from itsm_tui.desk.errors import PermissionDenied
 from itsm_tui.desk.records import priority_matrix
 from itsm_tui.desk.setup import init_desk
+from itsm_tui.desk.sla import calendar_of
 from itsm_tui.desk.tickets import create_ticket
+from itsm_tui.domain.calendar import is_working
 from itsm_tui.domain.priority import DEFAULT_MATRIX
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -714,3 +716,22 @@ def test_a_change_no_open_clock_feels_moves_nothing(store: Store) -> None:
         result = plan_config(session, config, now=sh(2026, 11, 24, 17, 0))
     assert result.moves is not None and result.moves.count == 0
     assert "No open due time moves." in result.lines()
+
+
+def test_make_up_days_are_stored_shown_and_counted_by_the_clocks(store: Store) -> None:
+    config = with_business_hours(workdays=(date(2026, 2, 14),), workdays_as="tue")
+    apply(store, config)
+    with store.read() as session:
+        shown = next(c for c in read_config(session).calendars or () if c.name == "business-hours")
+        assert (shown.workdays, shown.workdays_as) == ((date(2026, 2, 14),), "tue")
+        row = session.scalars(
+            select(BusinessCalendar).where(BusinessCalendar.name == "business-hours")
+        ).one()
+        assert row.workdays == ["2026-02-14"]
+        saturday = calendar_of(row)
+        assert is_working(saturday, sh(2026, 2, 14, 9, 0))
+        assert not is_working(saturday, sh(2026, 2, 21, 9, 0))
+    assert "workdays = [2026-02-14]" in dump_toml(config)
+    assert 'workdays_as = "tue"' in dump_toml(config)
+    with store.read() as session:
+        assert plan_config(session, load_desk_text(dump_toml(config))).is_empty
