@@ -95,3 +95,37 @@ def test_a_desk_that_imported_tickets_round_trips(
     target.ok("config", "apply", str(desk_file))
     assert target.json("import", str(exported))["tickets"] == 3
     round_trip(target, tmp_path)
+
+
+def test_the_dry_run_says_which_open_due_times_move_and_apply_moves_them(
+    store: Store, tmp_path: Path
+) -> None:
+    # A P2 incident opened Tuesday 17:30 in Shanghai is due for resolution on Wednesday at
+    # 18:00 (half an hour on Tuesday, 7.5 h on Wednesday); Wednesday becomes a holiday.
+    itsm = Itsm(store, agent="root")
+    itsm.ok("init")
+    itsm.ok(
+        "ticket", "create", "--type", "incident", "--title", "Printer on fire", "--impact", "1",
+        "--urgency", "2",
+    )  # fmt: skip
+    shown = itsm.ok("config", "show").stdout
+    assert "2026-10-07]" in shown
+    path = tmp_path / "holiday.toml"
+    path.write_text(shown.replace("2026-10-07]", "2026-10-07, 2026-11-25]", 1), encoding="utf-8")
+    moved = (
+        "1 open due times move (all later), the most by 1d: INC0000001 due 2026-11-25 10:00 → "
+        "2026-11-26 10:00 UTC"
+    )
+    dry = itsm.ok("config", "apply", str(path), "--dry-run").stdout.splitlines()
+    assert dry[-3:] == [
+        moved,
+        "0 to create, 1 to update, 0 to remove, 0 to deactivate",
+        "Dry run: nothing was written.",
+    ]
+    assert moved in itsm.ok("config", "apply", str(path)).stdout
+    clocks = itsm.json("ticket", "show", "INC0000001")["sla"]
+    assert {c["kind"]: c["due_at"] for c in clocks} == {
+        "response": "2026-11-24T10:00:00Z",
+        "resolution": "2026-11-26T10:00:00Z",
+    }
+    assert itsm.ok("config", "apply", str(path), "--dry-run").stdout.startswith(UNCHANGED)
