@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from itsm_tui.config.model import CalendarConfig, DeskConfig
@@ -158,10 +158,40 @@ def retimings(
     return found
 
 
+# What the clock arithmetic reads of a clock, and what re-timing may write back.
+_READ = (
+    SlaClock.id,
+    SlaClock.ticket_id,
+    SlaClock.kind,
+    SlaClock.state,
+    SlaClock.target_minutes,
+    SlaClock.spent_seconds,
+    SlaClock.running_since,
+    SlaClock.paused_at,
+    SlaClock.stopped_at,
+    SlaClock.breached_at,
+    SlaClock.fired_percent,
+    SlaClock.due_at,
+    SlaClock.next_event_at,
+)
+_WRITTEN = (
+    "state",
+    "target_minutes",
+    "spent_seconds",
+    "running_since",
+    "breached_at",
+    "due_at",
+    "next_event_at",
+)
+
+
 @dataclass
 class _ClockState:
-    """The fields of a clock that the clock arithmetic reads and writes, off the session."""
+    """A clock as the clock arithmetic sees it, off the session: rows are read as columns
+    and written back in bulk, not loaded as objects one by one."""
 
+    id: int
+    ticket_id: int
     kind: str
     state: str
     target_minutes: int
@@ -171,8 +201,12 @@ class _ClockState:
     stopped_at: datetime | None
     breached_at: datetime | None
     fired_percent: int
-    due_at: datetime | None = None
-    next_event_at: datetime | None = None
+    due_at: datetime | None
+    next_event_at: datetime | None
+    paused_seconds: int = 0
+
+    def written(self) -> dict[str, Any]:
+        return {"id": self.id, **{name: getattr(self, name) for name in _WRITTEN}}
 
 
 def _retime(clock: Any, r: Retiming, now: datetime, events: Sequence[Any]) -> None:
@@ -229,18 +263,7 @@ def due_time_moves(session: Session, found: Sequence[Retiming], now: datetime) -
     tally = _Tally()
     for r in found:
         query = (
-            select(
-                SlaClock.ticket_id,
-                SlaClock.kind,
-                SlaClock.state,
-                SlaClock.target_minutes,
-                SlaClock.spent_seconds,
-                SlaClock.running_since,
-                SlaClock.stopped_at,
-                SlaClock.breached_at,
-                SlaClock.fired_percent,
-                SlaClock.due_at,
-            )
+            select(*_READ)
             .where(
                 SlaClock.policy_id == r.policy_id,
                 SlaClock.state == RUNNING,
@@ -249,18 +272,7 @@ def due_time_moves(session: Session, found: Sequence[Retiming], now: datetime) -
             .execution_options(yield_per=_BATCH)
         )
         for row in session.execute(query):
-            clock = _ClockState(
-                kind=row.kind,
-                state=row.state,
-                target_minutes=row.target_minutes,
-                spent_seconds=row.spent_seconds,
-                running_since=row.running_since,
-                paused_at=None,
-                stopped_at=row.stopped_at,
-                breached_at=row.breached_at,
-                fired_percent=row.fired_percent,
-                due_at=row.due_at,
-            )
+            clock = _ClockState(*row)
             # The events only place the next warning, not the due time.
             _retime(clock, r, now, ())
             tally.add(row.ticket_id, row.due_at, clock.due_at)
@@ -277,22 +289,30 @@ def apply_retimings(session: Session, found: Sequence[Retiming], now: datetime) 
         return tally.moves(session)
     rules = all_rules(session)
     for r in found:
+        policy = session.get(SlaPolicy, r.policy_id)
+        events: dict[tuple[str, str, int], list[Any]] = {}
         for ids in _batches(session, r.policy_id):
-            clocks = session.execute(
-                select(SlaClock, Ticket.type, Ticket.priority)
+            rows = session.execute(
+                select(*_READ, Ticket.type, Ticket.priority)
                 .join(Ticket, Ticket.id == SlaClock.ticket_id)
                 .where(SlaClock.id.in_(ids))
             ).all()
-            for clock, ticket_type, priority in clocks:
+            written = []
+            for *columns, ticket_type, priority in rows:
+                clock = _ClockState(*columns)
+                key = (clock.kind, ticket_type, priority)
+                if key not in events:
+                    events[key] = events_of(
+                        policy, rules, clock.kind, TicketKey(ticket_type, priority)
+                    )
                 was_running, old_due = clock.state == RUNNING, clock.due_at
-                events = events_of(
-                    clock.policy, rules, clock.kind, TicketKey(ticket_type, priority)
-                )
-                _retime(clock, r, now, events)
+                _retime(clock, r, now, events[key])
                 if was_running:
                     tally.add(clock.ticket_id, old_due, clock.due_at)
-            session.flush()
-            refresh_sla_due(session, [clock.ticket_id for clock, _t, _p in clocks])
+                written.append(clock.written())
+            # One UPDATE by primary key for the batch (executemany).
+            session.execute(update(SlaClock), written)
+            refresh_sla_due(session, [row.ticket_id for row in rows])
     return tally.moves(session)
 
 
