@@ -101,9 +101,9 @@ def _span(delta: timedelta) -> str:
     if days:
         return f"{days}d {hours}h" if hours else f"{days}d"
     if hours:
-        return f"{hours}h {mins:02d}m" if mins else f"{hours} h"
+        return f"{hours}h {mins:02d}m" if mins else f"{hours}h"
     if minutes:
-        return f"{mins} min"
+        return f"{mins}m"
     return _("under a minute")
 
 

@@ -999,3 +999,19 @@ def test_sla_section_refuses_an_unknown_trigger_with_its_line() -> None:
 
 def test_default_desk_counts_a_reply_or_starting_work_as_the_response() -> None:
     assert load_default_desk().sla.response_met_by == ("reply", "in_progress")
+
+
+def test_the_due_time_line_says_how_many_which_way_and_the_largest_move() -> None:
+    from datetime import timedelta
+
+    from itsm_tui.config.clocks import DueTimeMoves
+
+    old = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+    moves = DueTimeMoves(37, 5, timedelta(hours=2), "INC0000042", old, old + timedelta(hours=2))
+    assert moves.line() == (
+        "37 open due times move (5 earlier, 32 later), the most by 2h: "
+        "INC0000042 due 2026-11-25 06:00 → 2026-11-25 08:00 UTC"
+    )
+    back = DueTimeMoves(3, 3, timedelta(minutes=90), "INC0000007", old, old - timedelta(minutes=90))
+    assert back.line().startswith("3 open due times move (all earlier), the most by 1h 30m: ")
+    assert DueTimeMoves().line() == "No open due time moves."
