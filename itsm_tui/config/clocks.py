@@ -171,6 +171,7 @@ _READ = (
     SlaClock.stopped_at,
     SlaClock.breached_at,
     SlaClock.fired_percent,
+    SlaClock.escalation_level,
     SlaClock.due_at,
     SlaClock.next_event_at,
 )
@@ -201,6 +202,7 @@ class _ClockState:
     stopped_at: datetime | None
     breached_at: datetime | None
     fired_percent: int
+    escalation_level: int
     due_at: datetime | None
     next_event_at: datetime | None
     paused_seconds: int = 0
