@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from itsm_tui.config import (
+    BudgetConfig,
     DeskConfig,
     DeskFileError,
     apply_config,
@@ -25,6 +28,7 @@ from itsm_tui.config import (
     plan_config,
     read_config,
 )
+from itsm_tui.data.migrate import alembic_config, current_revision, head_revision
 from itsm_tui.data.models import (
     CONFIG_TABLES,
     Agent,
@@ -735,3 +739,30 @@ def test_make_up_days_are_stored_shown_and_counted_by_the_clocks(store: Store) -
     assert 'workdays_as = "tue"' in dump_toml(config)
     with store.read() as session:
         assert plan_config(session, load_desk_text(dump_toml(config))).is_empty
+
+
+def test_migration_0007_goes_down_and_up_with_breakdowns_and_make_up_days(store: Store) -> None:
+    year = BudgetConfig("incident", date(2026, 1, 1), date(2026, 12, 31), Decimal("600000"))
+    january = BudgetConfig("incident", date(2026, 1, 1), date(2026, 1, 31), Decimal("50000"))
+    config = replace(load_default_desk(), budgets=(year, january))
+    apply(store, config)
+    alembic = alembic_config(store.engine)
+    command.downgrade(alembic, "0006")
+    store.engine.dispose()  # SQLite: no pooled connection holds the old schema
+    with store.engine.connect() as conn:
+        # The older key holds one budget per first day: the year stays, its January goes.
+        ends = conn.execute(text("SELECT period_end FROM budgets")).scalars().all()
+        assert [str(end)[:10] for end in ends] == ["2026-12-31"]
+        columns = list(conn.execute(text("SELECT * FROM calendars WHERE 1 = 0")).keys())
+        assert "workdays" not in columns
+    command.upgrade(alembic, "head")
+    store.engine.dispose()
+    assert current_revision(store.engine) == head_revision()
+    apply(store, config)
+    with store.read() as session:
+        assert plan_config(session, config).is_empty
+        shown = read_config(session)
+    assert shown.budgets == (year, january)
+    assert (
+        next(c for c in shown.calendars or () if c.workdays).workdays == business_hours().workdays
+    )

@@ -37,9 +37,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The older key holds one budget per category and first day: the longest stays.
+    op.execute(
+        "DELETE FROM budgets WHERE EXISTS (SELECT 1 FROM budgets AS longer"
+        " WHERE longer.category = budgets.category"
+        " AND longer.period_start = budgets.period_start"
+        " AND longer.period_end > budgets.period_end)"
+    )
     with op.batch_alter_table("budgets") as batch:
         batch.drop_constraint("uq_budgets_period", type_="unique")
         batch.create_unique_constraint("uq_budgets_period", ["category", "period_start"])
-    with op.batch_alter_table("calendars") as batch:
-        batch.drop_column("workdays_as")
-        batch.drop_column("workdays")
+    # A plain DROP COLUMN on both (SQLite 3.35+): a batch copy of calendars would have to
+    # drop a table that SLA policies refer to.
+    op.execute("ALTER TABLE calendars DROP COLUMN workdays_as")
+    op.execute("ALTER TABLE calendars DROP COLUMN workdays")
