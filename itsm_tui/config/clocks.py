@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from itsm_tui.config.model import CalendarConfig, DeskConfig
-from itsm_tui.data.models import SlaClock, SlaPolicy, Ticket
+from itsm_tui.data.models import AuditEvent, SlaClock, SlaPolicy, Ticket
 from itsm_tui.desk.sla import (
     BREACHED,
     COUNTING,
@@ -44,6 +44,9 @@ CALENDAR_TIMING = frozenset(
     {"timezone", "always_open", "hours", "holidays", "workdays", "workdays_as"}
 )
 POLICY_TIMING = frozenset({"calendar", "response_minutes", "resolution_minutes", "warn_at_percent"})
+# The audit action of a due instant that moved, as a re-target by priority writes it
+# (the ticket's timeline reads it).
+DUE_MOVED = "sla.due_moved"
 _BATCH = 1000
 # Banking the time spent keeps whole seconds: a due time that moves by less is not moved.
 _JITTER = timedelta(seconds=1)
@@ -58,6 +61,8 @@ class Retiming:
     new_calendar: BusinessCalendar
     # Clock kind → the policy's new target; a kind the policy no longer sets keeps its own.
     targets: Mapping[str, int | None]
+    # What changed, for the ticket's timeline: "calendar 'business-hours'".
+    cause: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,12 +152,19 @@ def retimings(
             and row.calendar.name not in calendars
         ):
             continue
+        causes = [_("sla '{name}'").format(name=row.name)] if row.name in policies else []
+        causes += [
+            _("calendar '{name}'").format(name=name)
+            for name in dict.fromkeys((row.calendar.name, new.calendar))
+            if name in calendars
+        ]
         found.append(
             Retiming(
                 policy_id=row.id,
                 old_calendar=calendar_of(row.calendar),
                 new_calendar=domain_calendar(new_calendars[new.calendar]),
                 targets={RESPONSE: new.response_minutes, RESOLUTION: new.resolution_minutes},
+                cause=", ".join(causes),
             )
         )
     return found
@@ -237,16 +249,18 @@ class _Tally:
         self.largest = timedelta(0)
         self.where: tuple[int, datetime, datetime] | None = None
 
-    def add(self, ticket_id: int, old_due: datetime | None, new_due: datetime | None) -> None:
+    def add(self, ticket_id: int, old_due: datetime | None, new_due: datetime | None) -> bool:
+        """Count a due time if it moved; whether it did."""
         if old_due is None or new_due is None:
-            return
+            return False
         move = new_due - old_due
         if abs(move) < _JITTER:
-            return
+            return False
         self.count += 1
         self.earlier += move < timedelta(0)
         if abs(move) > self.largest:
             self.largest, self.where = abs(move), (ticket_id, old_due, new_due)
+        return True
 
     def moves(self, session: Session) -> DueTimeMoves:
         if self.where is None:
@@ -281,10 +295,13 @@ def due_time_moves(session: Session, found: Sequence[Retiming], now: datetime) -
     return tally.moves(session)
 
 
-def apply_retimings(session: Session, found: Sequence[Retiming], now: datetime) -> DueTimeMoves:
+def apply_retimings(
+    session: Session, found: Sequence[Retiming], now: datetime, actor_id: int | None
+) -> DueTimeMoves:
     """Re-time every open clock of the policies touched; call once the desk rows are written.
 
-    Returns the due times that moved, counted as `due_time_moves` counts them.
+    Each due time that moves is in its ticket's timeline (as a re-target's is, with the
+    desk-file change as the reason). Returns the moves, counted as `due_time_moves` does.
     """
     tally = _Tally()
     if not found:
@@ -295,12 +312,12 @@ def apply_retimings(session: Session, found: Sequence[Retiming], now: datetime) 
         events: dict[tuple[str, str, int], list[Any]] = {}
         for ids in _batches(session, r.policy_id):
             rows = session.execute(
-                select(*_READ, Ticket.type, Ticket.priority)
+                select(*_READ, Ticket.type, Ticket.priority, Ticket.number, Ticket.version)
                 .join(Ticket, Ticket.id == SlaClock.ticket_id)
                 .where(SlaClock.id.in_(ids))
             ).all()
-            written = []
-            for *columns, ticket_type, priority in rows:
+            written, timeline = [], []
+            for *columns, ticket_type, priority, number, version in rows:
                 clock = _ClockState(*columns)
                 key = (clock.kind, ticket_type, priority)
                 if key not in events:
@@ -309,11 +326,27 @@ def apply_retimings(session: Session, found: Sequence[Retiming], now: datetime) 
                     )
                 was_running, old_due = clock.state == RUNNING, clock.due_at
                 _retime(clock, r, now, events[key])
-                if was_running:
-                    tally.add(clock.ticket_id, old_due, clock.due_at)
+                if was_running and tally.add(clock.ticket_id, old_due, clock.due_at):
+                    timeline.append(
+                        {
+                            "at": now,
+                            "actor_id": actor_id,
+                            "record_type": "ticket",
+                            "record_id": clock.ticket_id,
+                            "record_number": number,
+                            "record_version": version,
+                            "action": DUE_MOVED,
+                            "field": f"sla.{clock.kind}",
+                            "old_value": old_due.isoformat() if old_due else None,
+                            "new_value": clock.due_at.isoformat() if clock.due_at else None,
+                            "reason": _("desk file: {cause}").format(cause=r.cause),
+                        }
+                    )
                 written.append(clock.written())
-            # One UPDATE by primary key for the batch (executemany).
+            # One UPDATE by primary key for the batch (executemany), one INSERT of its events.
             session.execute(update(SlaClock), written)
+            if timeline:
+                session.execute(insert(AuditEvent), timeline)
             refresh_sla_due(session, [row.ticket_id for row in rows])
     return tally.moves(session)
 

@@ -470,7 +470,8 @@ def apply_config(
     for step in steps:
         session.add(_audit_event(step, actor, now))
     session.flush()
-    moves = apply_retimings(session, found, now) if found else None
+    actor_id = actor.id if actor is not None else None
+    moves = apply_retimings(session, found, now, actor_id) if found else None
     return ConfigPlan(tuple(step.change for step in steps), moves)
 
 

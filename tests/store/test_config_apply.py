@@ -664,6 +664,20 @@ def test_a_new_holiday_moves_the_open_due_time_it_falls_on(store: Store) -> None
     with store.read() as session:
         assert session.scalar(select(Ticket.sla_due_at)) == sh(2026, 11, 24, 17, 30)
         assert plan_config(session, config, now=sh(2026, 11, 24, 17, 10)).is_empty
+        # The ticket's timeline says where its due time went, and why.
+        moved = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "sla.due_moved")
+        ).one()
+        assert (moved.record_type, moved.record_number, moved.field) == (
+            "ticket",
+            number,
+            "sla.resolution",
+        )
+        assert (moved.old_value, moved.new_value) == (
+            sh(2026, 11, 25, 17, 30).isoformat(),
+            sh(2026, 11, 26, 17, 30).isoformat(),
+        )
+        assert moved.reason == "desk file: calendar 'business-hours'"
 
 
 def test_time_already_spent_stays_spent_when_its_day_becomes_a_holiday(store: Store) -> None:
