@@ -1,11 +1,13 @@
 """What a desk file does to open SLA clocks: the due times a calendar or policy change moves.
 
 A clock counts on its policy's calendar and target, so a change to either re-times the
-clocks still open on that policy: the time spent so far stays as counted on the old
-calendar, the rest counts on the new one, as a re-target by priority does. The dry run
-reports what would move; applying moves it. Both run the write path's clock arithmetic
-(itsm_tui.desk.sla), one clock at a time over the open clocks of the policies touched,
-streamed in batches so a desk with a large backlog is never held in memory at once.
+clocks still open on that policy by the rule a re-target by priority follows
+(`retarget_clock`, docs/sla.md): the time spent so far stays as counted on the old
+calendar and is measured against the target that applies now, the rest counts on the
+new calendar. The dry run reports what would move; applying moves it. Both run the write
+path's clock arithmetic (itsm_tui.desk.sla), one clock at a time over the open clocks of
+the policies touched, read and written in batches so a large backlog is never held in
+memory at once.
 """
 
 from __future__ import annotations
@@ -20,19 +22,17 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.config.model import CalendarConfig, DeskConfig
 from itsm_tui.data.models import AuditEvent, SlaClock, SlaPolicy, Ticket
+from itsm_tui.data.sla_standing import BREACHED, PAUSED, RUNNING
 from itsm_tui.desk.sla import (
-    BREACHED,
-    COUNTING,
-    PAUSED,
+    DUE_MOVED,
     RESOLUTION,
     RESPONSE,
-    RUNNING,
     TicketKey,
-    _bank,
     all_rules,
     calendar_of,
     events_of,
     refresh_sla_due,
+    retarget_clock,
     schedule,
 )
 from itsm_tui.domain.calendar import BusinessCalendar
@@ -44,9 +44,6 @@ CALENDAR_TIMING = frozenset(
     {"timezone", "always_open", "hours", "holidays", "workdays", "workdays_as"}
 )
 POLICY_TIMING = frozenset({"calendar", "response_minutes", "resolution_minutes", "warn_at_percent"})
-# The audit action of a due instant that moved, as a re-target by priority writes it
-# (the ticket's timeline reads it).
-DUE_MOVED = "sla.due_moved"
 _BATCH = 1000
 # Banking the time spent keeps whole seconds: a due time that moves by less is not moved.
 _JITTER = timedelta(seconds=1)
@@ -218,26 +215,23 @@ class _ClockState:
     due_at: datetime | None
     next_event_at: datetime | None
     paused_seconds: int = 0
+    # Set by the re-target rule; the policy itself does not change.
+    policy: Any = None
+    policy_id: int | None = None
 
     def written(self) -> dict[str, Any]:
         return {"id": self.id, **{name: getattr(self, name) for name in _WRITTEN}}
 
 
-def _retime(clock: Any, r: Retiming, now: datetime, events: Sequence[Any]) -> None:
-    """Re-time one open clock: bank what it spent on the old calendar, count on in the new."""
-    if (
-        r.old_calendar != r.new_calendar
-        and clock.state in COUNTING
-        and clock.running_since is not None
-    ):
-        since = clock.running_since
-        # The write path's banking: the time spent so far, and a clock already past its due
-        # time breached as of then (not moved to now because no sweep saw it yet).
-        _bank(clock, r.old_calendar, now)
-        clock.running_since = max(now, since)
-    target = r.targets.get(clock.kind)
-    if target:
-        clock.target_minutes = target
+def _retime(
+    clock: Any, r: Retiming, policy: SlaPolicy, now: datetime, events: Sequence[Any]
+) -> None:
+    """Re-time one open clock by the write path's re-target rule (docs/sla.md,
+    "Re-targeting"): the time spent so far banked on the old calendar and measured
+    against the target that applies now, the rest counted on the new calendar."""
+    target = r.targets.get(clock.kind) or clock.target_minutes
+    if r.old_calendar != r.new_calendar or target != clock.target_minutes:
+        retarget_clock(clock, r.old_calendar, policy, target, now)
     schedule(clock, r.new_calendar, events)
 
 
@@ -278,6 +272,8 @@ def due_time_moves(session: Session, found: Sequence[Retiming], now: datetime) -
     """
     tally = _Tally()
     for r in found:
+        policy = session.get(SlaPolicy, r.policy_id)
+        assert policy is not None
         query = (
             select(*_READ)
             .where(
@@ -290,7 +286,7 @@ def due_time_moves(session: Session, found: Sequence[Retiming], now: datetime) -
         for row in session.execute(query):
             clock = _ClockState(*row)
             # The events only place the next warning, not the due time.
-            _retime(clock, r, now, ())
+            _retime(clock, r, policy, now, ())
             tally.add(row.ticket_id, row.due_at, clock.due_at)
     return tally.moves(session)
 
@@ -309,15 +305,16 @@ def apply_retimings(
     rules = all_rules(session)
     for r in found:
         policy = session.get(SlaPolicy, r.policy_id)
+        assert policy is not None
         events: dict[tuple[str, str, int], list[Any]] = {}
         for ids in _batches(session, r.policy_id):
             rows = session.execute(
-                select(*_READ, Ticket.type, Ticket.priority, Ticket.number, Ticket.version)
+                select(*_READ, Ticket.type, Ticket.priority, Ticket.number)
                 .join(Ticket, Ticket.id == SlaClock.ticket_id)
                 .where(SlaClock.id.in_(ids))
             ).all()
             written, timeline = [], []
-            for *columns, ticket_type, priority, number, version in rows:
+            for *columns, ticket_type, priority, number in rows:
                 clock = _ClockState(*columns)
                 key = (clock.kind, ticket_type, priority)
                 if key not in events:
@@ -325,7 +322,7 @@ def apply_retimings(
                         policy, rules, clock.kind, TicketKey(ticket_type, priority)
                     )
                 was_running, old_due = clock.state == RUNNING, clock.due_at
-                _retime(clock, r, now, events[key])
+                _retime(clock, r, policy, now, events[key])
                 if was_running and tally.add(clock.ticket_id, old_due, clock.due_at):
                     timeline.append(
                         {
@@ -334,7 +331,9 @@ def apply_retimings(
                             "record_type": "ticket",
                             "record_id": clock.ticket_id,
                             "record_number": number,
-                            "record_version": version,
+                            # Not a write to the ticket: its version stays, and names no
+                            # priority move of that version.
+                            "record_version": None,
                             "action": DUE_MOVED,
                             "field": f"sla.{clock.kind}",
                             "old_value": old_due.isoformat() if old_due else None,
