@@ -178,6 +178,9 @@ class BusinessCalendar(Base):
     hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # ["2026-10-01", …] local dates
     holidays: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Make-up working days (调休), local dates worked on the hours of `workdays_as`.
+    workdays: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    workdays_as: Mapped[str] = mapped_column(String(3), default="mon", server_default="mon")
 
 
 class SlaPolicy(Base):
@@ -664,7 +667,10 @@ class TimeEntry(Base):
 
 class Budget(Base):
     __tablename__ = "budgets"
-    __table_args__ = (UniqueConstraint("category", "period_start", name="uq_budgets_period"),)
+    # A month may break its year down: the whole period is the budget's identity.
+    __table_args__ = (
+        UniqueConstraint("category", "period_start", "period_end", name="uq_budgets_period"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[str] = mapped_column(String(40), default="incident")

@@ -8,17 +8,16 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from itsm_tui.config.calendars import _parse_calendar
 from itsm_tui.config.checker import Checker, Table, _duplicate, _label, _where
 from itsm_tui.config.locator import Locator
 from itsm_tui.config.model import BudgetConfig, DeskConfig
 from itsm_tui.config.sections import (
     _parse_agent,
     _parse_budget,
-    _parse_calendar,
     _parse_catalogue,
     _parse_change_types,
     _parse_desk,
@@ -54,7 +53,7 @@ def _identity(section: str, item: Any) -> Any:
     if section == "escalation_rules":
         return (item.name, item.level)
     if section == "budgets":
-        return (item.category, item.period_start)
+        return (item.category, item.period_start, item.period_end)
     return getattr(item, _ITEM_SECTIONS[section][2])
 
 
@@ -208,23 +207,46 @@ def _check_references(config: DeskConfig, chk: Checker) -> None:
 
 
 def _check_budget_overlaps(config: DeskConfig, chk: Checker) -> None:
+    """Budgets of one category nest or stay apart, as a finance plan does.
+
+    A month inside its year breaks the year down: both stand, each compared with the spend
+    of its own period. Periods that cross (two of the same length that overlap, or a
+    quarter running into the next year) would count one day's spend against two budgets
+    of the same level, so they are refused.
+    """
     by_category: dict[str, list[BudgetConfig]] = {}
     for b in config.budgets or ():
         by_category.setdefault(b.category, []).append(b)
     for budgets in by_category.values():
-        budgets.sort(key=lambda b: b.period_start)
-        for before, after in pairwise(budgets):
-            if (
-                after.period_start <= before.period_end
-                and after.period_start != before.period_start
-            ):
+        # Earliest first and, from one day, the longest first: each budget follows the
+        # budgets that may hold it.
+        budgets.sort(key=lambda b: (b.period_start, -b.period_end.toordinal()))
+        holding: list[BudgetConfig] = []
+        for budget in budgets:
+            while holding and holding[-1].period_end < budget.period_start:
+                holding.pop()
+            if holding and budget.period_end > holding[-1].period_end:
+                other = holding[-1]
                 chk.report(
-                    (*after.path, "period") if after.path else (),
-                    _item_label("budgets", after),
-                    _("period overlaps budget '{other}'").format(
-                        other=f"{before.category} {before.period}"
-                    ),
+                    _period_path(budget, chk),
+                    _item_label("budgets", budget),
+                    _(
+                        "period overlaps budget '{other}' without lying inside it; a budget "
+                        "may break a longer one down (a month of its year), not cross it"
+                    ).format(other=f"{other.category} {other.period}"),
                 )
+                continue
+            holding.append(budget)
+
+
+def _period_path(budget: BudgetConfig, chk: Checker) -> tuple[Any, ...]:
+    """Where a budget's period is written: `period`, or `period_start` when given as dates."""
+    if not budget.path:
+        return ()
+    period = (*budget.path, "period")
+    if chk.locator is not None and period not in chk.locator.lines:
+        return (*budget.path, "period_start")
+    return period
 
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)|\s*\(at end of document\)")
