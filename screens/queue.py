@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import on, work
@@ -267,15 +267,20 @@ class DeskHeader(Static):
         self.show()
 
     def show(self) -> None:
-        now = self.ctx.now().astimezone()
+        now = self.draw()
         # Again just after the minute turns, so the clock is never a minute behind.
         self.set_timer(60.5 - now.second - now.microsecond / 1e6, self.show)
+
+    def draw(self) -> datetime:
+        """Draw the header; the clock reads in the agent's zone (`DeskContext.zone`)."""
+        now = self.ctx.now().astimezone(self.ctx.zone)
         text = Text(no_wrap=True, overflow="ellipsis")
         # The desk name and username come from the store: plain Text, never markup.
         text.append(f" {self.ctx.desk_name}", style="bold")
         text.append(f"  ·  {self.ctx.actor}")
         text.append(f"  ·  {now:%a %d %b %H:%M}")
         self.update(text)
+        return now
 
 
 class QueueScreen(Screen[None]):

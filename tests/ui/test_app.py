@@ -23,7 +23,7 @@ async def test_question_mark_shows_every_binding(queue_store: Store) -> None:
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         described = dict((d, k) for k, d in app.screen.lines)
-        for description in ("Open", "Take", "Assign", "Status", "Comment", "Search", "Sort"):
+        for description in ("Open", "Take", "Assign", "Status", "Reply", "Note", "Search", "Sort"):
             assert description in described
         await pilot.press("escape")
         await settle(pilot)
@@ -107,13 +107,18 @@ async def test_keys_open_the_detail_and_the_forms(queue_store: Store) -> None:
         for key, screen_type in (
             ("a", AssignForm),
             ("s", StatusForm),
-            ("c", CommentForm),
+            ("r", CommentForm),
+            ("w", CommentForm),
             ("n", NewTicketForm),
-            ("r", NewTicketForm),
+            ("N", NewTicketForm),
         ):
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, screen_type), key
+            if key in "rw":
+                assert app.screen.kind == {"r": "reply", "w": "work_note"}[key]
+            if key in "nN":
+                assert app.screen.ticket_type == {"n": "incident", "N": "request"}[key]
             app.pop_screen()
             await settle(pilot)
             assert isinstance(app.screen, QueueScreen)
