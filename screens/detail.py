@@ -22,7 +22,7 @@ from textual.widgets import Button, Static
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data import queries
-from itsm_tui.data.history import HistoryPage, history_page
+from itsm_tui.data.history import PAGE_SIZE, HistoryPage, history_page
 from itsm_tui.desk import assign_ticket, sla
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.records import get_agent, get_ticket
@@ -235,6 +235,8 @@ class TicketDetailScreen(Screen[None]):
     CSS_PATH = "styles/detail.tcss"
     # Others' changes show up within this many seconds.
     RELOAD_SECONDS: ClassVar[float] = 5.0
+    # Timeline rows per source read at a time (the newest with every reload, older on request).
+    HISTORY_PAGE: ClassVar[int] = PAGE_SIZE
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Back")),
@@ -327,7 +329,7 @@ class TicketDetailScreen(Screen[None]):
                 except DeskError:
                     agent = None
                 zone = agent_zone(session, agent)
-                history = history_page(session, ticket.id)
+                history = history_page(session, ticket.id, size=self.HISTORY_PAGE)
         except DeskError as exc:
             self.post_message(self.LoadFailed(exc.message))
             return
@@ -374,7 +376,7 @@ class TicketDetailScreen(Screen[None]):
     def _load_older(self, ctx: DeskContext, ticket_id: int, before: datetime) -> None:
         try:
             with ctx.store.read() as session:
-                page = history_page(session, ticket_id, before=before)
+                page = history_page(session, ticket_id, before=before, size=self.HISTORY_PAGE)
         except SQLAlchemyError as exc:
             self.post_message(
                 self.LoadFailed(_("the store could not be read: {error}").format(error=exc))
