@@ -125,3 +125,21 @@ async def test_keys_open_the_detail_and_the_forms(queue_store: Store) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, TicketDetailScreen)
+
+
+@run_async
+async def test_the_header_clock_reads_in_the_agents_zone(queue_store: Store) -> None:
+    from itsm_tui.data.models import Agent
+
+    with queue_store.write() as session:
+        session.execute(
+            Agent.__table__.update()
+            .where(Agent.username == "alice")
+            .values(timezone="Asia/Shanghai")
+        )
+    app = queue_app(queue_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        header = app.screen.query_one("#desk-header").content.plain
+        # The fixed clock is Tue 24 Nov 11:30 UTC: 19:30 in Shanghai.
+        assert header.endswith("Tue 24 Nov 19:30")
