@@ -6,9 +6,8 @@ import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from sqlalchemy.engine import make_url
@@ -99,13 +98,6 @@ def write(env: Env, action: Callable[[Session, Agent, datetime], T]) -> T:
     """Run one write command in one transaction; the result is built before the commit."""
     with desk_session(env, write=True) as (session, actor):
         return action(session, actor, env.now())
-
-
-def agent_zone(agent: Agent) -> tzinfo:
-    try:
-        return ZoneInfo(agent.timezone) if agent.timezone else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 pass_env = click.make_pass_decorator(Env)
