@@ -290,3 +290,40 @@ async def test_enter_on_a_link_opens_the_linked_ticket(demo) -> None:  # type: i
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.number == numbers["vpn"]
+
+
+@run_async
+async def test_enter_on_a_change_link_shows_the_change_read_only(demo) -> None:  # type: ignore[no-untyped-def]
+    from itsm_tui.desk import create_change, link_ticket
+    from itsm_tui.screens.linked import LinkedRecordScreen
+
+    store, numbers = demo
+    with store.write() as session:
+        change = create_change(
+            session,
+            get_agent(session, "sam"),
+            title="Roll back firmware 9.2 [b]now[/b]",
+            services=["VPN"],
+            planned_start=NOW + timedelta(days=1),
+            planned_end=NOW + timedelta(days=1, hours=2),
+            now=NOW,
+        )
+        link_ticket(
+            session, get_agent(session, "alice"), numbers["vpn"], change=change.number, now=NOW
+        )
+        change_number = change.number
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        links = {w.number: w for w in app.screen.query("#detail-links .detail-link")}
+        assert set(links) == {numbers["problem"], change_number}
+        links[change_number].focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LinkedRecordScreen)
+        text = screen_text(app)
+        assert f"{change_number}  Roll back firmware 9.2 [b]now[/b]" in text
+        assert "Planned   2026-11-25 09:30 – 2026-11-25 11:30" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketDetailScreen)
