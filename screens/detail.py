@@ -539,16 +539,14 @@ class TicketDetailScreen(Screen[None]):
     # -- actions
 
     def open_link(self, number: str) -> None:
-        """A linked ticket opens on top of this one; a change or an article is described."""
+        """A linked ticket opens on top of this one (Esc comes back); a change or an
+        article opens read-only over it."""
         if number[:3] in ("INC", "REQ", "PRB"):
             self.app.push_screen(TicketDetailScreen(number))
             return
-        self.notify(
-            _("{number}: changes and articles have no screen in the console yet").format(
-                number=number
-            ),
-            markup=False,
-        )
+        from itsm_tui.screens.linked import LinkedRecordScreen
+
+        self.app.push_screen(LinkedRecordScreen(number))
 
     def action_take(self) -> None:
         if self.loaded is None:

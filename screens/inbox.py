@@ -27,7 +27,7 @@ from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _, ngettext
 from itsm_tui.screens.detail import TicketDetailScreen, desk_of
-from itsm_tui.screens.text import printable, safe_text, shown_time
+from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.widgets.footer import DeskFooter
 
 Severity = Literal["information", "warning", "error"]
@@ -264,7 +264,7 @@ class InboxScreen(Screen[None]):
     def _option(self, item: inbox.InboxItem) -> Option:
         head = Text()
         head.append("● ", style=KIND_STYLE.get(item.kind, "bold"))
-        head.append(shown_time(item.deliver_at, self.zone), style="dim")
+        head.append(when(item.deliver_at, desk_of(self.app).now(), self.zone), style="dim")
         head.append("  ")
         head.append(kind_label(item.kind), style=KIND_STYLE.get(item.kind, "bold"))
         if item.ticket:
