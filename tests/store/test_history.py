@@ -20,7 +20,7 @@ from itsm_tui.data.models import (
 )
 from itsm_tui.desk.records import get_agent, get_ticket
 from itsm_tui.desk.zones import agent_zone
-from tests.factories import NOW, Desk
+from tests.factories import NOW, Desk, build_desk
 
 
 def busy_ticket(desk: Desk) -> tuple[int, str]:
@@ -157,3 +157,35 @@ def test_an_agent_reads_times_in_their_zone_else_the_main_calendars(desk: Desk) 
         session.merge(DeskSetting(key="desk", value={"name": "D", "timezone": "Europe/Berlin"}))
     with desk.store.read() as session:
         assert agent_zone(session, get_agent(session, "alice")) == ZoneInfo("Europe/Berlin")
+
+
+def test_a_page_reads_index_ranges_without_sorting_the_history(sqlite_store) -> None:  # type: ignore[no-untyped-def]
+    """However long a ticket's history, a page walks indexes in time order (SQLite plans;
+    before ix_audit_record held the time, a page sorted every event of the ticket)."""
+    from sqlalchemy import event
+
+    desk = build_desk(sqlite_store)
+    ticket_id, _number = busy_ticket(desk)
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, params))
+
+    event.listen(sqlite_store.engine, "before_cursor_execute", capture)
+    try:
+        with sqlite_store.read() as session:
+            history_page(session, ticket_id, before=NOW + timedelta(minutes=40), size=10)
+    finally:
+        event.remove(sqlite_store.engine, "before_cursor_execute", capture)
+    assert len(statements) >= 6
+    with sqlite_store.read() as session:
+        for statement, params in statements:
+            plan = " ".join(
+                str(row[3])
+                for row in session.connection().exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, params
+                )
+            )
+            assert "TEMP B-TREE" not in plan, (statement, plan)
+            assert "SCAN audit_events" not in plan and "SCAN comments" not in plan, plan
