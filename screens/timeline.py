@@ -297,6 +297,19 @@ class LoadedHistory:
 
     def add(self, page: HistoryPage, *, newest: bool) -> bool:
         """Merge a page; True when it brought something not shown yet."""
+        if newest and self.pages and page.older_than is not None:
+            held = [
+                r.at
+                for rows in (self.audit, self.comments, self.escalations)
+                for r in rows.values()
+            ]
+            if held and page.older_than > max(held):
+                # More was written since the last read than a page holds: the pages read
+                # so far no longer join the newest one, so the timeline starts over from it.
+                self.audit.clear()
+                self.comments.clear()
+                self.escalations.clear()
+                self.pages = 0
         before = (len(self.audit), len(self.comments), len(self.escalations))
         self.audit.update((r.id, r) for r in page.audit)
         self.comments.update((r.id, r) for r in page.comments)

@@ -140,3 +140,34 @@ def test_recent_times_are_relative_older_ones_absolute_in_the_zone() -> None:
     # 2026-11-30 09:00 UTC is 17:00 in Shanghai.
     assert when(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), now, shanghai) == "30 Nov 17:00"
     assert when(datetime(2025, 11, 30, 9, 0, tzinfo=UTC), now, shanghai) == "2025-11-30 17:00"
+
+
+def test_loaded_pages_join_and_a_gap_starts_the_timeline_over() -> None:
+    from itsm_tui.data.history import HistoryPage
+    from itsm_tui.screens.timeline import LoadedHistory
+
+    def page(minutes: list[int], older_than: int | None) -> HistoryPage:
+        rows = tuple(
+            event(
+                "assignee", None, f"a{m}", action="assign", version=m, at=AT + timedelta(minutes=m)
+            )
+            for m in minutes
+        )
+        start = None if older_than is None else AT + timedelta(minutes=older_than)
+        return HistoryPage(audit=rows, comments=(), escalations=(), older_than=start)
+
+    history = LoadedHistory()
+    history.add(page([10, 9, 8], older_than=8), newest=True)
+    history.add(page([7, 6], older_than=None), newest=False)
+    assert len(history.entries()) == 5 and history.older_than is None
+    # A reload whose newest page still reaches what is held: merged, older pages kept.
+    history.add(page([11, 10, 9], older_than=9), newest=True)
+    assert len(history.entries()) == 6 and history.older_than is None
+    # Many writes since: the newest page starts after all that is held; no silent hole.
+    history.add(page([30, 29, 28], older_than=28), newest=True)
+    assert [e.head for e in history.entries()] == [
+        "Assignee: — → a30",
+        "Assignee: — → a29",
+        "Assignee: — → a28",
+    ]
+    assert history.older_than == AT + timedelta(minutes=28)
