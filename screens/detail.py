@@ -23,6 +23,15 @@ from textual.widgets import Button, Static
 from itsm_tui.context import DeskContext
 from itsm_tui.data import queries
 from itsm_tui.data.history import PAGE_SIZE, HistoryPage, history_page
+from itsm_tui.data.sla_standing import (  # the standings, defined once
+    BREACHED,
+    CANCELLED,
+    MET,
+    PAUSED,
+    RUNNING,
+    WARNED,
+    clock_standing,
+)
 from itsm_tui.desk import assign_ticket, sla
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.records import get_agent, get_ticket
@@ -76,15 +85,6 @@ def short_duration(delta: timedelta) -> str:
 # ---------------------------------------------------------------------------
 # SLA clocks as loaded: enough to count down every second without the database
 
-RUNNING, WARNED, BREACHED, PAUSED, MET, CANCELLED = (
-    "running",
-    "warned",
-    "breached",
-    "paused",
-    "met",
-    "cancelled",
-)
-
 
 @dataclass(frozen=True)
 class ClockSnapshot:
@@ -101,6 +101,9 @@ class ClockSnapshot:
     breached_at: datetime | None
     warn_percents: tuple[int, ...]
     calendar: BusinessCalendar
+    # What "warned" reads (data/sla_standing.py): events fired, and the next one's instant.
+    fired_percent: int = 0
+    next_event_at: datetime | None = None
 
     @classmethod
     def of(cls, clock: Any) -> ClockSnapshot:
@@ -119,6 +122,8 @@ class ClockSnapshot:
                 sorted(int(p) for p in (policy.warn_at_percent if policy else sla.DEFAULT_WARNINGS))
             ),
             calendar=sla.calendar_of(policy.calendar) if policy is not None else sla.UTC_24X7,
+            fired_percent=clock.fired_percent,
+            next_event_at=clock.next_event_at,
         )
 
     def spent(self, now: datetime) -> timedelta:
@@ -130,22 +135,15 @@ class ClockSnapshot:
         return total
 
     def live(self, now: datetime) -> tuple[str, timedelta | None, float]:
-        """(state, business time left or None when stopped, percent of the target spent)."""
+        """(standing, business time left or None when stopped, percent of the target
+        spent); the standing is the queue's and the views' (data/sla_standing.py)."""
         spent = self.spent(now)
         target = timedelta(minutes=self.target_minutes)
         percent = 100.0 if self.target_minutes <= 0 else spent / target * 100
-        if self.stopped_at is not None or self.state in (sla.MET, sla.CANCELLED):
-            state = BREACHED if self.breached_at is not None else self.state
-            return state, None, percent
-        left = target - spent
-        if self.state == sla.PAUSED:
-            return PAUSED, left, percent
-        if self.breached_at is not None or left < timedelta(0):
-            return BREACHED, left, percent
-        warns = [p for p in self.warn_percents if 0 < p < 100]
-        if warns and percent >= warns[0]:
-            return WARNED, left, percent
-        return RUNNING, left, percent
+        standing = clock_standing(self, now)
+        if self.stopped_at is not None or self.state in (MET, CANCELLED):
+            return standing, None, percent
+        return standing, target - spent, percent
 
 
 STATE_STYLE = {
@@ -511,7 +509,7 @@ class TicketDetailScreen(Screen[None]):
         self.query_one("#timeline-heading", Static).update(
             _("Timeline (newest first, times in {zone})").format(zone=zone_label(self._zone))
         )
-        entries = self.history.entries()
+        entries = self.history.entries(self._zone)
         widgets = [
             Static(entry_renderable(e, now, self._zone), classes=f"entry entry-{e.kind}")
             for e in entries

@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
 from itsm_tui.data.history import AuditRow, CommentRow, EscalationRow, HistoryPage
+from itsm_tui.desk import sla
 from itsm_tui.i18n import _
-from itsm_tui.screens.text import safe_text, when
+from itsm_tui.screens.text import safe_text, shown_time, when
 
 # Columns that follow from a change already shown (`is_open` from the status, `resolved_at`
 # from "resolved") or that only the desk itself reads.
@@ -66,6 +67,8 @@ FIELD_LABELS: dict[str, str] = {
     "approved_by": _("Approved by"),
     "sla.response": _("Response target"),
     "sla.resolution": _("Resolution target"),
+    "due.response": _("Response due"),
+    "due.resolution": _("Resolution due"),
 }
 
 _FIELD_ORDER = {label: i for i, label in enumerate(FIELD_LABELS.values())}
@@ -162,7 +165,16 @@ def _created_head(event: AuditRow) -> str:
     return " · ".join(parts)
 
 
-def _write_entry(events: list[AuditRow], comment: CommentRow | None) -> TimelineEntry:
+def _due_moved(event: AuditRow, zone: tzinfo) -> tuple[str, str, str]:
+    """A due instant a re-target moved: `Resolution due: 2026-11-27 09:30 → 11:30`."""
+    label = field_label("due." + (event.field or "").removeprefix("sla."))
+    old, new = shown_time(event.old, zone), shown_time(event.new, zone)
+    if old[:10] == new[:10]:
+        new = new[11:]  # the same day: its date once
+    return label, old, new
+
+
+def _write_entry(events: list[AuditRow], comment: CommentRow | None, zone: tzinfo) -> TimelineEntry:
     """One write's audit events (oldest id first) and the comment it added, if any."""
     first = events[0]
     action = first.action
@@ -177,6 +189,9 @@ def _write_entry(events: list[AuditRow], comment: CommentRow | None) -> Timeline
             continue
         if event.action == "survey":
             changes.append((_("Rating"), "—", f"{event.new} / 5"))
+            continue
+        if event.action == sla.DUE_MOVED:
+            changes.append(_due_moved(event, zone))
             continue
         if not name or name in INTERNAL_FIELDS or event.action.startswith("comment."):
             continue
@@ -244,7 +259,10 @@ def _escalation_entry(x: EscalationRow) -> TimelineEntry:
 
 
 def entries(
-    audit: list[AuditRow], comments: list[CommentRow], escalations: list[EscalationRow]
+    audit: list[AuditRow],
+    comments: list[CommentRow],
+    escalations: list[EscalationRow],
+    zone: tzinfo = UTC,
 ) -> list[TimelineEntry]:
     """The timeline, newest first: a write's events grouped, its comment folded in."""
     writes: dict[tuple[object, ...], list[AuditRow]] = {}
@@ -271,7 +289,7 @@ def entries(
                 comment = candidate
                 unclaimed.remove(candidate)
                 break
-        result.append(_write_entry(events, comment))
+        result.append(_write_entry(events, comment, zone))
     for c in unclaimed:  # imported comments have no audit event of their own
         head = VERBS.get(f"comment.{c.kind}", c.kind)
         result.append(
@@ -319,9 +337,12 @@ class LoadedHistory:
             self.pages += 1
         return before != (len(self.audit), len(self.comments), len(self.escalations))
 
-    def entries(self) -> list[TimelineEntry]:
+    def entries(self, zone: tzinfo = UTC) -> list[TimelineEntry]:
         return entries(
-            list(self.audit.values()), list(self.comments.values()), list(self.escalations.values())
+            list(self.audit.values()),
+            list(self.comments.values()),
+            list(self.escalations.values()),
+            zone,
         )
 
 

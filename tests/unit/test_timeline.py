@@ -171,3 +171,25 @@ def test_loaded_pages_join_and_a_gap_starts_the_timeline_over() -> None:
         "Assignee: — → a28",
     ]
     assert history.older_than == AT + timedelta(minutes=28)
+
+
+def test_a_retarget_says_where_the_due_time_moved_in_the_readers_zone() -> None:
+    from itsm_tui.desk.sla import DUE_MOVED
+
+    old, new = datetime(2026, 11, 27, 1, 30, tzinfo=UTC), datetime(2026, 11, 24, 3, 30, tzinfo=UTC)
+    same_day = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+    (entry,) = entries(
+        [
+            event("priority", "3", "1", action="priority.override", reason="VIP"),
+            event("sla.resolution", old.isoformat(), new.isoformat(), action=DUE_MOVED),
+            event("sla.response", old.isoformat(), same_day.isoformat(), action=DUE_MOVED),
+        ],
+        [],
+        [],
+        ZoneInfo("Asia/Shanghai"),
+    )
+    assert entry.changes == (
+        ("Priority", "P3", "P1"),
+        ("Response due", "2026-11-27 09:30", "11:00"),
+        ("Resolution due", "2026-11-27 09:30", "2026-11-24 11:30"),
+    )
