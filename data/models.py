@@ -420,7 +420,8 @@ class AuditEvent(Base):
     __mapper_args__ = {"eager_defaults": False}
 
     __table_args__ = (
-        Index("ix_audit_record", "record_type", "record_id", "id"),
+        # A record's history newest first by time, a page at a time (data/history.py).
+        Index("ix_audit_record", "record_type", "record_id", "at", "id"),
         Index("ix_audit_at", "at"),
     )
 

@@ -8,10 +8,9 @@ import pwd
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from functools import update_wrapper
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from sqlalchemy.engine import make_url
@@ -121,13 +120,6 @@ def write(env: Env, action: Callable[[Session, Agent, datetime], T]) -> T:
     """Run one write command in one transaction; the result is built before the commit."""
     with desk_session(env, write=True) as (session, actor):
         return action(session, actor, env.now())
-
-
-def agent_zone(agent: Agent) -> tzinfo:
-    try:
-        return ZoneInfo(agent.timezone) if agent.timezone else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 def pass_env(command: Callable[..., T]) -> Callable[..., T]:
