@@ -36,7 +36,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from itsm_tui.data.migrate import alembic_config, head_revision
-from itsm_tui.data.store import BUSY_TIMEOUT_MS, open_store, sqlite_url
+from itsm_tui.data.store import lock_timeout_seconds, open_store, sqlite_url
 from itsm_tui.i18n import _
 
 # How long a restore waits for a passing lock before it calls the store in use: an
@@ -200,7 +200,7 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     # mode=ro: a backup never writes to what it copies (no checkpoint, no recovery).
     # Quoted from the file system's bytes: a name that is not UTF-8 still names the file.
     uri = f"file:{quote(os.fsencode(path.resolve()))}?mode=ro"
-    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    return sqlite3.connect(uri, uri=True, timeout=lock_timeout_seconds(), isolation_level=None)
 
 
 def _copy(source: sqlite3.Connection, target: Path, *, what: Path) -> None:
