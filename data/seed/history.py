@@ -124,6 +124,12 @@ class Seeder:
         return 1.0 + 0.2 * fraction
 
     def run(self, progress: ProgressCallback | None) -> None:
+        """Every family in its turn; the rows go in on a writer thread while the next
+        chunk is generated (the writer keeps the order and one transaction per chunk)."""
+        with self.w.overlapped():
+            self._run(progress)
+
+    def _run(self, progress: ProgressCallback | None) -> None:
         w, rng = self.w, self.rng
         self.ids = self.next_ids()
         self.seq = self.sequences()

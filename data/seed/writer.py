@@ -3,10 +3,13 @@ full-text upkeep set aside while a large load goes in."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from itsm_tui.data import search
 from itsm_tui.data.models import Base
@@ -40,9 +43,48 @@ BIG_TABLES = (
     "notifications",
 )
 
+T = TypeVar("T")
+
+
+class _Overlap:
+    """One thread that runs the writer's statements in the order they were handed over.
+
+    SQLite's C code and psycopg's COPY release the GIL while they write, so the seed
+    builds chunk N+1 on one core while chunk N goes in on the other. After a failure
+    the remaining statements are skipped and every later hand-over raises that failure,
+    so the seed stops with the database's own error instead of writing past it.
+    """
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-writer")
+        self.error: BaseException | None = None
+        self.stopping = threading.Event()
+        self.last_commit: Future[Any] | None = None
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        if self.error is not None:
+            raise self.error
+        return self.pool.submit(self._run, fn)
+
+    def _run(self, fn: Callable[[], T]) -> T:
+        if self.error is not None:
+            raise self.error
+        if self.stopping.is_set():
+            raise RuntimeError("the seed stopped before this statement ran")
+        try:
+            return fn()
+        except BaseException as error:
+            self.error = error
+            raise
+
 
 class BulkWriter:
-    """Bulk inserts through the raw DBAPI connection, one transaction per chunk."""
+    """Bulk inserts through the raw DBAPI connection, one transaction per chunk.
+
+    Inside `overlapped()` every statement runs on a writer thread, in order; the caller
+    only waits for a result it asks for (`scalar`, `rows`) and, at each commit, for the
+    transaction before (so at most two chunks' rows are held at once).
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -51,13 +93,50 @@ class BulkWriter:
         self.cur = self.conn.cursor()
         self.counts: Counter[str] = Counter()
         self._replica = False
+        self._overlap: _Overlap | None = None
+
+    @contextlib.contextmanager
+    def overlapped(self) -> Iterator[None]:
+        """Hand statements to a writer thread until the block ends; its failure is raised
+        here (or at the next statement handed over), and the block waits for the last one."""
+        overlap = self._overlap = _Overlap()
+        try:
+            yield
+        except BaseException:
+            overlap.stopping.set()
+            raise
+        finally:
+            overlap.pool.shutdown(wait=True)
+            self._overlap = None
+        if overlap.error is not None:
+            raise overlap.error
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run now, or in order on the writer thread and wait for its answer."""
+        if self._overlap is None:
+            return fn()
+        return self._overlap.submit(fn).result()
+
+    def _hand_over(self, fn: Callable[[], Any]) -> None:
+        """Run now, or queue it on the writer thread without waiting."""
+        if self._overlap is None:
+            fn()
+        else:
+            self._overlap.submit(fn)
 
     def begin(self) -> None:
         if self.sqlite:
-            self.cur.execute("BEGIN IMMEDIATE")
+            self._hand_over(lambda: self.cur.execute("BEGIN IMMEDIATE"))
 
     def commit(self) -> None:
-        self.conn.commit() if not self.sqlite else self.cur.execute("COMMIT")
+        done = self.conn.commit if not self.sqlite else lambda: self.cur.execute("COMMIT")
+        overlap = self._overlap
+        if overlap is None:
+            done()
+            return
+        previous, overlap.last_commit = overlap.last_commit, overlap.submit(done)
+        if previous is not None:
+            previous.result()
 
     def vacuum_analyze(self) -> None:
         """PostgreSQL: VACUUM as well as ANALYZE once the load is in. Rows written by COPY
@@ -118,36 +197,48 @@ class BulkWriter:
         if not rows:
             return
         cols = ", ".join(columns)
+        cur = self.cur
         if self.sqlite:
             marks = ", ".join("?" * len(columns))
-            self.cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+            sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+            self._hand_over(lambda: cur.executemany(sql, rows))
         else:
-            with self.cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
+
+            def copy_rows() -> None:
+                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    write = copy.write_row
+                    for row in rows:
+                        write(row)
+
+            self._hand_over(copy_rows)
         self.counts[table] += len(rows)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         if not self.sqlite:
             sql = sql.replace("?", "%s")
-        self.cur.execute(sql, params)
+        self._hand_over(lambda: self.cur.execute(sql, params))
 
     def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
         if not self.sqlite:
             sql = sql.replace("?", "%s")
-        self.cur.executemany(sql, rows)
+        self._hand_over(lambda: self.cur.executemany(sql, rows))
 
     def scalar(self, sql: str) -> Any:
-        self.cur.execute(sql)
-        row = self.cur.fetchone()
-        return row[0] if row else None
+        def ask() -> Any:
+            self.cur.execute(sql)
+            row = self.cur.fetchone()
+            return row[0] if row else None
+
+        return self._call(ask)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        self.cur.execute(sql)
-        return list(self.cur.fetchall())
+        def ask() -> list[tuple[Any, ...]]:
+            self.cur.execute(sql)
+            return list(self.cur.fetchall())
+
+        return self._call(ask)
 
 
 def droppable_indexes(w: BulkWriter, adding: int) -> list[Any]:

@@ -431,3 +431,40 @@ def test_the_seed_leaves_the_planner_what_it_needs(store: Store) -> None:
             ).one()
             assert pages > 0 and visible == pages
             assert rows == tickets
+
+
+def test_a_failing_insert_stops_the_seed_with_the_database_error_and_keeps_whole_chunks(
+    store: Store, monkeypatch
+) -> None:
+    """Rows go in on a writer thread while the next chunk is built. The database refusing
+    chunk 3 must end the seed with that refusal (no hang, no thread left behind), keep
+    chunks 1 and 2 as committed, and write nothing of chunk 3 or anything after it."""
+    import threading
+
+    from sqlalchemy import text
+
+    monkeypatch.setattr(seed_history, "CHUNK", 100)
+    make_desk(store)
+    with store.write() as s:
+        if store.is_sqlite:
+            s.execute(
+                text(
+                    "CREATE TRIGGER seed_refused BEFORE INSERT ON sla_clocks "
+                    "WHEN NEW.ticket_id > 250 BEGIN SELECT RAISE(ABORT, 'seed_refused'); END"
+                )
+            )
+        else:
+            s.execute(
+                text("ALTER TABLE sla_clocks ADD CONSTRAINT seed_refused CHECK (ticket_id <= 250)")
+            )
+    with pytest.raises(Exception, match="seed_refused"):
+        seed_store(store, tickets=350, now=NOW)
+    assert not [t for t in threading.enumerate() if t.name.startswith("seed-writer")]
+    with store.read() as s:
+        ids = s.scalars(select(Ticket.id).order_by(Ticket.id)).all()
+        assert len(ids) == 200 and ids[-1] == 200
+        assert s.scalar(select(func.max(SlaClock.ticket_id))) <= 200
+        assert s.scalar(select(func.max(Comment.ticket_id))) <= 200
+    # The store takes ordinary writes again (SQLite: back in WAL, locks released).
+    with store.write() as s:
+        s.add(Comment(ticket_id=ids[0], kind="reply", body="still here", created_at=NOW))
