@@ -31,7 +31,9 @@ BREACHED = QueueQuery(TicketFilter(open_only=True), sla="breached")
 def seeded(store: Store) -> Store:
     with store.write() as s:
         apply_config(s, load_default_desk(), now=NOW - timedelta(days=60))
-    seed_store(store, tickets=2500, days=45, seed=5, now=NOW)
+    # A seed whose desk has tickets both overdue (3) and due within the window (2): the
+    # views are compared on real examples of both.
+    seed_store(store, tickets=2500, days=45, seed=2, now=NOW)
     return store
 
 
@@ -91,13 +93,18 @@ def test_sla_breaching_lists_only_clocks_that_breach_within_the_window(seeded: S
                 calendar, clock.running_since, clock.spent_seconds, clock.target_minutes, 100
             )
             assert NOW < clock.due_at <= NOW + within
-        # Nothing that breaches in the window is missing.
-        wanted = {
-            (n, c.kind)
-            for (n, _k), c in clocks.items()
-            if c.state == sla.RUNNING and c.due_at is not None and c.due_at <= NOW + within
-        }
-        assert wanted == {(r["number"], r["kind"]) for r in listed}
+        # Nothing that breaches in the window is missing: each such ticket once, named by
+        # its nearest clock (the response clock when both fall due at the same instant).
+        nearest: dict[str, SlaClock] = {}
+        for (n, _k), c in clocks.items():
+            if c.state == sla.RUNNING and c.due_at is not None and c.due_at <= NOW + within:
+                held = nearest.get(n)
+                if held is None or (c.due_at, c.kind != sla.RESPONSE) < (
+                    held.due_at,
+                    held.kind != sla.RESPONSE,
+                ):
+                    nearest[n] = c
+        assert {n: c.kind for n, c in nearest.items()} == {r["number"]: r["kind"] for r in listed}
 
 
 def test_a_stopped_clock_spent_business_time_and_its_share_says_so(seeded: Store) -> None:
@@ -152,3 +159,52 @@ def test_every_late_clock_was_escalated_once_per_event(seeded: Store) -> None:
     assert late
     assert all(breaches.get(c) == 1 for c in late)
     assert all(escalations.get(c, 0) == levels[c] >= 1 for c in late)
+
+
+def test_most_p1_incidents_major_ones_included_are_resolved_within_target(
+    seeded: Store,
+) -> None:
+    """The KPI dashboard shows P1 resolution against its target: a working desk meets
+    it most of the time. Major incidents end with their outage, so outages are kept short
+    enough for that (a day-long outage breaches every P1 it touches)."""
+    with seeded.read() as s:
+        rows = s.execute(
+            select(Ticket.is_major, SlaClock.state)
+            .join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .where(Ticket.type == "incident", Ticket.priority == 1)
+            .where(SlaClock.kind == sla.RESOLUTION, SlaClock.state.in_(("met", "breached")))
+        ).all()
+    majors = [state for is_major, state in rows if is_major]
+    assert len(majors) >= 10
+    assert sum(state == "met" for _m, state in rows) >= 0.9 * len(rows)
+    assert sum(state == "met" for state in majors) >= 0.85 * len(majors)
+
+
+def test_a_resolved_ticket_has_its_code_and_no_question_after_the_resolve(
+    seeded: Store,
+) -> None:
+    from itsm_tui.data.models import Comment
+    from itsm_tui.data.seed.texts import PENDING_QUESTIONS
+
+    with seeded.read() as s:
+        resolved = s.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.resolved_at.is_not(None))
+        )
+        uncoded = s.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.resolved_at.is_not(None))
+            .where((Ticket.resolution_code.is_(None)) | (Ticket.resolution_code == ""))
+        )
+        asked = s.scalar(
+            select(func.count()).select_from(Comment).where(Comment.body.in_(PENDING_QUESTIONS))
+        )
+        late_questions = s.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .join(Ticket, Ticket.id == Comment.ticket_id)
+            .where(Comment.body.in_(PENDING_QUESTIONS), Comment.created_at > Ticket.resolved_at)
+        )
+    assert resolved > 1000
+    assert uncoded == 0
+    assert asked > 0 and late_questions == 0
