@@ -8,6 +8,7 @@ audit), `sla` (clocks), `measures` (outages, surveys, time, complaints, budgets)
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -138,6 +139,13 @@ def seed_store(
             w.vacuum_analyze()
     except BaseException:
         w.rollback()
+        if not w.sqlite:
+            # The chunks committed before the failure keep their ids: move PostgreSQL's
+            # sequences past them, or the desk's next insert collides with a seeded row.
+            # The seed's own error is the one to report, so a failure here is not.
+            with contextlib.suppress(Exception):
+                sync_pg_sequences(w, ("agents", "requesters", *HISTORY_TABLES))
+                w.commit()
         raise
     finally:
         w.restore()
