@@ -88,7 +88,7 @@ class TicketMeasures:
     def add(self, tk: SeedTicket, rnd: Callable[[], float], expo: Callable[[float], float]) -> None:
         run = self.run
         surveys, times, complaints = self.surveys, self.times, self.complaints
-        now, base, ts = run.clock.now, run.clock.base, run.clock.text
+        now, ts, day_month = run.clock.now, run.clock.text, run.clock.day_month
         span_days = max(1.0, (now - run.clock.start) / DAY)
         agent_rate, trend, cost_month = run.staff.agent_rate, run.trend, run.incident_cost_by_month
         t, tid, o = tk.t, tk.tid, tk.opened
@@ -125,8 +125,7 @@ class TicketMeasures:
                 times.append((run.next_time, tid, assignee, minutes, cost, ts(resolved), ""))
                 run.next_time += 1
                 if t == 0:
-                    month = base + timedelta(seconds=resolved)
-                    cost_month[(month.year, month.month)] += cost
+                    cost_month[day_month[resolved // DAY]] += cost
 
         # Complaints: a slowly falling rate (about −20% a year), independent of volume.
         if requester is not None:

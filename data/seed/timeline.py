@@ -3,6 +3,7 @@ compare per row), turned into text as SQLAlchemy stores it only when a row is wr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 DAY = 86_400
@@ -25,9 +26,21 @@ class Timeline:
         self.sec_text = [
             f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000000" for s in range(DAY)
         ]
-
-    def text(self, t: int) -> str:
-        return self.day_text[t // DAY] + self.sec_text[t % DAY]
+        # (year, month) of each day, for costs booked per month.
+        self.day_month = [
+            ((day := self.base + timedelta(days=d)).year, day.month) for d in range(n_days)
+        ]
+        self.text = _texts(self.day_text, self.sec_text)
 
     def date_of(self, t: int) -> date:
         return (self.base + timedelta(seconds=t)).date()
+
+
+def _texts(day_text: list[str], sec_text: list[str]) -> Callable[[int], str]:
+    """The instant `t` as text: a closure over the two tables, called a few million times
+    in a large seed (no attribute lookups per call)."""
+
+    def text(t: int) -> str:
+        return day_text[t // DAY] + sec_text[t % DAY]
+
+    return text
