@@ -8,6 +8,7 @@ import os
 import select
 import signal
 import sys
+import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -26,14 +27,19 @@ from textual.widgets import Static
 from itsm_tui.context import DeskContext
 from itsm_tui.escalation.sweep import SweepResult
 from itsm_tui.i18n import _
+from itsm_tui.keys_in_order import KeysInOrder
 from itsm_tui.messages import SweepFinished
+from itsm_tui.screens.forms import DeskForm
 from itsm_tui.screens.queue import VIEWS, QueueScreen
+from itsm_tui.screens.quit import QuitWithDraftsScreen, UnsavedForm
 
 STYLES = Path(__file__).resolve().parent.parent / "screens" / "styles"
 if not STYLES.is_dir():  # installed as a wheel: screens/ is itsm_tui/screens/
     STYLES = Path(__file__).resolve().parent / "screens" / "styles"
 
 ESCALATOR_INTERVAL_S = 30.0
+# After a hang-up, how long the orderly exit may take before the process is ended.
+HANG_UP_EXIT_S = 3.0
 
 
 class HelpScreen(ModalScreen[None]):
@@ -107,7 +113,7 @@ class DeskCommands(Provider):
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
-class ItsmApp(App[None]):
+class ItsmApp(KeysInOrder):
     """The service-desk console."""
 
     # The default screen's styles are the app's: a default screen's own CSS_PATH is not read.
@@ -133,6 +139,7 @@ class ItsmApp(App[None]):
         self.poll_seconds = poll_seconds
         self.sweeps = 0
         self._scheduler: BackgroundScheduler | None = None
+        self._hanging_up = False
 
     def get_default_screen(self) -> Screen[Any]:
         return QueueScreen(self.desk, poll_seconds=self.poll_seconds)
@@ -191,10 +198,56 @@ class ItsmApp(App[None]):
         self.set_interval(1.0, check)
 
     def _hung_up(self) -> None:
+        """The terminal is gone: keep every draft, then end, whatever screen is up."""
+        if self._hanging_up:
+            return
+        self._hanging_up = True
+        # Nothing can be drawn any more and the driver may stick writing to a dead
+        # terminal: a plain thread ends the process if the orderly exit has not by then.
+        # (A timer of the app's own would be stopped by the very exit it guards.)
+        watchdog = threading.Timer(HANG_UP_EXIT_S, os._exit, args=(129,))
+        watchdog.daemon = True
+        watchdog.start()
         self.exit(return_code=129)
-        # Nothing can be drawn any more; make sure the process ends even if the driver
-        # is stuck writing to a dead terminal.
-        self.set_timer(3.0, lambda: os._exit(129))
+
+    # ------------------------------------------------------------------ drafts and quitting
+
+    def open_forms(self) -> list[DeskForm]:
+        return [s for s in self.screen_stack if isinstance(s, DeskForm)]
+
+    def keep_drafts(self) -> None:
+        """Write the draft of every open form now (the app is about to end)."""
+        for form in self.open_forms():
+            try:
+                form.flush_draft()
+            except OSError as exc:
+                # The process is ending: stderr is all that is left to say it on.
+                print(
+                    _("itsm: a draft could not be kept: {error}").format(error=exc), file=sys.stderr
+                )
+
+    def exit(self, result: None = None, return_code: int = 0, message: Any = None) -> None:  # type: ignore[override]
+        # Every way out passes here: ctrl+q, a hang-up, a fatal error.
+        self.keep_drafts()
+        super().exit(result, return_code, message)
+
+    async def action_quit(self) -> None:
+        """Quit; first ask when a form holds text (it stays on disk as a draft either way)."""
+        unsaved = [
+            UnsavedForm(form.heading, form.number, sum(map(len, form.draft_fields().values())))
+            for form in self.open_forms()
+            if form.holds_text
+        ]
+        if not unsaved or isinstance(self.screen, QuitWithDraftsScreen):
+            self.exit()
+            return
+        folder = self.open_forms()[0].drafts.folder
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(QuitWithDraftsScreen(unsaved, folder), answered)
 
     # ------------------------------------------------------------------ escalations
 

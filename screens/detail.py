@@ -31,6 +31,7 @@ from itsm_tui.desk.records import get_agent, get_ticket
 from itsm_tui.domain.calendar import BusinessCalendar, business_time_between
 from itsm_tui.domain.workflow import workflow_for
 from itsm_tui.i18n import _
+from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens.widgets.footer import DeskFooter
 
 # ---------------------------------------------------------------------------
@@ -399,6 +400,8 @@ class TicketDetailScreen(Screen[None]):
         self._zone: tzinfo = UTC
         self._timeline_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
+        # After a form saved: keys typed behind its save key wait for the saved version.
+        self.holds_keys = False
 
     # -- layout
 
@@ -468,8 +471,14 @@ class TicketDetailScreen(Screen[None]):
             return
         self.load()
 
+    def _keys_may_go(self) -> None:
+        if self.holds_keys:
+            self.holds_keys = False
+            keys_may_go(self.app)
+
     @on(Loaded)
     def _on_loaded(self, message: Loaded) -> None:
+        self._keys_may_go()
         self.loaded = message.loaded
         self._zone = zone_named(message.loaded.zone_name)
         self._render_ticket()
@@ -477,6 +486,7 @@ class TicketDetailScreen(Screen[None]):
 
     @on(LoadFailed)
     def _on_load_failed(self, message: LoadFailed) -> None:
+        self._keys_may_go()
         self.query_one("#detail-title", Static).update(safe_text(message.message, "bold red"))
         self._arm_reload()
 
@@ -627,6 +637,7 @@ class TicketDetailScreen(Screen[None]):
     def _after_form(self, result: str | None) -> None:
         if result:
             self.notify(_("{number} saved").format(number=result), markup=False)
+            self.holds_keys = True
         self.load()
 
     def action_close(self) -> None:

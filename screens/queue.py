@@ -26,6 +26,7 @@ from itsm_tui.desk.records import get_agent
 from itsm_tui.domain.priority import parse_priority
 from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
 from itsm_tui.i18n import _
+from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
 from itsm_tui.screens import forms
 from itsm_tui.screens.detail import TicketDetailScreen
@@ -317,6 +318,9 @@ class QueueScreen(Screen[None]):
         self.queue_query = view_query(self.view_key, None, ctx)
         self.count: int | None = None
         self._poll_timer: Timer | None = None
+        # Keys typed behind a view key (Enter, t, a…) act on that view's rows: they wait
+        # for its first read, as keys typed while the queue first loads do.
+        self.holds_keys = True
         self._debounce: Timer | None = None
         self._reading = False
         self.polls = 0
@@ -420,10 +424,16 @@ class QueueScreen(Screen[None]):
             return
         self.post_message(QueueLoaded(query, total, position, top, pages, poll=poll))
 
+    def _keys_may_go(self) -> None:
+        if self.holds_keys:
+            self.holds_keys = False
+            keys_may_go(self.app)
+
     @on(QueueLoaded)
     def _queue_loaded(self, message: QueueLoaded) -> None:
         counted = not isinstance(message, RowsLoaded) or message.counted
         if message.query == self.queue_query:
+            self._keys_may_go()
             table = self.table
             table.loader = QueueSource(self.ctx, self.queue_query)
             table.sort_column = self.queue_query.sort
@@ -453,6 +463,7 @@ class QueueScreen(Screen[None]):
 
     @on(QueueFailed)
     def _queue_failed(self, message: QueueFailed) -> None:
+        self._keys_may_go()
         self.notify(
             _("Cannot read the queue: {why}").format(why=message.reason[:200]),
             severity="error",
@@ -464,6 +475,7 @@ class QueueScreen(Screen[None]):
         try:
             query = self._build_query()
         except ValueError as exc:
+            self._keys_may_go()
             self.notify(str(exc), severity="warning", markup=False)
             return
         self.queue_query = query
@@ -511,6 +523,7 @@ class QueueScreen(Screen[None]):
         self.view_key = key
         self.sort = None
         self.descending = False
+        self.holds_keys = True
         self._requery(keep_selection=False)
 
     def action_next_view(self) -> None:
