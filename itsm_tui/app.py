@@ -124,7 +124,8 @@ class ItsmApp(KeysInOrder):
     BINDINGS: list[BindingType] = [
         Binding("i", "inbox", _("Inbox")),
         Binding("question_mark", "help", _("Help")),
-        Binding("ctrl+q", "quit", _("Quit")),
+        # Priority: a form (a modal screen) would otherwise keep ctrl+q from the app.
+        Binding("ctrl+q", "quit", _("Quit"), priority=True),
         Binding("q", "quit", _("Quit"), show=False),
         Binding("B", "change_board", _("Change board"), show=False),
         Binding("K", "kpi", _("KPI dashboard"), show=False),

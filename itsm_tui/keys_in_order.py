@@ -31,10 +31,13 @@ from textual import events
 from textual.app import App
 from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.timer import Timer
 
-# A marker lost on the way (its widget removed by the key itself) must not hold the
-# keyboard: how often the app looks whether the widget holding the key is still there.
-LOST_MARKER_CHECK_S = 0.25
+# A marker lost on its way (its widget removed by the key itself) must not hold the
+# keyboard: while keys wait, the app looks this often whether the holder is still there.
+# (A screen holding the keys is bounded by the store: a write or read that waits on a
+# lock ends with the store's lock timeout, and the screen lets the keys go.)
+LOST_MARKER_CHECK_S = 0.5
 # A widget busy for long inside one handler must not hold the keyboard either: after the
 # app has yielded this many times to the screen's widgets, the next key goes on regardless.
 MAX_QUIET_WAIT = 5000
@@ -56,9 +59,7 @@ class KeysInOrder(App[None]):
         super().__init__()
         self._waiting_keys: deque[events.Key | events.Paste] = deque()
         self._key_holder: MessagePump | None = None
-
-    def _on_mount(self) -> None:
-        self.set_interval(LOST_MARKER_CHECK_S, self._release_lost_marker)
+        self._lost_marker_timer: Timer | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
@@ -112,11 +113,24 @@ class KeysInOrder(App[None]):
                 # A screen focuses its first field as it mounts: its marker is handled
                 # after the mount, and only then does the key go on.
                 self._hold(self.screen, KeyHandled())
-                return
+                break
             event = self._waiting_keys.popleft()
             # Textual's own routing: priority bindings first, else the focused widget.
             await super().on_event(event)
             self._hold(self.focused or self.screen if event.is_forwarded else self, KeyHandled())
+        if not self._waiting_keys or not self._holding():
+            if self._lost_marker_timer is not None:
+                self._lost_marker_timer.stop()
+                self._lost_marker_timer = None
+        elif self._lost_marker_timer is None:
+            self._lost_marker_timer = self.set_timer(
+                LOST_MARKER_CHECK_S, self._look_for_lost_marker
+            )
+
+    async def _look_for_lost_marker(self) -> None:
+        self._lost_marker_timer = None
+        # _holding() forgets a holder that has left the screen; the keys then go on.
+        await self._deliver_waiting_keys()
 
     def _hold(self, target: MessagePump, marker: KeyHandled) -> None:
         if target.post_message(marker):
@@ -130,10 +144,6 @@ class KeysInOrder(App[None]):
             return True
         self._key_holder = None
         return False
-
-    async def _release_lost_marker(self) -> None:
-        if self._waiting_keys and not self._holding() and not self._screen_holds_keys():
-            await self._deliver_waiting_keys()
 
 
 def keys_may_go(app: App[object]) -> None:

@@ -400,8 +400,9 @@ class TicketDetailScreen(Screen[None]):
         self._zone: tzinfo = UTC
         self._timeline_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
-        # After a form saved: keys typed behind its save key wait for the saved version.
-        self.holds_keys = False
+        # Keys typed behind the key that opened the ticket, or behind a form's save key,
+        # act on the ticket as read (as saved): they wait for the read.
+        self.holds_keys = True
 
     # -- layout
 
@@ -632,12 +633,13 @@ class TicketDetailScreen(Screen[None]):
         if self.loaded is None:
             self.notify(_("Still loading {number}").format(number=self.number))
             return
+        # Back from the form, keys wait for the ticket read again (as saved, if it was).
+        self.holds_keys = True
         self.app.push_screen(form_factory(self.loaded), self._after_form)
 
     def _after_form(self, result: str | None) -> None:
         if result:
             self.notify(_("{number} saved").format(number=result), markup=False)
-            self.holds_keys = True
         self.load()
 
     def action_close(self) -> None:

@@ -137,13 +137,13 @@ class DraftBox:
             raise
 
 
-_BOXES: dict[tuple[str, str, Path | None], DraftBox] = {}
+_BOXES: dict[tuple[str, str, Path], DraftBox] = {}
 _BOXES_LOCK = threading.Lock()
 
 
 def draft_box(store_url: str, agent: str, root: Path | None = None) -> DraftBox:
     """The one DraftBox of this process for an agent on a store (its write order lives in it)."""
-    key = (store_identity(store_url), agent, root)
+    key = (store_identity(store_url), agent, root or drafts_root())
     with _BOXES_LOCK:
         box = _BOXES.get(key)
         if box is None:

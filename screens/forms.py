@@ -67,7 +67,8 @@ class DeskForm(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Cancel")),
         Binding("ctrl+s", "submit", _("Save"), priority=True),
-        Binding("ctrl+d", "discard", _("Discard draft")),
+        # ctrl+d deletes a character in the text fields; t for trash.
+        Binding("ctrl+t", "discard", _("Discard draft")),
     ]
     heading: ClassVar[str] = ""
 
@@ -179,10 +180,13 @@ class DeskForm(ModalScreen[str | None]):
             text = draft.get(str(widget.id))
             if text is None:
                 continue
+            # The cursor goes to the end, where the agent left off.
             if isinstance(widget, Input):
                 widget.value = text
+                widget.cursor_position = len(text)
             else:
                 widget.text = text
+                widget.move_cursor(widget.document.end)
 
     @on(Input.Changed)
     @on(TextArea.Changed)

@@ -32,7 +32,7 @@ class QuitWithDraftsScreen(ModalScreen[bool]):
     CSS_PATH = "styles/quit.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stay", _("Back")),
-        Binding("ctrl+q", "quit", _("Quit"), priority=True),
+        # ctrl+q again quits: the app's own binding sees this screen and exits.
     ]
 
     def __init__(self, forms: list[UnsavedForm], folder: Path) -> None:
@@ -66,6 +66,7 @@ class QuitWithDraftsScreen(ModalScreen[bool]):
             )
         )
         text.append("\n")
+        text.append(_("ctrl+q again quits, esc goes back.") + "\n", style="dim")
         text.append(_("Drafts folder: "), style="dim")
         # A path is data: appended as plain text, never read as markup.
         text.append(str(self.folder), style="dim")

@@ -12,6 +12,7 @@ from textual import events
 from textual.app import App
 from textual.keys import _character_to_key
 
+from itsm_tui.app import make_app
 from itsm_tui.data.models import AuditEvent, Comment, Ticket, TimeEntry
 from itsm_tui.domain.workflow import RESOLUTION_CODES, workflow_for
 from itsm_tui.screens.detail import TicketDetailScreen
@@ -276,3 +277,20 @@ async def test_a_paste_into_a_field_then_tab_keeps_both_fields(demo) -> None:  #
     with store.read() as session:
         entry = session.scalars(select(TimeEntry).where(TimeEntry.minutes == 30)).one()
     assert entry.note == "pasted note"
+
+
+@run_async
+async def test_keys_behind_a_save_act_on_the_saved_ticket(demo) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    app = make_app(context(store), escalator=False, poll_seconds=0)
+    async with app.run_test(size=(100, 40)) as pilot:
+        # From the queue, in one burst: the All open view, the ticket on top of it, two
+        # notes one behind the other. The second note's form opens only once the first
+        # is written and the ticket read again, so it saves on the version the first made.
+        keys = "".join(f"w{note}<ctrl+s>" for note in NOTES[:2])
+        burst(app, f"6<enter>{keys}")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketDetailScreen)
+        opened = app.screen.number
+    assert opened == numbers["vpn"]
+    assert comments(store, "work_note")[-2:] == NOTES[:2]
