@@ -77,7 +77,11 @@ class KeysInOrder(App[None]):
             trips += 1
             await asyncio.sleep(0)
         waited = trips > message.trips
-        if (waited or not message.posted_quiet) and trips < MAX_QUIET_WAIT:
+        # Nothing queued for the app (no focus move, no callback posted by the key's
+        # bindings) and the screen quiet without waiting: the key is done.
+        app_busy = self.message_queue_size > 0 or bool(self._next_callbacks)
+        settled = not waited and (message.posted_quiet or not app_busy)
+        if not settled and trips < MAX_QUIET_WAIT:
             # ... then once round the app's own queue, behind the focus moves and the
             # callbacks they posted to the app, and look again.
             self._hold(self, KeyHandled(trips, posted_quiet=True))
