@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from itsm_tui.data.store import Store
@@ -29,6 +29,9 @@ class DeskContext:
     # Injected so tests and snapshots run at a fixed instant.
     clock: Callable[[], datetime] = field(default=wall_clock)
     desk_name: str = "IT Service Desk"
+    # The acting agent's time zone (`itsm_tui.desk.zones.agent_zone`): the app resolves it
+    # in a worker at start; screens that read the store resolve it again with their data.
+    zone: tzinfo = UTC
     # Where the forms keep their drafts (None: the user's data directory); tests and a
     # second profile on one account point it elsewhere.
     drafts_root: Path | None = None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from typing import ClassVar, Literal
 
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,15 +24,10 @@ from itsm_tui.data import inbox
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.notifications import mark_read
 from itsm_tui.desk.records import get_agent
+from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _, ngettext
-from itsm_tui.screens.detail import (
-    TicketDetailScreen,
-    desk_of,
-    printable,
-    safe_text,
-    shown_time,
-    zone_named,
-)
+from itsm_tui.screens.detail import TicketDetailScreen, desk_of
+from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.widgets.footer import DeskFooter
 
 Severity = Literal["information", "warning", "error"]
@@ -53,12 +49,12 @@ class Reader:
 
     agent_id: int
     team_id: int | None
-    zone_name: str | None
+    zone: tzinfo
 
 
-def _reader(ctx: DeskContext, session: object) -> Reader:
-    agent = get_agent(session, ctx.actor)  # type: ignore[arg-type]
-    return Reader(agent.id, agent.team_id, agent.timezone)
+def _reader(ctx: DeskContext, session: Session) -> Reader:
+    agent = get_agent(session, ctx.actor)
+    return Reader(agent.id, agent.team_id, agent_zone(session, agent))
 
 
 def kind_label(kind: str) -> str:
@@ -185,7 +181,7 @@ class InboxScreen(Screen[None]):
 
     class Page(Message):
         def __init__(
-            self, items: list[inbox.InboxItem], first: bool, zone: str | None, unread: int
+            self, items: list[inbox.InboxItem], first: bool, zone: tzinfo, unread: int
         ) -> None:
             super().__init__()
             self.items = items
@@ -205,7 +201,7 @@ class InboxScreen(Screen[None]):
         self.items: list[inbox.InboxItem] = []
         self.more = False
         self.loading = False
-        self.zone: tzinfo = zone_named(None)
+        self.zone: tzinfo = UTC
         self.unread = 0
 
     def compose(self) -> ComposeResult:
@@ -243,7 +239,7 @@ class InboxScreen(Screen[None]):
         except (DeskError, SQLAlchemyError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
-        self.post_message(self.Page(items, after is None, who.zone_name, unread))
+        self.post_message(self.Page(items, after is None, who.zone, unread))
 
     def _failed(self, message: str) -> None:
         self.loading = False
@@ -252,7 +248,7 @@ class InboxScreen(Screen[None]):
     @on(Page)
     def _on_page(self, message: Page) -> None:
         self.loading = False
-        self.zone = zone_named(message.zone)
+        self.zone = message.zone
         self.unread = message.unread
         picker = self.query_one("#inbox-list", OptionList)
         if message.first:
@@ -268,7 +264,7 @@ class InboxScreen(Screen[None]):
     def _option(self, item: inbox.InboxItem) -> Option:
         head = Text()
         head.append("● ", style=KIND_STYLE.get(item.kind, "bold"))
-        head.append(shown_time(item.deliver_at, self.zone), style="dim")
+        head.append(when(item.deliver_at, desk_of(self.app).now(), self.zone), style="dim")
         head.append("  ")
         head.append(kind_label(item.kind), style=KIND_STYLE.get(item.kind, "bold"))
         if item.ticket:

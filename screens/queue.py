@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import on, work
@@ -28,7 +28,7 @@ from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
 from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
-from itsm_tui.screens import forms
+from itsm_tui.screens import forms, keys
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, PageRequest, TicketTable
@@ -268,15 +268,20 @@ class DeskHeader(Static):
         self.show()
 
     def show(self) -> None:
-        now = self.ctx.now().astimezone()
+        now = self.draw()
         # Again just after the minute turns, so the clock is never a minute behind.
         self.set_timer(60.5 - now.second - now.microsecond / 1e6, self.show)
+
+    def draw(self) -> datetime:
+        """Draw the header; the clock reads in the agent's zone (`DeskContext.zone`)."""
+        now = self.ctx.now().astimezone(self.ctx.zone)
         text = Text(no_wrap=True, overflow="ellipsis")
         # The desk name and username come from the store: plain Text, never markup.
         text.append(f" {self.ctx.desk_name}", style="bold")
         text.append(f"  ·  {self.ctx.actor}")
         text.append(f"  ·  {now:%a %d %b %H:%M}")
         self.update(text)
+        return now
 
 
 class QueueScreen(Screen[None]):
@@ -284,14 +289,11 @@ class QueueScreen(Screen[None]):
 
     BINDINGS: list[BindingType] = [
         Binding("enter", "open", _("Open")),
-        Binding("t", "take", _("Take")),
-        Binding("a", "assign", _("Assign")),
-        Binding("s", "status", _("Status")),
-        Binding("c", "comment", _("Comment")),
+        *keys.TICKET_ACTIONS,
         Binding("slash", "search", _("Search")),
         Binding("f", "filter", _("Filter")),
-        Binding("n", "new_incident", _("New inc")),
-        Binding("r", "new_request", _("New req")),
+        keys.NEW_INCIDENT,
+        keys.NEW_REQUEST,
         Binding("o", "cycle_sort", _("Sort")),
         Binding("O", "flip_sort", _("Reverse sort"), show=False),
         Binding("v", "next_view", _("View")),
@@ -681,10 +683,15 @@ class QueueScreen(Screen[None]):
         if row is not None:
             self._open_form(forms.StatusForm(row.number, row.version, row.type, row.status))
 
-    def action_comment(self) -> None:
+    def action_reply(self) -> None:
         row = self._selected_or_say()
         if row is not None:
-            self._open_form(forms.CommentForm(row.number, row.version))
+            self._open_form(forms.CommentForm(row.number, row.version, kind="reply"))
+
+    def action_work_note(self) -> None:
+        row = self._selected_or_say()
+        if row is not None:
+            self._open_form(forms.CommentForm(row.number, row.version, kind="work_note"))
 
     def action_new_incident(self) -> None:
         self._open_form(forms.NewTicketForm("incident"))
