@@ -624,12 +624,16 @@ class QueueQuery:
     soon_within: timedelta = timedelta(hours=2)
     # Tickets resolved at or after this instant.
     resolved_since: datetime | None = None
+    # The filter line's `sla:` term: tickets whose SLA cell is in this state (SLA_STATES).
+    sla_state: str | None = None
 
     def __post_init__(self) -> None:
         if self.sort not in QUEUE_SORTS:
             raise ValueError(f"unknown sort {self.sort!r}")
         if self.sla not in (None, "soon", "breached"):
             raise ValueError(f"unknown SLA filter {self.sla!r}")
+        if self.sla_state not in (None, *SLA_STATES):
+            raise ValueError(f"unknown SLA state {self.sla_state!r}")
 
 
 QueueKey = tuple[Any, ...]
@@ -732,18 +736,81 @@ def _queue_conditions(
             )
         )
     elif query.sla == "breached":
-        # Breached clocks are many (history): probe each candidate ticket in the partial
-        # index of the live breached clocks (ix_sla_clocks_breached_open).
-        extra.append(
+        extra.append(sla_state_condition("breached", now, dialect))
+    if query.sla_state is not None:
+        extra.append(sla_state_condition(query.sla_state, now, dialect))
+    return plan, extra
+
+
+# The states of a ticket's SLA cell (`_sla_of`), in the order the filter line offers them.
+SLA_STATES = ("breached", "warned", "running", "paused")
+
+
+def sla_state_condition(state: str, now: datetime, dialect: str) -> ColumnElement[bool]:
+    """Tickets whose SLA is in `state`, the one SQL definition of each state: the Breached
+    view and the filter line's `sla:` term read it, and a ticket is in one state at most.
+
+    breached: a clock still counting past its target; warned / running: otherwise the
+    nearest counting clock (`tickets.sla_due_at`) is still ahead, and has / has not passed
+    its first warning (as `_sla_of` decides it); paused: no clock counts, one is paused.
+    """
+    if state not in SLA_STATES:
+        raise ValueError(f"unknown SLA state {state!r}")
+    # Breached clocks are many (history): probe each candidate ticket in the partial
+    # index of the live breached clocks (ix_sla_clocks_breached_open).
+    breached = (
+        select(SlaClock.id)
+        .where(
+            SlaClock.ticket_id == Ticket.id,
+            SlaClock.state == "breached",
+            SlaClock.stopped_at.is_(None),
+        )
+        .exists()
+    )
+    if state == "breached":
+        return breached
+    never = literal(_NEVER, Ticket.sla_due_at.type)
+    if state == "paused":
+        paused = (
             select(SlaClock.id)
             .where(
                 SlaClock.ticket_id == Ticket.id,
-                SlaClock.state == "breached",
+                SlaClock.state == "paused",
                 SlaClock.stopped_at.is_(None),
             )
             .exists()
         )
-    return plan, extra
+        return and_(Ticket.sla_due_at == never, paused)
+    at = literal(now, Ticket.sla_due_at.type)
+    # The nearest clock (the one the cell shows) has fired a warning or is past half-way.
+    warned = (
+        select(SlaClock.id)
+        .where(
+            SlaClock.ticket_id == Ticket.id,
+            SlaClock.state == "running",
+            SlaClock.stopped_at.is_(None),
+            SlaClock.due_at == Ticket.sla_due_at,
+            or_(
+                SlaClock.warnings_fired > 0,
+                SlaClock.fired_percent >= FIRST_WARNING_PERCENT,
+                _within_share_of_target(now, FIRST_WARNING_PERCENT, dialect),
+            ),
+        )
+        .exists()
+    )
+    ahead = and_(Ticket.sla_due_at > at, Ticket.sla_due_at < never, ~breached)
+    return and_(ahead, warned if state == "warned" else ~warned)
+
+
+def _within_share_of_target(now: datetime, percent: int, dialect: str) -> ColumnElement[bool]:
+    """A clock's due instant is at most `percent` of its target (as wall time) after now."""
+    seconds = SlaClock.target_minutes * (60 * percent / 100)
+    if dialect == "sqlite":
+        # Stored as ISO text: compare as Julian days (10 µs resolution at today's dates).
+        at = literal(now, SlaClock.due_at.type)
+        return func.julianday(SlaClock.due_at) <= func.julianday(at) + seconds / 86400.0
+    at = literal(now, SlaClock.due_at.type)
+    return SlaClock.due_at <= at + seconds * literal_column("interval '1 second'")
 
 
 def queue_statement(

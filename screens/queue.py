@@ -23,12 +23,11 @@ from itsm_tui.data.directory import DeskDirectory, desk_directory
 from itsm_tui.data.queries import QUEUE_SORTS, QueueQuery, QueueRow, TicketFilter
 from itsm_tui.desk import DeskError, assign_ticket
 from itsm_tui.desk.records import get_agent
-from itsm_tui.domain.priority import parse_priority
-from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
 from itsm_tui.i18n import _
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
 from itsm_tui.screens import forms
 from itsm_tui.screens.detail import TicketDetailScreen
+from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, PageRequest, TicketTable
 
@@ -52,7 +51,6 @@ VIEWS: tuple[SavedView, ...] = (
 VIEW_LABELS = {v.key: v.label for v in VIEWS}
 RECENTLY = timedelta(days=1)
 BREACHING_WITHIN = timedelta(hours=2)
-FILTER_KEYS = ("status", "priority", "type", "team", "assignee", "service")
 
 
 def view_query(view: str, directory: DeskDirectory | None, ctx: DeskContext) -> QueueQuery:
@@ -79,59 +77,6 @@ def view_query(view: str, directory: DeskDirectory | None, ctx: DeskContext) -> 
     if view == "resolved":
         return QueueQuery(TicketFilter(), resolved_since=ctx.now() - RECENTLY, sort="age")
     return QueueQuery(TicketFilter(open_only=True))
-
-
-def apply_filter_text(
-    base: QueueQuery, text: str, directory: DeskDirectory | None
-) -> tuple[QueueQuery, dict[str, str]]:
-    """`status:new priority:P1 team:Network …` on top of a view; raises ValueError with a
-    message for a person when a name is unknown."""
-    chosen: dict[str, str] = {}
-    for token in text.split():
-        key, sep, value = token.partition(":")
-        if not sep or key not in FILTER_KEYS or not value:
-            raise ValueError(
-                _("write filters as key:value with key one of {keys}").format(
-                    keys=", ".join(FILTER_KEYS)
-                )
-            )
-        chosen[key] = value
-    f = base.filters
-    service_id = base.service_id
-    teams = directory.teams if directory else {}
-    agents = directory.agents if directory else {}
-    services = directory.services if directory else {}
-
-    def lookup(names: dict[str, int], value: str, what: str) -> int:
-        for name, ident in names.items():
-            if name.lower() == value.lower():
-                return ident
-        raise ValueError(_("no {what} named {value!r}").format(what=what, value=value))
-
-    if "status" in chosen:
-        status = chosen["status"].lower()
-        if status not in all_statuses():
-            raise ValueError(_("no status {value!r}").format(value=chosen["status"]))
-        f = replace(f, statuses=(status,))
-    if "priority" in chosen:
-        try:
-            f = replace(f, priority=parse_priority(chosen["priority"]))
-        except ValueError:
-            raise ValueError(
-                _("no priority {value!r}; use P1 to P4").format(value=chosen["priority"])
-            ) from None
-    if "type" in chosen:
-        kind = chosen["type"].lower()
-        if kind not in TICKET_TYPES:
-            raise ValueError(_("no ticket type {value!r}").format(value=chosen["type"]))
-        f = replace(f, type=kind)
-    if "team" in chosen:
-        f = replace(f, team_id=lookup(teams, chosen["team"], _("team")))
-    if "assignee" in chosen:
-        f = replace(f, assignee_id=lookup(agents, chosen["assignee"], _("agent")), unassigned=False)
-    if "service" in chosen:
-        service_id = lookup(services, chosen["service"], _("service"))
-    return replace(base, filters=f, service_id=service_id), chosen
 
 
 class QueueSource:
@@ -316,6 +261,7 @@ class QueueScreen(Screen[None]):
         self.descending = False
         self.queue_query = view_query(self.view_key, None, ctx)
         self.count: int | None = None
+        self.suggester = FilterSuggester()
         self._poll_timer: Timer | None = None
         self._debounce: Timer | None = None
         self._reading = False
@@ -328,10 +274,14 @@ class QueueScreen(Screen[None]):
         with Horizontal(id="view-bar"):
             yield Static(id="view-name")
             yield Static(id="view-detail")
-        yield Input(id="search", placeholder=_("search number, title, description — Enter"))
+        # A search and a filter narrow the view on screen; the bar says so.
         yield Input(
+            id="search", placeholder=_("search this view: number, title, description — Enter")
+        )
+        yield FilterInput(
             id="filter",
-            placeholder=_("status:new priority:P1 type:incident team:… assignee:… service:…"),
+            placeholder=_('status:new priority:P1 team:"Service Desk" sla:breached — → completes'),
+            suggester=self.suggester,
         )
         yield TicketTable(clock=self.ctx.now, id="tickets")
         yield DeskFooter()
@@ -360,6 +310,7 @@ class QueueScreen(Screen[None]):
     @on(DirectoryLoaded)
     def _directory_loaded(self, message: DirectoryLoaded) -> None:
         self.directory = message.directory
+        self.suggester.directory = message.directory
         if self.directory.agent_id is not None:
             self.view_key = "mine"
         self._requery(keep_selection=False)
@@ -497,9 +448,9 @@ class QueueScreen(Screen[None]):
         arrow = " ▼" if self.queue_query.descending else " ▲"
         details = [_("sorted by {column}").format(column=self.queue_query.sort) + arrow]
         if self.search_text:
-            details.append(_("search: {text}").format(text=self.search_text))
+            details.append(_("search in this view: {text}").format(text=self.search_text))
         if self.filters_shown:
-            details.append(" ".join(f"{k}:{v}" for k, v in self.filters_shown.items()))
+            details.append(describe(self.filters_shown))
         # Search and filter text are the user's: drawn as plain Text, never markup.
         self.query_one("#view-detail", Static).update(Text(" · ".join(details)))
 

@@ -21,6 +21,7 @@ from itsm_tui.data.models import SlaClock
 from itsm_tui.data.store import Store, open_store, sqlite_url
 from itsm_tui.desk import assign_ticket, create_ticket, transition_ticket
 from itsm_tui.desk.records import get_agent
+from itsm_tui.desk.sla import refresh_sla_due
 from tests.factories import NOW, build_desk
 
 P = ParamSpec("P")
@@ -100,6 +101,7 @@ def build_queue_store(path: Path) -> Store:
             .values(state="breached", due_at=CLOCK - timedelta(minutes=80), fired_percent=100)
         )
         session.execute(update(SlaClock).where(SlaClock.ticket_id == 2).values(fired_percent=50))
+        refresh_sla_due(session, range(1, len(TICKETS) + 1))
     return store
 
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from rich.cells import cell_len
 from sqlalchemy import func, select, update
+from textual.widgets import Input
 
-from itsm_tui.data.models import Agent, Ticket
+from itsm_tui.data.models import Agent, Team, Ticket
 from itsm_tui.data.store import Store
 from itsm_tui.desk import create_ticket
 from itsm_tui.desk.records import get_agent
@@ -340,3 +341,76 @@ async def test_rows_paint_before_the_count_of_a_big_view(
         assert screen.count == table.total == open_count(seeded_store) > table.visible_rows
         assert table.counted and table.cursor == table.total - 1
         assert f"All open · {screen.count:,}" in str(screen.query_one("#view-name").render())
+
+
+def team_count(store: Store, team: str) -> int:
+    with store.read() as s:
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(Ticket)
+                .join(Team, Team.id == Ticket.team_id)
+                .where(Ticket.is_open, Team.name == team)
+            )
+            or 0
+        )
+
+
+@run_async
+async def test_filter_names_a_team_with_a_space_completed_as_typed(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "f", *"team:serv")
+        await settle(pilot)
+        box = screen.query_one("#filter", Input)
+        # The completion continues what was typed; Tab takes it, quoted.
+        assert box._suggestion == "team:service Desk"
+        await pilot.press("tab")
+        assert box.value == 'team:"Service Desk"'
+        await pilot.press(*" sla:r", "right", "enter")
+        await settle(pilot)
+        assert screen.filter_text == 'team:"Service Desk" sla:running'
+        rows = screen.table.cached_rows()
+        assert rows and {row.team for row in rows} == {"Service Desk"}
+        assert {row.sla_state for row in rows} == {"running"}
+        detail = str(screen.query_one("#view-detail").render())
+        assert 'team:"Service Desk" sla:running' in detail
+        await pilot.press("f", "ctrl+u", *'team:"Service Desk"', "enter")
+        await settle(pilot)
+        assert screen.count == team_count(queue_store, "Service Desk") > len(rows)
+
+
+@run_async
+async def test_a_misspelt_team_is_refused_with_a_hint_and_the_view_kept(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "f", *"team:Service_Desk", "enter")
+        await settle(pilot)
+        assert screen.count == len(TICKETS) and screen.filter_text == ""
+        # The box keeps the text to fix; the toast says how to write it.
+        assert screen.query_one("#filter", Input).value == "team:Service_Desk"
+        messages = [n.message for n in app._notifications]
+        assert messages[-1] == "no team named 'Service_Desk'; did you mean team:\"Service Desk\"?"
+
+
+@run_async
+async def test_sla_breached_filter_is_the_breached_view(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("5")
+        await settle(pilot)
+        breached_view = numbers(screen.table)
+        await pilot.press("6", "f", *"sla:breached", "enter")
+        await settle(pilot)
+        assert numbers(screen.table) == breached_view != []
+        await pilot.press("f", "ctrl+u", *"sla:paused", "enter")
+        await settle(pilot)
+        assert [row.title for row in screen.table.cached_rows()] == [
+            t[0] for t in TICKETS if t[5] == "pending"
+        ]
