@@ -325,15 +325,22 @@ class QueueScreen(Screen[None]):
             base = replace(base, sort=self.sort, descending=self.descending)
         return replace(base, text=self.search_text or None)
 
-    def reload(self, *, keep_selection: bool = True, poll: bool = False) -> None:
-        """Read the view again (count and the rows on screen) in a worker."""
+    def reload(
+        self, *, keep_selection: bool = True, poll: bool = False, centre: bool = False
+    ) -> None:
+        """Read the view again (count and the rows on screen) in a worker. The selected
+        ticket stays selected at the same height of the screen, or in its middle with
+        `centre` (a new order: the rows around it are new too)."""
         table = self.table
         selected = table.selected if keep_selection else None
+        screen_row = (table.cursor - table.top_row) if keep_selection else 0
+        if centre:
+            screen_row = (table.visible_rows - 1) // 2
         self._read_queue(
             self.queue_query,
             selected_id=selected.id if selected else None,
             cursor=table.cursor if keep_selection else 0,
-            screen_row=(table.cursor - table.top_row) if keep_selection else 0,
+            screen_row=screen_row,
             visible=table.visible_rows,
             poll=poll,
         )
@@ -411,7 +418,7 @@ class QueueScreen(Screen[None]):
         )
         self._arm_poll()
 
-    def _requery(self, *, keep_selection: bool = True) -> None:
+    def _requery(self, *, keep_selection: bool = True, centre: bool = False) -> None:
         try:
             query = self._build_query()
         except ValueError as exc:
@@ -420,7 +427,7 @@ class QueueScreen(Screen[None]):
         self.queue_query = query
         self.count = None
         self._show_view_bar()
-        self.reload(keep_selection=keep_selection)
+        self.reload(keep_selection=keep_selection, centre=centre)
 
     # ------------------------------------------------------------------ live refresh
 
@@ -475,12 +482,14 @@ class QueueScreen(Screen[None]):
     def action_flip_sort(self) -> None:
         self.sort = self.queue_query.sort
         self.descending = not self.queue_query.descending
-        self._requery()
+        self._requery(centre=True)
 
     def set_sort(self, column: str, *, descending: bool = False) -> None:
+        """Sort by `column`; the selected ticket stays selected, with its new neighbours
+        above and below it."""
         self.sort = column
         self.descending = descending
-        self._requery()
+        self._requery(centre=True)
 
     @on(TicketTable.SortClicked)
     def _sort_clicked(self, message: TicketTable.SortClicked) -> None:

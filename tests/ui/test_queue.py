@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from sqlalchemy import func, select, update
 from textual.widgets import Input
 
+from itsm_tui.data import queries
 from itsm_tui.data.models import Agent, Team, Ticket
 from itsm_tui.data.store import Store
 from itsm_tui.desk import create_ticket
@@ -414,3 +415,41 @@ async def test_sla_breached_filter_is_the_breached_view(queue_store: Store) -> N
         assert [row.title for row in screen.table.cached_rows()] == [
             t[0] for t in TICKETS if t[5] == "pending"
         ]
+
+
+@run_async
+async def test_a_new_sort_keeps_the_ticket_selected_among_its_new_neighbours(
+    seeded_store: Store,
+) -> None:
+    app = queue_app(seeded_store, actor="tao.he")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "down", "down", "down")
+        await settle(pilot)
+        table = screen.table
+        chosen = table.selected
+        assert chosen is not None and table.cursor - table.top_row == 3
+        for keys, sort, descending in (
+            (["o"], "number", False),
+            (["O"], "number", True),
+            (["o"], "sla", False),
+        ):
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert (screen.queue_query.sort, screen.queue_query.descending) == (sort, descending)
+            # Still the same ticket, drawn in the middle of the screen with the rows that
+            # now sort around it read and drawn above and below.
+            assert table.selected is not None and table.selected.number == chosen.number
+            with seeded_store.read() as session:
+                rows = queries.queue_page(session, screen.queue_query, now=CLOCK, limit=table.total)
+            position = [r.number for r in rows].index(chosen.number)
+            assert table.cursor == position
+            middle = (table.visible_rows - 1) // 2
+            assert table.top_row == max(0, min(position - middle, table.total - table.visible_rows))
+            above, below = table.row_at(position - 1), table.row_at(position + 1)
+            if position > 0:
+                assert above is not None and above.number == rows[position - 1].number
+                assert above.number in line_text(table, position - table.top_row)
+            assert below is not None and below.number == rows[position + 1].number
+            assert chosen.number in line_text(table, position - table.top_row + 1)
