@@ -77,19 +77,28 @@ def format_age(opened_at: datetime, now: datetime) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """One column: its sort name, header, width (0: takes what is left), the width of
-    the terminal from which it is shown (narrow terminals drop the least needed), and a
-    roomier width for wide terminals (service and team names are long)."""
+    """One column: its name, header, width (0: takes what is left), the terminal widths
+    it is shown at (narrow terminals drop the least needed; `max_terminal`: only below
+    it), a roomier width for wide terminals (service and team names are long), and the
+    queue sort a click on its header asks for (its name unless said)."""
 
     name: str
     header: str
     width: int
     min_terminal: int = 0
     wide_width: int = 0
+    max_terminal: int = 0
+    sort: str = ""
+
+    @property
+    def sort_key(self) -> str:
+        return self.sort or self.name
 
 
 # From this terminal width the names get their roomier columns; the title keeps 55+.
 WIDE_TERMINAL = 150
+# From this width Team and Assignee have a column each; below it one "Held by" column.
+TEAM_AND_ASSIGNEE = 110
 
 COLUMNS: tuple[Column, ...] = (
     Column("number", _("Number"), 10),
@@ -98,8 +107,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("status", _("Status"), 13),
     Column("title", _("Title"), 0),
     Column("service", _("Service"), 14, min_terminal=130, wide_width=22),
-    Column("team", _("Team"), 16, min_terminal=110, wide_width=20),
-    Column("assignee", _("Assignee"), 10, min_terminal=90, wide_width=14),
+    Column("team", _("Team"), 16, min_terminal=TEAM_AND_ASSIGNEE, wide_width=20),
+    Column("assignee", _("Assignee"), 10, min_terminal=TEAM_AND_ASSIGNEE, wide_width=14),
+    # Below that, who holds the ticket in one column: its assignee, or its team (muted)
+    # while nobody has taken it; an on-call engineer at 80 columns still sees it.
+    Column("holder", _("Held by"), 12, max_terminal=TEAM_AND_ASSIGNEE, sort="assignee"),
     Column("age", _("Age"), 4),
 )
 TITLE_MIN = 12
@@ -140,6 +152,7 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--cursor",
         "ticket-table--breached-row",
         "ticket-table--placeholder",
+        "ticket-table--unheld",
         "ticket-table--p1",
         "ticket-table--p2",
         "ticket-table--sla-running",
@@ -366,7 +379,7 @@ class TicketTable(ScrollView, can_focus=True):
         shown = [
             replace(c, width=c.wide_width) if c.wide_width and terminal >= WIDE_TERMINAL else c
             for c in COLUMNS
-            if terminal >= c.min_terminal
+            if terminal >= c.min_terminal and not (c.max_terminal and terminal >= c.max_terminal)
         ]
         fixed = sum(c.width + 1 for c in shown if c.width)
         title = width - fixed - 1
@@ -406,7 +419,7 @@ class TicketTable(ScrollView, can_focus=True):
         segments = [Segment(" ", style)]
         for column, size in self.layout(width):
             label = column.header
-            if column.name == self.sort_column:
+            if column.sort_key == self.sort_column:
                 label += " ▼" if self.sort_descending else " ▲"
                 segments.append(Segment(set_cell_size(label, size) + " ", sorted_style))
             else:
@@ -428,6 +441,7 @@ class TicketTable(ScrollView, can_focus=True):
             "service": (clean_text(row.service), style),
             "team": (clean_text(row.team), style),
             "assignee": (clean_text(row.assignee), style),
+            "holder": self._holder(row, style),
             "age": (format_age(row.opened_at, self._now), style),
         }
         segments = [Segment(" ", style)]
@@ -441,6 +455,15 @@ class TicketTable(ScrollView, can_focus=True):
             segments.append(Segment(set_cell_size(text, size), cell_style))
             segments.append(Segment(" ", style))
         return Strip(segments).adjust_cell_length(width, style)
+
+    def _holder(self, row: QueueRow, style: Style) -> tuple[str, Style]:
+        if row.assignee:
+            return clean_text(row.assignee), style
+        if row.team:
+            return clean_text(row.team), style + self.get_component_rich_style(
+                "ticket-table--unheld"
+            )
+        return "—", style + self.get_component_rich_style("ticket-table--unheld")
 
     def _priority_style(self, priority: int, style: Style) -> Style:
         if priority in (1, 2):
@@ -505,7 +528,7 @@ class TicketTable(ScrollView, can_focus=True):
             x = 1
             for column, size in self.layout(self.scrollable_content_region.width):
                 if x <= offset.x < x + size + 1:
-                    self.post_message(self.SortClicked(column.name))
+                    self.post_message(self.SortClicked(column.sort_key))
                     return
                 x += size + 1
             return

@@ -453,3 +453,36 @@ async def test_a_new_sort_keeps_the_ticket_selected_among_its_new_neighbours(
                 assert above.number in line_text(table, position - table.top_row)
             assert below is not None and below.number == rows[position + 1].number
             assert chosen.number in line_text(table, position - table.top_row + 1)
+
+
+@run_async
+async def test_at_80_columns_every_row_says_who_holds_it(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table, lines = await all_open_lines(app, pilot)
+        header = lines[0]
+        for label in ("Number", "Pri", "SLA", "Status", "Title", "Held by", "Age"):
+            assert label in header
+        column = cell_len(header[: header.index("Held by")])
+        for y, line in enumerate(lines[1:], start=1):
+            row = table.row_at(y - 1)
+            assert row is not None
+            holder = row.assignee or row.team
+            assert holder and row.number in line and row.status in line
+            # The holder starts in its column: the assignee, else the team waiting on it.
+            assert cell_len(line[: line.index(holder)]) == column, line
+            cell = next(s for s in table.render_line(y) if s.text.startswith(holder))
+            assert cell.style is not None and bool(cell.style.italic) == (row.assignee is None)
+        # A click on its header sorts by assignee.
+        await pilot.click(TicketTable, offset=(column + 2, 0))
+        await settle(pilot)
+        assert queue(app).queue_query.sort == "assignee"
+        assert "Held by ▲" in line_text(table, 0)
+
+
+@run_async
+async def test_wide_terminals_show_team_and_assignee_apart(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 24)) as pilot:
+        _table, lines = await all_open_lines(app, pilot)
+        assert "Team" in lines[0] and "Assignee" in lines[0] and "Held by" not in lines[0]
