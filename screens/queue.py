@@ -51,6 +51,8 @@ VIEWS: tuple[SavedView, ...] = (
 VIEW_LABELS = {v.key: v.label for v in VIEWS}
 RECENTLY = timedelta(days=1)
 BREACHING_WITHIN = timedelta(hours=2)
+# While a view stays empty, the other views are counted again every this many polls.
+ELSEWHERE_POLLS = 10
 
 
 def view_query(view: str, directory: DeskDirectory | None, ctx: DeskContext) -> QueueQuery:
@@ -201,6 +203,22 @@ class QueueCounted(Message):
         self.total = total
 
 
+def count_views(ctx: DeskContext, views: Sequence[QueueQuery]) -> list[int]:
+    """How many tickets each view holds (one session; each count reads index ranges)."""
+    with ctx.store.read() as session:
+        now = ctx.now()
+        return [queries.count_queue(session, query, now=now) for query in views]
+
+
+class ViewsElsewhere(Message):
+    """The counts of the other views, for the view `shown` that came back empty."""
+
+    def __init__(self, shown: QueueQuery, counts: list[tuple[SavedView, int]]) -> None:
+        super().__init__()
+        self.shown = shown
+        self.counts = counts
+
+
 class DeskHeader(Static):
     """Desk name, acting agent and the time of the injected clock (stable in snapshots)."""
 
@@ -262,6 +280,9 @@ class QueueScreen(Screen[None]):
         self.queue_query = view_query(self.view_key, None, ctx)
         self.count: int | None = None
         self.suggester = FilterSuggester()
+        # The empty view whose other views were last counted, and polls since.
+        self._elsewhere_for: QueueQuery | None = None
+        self._elsewhere_polls = 0
         self._poll_timer: Timer | None = None
         self._debounce: Timer | None = None
         self._reading = False
@@ -316,14 +337,18 @@ class QueueScreen(Screen[None]):
         self._requery(keep_selection=False)
 
     def _build_query(self) -> QueueQuery:
-        base = view_query(self.view_key, self.directory, self.ctx)
-        if self.filter_text:
-            base, self.filters_shown = apply_filter_text(base, self.filter_text, self.directory)
-        else:
-            self.filters_shown = {}
+        query, self.filters_shown = self._view_with_filters(self.view_key)
         if self.sort is not None:
-            base = replace(base, sort=self.sort, descending=self.descending)
-        return replace(base, text=self.search_text or None)
+            query = replace(query, sort=self.sort, descending=self.descending)
+        return query
+
+    def _view_with_filters(self, view: str) -> tuple[QueueQuery, dict[str, str]]:
+        """A saved view narrowed by the filter line and the search (raises ValueError)."""
+        base = view_query(view, self.directory, self.ctx)
+        chosen: dict[str, str] = {}
+        if self.filter_text:
+            base, chosen = apply_filter_text(base, self.filter_text, self.directory)
+        return replace(base, text=self.search_text or None), chosen
 
     def reload(
         self, *, keep_selection: bool = True, poll: bool = False, centre: bool = False
@@ -396,6 +421,8 @@ class QueueScreen(Screen[None]):
             )
             self.count = message.total if counted else None
             self._show_view_bar()
+            if counted:
+                self._look_elsewhere_if_empty(poll=message.poll)
         if message.poll:
             self.polls += 1
         if counted:
@@ -407,7 +434,70 @@ class QueueScreen(Screen[None]):
             self.table.set_total(message.total)
             self.count = message.total
             self._show_view_bar()
+            self._look_elsewhere_if_empty(poll=False)
         self._arm_poll()
+
+    # ------------------------------------------------------------------ an empty view
+
+    def _look_elsewhere_if_empty(self, *, poll: bool) -> None:
+        """An empty view says where the work is: the other views, with the same filter and
+        search, and their counts (read in a worker; again every ELSEWHERE_POLLS polls)."""
+        if self.count != 0:
+            self._elsewhere_for = None
+            return
+        if poll and self._elsewhere_for == self.queue_query:
+            self._elsewhere_polls += 1
+            if self._elsewhere_polls < ELSEWHERE_POLLS:
+                return
+        self._elsewhere_for = self.queue_query
+        self._elsewhere_polls = 0
+        others = [
+            (view, self._view_with_filters(view.key)[0])
+            for view in VIEWS
+            if view.key != self.view_key
+        ]
+        self._count_elsewhere(self.queue_query, others)
+
+    @work(thread=True, exclusive=True, group="queue-elsewhere")
+    def _count_elsewhere(
+        self, shown: QueueQuery, others: list[tuple[SavedView, QueueQuery]]
+    ) -> None:
+        try:
+            counts = count_views(self.ctx, [query for _view, query in others])
+        except Exception as exc:  # the store went away: the next poll says so
+            self.post_message(QueueFailed(str(exc), poll=True))
+            return
+        views = [view for view, _query in others]
+        self.post_message(ViewsElsewhere(shown, list(zip(views, counts, strict=True))))
+
+    @on(ViewsElsewhere)
+    def _views_elsewhere(self, message: ViewsElsewhere) -> None:
+        if message.shown != self.queue_query or self.count != 0:
+            return
+        self.table.set_empty_note(self._empty_note(message.counts))
+
+    def _empty_note(self, counts: list[tuple[SavedView, int]]) -> list[str]:
+        label = VIEW_LABELS.get(self.view_key, self.view_key)
+        narrowed = bool(self.search_text or self.filter_text)
+        if narrowed:
+            lines = [_("Nothing in {view} matches this search or filter.").format(view=label)]
+        else:
+            lines = [_("No tickets in {view}.").format(view=label)]
+        if not any(n for _view, n in counts):
+            lines.append(_("Nothing in the other views either."))
+            return lines
+        lines.append("")
+        if narrowed:
+            lines.append(_("With this search and filter, the other views hold:"))
+        else:
+            lines.append(_("The other views hold:"))
+        keys = {view.key: str(i) for i, view in enumerate(VIEWS, start=1)}
+        width = max(len(view.label) for view, _n in counts)
+        for view, n in counts:
+            lines.append(f"  {keys[view.key]}  {view.label:<{width}}  {n:>9,}")
+        lines.append("")
+        lines.append(_("Press a view's number to go there."))
+        return lines
 
     @on(QueueFailed)
     def _queue_failed(self, message: QueueFailed) -> None:
@@ -426,6 +516,7 @@ class QueueScreen(Screen[None]):
             return
         self.queue_query = query
         self.count = None
+        self.table.set_empty_note(())
         self._show_view_bar()
         self.reload(keep_selection=keep_selection, centre=centre)
 

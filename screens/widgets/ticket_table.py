@@ -27,6 +27,7 @@ PAGE_SIZE = 100
 CACHE_PAGES = 64
 # Rows read beyond the visible ones, so a step past the edge draws from the cache.
 MARGIN_ROWS = 20
+EMPTY_VIEW = _("No tickets in this view.")
 
 # CSI / OSC / other escape sequences, then any control character left over.
 _ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
@@ -152,6 +153,7 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--cursor",
         "ticket-table--breached-row",
         "ticket-table--placeholder",
+        "ticket-table--note",
         "ticket-table--unheld",
         "ticket-table--p1",
         "ticket-table--p2",
@@ -212,6 +214,7 @@ class TicketTable(ScrollView, can_focus=True):
         # False while `total` is only the rows read so far (the count is on its way).
         self.counted = True
         self._last_pending = False
+        self.empty_note: tuple[str, ...] = (EMPTY_VIEW,)
         # Bumped whenever the rows change under the cache (new view, refresh): a page read
         # for an older generation is dropped when it arrives.
         self.generation = 0
@@ -276,6 +279,11 @@ class TicketTable(ScrollView, can_focus=True):
         self.scroll_to(y=max(0, top), animate=False, force=True, immediate=True)
         self.refresh()
         self.post_message(self.CursorMoved(self.selected))
+
+    def set_empty_note(self, lines: Sequence[str]) -> None:
+        """What an empty view shows instead of rows (the first line is its headline)."""
+        self.empty_note = tuple(lines) or (EMPTY_VIEW,)
+        self.refresh()
 
     def set_total(self, total: int) -> None:
         """The view's count arrived after its first rows: size the scroll to it."""
@@ -399,9 +407,9 @@ class TicketTable(ScrollView, can_focus=True):
         if index >= self.total:
             if not self.loaded and y == 1:
                 return self._text_line(_("Loading…"), width, base, "ticket-table--placeholder")
-            if self.loaded and self.total == 0 and y == 1:
-                text = _("No tickets in this view.")
-                return self._text_line(text, width, base, "ticket-table--placeholder")
+            if self.loaded and self.total == 0 and y <= len(self.empty_note):
+                component = "ticket-table--placeholder" if y == 1 else "ticket-table--note"
+                return self._text_line(self.empty_note[y - 1], width, base, component)
             return Strip.blank(width, base)
         row = self.row_at(index)
         if row is None:

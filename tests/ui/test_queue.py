@@ -486,3 +486,47 @@ async def test_wide_terminals_show_team_and_assignee_apart(queue_store: Store) -
     async with app.run_test(size=(120, 24)) as pilot:
         _table, lines = await all_open_lines(app, pilot)
         assert "Team" in lines[0] and "Assignee" in lines[0] and "Held by" not in lines[0]
+
+
+def note_lines(table: TicketTable) -> list[str]:
+    return [line_text(table, y).strip() for y in range(1, len(table.empty_note) + 1)]
+
+
+@run_async
+async def test_an_empty_view_lists_the_other_views_and_their_counts(queue_store: Store) -> None:
+    app = queue_app(queue_store, actor="sam")  # the supervisor holds no ticket
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        table = screen.table
+        assert screen.view_key == "mine" and screen.count == 0
+        lines = note_lines(table)
+        assert lines[0] == "No tickets in My tickets."
+        counts = {line.split()[0]: line.split()[-1] for line in lines if line[:1].isdigit()}
+        unassigned = sum(1 for t in TICKETS if t[4] is None)
+        assert counts == {
+            "2": str(team_count(queue_store, "Service Desk")),
+            "3": str(unassigned),
+            "4": "0",
+            "5": "1",
+            "6": str(open_count(queue_store)),
+            "7": "0",
+        }
+        assert "Unassigned" in next(line for line in lines if line.startswith("3 "))
+        # The note stays through polls, and goes once the view is left.
+        screen.poll_now()
+        await settle(pilot)
+        assert note_lines(table) == lines
+        await pilot.press("3")
+        await settle(pilot)
+        assert screen.count == unassigned and table.total == unassigned
+        # A search with no match here: the other views are counted with the search.
+        await pilot.press("slash", *"printer", "enter", "1")
+        await settle(pilot)
+        lines = note_lines(table)
+        assert lines[0] == "Nothing in My tickets matches this search or filter."
+        counts = {line.split()[0]: line.split()[-1] for line in lines if line[:1].isdigit()}
+        assert counts["6"] == "1" and counts["3"] == "1" and counts["5"] == "0"
+        await pilot.press("slash", *"nowhere-at-all", "enter")
+        await settle(pilot)
+        assert note_lines(table)[1:] == ["Nothing in the other views either."]
