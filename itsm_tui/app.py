@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from rich.text import Text
@@ -20,6 +20,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
+from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -28,6 +29,9 @@ from itsm_tui.escalation.sweep import SweepResult
 from itsm_tui.i18n import _
 from itsm_tui.messages import SweepFinished
 from itsm_tui.screens.queue import VIEWS, QueueScreen
+
+if TYPE_CHECKING:
+    from itsm_tui.screens.inbox import NotificationWatcher
 
 STYLES = Path(__file__).resolve().parent.parent / "screens" / "styles"
 if not STYLES.is_dir():  # installed as a wheel: screens/ is itsm_tui/screens/
@@ -124,6 +128,10 @@ class ItsmApp(App[None]):
         Binding("K", "kpi", _("KPI dashboard"), show=False),
     ]
 
+    # Notices waiting in the acting agent's inbox (None until first read): every screen's
+    # header shows it; the notification watcher and the inbox keep it current.
+    unread: reactive[int | None] = reactive(None)
+
     def __init__(
         self, ctx: DeskContext, *, escalator: bool = True, poll_seconds: float = 3.0
     ) -> None:
@@ -132,6 +140,7 @@ class ItsmApp(App[None]):
         self.escalator = escalator
         self.poll_seconds = poll_seconds
         self.sweeps = 0
+        self.watcher: NotificationWatcher | None = None
         self._scheduler: BackgroundScheduler | None = None
 
     def get_default_screen(self) -> Screen[Any]:
@@ -156,7 +165,8 @@ class ItsmApp(App[None]):
     def _mount_watcher(self) -> None:
         from itsm_tui.screens.inbox import NotificationWatcher
 
-        self.mount(NotificationWatcher())
+        self.watcher = NotificationWatcher()
+        self.mount(self.watcher)
 
     def on_unmount(self) -> None:
         if self._scheduler is not None:
@@ -213,6 +223,9 @@ class ItsmApp(App[None]):
             self.notify(text, title=_("Escalations"), severity="warning" if mine else "information")
         if queue is not None and not result.empty:
             queue.reload()
+        if not result.empty and self.watcher is not None:
+            # A sweep that warned, breached or escalated may have written notices.
+            self.watcher.poll_now()
 
     def _mine(self, result: SweepResult, queue: QueueScreen | None) -> set[str]:
         if queue is None:

@@ -32,6 +32,7 @@ from itsm_tui.domain.calendar import BusinessCalendar, business_time_between
 from itsm_tui.domain.workflow import workflow_for
 from itsm_tui.i18n import _
 from itsm_tui.screens.widgets.footer import DeskFooter
+from itsm_tui.screens.widgets.header import DeskHeader
 
 # ---------------------------------------------------------------------------
 # User text is data: shown literally, never as markup, never as terminal control
@@ -403,6 +404,7 @@ class TicketDetailScreen(Screen[None]):
     # -- layout
 
     def compose(self) -> ComposeResult:
+        yield DeskHeader()
         with Vertical(id="detail-top"):
             yield Static(safe_text(self.number, "bold"), id="detail-heading")
             yield Static(_("Loading…"), id="detail-title")

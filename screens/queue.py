@@ -29,6 +29,7 @@ from itsm_tui.screens import forms
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe
 from itsm_tui.screens.widgets.footer import DeskFooter
+from itsm_tui.screens.widgets.header import DeskHeader
 from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, PageRequest, TicketTable
 
 
@@ -217,28 +218,6 @@ class ViewsElsewhere(Message):
         super().__init__()
         self.shown = shown
         self.counts = counts
-
-
-class DeskHeader(Static):
-    """Desk name, acting agent and the time of the injected clock (stable in snapshots)."""
-
-    def __init__(self, ctx: DeskContext) -> None:
-        super().__init__(id="desk-header")
-        self.ctx = ctx
-
-    def on_mount(self) -> None:
-        self.show()
-
-    def show(self) -> None:
-        now = self.ctx.now().astimezone()
-        # Again just after the minute turns, so the clock is never a minute behind.
-        self.set_timer(60.5 - now.second - now.microsecond / 1e6, self.show)
-        text = Text(no_wrap=True, overflow="ellipsis")
-        # The desk name and username come from the store: plain Text, never markup.
-        text.append(f" {self.ctx.desk_name}", style="bold")
-        text.append(f"  ·  {self.ctx.actor}")
-        text.append(f"  ·  {now:%a %d %b %H:%M}")
-        self.update(text)
 
 
 class QueueScreen(Screen[None]):
