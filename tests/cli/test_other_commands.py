@@ -102,7 +102,7 @@ def test_change_refusals(itsm: Itsm) -> None:
 
 
 # ---------------------------------------------------------------------------
-# export / import (the transfer module tests the formats; these test the commands)
+# export / import (tests/store/test_transfer.py tests the formats; these test the commands)
 
 
 def test_export_to_stdout_and_to_a_file(itsm: Itsm, tmp_path: Path) -> None:

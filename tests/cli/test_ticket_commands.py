@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from itsm_tui import cli as cli_module
+from itsm_tui.cli import output as cli_output
 from itsm_tui.data.queries import TICKET_FIELDS
 from tests.cli.conftest import NOW_ISO, Itsm, assert_refused, snapshot
 
@@ -155,7 +155,7 @@ def test_plain_text_to_a_terminal_shows_control_characters_as_escapes(
     itsm: Itsm, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _incident(itsm, title=HOSTILE, description="line one\nline\ttwo")
-    monkeypatch.setattr(cli_module, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli_output, "stdout_is_terminal", lambda: True)
     shown = itsm.ok("ticket", "show", "INC0000001").stdout
     for raw in ("\x1b", "\x07", "\u202e", "\x9b", "\r"):
         assert raw not in shown

@@ -26,6 +26,7 @@ from itsm_tui.data.models import (
     Ticket,
 )
 from itsm_tui.data.seed import SeedSummary, seed_store
+from itsm_tui.data.seed import history as seed_history
 from itsm_tui.data.store import Store
 from itsm_tui.domain.priority import PRIORITIES
 from itsm_tui.domain.workflow import CHANGE_WORKFLOW, NUMBER_PREFIX, WORKFLOWS
@@ -286,7 +287,7 @@ def test_refuses_a_store_without_teams(store: Store) -> None:
 
 
 def test_progress_is_reported_up_to_the_total(sqlite_store: Store, monkeypatch) -> None:
-    monkeypatch.setattr(seed_module, "CHUNK", 150)
+    monkeypatch.setattr(seed_history, "CHUNK", 150)
     calls: list[tuple[int, int]] = []
     seeded(sqlite_store, 400, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(150, 400), (300, 400), (400, 400)]

@@ -32,8 +32,8 @@ from itsm_tui.desk import (
     transition_ticket,
     update_ticket,
 )
+from itsm_tui.desk.imports import TicketRecord, import_tickets
 from itsm_tui.desk.records import get_agent
-from itsm_tui.desk.transfer import TicketRecord, import_tickets
 from tests.conftest import BACKENDS
 from tests.sla_desk import create, desk_store, local, run_sweep
 from tests.store.test_seed import seeded

@@ -14,9 +14,9 @@ from itsm_tui import desk as d
 from itsm_tui.data.models import AuditEvent, Comment, Ticket
 from itsm_tui.data.store import Store
 from itsm_tui.desk.errors import InvalidInput
+from itsm_tui.desk.imports import CommentRecord, TicketRecord, import_tickets
 from itsm_tui.desk.records import MAX_TITLE, get_ticket
-from itsm_tui.desk.transfer import CommentRecord, TicketRecord, import_tickets
-from itsm_tui.transfer import export_tickets, read_records
+from itsm_tui.ticket_files import export_tickets, read_records
 from tests.factories import NOW, Desk
 
 # Every C0 control character but NUL, and DEL: the terminal would act on them if shown raw.

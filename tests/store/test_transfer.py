@@ -22,9 +22,9 @@ from itsm_tui.data.models import (
 )
 from itsm_tui.data.store import Store
 from itsm_tui.desk.errors import InvalidInput, PermissionDenied
+from itsm_tui.desk.imports import TicketRecord, import_tickets
 from itsm_tui.desk.records import raise_sequence_floor
-from itsm_tui.desk.transfer import TicketRecord, import_tickets
-from itsm_tui.transfer import COLUMNS, export_tickets, import_file, read_records
+from itsm_tui.ticket_files import COLUMNS, export_tickets, import_file, read_records
 from tests.factories import NOW, Desk
 
 T0 = NOW - timedelta(days=3)

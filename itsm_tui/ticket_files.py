@@ -1,6 +1,6 @@
 """Ticket files: export the desk's tickets as JSON lines or CSV, and read such files back.
 
-Both formats carry the fields of `TicketRecord` (itsm_tui.desk.transfer) under
+Both formats carry the fields of `TicketRecord` (itsm_tui.desk.imports) under
 the same names and in the same order; docs/import-export.md describes each one.
 
 - jsonl: one JSON object per ticket per line, its comments nested as a list.
@@ -36,7 +36,7 @@ from itsm_tui.data.models import (
     Ticket,
 )
 from itsm_tui.desk.errors import InvalidInput
-from itsm_tui.desk.transfer import (
+from itsm_tui.desk.imports import (
     REQUIRED_FIELDS,
     CommentRecord,
     ImportResult,

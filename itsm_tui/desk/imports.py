@@ -1,6 +1,6 @@
 """Importing tickets with their history: validated in full, written in bulk, all-or-nothing.
 
-The reading of files lives in `itsm_tui.transfer`; this module is the write side
+The reading of files lives in `itsm_tui.ticket_files`; this module is the write side
 and owns `TicketRecord`, the one definition of what a ticket in an import or an
 export carries. `import_tickets` writes nothing outside the caller's transaction:
 a file with one bad record imports nothing.

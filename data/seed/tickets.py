@@ -1,0 +1,376 @@
+"""Tickets: who and what each one is (type, priority from the matrix, service, team, SLA
+policy), its story told by `story`, and the rows that story leaves: the ticket, its
+comments and audit events, its SLA clocks and its measures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from itsm_tui.data.seed.desk import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Policy, match_policy
+from itsm_tui.data.seed.measures import TicketMeasures
+from itsm_tui.data.seed.sla import CLOCK_COLUMNS, add_clocks
+from itsm_tui.data.seed.story import SeedTicket, tell_story
+from itsm_tui.data.seed.texts import INCIDENT_CATEGORIES, ROOT_CAUSES, SYMPTOM_DETAIL, WORKAROUNDS
+from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
+
+if TYPE_CHECKING:
+    from itsm_tui.data.seed.history import Seeder
+
+# Impact × urgency pairs with how often a desk sees each (most tickets are low/low).
+IMPACT_URGENCY_WEIGHTS = {
+    (1, 1): 4,
+    (1, 2): 6,
+    (2, 1): 6,
+    (1, 3): 6,
+    (2, 2): 25,
+    (3, 1): 8,
+    (2, 3): 15,
+    (3, 2): 13,
+    (3, 3): 17,
+}
+
+TICKET_COLUMNS = (
+    "id",
+    "number",
+    "type",
+    "title",
+    "description",
+    "status",
+    "is_open",
+    "impact",
+    "urgency",
+    "priority",
+    "priority_overridden",
+    "category",
+    "service_id",
+    "requester_id",
+    "team_id",
+    "assignee_id",
+    "created_by_id",
+    "catalogue_item_id",
+    "form_data",
+    "approved_by_id",
+    "approved_at",
+    "parent_id",
+    "problem_id",
+    "change_id",
+    "kb_article_id",
+    "is_major",
+    "root_cause",
+    "workaround",
+    "known_error",
+    "opened_at",
+    "updated_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "resolution_code",
+    "resolution_notes",
+    "reopen_count",
+    "escalation_level",
+    "version",
+    "sla_due_at",
+)
+COMMENT_COLUMNS = (
+    "id",
+    "ticket_id",
+    "change_id",
+    "author_id",
+    "author_name",
+    "kind",
+    "body",
+    "created_at",
+)
+AUDIT_COLUMNS = (
+    "id",
+    "at",
+    "actor_id",
+    "record_type",
+    "record_id",
+    "record_number",
+    "action",
+    "field",
+    "old_value",
+    "new_value",
+    "record_version",
+    "reason",
+)
+
+
+class TicketWriter:
+    """Generates and writes tickets chunk by chunk; holds what every chunk draws from."""
+
+    def __init__(self, run: Seeder) -> None:
+        self.run = run
+        desk, rng = run.desk, run.rng
+        self.pairs = list(IMPACT_URGENCY_WEIGHTS)
+        self.pair_weights = list(IMPACT_URGENCY_WEIGHTS.values())
+        services = desk.services
+        self.service_ids = [s[0] for s in services] or [None]
+        self.service_names = {s[0]: s[1] for s in services}
+        self.service_weights = [5 - min(4, s[2]) for s in services] or [1]
+        tiers = {t[0]: t[2] for t in desk.teams}
+        self.team_ids = [t[0] for t in desk.teams]
+        self.team_weights = [{1: 70, 2: 25}.get(tiers[t], 5) for t in self.team_ids]
+        problem_teams = [t for t in self.team_ids if tiers[t] >= 2] or self.team_ids
+        self.problem_teams = problem_teams
+        self.items = desk.items
+        self.categories = list(INCIDENT_CATEGORIES)
+        # Titles per (category, service): a few hundred distinct strings, reused by index.
+        self.titles: dict[tuple[int, Any], list[str]] = {}
+        for c, cat in enumerate(self.categories):
+            for sid in self.service_ids:
+                sname = self.service_names.get(sid, "desk") if sid else "desk"
+                self.titles[(c, sid)] = [f"{sname}: {what}" for what in INCIDENT_CATEGORIES[cat]]
+        self.descriptions = [f"{a} {b}" for a in SYMPTOM_DETAIL for b in SYMPTOM_DETAIL if a != b]
+        self.policy_cache: dict[tuple[int, int, Any, Any], Policy | None] = {}
+        self.recent_problems: list[int] = []
+        rng.random()
+
+    def policy_for(self, t: int, priority: int, service: Any, item: Any) -> Policy | None:
+        key = (t, priority, service, item)
+        try:
+            return self.policy_cache[key]
+        except KeyError:
+            pol = match_policy(
+                self.run.desk, TICKET_TYPES[t], priority, self.service_names.get(service), item
+            )
+            self.policy_cache[key] = pol
+            return pol
+
+    def write(self, lo: int, hi: int) -> None:
+        run = self.run
+        """Generate tickets lo..hi-1 with their history and write them in one go."""
+        rng, clock, w = run.rng, run.clock, run.w
+        rnd = rng.random
+        expo = rng.expovariate
+        ts = clock.text
+        now = clock.now
+        k = hi - lo
+        pairs = rng.choices(self.pairs, weights=self.pair_weights, k=k)
+        svcs = rng.choices(self.service_ids, weights=self.service_weights, k=k)
+        teams = rng.choices(self.team_ids, weights=self.team_weights, k=k)
+        matrix = run.desk.matrix
+        team_agents = run.staff.team_agents
+        requesters = run.staff.requesters
+        n_req = len(requesters)
+        items = self.items
+        n_items = len(items)
+        descriptions = self.descriptions
+        n_desc = len(descriptions)
+        categories = self.categories
+        titles = self.titles
+        tid0 = run.ids["tickets"]
+        opened_all = run.opened
+        types = run.types
+        majors, children = run.majors, run.children
+
+        tickets: list[tuple[Any, ...]] = []
+        comments: list[tuple[Any, ...]] = []
+        audits: list[tuple[Any, ...]] = []
+        clocks: list[tuple[Any, ...]] = []
+        measures = TicketMeasures(run)
+        cid, aid, kid = run.next_comment, run.next_audit, run.next_clock
+        status_count = run.summary_status
+        prio_count = run.summary_priority
+
+        for j in range(k):
+            i = lo + j
+            t = types[i]
+            tname = TICKET_TYPES[t]
+            tid = tid0 + i
+            o = opened_all[i]
+            impact, urgency = pairs[j]
+            service = svcs[j]
+            team = teams[j]
+            item = None
+            category = ""
+            is_major = i in majors
+            parent = None
+            if is_major:
+                impact = urgency = 1
+                service = majors[i][0]
+            elif i in children:
+                parent_index = children[i]
+                info = run.major_info.get(parent_index)
+                if info is not None:
+                    parent = info[0]
+                    service = majors[parent_index][0]
+            priority = matrix[impact - 1][urgency - 1]
+            run.next_number[tname] += 1
+            number = format_number(NUMBER_PREFIX[tname], run.next_number[tname])
+
+            needs_approval = False
+            form = None
+            if t == 0:
+                c = int(rnd() * len(categories))
+                category = categories[c]
+                opts = titles[(c, service)]
+                title = opts[int(rnd() * len(opts))]
+            elif t == 1 and n_items:
+                item = items[int(rnd() * n_items)]
+                category = item[3] or "request"
+                title = item[2]
+                if item[4] is not None:
+                    team = item[4]
+                if item[5] is not None:
+                    service = item[5]
+                needs_approval = item[6] or rnd() < 0.05
+                form = '{"justification": "needed for daily work"}'
+            elif t == 1:
+                category = "request"
+                title = "General request"
+                needs_approval = rnd() < 0.1
+            else:
+                c = int(rnd() * len(categories))
+                category = categories[c]
+                title = (
+                    "Recurring: " + titles[(c, service)][int(rnd() * 3) % len(titles[(c, service)])]
+                )
+                team = self.problem_teams[int(rnd() * len(self.problem_teams))]
+            description = descriptions[int(rnd() * n_desc)]
+            pool = team_agents.get(team) or run.staff.all_agents
+            assignee_pick = pool[int(rnd() * len(pool))]
+            creator = pool[int(rnd() * len(pool))]
+            requester = requesters[int(rnd() * n_req)] if n_req else None
+            policy = self.policy_for(t, priority, service, item[1] if item else None)
+            resp_target = (
+                policy.response if policy and policy.response else None
+            ) or DEFAULT_RESPONSE[priority]
+            res_target = (policy.resolution if policy and policy.resolution else None) or (
+                DEFAULT_RESOLUTION[priority] if t != 2 else 30 * 24 * 60
+            )
+
+            tk = SeedTicket(
+                index=i,
+                tid=tid,
+                t=t,
+                tname=tname,
+                opened=o,
+                priority=priority,
+                team=team,
+                creator=creator,
+                assignee_pick=assignee_pick,
+                requester=requester,
+                needs_approval=needs_approval,
+                is_major=is_major,
+                parent=parent,
+                policy=policy,
+                resp_target=resp_target,
+                res_target=res_target,
+            )
+            tell_story(run, tk, rnd, expo)
+            status, ev, notes = tk.status, tk.events, tk.notes
+            first_response, resolved, closed = tk.first_response, tk.resolved, tk.closed
+            approved_by, approved_at, assignee = tk.approved_by, tk.approved_at, tk.assignee
+            code, res_notes, reopen, s = tk.code, tk.res_notes, tk.reopen, tk.done_at
+
+            # Comments are writes too: each one bumps the version and leaves an audit event.
+            for at, author, kind, body in notes:
+                comments.append((cid, tid, None, author, None, kind, body, ts(at)))
+                cid += 1
+                ev.append((at, author, "comment." + kind, "comment", None, kind))
+            ev.sort(key=_first)
+            version = 0
+            for at, actor, action, fld, old, new in ev:
+                version += 1
+                audits.append(
+                    (
+                        aid,
+                        ts(at),
+                        actor,
+                        "ticket",
+                        tid,
+                        number,
+                        action,
+                        fld,
+                        old,
+                        new,
+                        version,
+                        None,
+                    )
+                )
+                aid += 1
+            updated = ev[-1][0]
+
+            is_open_flag = WORKFLOWS[tname].is_open(status)
+            problem_id = None
+            if t == 0 and self.recent_problems and (is_major or rnd() < 0.12):
+                problem_id = self.recent_problems[int(rnd() * len(self.recent_problems))]
+            root_cause = workaround = ""
+            known_error = 0
+            change_id = kb_id = None
+            if t == 2:
+                root_cause = ROOT_CAUSES[int(rnd() * len(ROOT_CAUSES))] if status != "new" else ""
+                if status == "known_error" or code == "workaround" or (resolved and rnd() < 0.3):
+                    workaround = WORKAROUNDS[int(rnd() * len(WORKAROUNDS))]
+                    known_error = 1
+                change_id = run.problem_change.get(i)
+                kb_id = run.problem_article.get(i)
+                self.recent_problems.append(tid)
+                if len(self.recent_problems) > 40:
+                    del self.recent_problems[0]
+            if is_major:
+                run.major_info[i] = (tid, s)
+                _sv, o_start, o_end = majors[i]
+                run.outage_rows.append((service, tid, o_start, o_end, assignee))
+
+            ticket_row = (
+                tid,
+                number,
+                tname,
+                title,
+                description,
+                status,
+                1 if is_open_flag else 0,
+                impact,
+                urgency,
+                priority,
+                0,
+                category,
+                service,
+                requester,
+                team,
+                assignee,
+                creator,
+                item[0] if item else None,
+                form,
+                approved_by,
+                ts(approved_at) if approved_at is not None else None,
+                parent,
+                problem_id,
+                change_id,
+                kb_id,
+                1 if is_major else 0,
+                root_cause,
+                workaround,
+                known_error,
+                ts(o),
+                ts(updated),
+                ts(first_response) if first_response is not None else None,
+                ts(resolved) if resolved is not None else None,
+                ts(closed) if closed is not None else None,
+                code,
+                res_notes,
+                reopen,
+                0,
+                version,
+            )
+            status_count[(tname, status)] += 1
+            prio_count[priority] += 1
+
+            # Appended after its clocks, with the SLA sort key they give it.
+            kid, sla_due = add_clocks(clocks, kid, tk, now, ts)
+            tickets.append((*ticket_row, sla_due))
+            measures.add(tk, rnd, expo)
+
+        w.insert("tickets", TICKET_COLUMNS, tickets)
+        w.insert("comments", COMMENT_COLUMNS, comments)
+        w.insert("audit_events", AUDIT_COLUMNS, audits)
+        w.insert("sla_clocks", CLOCK_COLUMNS, clocks)
+        measures.write()
+        run.next_comment, run.next_audit, run.next_clock = cid, aid, kid
+
+
+def _first(event: tuple[Any, ...]) -> Any:
+    return event[0]

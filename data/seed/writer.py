@@ -1,0 +1,222 @@
+"""Loading rows in bulk: executemany on SQLite, COPY on PostgreSQL, and the index and
+full-text upkeep set aside while a large load goes in."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from itsm_tui.data import search
+from itsm_tui.data.models import Base
+from itsm_tui.data.store import Store
+
+# Tables the seeder writes rows into with ids it assigns itself.
+HISTORY_TABLES = (
+    "tickets",
+    "comments",
+    "audit_events",
+    "sla_clocks",
+    "surveys",
+    "time_entries",
+    "complaints",
+    "outages",
+    "changes",
+    "change_approvals",
+    "knowledge_articles",
+    "budgets",
+)
+BIG_TABLES = ("tickets", "comments", "audit_events", "sla_clocks", "surveys", "time_entries")
+
+
+class BulkWriter:
+    """Bulk inserts through the raw DBAPI connection, one transaction per chunk."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.sqlite = store.is_sqlite
+        self.conn = store.engine.raw_connection()
+        self.cur = self.conn.cursor()
+        self.counts: Counter[str] = Counter()
+        self._replica = False
+
+    def begin(self) -> None:
+        if self.sqlite:
+            self.cur.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.conn.commit() if not self.sqlite else self.cur.execute("COMMIT")
+
+    def vacuum_analyze(self) -> None:
+        """PostgreSQL: VACUUM as well as ANALYZE once the load is in. Rows written by COPY
+        are not yet marked all-visible, so until autovacuum comes round every count (and
+        keyset read) visits the table instead of answering from an index: the queue's
+        counts took ~250 ms at a million tickets. VACUUM cannot run in a transaction."""
+        driver = self.conn.driver_connection
+        driver.autocommit = True
+        try:
+            self.cur.execute("VACUUM (ANALYZE)")
+        finally:
+            driver.autocommit = False
+
+    def rollback(self) -> None:
+        if self.sqlite:
+            if self.conn.in_transaction:
+                self.cur.execute("ROLLBACK")
+        else:
+            self.conn.rollback()
+
+    def tune_for_load(self) -> None:
+        if self.sqlite:
+            # Rows reference each other by ids assigned here, so per-row FK lookups only
+            # cost time; a crash mid-seed leaves a demo store to throw away anyway.
+            self.cur.execute("PRAGMA foreign_keys=OFF")
+            # Without WAL every page is written once instead of twice (WAL, then checkpoint).
+            # Only possible when no other connection has the file open; else WAL it stays.
+            self.cur.execute("PRAGMA journal_mode=DELETE")
+            self.journal = str(self.scalar("PRAGMA journal_mode=MEMORY"))
+            self.cur.execute("PRAGMA synchronous=OFF")
+            self.cur.execute("PRAGMA threads=2")
+            self.cur.execute("PRAGMA cache_size=-262144")
+            self.cur.execute("PRAGMA temp_store=MEMORY")
+        else:
+            # Skipping the FK triggers halves a COPY; it needs superuser, so it is optional.
+            try:
+                self.cur.execute("SET session_replication_role = replica")
+                self.conn.commit()
+                self._replica = True
+            except Exception:
+                self.conn.rollback()
+
+    def restore(self) -> None:
+        try:
+            if self.sqlite:
+                self.cur.execute("PRAGMA journal_mode=WAL")
+                self.cur.execute("PRAGMA foreign_keys=ON")
+                self.cur.execute("PRAGMA synchronous=NORMAL")
+                self.cur.execute("PRAGMA cache_size=-2000")
+            elif self._replica:
+                self.cur.execute("SET session_replication_role = origin")
+                self.conn.commit()
+        finally:
+            self.cur.close()
+            self.conn.close()
+
+    def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        cols = ", ".join(columns)
+        if self.sqlite:
+            marks = ", ".join("?" * len(columns))
+            self.cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+        else:
+            with self.cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        self.counts[table] += len(rows)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if not self.sqlite:
+            sql = sql.replace("?", "%s")
+        self.cur.execute(sql, params)
+
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if not self.sqlite:
+            sql = sql.replace("?", "%s")
+        self.cur.executemany(sql, rows)
+
+    def scalar(self, sql: str) -> Any:
+        self.cur.execute(sql)
+        row = self.cur.fetchone()
+        return row[0] if row else None
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        self.cur.execute(sql)
+        return list(self.cur.fetchall())
+
+
+def droppable_indexes(w: BulkWriter, adding: int) -> list[Any]:
+    """Secondary indexes of the big tables that this load will at least double.
+
+    Rebuilding such an index once costs less than maintaining it row by row. A store
+    that `itsm init` just made already holds a few audit events, hence "double", not "empty".
+    """
+    out = []
+    for name in BIG_TABLES:
+        if int(w.scalar(f"SELECT COUNT(*) FROM {name}")) >= adding:
+            continue
+        # Asked through the loading connection: a new SQLite connection would switch the
+        # file back to WAL in its connect hook.
+        if w.sqlite:
+            sql = f"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{name}'"
+        else:
+            sql = f"SELECT indexname FROM pg_indexes WHERE tablename = '{name}'"
+        present = {str(r[0]) for r in w.rows(sql)}
+        for index in sorted(Base.metadata.tables[name].indexes, key=lambda ix: str(ix.name)):
+            if index.name in present and not index.unique:
+                out.append(index)
+    return out
+
+
+@dataclass
+class SearchPause:
+    """The full-text index upkeep taken away for a big load, and how to restore it."""
+
+    drop: list[str]
+    restore: list[str]
+
+
+def pause_search(w: BulkWriter, adding: int) -> SearchPause | None:
+    """Stop maintaining the full-text index row by row while a load at least doubles tickets.
+
+    SQLite: the triggers of migration 0002 would update two FTS5 indexes per row; one
+    rebuild at the end is several times cheaper. PostgreSQL: the GIN indexes are dropped
+    like the other secondary indexes (the generated tsvector is still computed by COPY;
+    it cannot be switched off, and the 1M benchmark shows what it costs).
+    Each object is restored from its own definition as the store holds it.
+    """
+    if int(w.scalar("SELECT COUNT(*) FROM tickets")) >= adding:
+        return None
+    if w.sqlite:
+        names = ", ".join(f"'{name}'" for name in search.SQLITE_TRIGGERS)
+        triggers = w.rows(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
+        )
+        if not triggers:
+            return None  # a store without search (older than revision 0002)
+        fts, trgm = search.FTS_TABLE, search.TRIGRAM_TABLE
+        return SearchPause(
+            drop=[f"DROP TRIGGER {name}" for name, _sql in triggers],
+            restore=[
+                f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')",
+                f"INSERT INTO {trgm} ({trgm}) VALUES ('delete-all')",
+                f"INSERT INTO {trgm} (rowid, title) "
+                f"SELECT id, title || '{search.TITLE_PAD}' FROM tickets",
+                *(str(sql) for _name, sql in triggers),
+            ],
+        )
+    names = ", ".join(f"'{name}'" for name in search.PG_INDEXES)
+    indexes = w.rows(
+        "SELECT indexname, indexdef FROM pg_indexes "
+        f"WHERE tablename = 'tickets' AND indexname IN ({names})"
+    )
+    if not indexes:
+        return None
+    return SearchPause(
+        drop=[f"DROP INDEX {name}" for name, _def in indexes],
+        restore=[str(definition) for _name, definition in indexes],
+    )
+
+
+def sync_pg_sequences(w: BulkWriter, tables: Iterable[str]) -> None:
+    """Explicit ids bypass PostgreSQL's sequences: move each past the highest id written."""
+    for table in tables:
+        seq = w.scalar(f"SELECT pg_get_serial_sequence('{table}', 'id')")
+        if seq:
+            w.execute(
+                f"SELECT setval('{seq}', (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+            )

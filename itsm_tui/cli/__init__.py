@@ -1,0 +1,41 @@
+"""The `itsm` command: parses arguments, calls the desk and the read queries, prints.
+
+Every command opens the store, runs in one transaction and prints after it
+committed. Exit codes: 0 done, 1 refused or invalid (one `itsm: …` line on
+stderr), 2 usage, 3 conflict with a newer version of the record.
+
+One module per command group; `root` holds the top-level group every command
+joins here, `env`, `options`, `output` and `views` what the commands share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from itsm_tui.cli import changes, config, import_export, measures, setup, sla, tickets
+from itsm_tui.cli.root import cli
+
+for command in (
+    setup.init,
+    setup.demo,
+    setup.seed,
+    config.config,
+    tickets.ticket,
+    measures.outage,
+    measures.complaint,
+    changes.change,
+    import_export.import_,
+    import_export.export,
+    sla.sla,
+    sla.escalate,
+    sla.escalator,
+):
+    cli.add_command(command)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The console script `itsm`."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="itsm")
+
+
+__all__ = ["cli", "main"]

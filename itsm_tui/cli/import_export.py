@@ -1,0 +1,92 @@
+"""`itsm import` and `itsm export`: tickets with their history, as JSON Lines or CSV."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from itsm_tui.cli.env import Env, desk_session, pass_env, write
+from itsm_tui.cli.options import json_option
+from itsm_tui.cli.output import err, out, out_json
+from itsm_tui.i18n import _
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@json_option
+@pass_env
+def import_(env: Env, file: Path, as_json: bool) -> None:
+    """Import tickets from FILE (JSON Lines or CSV as export writes them; "-" is stdin)."""
+    from itsm_tui.desk.imports import import_tickets
+    from itsm_tui.ticket_files import read_records
+
+    with _ticket_file(file) as src:
+        result = write(
+            env, lambda s, actor, now: import_tickets(s, actor, read_records(src), now=now)
+        )
+    summary = _import_summary(result)
+    if as_json:
+        out_json(summary)
+    else:
+        out(", ".join(f"{k}: {v}" for k, v in summary.items()) or _("Imported."))
+
+
+@contextmanager
+def _ticket_file(path: Path) -> Iterator[TextIO]:
+    # newline="": text fields may hold carriage returns that must come back unchanged.
+    if str(path) == "-":
+        stdin = sys.stdin
+        buffer = getattr(stdin, "buffer", None)
+        if buffer is None:
+            yield stdin
+        else:
+            yield io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+        return
+    with path.open(encoding="utf-8", newline="") as stream:
+        yield stream
+
+
+def _import_summary(result: Any) -> dict[str, Any]:
+    """An ImportResult as plain values, whatever fields it carries."""
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(result) and not isinstance(result, type):
+        return {
+            k: (len(v) if isinstance(v, tuple | list) else v)
+            for k, v in asdict(result).items()
+            if isinstance(v, int | str | tuple | list)
+        }
+    return {"imported": result} if isinstance(result, int) else {"result": str(result)}
+
+
+@click.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help=_("Default: stdout.")
+)
+@pass_env
+def export(env: Env, fmt: str, output: Path | None) -> None:
+    """Export every ticket with its history."""
+    from itsm_tui.ticket_files import export_tickets
+
+    with desk_session(env, write=False) as (session, _actor):
+        if output is None:
+            n = export_tickets(session, sys.stdout, fmt)
+        else:
+            # Written beside the target and renamed: a failed export leaves no half file.
+            partial = output.with_name(output.name + ".partial")
+            try:
+                with partial.open("w", encoding="utf-8", newline="") as stream:
+                    n = export_tickets(session, stream, fmt)
+                partial.replace(output)
+            finally:
+                partial.unlink(missing_ok=True)
+    err(_("exported {n} tickets").format(n=n) + (f" → {output}" if output else ""))

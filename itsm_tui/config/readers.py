@@ -1,0 +1,73 @@
+"""Settings the rest of the desk reads from the store, with the default desk's as fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from itsm_tui.config.load import load_default_desk
+from itsm_tui.config.model import _kpi_value
+from itsm_tui.config.store import _change_types_value, _risk_value
+from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS
+from itsm_tui.data.models import (
+    DeskSetting,
+)
+
+
+def kpi_targets(session: Session) -> dict[str, int | float]:
+    """Every KPI target: the desk's own, else the default desk's (the source document's)."""
+    defaults = load_default_desk().kpi_targets
+    merged: dict[str, int | float] = dict(_kpi_value(defaults)) if defaults else {}
+    row = session.get(DeskSetting, "kpi_targets")
+    if row is not None and isinstance(row.value, dict):
+        merged.update(
+            {
+                k: v
+                for k, v in row.value.items()
+                if k in KPI_TARGET_KEYS and isinstance(v, int | float)
+            }
+        )
+    return merged
+
+
+def desk_settings(session: Session) -> dict[str, Any]:
+    """The [desk] table: name, timezone, default_calendar (defaults when never configured)."""
+    row = session.get(DeskSetting, "desk")
+    value = row.value if row is not None and isinstance(row.value, dict) else {}
+    return {k: value.get(k, default) for k, default in DESK_DEFAULTS.items()}
+
+
+def change_types(session: Session) -> dict[str, dict[str, Any]]:
+    """Change type → its rules (cab_required, lead_time_hours, quorum…).
+
+    The default desk's when the desk has none.
+    """
+    row = session.get(DeskSetting, "change_types")
+    if row is not None and isinstance(row.value, dict):
+        return dict(row.value)
+    return _change_types_value(load_default_desk().change_types or ())
+
+
+def risk_questionnaire(session: Session) -> dict[str, Any]:
+    """The questionnaire as stored (the default desk's when the desk has none).
+
+    {"questions": [{"id", "text", "answers": [{"value", "label", "weight"}]}],
+     "thresholds": {"low": 0, "medium": …, "high": …}}
+    """
+    row = session.get(DeskSetting, "risk_questionnaire")
+    if row is not None and isinstance(row.value, dict):
+        return dict(row.value)
+    default = load_default_desk().risk_questionnaire
+    assert default is not None
+    return _risk_value(default)
+
+
+def risk_level(thresholds: Mapping[str, int], score: int) -> str:
+    """The highest level whose threshold the score reaches ("low" below every other)."""
+    level = "low"
+    for name in RISK_LEVELS:
+        if name in thresholds and score >= thresholds[name]:
+            level = name
+    return level

@@ -1,0 +1,741 @@
+"""Parsing each desk-file section into its typed configuration."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+from itsm_tui.config.checker import _MISSING, Table, _duplicate, _label, _minutes, _priority
+from itsm_tui.config.model import (
+    AgentConfig,
+    BudgetConfig,
+    CalendarConfig,
+    CatalogueItemConfig,
+    ChangeTypeConfig,
+    DeskInfo,
+    EscalationMatch,
+    EscalationRuleConfig,
+    FormField,
+    FreezeWindowConfig,
+    KpiTargets,
+    Matrix,
+    RiskAnswer,
+    RiskQuestion,
+    RiskQuestionnaire,
+    ServiceConfig,
+    SlaMatch,
+    SlaPolicyConfig,
+    SlaSettings,
+    TeamConfig,
+)
+from itsm_tui.config.vocabulary import (
+    _CODE,
+    _CURRENCY,
+    _IDENTIFIER,
+    _MONEY_MAX,
+    _NAME_MAX,
+    _TIME,
+    _USERNAME,
+    CLOCK_KINDS,
+    DEFAULT_PAUSE_STATUSES,
+    DEFAULT_WARN_AT_PERCENT,
+    DESK_DEFAULTS,
+    ESCALATION_ACTIONS,
+    FORM_FIELD_KINDS,
+    KPI_TARGET_KEYS,
+    RISK_LEVELS,
+    _period,
+)
+from itsm_tui.desk.sla import RESPONSE_TRIGGERS
+from itsm_tui.domain.calendar import WEEKDAYS
+from itsm_tui.domain.priority import validate_matrix
+from itsm_tui.domain.roles import ROLES
+from itsm_tui.domain.workflow import CHANGE_TYPES, TICKET_TYPES, open_statuses
+from itsm_tui.i18n import _
+
+
+def _parse_desk(t: Table) -> DeskInfo:
+    t.check_keys(("name", "timezone", "default_calendar"))
+    return DeskInfo(
+        name=t.text("name", default=DESK_DEFAULTS["name"], max_len=200),
+        timezone=t.timezone("timezone", default=DESK_DEFAULTS["timezone"]),
+        default_calendar=t.text("default_calendar"),
+        path=t.path,
+    )
+
+
+def _parse_sla_settings(t: Table) -> SlaSettings:
+    t.check_keys(("response_met_by",))
+    met_by = t.strings("response_met_by", choices=RESPONSE_TRIGGERS, default=RESPONSE_TRIGGERS)
+    if not met_by:
+        t.error(
+            "response_met_by",
+            _("response_met_by must name at least one of: {choices}").format(
+                choices=", ".join(RESPONSE_TRIGGERS)
+            ),
+        )
+    return SlaSettings(response_met_by=met_by or RESPONSE_TRIGGERS, path=t.path)
+
+
+def _parse_matrix(t: Table) -> Matrix | None:
+    keys = ("impact_1", "impact_2", "impact_3")
+    t.check_keys(keys)
+    rows: list[tuple[int, ...]] = []
+    for key in keys:
+        raw = t._get(key, True)
+        if raw is _MISSING:
+            continue
+        if not isinstance(raw, list) or len(raw) != 3:
+            t.error(
+                key,
+                _('{key} must list 3 priorities (urgency 1, 2, 3), e.g. ["P1", "P2", "P3"]').format(
+                    key=key
+                ),
+            )
+            continue
+        row = [_priority(v) for v in raw]
+        bad = [raw[i] for i, v in enumerate(row) if v is None]
+        if bad:
+            t.error(
+                key, _("{key}: {value!r} is not a priority P1–P4").format(key=key, value=bad[0])
+            )
+            continue
+        rows.append(tuple(v for v in row if v is not None))
+    if len(rows) != 3:
+        return None
+    problem = validate_matrix(rows)
+    if problem:
+        t.error(None, problem)
+        return None
+    return (rows[0], rows[1], rows[2])  # type: ignore[return-value]
+
+
+def _parse_kpi(t: Table) -> KpiTargets:
+    t.check_keys(KPI_TARGET_KEYS)
+    values: dict[str, Any] = {}
+    for key, (kind, lo, hi) in KPI_TARGET_KEYS.items():
+        if kind == "integer":
+            values[key] = t.integer(key, lo=int(lo), hi=int(hi))
+        else:
+            values[key] = t.number(key, lo=lo, hi=hi, places=4)
+    return KpiTargets(**values, path=t.path)
+
+
+def _parse_calendar(t: Table) -> CalendarConfig | None:
+    t.check_keys(("name", "timezone", "always_open", "hours", "holidays"))
+    name = t.text("name", required=True, max_len=_NAME_MAX)
+    always_open = t.boolean("always_open", default=False)
+    zone = t.timezone("timezone", required=not always_open, default="UTC")
+    hours: dict[str, tuple[tuple[str, str], ...]] = {}
+    table = t.table("hours")
+    if table is not None:
+        if always_open:
+            t.error("hours", _("an always_open calendar has no working hours; remove hours"))
+        table.check_keys(WEEKDAYS)
+        for day in WEEKDAYS:
+            intervals = _parse_intervals(table, day)
+            if intervals:
+                hours[day] = intervals
+    elif not always_open and "hours" not in t.raw:
+        t.error(None, _("no working hours: add a [calendars.hours] table or always_open = true"))
+    holidays = _parse_holidays(t)
+    if always_open and holidays:
+        t.error("holidays", _("an always_open calendar has no holidays; remove holidays"))
+    if name is None:
+        return None
+    return CalendarConfig(
+        name=name,
+        timezone=zone,
+        always_open=always_open,
+        hours=hours,
+        holidays=holidays,
+        path=t.path,
+    )
+
+
+def _parse_intervals(t: Table, day: str) -> tuple[tuple[str, str], ...]:
+    raw = t.raw.get(day, _MISSING)
+    if raw is _MISSING:
+        return ()
+    if not isinstance(raw, list):
+        t.error(day, _('{day} must be an array of "HH:MM-HH:MM" intervals').format(day=day))
+        return ()
+    parsed: list[tuple[str, str, int]] = []
+    for i, element in enumerate(raw):
+        if isinstance(element, str) and element.count("-") == 1:
+            start, end = (part.strip() for part in element.split("-"))
+        elif (
+            isinstance(element, list)
+            and len(element) == 2
+            and all(isinstance(x, str) for x in element)
+        ):
+            start, end = element
+        else:
+            t.error(
+                (day, i),
+                _('{day}: {value!r} is not an interval "HH:MM-HH:MM"').format(
+                    day=day, value=element
+                ),
+            )
+            continue
+        bad = [x for x in (start, end) if not _TIME.match(x)]
+        if bad or start == "24:00":
+            t.error(
+                (day, i),
+                _("{day}: '{value}' is not a time HH:MM (00:00–23:59, or 24:00 as an end)").format(
+                    day=day, value=bad[0] if bad else start
+                ),
+            )
+            continue
+        if _minutes(start) >= _minutes(end):
+            t.error(
+                (day, i),
+                _("{day}: interval {start}-{end} must start before it ends").format(
+                    day=day, start=start, end=end
+                ),
+            )
+            continue
+        parsed.append((start, end, i))
+    parsed.sort(key=lambda p: _minutes(p[0]))
+    for before, after in pairwise(parsed):
+        if _minutes(after[0]) < _minutes(before[1]):
+            t.error(
+                (day, after[2]),
+                _("{day}: intervals {a}-{b} and {c}-{d} overlap").format(
+                    day=day, a=before[0], b=before[1], c=after[0], d=after[1]
+                ),
+            )
+    return tuple((start, end) for start, end, _i in parsed)
+
+
+def _parse_holidays(t: Table) -> tuple[date, ...]:
+    raw = t.raw.get("holidays", _MISSING)
+    if raw is _MISSING:
+        return ()
+    if not isinstance(raw, list):
+        t.error("holidays", _("holidays must be an array of dates, e.g. [2026-10-01]"))
+        return ()
+    days: list[date] = []
+    for i, element in enumerate(raw):
+        day: date | None = None
+        if isinstance(element, date) and not isinstance(element, datetime):
+            day = element
+        elif isinstance(element, str):
+            try:
+                day = date.fromisoformat(element)
+            except ValueError:
+                day = None
+        if day is None:
+            t.error(
+                ("holidays", i),
+                _("holidays: {value!r} is not a date YYYY-MM-DD").format(value=element),
+            )
+        elif day in days:
+            t.error(
+                ("holidays", i), _("holidays: {day} is listed twice").format(day=day.isoformat())
+            )
+        else:
+            days.append(day)
+    return tuple(sorted(days))
+
+
+def _parse_sla(t: Table) -> SlaPolicyConfig | None:
+    t.check_keys(
+        (
+            "name",
+            "rank",
+            "calendar",
+            "response_minutes",
+            "resolution_minutes",
+            "match",
+            "warn_at_percent",
+            "pause_statuses",
+        )
+    )
+    name = t.text("name", required=True, max_len=120)
+    calendar = t.text("calendar", required=True)
+    rank = t.integer("rank", lo=0, hi=100_000, default=100)
+    response = t.integer("response_minutes", lo=1, hi=1_000_000)
+    resolution = t.integer("resolution_minutes", lo=1, hi=10_000_000)
+    if "response_minutes" not in t.raw and "resolution_minutes" not in t.raw:
+        t.error(None, _("set response_minutes, resolution_minutes or both"))
+    if response is not None and resolution is not None and response > resolution:
+        t.error(
+            "response_minutes",
+            _("response_minutes ({r}) is longer than resolution_minutes ({s})").format(
+                r=response, s=resolution
+            ),
+        )
+    match = SlaMatch()
+    table = t.table("match")
+    if table is not None:
+        table.check_keys(("types", "priorities", "services", "catalogue_items"))
+        match = SlaMatch(
+            types=table.strings("types", choices=TICKET_TYPES),
+            priorities=table.priorities("priorities"),
+            services=table.strings("services"),
+            catalogue_items=table.strings("catalogue_items"),
+        )
+    warn = _parse_percents(t)
+    pause = t.strings("pause_statuses", choices=open_statuses(), default=DEFAULT_PAUSE_STATUSES)
+    if name is None or calendar is None:
+        return None
+    return SlaPolicyConfig(
+        name=name,
+        calendar=calendar,
+        rank=rank,
+        response_minutes=response,
+        resolution_minutes=resolution,
+        match=match,
+        warn_at_percent=warn,
+        pause_statuses=pause,
+        path=t.path,
+    )
+
+
+def _parse_percents(t: Table) -> tuple[int, ...]:
+    raw = t.raw.get("warn_at_percent", _MISSING)
+    if raw is _MISSING:
+        return DEFAULT_WARN_AT_PERCENT
+    ok = isinstance(raw, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 99 for v in raw
+    )
+    if not ok or list(raw) != sorted(set(raw)):
+        t.error(
+            "warn_at_percent",
+            _("warn_at_percent must be increasing whole percents between 1 and 99, e.g. [50, 75]"),
+        )
+        return DEFAULT_WARN_AT_PERCENT
+    return tuple(raw)
+
+
+def _parse_escalation(t: Table) -> EscalationRuleConfig | None:
+    t.check_keys(("name", "level", "at_percent", "match", "actions"))
+    name = t.text("name", required=True, max_len=120)
+    level = t.integer("level", lo=1, hi=9, required=True)
+    at_percent = t.integer("at_percent", lo=1, hi=1000, default=100)
+    match = EscalationMatch()
+    table = t.table("match")
+    if table is not None:
+        table.check_keys(("kinds", "priorities", "types"))
+        match = EscalationMatch(
+            kinds=table.strings("kinds", choices=CLOCK_KINDS),
+            priorities=table.priorities("priorities"),
+            types=table.strings("types", choices=TICKET_TYPES),
+        )
+    actions = t.strings("actions", choices=ESCALATION_ACTIONS)
+    if not actions and "actions" in t.raw:
+        t.error("actions", _("actions must name at least one action"))
+    elif "actions" not in t.raw:
+        t.error(None, _("'actions' is missing"))
+    if name is None or level is None:
+        return None
+    return EscalationRuleConfig(
+        name=name, level=level, at_percent=at_percent, match=match, actions=actions, path=t.path
+    )
+
+
+def _email(t: Table, key: str = "email") -> str | None:
+    value = t.text(key, max_len=200)
+    if value is not None and not re.match(r"^[^@\s]+@[^@\s]+$", value):
+        t.error(key, _("{key} '{value}' is not an e-mail address").format(key=key, value=value))
+        return None
+    return value
+
+
+def _parse_team(t: Table) -> TeamConfig | None:
+    t.check_keys(("name", "tier", "description", "email", "escalation_team", "supervisor"))
+    name = t.text("name", required=True, max_len=_NAME_MAX)
+    escalation = t.text("escalation_team")
+    if name is not None and escalation == name:
+        t.error("escalation_team", _("a team cannot escalate to itself"))
+        escalation = None
+    if name is None:
+        return None
+    return TeamConfig(
+        name=name,
+        tier=t.integer("tier", lo=1, hi=9, default=1),
+        description=t.text("description", default=""),
+        email=_email(t),
+        escalation_team=escalation,
+        supervisor=t.text("supervisor"),
+        path=t.path,
+    )
+
+
+def _parse_agent(t: Table) -> AgentConfig | None:
+    t.check_keys(
+        ("username", "name", "email", "team", "roles", "hourly_cost", "timezone", "active")
+    )
+    username = t.text(
+        "username",
+        required=True,
+        max_len=_NAME_MAX,
+        pattern=_USERNAME,
+        hint=_("letters, digits and . _ @ -"),
+    )
+    roles = t.strings("roles", choices=ROLES, default=("agent",))
+    if not roles:
+        t.error(
+            "roles", _("roles must name at least one role: {roles}").format(roles=", ".join(ROLES))
+        )
+    cost = t.number(
+        "hourly_cost",
+        lo=Decimal(0),
+        hi=Decimal("99999999.99"),
+        places=2,
+        default=Decimal(0),
+        allow_text=True,
+    )
+    if username is None:
+        return None
+    return AgentConfig(
+        username=username,
+        name=t.text("name", default="", max_len=200),
+        email=_email(t),
+        team=t.text("team"),
+        roles=tuple(r for r in ROLES if r in roles),
+        hourly_cost=cost,
+        timezone=t.timezone("timezone"),
+        active=t.boolean("active", default=True),
+        path=t.path,
+    )
+
+
+def _parse_service(t: Table) -> ServiceConfig | None:
+    t.check_keys(("name", "description", "criticality", "availability_target", "owner_team"))
+    name = t.text("name", required=True, max_len=120)
+    target = t.number(
+        "availability_target",
+        lo=Decimal(0),
+        hi=Decimal(100),
+        low_open=True,
+        places=4,
+        default=Decimal("99.9"),
+    )
+    if name is None:
+        return None
+    return ServiceConfig(
+        name=name,
+        description=t.text("description", default=""),
+        criticality=t.integer("criticality", lo=1, hi=4, default=3),
+        availability_target=target,
+        owner_team=t.text("owner_team"),
+        path=t.path,
+    )
+
+
+def _parse_catalogue(t: Table) -> CatalogueItemConfig | None:
+    t.check_keys(
+        (
+            "code",
+            "name",
+            "description",
+            "category",
+            "team",
+            "service",
+            "requires_approval",
+            "fulfilment_minutes",
+            "form",
+            "active",
+        )
+    )
+    code = t.text(
+        "code", required=True, max_len=80, pattern=_CODE, hint=_("letters, digits and . _ -")
+    )
+    name = t.text("name", required=True, max_len=200)
+    form: list[FormField] = []
+    seen: dict[Any, int] = {}
+    for i, raw in t.tables("form") or []:
+        ft = Table(t.chk, (*t.path, "form", i), raw, t.context)
+        ft.check_keys(("name", "label", "kind", "required", "choices"))
+        fname = ft.text(
+            "name", required=True, pattern=_IDENTIFIER, hint=_("lower-case letters, digits and _")
+        )
+        kind = ft.text("kind", default="text")
+        if kind not in FORM_FIELD_KINDS:
+            ft.error(
+                "kind",
+                _("kind '{kind}' is not one of: {kinds}").format(
+                    kind=kind, kinds=", ".join(FORM_FIELD_KINDS)
+                ),
+            )
+        choices = ft.strings("choices")
+        if kind == "choice" and not choices:
+            ft.error(None, _('a choice field needs choices = ["…", "…"]'))
+        if kind != "choice" and "choices" in raw:
+            ft.error("choices", _('only a field of kind "choice" has choices'))
+        if fname is None or _duplicate(
+            ft, seen, fname, "name", _("form field '{name}'").format(name=fname)
+        ):
+            continue
+        form.append(
+            FormField(
+                name=fname,
+                label=ft.text("label", default=fname, max_len=200),
+                kind=kind,
+                required=ft.boolean("required", default=False),
+                choices=choices,
+            )
+        )
+    if code is None or name is None:
+        return None
+    return CatalogueItemConfig(
+        code=code,
+        name=name,
+        description=t.text("description", default=""),
+        category=t.text("category", default="", max_len=80),
+        team=t.text("team"),
+        service=t.text("service"),
+        requires_approval=t.boolean("requires_approval", default=False),
+        fulfilment_minutes=t.integer("fulfilment_minutes", lo=1, hi=10_000_000, default=480),
+        form=tuple(form),
+        active=t.boolean("active", default=True),
+        path=t.path,
+    )
+
+
+def _parse_change_types(t: Table) -> tuple[ChangeTypeConfig, ...]:
+    t.check_keys(CHANGE_TYPES)
+    out: list[ChangeTypeConfig] = []
+    for name in CHANGE_TYPES:
+        ct = t.table(name, _("change type '{name}'").format(name=name))
+        if ct is None:
+            if name not in t.raw:
+                t.error(
+                    None,
+                    _("change type '{name}' is missing: [change_types.{name}]").format(name=name),
+                )
+            continue
+        ct.check_keys(
+            (
+                "description",
+                "cab_required",
+                "pre_approved",
+                "lead_time_hours",
+                "quorum",
+                "review_required",
+            )
+        )
+        cab = ct.boolean("cab_required", default=False)
+        pre = ct.boolean("pre_approved", default=False)
+        quorum = ct.integer("quorum", lo=0, hi=50, default=1 if cab else 0)
+        if cab and pre:
+            ct.error("pre_approved", _("a pre-approved change type cannot also need the CAB"))
+        if cab and quorum == 0:
+            ct.error("quorum", _("quorum must be at least 1 when cab_required = true"))
+        if not cab and quorum:
+            ct.error("quorum", _("quorum is only meaningful when cab_required = true"))
+        out.append(
+            ChangeTypeConfig(
+                name=name,
+                description=ct.text("description", default=""),
+                cab_required=cab,
+                pre_approved=pre,
+                lead_time_hours=ct.integer("lead_time_hours", lo=0, hi=8760, default=0),
+                quorum=quorum,
+                review_required=ct.boolean("review_required", default=False),
+                path=ct.path,
+            )
+        )
+    return tuple(out)
+
+
+def _parse_risk(t: Table) -> RiskQuestionnaire | None:
+    t.check_keys(("questions", "thresholds"))
+    questions: list[RiskQuestion] = []
+    seen: dict[Any, int] = {}
+    raw_questions = t.tables("questions", required=True)
+    if raw_questions is not None and not raw_questions:
+        t.error("questions", _("the questionnaire needs at least one question"))
+    for i, raw in raw_questions or []:
+        qt = Table(
+            t.chk, (*t.path, "questions", i), raw, _label(_("risk question"), raw.get("id"), i)
+        )
+        qt.check_keys(("id", "text", "answers"))
+        qid = qt.text(
+            "id", required=True, pattern=_IDENTIFIER, hint=_("lower-case letters, digits and _")
+        )
+        text = qt.text("text", required=True)
+        answers: list[RiskAnswer] = []
+        answer_seen: dict[Any, int] = {}
+        raw_answers = qt.tables("answers", required=True) or []
+        if "answers" in raw and len(raw_answers) < 2:
+            qt.error("answers", _("a question needs at least two answers"))
+        for j, raw_answer in raw_answers:
+            at = Table(t.chk, (*qt.path, "answers", j), raw_answer, qt.context)
+            at.check_keys(("value", "label", "weight"))
+            value = at.text(
+                "value",
+                required=True,
+                pattern=_IDENTIFIER,
+                hint=_("lower-case letters, digits and _"),
+            )
+            weight = at.integer("weight", lo=0, hi=1000, required=True)
+            label = at.text("label", default=value)
+            if value is None or weight is None:
+                continue
+            if _duplicate(at, answer_seen, value, "value", _("answer '{v}'").format(v=value)):
+                continue
+            answers.append(RiskAnswer(value=value, label=label, weight=weight))
+        if (
+            qid is None
+            or text is None
+            or _duplicate(qt, seen, qid, "id", _("question '{id}'").format(id=qid))
+        ):
+            continue
+        if len(answers) >= 2:
+            questions.append(RiskQuestion(id=qid, text=text, answers=tuple(answers)))
+    thresholds: dict[str, int] = {}
+    tt = t.table("thresholds", required=True)
+    if tt is not None:
+        tt.check_keys(RISK_LEVELS)
+        for level in RISK_LEVELS:
+            value = tt.integer(level, lo=0, hi=100_000, required=level != "very_high")
+            if value is not None:
+                thresholds[level] = value
+        values = list(thresholds.values())
+        if values != sorted(set(values)):
+            tt.error(
+                None,
+                _("thresholds must increase from low to {top}").format(top=list(thresholds)[-1]),
+            )
+        elif questions and thresholds:
+            top = list(thresholds)[-1]
+            best = RiskQuestionnaire(questions=tuple(questions), thresholds=thresholds).max_score()
+            if thresholds[top] > best:
+                tt.error(
+                    top,
+                    _(
+                        "threshold {level} = {value} is above the highest possible score {max}"
+                    ).format(level=top, value=thresholds[top], max=best),
+                )
+    if not questions or not {"low", "medium", "high"} <= thresholds.keys():
+        return None
+    return RiskQuestionnaire(questions=tuple(questions), thresholds=thresholds, path=t.path)
+
+
+def _instant(t: Table, key: str) -> datetime | None:
+    raw = t._get(key, True)
+    if raw is _MISSING:
+        return None
+    value: datetime | None = None
+    if isinstance(raw, datetime):
+        value = raw
+    elif isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            value = None
+    if value is None:
+        t.error(
+            key,
+            _("{key} must be a date-time with a UTC offset, e.g. 2026-12-24T18:00:00+08:00").format(
+                key=key
+            ),
+        )
+        return None
+    if value.tzinfo is None:
+        t.error(
+            key,
+            _("{key} {value} has no UTC offset; add one, e.g. {value}+08:00 or {value}Z").format(
+                key=key, value=value.isoformat()
+            ),
+        )
+        return None
+    return value.astimezone(UTC)
+
+
+def _parse_freeze(t: Table) -> FreezeWindowConfig | None:
+    t.check_keys(("name", "starts_at", "ends_at", "reason", "services"))
+    name = t.text("name", required=True, max_len=120)
+    starts = _instant(t, "starts_at")
+    ends = _instant(t, "ends_at")
+    if starts is not None and ends is not None and ends <= starts:
+        t.error("ends_at", _("ends_at must be after starts_at"))
+        return None
+    if name is None or starts is None or ends is None:
+        return None
+    return FreezeWindowConfig(
+        name=name,
+        starts_at=starts,
+        ends_at=ends,
+        reason=t.text("reason", default=""),
+        services=t.strings("services"),
+        path=t.path,
+    )
+
+
+def _parse_budget(t: Table) -> BudgetConfig | None:
+    t.check_keys(("category", "period", "period_start", "period_end", "amount", "currency"))
+    category = t.text(
+        "category",
+        default="incident",
+        max_len=40,
+        pattern=_IDENTIFIER,
+        hint=_("lower-case letters, digits and _"),
+    )
+    start: date | None = None
+    end: date | None = None
+    if "period" in t.raw:
+        if "period_start" in t.raw or "period_end" in t.raw:
+            t.error("period", _("give either period or period_start and period_end, not both"))
+        text = t.text("period")
+        bounds = _period(text) if text else None
+        if text is not None and bounds is None:
+            t.error(
+                "period",
+                _("period '{p}' is not a year, quarter or month: 2026, 2026-Q3, 2026-07").format(
+                    p=text
+                ),
+            )
+        if bounds:
+            start, end = bounds
+    elif "period_start" in t.raw or "period_end" in t.raw:
+        start = _date(t, "period_start")
+        end = _date(t, "period_end")
+        if start and end and end < start:
+            t.error("period_end", _("period_end is before period_start"))
+            return None
+    else:
+        t.error(None, _("'period' is missing (e.g. period = \"2026\")"))
+    amount = t.number(
+        "amount",
+        lo=Decimal(0),
+        hi=_MONEY_MAX,
+        low_open=True,
+        places=2,
+        required=True,
+        allow_text=True,
+    )
+    currency = t.text(
+        "currency", default="CNY", pattern=_CURRENCY, hint=_("three capital letters, e.g. CNY")
+    )
+    if category is None or start is None or end is None or amount is None or currency is None:
+        return None
+    return BudgetConfig(
+        category=category,
+        period_start=start,
+        period_end=end,
+        amount=amount,
+        currency=currency,
+        path=t.path,
+    )
+
+
+def _date(t: Table, key: str) -> date | None:
+    raw = t._get(key, True)
+    if raw is _MISSING:
+        return None
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    t.error(key, _("{key} must be a date YYYY-MM-DD").format(key=key))
+    return None
