@@ -598,9 +598,9 @@ class QueueScreen(Screen[None]):
         self._debounce = self.set_timer(0.4, self._apply_search)
 
     @on(Input.Submitted, "#search")
-    def _search_submitted(self, _event: Input.Submitted) -> None:
+    def _search_submitted(self, event: Input.Submitted) -> None:
         self._apply_search()
-        self.table.focus()
+        self._leave_box(event.input)
 
     def _apply_search(self) -> None:
         if self._debounce is not None:
@@ -622,6 +622,12 @@ class QueueScreen(Screen[None]):
             self.notify(str(exc), severity="warning", markup=False)
             return
         self._requery(keep_selection=False)
+        self._leave_box(event.input)
+
+    def _leave_box(self, box: Input) -> None:
+        """Back to the table; a box left empty goes (one with text stays: it is in force)."""
+        if not box.value.strip():
+            box.remove_class("shown")
         self.table.focus()
 
     def action_refresh(self) -> None:

@@ -60,7 +60,7 @@ class DeskHeader(Static):
                 style="bold reverse",
             )
         elif self.unread == 0:
-            text.append("  ·  " + _("inbox read"))
+            text.append("  ·  " + _("nothing unread"))
         text.append(f"  ·  {now:%a %d %b %H:%M}")
         self.update(text)
         return now

@@ -70,11 +70,11 @@ async def test_unread_count_is_in_every_screens_header_and_follows_the_inbox(
         assert "2 unread notices" in header_text(app)
         await pilot.press("M")
         await settle(pilot)
-        assert "unread" not in header_text(app) and "inbox read" in header_text(app)
+        assert "unread notice" not in header_text(app) and "nothing unread" in header_text(app)
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
-        assert "alice  ·  inbox read  ·  Tue 24 Nov" in header_text(app)
+        assert "alice  ·  nothing unread  ·  Tue 24 Nov" in header_text(app)
 
 
 @run_async

@@ -530,3 +530,19 @@ async def test_an_empty_view_lists_the_other_views_and_their_counts(queue_store:
         await pilot.press("slash", *"nowhere-at-all", "enter")
         await settle(pilot)
         assert note_lines(table)[1:] == ["Nothing in the other views either."]
+
+
+@run_async
+async def test_a_box_submitted_empty_goes_and_one_with_text_stays(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        box = screen.query_one("#filter", Input)
+        await pilot.press("f", *"priority:P3", "enter")
+        await settle(pilot)
+        assert box.has_class("shown") and screen.table.has_focus
+        await pilot.press("f", "ctrl+u", "enter")
+        await settle(pilot)
+        assert not box.has_class("shown") and screen.table.has_focus
+        assert screen.filter_text == ""
