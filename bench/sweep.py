@@ -9,7 +9,9 @@ had been stopped for `--down` minutes, and times:
   - sweep: one `sweep(session, now)` (indexed claim + bulk writes), committed;
   - naive: every open ticket loaded through the ORM with its clocks, each clock's
     next event computed in Python with the calendar (read only, run first).
-Both must find the same due events. `--store PATH` reuses a store built earlier
+Both must find the same due events — unless `--down` is long enough for escalation
+rules to raise priorities: a raise re-targets the ticket's clocks, whose new events the
+sweep then fires too (the naive count does not model re-targeting). `--store PATH` reuses a store built earlier
 (a copy is swept, so the original stays reusable). The last line is one JSON object:
 {"bench": "sweep", "tickets": N, "open": M, "sweep_s": S, "naive_s": T, "speedup": T/S}.
 """

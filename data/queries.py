@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from itsm_tui.data import sla_standing
 from itsm_tui.data.models import (
     SLA_DUE_NEVER,
     Agent,
@@ -263,12 +264,14 @@ def ticket_detail(session: Session, number: str, *, now: datetime | None = None)
 def breaching_soon(
     session: Session, now: datetime, within: timedelta, *, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Running clocks due by now + within, soonest first (one range of ix_sla_clocks_due)."""
+    """Open tickets whose nearest clock falls due after now and by now + within, soonest
+    first: the Breaching soon view's tickets (`sla_standing.breaching_within`, one range
+    of ix_tickets_open_sla); an overdue ticket is breached, not breaching."""
+    nearest = SlaClock.__table__.alias("nearest")
     rows = session.execute(
         select(
-            SlaClock.kind,
-            SlaClock.due_at,
-            SlaClock.target_minutes,
+            nearest.c.kind,
+            Ticket.sla_due_at.label("due_at"),
             Ticket.number,
             Ticket.title,
             Ticket.priority,
@@ -276,28 +279,40 @@ def breaching_soon(
             Team.name.label("team"),
             Agent.username.label("assignee"),
         )
-        .join(Ticket, Ticket.id == SlaClock.ticket_id)
+        .join(
+            nearest,
+            and_(
+                nearest.c.ticket_id == Ticket.id,
+                nearest.c.due_at == Ticket.sla_due_at,
+                nearest.c.state.in_(sla_standing.COUNTING),
+                nearest.c.stopped_at.is_(None),
+            ),
+        )
         .outerjoin(Team, Team.id == Ticket.team_id)
         .outerjoin(Agent, Agent.id == Ticket.assignee_id)
-        .where(SlaClock.state == "running", SlaClock.due_at <= now + within)
-        .order_by(SlaClock.due_at, SlaClock.id)
+        .where(Ticket.is_open.is_(True), sla_standing.breaching_within(now, within))
+        .order_by(Ticket.sla_due_at, Ticket.id, nearest.c.kind.desc())
         .limit(limit)
     ).all()
-    return [
-        {
-            "number": r.number,
-            "kind": r.kind,
-            "due_at": iso(r.due_at),
-            # Wall-clock time to the due instant (negative once it has passed).
-            "due_in_minutes": round((r.due_at - now).total_seconds() / 60, 1),
-            "priority": priority_label(r.priority),
-            "status": r.status,
-            "team": r.team,
-            "assignee": r.assignee,
-            "title": r.title,
-        }
-        for r in rows
-    ]
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        if out and out[-1]["number"] == r.number:
+            continue  # both clocks due at the same instant: the ticket once (response first)
+        out.append(
+            {
+                "number": r.number,
+                "kind": r.kind,
+                "due_at": iso(r.due_at),
+                # Wall-clock time to the due instant.
+                "due_in_minutes": round((r.due_at - now).total_seconds() / 60, 1),
+                "priority": priority_label(r.priority),
+                "status": r.status,
+                "team": r.team,
+                "assignee": r.assignee,
+                "title": r.title,
+            }
+        )
+    return out
 
 
 def change_record(session: Session, change: Change) -> dict[str, Any]:
@@ -557,10 +572,9 @@ QUEUE_SORTS = ("priority", "number", "sla", "status", "title", "service", "team"
 
 # A clock that never falls due sorts after every clock that does.
 _NEVER = SLA_DUE_NEVER
-# Clock states in which the clock is still counting towards (or past) its target.
-_COUNTING_STATES = ("running", "breached")
-# The first warning threshold of a clock (percent of its target) unless it fired earlier.
-FIRST_WARNING_PERCENT = 50
+# The queue's SLA selections: the two saved views' ("soon", "breached") and the `sla:`
+# filter's standings; each is a definition of data/sla_standing.py.
+SLA_SELECTIONS = ("soon", *sla_standing.STANDINGS)
 
 
 def text_match(text: str, dialect: str, *, scan_view: bool = False) -> ColumnElement[bool]:
@@ -619,20 +633,22 @@ class QueueQuery:
     descending: bool = False
     text: str | None = None
     service_id: int | None = None
-    # "soon": a counting clock due within `soon_within` of now; "breached": a breached one.
+    # "soon": the nearest clock falls due within `soon_within` of now; or a standing of
+    # sla_standing.STANDINGS (breached, warned, running, paused).
     sla: str | None = None
     soon_within: timedelta = timedelta(hours=2)
     # Tickets resolved at or after this instant.
     resolved_since: datetime | None = None
-    # The filter line's `sla:` term: tickets whose SLA cell is in this state (SLA_STATES).
+    # The filter line's `sla:` term, stacked on the view: tickets standing there
+    # (sla_standing.STANDINGS), e.g. Breaching soon with sla:warned.
     sla_state: str | None = None
 
     def __post_init__(self) -> None:
         if self.sort not in QUEUE_SORTS:
             raise ValueError(f"unknown sort {self.sort!r}")
-        if self.sla not in (None, "soon", "breached"):
+        if self.sla is not None and self.sla not in SLA_SELECTIONS:
             raise ValueError(f"unknown SLA filter {self.sla!r}")
-        if self.sla_state not in (None, *SLA_STATES):
+        if self.sla_state not in (None, *sla_standing.STANDINGS):
             raise ValueError(f"unknown SLA state {self.sla_state!r}")
 
 
@@ -725,98 +741,31 @@ def _queue_conditions(
     if query.text:
         extra.append(text_match(query.text, dialect, scan_view=scan_view))
     if query.sla == "soon":
-        # Driven from ix_sla_clocks_due: the few clocks due soon, not every open ticket.
-        extra.append(
-            Ticket.id.in_(
-                select(SlaClock.ticket_id).where(
-                    SlaClock.state == "running",
-                    SlaClock.due_at > now,
-                    SlaClock.due_at <= now + query.soon_within,
-                )
-            )
-        )
-    elif query.sla == "breached":
-        extra.append(sla_state_condition("breached", now, dialect))
+        # A range of ix_tickets_open_sla: disjoint from "breached" by construction.
+        extra.append(sla_standing.breaching_within(now, query.soon_within))
+    elif query.sla is not None:
+        extra.append(sla_standing.standing_is(query.sla, now))
     if query.sla_state is not None:
-        extra.append(sla_state_condition(query.sla_state, now, dialect))
+        extra.append(sla_filter(query.sla_state, now, dialect))
     return plan, extra
 
 
-# The states of a ticket's SLA cell (`_sla_of`), in the order the filter line offers them.
-SLA_STATES = ("breached", "warned", "running", "paused")
+def sla_filter(standing: str, now: datetime, dialect: str) -> ColumnElement[bool]:
+    """The filter line's `sla:` term: the standing's one definition (`sla_standing`), read
+    along the view's own ordered index on SQLite (`+tickets.sla_due_at`, as in text_match),
+    which would otherwise read the ix_tickets_open_sla range of every ticket standing there
+    and sort it for a page. PostgreSQL's statistics choose the view's index already."""
+    condition = sla_standing.standing_is(standing, now)
+    if dialect != "sqlite":
+        return condition
+    plus_key = literal_column(f"+{Ticket.__tablename__}.sla_due_at", Ticket.sla_due_at.type)
 
+    def unindexed(element: Any, **_kw: Any) -> Any:
+        if getattr(element, "table", None) is Ticket.__table__ and element.name == "sla_due_at":
+            return plus_key
+        return None
 
-def sla_state_condition(state: str, now: datetime, dialect: str) -> ColumnElement[bool]:
-    """Tickets whose SLA is in `state`, the one SQL definition of each state: the Breached
-    view and the filter line's `sla:` term read it, and a ticket is in one state at most.
-
-    breached: a clock still counting past its target; warned / running: otherwise the
-    nearest counting clock (`tickets.sla_due_at`) is still ahead, and has / has not passed
-    its first warning (as `_sla_of` decides it); paused: no clock counts, one is paused.
-    """
-    if state not in SLA_STATES:
-        raise ValueError(f"unknown SLA state {state!r}")
-    # Breached clocks are many (history): probe each candidate ticket in the partial
-    # index of the live breached clocks (ix_sla_clocks_breached_open).
-    breached = (
-        select(SlaClock.id)
-        .where(
-            SlaClock.ticket_id == Ticket.id,
-            SlaClock.state == "breached",
-            SlaClock.stopped_at.is_(None),
-        )
-        .exists()
-    )
-    if state == "breached":
-        return breached
-    never = literal(_NEVER, Ticket.sla_due_at.type)
-    due: Any = Ticket.sla_due_at
-    if dialect == "sqlite":
-        # `+column` (as in text_match): SQLite would read most of ix_tickets_open_sla (every
-        # ticket with a clock ahead) and sort it; walking the view's own ordered index and
-        # testing each ticket stops at a page. PostgreSQL's statistics choose that already.
-        due = literal_column(f"+{Ticket.__tablename__}.sla_due_at", Ticket.sla_due_at.type)
-    if state == "paused":
-        paused = (
-            select(SlaClock.id)
-            .where(
-                SlaClock.ticket_id == Ticket.id,
-                SlaClock.state == "paused",
-                SlaClock.stopped_at.is_(None),
-            )
-            .exists()
-        )
-        return and_(due == never, paused)
-    at = literal(now, Ticket.sla_due_at.type)
-    # The nearest clock (the one the cell shows) has fired a warning or is past half-way.
-    warned = (
-        select(SlaClock.id)
-        .where(
-            SlaClock.ticket_id == Ticket.id,
-            SlaClock.state == "running",
-            SlaClock.stopped_at.is_(None),
-            SlaClock.due_at == Ticket.sla_due_at,
-            or_(
-                SlaClock.warnings_fired > 0,
-                SlaClock.fired_percent >= FIRST_WARNING_PERCENT,
-                _within_share_of_target(now, FIRST_WARNING_PERCENT, dialect),
-            ),
-        )
-        .exists()
-    )
-    ahead = and_(due > at, due < never, ~breached)
-    return and_(ahead, warned if state == "warned" else ~warned)
-
-
-def _within_share_of_target(now: datetime, percent: int, dialect: str) -> ColumnElement[bool]:
-    """A clock's due instant is at most `percent` of its target (as wall time) after now."""
-    seconds = SlaClock.target_minutes * (60 * percent / 100)
-    if dialect == "sqlite":
-        # Stored as ISO text: compare as Julian days (10 µs resolution at today's dates).
-        at = literal(now, SlaClock.due_at.type)
-        return func.julianday(SlaClock.due_at) <= func.julianday(at) + seconds / 86400.0
-    at = literal(now, SlaClock.due_at.type)
-    return SlaClock.due_at <= at + seconds * literal_column("interval '1 second'")
+    return replacement_traverse(condition, {}, unindexed)
 
 
 def queue_statement(
@@ -898,28 +847,6 @@ def queue_statement(
     )
 
 
-def _sla_of(clocks: Sequence[Any], now: datetime) -> tuple[timedelta | None, str | None]:
-    """The SLA cell of a ticket: time to its nearest counting clock and that clock's state."""
-    counting = [c for c in clocks if c.state in _COUNTING_STATES and c.due_at is not None]
-    if counting:
-        clock = min(counting, key=lambda c: c.due_at or _NEVER)
-        assert clock.due_at is not None
-        left = clock.due_at - now
-        if clock.state == "breached" or left <= timedelta(0):
-            return left, "breached"
-        # Wall time left is at least the business time left, so this half-way test
-        # never calls a clock warned too early.
-        warned = (
-            clock.warnings_fired > 0
-            or clock.fired_percent >= FIRST_WARNING_PERCENT
-            or left * 100 <= timedelta(minutes=clock.target_minutes) * FIRST_WARNING_PERCENT
-        )
-        return left, "warned" if warned else "running"
-    if any(c.state == "paused" for c in clocks):
-        return None, "paused"
-    return None, None
-
-
 def queue_rows(
     session: Session, ids_and_keys: Sequence[tuple[int, QueueKey]], now: datetime
 ) -> list[QueueRow]:
@@ -953,9 +880,9 @@ def queue_rows(
             SlaClock.ticket_id,
             SlaClock.state,
             SlaClock.due_at,
-            SlaClock.target_minutes,
-            SlaClock.warnings_fired,
+            SlaClock.stopped_at,
             SlaClock.fired_percent,
+            SlaClock.next_event_at,
         ).where(SlaClock.ticket_id.in_(ids), SlaClock.stopped_at.is_(None))
     ):
         clocks.setdefault(clock.ticket_id, []).append(clock)
@@ -965,7 +892,7 @@ def queue_rows(
         r = by_id.get(ticket_id)
         if r is None:
             continue
-        left, state = _sla_of(clocks.get(ticket_id, []), now)
+        left, state = sla_standing.ticket_standing(clocks.get(ticket_id, []), now)
         out.append(
             QueueRow(
                 id=r[0],

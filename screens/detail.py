@@ -25,6 +25,15 @@ from textual.widgets import Static
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data import queries
+from itsm_tui.data.sla_standing import (  # the standings, defined once
+    BREACHED,
+    CANCELLED,
+    MET,
+    PAUSED,
+    RUNNING,
+    WARNED,
+    clock_standing,
+)
 from itsm_tui.desk import sla
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.records import get_agent, get_ticket
@@ -120,15 +129,6 @@ def short_duration(delta: timedelta) -> str:
 # ---------------------------------------------------------------------------
 # SLA clocks as loaded: enough to count down every second without the database
 
-RUNNING, WARNED, BREACHED, PAUSED, MET, CANCELLED = (
-    "running",
-    "warned",
-    "breached",
-    "paused",
-    "met",
-    "cancelled",
-)
-
 
 @dataclass(frozen=True)
 class ClockSnapshot:
@@ -145,6 +145,9 @@ class ClockSnapshot:
     breached_at: datetime | None
     warn_percents: tuple[int, ...]
     calendar: BusinessCalendar
+    # What "warned" reads (data/sla_standing.py): events fired, and the next one's instant.
+    fired_percent: int = 0
+    next_event_at: datetime | None = None
 
     @classmethod
     def of(cls, clock: Any) -> ClockSnapshot:
@@ -163,6 +166,8 @@ class ClockSnapshot:
                 sorted(int(p) for p in (policy.warn_at_percent if policy else sla.DEFAULT_WARNINGS))
             ),
             calendar=sla.calendar_of(policy.calendar) if policy is not None else sla.UTC_24X7,
+            fired_percent=clock.fired_percent,
+            next_event_at=clock.next_event_at,
         )
 
     def spent(self, now: datetime) -> timedelta:
@@ -174,22 +179,15 @@ class ClockSnapshot:
         return total
 
     def live(self, now: datetime) -> tuple[str, timedelta | None, float]:
-        """(state, business time left or None when stopped, percent of the target spent)."""
+        """(standing, business time left or None when stopped, percent of the target
+        spent); the standing is the queue's and the views' (data/sla_standing.py)."""
         spent = self.spent(now)
         target = timedelta(minutes=self.target_minutes)
         percent = 100.0 if self.target_minutes <= 0 else spent / target * 100
-        if self.stopped_at is not None or self.state in (sla.MET, sla.CANCELLED):
-            state = BREACHED if self.breached_at is not None else self.state
-            return state, None, percent
-        left = target - spent
-        if self.state == sla.PAUSED:
-            return PAUSED, left, percent
-        if self.breached_at is not None or left < timedelta(0):
-            return BREACHED, left, percent
-        warns = [p for p in self.warn_percents if 0 < p < 100]
-        if warns and percent >= warns[0]:
-            return WARNED, left, percent
-        return RUNNING, left, percent
+        standing = clock_standing(self, now)
+        if self.stopped_at is not None or self.state in (MET, CANCELLED):
+            return standing, None, percent
+        return standing, target - spent, percent
 
 
 STATE_STYLE = {
@@ -253,10 +251,16 @@ class TimelineEntry:
     body: str | None = None
 
 
-def timeline(detail: dict[str, Any]) -> list[TimelineEntry]:
+def timeline(detail: dict[str, Any], zone: tzinfo = UTC) -> list[TimelineEntry]:
     """Every entry of the ticket's history, newest first (ties: later written first)."""
     entries: list[TimelineEntry] = []
     order = 0
+    # The priority move of each write, for the due times it moved.
+    priority_moves = {
+        e["version"]: (e["old"], e["new"])
+        for e in detail.get("audit", [])
+        if e["field"] == "priority"
+    }
     for c in detail.get("comments", []):
         order += 1
         kind = c["kind"]
@@ -282,7 +286,9 @@ def timeline(detail: dict[str, Any]) -> list[TimelineEntry]:
                 order,
                 "audit",
                 e["actor"] or _("the desk"),
-                _audit_head(e),
+                _due_moved_head(e, priority_moves.get(e["version"]), zone)
+                if e["action"] == sla.DUE_MOVED
+                else _audit_head(e),
                 e.get("reason"),
             )
         )
@@ -319,6 +325,18 @@ def _audit_head(event: dict[str, Any]) -> str:
         new = event["new"] if event["new"] not in (None, "") else "—"
         return f"{field}: {_short(old)} → {_short(new)}"
     return action
+
+
+def _due_moved_head(event: dict[str, Any], priority: tuple[str, str] | None, zone: tzinfo) -> str:
+    """ "SLA resolution due moved 2026-11-24 14:00 → 16:00 (P2 → P1)"."""
+    kind = event["field"].removeprefix("sla.")
+    old, new = shown_time(event["old"], zone), shown_time(event["new"], zone)
+    if old[:10] == new[:10]:
+        new = new[11:]  # the same day: its date once
+    head = _("SLA {kind} due moved {old} → {new}").format(kind=kind, old=old, new=new)
+    if priority is not None:
+        head += f" ({priority[0]} → {priority[1]})"
+    return head
 
 
 def _short(value: str, limit: int = 60) -> str:
@@ -587,7 +605,7 @@ class TicketDetailScreen(Screen[None]):
 
     def _render_timeline(self, d: dict[str, Any]) -> None:
         box = self.query_one("#detail-timeline", Vertical)
-        entries = timeline(d)
+        entries = timeline(d, self._zone)
         widgets: list[Static] = [
             Static(entry_renderable(e, self._zone), classes=f"entry entry-{e.kind}")
             for e in entries[:TIMELINE_LIMIT]

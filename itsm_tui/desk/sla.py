@@ -37,6 +37,14 @@ from itsm_tui.data.models import (
 from itsm_tui.data.models import (
     BusinessCalendar as CalendarRow,
 )
+from itsm_tui.data.sla_standing import (  # the clock states, defined once
+    BREACHED,
+    CANCELLED,
+    COUNTING,
+    MET,
+    PAUSED,
+    RUNNING,
+)
 from itsm_tui.desk.records import desk_setting
 from itsm_tui.domain.calendar import (
     BusinessCalendar,
@@ -49,15 +57,6 @@ from itsm_tui.domain.workflow import workflow_for
 RESPONSE = "response"
 RESOLUTION = "resolution"
 CLOCK_KINDS = (RESPONSE, RESOLUTION)
-
-RUNNING = "running"
-PAUSED = "paused"
-MET = "met"
-BREACHED = "breached"
-# The ticket was cancelled or rejected: the clock neither met nor missed its target.
-CANCELLED = "cancelled"
-# States in which time counts ("breached" keeps counting towards later escalation levels).
-COUNTING = (RUNNING, BREACHED)
 
 BREACH_PERCENT = 100
 DEFAULT_WARNINGS = (50, 75)
@@ -96,10 +95,12 @@ def response_met_by(session: Session) -> tuple[str, ...]:
     return tuple(value) if value else RESPONSE_TRIGGERS
 
 
-def _matches(match: dict[str, Any], ticket: Ticket, service: str | None, item: str | None) -> bool:
+def _matches(
+    match: dict[str, Any], type: str, priority: int, service: str | None, item: str | None
+) -> bool:
     checks = (
-        ("types", ticket.type),
-        ("priorities", ticket.priority),
+        ("types", type),
+        ("priorities", priority),
         ("services", service),
         ("catalogue_items", item),
     )
@@ -110,18 +111,30 @@ def _matches(match: dict[str, Any], ticket: Ticket, service: str | None, item: s
     return True
 
 
+def matching_policy(
+    policies: Iterable[SlaPolicy], type: str, priority: int, service: str | None, item: str | None
+) -> SlaPolicy | None:
+    """The first of `policies` (in rank order) that matches these ticket facts."""
+    for policy in policies:
+        if _matches(policy.match or {}, type, priority, service, item):
+            return policy
+    return None
+
+
+def ranked_policies(session: Session) -> list[SlaPolicy]:
+    """Every policy in matching order (the policies table is small: read it whole)."""
+    return list(session.scalars(select(SlaPolicy).order_by(SlaPolicy.rank, SlaPolicy.name)))
+
+
 def policy_for(session: Session, ticket: Ticket) -> SlaPolicy | None:
-    """The matching policy of lowest rank (the policies table is small: read it whole)."""
+    """The matching policy of lowest rank."""
     service = session.get(Service, ticket.service_id).name if ticket.service_id else None
     item = (
         session.get(CatalogueItem, ticket.catalogue_item_id).code
         if ticket.catalogue_item_id
         else None
     )
-    for policy in session.scalars(select(SlaPolicy).order_by(SlaPolicy.rank, SlaPolicy.name)):
-        if _matches(policy.match or {}, ticket, service, item):
-            return policy
-    return None
+    return matching_policy(ranked_policies(session), ticket.type, ticket.priority, service, item)
 
 
 def _target(policy: SlaPolicy, kind: str) -> int | None:
@@ -233,6 +246,20 @@ def _instant_at_percent(clock: SlaClock, cal: BusinessCalendar, percent: float) 
     )
 
 
+def pending_events(
+    events: Sequence[ClockEvent], fired_percent: int, escalation_level: int
+) -> list[ClockEvent]:
+    """The events of a clock still to fire. What its state says already happened never
+    fires again, whatever the events list looks like now (a re-targeted clock may have
+    new ones): each percent once (`fired_percent` only grows), each level once."""
+    return [
+        e
+        for e in events
+        if e.percent > fired_percent
+        and not (e.kind == "escalation" and e.level <= escalation_level)
+    ]
+
+
 def schedule(clock: SlaClock, cal: BusinessCalendar, events: Sequence[ClockEvent]) -> None:
     """Recompute due_at and next_event_at from the clock's state (the one place that does)."""
     if clock.state not in COUNTING or clock.stopped_at is not None:
@@ -240,9 +267,9 @@ def schedule(clock: SlaClock, cal: BusinessCalendar, events: Sequence[ClockEvent
         if clock.state == PAUSED:
             clock.due_at = None
         return
-    # A clock that is already late stays due when it was due (e.g. after a reopen).
+    # A clock that is already late stays due when it ran out (e.g. after a reopen).
     clock.due_at = clock.breached_at or _instant_at_percent(clock, cal, BREACH_PERCENT)
-    pending = [e for e in events if e.percent > clock.fired_percent]
+    pending = pending_events(events, clock.fired_percent, clock.escalation_level)
     clock.next_event_at = _instant_at_percent(clock, cal, pending[0].percent) if pending else None
 
 
@@ -309,7 +336,10 @@ class _Context:
         return cls(session=session, rules=all_rules(session))
 
     def calendar(self, clock: SlaClock) -> BusinessCalendar:
-        policy = clock.policy
+        return self.calendar_of_policy(clock.policy)
+
+    @staticmethod
+    def calendar_of_policy(policy: SlaPolicy | None) -> BusinessCalendar:
         return calendar_of(policy.calendar) if policy is not None else UTC_24X7
 
     def schedule(self, clock: SlaClock, ticket: Ticket) -> None:
@@ -417,31 +447,38 @@ def meet(session: Session, ticket: Ticket, kind: str, now: datetime) -> None:
 
 def status_changed(session: Session, ticket: Ticket, old: str, new: str, now: datetime) -> None:
     """Pause, resume, stop or restart the ticket's clocks for a move from `old` to `new`."""
-    flow = workflow_for(ticket.type)
     ctx = _Context.load(session)
     clocks = clocks_of(session, ticket)
     for clock in clocks:
-        cal = ctx.calendar(clock)
-        pausing = tuple(clock.policy.pause_statuses if clock.policy else DEFAULT_PAUSE_STATUSES)
-        if new == flow.resolved:
-            # A resolution is also the response, if none came before.
-            _stop(clock, cal, now)
-        elif not flow.is_open(new):
-            if clock.stopped_at is None:
-                _stop(clock, cal, now, outcome=CANCELLED)
-        elif old in flow.reopenable and new == flow.reopen_to:
-            if clock.kind == RESOLUTION:
-                _restart(clock, now)
-        elif new in pausing and clock.state in COUNTING and clock.stopped_at is None:
-            _bank(clock, cal, now)
-            clock.paused_at = now
-            clock.state = PAUSED
-        elif clock.state == PAUSED and new not in pausing:
-            _resume(clock, cal, now)
+        follow_status(clock, ctx.calendar(clock), ticket.type, old, new, now)
         ctx.schedule(clock, ticket)
     session.flush()
     if clocks:
         refresh_sla_due(session, [ticket.id])
+
+
+def follow_status(
+    clock: SlaClock, cal: BusinessCalendar, ticket_type: str, old: str, new: str, now: datetime
+) -> None:
+    """The clock rules of one status move (every writer of a status calls this: the desk's
+    transitions and the sweep's reassignment alike); the caller reschedules."""
+    flow = workflow_for(ticket_type)
+    pausing = tuple(clock.policy.pause_statuses if clock.policy else DEFAULT_PAUSE_STATUSES)
+    if new == flow.resolved:
+        # A resolution is also the response, if none came before.
+        _stop(clock, cal, now)
+    elif not flow.is_open(new):
+        if clock.stopped_at is None:
+            _stop(clock, cal, now, outcome=CANCELLED)
+    elif old in flow.reopenable and new == flow.reopen_to:
+        if clock.kind == RESOLUTION:
+            _restart(clock, now)
+    elif new in pausing and clock.state in COUNTING and clock.stopped_at is None:
+        _bank(clock, cal, now)
+        clock.paused_at = now
+        clock.state = PAUSED
+    elif clock.state == PAUSED and new not in pausing:
+        _resume(clock, cal, now)
 
 
 def _resume(clock: SlaClock, cal: BusinessCalendar, now: datetime) -> None:
@@ -460,47 +497,182 @@ def _restart(clock: SlaClock, now: datetime) -> None:
     clock.state = BREACHED if clock.breached_at is not None else RUNNING
 
 
-def retarget(
-    session: Session, ticket: Ticket, *, actor_id: int | None, now: datetime, reason: str | None
+# ---------------------------------------------------------------------------
+# Re-targeting: the priority changed (a person's update or override, an escalation rule)
+
+
+@dataclass(frozen=True)
+class Retargeted:
+    """One clock's re-target, as its audit events tell it."""
+
+    kind: str
+    old_policy: str | None
+    old_target: int
+    new_policy: str
+    new_target: int
+    old_due: datetime | None
+    new_due: datetime | None
+
+
+def retarget_clock(
+    clock: SlaClock,
+    old_cal: BusinessCalendar,
+    policy: SlaPolicy,
+    target: int,
+    now: datetime,
 ) -> None:
-    """After a priority change: running clocks take the new policy's targets, keeping time spent."""
-    policy = policy_for(session, ticket)
+    """Measure the business time the clock has spent against the new target.
+
+    The target that applies now decides whether the clock is late (docs/sla.md,
+    "Re-targeting"): within it, the clock runs (a breach recorded under the old target is
+    withdrawn from the clock; its escalation row and notices stay in the history); past
+    it, the clock is breached as of the instant it used the new target up. The caller
+    reschedules in the new policy's calendar.
+    """
+    new_limit = target * 60
+    ran_out_at: datetime | None = None
+    if clock.state in COUNTING and clock.stopped_at is None:
+        since, banked = clock.running_since, clock.spent_seconds
+        spent_now = int(spent(clock, old_cal, now).total_seconds())
+        if spent_now >= new_limit:
+            if since is not None and banked < new_limit:
+                # Used up in the current stretch, which ran without a pause: exactly then.
+                ran_out_at = add_business_time(
+                    old_cal, since, timedelta(seconds=new_limit - banked)
+                )
+            else:
+                # Used up before a pause the clock does not keep: the latest it can have been.
+                ran_out_at = since or now
+        # Bank the time spent so far in the old calendar, then count on in the new one.
+        clock.spent_seconds = spent_now
+        clock.running_since = now
+    elif clock.state == PAUSED and clock.spent_seconds >= new_limit:
+        ran_out_at = clock.paused_at or now
+    if ran_out_at is not None and clock.breached_at is not None and clock.target_minutes >= target:
+        # A shorter (or equal) target ran out no later than the old one did.
+        ran_out_at = min(ran_out_at, clock.breached_at)
+    clock.breached_at = ran_out_at
+    if clock.state in COUNTING:
+        clock.state = BREACHED if ran_out_at is not None else RUNNING
+    clock.policy = policy
+    clock.policy_id = policy.id
+    clock.target_minutes = target
+
+
+def retarget_clocks(
+    clocks: Iterable[SlaClock],
+    policy: SlaPolicy | None,
+    ticket: Ticket | TicketKey,
+    *,
+    calendar: Any,
+    rules: Sequence[EscalationRule],
+    now: datetime,
+) -> list[Retargeted]:
+    """Re-target the live clocks of one ticket to `policy` (the one now matching it);
+    `calendar(policy_or_none)` gives a policy's calendar. Returns what moved."""
     if policy is None:
-        return
-    ctx = _Context.load(session)
-    clocks = clocks_of(session, ticket)
+        return []
+    moved: list[Retargeted] = []
     for clock in clocks:
         if clock.stopped_at is not None:
             continue
         target = _target(policy, clock.kind)
         if not target or (target == clock.target_minutes and clock.policy_id == policy.id):
             continue
-        cal = ctx.calendar(clock)
-        if clock.state in COUNTING:
-            # Bank the time spent so far in the old calendar, then count on in the new one.
-            clock.spent_seconds = int(spent(clock, cal, now).total_seconds())
-            clock.running_since = now
-        old_target, old_policy = clock.target_minutes, clock.policy.name if clock.policy else None
-        clock.policy = policy
-        clock.target_minutes = target
-        session.add(
-            AuditEvent(
-                at=now,
-                actor_id=actor_id,
-                record_type="ticket",
-                record_id=ticket.id,
-                record_number=ticket.number,
-                action="sla.retarget",
-                field=f"sla.{clock.kind}",
-                old_value=f"{old_policy}: {old_target} min",
-                new_value=f"{policy.name}: {target} min ({priority_label(ticket.priority)})",
-                record_version=ticket.version,
-                reason=reason,
+        old_policy = clock.policy
+        old_target, old_due = clock.target_minutes, clock.due_at
+        retarget_clock(clock, calendar(old_policy), policy, target, now)
+        schedule(clock, calendar(policy), events_of(policy, rules, clock.kind, ticket))
+        moved.append(
+            Retargeted(
+                kind=clock.kind,
+                old_policy=old_policy.name if old_policy is not None else None,
+                old_target=old_target,
+                new_policy=policy.name,
+                new_target=target,
+                old_due=old_due,
+                new_due=clock.due_at,
             )
         )
-        ctx.schedule(clock, ticket)
+    return moved
+
+
+def retarget_audit(
+    moved: Retargeted,
+    *,
+    ticket_id: int,
+    number: str,
+    version: int,
+    priority: int,
+    actor_id: int | None,
+    now: datetime,
+    reason: str | None,
+) -> list[dict[str, Any]]:
+    """The audit events of one re-targeted clock: its new target, and where its due
+    instant moved (none when it is paused: it has no due instant to move)."""
+    shared = {
+        "at": now,
+        "actor_id": actor_id,
+        "record_type": "ticket",
+        "record_id": ticket_id,
+        "record_number": number,
+        "record_version": version,
+        "reason": reason,
+    }
+    events = [
+        {
+            **shared,
+            "action": "sla.retarget",
+            "field": f"sla.{moved.kind}",
+            "old_value": f"{moved.old_policy}: {moved.old_target} min",
+            "new_value": f"{moved.new_policy}: {moved.new_target} min ({priority_label(priority)})",
+        }
+    ]
+    if moved.old_due != moved.new_due:
+        events.append(
+            {
+                **shared,
+                "action": DUE_MOVED,
+                "field": f"sla.{moved.kind}",
+                "old_value": moved.old_due.isoformat() if moved.old_due else None,
+                "new_value": moved.new_due.isoformat() if moved.new_due else None,
+            }
+        )
+    return events
+
+
+# The audit action of a due instant moved by a re-target (the timeline reads it).
+DUE_MOVED = "sla.due_moved"
+
+
+def retarget(
+    session: Session, ticket: Ticket, *, actor_id: int | None, now: datetime, reason: str | None
+) -> None:
+    """After a priority change: live clocks take the new policy's targets, keeping time spent."""
+    ctx = _Context.load(session)
+    clocks = clocks_of(session, ticket)
+    moved = retarget_clocks(
+        clocks,
+        policy_for(session, ticket),
+        ticket,
+        calendar=ctx.calendar_of_policy,
+        rules=ctx.rules,
+        now=now,
+    )
+    for clock_moved in moved:
+        for event in retarget_audit(
+            clock_moved,
+            ticket_id=ticket.id,
+            number=ticket.number,
+            version=ticket.version,
+            priority=ticket.priority,
+            actor_id=actor_id,
+            now=now,
+            reason=reason,
+        ):
+            session.add(AuditEvent(**event))
     session.flush()
-    if clocks:
+    if moved:
         refresh_sla_due(session, [ticket.id])
 
 

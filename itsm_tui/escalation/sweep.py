@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 from itsm_tui.data.models import (
     Agent,
     AuditEvent,
+    CatalogueItem,
     Escalation,
     Notification,
+    Service,
     SlaClock,
     SlaPolicy,
     Team,
@@ -101,9 +103,14 @@ class _Desk:
 
     def calendar(self, policy_id: int | None) -> BusinessCalendar:
         policy = self.policies.get(policy_id) if policy_id is not None else None
-        if policy is None:
-            return sla.UTC_24X7
-        return self.calendars[policy.calendar_id]
+        return self.calendar_of_policy(policy)
+
+    def calendar_of_policy(self, policy: SlaPolicy | None) -> BusinessCalendar:
+        return sla.UTC_24X7 if policy is None else self.calendars[policy.calendar_id]
+
+    @property
+    def ranked_policies(self) -> list[SlaPolicy]:
+        return sorted(self.policies.values(), key=lambda p: (p.rank, p.name))
 
 
 @dataclass
@@ -119,29 +126,41 @@ class _TicketChange:
     audit: list[tuple[str, str | None, str | None, str]] = field(default_factory=list)
 
 
+# A priority raise can make a clock late at once; a sweep claims again for those, and a
+# ticket rises at most three steps (P4 to P1), so a few rounds always suffice.
+MAX_ROUNDS = 5
+
+
 def sweep(session: Session, now: datetime) -> SweepResult:
     """Fire every due warning, breach and escalation level; the caller commits."""
-    claimed = list(
-        session.execute(
-            update(SlaClock)
-            .where(SlaClock.next_event_at <= now)
-            .values(next_event_at=None)
-            .returning(SlaClock.id)
-            .execution_options(synchronize_session=False)
-        ).scalars()
-    )
     result = SweepResult()
-    if not claimed:
-        return result
-    desk = _Desk.load(session)
-    for start in range(0, len(claimed), CHUNK):
-        _fire(session, desk, sorted(claimed[start : start + CHUNK]), now, result)
+    desk: _Desk | None = None
+    for _round in range(MAX_ROUNDS):
+        claimed = list(
+            session.execute(
+                update(SlaClock)
+                .where(SlaClock.next_event_at <= now)
+                .values(next_event_at=None)
+                .returning(SlaClock.id)
+                .execution_options(synchronize_session=False)
+            ).scalars()
+        )
+        if not claimed:
+            break
+        desk = desk or _Desk.load(session)
+        retargeted = False
+        for start in range(0, len(claimed), CHUNK):
+            chunk = sorted(claimed[start : start + CHUNK])
+            retargeted |= _fire(session, desk, chunk, now, result)
+        if not retargeted:
+            break
     return result
 
 
 def _fire(
     session: Session, desk: _Desk, clock_ids: Sequence[int], now: datetime, result: SweepResult
-) -> None:
+) -> bool:
+    """Fire these clocks' due events; True when a priority raise re-targeted a clock."""
     rows = session.execute(
         select(
             SlaClock.id,
@@ -155,6 +174,7 @@ def _fire(
             SlaClock.warnings_fired,
             SlaClock.escalation_level,
             SlaClock.breached_at,
+            SlaClock.due_at,
             SlaClock.state,
             Ticket.number,
             Ticket.type,
@@ -191,15 +211,7 @@ def _fire(
                 escalation_level=row.ticket_level,
             )
         events = sla.events_of(policy, desk.rules, row.kind, sla.TicketKey(row.type, row.priority))
-        # What the clock's state says already happened never fires again, whatever the
-        # events list looks like now (a re-targeted clock may have a new one).
-        pending = [
-            e
-            for e in events
-            if e.percent > row.fired_percent
-            and not (e.kind == "breach" and row.breached_at is not None)
-            and not (e.kind == "escalation" and e.level <= row.escalation_level)
-        ]
+        pending = sla.pending_events(events, row.fired_percent, row.escalation_level)
 
         def at(percent: float, row: Any = row, cal: BusinessCalendar = cal) -> datetime:
             return sla.instant_at_percent(
@@ -237,7 +249,9 @@ def _fire(
                     percent=event.percent, kind=row.kind
                 )
             elif event.kind == "breach":
-                breached_at = at(event.percent)
+                # When the target ran out: already known if a pause, a stop or a re-target
+                # saw it first; else the due instant the write path stored.
+                breached_at = breached_at or row.due_at or at(event.percent)
                 state = sla.BREACHED
                 actions = ["notify_assignee" if change.assignee_id else "notify_team"]
                 result.breached.append(entry)
@@ -324,7 +338,9 @@ def _fire(
     if notifications:
         session.execute(Notification.__table__.insert(), notifications)
         result.notifications += len(notifications)
-    _write_tickets(session, [c for c in tickets.values() if c.audit], now)
+    changed = [c for c in tickets.values() if c.audit]
+    _write_tickets(session, changed, now)
+    return _follow_ticket_changes(session, desk, changed, now)
 
 
 def _delivery(cal: BusinessCalendar, now: datetime) -> datetime:
@@ -469,3 +485,95 @@ def _write_tickets(session: Session, changes: Sequence[_TicketChange], now: date
             for field_name, old, new, reason in c.audit
         ],
     )
+
+
+def _follow_ticket_changes(
+    session: Session, desk: _Desk, changes: Sequence[_TicketChange], now: datetime
+) -> bool:
+    """The clocks follow what the sweep did to their tickets, by the desk's own rules: a
+    status move pauses or resumes them as a transition does, a priority raise re-targets
+    them as an override does. Set-based: one read of the tickets, one of their clocks,
+    batched writes. True when a clock was re-targeted (it may be due at once)."""
+    moved = {
+        c.row.ticket_id: c
+        for c in changes
+        if c.status != c.row.status or c.priority != c.row.priority
+    }
+    if not moved:
+        return False
+    ids = sorted(moved)
+    facts = {
+        r.id: r
+        for r in session.execute(
+            select(
+                Ticket.id,
+                Ticket.number,
+                Ticket.type,
+                Ticket.priority,
+                Ticket.version,
+                Service.name.label("service"),
+                CatalogueItem.code.label("item"),
+            )
+            .outerjoin(Service, Service.id == Ticket.service_id)
+            .outerjoin(CatalogueItem, CatalogueItem.id == Ticket.catalogue_item_id)
+            .where(Ticket.id.in_(ids))
+        )
+    }
+    clocks: dict[int, list[SlaClock]] = {}
+    for clock in session.scalars(
+        select(SlaClock)
+        .where(SlaClock.ticket_id.in_(ids), SlaClock.stopped_at.is_(None))
+        .order_by(SlaClock.id)
+        # The claim and the bulk updates above went around the ORM: read what they wrote.
+        .execution_options(populate_existing=True)
+    ):
+        clocks.setdefault(clock.ticket_id, []).append(clock)
+    ranked = desk.ranked_policies
+    audit: list[dict[str, Any]] = []
+    retargeted = False
+    for ticket_id in ids:
+        change, fact = moved[ticket_id], facts[ticket_id]
+        live = clocks.get(ticket_id, [])
+        key = sla.TicketKey(fact.type, fact.priority)
+        if change.status != change.row.status:
+            for clock in live:
+                sla.follow_status(
+                    clock,
+                    desk.calendar_of_policy(clock.policy),
+                    fact.type,
+                    change.row.status,
+                    change.status,
+                    now,
+                )
+        if change.priority != change.row.priority:
+            policy = sla.matching_policy(ranked, fact.type, fact.priority, fact.service, fact.item)
+            reason = next((r for f, _o, _n, r in change.audit if f == "priority"), None)
+            for clock_moved in sla.retarget_clocks(
+                live,
+                policy,
+                key,
+                calendar=desk.calendar_of_policy,
+                rules=desk.rules,
+                now=now,
+            ):
+                retargeted = True
+                audit += sla.retarget_audit(
+                    clock_moved,
+                    ticket_id=ticket_id,
+                    number=fact.number,
+                    version=fact.version,
+                    priority=fact.priority,
+                    actor_id=None,
+                    now=now,
+                    reason=reason,
+                )
+        for clock in live:
+            sla.schedule(
+                clock,
+                desk.calendar_of_policy(clock.policy),
+                sla.events_of(clock.policy, desk.rules, clock.kind, key),
+            )
+    if audit:
+        session.execute(AuditEvent.__table__.insert(), audit)
+    sla.refresh_sla_due(session, ids)
+    return retargeted

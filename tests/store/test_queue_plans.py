@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from itsm_tui.context import DeskContext
-from itsm_tui.data import queries
+from itsm_tui.data import queries, sla_standing
 from itsm_tui.data.directory import desk_directory
 from itsm_tui.data.models import Agent, SlaClock, Ticket
 from itsm_tui.data.queries import QueueQuery
@@ -50,10 +50,9 @@ EXPECTED: dict[str, Expect] = {
     "unassigned": Expect(
         ("ix_tickets_assignee_queue", "ix_tickets_unassigned_queue"), ordered=True
     ),
-    # Sorted by the nearest clock: the tickets due soon come from the due-time index and
-    # are sorted (a few hundred at most), not every open ticket.
-    "soon": Expect(("ix_sla_clocks_due",), ordered=False),
-    # The open queue in order, each ticket's own clocks probed.
+    # Sorted by the nearest clock: the range (now, now + 2h] of the stored key, in order.
+    "soon": Expect(("ix_tickets_open_sla",), ordered=True),
+    # The open queue in order, each ticket's stored key checked against now.
     "breached": Expect(("ix_tickets_queue",), ordered=True),
     "open": Expect(("ix_tickets_queue",), ordered=True),
     # Sorted by age: the day's resolved tickets are read from their index and sorted.
@@ -65,7 +64,7 @@ STACKED = {
     # The filter line's SLA states probe each ticket's own clocks along the open range.
     **{
         f"open, sla:{state}": Expect(("ix_tickets_queue",), ordered=True)
-        for state in queries.SLA_STATES
+        for state in sla_standing.STANDINGS
     },
 }
 
@@ -179,7 +178,8 @@ def _clocks_and_resolutions(store: Store) -> None:
                     clock.update(state="breached", stopped_at=None)
                     clock["due_at"] = NOW - timedelta(minutes=rng.randint(1, 9000))
                 elif r < 0.4:
-                    clock.update(state="running", stopped_at=None)
+                    # Due within two hours: past the first warning (`sla:warned`).
+                    clock.update(state="running", stopped_at=None, fired_percent=50)
                     clock["due_at"] = NOW + timedelta(minutes=rng.randint(1, 110))
                 elif r < 0.45:
                     clock.update(state="paused", stopped_at=None, due_at=None)
@@ -312,19 +312,22 @@ def test_saved_view_counts_read_index_ranges(loaded: LoadedDesk, case: str) -> N
         _check(loaded, f"{case}, count", _plan(store, statement, index_order=True), None)
 
 
-def test_breached_probes_only_the_live_breached_clocks(loaded: LoadedDesk) -> None:
-    """The breached view and its count probe ix_sla_clocks_breached_open (migration 0005),
-    not every breached clock of history: at a million tickets the count fell from ~300 ms
-    to ~30 ms on PostgreSQL."""
+def test_breached_and_breaching_soon_count_ranges_of_the_stored_sla_key(
+    loaded: LoadedDesk,
+) -> None:
+    """Both SLA views are defined on tickets.sla_due_at (data/sla_standing.py): their
+    counts read the ranges [.., now] and (now, now + 2h] of ix_tickets_open_sla and never
+    touch the clocks (which hold every breach of history)."""
     store = loaded.store
-    query = _query(loaded, "breached")
-    statement = queries.queue_statement(query, now=NOW, limit=60, dialect=store.dialect)
-    page_plan = _plan(store, _untyped(statement), index_order=True)
-    with store.read() as s, _statements(s) as ran:
-        assert queries.count_queue(s, query, now=NOW) > 0
-    count_plans = [_plan(store, st, index_order=True) for st in ran if isinstance(st, Select)]
-    for plan in (page_plan, *count_plans):
-        assert any("ix_sla_clocks_breached_open" in line for line in plan), "\n".join(plan)
+    for case in ("breached", "soon"):
+        with store.read() as s, _statements(s) as ran:
+            assert queries.count_queue(s, _query(loaded, case), now=NOW) > 0
+        plans = [_plan(store, st, index_order=True) for st in ran if isinstance(st, Select)]
+        assert plans, case
+        for plan in plans:
+            shown = f"{case}:\n" + "\n".join(plan)
+            assert any("ix_tickets_open_sla" in line for line in plan), shown
+            assert not any("sla_clocks" in line for line in plan), shown
 
 
 @pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])

@@ -10,7 +10,8 @@ import pytest
 
 from itsm_tui.data import queries
 from itsm_tui.data.models import SlaClock
-from itsm_tui.data.queries import SLA_STATES, QueueQuery, TicketFilter
+from itsm_tui.data.queries import QueueQuery, TicketFilter
+from itsm_tui.data.sla_standing import STANDINGS as SLA_STATES
 from itsm_tui.desk import create_ticket
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.sla import refresh_sla_due
@@ -23,37 +24,57 @@ class Clock:
     state: str
     due_in: timedelta | None
     target_minutes: int = 480
-    warnings_fired: int = 0
+    fired_percent: int = 0
+    # When the next threshold's event falls due (the write path stores it; None: none left).
+    event_in: timedelta | None = None
     stopped: bool = False
 
 
 H = timedelta(hours=1)
+M = timedelta(minutes=1)
 # title → its clocks as the write path and the sweep would have left them at NOW, and the
-# state its SLA cell shows (None: no clock counts or is paused).
+# standing its SLA cell shows (None: no clock counts or is paused).
 CASES: dict[str, tuple[tuple[Clock, ...], str | None]] = {
-    "far ahead": ((Clock("resolution", "running", 7 * H),), "running"),
-    "past half-way by the wall": ((Clock("resolution", "running", 3 * H),), "warned"),
-    "exactly half-way": ((Clock("resolution", "running", 4 * H),), "warned"),
-    "a minute before half-way": (
-        (Clock("resolution", "running", 4 * H + timedelta(minutes=1)),),
+    "far ahead": ((Clock("resolution", "running", 7 * H, event_in=3 * H),), "running"),
+    "a minute before the first warning": (
+        (Clock("resolution", "running", 7 * H, event_in=M),),
         "running",
     ),
-    "warning fired early": ((Clock("resolution", "running", 7 * H, warnings_fired=1),), "warned"),
-    "breached": ((Clock("resolution", "breached", -H),), "breached"),
+    "first warning due exactly now": (
+        (Clock("resolution", "running", 4 * H, event_in=0 * H),),
+        "warned",
+    ),
+    "first warning due, not yet swept": (
+        (Clock("resolution", "running", 3 * H, event_in=-M),),
+        "warned",
+    ),
+    "warning fired": (
+        (Clock("resolution", "running", 3 * H, fired_percent=50, event_in=H),),
+        "warned",
+    ),
+    "breached": ((Clock("resolution", "breached", -H, fired_percent=100),), "breached"),
+    "overdue, not yet swept": (
+        (Clock("resolution", "running", -5 * M, event_in=-5 * M),),
+        "breached",
+    ),
+    "due exactly now": ((Clock("resolution", "running", 0 * H, event_in=0 * H),), "breached"),
     "breached response, running resolution": (
-        (Clock("response", "breached", -H, 60), Clock("resolution", "running", 7 * H)),
+        (
+            Clock("response", "breached", -H, 60, fired_percent=100),
+            Clock("resolution", "running", 7 * H, event_in=3 * H),
+        ),
         "breached",
     ),
     "nearest clock warned": (
         (
-            Clock("response", "running", 10 * timedelta(minutes=1), 60),
-            Clock("resolution", "running", 7 * H),
+            Clock("response", "running", 10 * M, 60, fired_percent=75, event_in=10 * M),
+            Clock("resolution", "running", 7 * H, event_in=3 * H),
         ),
         "warned",
     ),
-    "paused": ((Clock("resolution", "paused", 6 * H),), "paused"),
+    "paused": ((Clock("resolution", "paused", None),), "paused"),
     "met response, paused resolution": (
-        (Clock("response", "met", -H, 60, stopped=True), Clock("resolution", "paused", 6 * H)),
+        (Clock("response", "met", -H, 60, stopped=True), Clock("resolution", "paused", None)),
         "paused",
     ),
     "met and stopped": ((Clock("resolution", "met", -H, stopped=True),), None),
@@ -85,8 +106,8 @@ def sla_desk(desk: Desk) -> Desk:
                         running_since=NOW - H if c.state == "running" else None,
                         paused_at=NOW - H if c.state == "paused" else None,
                         stopped_at=NOW - H if c.stopped else None,
-                        warnings_fired=c.warnings_fired,
-                        fired_percent=100 if c.state == "breached" else 50 * c.warnings_fired,
+                        fired_percent=c.fired_percent,
+                        next_event_at=NOW + c.event_in if c.event_in is not None else None,
                     )
                 )
         refresh_sla_due(session, ids)
@@ -123,6 +144,8 @@ def test_the_breached_view_and_the_breached_filter_agree(sla_desk: Desk) -> None
     assert titles(sla_desk, view) == titles(sla_desk, filtered) == titles(sla_desk, stacked)
     assert titles(sla_desk, filtered) == {
         "breached",
+        "overdue, not yet swept",
+        "due exactly now",
         "breached response, running resolution",
     }
 

@@ -10,6 +10,11 @@ A P3 incident opened Tuesday 2026-11-24 09:30 Shanghai, worked out by hand:
 |------------|----------------|------------------|-------------------|----------------|
 | response   | Tue 11:30      | Tue 14:00        | Tue 15:00         | Tue 17:00      |
 | resolution | Wed 14:45      | Thu 11:22:30     | Fri 09:30         | Mon 30th 14:45 |
+
+The response clock's level 2 (Tue 17:00) raises the ticket to P2, which re-targets both
+clocks: the response clock (30 min) ran out at Tue 10:00; the resolution clock has spent
+360 of P2's 480 minutes, so both its warnings are due at once, its breach and level 1
+at Wed 10:00, its level 2 (720 min) at Wed 15:30.
 """
 
 from __future__ import annotations
@@ -56,6 +61,10 @@ RESOLUTION_50 = local(2026, 11, 25, 14, 45)
 RESOLUTION_75 = local(2026, 11, 26, 11, 22) + timedelta(seconds=30)
 RESOLUTION_100 = local(2026, 11, 27, 9, 30)
 RESOLUTION_150 = local(2026, 11, 30, 14, 45)
+# After the raise to P2 at RESPONSE_150 (see the module's docstring).
+RESPONSE_P2_100 = local(2026, 11, 24, 10, 0)
+RESOLUTION_P2_100 = local(2026, 11, 25, 10, 0)
+RESOLUTION_P2_150 = local(2026, 11, 25, 15, 30)
 THRESHOLDS = (
     RESPONSE_50,
     RESPONSE_75,
@@ -65,6 +74,8 @@ THRESHOLDS = (
     RESOLUTION_75,
     RESOLUTION_100,
     RESOLUTION_150,
+    RESOLUTION_P2_100,
+    RESOLUTION_P2_150,
 )
 
 
@@ -149,11 +160,12 @@ FULL_LIFE = [
     ("response", "breach", 0, RESPONSE_100),
     ("response", "escalation", 1, RESPONSE_100),
     ("response", "escalation", 2, RESPONSE_150),
-    ("resolution", "warning", 50, RESOLUTION_50),
-    ("resolution", "warning", 75, RESOLUTION_75),
-    ("resolution", "breach", 0, RESOLUTION_100),
-    ("resolution", "escalation", 1, RESOLUTION_100),
-    ("resolution", "escalation", 2, RESOLUTION_150),
+    # Re-targeted to P2 by the level-2 raise: 75% spent, both warnings at once.
+    ("resolution", "warning", 50, RESPONSE_150),
+    ("resolution", "warning", 75, RESPONSE_150),
+    ("resolution", "breach", 0, RESOLUTION_P2_100),
+    ("resolution", "escalation", 1, RESOLUTION_P2_100),
+    ("resolution", "escalation", 2, RESOLUTION_P2_150),
 ]
 
 
@@ -176,11 +188,11 @@ def full_life_notices(number: str, at: dict[str, datetime] | None = None) -> lis
         ("sue", None, "escalation", number, when("r150", RESPONSE_150)),
         # Nobody holds it now: the resolution clock's notices go to the team and its
         # supervisor; the ticket is not reassigned again.
-        (None, ds, "warning", number, when("s50", RESOLUTION_50)),
-        (None, ds, "warning", number, when("s75", RESOLUTION_75)),
-        (None, ds, "escalation", number, when("s100", RESOLUTION_100)),
-        ("dan", None, "escalation", number, when("s100", RESOLUTION_100)),
-        ("sue", None, "escalation", number, when("s150", RESOLUTION_150)),
+        (None, ds, "warning", number, when("s50", RESPONSE_150)),
+        (None, ds, "warning", number, when("s75", RESPONSE_150)),
+        (None, ds, "escalation", number, when("s100", RESOLUTION_P2_100)),
+        ("dan", None, "escalation", number, when("s100", RESOLUTION_P2_100)),
+        ("sue", None, "escalation", number, when("s150", RESOLUTION_P2_150)),
     ]
     return sorted(rows, key=repr)
 
@@ -249,8 +261,10 @@ def test_breach_and_each_escalation_level_fire_once_at_their_instants(sla_store:
         for level in (1, 2)
     ]
     got = clocks(sla_store, number)
-    assert got["response"].breached_at == got["response"].due_at == RESPONSE_100
-    assert got["resolution"].breached_at == got["resolution"].due_at == RESOLUTION_100
+    # Both clocks are judged by P2's targets now: the response ran out at 10:00.
+    assert got["response"].breached_at == got["response"].due_at == RESPONSE_P2_100
+    assert got["resolution"].breached_at == got["resolution"].due_at == RESOLUTION_P2_100
+    assert (got["response"].target_minutes, got["resolution"].target_minutes) == (30, 480)
     assert got["response"].state == got["resolution"].state == "breached"
     assert got["response"].escalation_level == got["resolution"].escalation_level == 2
     # Nothing left to fire: the sweep no longer sees these clocks.
@@ -322,8 +336,9 @@ def test_sweep_after_a_long_outage_fires_all_past_thresholds_in_order_in_one_go(
     # dated when the target ran out, not when the sweeper came back.
     assert fired(sla_store, number) == [(c, k, lvl, back) for c, k, lvl, _ in FULL_LIFE]
     got = clocks(sla_store, number)
-    assert got["response"].breached_at == RESPONSE_100
-    assert got["resolution"].breached_at == RESOLUTION_100
+    # Fired under P3, then re-targeted by the raise: dated when P2's targets ran out.
+    assert got["response"].breached_at == RESPONSE_P2_100
+    assert got["resolution"].breached_at == RESOLUTION_P2_100
     after = ticket(sla_store, number)
     assert (after.team.name, after.assignee_id, after.priority) == ("Desktop Support", None, 2)
     assert (after.escalation_level, after.version) == (2, version + 1)  # one write
@@ -356,12 +371,17 @@ def test_paused_clock_fires_nothing_while_paused_and_then_fires_at_shifted_times
     move(sla_store, number, "assigned", resumed)
     # Response: 60 of 240 spent; 50% (120) an hour later, 75% two, the breach three
     # (Wed 17:30), 150% (360) after 300 more: 210 on Wednesday, 90 on Thursday → 10:30.
+    level_2 = local(2026, 11, 26, 10, 30)
     shifted = [
         ("response", "warning", 50, local(2026, 11, 25, 15, 30)),
         ("response", "warning", 75, local(2026, 11, 25, 16, 30)),
         ("response", "breach", 0, local(2026, 11, 25, 17, 30)),
         ("response", "escalation", 1, local(2026, 11, 25, 17, 30)),
-        ("response", "escalation", 2, local(2026, 11, 26, 10, 30)),
+        ("response", "escalation", 2, level_2),
+        # Level 2 raised it to P2: the resolution clock has spent 60 + 210 + 90 = 360 of
+        # P2's 480 minutes (the pause still excluded), so both warnings are due at once.
+        ("resolution", "warning", 50, level_2),
+        ("resolution", "warning", 75, level_2),
     ]
     sweep_all(
         sla_store,
@@ -369,8 +389,8 @@ def test_paused_clock_fires_nothing_while_paused_and_then_fires_at_shifted_times
     )
     assert fired(sla_store, number) == shifted
     resolution = clocks(sla_store, number)["resolution"]
-    # Resolution: 615 more minutes to 50% from Wed 14:30: 210 + 180 + 225 → Thu 17:15.
-    assert resolution.next_event_at == local(2026, 11, 26, 17, 15)
+    # The last 120 minutes from Thu 10:30: 90 before lunch, 30 after → Thu 14:00.
+    assert resolution.due_at == resolution.next_event_at == local(2026, 11, 26, 14, 0)
 
 
 def test_ticket_resolved_before_its_due_time_is_never_escalated(sla_store: Store) -> None:

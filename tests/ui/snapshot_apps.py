@@ -40,8 +40,10 @@ TICKETS: tuple[tuple[str, int, int, str | None, str | None, str | None], ...] = 
     ("New starter laptop", 3, 3, None, "bob", None),
     ("Wi-Fi slow in meeting room B", 2, 2, "VPN", "alice", None),
 )
-# The first ticket's clocks are made to have breached, so one row shows it.
+# The first ticket's clock is made to have breached (the sweep recorded it); the
+# second's ran past its due time an hour before CLOCK, not yet swept: breached too.
 BREACHED_TITLE = TICKETS[0][0]
+OVERDUE_TITLE = TICKETS[1][0]
 
 
 def build_queue_store(path: Path) -> Store:
@@ -101,6 +103,7 @@ def build_queue_store(path: Path) -> Store:
             .values(state="breached", due_at=CLOCK - timedelta(minutes=80), fired_percent=100)
         )
         session.execute(update(SlaClock).where(SlaClock.ticket_id == 2).values(fired_percent=50))
+        # Inserted around the write path: the tickets' SLA key as the desk keeps it.
         refresh_sla_due(session, range(1, len(TICKETS) + 1))
     return store
 

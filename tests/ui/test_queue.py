@@ -17,7 +17,15 @@ from itsm_tui.desk import create_ticket
 from itsm_tui.desk.records import get_agent
 from itsm_tui.screens.queue import QueueScreen
 from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, TicketTable, clean_text, format_sla
-from tests.ui.snapshot_apps import BREACHED_TITLE, CLOCK, TICKETS, queue_app, run_async, settle
+from tests.ui.snapshot_apps import (
+    BREACHED_TITLE,
+    CLOCK,
+    OVERDUE_TITLE,
+    TICKETS,
+    queue_app,
+    run_async,
+    settle,
+)
 
 
 def queue(app) -> QueueScreen:  # type: ignore[no-untyped-def]
@@ -68,9 +76,11 @@ async def test_views_switch_and_show_their_counts(queue_store: Store) -> None:
         await settle(pilot)
         assert screen.count == sum(1 for t in TICKETS if t[4] is None)
         assert all(row.assignee is None for row in screen.table.cached_rows())
-        await pilot.press("5")  # breached
+        await pilot.press("5")  # breached: the rows whose SLA cell says so, swept or not
         await settle(pilot)
-        assert [row.title for row in screen.table.cached_rows()] == [BREACHED_TITLE]
+        rows = screen.table.cached_rows()
+        assert [row.title for row in rows] == [BREACHED_TITLE, OVERDUE_TITLE]
+        assert {row.sla_state for row in rows} == {"breached"}
         await pilot.press("v", "v")  # next views: all open, then recently resolved
         await settle(pilot)
         assert screen.view_key == "resolved" and screen.count == 0
