@@ -2,14 +2,18 @@
 
     python bench/queue.py [--tickets 1000000] [--store PATH] [--naive 100000]
 
-Builds (or reuses, `--store PATH`) a SQLite store seeded on the default desk, runs the
-app with `run_test` as an agent and times, each until the table shows the new rows:
-first paint of the queue, a search, a filter change, a sort change, page down, and the
-jump to the end; then peak RSS. In the same run it loads `--naive` tickets into a plain
-Textual DataTable the way a naive queue would, and times its first paint. The last line
-is one JSON object: {"bench": "queue", "tickets": N, "first_paint_s": …, "search_s": …,
-"filter_s": …, "sort_s": …, "page_s": …, "end_s": …, "rss_mb": …,
-"naive_100k_first_paint_s": …}.
+Reuses the SQLite store at `--store PATH` (default /tmp/itsm-bench-queue-N.db), or
+builds it first in a child process (bench/build_store.py), so that this process
+holds only the queue: its peak RSS is the queue's, not the seeder's. Runs the app
+with `run_test` as an agent and times, each until the table shows the new rows:
+first paint of the queue, a search, a filter change, a sort change, page down, and
+the jump to the end; then peak RSS. In the same run it loads `--naive` tickets into
+a plain Textual DataTable the way a naive queue would, and times its first paint.
+The machine's 1-minute load average is printed beside each figure (the machine may
+be shared). The last line is one JSON object: {"bench": "queue", "tickets": N,
+"first_paint_s": …, "search_s": …, "filter_s": …, "sort_s": …, "page_s": …,
+"end_s": …, "rss_mb": …, "naive_100k_first_paint_s": …, "load_avg_1m": …,
+"load_avg_1m_by_figure": {figure: load}, "built": {…} or null}.
 """
 
 from __future__ import annotations
@@ -27,36 +31,18 @@ import json  # noqa: E402
 import resource  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.build_store import SEEDED_AT, build_file_in_child  # noqa: E402
+from bench.machine import load_avg  # noqa: E402
 from itsm_tui.app import make_app  # noqa: E402
-from itsm_tui.config import apply_config, load_default_desk  # noqa: E402
 from itsm_tui.context import DeskContext  # noqa: E402
 from itsm_tui.data import queries  # noqa: E402
 from itsm_tui.data.models import Agent, Ticket  # noqa: E402
-from itsm_tui.data.seed import seed_store  # noqa: E402
 from itsm_tui.data.store import Store, open_store, sqlite_url  # noqa: E402
 from itsm_tui.screens.queue import QueueScreen  # noqa: E402
-
-SEEDED_AT = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-
-
-def build(path: Path, tickets: int) -> None:
-    store = open_store(sqlite_url(path))
-    with store.write() as session:
-        apply_config(session, load_default_desk(), now=SEEDED_AT)
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        if time.perf_counter() - last[0] > 10:
-            last[0] = time.perf_counter()
-            print(f"  seeded {done:,}/{total:,}", flush=True)
-
-    seed_store(store, tickets=tickets, days=90, seed=7, now=SEEDED_AT, progress=progress)
-    store.dispose()
 
 
 async def _until(pilot: Any, done: Callable[[], bool], limit_s: float = 60) -> float:
@@ -79,7 +65,8 @@ def _send_key(app: Any, key: str) -> None:
     app._driver.send_message(events.Key(key, char))
 
 
-async def measure_queue(store: Store, actor: str) -> dict[str, float]:
+async def measure_queue(store: Store, actor: str, loads: dict[str, float]) -> dict[str, float]:
+    """The queue's figures; `loads` gets the load average as each figure was taken."""
     ctx = DeskContext(store=store, actor=actor, clock=lambda: SEEDED_AT)
     app = make_app(ctx, escalator=False, poll_seconds=0)
     figures: dict[str, float] = {}
@@ -109,6 +96,7 @@ async def measure_queue(store: Store, actor: str) -> dict[str, float]:
 
         await _until(pilot, shows(lambda: screen().directory is not None))
         figures["first_paint_s"] = time.perf_counter() - started
+        loads["first_paint_s"] = load_avg()
         # Everything else on "All open", the biggest working view.
         generation = screen().table.generation
         await pilot.press("6")
@@ -120,6 +108,7 @@ async def measure_queue(store: Store, actor: str) -> dict[str, float]:
         _send_key(app, "enter")
         await _until(pilot, shows(lambda: screen().table.generation > generation))
         figures["search_s"] = time.perf_counter() - t0
+        loads["search_s"] = load_avg()
         generation = screen().table.generation
         await pilot.press("slash", "ctrl+u", "enter")
         await _until(pilot, shows(lambda: screen().table.generation > generation))
@@ -130,6 +119,7 @@ async def measure_queue(store: Store, actor: str) -> dict[str, float]:
         _send_key(app, "enter")
         await _until(pilot, shows(lambda: screen().table.generation > generation))
         figures["filter_s"] = time.perf_counter() - t0
+        loads["filter_s"] = load_avg()
         generation = screen().table.generation
         await pilot.press("f", "ctrl+u", "enter")
         await _until(pilot, shows(lambda: screen().table.generation > generation))
@@ -141,6 +131,7 @@ async def measure_queue(store: Store, actor: str) -> dict[str, float]:
         screen().set_sort("age")
         await _until(pilot, shows(lambda: screen().table.generation > generation))
         figures["sort_s"] = time.perf_counter() - t0
+        loads["sort_s"] = load_avg()
 
         table = screen().table
         t0 = time.perf_counter()
@@ -148,11 +139,13 @@ async def measure_queue(store: Store, actor: str) -> dict[str, float]:
             _send_key(app, "pagedown")
         await _until(pilot, shows(lambda: table.cursor >= 3 * table.visible_rows))
         figures["page_s"] = (time.perf_counter() - t0) / 3
+        loads["page_s"] = load_avg()
 
         t0 = time.perf_counter()
         _send_key(app, "end")
         await _until(pilot, shows(lambda: table.cursor == table.total - 1))
         figures["end_s"] = time.perf_counter() - t0
+        loads["end_s"] = load_avg()
         figures["rows_read"] = table.rows_fetched
     return figures
 
@@ -192,9 +185,9 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=100_000)
     args = parser.parse_args()
     path = args.store or Path(f"/tmp/itsm-bench-queue-{args.tickets}.db")
+    built = None
     if not path.exists():
-        print(f"building {args.tickets:,} tickets in {path} …", flush=True)
-        build(path, args.tickets)
+        built = build_file_in_child(path, tickets=args.tickets, days=90, seed=7)
     store = open_store(sqlite_url(path))
     with store.read() as session:
         tickets = session.scalar(select(func.count()).select_from(Ticket)) or 0
@@ -202,10 +195,16 @@ def main() -> None:
         actor = session.scalar(
             select(Agent.username).where(Agent.team_id.is_not(None)).order_by(Agent.id)
         )
-    figures = asyncio.run(measure_queue(store, actor or "root"))
+    loads: dict[str, float] = {}
+    figures = asyncio.run(measure_queue(store, actor or "root", loads))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print({k: round(v, 4) for k, v in figures.items()}, f"rss {rss_mb:.0f} MB", flush=True)
+    for name, value in figures.items():
+        beside = f"  (load {loads[name]})" if name in loads else ""
+        print(f"{name:16} {value:10.4f}{beside}", flush=True)
+    print(f"{'rss_mb':16} {rss_mb:10.0f}", flush=True)
     naive = asyncio.run(measure_naive(store, args.naive))
+    loads["naive_100k_first_paint_s"] = load_avg()
+    print(f"{'naive_100k_s':16} {naive:10.4f}  (load {loads['naive_100k_first_paint_s']})")
     store.dispose()
     print(
         json.dumps(
@@ -220,6 +219,9 @@ def main() -> None:
                 "end_s": round(figures["end_s"], 3),
                 "rss_mb": round(rss_mb, 1),
                 "naive_100k_first_paint_s": round(naive, 3),
+                "load_avg_1m": load_avg(),
+                "load_avg_1m_by_figure": loads,
+                "built": built,
             }
         )
     )

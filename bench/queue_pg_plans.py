@@ -4,8 +4,9 @@
                                    [--sort COLUMN] [--descending]
 
 `--db pg` (the default) seeds a throwaway PostgreSQL server (tests/pg_server.py) with
-`--tickets` tickets on the default desk, 10% of them open (bench/sweep.py's build: about
-three minutes for a million) and stops it afterwards; `--db URL` reads an existing store
+`--tickets` tickets on the default desk, 10% of them open (bench/sweep.py's store, built
+in a child process by bench/build_store.py: about three minutes for a million) and
+stops it afterwards; `--db URL` reads an existing store
 and writes nothing (a SQLite file read-only: sqlite:///file:PATH?mode=ro&uri=true).
 
 As bench/queue.py's agent (the first agent with a team), for each saved view of the queue
@@ -16,10 +17,12 @@ key (a refresh) and the last page (the End key). `--sort` (one of queries.QUEUE_
 and `--descending` sort every view that way instead of its own order. Each figure is
 the median of `--runs` runs in ms; whatever takes over `--slow-ms` is shown with
 EXPLAIN (ANALYZE, BUFFERS) of each statement it ran (EXPLAIN QUERY PLAN on SQLite).
-The last line is one JSON object: {"bench": "queue_pg_plans", "dialect": D,
+The machine's 1-minute load average is printed beside each view's figures. The last
+line is one JSON object: {"bench": "queue_pg_plans", "dialect": D,
 "tickets": N, "sort": S, "descending": B, "views": {view: {"page_ms": …,
 "count_ms": …, "page_after_ms": …, "position_ms": …, "last_page_ms": …, "count": …}},
-"slowest_ms": S, "slow": ["view/figure", …]}.
+"load_avg_1m": …}}, "slowest_ms": S, "slow": ["view/figure", …], "load_avg_1m": L,
+"built": {…} or null}.
 """
 
 from __future__ import annotations
@@ -44,13 +47,15 @@ from sqlalchemy.orm import Session
 sys.path.remove(str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.sweep import BACKLOG_FOR_10_PERCENT, SEEDED_AT, build, postgres_url
+from bench.build_store import SEEDED_AT, build_in_child
+from bench.machine import load_avg
+from bench.sweep import BACKLOG_FOR_10_PERCENT, postgres_url
 from itsm_tui.context import DeskContext
 from itsm_tui.data import queries
 from itsm_tui.data.directory import desk_directory
 from itsm_tui.data.models import Agent, Ticket
 from itsm_tui.data.queries import QueueQuery
-from itsm_tui.data.store import make_engine, open_store
+from itsm_tui.data.store import make_engine
 from itsm_tui.screens.queue import VIEWS, view_query
 
 LIMIT = 60
@@ -149,6 +154,7 @@ def measure(
                     lambda q=q: queries.queue_page(session, q, now=now, limit=LIMIT, from_end=True),
                 )
             views[name] = {k: round(v, 1) for k, v in row.items()}
+            views[name]["load_avg_1m"] = load_avg()
             print(f"{name:14}", views[name], flush=True)
 
         pg = engine.dialect.name == "postgresql"
@@ -173,6 +179,7 @@ def measure(
         "views": views,
         "slowest_ms": max(figures, default=0.0),
         "slow": [label for label, _ in slow],
+        "load_avg_1m": load_avg(),
     }
 
 
@@ -189,14 +196,10 @@ def main() -> None:
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         url = args.db
+        built = None
         if args.db == "pg":
             url = stack.enter_context(postgres_url())
-            store = open_store(url)
-            print(f"seeding {args.tickets:,} tickets …", flush=True)
-            print(
-                f"built in {build(store, args.tickets, BACKLOG_FOR_10_PERCENT):.0f} s", flush=True
-            )
-            store.dispose()
+            built = build_in_child(url, tickets=args.tickets, backlog=BACKLOG_FOR_10_PERCENT)
         engine = _engine(url)
         try:
             result = measure(
@@ -204,7 +207,7 @@ def main() -> None:
             )
         finally:
             engine.dispose()
-    print(json.dumps(result))
+    print(json.dumps({**result, "built": built}))
 
 
 if __name__ == "__main__":

@@ -11,9 +11,13 @@ had been stopped for `--down` minutes, and times:
     next event computed in Python with the calendar (read only, run first).
 Both must find the same due events — unless `--down` is long enough for escalation
 rules to raise priorities: a raise re-targets the ticket's clocks, whose new events the
-sweep then fires too (the naive count does not model re-targeting). `--store PATH` reuses a store built earlier
-(a copy is swept, so the original stays reusable). The last line is one JSON object:
-{"bench": "sweep", "tickets": N, "open": M, "sweep_s": S, "naive_s": T, "speedup": T/S}.
+sweep then fires too (the naive count does not model re-targeting). `--store PATH`
+reuses a store built earlier (a copy is swept, so the original stays reusable);
+otherwise the store is built in a child process (bench/build_store.py), so the
+seeder's heap is not this process's. The machine's 1-minute load average is printed
+beside each figure. The last line is one JSON object: {"bench": "sweep", "tickets": N,
+"open": M, "sweep_s": S, "naive_s": T, "speedup": T/S, "load_avg_1m": L,
+"load_avg_1m_by_figure": {figure: load}, …}.
 """
 
 from __future__ import annotations
@@ -26,22 +30,26 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The repository root instead of bench/ itself: a bench/queue.py would shadow the
+# standard library module of that name (psycopg imports it). Only when run: imported
+# (bench/queue_pg_plans.py), the importer has done it.
+if __name__ == "__main__":
+    sys.path.remove(str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from itsm_tui.config import apply_config, load_default_desk
+from bench.build_store import SEEDED_AT, build_in_child
+from bench.machine import load_avg
 from itsm_tui.data.models import SlaClock, SlaPolicy, Ticket
-from itsm_tui.data.seed import seed_store
 from itsm_tui.data.store import Store, open_store, sqlite_url
 from itsm_tui.desk import sla
 from itsm_tui.escalation.sweep import sweep
 
-SEEDED_AT = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 # The seed's open share is about 6.8%; this much backlog brings a 90-day desk near 10%.
 BACKLOG_FOR_10_PERCENT = 0.036
 
@@ -56,23 +64,6 @@ def postgres_url() -> Iterator[str]:
         yield server.create_database("itsm_bench")
     finally:
         server.stop()
-
-
-def build(store: Store, tickets: int, backlog: float) -> float:
-    started = time.perf_counter()
-    with store.write() as session:
-        apply_config(session, load_default_desk(), now=SEEDED_AT)
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        if time.perf_counter() - last[0] > 10:
-            last[0] = time.perf_counter()
-            print(f"  seeded {done:,}/{total:,}", flush=True)
-
-    seed_store(
-        store, tickets=tickets, days=90, seed=7, now=SEEDED_AT, progress=progress, backlog=backlog
-    )
-    return time.perf_counter() - started
 
 
 def naive_due_events(store: Store, now: datetime) -> tuple[int, float]:
@@ -135,9 +126,12 @@ def main() -> None:
         store = open_store(url)
         with store.read() as session:
             existing = session.scalar(select(func.count()).select_from(Ticket))
+        built = None
         if not existing:
-            print(f"building {args.tickets:,} tickets …", flush=True)
-            build_s = build(store, args.tickets, args.backlog)
+            store.dispose()
+            built = build_in_child(url, tickets=args.tickets, backlog=args.backlog)
+            build_s = built["build_s"]
+        loads: dict[str, float] = {}
         with store.read() as session:
             tickets = session.scalar(select(func.count()).select_from(Ticket))
             open_count = session.scalar(
@@ -146,17 +140,22 @@ def main() -> None:
         now = SEEDED_AT + timedelta(minutes=args.down)
 
         naive_due, naive_s = naive_due_events(store, now)
-        print(f"naive: {naive_due} due events found in {naive_s:.2f} s", flush=True)
+        loads["naive_s"] = load_avg()
+        print(
+            f"naive: {naive_due} due events found in {naive_s:.2f} s (load {loads['naive_s']})",
+            flush=True,
+        )
 
         started = time.perf_counter()
         with store.write() as session:
             result = sweep(session, now)
         sweep_s = time.perf_counter() - started
+        loads["sweep_s"] = load_avg()
         fired = len(result.warned) + len(result.breached) + len(result.escalated)
         print(
             f"sweep: warned {len(result.warned)}, breached {len(result.breached)}, "
             f"escalated {len(result.escalated)}, notifications {result.notifications} "
-            f"in {sweep_s:.3f} s",
+            f"in {sweep_s:.3f} s (load {loads['sweep_s']})",
             flush=True,
         )
         # A second sweep at the same moment finds nothing: the steady state of the daemon.
@@ -164,6 +163,7 @@ def main() -> None:
         with store.write() as session:
             again = sweep(session, now)
         idle_s = time.perf_counter() - started
+        loads["idle_sweep_s"] = load_avg()
         store.dispose()
 
     figures = {
@@ -180,6 +180,9 @@ def main() -> None:
         "down_minutes": args.down,
         "backend": store.dialect,
         "build_s": round(build_s, 1),
+        "build_rss_mb": built["rss_mb"] if built else None,
+        "load_avg_1m": load_avg(),
+        "load_avg_1m_by_figure": loads,
     }
     print(json.dumps(figures))
 

@@ -178,6 +178,9 @@ class BusinessCalendar(Base):
     hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # ["2026-10-01", …] local dates
     holidays: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Make-up working days (调休), local dates worked on the hours of `workdays_as`.
+    workdays: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    workdays_as: Mapped[str] = mapped_column(String(3), default="mon", server_default="mon")
 
 
 class SlaPolicy(Base):
@@ -404,11 +407,21 @@ class AuditEvent(Base):
     # The record version this event produced: a stale writer is told what happened since.
     record_version: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
+    # The administrator who acted as `actor` (`itsm --as`): both are named in the audit.
+    # Like tickets.sla_due_at, never named by the ORM unless set (a server default, not
+    # loaded, not fetched back): the desk's writes work on a store of an older revision.
+    impersonator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id"), server_default=text("NULL"), deferred=True
+    )
 
-    actor: Mapped[Agent | None] = relationship()
+    actor: Mapped[Agent | None] = relationship(foreign_keys=[actor_id])
+    impersonator: Mapped[Agent | None] = relationship(foreign_keys=[impersonator_id])
+
+    __mapper_args__ = {"eager_defaults": False}
 
     __table_args__ = (
-        Index("ix_audit_record", "record_type", "record_id", "id"),
+        # A record's history newest first by time, a page at a time (data/history.py).
+        Index("ix_audit_record", "record_type", "record_id", "at", "id"),
         Index("ix_audit_at", "at"),
     )
 
@@ -655,7 +668,10 @@ class TimeEntry(Base):
 
 class Budget(Base):
     __tablename__ = "budgets"
-    __table_args__ = (UniqueConstraint("category", "period_start", name="uq_budgets_period"),)
+    # A month may break its year down: the whole period is the budget's identity.
+    __table_args__ = (
+        UniqueConstraint("category", "period_start", "period_end", name="uq_budgets_period"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[str] = mapped_column(String(40), default="incident")

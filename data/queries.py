@@ -213,9 +213,11 @@ def ticket_detail(session: Session, number: str, *, now: datetime | None = None)
         }
         for c, username in comments
     ]
+    impersonator = aliased(Agent)
     events = session.execute(
-        select(AuditEvent, Agent.username)
+        select(AuditEvent, Agent.username, impersonator.username)
         .outerjoin(Agent, Agent.id == AuditEvent.actor_id)
+        .outerjoin(impersonator, impersonator.id == AuditEvent.impersonator_id)
         .where(AuditEvent.record_type == "ticket", AuditEvent.record_id == ticket.id)
         .order_by(AuditEvent.id)
     ).all()
@@ -223,6 +225,8 @@ def ticket_detail(session: Session, number: str, *, now: datetime | None = None)
         {
             "at": iso(e.at),
             "actor": username,
+            # The administrator who acted as `actor` (itsm --as), or null.
+            "impersonator": admin,
             "action": e.action,
             "field": e.field,
             "old": e.old_value,
@@ -230,7 +234,7 @@ def ticket_detail(session: Session, number: str, *, now: datetime | None = None)
             "reason": e.reason,
             "version": e.record_version,
         }
-        for e, username in events
+        for e, username, admin in events
     ]
     at = now or utcnow()
     clocks = session.scalars(

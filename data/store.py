@@ -20,7 +20,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 APP_NAME = "itsm-tui"
-BUSY_TIMEOUT_MS = 30_000
+# How long a statement waits for a lock another session holds before it gives up with a
+# message saying what it waited for: SQLite's busy timeout, PostgreSQL's lock_timeout.
+LOCK_TIMEOUT_ENV = "ITSM_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT_S = 30.0
+
+
+def lock_timeout_seconds() -> float:
+    """ITSM_LOCK_TIMEOUT (seconds) if set, else 30 s."""
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 86_400:
+        raise ValueError(
+            f"{LOCK_TIMEOUT_ENV} must be a number of seconds from 0.001 to 86400, not {text!r}"
+        )
+    return seconds
 
 
 def data_dir() -> Path:
@@ -39,7 +58,7 @@ def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         # Take BEGIN away from pysqlite: we emit it ourselves (below), IMMEDIATE for writes.
@@ -47,7 +66,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -59,19 +78,28 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
+    timeout_ms = max(1, round(lock_timeout_seconds() * 1000))
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, future=True
+            url, echo=echo, connect_args={"timeout": timeout_ms / 1000}, future=True
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, timeout_ms)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-        return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+        # Without it a row held FOR UPDATE or a table locked by another session stalls a
+        # command, the console's worker or a sweep for ever. A lock_timeout in the URL's
+        # own options wins.
+        options = str(parsed.query.get("options", ""))
+        if "lock_timeout" not in options:
+            options = f"{options} -c lock_timeout={timeout_ms}".strip()
+        return create_engine(
+            url, echo=echo, pool_pre_ping=True, future=True, connect_args={"options": options}
+        )
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql"
     )
@@ -110,6 +138,11 @@ class Store:
         """One transaction: committed when the block ends, rolled back on any error."""
         with self._writer.begin() as session:
             yield session
+
+    def start_sessions_with(self, info: dict[str, object]) -> None:
+        """Every session opened from now on starts with `info` in its `Session.info`."""
+        self._reader.configure(info=dict(info))
+        self._writer.configure(info=dict(info))
 
     def upgrade(self) -> None:
         """Bring the schema up to the newest migration (a no-op when it is already there)."""

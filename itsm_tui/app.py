@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from rich.text import Text
-from textual import on
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -25,10 +26,15 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from itsm_tui.context import DeskContext
+from itsm_tui.data.models import Agent
+from itsm_tui.desk.errors import DeskError
+from itsm_tui.desk.records import get_agent
+from itsm_tui.desk.zones import agent_zone
 from itsm_tui.escalation.sweep import SweepResult
 from itsm_tui.i18n import _
-from itsm_tui.messages import SweepFinished
+from itsm_tui.messages import SweepFinished, ZoneResolved
 from itsm_tui.screens.queue import VIEWS, QueueScreen
+from itsm_tui.screens.widgets.header import DeskHeader
 
 if TYPE_CHECKING:
     from itsm_tui.screens.inbox import NotificationWatcher
@@ -149,6 +155,7 @@ class ItsmApp(App[None]):
     def on_mount(self) -> None:
         self.title = self.desk.desk_name
         self._mount_watcher()
+        self._resolve_zone()
         if self.escalator:
             from itsm_tui.escalation.scheduler import start_background
 
@@ -167,6 +174,28 @@ class ItsmApp(App[None]):
 
         self.watcher = NotificationWatcher()
         self.mount(self.watcher)
+
+    @work(thread=True, exclusive=True, group="app-zone")
+    def _resolve_zone(self) -> None:
+        try:
+            with self.desk.store.read() as session:
+                try:
+                    agent: Agent | None = get_agent(session, self.desk.actor)
+                except DeskError:
+                    agent = (
+                        None  # not on this desk: the queue says so; the desk's zone still applies
+                    )
+                zone = agent_zone(session, agent)
+        except SQLAlchemyError:
+            return  # the header keeps UTC; the queue reports the store's trouble itself
+        self.post_message(ZoneResolved(zone))
+
+    @on(ZoneResolved)
+    def _zone_resolved(self, message: ZoneResolved) -> None:
+        self.desk.zone = message.zone
+        for screen in self.screen_stack:
+            for header in screen.query(DeskHeader):
+                header.draw()
 
     def on_unmount(self) -> None:
         if self._scheduler is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from itsm_tui.data.store import Store
 
@@ -28,6 +28,9 @@ class DeskContext:
     # Injected so tests and snapshots run at a fixed instant.
     clock: Callable[[], datetime] = field(default=wall_clock)
     desk_name: str = "IT Service Desk"
+    # The acting agent's time zone (`itsm_tui.desk.zones.agent_zone`): the app resolves it
+    # in a worker at start; screens that read the store resolve it again with their data.
+    zone: tzinfo = UTC
 
     def now(self) -> datetime:
         return self.clock()

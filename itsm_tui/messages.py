@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from textual.message import Message
 
 from itsm_tui.data.directory import DeskDirectory
@@ -64,3 +66,11 @@ class TicketWritten(Message):
         self.number = number
         self.done = done
         self.error = error
+
+
+class ZoneResolved(Message):
+    """The acting agent's time zone, read once at start: the header clock shows it."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        super().__init__()
+        self.zone = zone

@@ -46,6 +46,7 @@ from itsm_tui.desk.imports import (
     import_tickets,
     located,
 )
+from itsm_tui.desk.records import as_utc
 from itsm_tui.i18n import _
 
 FORMATS = ("jsonl", "csv")
@@ -305,18 +306,18 @@ def _time(value: object, name: str) -> datetime:
                 "e.g. 2026-11-24T09:30:00Z"
             ).format(name=name, value=value)
         ) from None
-    if at.tzinfo is None:
-        raise InvalidInput(
-            _("{name} {value!r} has no time zone; add one, e.g. {value}Z or {value}+08:00").format(
-                name=name, value=value
-            )
-        )
-    return at.astimezone(UTC)
+    return as_utc(at, name)
+
+
+def _too_deep() -> str:
+    return _("JSON nested too deeply to read; a ticket's values nest a few levels at most")
 
 
 def _from_json_text(value: str, name: str) -> Any:
     try:
         return json.loads(value)
+    except RecursionError:
+        raise InvalidInput(_("{name}: {problem}").format(name=name, problem=_too_deep())) from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             _("{name} is not valid JSON ({error}); is the file cut off?").format(
@@ -454,6 +455,10 @@ def _read_jsonl(lines: Iterable[str]) -> Iterator[TicketRecord]:
                     "is the file cut off?"
                 ).format(where=where, error=exc.msg, col=exc.colno)
             ) from None
+        except RecursionError:
+            raise InvalidInput(
+                _("{where}: {problem}").format(where=where, problem=_too_deep())
+            ) from None
         if not isinstance(data, dict):
             raise InvalidInput(_("{where}: expected one JSON object per line").format(where=where))
         yield record_from_mapping(data, where, from_csv=False)
@@ -509,7 +514,7 @@ def _read_csv(lines: Iterable[str]) -> Iterator[TicketRecord]:
         ) from None
 
 
-def read_records(src: TextIO, fmt_hint: str | None = None) -> Iterator[TicketRecord]:
+def read_records(src: Iterable[str], fmt_hint: str | None = None) -> Iterator[TicketRecord]:
     """The records of a ticket file, one at a time; jsonl or csv is detected when not given.
 
     Raises `InvalidInput` naming the line (jsonl) or record and line (csv) of the
@@ -518,7 +523,8 @@ def read_records(src: TextIO, fmt_hint: str | None = None) -> Iterator[TicketRec
     """
     fmt = _check_format(fmt_hint) if fmt_hint else None
     head: list[str] = []
-    for line in src:
+    rest = iter(src)
+    for line in rest:
         if not head:
             # A byte-order mark from spreadsheet tools is not part of the data.
             line = line.removeprefix("\ufeff")
@@ -529,7 +535,7 @@ def read_records(src: TextIO, fmt_hint: str | None = None) -> Iterator[TicketRec
         return iter(())
     if fmt is None:
         fmt = "jsonl" if head[-1].lstrip().startswith("{") else "csv"
-    lines = itertools.chain(head, src)
+    lines = itertools.chain(head, rest)
     return _read_jsonl(lines) if fmt == "jsonl" else _read_csv(lines)
 
 

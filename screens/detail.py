@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rich.console import Group, RenderableType
-from rich.padding import Padding
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data import queries
+from itsm_tui.data.history import PAGE_SIZE, HistoryPage, history_page
 from itsm_tui.data.sla_standing import (  # the standings, defined once
     BREACHED,
     CANCELLED,
@@ -34,39 +32,20 @@ from itsm_tui.data.sla_standing import (  # the standings, defined once
     WARNED,
     clock_standing,
 )
-from itsm_tui.desk import sla
+from itsm_tui.desk import assign_ticket, sla
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.records import get_agent, get_ticket
+from itsm_tui.desk.zones import agent_zone, zone_label
 from itsm_tui.domain.calendar import BusinessCalendar, business_time_between
 from itsm_tui.domain.workflow import workflow_for
 from itsm_tui.i18n import _
+from itsm_tui.screens import keys
+from itsm_tui.screens.text import parse_iso, printable, safe_text, shown_time
+from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
 
-# ---------------------------------------------------------------------------
-# User text is data: shown literally, never as markup, never as terminal control
-
-# C0 and C1 controls, DEL, and the bidi overrides/isolates that reorder what follows them.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(value: object, *, single_line: bool = False) -> str:
-    """User text with every control character shown as an escape (``\\x1b``), tabs as spaces."""
-    text = "" if value is None else str(value)
-    text = _UNSAFE.sub(_escape_char, text.replace("\t", "    "))
-    if single_line:
-        text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return text.replace("\r", "\\r")
-
-
-def safe_text(value: object, style: str = "", *, single_line: bool = False) -> Text:
-    """A `Text` of user data: no markup parsing, no escape sequences reach the terminal."""
-    return Text(printable(value, single_line=single_line), style=style)
+__all__ = ["TicketDetailScreen", "desk_of", "parse_iso", "printable", "safe_text", "shown_time"]
 
 
 def desk_of(app: App[Any]) -> DeskContext:
@@ -76,28 +55,6 @@ def desk_of(app: App[Any]) -> DeskContext:
 
 # ---------------------------------------------------------------------------
 # Times
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def zone_named(name: str | None) -> tzinfo:
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-def shown_time(value: datetime | str | None, zone: tzinfo = UTC) -> str:
-    at = parse_iso(value) if isinstance(value, str) else value
-    if at is None:
-        return "—"
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def duration(delta: timedelta, *, seconds: bool = True) -> str:
@@ -236,139 +193,6 @@ def clock_line(clock: ClockSnapshot, now: datetime, zone: tzinfo) -> Text:
 
 
 # ---------------------------------------------------------------------------
-# The timeline: comments, audit events and escalations, newest first
-
-TIMELINE_LIMIT = 300
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    order: int
-    kind: str  # reply | work_note | audit | escalation
-    who: str
-    head: str
-    body: str | None = None
-
-
-def timeline(detail: dict[str, Any], zone: tzinfo = UTC) -> list[TimelineEntry]:
-    """Every entry of the ticket's history, newest first (ties: later written first)."""
-    entries: list[TimelineEntry] = []
-    order = 0
-    # The priority move of each write, for the due times it moved.
-    priority_moves = {
-        e["version"]: (e["old"], e["new"])
-        for e in detail.get("audit", [])
-        if e["field"] == "priority"
-    }
-    for c in detail.get("comments", []):
-        order += 1
-        kind = c["kind"]
-        head = _("public reply") if kind == "reply" else _("work note")
-        entries.append(
-            TimelineEntry(
-                parse_iso(c["created_at"]) or datetime.min.replace(tzinfo=UTC),
-                order,
-                kind,
-                c["author"] or _("the desk"),
-                head,
-                c["body"],
-            )
-        )
-    for e in detail.get("audit", []):
-        # The comment itself is in the timeline; its audit line would only repeat it.
-        if e["action"].startswith("comment."):
-            continue
-        order += 1
-        entries.append(
-            TimelineEntry(
-                parse_iso(e["at"]) or datetime.min.replace(tzinfo=UTC),
-                order,
-                "audit",
-                e["actor"] or _("the desk"),
-                _due_moved_head(e, priority_moves.get(e["version"]), zone)
-                if e["action"] == sla.DUE_MOVED
-                else _audit_head(e),
-                e.get("reason"),
-            )
-        )
-    for x in detail.get("escalations", []):
-        order += 1
-        head = _("{kind} level {level}").format(kind=x["kind"], level=x["level"])
-        if x.get("clock"):
-            head += " " + _("on the {clock} clock").format(clock=x["clock"])
-        if x.get("actions"):
-            head += " — " + ", ".join(str(a) for a in x["actions"])
-        entries.append(
-            TimelineEntry(
-                parse_iso(x["at"]) or datetime.min.replace(tzinfo=UTC),
-                order,
-                "escalation",
-                x.get("rule") or _("escalator"),
-                head,
-                x.get("reason") or None,
-            )
-        )
-    # At one instant the ticket's creation comes before whatever was written with it.
-    entries.sort(key=lambda t: (t.at, t.head != _("created"), t.order), reverse=True)
-    return entries
-
-
-def _audit_head(event: dict[str, Any]) -> str:
-    action, field = event["action"], event["field"]
-    if action == "create":
-        return _("created")
-    if action == "time.log":
-        return _("logged {minutes} min").format(minutes=event["new"])
-    if field:
-        old = event["old"] if event["old"] not in (None, "") else "—"
-        new = event["new"] if event["new"] not in (None, "") else "—"
-        return f"{field}: {_short(old)} → {_short(new)}"
-    return action
-
-
-def _due_moved_head(event: dict[str, Any], priority: tuple[str, str] | None, zone: tzinfo) -> str:
-    """ "SLA resolution due moved 2026-11-24 14:00 → 16:00 (P2 → P1)"."""
-    kind = event["field"].removeprefix("sla.")
-    old, new = shown_time(event["old"], zone), shown_time(event["new"], zone)
-    if old[:10] == new[:10]:
-        new = new[11:]  # the same day: its date once
-    head = _("SLA {kind} due moved {old} → {new}").format(kind=kind, old=old, new=new)
-    if priority is not None:
-        head += f" ({priority[0]} → {priority[1]})"
-    return head
-
-
-def _short(value: str, limit: int = 60) -> str:
-    flat = " ".join(str(value).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-KIND_STYLE = {
-    "reply": ("↩", "bold green"),
-    "work_note": ("✎", "bold yellow"),
-    "audit": ("•", "dim"),
-    "escalation": ("▲", "bold red"),
-}
-
-
-def entry_renderable(entry: TimelineEntry, zone: tzinfo) -> RenderableType:
-    mark, style = KIND_STYLE.get(entry.kind, ("•", ""))
-    head = Text()
-    head.append(f"{mark} ", style=style)
-    head.append(shown_time(entry.at, zone), style="dim")
-    head.append("  ")
-    head.append_text(safe_text(entry.who, "bold", single_line=True))
-    head.append("  ")
-    head.append_text(
-        safe_text(entry.head, style if entry.kind != "audit" else "", single_line=True)
-    )
-    if not entry.body:
-        return head
-    return Group(head, Padding(safe_text(entry.body), (0, 0, 0, 2)))
-
-
-# ---------------------------------------------------------------------------
 # The screen
 
 
@@ -377,7 +201,31 @@ class LoadedTicket:
     detail: dict[str, Any]
     clocks: tuple[ClockSnapshot, ...]
     article: str | None
-    zone_name: str | None
+    zone: tzinfo
+    ticket_id: int
+    # The newest page of the ticket's history; older pages are read on request.
+    history: HistoryPage
+
+
+class TicketLink(Static):
+    """A linked ticket: Enter (or a click) opens it."""
+
+    can_focus = True
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open_link", _("Open link"))]
+
+    def __init__(self, label: str, number: str) -> None:
+        text = Text(f"{label} ")
+        text.append_text(safe_text(number, "underline", single_line=True))
+        super().__init__(text, classes="detail-link")
+        self.number = number
+
+    def action_open_link(self) -> None:
+        screen = self.screen
+        if isinstance(screen, TicketDetailScreen):
+            screen.open_link(self.number)
+
+    def on_click(self) -> None:
+        self.action_open_link()
 
 
 class TicketDetailScreen(Screen[None]):
@@ -386,18 +234,17 @@ class TicketDetailScreen(Screen[None]):
     CSS_PATH = "styles/detail.tcss"
     # Others' changes show up within this many seconds.
     RELOAD_SECONDS: ClassVar[float] = 5.0
+    # Timeline rows per source read at a time (the newest with every reload, older on request).
+    HISTORY_PAGE: ClassVar[int] = PAGE_SIZE
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Back")),
-        Binding("a", "assign", _("Assign")),
-        Binding("s", "status", _("Status")),
-        Binding("r", "reply", _("Reply")),
-        Binding("w", "work_note", _("Note")),
-        Binding("x", "resolve", _("Resolve")),
-        Binding("o", "reopen", _("Reopen")),
-        Binding("p", "priority", _("Priority")),
-        Binding("l", "link", _("Link")),
-        Binding("t", "log_time", _("Time")),
+        *keys.TICKET_ACTIONS,
+        keys.RESOLVE,
+        keys.REOPEN,
+        keys.PRIORITY,
+        keys.LINK,
+        keys.LOG_TIME,
         Binding("f5,ctrl+r", "reload", _("Reload")),
     ]
 
@@ -411,12 +258,24 @@ class TicketDetailScreen(Screen[None]):
             super().__init__()
             self.message = message
 
+    class OlderLoaded(Message):
+        def __init__(self, page: HistoryPage) -> None:
+            super().__init__()
+            self.page = page
+
+    class Taken(Message):
+        def __init__(self, error: str | None) -> None:
+            super().__init__()
+            self.error = error
+
     def __init__(self, number: str, *, name: str | None = None) -> None:
         super().__init__(name=name)
         self.number = number.strip().upper()
         self.loaded: LoadedTicket | None = None
+        self.history = LoadedHistory()
         self._zone: tzinfo = UTC
         self._timeline_key: tuple[Any, ...] | None = None
+        self._links_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
 
     # -- layout
@@ -429,14 +288,18 @@ class TicketDetailScreen(Screen[None]):
             yield Static("", id="detail-clocks")
         with VerticalScroll(id="detail-scroll"):
             yield Static("", id="detail-fields")
-            yield Static("", id="detail-links")
+            yield Horizontal(id="detail-links")
             yield Static(_("Description"), classes="detail-section")
             yield Static("", id="detail-description")
-            yield Static(_("Timeline (newest first)"), classes="detail-section")
+            yield Static(
+                _("Timeline (newest first)"), id="timeline-heading", classes="detail-section"
+            )
             yield Vertical(id="detail-timeline")
+            yield Button(_("Older entries"), id="timeline-older", compact=True)
         yield DeskFooter()
 
     def on_mount(self) -> None:
+        self.query_one("#timeline-older").display = False
         self.load()
         # The countdown ticks from the clock of the last load: no database call per second.
         self.set_interval(1.0, self.refresh_clocks)
@@ -454,18 +317,19 @@ class TicketDetailScreen(Screen[None]):
     def _load(self, ctx: DeskContext) -> None:
         try:
             with ctx.store.read() as session:
-                now = ctx.now()
-                detail = queries.ticket_detail(session, self.number, now=now)
                 ticket = get_ticket(session, self.number)
+                detail = queries.ticket_record(session, ticket)
                 clocks = sorted(
                     (ClockSnapshot.of(c) for c in sla.clocks_of(session, ticket)),
                     key=lambda c: c.kind != sla.RESPONSE,
                 )
                 article = ticket.kb_article.number if ticket.kb_article is not None else None
                 try:
-                    zone_name = get_agent(session, ctx.actor).timezone
+                    agent = get_agent(session, ctx.actor)
                 except DeskError:
-                    zone_name = None
+                    agent = None
+                zone = agent_zone(session, agent)
+                history = history_page(session, ticket.id, size=self.HISTORY_PAGE)
         except DeskError as exc:
             self.post_message(self.LoadFailed(exc.message))
             return
@@ -474,7 +338,9 @@ class TicketDetailScreen(Screen[None]):
                 self.LoadFailed(_("the store could not be read: {error}").format(error=exc))
             )
             return
-        self.post_message(self.Loaded(LoadedTicket(detail, tuple(clocks), article, zone_name)))
+        self.post_message(
+            self.Loaded(LoadedTicket(detail, tuple(clocks), article, zone, ticket.id, history))
+        )
 
     def _arm_reload(self) -> None:
         if self._reload_timer is not None:
@@ -491,7 +357,8 @@ class TicketDetailScreen(Screen[None]):
     @on(Loaded)
     def _on_loaded(self, message: Loaded) -> None:
         self.loaded = message.loaded
-        self._zone = zone_named(message.loaded.zone_name)
+        self._zone = message.loaded.zone
+        self.history.add(message.loaded.history, newest=True)
         self._render_ticket()
         self._arm_reload()
 
@@ -499,6 +366,28 @@ class TicketDetailScreen(Screen[None]):
     def _on_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#detail-title", Static).update(safe_text(message.message, "bold red"))
         self._arm_reload()
+
+    @on(Button.Pressed, "#timeline-older")
+    def _older_pressed(self) -> None:
+        if self.loaded is not None and self.history.older_than is not None:
+            self._load_older(desk_of(self.app), self.loaded.ticket_id, self.history.older_than)
+
+    @work(thread=True, exclusive=True, group="detail-older")
+    def _load_older(self, ctx: DeskContext, ticket_id: int, before: datetime) -> None:
+        try:
+            with ctx.store.read() as session:
+                page = history_page(session, ticket_id, before=before, size=self.HISTORY_PAGE)
+        except SQLAlchemyError as exc:
+            self.post_message(
+                self.LoadFailed(_("the store could not be read: {error}").format(error=exc))
+            )
+            return
+        self.post_message(self.OlderLoaded(page))
+
+    @on(OlderLoaded)
+    def _on_older(self, message: OlderLoaded) -> None:
+        self.history.add(message.page, newest=False)
+        self._render_timeline()
 
     # -- rendering
 
@@ -524,16 +413,13 @@ class TicketDetailScreen(Screen[None]):
         self.query_one("#detail-heading", Static).update(heading)
         self.query_one("#detail-title", Static).update(safe_text(d["title"], "bold"))
         self.query_one("#detail-fields", Static).update(self._fields_table(d))
-        self.query_one("#detail-links", Static).update(self._links(d))
+        self._render_links(d)
         description = d["description"] or ""
         self.query_one("#detail-description", Static).update(
             safe_text(description) if description.strip() else Text(_("(none)"), style="dim")
         )
         self.refresh_clocks()
-        key = (d["version"], len(d.get("escalations", [])), len(d.get("comments", [])))
-        if key != self._timeline_key:
-            self._timeline_key = key
-            self._render_timeline(d)
+        self._render_timeline()
 
     def _fields_table(self, d: dict[str, Any]) -> Table:
         zone = self._zone
@@ -582,49 +468,61 @@ class TicketDetailScreen(Screen[None]):
             table.add_row(*cells)
         return table
 
-    def _links(self, d: dict[str, Any]) -> Text:
+    def _render_links(self, d: dict[str, Any]) -> None:
         assert self.loaded is not None
-        links = Text()
-        links.append(_("Links") + "  ", style="bold")
-        shown = False
-        for label, value in (
-            (_("parent"), d["parent"]),
-            (_("problem"), d["problem"]),
-            (_("change"), d["change"]),
-            (_("article"), self.loaded.article),
-        ):
-            if value:
-                if shown:
-                    links.append(" · ", style="dim")
-                links.append(f"{label} ")
-                links.append_text(safe_text(value, "underline", single_line=True))
-                shown = True
-        if not shown:
-            links.append(_("none"), style="dim")
-        return links
-
-    def _render_timeline(self, d: dict[str, Any]) -> None:
-        box = self.query_one("#detail-timeline", Vertical)
-        entries = timeline(d, self._zone)
-        widgets: list[Static] = [
-            Static(entry_renderable(e, self._zone), classes=f"entry entry-{e.kind}")
-            for e in entries[:TIMELINE_LIMIT]
-        ]
-        if len(entries) > TIMELINE_LIMIT:
-            widgets.append(
-                Static(
-                    _("… {n} older entries (see `itsm ticket show`)").format(
-                        n=len(entries) - TIMELINE_LIMIT
-                    ),
-                    classes="entry entry-more",
-                    markup=False,
-                )
+        present = tuple(
+            (label, value)
+            for label, value in (
+                (_("parent"), d["parent"]),
+                (_("problem"), d["problem"]),
+                (_("change"), d["change"]),
+                (_("article"), self.loaded.article),
             )
-        if not widgets:
-            widgets.append(Static(_("nothing yet"), classes="entry entry-audit"))
+            if value
+        )
+        if present == self._links_key:
+            return  # rebuilding would drop the focus from a link every reload
+        self._links_key = present
+        box = self.query_one("#detail-links", Horizontal)
+        widgets: list[Static] = [
+            Static(Text(_("Links"), style="bold"), classes="detail-links-label")
+        ]
+        widgets += [TicketLink(label, str(value)) for label, value in present]
+        if not present:
+            widgets.append(Static(Text(_("none"), style="dim")))
         with self.app.batch_update():
             box.remove_children()
             box.mount_all(widgets)
+
+    def _render_timeline(self) -> None:
+        now = desk_of(self.app).now()
+        # Rebuilt when a write lands, a page is added, or the minute turns ("3 min ago").
+        key = (
+            len(self.history.audit),
+            len(self.history.comments),
+            len(self.history.escalations),
+            self.history.older_than,
+            self._zone,
+            now.replace(second=0, microsecond=0),
+        )
+        if key == self._timeline_key:
+            return
+        self._timeline_key = key
+        self.query_one("#timeline-heading", Static).update(
+            _("Timeline (newest first, times in {zone})").format(zone=zone_label(self._zone))
+        )
+        entries = self.history.entries(self._zone)
+        widgets = [
+            Static(entry_renderable(e, now, self._zone), classes=f"entry entry-{e.kind}")
+            for e in entries
+        ]
+        if not widgets:
+            widgets.append(Static(_("nothing yet"), classes="entry entry-change"))
+        box = self.query_one("#detail-timeline", Vertical)
+        with self.app.batch_update():
+            box.remove_children()
+            box.mount_all(widgets)
+        self.query_one("#timeline-older").display = self.history.older_than is not None
 
     def refresh_clocks(self) -> None:
         """Redraw the countdowns from the last load and the injected clock."""
@@ -635,8 +533,57 @@ class TicketDetailScreen(Screen[None]):
         if not lines:
             lines = [Text(_("No SLA clocks"), style="dim")]
         self.query_one("#detail-clocks", Static).update(Text("\n").join(lines))
+        if self._timeline_key is not None:
+            self._render_timeline()  # redraws only when the minute turned
 
     # -- actions
+
+    def open_link(self, number: str) -> None:
+        """A linked ticket opens on top of this one (Esc comes back); a change or an
+        article opens read-only over it."""
+        if number[:3] in ("INC", "REQ", "PRB"):
+            self.app.push_screen(TicketDetailScreen(number))
+            return
+        from itsm_tui.screens.linked import LinkedRecordScreen
+
+        self.app.push_screen(LinkedRecordScreen(number))
+
+    def action_take(self) -> None:
+        if self.loaded is None:
+            self.notify(_("Still loading {number}").format(number=self.number))
+            return
+        self._take(desk_of(self.app), int(self.loaded.detail["version"]))
+
+    @work(thread=True, exclusive=True, group="detail-write")
+    def _take(self, ctx: DeskContext, version: int) -> None:
+        try:
+            with ctx.store.write() as session:
+                actor = get_agent(session, ctx.actor)
+                assign_ticket(
+                    session,
+                    actor,
+                    self.number,
+                    assignee=actor.username,
+                    expected_version=version,
+                    now=ctx.now(),
+                )
+        except DeskError as exc:
+            self.post_message(self.Taken(exc.message))
+            return
+        except SQLAlchemyError as exc:
+            self.post_message(
+                self.Taken(_("the store refused the write: {error}").format(error=exc))
+            )
+            return
+        self.post_message(self.Taken(None))
+
+    @on(Taken)
+    def _on_taken(self, message: Taken) -> None:
+        if message.error is not None:
+            self.notify(message.error, title=self.number, severity="error", markup=False)
+        else:
+            self.notify(_("{number} is yours.").format(number=self.number), markup=False)
+        self.load()
 
     def _open_form(self, form_factory: Callable[[LoadedTicket], Any]) -> None:
         if self.loaded is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -26,10 +26,13 @@ from itsm_tui.data.models import Agent
 from itsm_tui.desk import measures, tickets
 from itsm_tui.desk.errors import ChangeSince, Conflict, DeskError
 from itsm_tui.desk.records import get_agent, priority_matrix
+from itsm_tui.desk.zones import agent_zone
 from itsm_tui.domain.priority import DEFAULT_MATRIX, parse_priority, priority_for, priority_label
 from itsm_tui.domain.workflow import REQUEST, RESOLUTION_CODES, workflow_for
 from itsm_tui.i18n import _
-from itsm_tui.screens.detail import desk_of, printable, safe_text, shown_time
+from itsm_tui.screens.detail import desk_of
+from itsm_tui.screens.text import printable, safe_text, when
+from itsm_tui.screens.timeline import INTERNAL_FIELDS, field_label, shown_value
 from itsm_tui.screens.widgets.footer import DeskFooter
 
 # What a cancelled form held, by store, form and ticket: opening it again brings the text back.
@@ -78,11 +81,14 @@ class DeskForm(ModalScreen[str | None]):
             self.message = message
 
     class Stale(Message):
-        def __init__(self, message: str, changes: tuple[ChangeSince, ...], current: int) -> None:
+        def __init__(
+            self, message: str, changes: tuple[ChangeSince, ...], current: int, zone: tzinfo
+        ) -> None:
             super().__init__()
             self.message = message
             self.changes = changes
             self.current_version = current
+            self.zone = zone
 
     def __init__(self, number: str | None, version: int | None = None) -> None:
         super().__init__()
@@ -90,6 +96,8 @@ class DeskForm(ModalScreen[str | None]):
         self.version = version
         self.busy = False
         self._stale_version: int | None = None
+        # The field the form's own check last complained about: editing it clears the line.
+        self._invalid_field: str | None = None
 
     # -- layout
 
@@ -116,9 +124,18 @@ class DeskForm(ModalScreen[str | None]):
         yield from ()
 
     def on_resize(self) -> None:
-        # The body scrolls inside whatever the terminal leaves after the dialog's frame,
-        # the desk's message, the buttons and the footer (CSS vh units misjudge this).
-        self.query_one("#form-body").styles.max_height = max(8, self.size.height - 11)
+        self._fit_body()
+
+    def _fit_body(self) -> None:
+        """The body scrolls inside whatever the terminal leaves after the footer, the
+        dialog's frame, title, the desk's message, the conflict panel and the buttons, so
+        Save / Re-apply / Cancel stay on screen (CSS has no 'the rest' for an auto height)."""
+        dialog = self.query_one("#form-dialog")
+        taken = dialog.styles.gutter.height + self.query_one(DeskFooter).outer_size.height
+        for child in dialog.children:
+            if child.id != "form-body" and child.display:
+                taken += child.outer_size.height + child.styles.margin.height
+        self.query_one("#form-body").styles.max_height = max(3, self.size.height - taken)
 
     def on_mount(self) -> None:
         self.query_one("#form-message").display = False
@@ -190,6 +207,24 @@ class DeskForm(ModalScreen[str | None]):
         box.set_class(error, "-error")
         box.update(safe_text(message))
         box.display = bool(message)
+        self.call_after_refresh(self._fit_body)
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    def _field_edited(self, event: Input.Changed | TextArea.Changed | Select.Changed) -> None:
+        widget = event.input if isinstance(event, Input.Changed) else event.control
+        problem = self.problem_while_typing(widget)
+        if problem is not None:
+            self.show_message(problem)
+            self._invalid_field = widget.id
+        elif self._invalid_field is not None and widget.id == self._invalid_field:
+            self._invalid_field = None
+            self.show_message("")
+
+    def problem_while_typing(self, widget: Widget) -> str | None:
+        """What is wrong with a field as it reads now, said before Save (None: nothing)."""
+        return None
 
     @on(Button.Pressed, "#form-submit")
     def _submit_pressed(self) -> None:
@@ -210,6 +245,7 @@ class DeskForm(ModalScreen[str | None]):
             values = self.collect()
         except FormInvalid as invalid:
             self.show_message(invalid.message)
+            self._invalid_field = invalid.widget_id
             if invalid.widget_id:
                 self.query_one(f"#{invalid.widget_id}").focus()
             return
@@ -243,7 +279,12 @@ class DeskForm(ModalScreen[str | None]):
                 )
         except Conflict as conflict:
             self.post_message(
-                self.Stale(conflict.message, conflict.changes, conflict.current_version)
+                self.Stale(
+                    conflict.message,
+                    conflict.changes,
+                    conflict.current_version,
+                    self._reader_zone(ctx),
+                )
             )
         except DeskError as refused:
             self.post_message(self.Refused(refused.message))
@@ -257,6 +298,14 @@ class DeskForm(ModalScreen[str | None]):
             )
         else:
             self.post_message(self.Written(number))
+
+    @staticmethod
+    def _reader_zone(ctx: DeskContext) -> tzinfo:
+        try:
+            with ctx.store.read() as session:
+                return agent_zone(session, get_agent(session, ctx.actor))
+        except (DeskError, SQLAlchemyError):
+            return UTC
 
     def _ready_again(self) -> None:
         self.busy = False
@@ -284,23 +333,24 @@ class DeskForm(ModalScreen[str | None]):
             )
         )
         lines = Text(_("Changes since version {v}:").format(v=self.version), style="bold")
+        now = desk_of(self.app).now()
         for change in message.changes:
-            if change.field in ("is_open", "updated_at", "priority_overridden"):
+            if change.field in INTERNAL_FIELDS and not change.action.startswith("comment."):
                 continue
             lines.append("\n")
-            lines.append(shown_time(change.at) + "  ", style="dim")
+            lines.append(when(change.at, now, message.zone) + "  ", style="dim")
             lines.append_text(safe_text(change.actor, "bold", single_line=True))
             lines.append("  ")
             if change.action.startswith("comment."):
-                lines.append_text(
-                    safe_text(_("added a {kind}").format(kind=change.new or ""), single_line=True)
+                said = (
+                    _("added a public reply") if change.new == "reply" else _("added a work note")
                 )
+                lines.append(said)
             elif change.field:
+                name = change.field
+                old, new = shown_value(name, change.old), shown_value(name, change.new)
                 lines.append_text(
-                    safe_text(
-                        f"{change.field}: {change.old or '—'} → {change.new or '—'}",
-                        single_line=True,
-                    )
+                    safe_text(f"{field_label(name)}: {old} → {new}", single_line=True)
                 )
             else:
                 lines.append_text(safe_text(change.action, single_line=True))
@@ -315,6 +365,7 @@ class DeskForm(ModalScreen[str | None]):
         conflict.update(lines)
         conflict.display = True
         self.query_one("#form-reapply", Button).display = True
+        self.call_after_refresh(self._fit_body)
 
 
 def _text(form: DeskForm, widget_id: str) -> str:
@@ -817,21 +868,45 @@ class LinkForm(DeskForm):
 # Time
 
 
+def minutes_in(text: str) -> int | None:
+    """Whole minutes as typed (`45`, `+45`), or None when the text is not a number of them."""
+    text = text.strip()
+    if not text.lstrip("+-").isascii() or not text.lstrip("+-").isdigit():
+        return None
+    return int(text)
+
+
 class TimeForm(DeskForm):
     heading = _("Log time")
 
+    def problem_while_typing(self, widget: Widget) -> str | None:
+        # Said while typing, so "abc" is answered, never swallowed.
+        if widget.id != "time-minutes" or not isinstance(widget, Input):
+            return None
+        text = widget.value.strip()
+        if text and minutes_in(text) is None:
+            return _("'{text}' is not a number of minutes").format(
+                text=printable(text, single_line=True)
+            )
+        return None
+
     def compose_fields(self) -> ComposeResult:
         yield Label(_("Minutes"), classes="field-label")
-        yield Input(compact=True, placeholder="30", id="time-minutes", type="integer")
+        # No `type="integer"`: it drops letters silently; the form says what is wrong instead.
+        yield Input(compact=True, placeholder=_("whole minutes, e.g. 45"), id="time-minutes")
         yield Label(_("Note"), classes="field-label")
         yield Input(compact=True, placeholder=_("what was done"), id="time-note")
 
     def collect(self) -> dict[str, Any]:
         raw = _required(self, "time-minutes", _("minutes")).strip()
-        try:
-            minutes = int(raw)
-        except ValueError:
-            raise FormInvalid(_("minutes must be a whole number"), "time-minutes") from None
+        minutes = minutes_in(raw)
+        if minutes is None:
+            raise FormInvalid(
+                _("'{text}' is not a number of minutes; type whole minutes, e.g. 45").format(
+                    text=printable(raw, single_line=True)
+                ),
+                "time-minutes",
+            )
         if minutes <= 0:
             raise FormInvalid(_("minutes must be more than 0"), "time-minutes")
         return {"minutes": minutes, "note": _text(self, "time-note")}

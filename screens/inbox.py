@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from typing import Any, ClassVar, Literal
 
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,15 +25,10 @@ from itsm_tui.data import inbox
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.notifications import mark_read
 from itsm_tui.desk.records import get_agent
+from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _, ngettext
-from itsm_tui.screens.detail import (
-    TicketDetailScreen,
-    desk_of,
-    printable,
-    safe_text,
-    shown_time,
-    zone_named,
-)
+from itsm_tui.screens.detail import TicketDetailScreen, desk_of
+from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
 
@@ -55,12 +51,12 @@ class Reader:
 
     agent_id: int
     team_id: int | None
-    zone_name: str | None
+    zone: tzinfo
 
 
-def _reader(ctx: DeskContext, session: object) -> Reader:
-    agent = get_agent(session, ctx.actor)  # type: ignore[arg-type]
-    return Reader(agent.id, agent.team_id, agent.timezone)
+def _reader(ctx: DeskContext, session: Session) -> Reader:
+    agent = get_agent(session, ctx.actor)
+    return Reader(agent.id, agent.team_id, agent_zone(session, agent))
 
 
 def kind_label(kind: str) -> str:
@@ -195,7 +191,7 @@ class InboxScreen(Screen[None]):
 
     class Page(Message):
         def __init__(
-            self, items: list[inbox.InboxItem], first: bool, zone: str | None, unread: int
+            self, items: list[inbox.InboxItem], first: bool, zone: tzinfo, unread: int
         ) -> None:
             super().__init__()
             self.items = items
@@ -215,7 +211,7 @@ class InboxScreen(Screen[None]):
         self.items: list[inbox.InboxItem] = []
         self.more = False
         self.loading = False
-        self.zone: tzinfo = zone_named(None)
+        self.zone: tzinfo = UTC
         self.unread = 0
 
     def compose(self) -> ComposeResult:
@@ -254,7 +250,7 @@ class InboxScreen(Screen[None]):
         except (DeskError, SQLAlchemyError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
-        self.post_message(self.Page(items, after is None, who.zone_name, unread))
+        self.post_message(self.Page(items, after is None, who.zone, unread))
 
     def _failed(self, message: str) -> None:
         self.loading = False
@@ -263,7 +259,7 @@ class InboxScreen(Screen[None]):
     @on(Page)
     def _on_page(self, message: Page) -> None:
         self.loading = False
-        self.zone = zone_named(message.zone)
+        self.zone = message.zone
         self.unread = message.unread
         set_unread(self.app, message.unread)
         picker = self.query_one("#inbox-list", OptionList)
@@ -280,7 +276,7 @@ class InboxScreen(Screen[None]):
     def _option(self, item: inbox.InboxItem) -> Option:
         head = Text()
         head.append("● ", style=KIND_STYLE.get(item.kind, "bold"))
-        head.append(shown_time(item.deliver_at, self.zone), style="dim")
+        head.append(when(item.deliver_at, desk_of(self.app).now(), self.zone), style="dim")
         head.append("  ")
         head.append(kind_label(item.kind), style=KIND_STYLE.get(item.kind, "bold"))
         if item.ticket:

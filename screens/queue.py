@@ -25,7 +25,7 @@ from itsm_tui.desk import DeskError, assign_ticket
 from itsm_tui.desk.records import get_agent
 from itsm_tui.i18n import _
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
-from itsm_tui.screens import forms
+from itsm_tui.screens import forms, keys
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe
 from itsm_tui.screens.widgets.footer import DeskFooter
@@ -225,14 +225,11 @@ class QueueScreen(Screen[None]):
 
     BINDINGS: list[BindingType] = [
         Binding("enter", "open", _("Open")),
-        Binding("t", "take", _("Take")),
-        Binding("a", "assign", _("Assign")),
-        Binding("s", "status", _("Status")),
-        Binding("c", "comment", _("Comment")),
+        *keys.TICKET_ACTIONS,
         Binding("slash", "search", _("Search")),
         Binding("f", "filter", _("Filter")),
-        Binding("n", "new_incident", _("New inc")),
-        Binding("r", "new_request", _("New req")),
+        keys.NEW_INCIDENT,
+        keys.NEW_REQUEST,
         Binding("o", "cycle_sort", _("Sort")),
         Binding("O", "flip_sort", _("Reverse sort"), show=False),
         Binding("v", "next_view", _("View")),
@@ -704,10 +701,15 @@ class QueueScreen(Screen[None]):
         if row is not None:
             self._open_form(forms.StatusForm(row.number, row.version, row.type, row.status))
 
-    def action_comment(self) -> None:
+    def action_reply(self) -> None:
         row = self._selected_or_say()
         if row is not None:
-            self._open_form(forms.CommentForm(row.number, row.version))
+            self._open_form(forms.CommentForm(row.number, row.version, kind="reply"))
+
+    def action_work_note(self) -> None:
+        row = self._selected_or_say()
+        if row is not None:
+            self._open_form(forms.CommentForm(row.number, row.version, kind="work_note"))
 
     def action_new_incident(self) -> None:
         self._open_form(forms.NewTicketForm("incident"))

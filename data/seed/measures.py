@@ -165,11 +165,18 @@ def write_outages(run: Seeder) -> None:
 
 
 def write_budgets(run: Seeder) -> None:
-    """Monthly incident budgets set so that spend lands near 85% of each (target: < 90%)."""
+    """Monthly incident budgets set so that spend lands near 85% of each (target: < 90%).
+
+    They break the desk's yearly budget down (January included: a budget is its whole
+    period, so January and the year may start on one day); a month the desk already
+    budgets is left as it is.
+    """
     rng = run.rng
     existing = {
-        str(p)[:10]
-        for (p,) in run.w.rows("SELECT period_start FROM budgets WHERE category = 'incident'")
+        (str(start)[:10], str(end)[:10])
+        for start, end in run.w.rows(
+            "SELECT period_start, period_end FROM budgets WHERE category = 'incident'"
+        )
     }
     first = run.clock.date_of(run.clock.start)
     last = run.clock.date_of(run.clock.now)
@@ -185,13 +192,14 @@ def write_budgets(run: Seeder) -> None:
         hi = min(nxt, last + timedelta(days=1))
         covered = max(1, (hi - lo).days) / (nxt - start).days
         amount = round(max(1000.0, spent / covered / rng.uniform(0.78, 0.95)), 2)
-        if start.isoformat() not in existing:
+        end = nxt - timedelta(days=1)
+        if (start.isoformat(), end.isoformat()) not in existing:
             rows.append(
                 (
                     bid,
                     "incident",
                     start.isoformat(),
-                    (nxt - timedelta(days=1)).isoformat(),
+                    end.isoformat(),
                     amount,
                     "CNY",
                 )

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from itsm_tui.cli import changes, config, import_export, measures, setup, sla, tickets
+from itsm_tui.cli import (
+    backup,
+    changes,
+    config,
+    import_export,
+    measures,
+    setup,
+    sla,
+    tickets,
+)
 from itsm_tui.cli.root import cli
 
 for command in (
@@ -29,6 +38,8 @@ for command in (
     sla.sla,
     sla.escalate,
     sla.escalator,
+    backup.backup,
+    backup.restore,
 ):
     cli.add_command(command)
 

@@ -29,7 +29,7 @@ def config_apply(env: Env, file: Path, dry_run: bool) -> None:
     with desk_session(env, write=True) as (session, actor):
         require(actor, "desk.configure", _("configure the desk"))
         if dry_run:
-            plan = plan_config(session, desk)
+            plan = plan_config(session, desk, now=env.now())
             # Nothing is written, but roll back anyway: planning may have touched the session.
             session.rollback()
         else:

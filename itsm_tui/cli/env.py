@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 import getpass
+import os
+import pwd
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
-from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
+from functools import update_wrapper
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from itsm_tui.data.failures import explain
 from itsm_tui.data.models import Agent
 from itsm_tui.data.store import Store, default_db_url, open_store
 from itsm_tui.desk import DeskError
-from itsm_tui.desk.records import get_agent, utcnow
+from itsm_tui.desk.identity import Acting, resolve_acting, session_marks
+from itsm_tui.desk.records import utcnow
 from itsm_tui.desk.setup import has_configuration
 from itsm_tui.i18n import _
+from itsm_tui.text_input import check_argument
 
 T = TypeVar("T")
 
 
 class Refused(DeskError):
     """A refusal the command line raises itself (no store, no desk yet, bad option value)."""
+
+
+def login_name() -> str:
+    """Who runs the command: the operating system's account, not an environment variable."""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        # An account without a passwd entry (some containers): the environment's word for it.
+        try:
+            return getpass.getuser()
+        except (OSError, KeyError):
+            raise Refused(
+                _("cannot tell who you are: your account has no name on this machine")
+            ) from None
 
 
 @dataclass
@@ -44,14 +63,8 @@ class Env:
         return self.url or default_db_url()
 
     def actor(self) -> str:
-        if self.actor_name:
-            return self.actor_name
-        try:
-            return getpass.getuser()
-        except (OSError, KeyError):
-            raise Refused(
-                _("cannot tell who you are; pass --as USERNAME or set ITSM_AGENT")
-            ) from None
+        """The name a new desk's first administrator gets (`init`, `demo`): --as, else you."""
+        return self.actor_name or login_name()
 
 
 def shown_url(url: str) -> str:
@@ -68,7 +81,7 @@ def connect(url: str) -> Store:
     except (SQLAlchemyError, OSError, ValueError) as exc:
         raise Refused(
             _("cannot open the store {url}: {why}").format(
-                url=shown_url(url), why=database_error(exc)
+                url=shown_url(url), why=explain(exc, url) or database_error(exc)
             )
         ) from None
 
@@ -82,10 +95,18 @@ def opened(env: Env) -> Iterator[Store]:
         store.dispose()
 
 
-def acting_agent(session: Session, env: Env) -> Agent:
+def acting(session: Session, env: Env) -> Acting:
+    """Who this command acts as on a configured desk: you, or (admins) the agent --as names."""
     if not has_configuration(session):
         raise Refused(_("this store has no desk yet; run itsm init first"))
-    return get_agent(session, env.actor())
+    return resolve_acting(session, login=login_name(), acting_as=env.actor_name)
+
+
+def acting_agent(session: Session, env: Env) -> Agent:
+    """The acting agent; an impersonation marks the session so its audit names both."""
+    who = acting(session, env)
+    session.info.update(session_marks(who))
+    return who.agent
 
 
 @contextmanager
@@ -101,14 +122,27 @@ def write(env: Env, action: Callable[[Session, Agent, datetime], T]) -> T:
         return action(session, actor, env.now())
 
 
-def agent_zone(agent: Agent) -> tzinfo:
-    try:
-        return ZoneInfo(agent.timezone) if agent.timezone else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+def pass_env(command: Callable[..., T]) -> Callable[..., T]:
+    """Give a command the Env, once every text value it was given is known to be UTF-8."""
+
+    def with_env(*args: Any, **kwargs: Any) -> T:
+        ctx = click.get_current_context()
+        for param in ctx.command.params:
+            # Options by their flag (--service), arguments by their metavar (BODY).
+            what = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+            check_text_values(ctx.params.get(param.name or ""), what)
+        return ctx.invoke(command, ctx.find_object(Env), *args, **kwargs)
+
+    return update_wrapper(with_env, command)
 
 
-pass_env = click.make_pass_decorator(Env)
+def check_text_values(value: object, what: str) -> None:
+    """Refuse an argument that is not UTF-8 (file names, given as paths, may be anything)."""
+    if isinstance(value, str):
+        check_argument(value, what)
+    elif isinstance(value, tuple):
+        for item in value:
+            check_text_values(item, what)
 
 
 def database_error(exc: BaseException) -> str:

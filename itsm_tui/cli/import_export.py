@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
 from itsm_tui.cli.env import Env, desk_session, pass_env, write
 from itsm_tui.cli.options import json_option
 from itsm_tui.cli.output import err, out, out_json
-from itsm_tui.i18n import _
+from itsm_tui.desk.errors import InvalidInput
+from itsm_tui.i18n import _, ngettext
+from itsm_tui.text_input import utf8_lines
 
 
 @click.command("import")
@@ -26,10 +27,16 @@ def import_(env: Env, file: Path, as_json: bool) -> None:
     from itsm_tui.desk.imports import import_tickets
     from itsm_tui.ticket_files import read_records
 
-    with _ticket_file(file) as src:
-        result = write(
-            env, lambda s, actor, now: import_tickets(s, actor, read_records(src), now=now)
-        )
+    name = _("standard input") if str(file) == "-" else str(file)
+    try:
+        with _ticket_file(file) as lines:
+            result = write(
+                env, lambda s, actor, now: import_tickets(s, actor, read_records(lines), now=now)
+            )
+    except InvalidInput as exc:
+        # Which file is wrong matters as much as where in it; the encoding check names it.
+        message = exc.message if exc.message.startswith(name) else f"{name}: {exc.message}"
+        raise InvalidInput(message) from None
     summary = _import_summary(result)
     if as_json:
         out_json(summary)
@@ -38,18 +45,14 @@ def import_(env: Env, file: Path, as_json: bool) -> None:
 
 
 @contextmanager
-def _ticket_file(path: Path) -> Iterator[TextIO]:
-    # newline="": text fields may hold carriage returns that must come back unchanged.
+def _ticket_file(path: Path) -> Iterator[Iterator[str]]:
+    """The file's lines as text, each checked to be UTF-8 (file, line and byte named if not)."""
+    name = _("standard input") if str(path) == "-" else str(path)
     if str(path) == "-":
-        stdin = sys.stdin
-        buffer = getattr(stdin, "buffer", None)
-        if buffer is None:
-            yield stdin
-        else:
-            yield io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+        yield utf8_lines(sys.stdin.buffer, name)
         return
-    with path.open(encoding="utf-8", newline="") as stream:
-        yield stream
+    with path.open("rb") as stream:
+        yield utf8_lines(stream, name)
 
 
 def _import_summary(result: Any) -> dict[str, Any]:
@@ -89,4 +92,7 @@ def export(env: Env, fmt: str, output: Path | None) -> None:
                 partial.replace(output)
             finally:
                 partial.unlink(missing_ok=True)
-    err(_("exported {n} tickets").format(n=n) + (f" → {output}" if output else ""))
+    err(
+        ngettext("exported {n} ticket", "exported {n} tickets", n).format(n=n)
+        + (f" → {output}" if output else "")
+    )

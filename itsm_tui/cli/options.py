@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -45,21 +45,14 @@ def priority_option(value: str) -> int:
         ) from None
 
 
-def zone_aware(value: datetime, what: str) -> datetime:
-    if value.tzinfo is None:
-        raise InvalidInput(
-            _("{what} {value} has no time zone; add one, e.g. {value}Z").format(
-                what=what, value=value.isoformat()
-            )
-        )
-    return value.astimezone(UTC)
-
-
 json_option = click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
+# Versions count from 1 and stay far below the 32-bit column that stores them; a larger
+# number is a typo, refused as one before it reaches a database driver.
+VERSION = click.IntRange(1, 2**31 - 1)
 version_option = click.option(
     "--expect-version",
     "expected",
-    type=int,
+    type=VERSION,
     metavar="N",
     help=_("Refuse (exit 3) if the record is no longer at version N."),
 )

@@ -12,14 +12,24 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from itsm_tui.cli.env import Env, acting_agent, database_error, opened
-from itsm_tui.cli.options import ISO, zone_aware
+from itsm_tui.cli.env import Env, acting, check_text_values, database_error, opened
+from itsm_tui.cli.options import ISO
 from itsm_tui.cli.output import err, fail, one_line, out
 from itsm_tui.cli.views import format_summary
 from itsm_tui.data import queries
+from itsm_tui.data.failures import explain
 from itsm_tui.data.store import Store
 from itsm_tui.desk import DeskError
+from itsm_tui.desk.identity import session_marks
+from itsm_tui.desk.records import as_utc
 from itsm_tui.i18n import _
+
+
+def store_failure(ctx: click.Context, exc: BaseException) -> str:
+    """The cause and fix when the failure is one people meet (locks, read-only, full disk)."""
+    env = ctx.obj
+    url = env.store_url() if isinstance(env, Env) else ""
+    return explain(exc, url) or database_error(exc)
 
 
 def _is_driver_error(exc: BaseException) -> bool:
@@ -50,7 +60,7 @@ class DeskGroup(click.Group):
                 3,
             )
         except SQLAlchemyError as exc:
-            fail(_("the store failed: {why}").format(why=database_error(exc)))
+            fail(_("the store failed: {why}").format(why=store_failure(ctx, exc)))
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise  # click quiets a closed pipe (`itsm ticket list | head`)
@@ -59,7 +69,7 @@ class DeskGroup(click.Group):
             if os.environ.get("ITSM_DEBUG") == "1":
                 raise
             if _is_driver_error(exc):
-                fail(_("the store failed: {why}").format(why=database_error(exc)))
+                fail(_("the store failed: {why}").format(why=store_failure(ctx, exc)))
             fail(
                 _("unexpected error ({kind}): {why}; ITSM_DEBUG=1 shows the traceback").format(
                     kind=type(exc).__name__, why=exc
@@ -126,11 +136,15 @@ def cli(
 
     With no command, opens the console.
     """
-    fixed = zone_aware(now, "--now") if now is not None else None
+    check_text_values(db, "--db")
+    check_text_values(actor, "--as")
+    fixed = as_utc(now, "--now") if now is not None else None
     ctx.obj = Env(url=db or None, actor_name=actor or None, fixed_now=fixed)
     if ctx.invoked_subcommand is None:
         env = ctx.obj
         with opened(env) as store:
             with store.read() as session:
-                agent = acting_agent(session, env)
-            open_console(store, agent.username)
+                who = acting(session, env)
+            # The console's own sessions carry the impersonation, so its audit names both.
+            store.start_sessions_with(session_marks(who))
+            open_console(store, who.agent.username)

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import click
 
-from itsm_tui.cli.env import Env, acting_agent, agent_zone, desk_session, opened, pass_env
+from itsm_tui.cli.env import Env, acting_agent, desk_session, opened, pass_env
 from itsm_tui.cli.options import Duration, json_option
 from itsm_tui.cli.output import out, out_json
 from itsm_tui.cli.views import local_time, or_dash
 from itsm_tui.data import queries
+from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _
 
 
@@ -31,7 +32,7 @@ def sla_breaching(env: Env, within: timedelta, limit: int, as_json: bool) -> Non
     """Running SLA clocks due within the window, soonest first (overdue ones on top)."""
     with desk_session(env, write=False) as (session, actor):
         rows = queries.breaching_soon(session, env.now(), within, limit=limit)
-        zone = agent_zone(actor)
+        zone = agent_zone(session, actor)
     if as_json:
         out_json(rows)
         return
@@ -84,11 +85,12 @@ def escalator(env: Env, interval: float) -> None:
 
     from itsm_tui.escalation.scheduler import run_escalator
 
+    # Only the daemon's own lines at INFO: APScheduler logs every job run and Alembic its
+    # plugins and DDL mode at each start; their warnings and errors still come through.
     logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+        stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
-    # APScheduler logs every job run at INFO; our own line per sweep says more.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("itsm").setLevel(logging.INFO)
     with opened(env) as store:
         with store.read() as session:
             acting_agent(session, env)

@@ -12,7 +12,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from itsm_tui.cli.env import Env, agent_zone, desk_session, pass_env, write
+from itsm_tui.cli.env import Env, desk_session, pass_env, write
 from itsm_tui.cli.options import ISO, json_option, priority_option, version_option
 from itsm_tui.cli.output import err, out, out_json
 from itsm_tui.cli.views import LIST_COLUMNS, csv_value, emit_ticket, format_detail, ticket_table
@@ -35,6 +35,7 @@ from itsm_tui.desk import (
     update_ticket,
 )
 from itsm_tui.desk.records import get_agent, get_team, get_ticket
+from itsm_tui.desk.zones import agent_zone
 from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
 from itsm_tui.i18n import _
 
@@ -126,7 +127,7 @@ def ticket_show(env: Env, number: str, as_json: bool) -> None:
     """Print a ticket with its comments and history."""
     with desk_session(env, write=False) as (session, actor):
         detail = queries.ticket_detail(session, number, now=env.now())
-        zone = agent_zone(actor)
+        zone = agent_zone(session, actor)
     if as_json:
         out_json(detail)
     else:
@@ -201,7 +202,7 @@ def ticket_list(
         else:
             key = queries.page_key(session, after) if after else None
             records = queries.list_tickets(session, filters, limit=limit, after=key)
-        zone = agent_zone(actor)
+        zone = agent_zone(session, actor)
     if count_only:
         out(str(total))
     elif as_json:

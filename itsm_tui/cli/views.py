@@ -110,6 +110,10 @@ def format_detail(record: dict[str, Any], zone: tzinfo = UTC) -> str:
                 change = f" {e['new']}"
             reason = f"  ({e['reason']})" if e["reason"] else ""
             who = or_dash(e["actor"])
+            if e.get("impersonator"):
+                who = _("{actor} (impersonated by {admin})").format(
+                    actor=who, admin=e["impersonator"]
+                )
             parts.append(f"  {local_time(e['at'], zone)}  {who} {e['action']}{change}{reason}")
     return "\n".join(parts)
 

@@ -1,8 +1,9 @@
 """The desk file: read and validate it, plan and apply it to the store, write it back.
 
 Read and validate: vocabulary, model (typed dataclasses), locator (lines of keys),
-checker and sections (parsing), load. Plan and apply: store (the sections as rows),
-plan. Write back: dump. readers: settings the rest of the desk reads.
+checker, sections and calendars (parsing), load. Plan and apply: store (the sections
+as rows), plan, clocks (the open due times a change moves). Write back: dump.
+readers: settings the rest of the desk reads.
 """
 
 from itsm_tui.config.dump import dump_toml

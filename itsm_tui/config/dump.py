@@ -99,6 +99,8 @@ def dump_toml(config: DeskConfig) -> str:
                 "timezone": c.timezone,
                 "always_open": c.always_open or None,
                 "holidays": list(c.holidays),
+                "workdays": list(c.workdays) or None,
+                "workdays_as": c.workdays_as if c.workdays_as != "mon" else None,
             }
         )
         if c.hours:

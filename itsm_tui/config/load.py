@@ -8,17 +8,16 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from itsm_tui.config.calendars import _parse_calendar
 from itsm_tui.config.checker import Checker, Table, _duplicate, _label, _where
 from itsm_tui.config.locator import Locator
 from itsm_tui.config.model import BudgetConfig, DeskConfig
 from itsm_tui.config.sections import (
     _parse_agent,
     _parse_budget,
-    _parse_calendar,
     _parse_catalogue,
     _parse_change_types,
     _parse_desk,
@@ -34,6 +33,7 @@ from itsm_tui.config.sections import (
 )
 from itsm_tui.config.vocabulary import SECTIONS, DeskFileError
 from itsm_tui.i18n import _
+from itsm_tui.text_input import utf8_file_problem
 
 # (section, singular label for messages, parser, identity field) of each array-of-tables section.
 _ITEM_SECTIONS: dict[str, tuple[str, Callable[[Table], Any], str]] = {
@@ -53,7 +53,7 @@ def _identity(section: str, item: Any) -> Any:
     if section == "escalation_rules":
         return (item.name, item.level)
     if section == "budgets":
-        return (item.category, item.period_start)
+        return (item.category, item.period_start, item.period_end)
     return getattr(item, _ITEM_SECTIONS[section][2])
 
 
@@ -207,23 +207,46 @@ def _check_references(config: DeskConfig, chk: Checker) -> None:
 
 
 def _check_budget_overlaps(config: DeskConfig, chk: Checker) -> None:
+    """Budgets of one category nest or stay apart, as a finance plan does.
+
+    A month inside its year breaks the year down: both stand, each compared with the spend
+    of its own period. Periods that cross (two of the same length that overlap, or a
+    quarter running into the next year) would count one day's spend against two budgets
+    of the same level, so they are refused.
+    """
     by_category: dict[str, list[BudgetConfig]] = {}
     for b in config.budgets or ():
         by_category.setdefault(b.category, []).append(b)
     for budgets in by_category.values():
-        budgets.sort(key=lambda b: b.period_start)
-        for before, after in pairwise(budgets):
-            if (
-                after.period_start <= before.period_end
-                and after.period_start != before.period_start
-            ):
+        # Earliest first and, from one day, the longest first: each budget follows the
+        # budgets that may hold it.
+        budgets.sort(key=lambda b: (b.period_start, -b.period_end.toordinal()))
+        holding: list[BudgetConfig] = []
+        for budget in budgets:
+            while holding and holding[-1].period_end < budget.period_start:
+                holding.pop()
+            if holding and budget.period_end > holding[-1].period_end:
+                other = holding[-1]
                 chk.report(
-                    (*after.path, "period") if after.path else (),
-                    _item_label("budgets", after),
-                    _("period overlaps budget '{other}'").format(
-                        other=f"{before.category} {before.period}"
-                    ),
+                    _period_path(budget, chk),
+                    _item_label("budgets", budget),
+                    _(
+                        "period overlaps budget '{other}' without lying inside it; a budget "
+                        "may break a longer one down (a month of its year), not cross it"
+                    ).format(other=f"{other.category} {other.period}"),
                 )
+                continue
+            holding.append(budget)
+
+
+def _period_path(budget: BudgetConfig, chk: Checker) -> tuple[Any, ...]:
+    """Where a budget's period is written: `period`, or `period_start` when given as dates."""
+    if not budget.path:
+        return ()
+    period = (*budget.path, "period")
+    if chk.locator is not None and period not in chk.locator.lines:
+        return (*budget.path, "period_start")
+    return period
 
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)|\s*\(at end of document\)")
@@ -249,6 +272,14 @@ def load_desk_text(text: str, filename: str = "desk.toml") -> DeskConfig:
                 )
             ]
         ) from None
+    except RecursionError:
+        raise DeskFileError(
+            [
+                _("{where}: arrays or tables nested too deeply to read").format(
+                    where=_where(filename, _deepest_line(text))
+                )
+            ]
+        ) from None
     locator = Locator(text)
     chk = Checker(filename, locator)
     config = _parse_document(doc, chk)
@@ -256,6 +287,22 @@ def load_desk_text(text: str, filename: str = "desk.toml") -> DeskConfig:
     if chk.errors:
         raise DeskFileError(sorted(chk.errors, key=_error_line))
     return _with_source(config, filename, locator)
+
+
+def _deepest_line(text: str) -> int:
+    """The line where brackets and braces open deepest (strings ignored: only for the error)."""
+    depth = deepest = 0
+    line = where = 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth -= 1
+    return where
 
 
 def _error_line(error: str) -> int:
@@ -272,7 +319,7 @@ def _with_source(config: DeskConfig, filename: str, locator: Locator | None) -> 
 def load_desk_file(path: str | Path) -> DeskConfig:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise DeskFileError(
             [
@@ -281,11 +328,11 @@ def load_desk_file(path: str | Path) -> DeskConfig:
                 )
             ]
         ) from None
-    except UnicodeDecodeError:
-        raise DeskFileError(
-            [_("{file}: the desk file is not UTF-8 text").format(file=path)]
-        ) from None
-    return load_desk_text(text, path.name)
+    problem = utf8_file_problem(raw)
+    if problem is not None:
+        line, what = problem
+        raise DeskFileError([f"{_where(path.name, line)}: {what}"])
+    return load_desk_text(raw.decode("utf-8"), path.name)
 
 
 def default_desk_text() -> str:

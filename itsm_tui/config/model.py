@@ -51,6 +51,9 @@ class CalendarConfig:
     # Weekday ("mon"…) → sorted, non-overlapping ("HH:MM", "HH:MM") intervals.
     hours: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     holidays: tuple[date, ...] = ()
+    # Make-up working days (调休), worked on the hours of the weekday `workdays_as`.
+    workdays: tuple[date, ...] = ()
+    workdays_as: str = "mon"
     path: tuple[Any, ...] = _path()
 
 

@@ -13,6 +13,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from itsm_tui.config.checker import Checker
+from itsm_tui.config.clocks import (
+    CALENDAR_TIMING,
+    POLICY_TIMING,
+    DueTimeMoves,
+    Retiming,
+    apply_retimings,
+    due_time_moves,
+    retimings,
+)
 from itsm_tui.config.load import _check_references, _display_name, _identity, _item_label
 from itsm_tui.config.model import DeskConfig
 from itsm_tui.config.store import (
@@ -70,6 +79,8 @@ def _short(value: Any) -> str:
 @dataclass(frozen=True)
 class ConfigPlan:
     changes: tuple[ConfigChange, ...] = ()
+    # The open due times the calendar and policy changes move (None: none re-timed).
+    moves: DueTimeMoves | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -105,6 +116,8 @@ class ConfigPlan:
                 if c.note:
                     text += f" ({c.note})"
                 out.append(text.strip() if setting else text)
+        if self.moves is not None:
+            out.append(self.moves.line())
         counts = {
             a: sum(1 for c in self.changes if c.action == a)
             for a in ("create", "update", "remove", "deactivate")
@@ -182,10 +195,14 @@ def _merge(current: DeskConfig, config: DeskConfig) -> DeskConfig:
     return DeskConfig(**values, filename=config.filename, locator=config.locator)
 
 
-def _plan(session: Session, config: DeskConfig, actor: Agent | None) -> list[_Step]:
+def _plan(
+    session: Session, config: DeskConfig, actor: Agent | None
+) -> tuple[list[_Step], list[Retiming]]:
+    """The steps that make the desk match `config`, and the policies whose clocks re-time."""
     filename = config.filename or "desk.toml"
     chk = Checker(filename, config.locator)
-    _check_references(_merge(read_config(session), config), chk)
+    merged = _merge(read_config(session), config)
+    _check_references(merged, chk)
     if actor is not None and config.agents is not None:
         mine = next((a for a in config.agents if a.username == actor.username), None)
         if mine is None or not mine.active or not can(frozenset(mine.roles), "desk.configure"):
@@ -208,7 +225,22 @@ def _plan(session: Session, config: DeskConfig, actor: Agent | None) -> list[_St
             steps.extend(_plan_setting(session, setting, item))
     if chk.errors:
         raise DeskFileError(chk.errors)
-    return steps
+    return steps, retimings(
+        session,
+        merged,
+        _timing_changes(steps, "calendars", CALENDAR_TIMING),
+        _timing_changes(steps, "sla_policies", POLICY_TIMING),
+    )
+
+
+def _timing_changes(steps: Sequence[_Step], section: str, timing: frozenset[str]) -> list[str]:
+    return [
+        s.item.name
+        for s in steps
+        if s.change.section == section
+        and s.change.action == "update"
+        and timing & {f.field for f in s.change.fields}
+    ]
 
 
 def _plan_table(
@@ -354,13 +386,22 @@ def _plan_setting(session: Session, setting: _SettingSpec, item: Any) -> list[_S
     return [_Step(change, setting, item, row, {"value": new}, {"value": old})]
 
 
-def plan_config(session: Session, config: DeskConfig, *, actor: Agent | None = None) -> ConfigPlan:
-    """What applying `config` would change; writes nothing.
+def plan_config(
+    session: Session,
+    config: DeskConfig,
+    *,
+    actor: Agent | None = None,
+    now: datetime | None = None,
+) -> ConfigPlan:
+    """What applying `config` at `now` would change; writes nothing.
 
-    Raises DeskFileError when the file cannot be applied to this desk (a reference to a
-    missing item, a removal that other records block).
+    With `now`, the plan also says which open due times the calendar and policy changes
+    move. Raises DeskFileError when the file cannot be applied to this desk (a reference
+    to a missing item, a removal that other records block).
     """
-    return ConfigPlan(tuple(step.change for step in _plan(session, config, actor)))
+    steps, found = _plan(session, config, actor)
+    moves = due_time_moves(session, found, now) if found and now is not None else None
+    return ConfigPlan(tuple(step.change for step in steps), moves)
 
 
 def _require_configure(actor: Agent) -> None:
@@ -389,7 +430,8 @@ def apply_config(
         raise DeskError(_("now must carry a time zone"))
     if actor is not None:
         _require_configure(actor)
-    steps = _plan(session, config, actor)
+    # Re-timings hold the calendars as they are now: the time already spent counts on those.
+    steps, found = _plan(session, config, actor)
     deferred: list[_Step] = []
     for step in steps:
         if isinstance(step.spec, _SettingSpec):
@@ -428,7 +470,9 @@ def apply_config(
     for step in steps:
         session.add(_audit_event(step, actor, now))
     session.flush()
-    return ConfigPlan(tuple(step.change for step in steps))
+    actor_id = actor.id if actor is not None else None
+    moves = apply_retimings(session, found, now, actor_id) if found else None
+    return ConfigPlan(tuple(step.change for step in steps), moves)
 
 
 def _remove_rows(session: Session, spec: _TableSpec, rows: Sequence[Any]) -> None:

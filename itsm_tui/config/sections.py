@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from itertools import pairwise
 from typing import Any
 
-from itsm_tui.config.checker import _MISSING, Table, _duplicate, _label, _minutes, _priority
+from itsm_tui.config.checker import _MISSING, Table, _duplicate, _label, _priority
 from itsm_tui.config.model import (
     AgentConfig,
     BudgetConfig,
-    CalendarConfig,
     CatalogueItemConfig,
     ChangeTypeConfig,
     DeskInfo,
@@ -37,7 +35,6 @@ from itsm_tui.config.vocabulary import (
     _IDENTIFIER,
     _MONEY_MAX,
     _NAME_MAX,
-    _TIME,
     _USERNAME,
     CLOCK_KINDS,
     DEFAULT_PAUSE_STATUSES,
@@ -50,7 +47,6 @@ from itsm_tui.config.vocabulary import (
     _period,
 )
 from itsm_tui.desk.sla import RESPONSE_TRIGGERS
-from itsm_tui.domain.calendar import WEEKDAYS
 from itsm_tui.domain.priority import validate_matrix
 from itsm_tui.domain.roles import ROLES
 from itsm_tui.domain.workflow import CHANGE_TYPES, TICKET_TYPES, open_statuses
@@ -122,124 +118,6 @@ def _parse_kpi(t: Table) -> KpiTargets:
         else:
             values[key] = t.number(key, lo=lo, hi=hi, places=4)
     return KpiTargets(**values, path=t.path)
-
-
-def _parse_calendar(t: Table) -> CalendarConfig | None:
-    t.check_keys(("name", "timezone", "always_open", "hours", "holidays"))
-    name = t.text("name", required=True, max_len=_NAME_MAX)
-    always_open = t.boolean("always_open", default=False)
-    zone = t.timezone("timezone", required=not always_open, default="UTC")
-    hours: dict[str, tuple[tuple[str, str], ...]] = {}
-    table = t.table("hours")
-    if table is not None:
-        if always_open:
-            t.error("hours", _("an always_open calendar has no working hours; remove hours"))
-        table.check_keys(WEEKDAYS)
-        for day in WEEKDAYS:
-            intervals = _parse_intervals(table, day)
-            if intervals:
-                hours[day] = intervals
-    elif not always_open and "hours" not in t.raw:
-        t.error(None, _("no working hours: add a [calendars.hours] table or always_open = true"))
-    holidays = _parse_holidays(t)
-    if always_open and holidays:
-        t.error("holidays", _("an always_open calendar has no holidays; remove holidays"))
-    if name is None:
-        return None
-    return CalendarConfig(
-        name=name,
-        timezone=zone,
-        always_open=always_open,
-        hours=hours,
-        holidays=holidays,
-        path=t.path,
-    )
-
-
-def _parse_intervals(t: Table, day: str) -> tuple[tuple[str, str], ...]:
-    raw = t.raw.get(day, _MISSING)
-    if raw is _MISSING:
-        return ()
-    if not isinstance(raw, list):
-        t.error(day, _('{day} must be an array of "HH:MM-HH:MM" intervals').format(day=day))
-        return ()
-    parsed: list[tuple[str, str, int]] = []
-    for i, element in enumerate(raw):
-        if isinstance(element, str) and element.count("-") == 1:
-            start, end = (part.strip() for part in element.split("-"))
-        elif (
-            isinstance(element, list)
-            and len(element) == 2
-            and all(isinstance(x, str) for x in element)
-        ):
-            start, end = element
-        else:
-            t.error(
-                (day, i),
-                _('{day}: {value!r} is not an interval "HH:MM-HH:MM"').format(
-                    day=day, value=element
-                ),
-            )
-            continue
-        bad = [x for x in (start, end) if not _TIME.match(x)]
-        if bad or start == "24:00":
-            t.error(
-                (day, i),
-                _("{day}: '{value}' is not a time HH:MM (00:00–23:59, or 24:00 as an end)").format(
-                    day=day, value=bad[0] if bad else start
-                ),
-            )
-            continue
-        if _minutes(start) >= _minutes(end):
-            t.error(
-                (day, i),
-                _("{day}: interval {start}-{end} must start before it ends").format(
-                    day=day, start=start, end=end
-                ),
-            )
-            continue
-        parsed.append((start, end, i))
-    parsed.sort(key=lambda p: _minutes(p[0]))
-    for before, after in pairwise(parsed):
-        if _minutes(after[0]) < _minutes(before[1]):
-            t.error(
-                (day, after[2]),
-                _("{day}: intervals {a}-{b} and {c}-{d} overlap").format(
-                    day=day, a=before[0], b=before[1], c=after[0], d=after[1]
-                ),
-            )
-    return tuple((start, end) for start, end, _i in parsed)
-
-
-def _parse_holidays(t: Table) -> tuple[date, ...]:
-    raw = t.raw.get("holidays", _MISSING)
-    if raw is _MISSING:
-        return ()
-    if not isinstance(raw, list):
-        t.error("holidays", _("holidays must be an array of dates, e.g. [2026-10-01]"))
-        return ()
-    days: list[date] = []
-    for i, element in enumerate(raw):
-        day: date | None = None
-        if isinstance(element, date) and not isinstance(element, datetime):
-            day = element
-        elif isinstance(element, str):
-            try:
-                day = date.fromisoformat(element)
-            except ValueError:
-                day = None
-        if day is None:
-            t.error(
-                ("holidays", i),
-                _("holidays: {value!r} is not a date YYYY-MM-DD").format(value=element),
-            )
-        elif day in days:
-            t.error(
-                ("holidays", i), _("holidays: {day} is listed twice").format(day=day.isoformat())
-            )
-        else:
-            days.append(day)
-    return tuple(sorted(days))
 
 
 def _parse_sla(t: Table) -> SlaPolicyConfig | None:

@@ -111,6 +111,8 @@ def _calendar_values(c: CalendarConfig) -> dict[str, Any]:
         "always_open": c.always_open,
         "hours": {d: [list(iv) for iv in c.hours[d]] for d in WEEKDAYS if c.hours.get(d)},
         "holidays": [d.isoformat() for d in c.holidays],
+        "workdays": [d.isoformat() for d in c.workdays],
+        "workdays_as": c.workdays_as,
     }
 
 
@@ -122,11 +124,13 @@ def _calendar_from_row(r: BusinessCalendar) -> CalendarConfig:
         always_open=bool(r.always_open),
         hours={d: tuple((str(s), str(e)) for s, e in hours[d]) for d in WEEKDAYS if hours.get(d)},
         holidays=tuple(sorted(date.fromisoformat(h) for h in r.holidays or ())),
+        workdays=tuple(sorted(date.fromisoformat(d) for d in r.workdays or ())),
+        workdays_as=r.workdays_as or "mon",
     )
 
 
 def _calendar_assign(session: Session, r: BusinessCalendar, v: Mapping[str, Any]) -> None:
-    for key in ("timezone", "always_open", "hours", "holidays"):
+    for key in ("timezone", "always_open", "hours", "holidays", "workdays", "workdays_as"):
         _set(r, v, key)
 
 
@@ -525,7 +529,7 @@ _TABLES: tuple[_TableSpec, ...] = (
         _budget_values,
         _budget_from_row,
         _budget_assign,
-        lambda b: Budget(category=b.category, period_start=b.period_start),
+        lambda b: Budget(category=b.category, period_start=b.period_start, period_end=b.period_end),
     ),
 )
 

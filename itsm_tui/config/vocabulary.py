@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from itsm_tui.desk.errors import DeskError
+from itsm_tui.domain.roles import USERNAME
 
 # Sections in the order they are documented, dumped and planned.
 SECTIONS = (
@@ -66,7 +67,7 @@ _NAME_MAX = 80
 _TIME = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
+_USERNAME = USERNAME
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 _MONEY_MAX = Decimal("999999999999.99")

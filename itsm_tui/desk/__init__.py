@@ -9,6 +9,7 @@ from itsm_tui.desk.errors import (
     PermissionDenied,
     TransitionRefused,
 )
+from itsm_tui.desk.identity import Acting, resolve_acting, session_marks
 from itsm_tui.desk.measures import log_time, record_complaint, record_outage, record_survey
 from itsm_tui.desk.tickets import (
     add_comment,
@@ -24,6 +25,7 @@ from itsm_tui.desk.tickets import (
 )
 
 __all__ = [
+    "Acting",
     "Conflict",
     "DeskError",
     "InvalidInput",
@@ -42,7 +44,9 @@ __all__ = [
     "record_outage",
     "record_survey",
     "reopen_ticket",
+    "resolve_acting",
     "resolve_ticket",
+    "session_marks",
     "transition_ticket",
     "update_ticket",
 ]

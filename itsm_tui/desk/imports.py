@@ -42,6 +42,7 @@ from itsm_tui.data.models import (
     Ticket,
 )
 from itsm_tui.desk.errors import InvalidInput
+from itsm_tui.desk.identity import impersonator_id
 from itsm_tui.desk.records import (
     CLOCK_SKEW,
     MAX_TEXT,
@@ -64,6 +65,7 @@ from itsm_tui.domain.workflow import (
     REQUEST,
     RESOLUTION_CODES,
     TICKET_TYPES,
+    a_ticket_of_type,
     format_number,
     workflow_for,
 )
@@ -76,6 +78,9 @@ IMPORT_BATCH = 1000
 # Column widths of the store (data/models.py) that user text must fit.
 MAX_NAME = 200
 MAX_CATEGORY = 80
+# Form answers are a few levels deep (a list of choices, a table of rows); far below
+# the depth at which Python's JSON encoder and the views' walks run out of stack.
+MAX_JSON_DEPTH = 32
 _NUMBER_RE = re.compile(r"([A-Z]+)([0-9]+)")
 # Statuses that end a ticket without resolving it: they carry a closed time.
 _CLOSING = frozenset({"closed", "cancelled", "rejected"})
@@ -194,17 +199,22 @@ def _flag(value: object, what: str) -> None:
         raise InvalidInput(_("{what} must be true or false").format(what=what))
 
 
-def _check_json_text(value: object, what: str) -> None:
+def _check_json_text(value: object, what: str, depth: int = 0) -> None:
     """Form answers are JSON: every string in them must be storable text too."""
+    if depth > MAX_JSON_DEPTH:
+        # Every reader of the answers (the detail view, the export) walks them recursively.
+        raise InvalidInput(
+            _("{what} nests deeper than {limit} levels").format(what=what, limit=MAX_JSON_DEPTH)
+        )
     if isinstance(value, str):
         check_text(value, what)
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(key, what)
-            _check_json_text(item, what)
+            _check_json_text(item, what, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _check_json_text(item, what)
+            _check_json_text(item, what, depth + 1)
 
 
 def _text(
@@ -245,8 +255,10 @@ def check_record(record: TicketRecord) -> None:
     flow = workflow_for(record.type)
     if record.status not in flow.statuses:
         raise InvalidInput(
-            _("{status!r} is not a status of a {type}; statuses: {statuses}").format(
-                status=record.status, type=record.type, statuses=", ".join(flow.statuses)
+            _("{status!r} is not a status of {a_type}; statuses: {statuses}").format(
+                status=record.status,
+                a_type=a_ticket_of_type(record.type),
+                statuses=", ".join(flow.statuses),
             )
         )
     if record.number is not None:
@@ -790,7 +802,7 @@ class _Importer:
         }
         if p.number.startswith("~"):
             summary["original_number"] = record.number
-        return {
+        row = {
             "at": self.now,
             "actor_id": self.actor.id,
             "record_type": "ticket",
@@ -803,6 +815,12 @@ class _Importer:
             "record_version": 1,
             "reason": None,
         }
+        admin_id = impersonator_id(self.session)
+        if admin_id is not None:
+            # Written in bulk, past the flush that stamps the ORM's audit events; named
+            # only when set, so an import works on a store of an older revision too.
+            row["impersonator_id"] = admin_id
+        return row
 
     # -- after the last record ---------------------------------------------
 

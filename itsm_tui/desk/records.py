@@ -44,14 +44,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The instants the desk keeps: imported history reaches back decades, nothing is due in
+# the year 9000. Far enough inside datetime's own range (years 1 to 9999) that showing a
+# kept time in any zone or adding any SLA target to it stays a valid datetime.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def as_utc(value: datetime, what: str) -> datetime:
+    """`value` in UTC; refused without a zone or outside the years the desk keeps."""
     if value.tzinfo is None:
         raise InvalidInput(
             _("{what} {value} has no time zone; add one, e.g. {value}Z or {value}+08:00").format(
                 what=what, value=value.isoformat()
             )
         )
-    return value.astimezone(UTC)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-14:00 is past the last datetime in UTC
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise InvalidInput(
+            _("{what} {value} is out of range: the desk keeps times from {first} to {last}").format(
+                what=what, value=value.isoformat(), first=EARLIEST.year, last=LATEST.year - 1
+            )
+        )
+    return utc
 
 
 # ---------------------------------------------------------------------------

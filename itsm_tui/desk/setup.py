@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, AuditEvent, BusinessCalendar, DeskSetting, Team
 from itsm_tui.desk.errors import InvalidInput
+from itsm_tui.desk.identity import check_username
 from itsm_tui.desk.records import as_utc
 from itsm_tui.domain.roles import ADMIN
 from itsm_tui.i18n import _
@@ -66,13 +67,12 @@ def init_desk(session: Session, *, os_user: str, now: datetime) -> InitResult:
 
     created: str | None = None
     if not has_agents(session):
-        username = os_user.strip()
-        if not username or any(c.isspace() for c in username) or len(username) > 80:
+        try:
+            username = check_username(os_user, _("the first agent's name"))
+        except InvalidInput as exc:
             raise InvalidInput(
-                _("{name!r} cannot be an agent's user name; pass one with --as").format(
-                    name=os_user
-                )
-            )
+                _("{problem}; pass one with --as").format(problem=exc.message)
+            ) from None
         admin = Agent(username=username, display_name=username, roles=ADMIN, active=True)
         session.add(admin)
         session.flush()

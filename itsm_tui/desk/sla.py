@@ -72,10 +72,22 @@ RESPONSE_TRIGGERS = ("reply", "in_progress")
 
 @lru_cache(maxsize=64)
 def _calendar(
-    name: str, timezone: str, always_open: bool, hours: str, holidays: str
+    name: str,
+    timezone: str,
+    always_open: bool,
+    hours: str,
+    holidays: str,
+    workdays: str,
+    workdays_as: str,
 ) -> BusinessCalendar:
     return BusinessCalendar.from_config(
-        name, timezone, json.loads(hours), json.loads(holidays), always_open=always_open
+        name,
+        timezone,
+        json.loads(hours),
+        json.loads(holidays),
+        always_open=always_open,
+        workdays=json.loads(workdays),
+        workdays_as=workdays_as,
     )
 
 
@@ -87,6 +99,8 @@ def calendar_of(row: CalendarRow) -> BusinessCalendar:
         row.always_open,
         json.dumps(row.hours, sort_keys=True),
         json.dumps(row.holidays),
+        json.dumps(row.workdays or []),
+        row.workdays_as or "mon",
     )
 
 

@@ -49,6 +49,7 @@ from itsm_tui.domain.workflow import (
     REQUEST,
     RESOLUTION_CODES,
     TICKET_TYPES,
+    a_ticket_of_type,
     workflow_for,
 )
 from itsm_tui.i18n import _
@@ -484,8 +485,10 @@ def _refuse_move(ticket: Ticket, target: str) -> TransitionRefused:
         allowed.append(_("reopen"))
     if target not in flow.statuses:
         return TransitionRefused(
-            _("{target!r} is not a status of a {type}; statuses: {statuses}").format(
-                target=target, type=ticket.type, statuses=", ".join(flow.statuses)
+            _("{target!r} is not a status of {a_type}; statuses: {statuses}").format(
+                target=target,
+                a_type=a_ticket_of_type(ticket.type),
+                statuses=", ".join(flow.statuses),
             )
         )
     if not allowed:

@@ -1,4 +1,5 @@
-"""Business time: working minutes of a calendar across lunch breaks, holidays and DST."""
+"""Business time: working minutes of a calendar across lunch breaks, holidays, make-up
+working days and DST."""
 
 from __future__ import annotations
 
@@ -44,10 +45,13 @@ class WorkingInterval(NamedTuple):
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """When a desk works: per-weekday intervals in a time zone, minus holidays.
+    """When a desk works: per-weekday intervals in a time zone, minus holidays, plus
+    make-up working days.
 
     `always_open` (24x7) calendars count plain elapsed time and carry no hours or
-    holidays. Weekdays missing from `hours` are closed.
+    holidays. Weekdays missing from `hours` are closed. A make-up working day
+    (`workdays`, China's 调休: a weekend date worked in exchange for a holiday) works
+    the hours of the weekday `workdays_as` names, Monday unless said otherwise.
     """
 
     name: str
@@ -57,8 +61,13 @@ class BusinessCalendar:
         default_factory=lambda: MappingProxyType({}), hash=False
     )
     holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    workdays_as: str = "mon"
     zone: ZoneInfo = field(init=False, repr=False, compare=False, hash=False)
     _by_weekday: tuple[tuple[WorkingInterval, ...], ...] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+    _workday_hours: tuple[WorkingInterval, ...] = field(
         init=False, repr=False, compare=False, hash=False
     )
     # Mutable cache inside a frozen value: it only memoises a pure function of
@@ -81,28 +90,53 @@ class BusinessCalendar:
             checked = _check_intervals(self.name, day, intervals)
             if checked:
                 hours[day] = checked
-        holidays = frozenset(self.holidays)
-        for day in holidays:
-            if not isinstance(day, date) or isinstance(day, datetime):
-                raise ValueError(
-                    _("calendar {name}: holiday {value!r} is not a date").format(
-                        name=self.name, value=day
-                    )
-                )
-        if self.always_open and (hours or holidays):
+        holidays = _check_dates(self.name, _("holiday"), self.holidays)
+        workdays = _check_dates(self.name, _("make-up working day"), self.workdays)
+        if self.always_open and (hours or holidays or workdays):
             raise ValueError(
                 _(
-                    "calendar {name} is always open (24x7); it has no working hours or holidays"
+                    "calendar {name} is always open (24x7); it has no working hours, holidays "
+                    "or make-up working days"
                 ).format(name=self.name)
+            )
+        both = sorted(holidays & workdays)
+        if both:
+            raise ValueError(
+                _("calendar {name}: {day} is both a holiday and a make-up working day").format(
+                    name=self.name, day=both[0].isoformat()
+                )
+            )
+        if self.workdays_as not in WEEKDAYS:
+            raise ValueError(
+                _("calendar {name}: workdays_as {day!r} is not a weekday ({days})").format(
+                    name=self.name, day=self.workdays_as, days=", ".join(WEEKDAYS)
+                )
+            )
+        if workdays and not hours.get(self.workdays_as):
+            raise ValueError(
+                _(
+                    "calendar {name}: make-up working days work {day}'s hours, and {day} has "
+                    "none; name a working weekday in workdays_as"
+                ).format(name=self.name, day=self.workdays_as)
             )
         set_(self, "hours", MappingProxyType(hours))
         set_(self, "holidays", holidays)
+        set_(self, "workdays", workdays)
         set_(self, "_by_weekday", tuple(hours.get(day, ()) for day in WEEKDAYS))
+        set_(self, "_workday_hours", hours.get(self.workdays_as, ()))
 
     def __reduce__(self) -> tuple[type[BusinessCalendar], tuple[Any, ...]]:
         # A mappingproxy cannot be pickled or deep-copied; rebuild from plain values.
         hours = {day: tuple(intervals) for day, intervals in self.hours.items()}
-        return type(self), (self.name, self.timezone, self.always_open, hours, self.holidays)
+        return type(self), (
+            self.name,
+            self.timezone,
+            self.always_open,
+            hours,
+            self.holidays,
+            self.workdays,
+            self.workdays_as,
+        )
 
     @classmethod
     def from_config(
@@ -112,11 +146,13 @@ class BusinessCalendar:
         hours: Mapping[str, Iterable[Iterable[str]]] | None,
         holidays: Iterable[str | date] | None,
         always_open: bool = False,
+        workdays: Iterable[str | date] | None = None,
+        workdays_as: str = "mon",
     ) -> BusinessCalendar:
         """Build from the stored shape; ValueError says what is wrong with it.
 
         hours: {"mon": [["09:00", "12:00"], ["13:30", "18:00"]], …}, an end may be "24:00";
-        holidays: ["2026-10-01", …] local dates.
+        holidays and workdays: ["2026-10-01", …] local dates.
         """
         parsed: dict[str, tuple[WorkingInterval, ...]] = {}
         if hours is not None and not isinstance(hours, Mapping):
@@ -137,9 +173,18 @@ class BusinessCalendar:
                     ).format(name=name, day=day, value=intervals)
                 )
             parsed[day] = tuple(_parse_interval(name, day, raw) for raw in intervals)
-        days = frozenset(_parse_holiday(name, raw) for raw in (holidays or ()))
+        days = frozenset(_parse_date(name, _("holiday"), raw) for raw in (holidays or ()))
+        extra = frozenset(
+            _parse_date(name, _("make-up working day"), raw) for raw in (workdays or ())
+        )
         return cls(
-            name=name, timezone=timezone, always_open=always_open, hours=parsed, holidays=days
+            name=name,
+            timezone=timezone,
+            always_open=always_open,
+            hours=parsed,
+            holidays=days,
+            workdays=extra,
+            workdays_as=workdays_as,
         )
 
 
@@ -271,8 +316,13 @@ def _spans_from(cal: BusinessCalendar, at: datetime) -> Iterator[Span]:
 
 def _day_spans(cal: BusinessCalendar, day: date) -> tuple[Span, ...]:
     """The working intervals of one local date, converted to UTC (empty ones dropped)."""
-    intervals = cal._by_weekday[day.weekday()]
-    if not intervals or day in cal.holidays:
+    if day in cal.workdays:
+        intervals = cal._workday_hours
+    elif day in cal.holidays:
+        return ()
+    else:
+        intervals = cal._by_weekday[day.weekday()]
+    if not intervals:
         return ()
     cached = cal._days.get(day)
     if cached is not None:
@@ -423,7 +473,7 @@ def _parse_interval(name: str, day: str, raw: object) -> WorkingInterval:
     return WorkingInterval(_minutes(start), _minutes(end))
 
 
-def _parse_holiday(name: str, raw: object) -> date:
+def _parse_date(name: str, what: str, raw: object) -> date:
     if isinstance(raw, date) and not isinstance(raw, datetime):
         return raw
     if isinstance(raw, str):
@@ -432,10 +482,22 @@ def _parse_holiday(name: str, raw: object) -> date:
         except ValueError:
             pass
     raise ValueError(
-        _("calendar {name}: holiday {value!r} is not a date YYYY-MM-DD").format(
-            name=name, value=raw
+        _("calendar {name}: {what} {value!r} is not a date YYYY-MM-DD").format(
+            name=name, what=what, value=raw
         )
     )
+
+
+def _check_dates(name: str, what: str, days: Iterable[Any]) -> frozenset[date]:
+    checked = frozenset(days)
+    for day in checked:
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise ValueError(
+                _("calendar {name}: {what} {value!r} is not a date").format(
+                    name=name, what=what, value=day
+                )
+            )
+    return checked
 
 
 def _minutes(hhmm: str) -> int:

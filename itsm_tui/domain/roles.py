@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 AGENT = "agent"
 SUPERVISOR = "supervisor"
 CHANGE_MANAGER = "change_manager"
 CAB = "cab"
 ADMIN = "admin"
 ROLES = (AGENT, SUPERVISOR, CHANGE_MANAGER, CAB, ADMIN)
+# An agent's user name, as the desk file writes it and `itsm --as` takes it.
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
 # Permission → roles holding it. Admin holds every permission.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -22,6 +26,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "change.manage": frozenset({CHANGE_MANAGER, ADMIN}),
     "desk.configure": frozenset({ADMIN}),
     "desk.seed": frozenset({ADMIN}),
+    # Acting as another agent (`itsm --as`); audited with both names.
+    "agent.impersonate": frozenset({ADMIN}),
 }
 
 

@@ -150,6 +150,12 @@ def workflow_for(ticket_type: str) -> Workflow:
         ) from None
 
 
+def a_ticket_of_type(ticket_type: str) -> str:
+    """The type as a message says it, article included: "an incident", "a service request"."""
+    named = {INCIDENT: _("an incident"), REQUEST: _("a service request"), PROBLEM: _("a problem")}
+    return named.get(ticket_type, _("a {type}").format(type=ticket_type))
+
+
 def open_statuses(ticket_type: str | None = None) -> tuple[str, ...]:
     """Every status in which a ticket (of this type, or any type) is still being worked."""
     flows = [workflow_for(ticket_type)] if ticket_type else list(WORKFLOWS.values())

@@ -46,7 +46,8 @@ class DeskHeader(Static):
         self.set_timer(60.5 - now.second - now.microsecond / 1e6, self.show)
 
     def draw(self) -> datetime:
-        now = self.ctx.now().astimezone()
+        """Draw the header; the clock reads in the agent's zone (`DeskContext.zone`)."""
+        now = self.ctx.now().astimezone(self.ctx.zone)
         text = Text(no_wrap=True, overflow="ellipsis")
         # The desk name and username come from the store: plain Text, never markup.
         text.append(f" {self.ctx.desk_name}", style="bold")

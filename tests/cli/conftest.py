@@ -6,7 +6,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
@@ -31,6 +33,20 @@ from tests.factories import NOW, Desk, build_desk
 NOW_ISO = NOW.isoformat().replace("+00:00", "Z")
 
 
+@pytest.fixture(autouse=True)
+def login_is_the_agent_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process, your login is whoever `--as` names: acting as yourself, not impersonating.
+
+    Tests of impersonation set the login themselves (`Itsm(login=…)`).
+    """
+
+    def login() -> str:
+        ctx = click.get_current_context(silent=True)
+        return (ctx.find_root().params.get("actor") if ctx else None) or "root"
+
+    monkeypatch.setattr("itsm_tui.cli.env.login_name", login)
+
+
 @dataclass
 class Itsm:
     """`itsm --db <the test store> --as <agent> --now <NOW> …` run in-process."""
@@ -38,19 +54,29 @@ class Itsm:
     store: Store
     agent: str = "alice"
 
-    def __call__(self, *args: str, agent: str | None = None, input: str | None = None) -> Result:
+    def __call__(
+        self,
+        *args: str,
+        agent: str | None = None,
+        input: str | bytes | None = None,
+        login: str | None = None,
+    ) -> Result:
+        """`login`: run as this operating-system account (default: the agent itself)."""
         # The command runs as if alone, as it does from a shell: no pooled test connections.
         self.store.engine.dispose()
         argv = ["--db", self.store.url, "--as", agent or self.agent, "--now", NOW_ISO, *args]
-        return CliRunner().invoke(cli, argv, input=input, catch_exceptions=False)
+        if login is None:
+            return CliRunner().invoke(cli, argv, input=input, catch_exceptions=False)
+        with mock.patch("itsm_tui.cli.env.login_name", return_value=login):
+            return CliRunner().invoke(cli, argv, input=input, catch_exceptions=False)
 
-    def ok(self, *args: str, agent: str | None = None) -> Result:
-        result = self(*args, agent=agent)
+    def ok(self, *args: str, agent: str | None = None, login: str | None = None) -> Result:
+        result = self(*args, agent=agent, login=login)
         assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
         return result
 
-    def json(self, *args: str, agent: str | None = None) -> Any:
-        return json.loads(self.ok(*args, "--json", agent=agent).stdout)
+    def json(self, *args: str, agent: str | None = None, login: str | None = None) -> Any:
+        return json.loads(self.ok(*args, "--json", agent=agent, login=login).stdout)
 
 
 @pytest.fixture

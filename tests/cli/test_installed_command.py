@@ -8,7 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from itsm_tui.cli.env import login_name
 from tests.cli.conftest import NOW_ISO
+
+ME = login_name()
 
 
 def test_installed_itsm_initialises_creates_and_shows(tmp_path: Path) -> None:
@@ -17,7 +20,8 @@ def test_installed_itsm_initialises_creates_and_shows(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "ITSM_DB": f"sqlite:///{tmp_path / 'desk.db'}",
-        "ITSM_AGENT": "ops",
+        # Yourself: acting as anyone else is an administrator's impersonation.
+        "ITSM_AGENT": ME,
         "ITSM_NOW": NOW_ISO,
     }
 
@@ -28,7 +32,7 @@ def test_installed_itsm_initialises_creates_and_shows(tmp_path: Path) -> None:
 
     init = run("init")
     assert init.returncode == 0, init.stderr
-    assert "Created agent ops as the desk's administrator." in init.stdout
+    assert f"Created agent {ME} as the desk's administrator." in init.stdout
 
     title = "Printer \x1b[31mon fire\x1b[0m [bold]now[/bold]"
     created = run(
@@ -42,7 +46,7 @@ def test_installed_itsm_initialises_creates_and_shows(tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     detail = json.loads(shown.stdout)
     assert (detail["title"], detail["priority"], detail["opened_at"]) == (title, "P2", NOW_ISO)
-    assert [e["actor"] for e in detail["audit"]] == ["ops"]
+    assert [e["actor"] for e in detail["audit"]] == [ME]
 
     refused = run("ticket", "transition", "INC0000001", "closed")
     assert refused.returncode == 1

@@ -65,7 +65,10 @@ def test_init_on_a_configured_desk_without_agents_only_adds_the_admin(store: Sto
 
 
 def test_init_refuses_a_user_name_that_cannot_be_an_agent(store: Store) -> None:
-    assert_refused(Itsm(store, agent="two words")("init"), says="cannot be an agent's user name")
+    assert_refused(
+        Itsm(store, agent="two words")("init"),
+        says="the first agent's name 'two words' is not a user name",
+    )
     with store.read() as s:
         assert not has_configuration(s)
 

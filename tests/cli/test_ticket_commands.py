@@ -127,6 +127,7 @@ def test_show_json_adds_comments_and_audit_oldest_first(itsm: Itsm) -> None:
     assert status_event == {
         "at": NOW_ISO,
         "actor": "alice",
+        "impersonator": None,
         "action": "transition",
         "field": "status",
         "old": "new",
@@ -244,7 +245,7 @@ def test_log_time_and_survey(itsm: Itsm) -> None:
         (["--title", "   "], "alice", "title must not be empty"),
         (["--requester", "not-an-address"], "alice", "is not an e-mail address"),
         (["--type", "chore"], "alice", "unknown ticket type 'chore'"),
-        ([], "mallory", "no agent 'mallory' on this desk"),
+        ([], "mallory", "mallory is not an agent on this desk"),
     ],
     ids=["impact-9", "unknown-service", "empty-title", "bad-requester", "bad-type", "no-agent"],
 )

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from itsm_tui.config import (
+    BudgetConfig,
     DeskConfig,
     DeskFileError,
     apply_config,
@@ -23,6 +28,7 @@ from itsm_tui.config import (
     plan_config,
     read_config,
 )
+from itsm_tui.data.migrate import alembic_config, current_revision, head_revision
 from itsm_tui.data.models import (
     CONFIG_TABLES,
     Agent,
@@ -38,6 +44,10 @@ from itsm_tui.data.models import (
 from itsm_tui.data.store import Store
 from itsm_tui.desk.errors import PermissionDenied
 from itsm_tui.desk.records import priority_matrix
+from itsm_tui.desk.setup import init_desk
+from itsm_tui.desk.sla import calendar_of
+from itsm_tui.desk.tickets import create_ticket
+from itsm_tui.domain.calendar import is_working
 from itsm_tui.domain.priority import DEFAULT_MATRIX
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -581,3 +591,192 @@ def test_sla_setting_from_the_desk_file_drives_the_write_path(store: Store) -> N
     with store.read() as session:
         assert response_met_by(session) == ("reply",)
         assert read_config(session).sla.response_met_by == ("reply",)
+
+
+# ---------------------------------------------------------------------------
+# Open due times that a calendar or policy change moves
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def sh(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)  # type: ignore[misc]
+
+
+def desk_with_p2_incident(store: Store, opened: datetime) -> str:
+    """The default desk, its admin, and one P2 incident (business hours: 30 min / 8 h)."""
+    with store.write() as session:
+        init_desk(session, os_user="root", now=opened)
+        root = session.scalars(select(Agent).where(Agent.username == "root")).one()
+        ticket = create_ticket(
+            session, root, type="incident", title="Printer on fire", impact=1, urgency=2, now=opened
+        )
+        assert ticket.priority == 2
+        return ticket.number
+
+
+def due_times(store: Store) -> dict[str, datetime | None]:
+    with store.read() as session:
+        return {kind: due for kind, due in session.execute(select(SlaClock.kind, SlaClock.due_at))}
+
+
+def with_business_hours(**changes: Any) -> DeskConfig:
+    """The default desk with its business-hours calendar changed."""
+    desk = load_default_desk()
+    calendars = tuple(
+        replace(c, **changes) if c.name == "business-hours" else c for c in desk.calendars or ()
+    )
+    return replace(desk, calendars=calendars)
+
+
+def business_hours() -> Any:
+    return next(c for c in load_default_desk().calendars or () if c.name == "business-hours")
+
+
+def test_a_new_holiday_moves_the_open_due_time_it_falls_on(store: Store) -> None:
+    # Tuesday 17:00 in Shanghai: response due 17:30 the same day, resolution (8 business
+    # hours: 1 h Tuesday, then 7 h) Wednesday 17:30. Wednesday becomes a holiday.
+    number = desk_with_p2_incident(store, sh(2026, 11, 24, 17, 0))
+    assert due_times(store) == {
+        "response": sh(2026, 11, 24, 17, 30),
+        "resolution": sh(2026, 11, 25, 17, 30),
+    }
+    config = with_business_hours(holidays=(*business_hours().holidays, date(2026, 11, 25)))
+    with store.read() as session:
+        result = plan_config(session, config, now=sh(2026, 11, 24, 17, 10))
+    assert result.moves is not None
+    assert (result.moves.count, result.moves.earlier, result.moves.ticket) == (1, 0, number)
+    assert result.moves.largest == timedelta(days=1)
+    assert result.lines()[-2] == (
+        f"1 open due times move (all later), the most by 1d: {number} due 2026-11-25 09:30 → "
+        "2026-11-26 09:30 UTC"
+    )
+    assert due_times(store)["resolution"] == sh(2026, 11, 25, 17, 30)  # the dry run wrote nothing
+
+    with store.write() as session:
+        applied = apply_config(session, config, now=sh(2026, 11, 24, 17, 10))
+    assert applied.moves == result.moves
+    assert due_times(store) == {
+        "response": sh(2026, 11, 24, 17, 30),
+        "resolution": sh(2026, 11, 26, 17, 30),
+    }
+    with store.read() as session:
+        assert session.scalar(select(Ticket.sla_due_at)) == sh(2026, 11, 24, 17, 30)
+        assert plan_config(session, config, now=sh(2026, 11, 24, 17, 10)).is_empty
+        # The ticket's timeline says where its due time went, and why.
+        moved = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "sla.due_moved")
+        ).one()
+        assert (moved.record_type, moved.record_number, moved.field) == (
+            "ticket",
+            number,
+            "sla.resolution",
+        )
+        assert (moved.old_value, moved.new_value) == (
+            sh(2026, 11, 25, 17, 30).isoformat(),
+            sh(2026, 11, 26, 17, 30).isoformat(),
+        )
+        assert moved.reason == "desk file: calendar 'business-hours'"
+
+
+def test_time_already_spent_stays_spent_when_its_day_becomes_a_holiday(store: Store) -> None:
+    # Opened Tuesday 10:00; by Wednesday 09:30 the resolution clock has spent 7 h of 8 and
+    # the response clock (30 min) ran out on Tuesday at 10:30, before any sweep saw it.
+    desk_with_p2_incident(store, sh(2026, 11, 24, 10, 0))
+    before = due_times(store)
+    assert before == {"response": sh(2026, 11, 24, 10, 30), "resolution": sh(2026, 11, 25, 10, 30)}
+    config = with_business_hours(holidays=(*business_hours().holidays, date(2026, 11, 24)))
+    wednesday = sh(2026, 11, 25, 9, 30)
+    with store.read() as session:
+        moves = plan_config(session, config, now=wednesday).moves
+    assert moves is not None and moves.count == 0
+    with store.write() as session:
+        apply_config(session, config, now=wednesday)
+    assert due_times(store) == before
+    with store.read() as session:
+        breached = dict(session.execute(select(SlaClock.kind, SlaClock.breached_at)).all())
+    assert breached == {"response": sh(2026, 11, 24, 10, 30), "resolution": None}
+
+
+def test_a_make_up_saturday_brings_due_times_forward(store: Store) -> None:
+    # Friday 27 November 17:00: resolution due Monday 17:30; working Saturday 28 November
+    # on Monday's hours brings it to Saturday 17:30, and the response stays on Friday.
+    number = desk_with_p2_incident(store, sh(2026, 11, 27, 17, 0))
+    config = with_business_hours(workdays=(*business_hours().workdays, date(2026, 11, 28)))
+    with store.read() as session:
+        moves = plan_config(session, config, now=sh(2026, 11, 27, 17, 0)).moves
+    assert moves is not None
+    assert (moves.count, moves.earlier, moves.ticket) == (1, 1, number)
+    assert (moves.old_due, moves.new_due) == (sh(2026, 11, 30, 17, 30), sh(2026, 11, 28, 17, 30))
+    with store.write() as session:
+        apply_config(session, config, now=sh(2026, 11, 27, 17, 0))
+    assert due_times(store) == {
+        "response": sh(2026, 11, 27, 17, 30),
+        "resolution": sh(2026, 11, 28, 17, 30),
+    }
+
+
+def test_a_longer_target_moves_the_due_time_by_the_business_time_added(store: Store) -> None:
+    desk_with_p2_incident(store, sh(2026, 11, 24, 17, 0))
+    text = default_desk_text().replace("resolution_minutes = 480", "resolution_minutes = 600")
+    with store.read() as session:
+        moves = plan_config(session, load_desk_text(text), now=sh(2026, 11, 24, 17, 0)).moves
+    # Two more business hours: Wednesday 17:30 becomes Thursday 10:30 (18:00 closes).
+    assert moves is not None and moves.count == 1
+    assert moves.new_due == sh(2026, 11, 26, 10, 30)
+
+
+def test_a_change_no_open_clock_feels_moves_nothing(store: Store) -> None:
+    desk_with_p2_incident(store, sh(2026, 11, 24, 17, 0))
+    config = with_business_hours(holidays=(*business_hours().holidays, date(2027, 1, 1)))
+    with store.read() as session:
+        result = plan_config(session, config, now=sh(2026, 11, 24, 17, 0))
+    assert result.moves is not None and result.moves.count == 0
+    assert "No open due time moves." in result.lines()
+
+
+def test_make_up_days_are_stored_shown_and_counted_by_the_clocks(store: Store) -> None:
+    config = with_business_hours(workdays=(date(2026, 2, 14),), workdays_as="tue")
+    apply(store, config)
+    with store.read() as session:
+        shown = next(c for c in read_config(session).calendars or () if c.name == "business-hours")
+        assert (shown.workdays, shown.workdays_as) == ((date(2026, 2, 14),), "tue")
+        row = session.scalars(
+            select(BusinessCalendar).where(BusinessCalendar.name == "business-hours")
+        ).one()
+        assert row.workdays == ["2026-02-14"]
+        saturday = calendar_of(row)
+        assert is_working(saturday, sh(2026, 2, 14, 9, 0))
+        assert not is_working(saturday, sh(2026, 2, 21, 9, 0))
+    assert "workdays = [2026-02-14]" in dump_toml(config)
+    assert 'workdays_as = "tue"' in dump_toml(config)
+    with store.read() as session:
+        assert plan_config(session, load_desk_text(dump_toml(config))).is_empty
+
+
+def test_migration_0007_goes_down_and_up_with_breakdowns_and_make_up_days(store: Store) -> None:
+    year = BudgetConfig("incident", date(2026, 1, 1), date(2026, 12, 31), Decimal("600000"))
+    january = BudgetConfig("incident", date(2026, 1, 1), date(2026, 1, 31), Decimal("50000"))
+    config = replace(load_default_desk(), budgets=(year, january))
+    apply(store, config)
+    alembic = alembic_config(store.engine)
+    command.downgrade(alembic, "0006")
+    store.engine.dispose()  # SQLite: no pooled connection holds the old schema
+    with store.engine.connect() as conn:
+        # The older key holds one budget per first day: the year stays, its January goes.
+        ends = conn.execute(text("SELECT period_end FROM budgets")).scalars().all()
+        assert [str(end)[:10] for end in ends] == ["2026-12-31"]
+        columns = list(conn.execute(text("SELECT * FROM calendars WHERE 1 = 0")).keys())
+        assert "workdays" not in columns
+    command.upgrade(alembic, "head")
+    store.engine.dispose()
+    assert current_revision(store.engine) == head_revision()
+    apply(store, config)
+    with store.read() as session:
+        assert plan_config(session, config).is_empty
+        shown = read_config(session)
+    assert shown.budgets == (year, january)
+    assert (
+        next(c for c in shown.calendars or () if c.workdays).workdays == business_hours().workdays
+    )

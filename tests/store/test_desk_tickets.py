@@ -204,7 +204,7 @@ def test_refused_move_says_what_is_allowed_from_here(desk: Desk) -> None:
 
 def test_unknown_status_lists_the_statuses_of_the_type(desk: Desk) -> None:
     number = incident(desk)
-    with pytest.raises(d.TransitionRefused, match="'fulfilled' is not a status of a incident"):
+    with pytest.raises(d.TransitionRefused, match="'fulfilled' is not a status of an incident"):
         write(desk, "alice", d.transition_ticket, number, "fulfilled")
 
 

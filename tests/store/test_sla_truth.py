@@ -20,6 +20,7 @@ from sqlalchemy import select
 from itsm_tui.context import DeskContext
 from itsm_tui.data import queries
 from itsm_tui.data.directory import desk_directory
+from itsm_tui.data.history import history_page
 from itsm_tui.data.models import AuditEvent, Escalation, SlaClock, Ticket
 from itsm_tui.data.queries import QueueQuery, TicketFilter
 from itsm_tui.data.store import Store
@@ -32,8 +33,9 @@ from itsm_tui.desk import (
     transition_ticket,
 )
 from itsm_tui.desk.records import get_agent, get_ticket
-from itsm_tui.screens.detail import ClockSnapshot, timeline
+from itsm_tui.screens.detail import ClockSnapshot
 from itsm_tui.screens.queue import view_query
+from itsm_tui.screens.timeline import entries
 from tests.conftest import BACKENDS
 from tests.sla_desk import (
     SHANGHAI,
@@ -83,10 +85,15 @@ def due_moves(store: Store, number: str) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in rows]
 
 
-def timeline_heads(store: Store, number: str) -> list[str]:
+def timeline_entries(store: Store, number: str) -> list[str]:
+    """Each entry of the ticket's timeline as one line: its head, then its changes."""
     with store.read() as session:
-        detail = queries.ticket_detail(session, number)
-    return [e.head for e in timeline(detail, SHANGHAI)]
+        page = history_page(session, get_ticket(session, number).id, size=1000)
+    shown = entries(list(page.audit), list(page.comments), list(page.escalations), SHANGHAI)
+    return [
+        " · ".join([e.head, *(f"{label}: {old} → {new}" for label, old, new in e.changes)])
+        for e in shown
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -132,9 +139,10 @@ def test_override_on_a_breached_ticket_moves_its_due_times_and_says_so_in_the_ti
             "VIP",
         ),
     ]
-    heads = timeline_heads(sla_store, number)
-    assert "SLA response due moved 2026-11-24 15:00 → 09:45 (P3 → P1)" in heads
-    assert "SLA resolution due moved 2026-11-27 09:30 → 2026-11-24 11:30 (P3 → P1)" in heads
+    # One entry for the override: the priority, the targets and the due times it moved.
+    (override,) = [e for e in timeline_entries(sla_store, number) if "Priority: P3 → P1" in e]
+    assert "Response due: 2026-11-24 15:00 → 09:45" in override
+    assert "Resolution due: 2026-11-27 09:30 → 2026-11-24 11:30" in override
     assert ticket(sla_store, number).priority == 1
 
     # The resolution breach was never told: the next sweep records and sends it, dated
@@ -201,8 +209,8 @@ def test_escalations_priority_raise_retargets_the_clocks_and_keeps_the_sort_key(
         local(2026, 11, 25, 10, 0).isoformat(),
     )
     assert moves[-1][4] == "rule Long breach: 150% of the response target"
-    heads = timeline_heads(sla_store, number)
-    assert "SLA resolution due moved 2026-11-27 09:30 → 2026-11-25 10:00 (P3 → P2)" in heads
+    (raised,) = [e for e in timeline_entries(sla_store, number) if "Priority: P3 → P2" in e]
+    assert "Resolution due: 2026-11-27 09:30 → 2026-11-25 10:00" in raised
     # The stored key follows: the response clock (breached under P2 at 10:00) is nearest.
     assert sla_due_at(sla_store, number) == local(2026, 11, 24, 10, 0)
 

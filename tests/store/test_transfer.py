@@ -476,7 +476,7 @@ BAD_JSONL = [
     ),
     pytest.param(
         _edit_line(1, status="investigating"),
-        r"line 2 \(REQ\d+\): 'investigating' is not a status of a request",
+        r"line 2 \(REQ\d+\): 'investigating' is not a status of a service request",
         id="status-not-of-type",
     ),
     pytest.param(

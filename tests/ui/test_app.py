@@ -23,7 +23,7 @@ async def test_question_mark_shows_every_binding(queue_store: Store) -> None:
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         described = dict((d, k) for k, d in app.screen.lines)
-        for description in ("Open", "Take", "Assign", "Status", "Comment", "Search", "Sort"):
+        for description in ("Open", "Take", "Assign", "Status", "Reply", "Note", "Search", "Sort"):
             assert description in described
         await pilot.press("escape")
         await settle(pilot)
@@ -107,16 +107,39 @@ async def test_keys_open_the_detail_and_the_forms(queue_store: Store) -> None:
         for key, screen_type in (
             ("a", AssignForm),
             ("s", StatusForm),
-            ("c", CommentForm),
+            ("r", CommentForm),
+            ("w", CommentForm),
             ("n", NewTicketForm),
-            ("r", NewTicketForm),
+            ("N", NewTicketForm),
         ):
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, screen_type), key
+            if key in "rw":
+                assert app.screen.kind == {"r": "reply", "w": "work_note"}[key]
+            if key in "nN":
+                assert app.screen.ticket_type == {"n": "incident", "N": "request"}[key]
             app.pop_screen()
             await settle(pilot)
             assert isinstance(app.screen, QueueScreen)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, TicketDetailScreen)
+
+
+@run_async
+async def test_the_header_clock_reads_in_the_agents_zone(queue_store: Store) -> None:
+    from itsm_tui.data.models import Agent
+
+    with queue_store.write() as session:
+        session.execute(
+            Agent.__table__.update()
+            .where(Agent.username == "alice")
+            .values(timezone="Asia/Shanghai")
+        )
+    app = queue_app(queue_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        header = app.screen.query_one("#desk-header").content.plain
+        # The fixed clock is Tue 24 Nov 11:30 UTC: 19:30 in Shanghai.
+        assert header.endswith("Tue 24 Nov 19:30")

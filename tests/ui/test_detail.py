@@ -54,7 +54,8 @@ async def test_detail_shows_fields_clocks_links_and_timeline(demo) -> None:  # t
         clocks = content(app, "#detail-clocks")
         assert "Response" in clocks and "met" in clocks
         assert "Resolution running  6h 00m 00s left" in " ".join(clocks.split("  ", 0))
-        assert "problem " + numbers["problem"] in content(app, "#detail-links")
+        links = [w.content.plain for w in screen.query("#detail-links .detail-link")]
+        assert links == ["problem " + numbers["problem"]]
         text = screen_text(app)
         for value in ("VPN", "Service Desk", "alice", "li.wei@example.com"):
             assert value in text
@@ -66,8 +67,8 @@ async def test_detail_shows_fields_clocks_links_and_timeline(demo) -> None:  # t
         # the reply (+20), the assignment (+5) and the creation.
         assert kinds[0] == "entry-escalation"
         assert kinds.index("entry-work_note") < kinds.index("entry-reply")
-        assert kinds[-1] == "entry-audit"
-        assert "created" in screen.query("#detail-timeline .entry").last().content.plain
+        assert kinds[-1] == "entry-created"
+        assert "opened the incident" in screen.query("#detail-timeline .entry").last().content.plain
 
 
 @run_async
@@ -172,3 +173,157 @@ def test_a_business_hours_clock_counts_down_wall_time_to_its_due_instant() -> No
     assert "14h 00m 00s left" in line and "88% of 8h" in line
     late = clock_line(clock, datetime(2026, 11, 28, 10, 0, tzinfo=UTC), UTC).plain
     assert "breached" in late and "overdue 3d 00h 00m" in late
+
+
+@run_async
+async def test_a_reopen_shows_as_one_entry_with_its_reason_once(demo) -> None:  # type: ignore[no-untyped-def]
+    from itsm_tui.desk import reopen_ticket
+
+    store, numbers = demo
+    with store.write() as session:
+        reopen_ticket(
+            session,
+            get_agent(session, "bob"),
+            numbers["resolved"],
+            reason="Still jams on tray 2",
+            now=NOW + timedelta(minutes=50),
+        )
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["resolved"]))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Timeline (newest first, times in UTC)" in text
+        assert text.count("Still jams on tray 2") == 1
+        newest = app.screen.query("#detail-timeline .entry").first()
+        assert "1 h ago  bob  reopened" in screen_text(app)
+        assert "entry-change" in newest.classes
+        for internal in ("is_open", "resolved_at", "reopen_count", "→ true", "+00:00"):
+            assert internal not in text
+        assert "Status: resolved → in progress" in text
+
+
+@run_async
+async def test_times_are_in_the_agents_zone(demo) -> None:  # type: ignore[no-untyped-def]
+    from itsm_tui.data.models import Agent
+
+    store, numbers = demo
+    with store.write() as session:
+        session.execute(
+            Agent.__table__.update()
+            .where(Agent.username == "alice")
+            .values(timezone="Asia/Shanghai")
+        )
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        # Opened at NOW, 09:30 UTC: 17:30 in Shanghai; due 17:30 UTC is 01:30 the next day.
+        assert "Opened     2026-11-24 17:30" in text
+        assert "due 2026-11-25 01:30" in text
+        assert "times in Asia/Shanghai" in text
+
+
+@run_async
+async def test_older_entries_are_read_a_page_at_a_time(
+    demo, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    monkeypatch.setattr(TicketDetailScreen, "HISTORY_PAGE", 2)
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        first = len(screen.query("#detail-timeline .entry"))
+        older = screen.query_one("#timeline-older")
+        assert older.display and first < 7
+        for _ in range(10):
+            if not older.display:
+                break
+            older.focus()
+            await pilot.press("enter")
+            await settle(pilot)
+        assert not older.display
+        kinds = [
+            next(c for c in w.classes if c.startswith("entry-"))
+            for w in screen.query("#detail-timeline .entry")
+        ]
+        # The demo ticket's whole history, each entry once, newest first.
+        assert kinds == [
+            "entry-escalation",
+            "entry-change",
+            "entry-change",
+            "entry-work_note",
+            "entry-reply",
+            "entry-change",
+            "entry-created",
+        ]
+
+
+@run_async
+async def test_take_on_the_ticket_screen_makes_it_mine(demo) -> None:  # type: ignore[no-untyped-def]
+    from itsm_tui.screens.detail import TicketDetailScreen as Detail
+
+    store, numbers = demo
+    app = DetailHarness(context(store), lambda: Detail(numbers["nasty"]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert "Assignee: — → alice" in screen_text(app)
+    with store.read() as session:
+        assert queries.ticket_detail(session, numbers["nasty"])["assignee"] == "alice"
+
+
+@run_async
+async def test_enter_on_a_link_opens_the_linked_ticket(demo) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        link = app.screen.query_one("#detail-links .detail-link")
+        link.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketDetailScreen)
+        assert app.screen.number == numbers["problem"]
+        assert content(app, "#detail-title") == "Tunnel resets after firmware 9.2"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.number == numbers["vpn"]
+
+
+@run_async
+async def test_enter_on_a_change_link_shows_the_change_read_only(demo) -> None:  # type: ignore[no-untyped-def]
+    from itsm_tui.desk import create_change, link_ticket
+    from itsm_tui.screens.linked import LinkedRecordScreen
+
+    store, numbers = demo
+    with store.write() as session:
+        change = create_change(
+            session,
+            get_agent(session, "sam"),
+            title="Roll back firmware 9.2 [b]now[/b]",
+            services=["VPN"],
+            planned_start=NOW + timedelta(days=1),
+            planned_end=NOW + timedelta(days=1, hours=2),
+            now=NOW,
+        )
+        link_ticket(
+            session, get_agent(session, "alice"), numbers["vpn"], change=change.number, now=NOW
+        )
+        change_number = change.number
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        links = {w.number: w for w in app.screen.query("#detail-links .detail-link")}
+        assert set(links) == {numbers["problem"], change_number}
+        links[change_number].focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LinkedRecordScreen)
+        text = screen_text(app)
+        assert f"{change_number}  Roll back firmware 9.2 [b]now[/b]" in text
+        assert "Planned   2026-11-25 09:30 – 2026-11-25 11:30" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketDetailScreen)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from textual.widgets import Button, Input, OptionList, Select, TextArea
 
 from itsm_tui.data.models import Comment, Ticket, TimeEntry
-from itsm_tui.desk import transition_ticket
+from itsm_tui.desk import add_comment, transition_ticket
 from itsm_tui.desk.records import get_agent
 from itsm_tui.domain.workflow import workflow_for
 from itsm_tui.screens.detail import TicketDetailScreen
@@ -264,7 +264,7 @@ async def test_stale_version_shows_who_changed_what_and_reapplies(demo) -> None:
         assert app.screen is form
         assert "changed" in message(app)
         conflict = form.query_one("#form-conflict").content.plain
-        assert "bob" in conflict and "status: assigned → in_progress" in conflict
+        assert "just now  bob  Status: assigned → in progress" in conflict
         assert form.query_one("#form-reapply", Button).display
         assert form.query_one("#comment-body", TextArea).text == "my careful note"
         await pilot.click("#form-reapply")
@@ -331,9 +331,10 @@ async def test_link_and_log_time(demo) -> None:  # type: ignore[no-untyped-def]
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, TicketDetailScreen)
-        assert numbers["problem"] in app.screen.query_one("#detail-links").content.plain
+        links = app.screen.query("#detail-links .detail-link")
+        assert [link.content.plain for link in links] == ["problem " + numbers["problem"]]
 
-        form = await open_detail(pilot, "t")
+        form = await open_detail(pilot, "T")
         await type_into(pilot, "#time-minutes", "0")
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -404,3 +405,78 @@ async def test_new_request_asks_for_the_catalogue_form(demo) -> None:  # type: i
     (number,) = app.results
     t = ticket(store, str(number))
     assert t.status == "awaiting_approval" and t.form_data == {"model": "X1 Carbon"}
+
+
+@run_async
+async def test_a_complaint_about_a_field_goes_when_the_field_is_filled(demo) -> None:  # type: ignore[no-untyped-def]
+    store, _numbers = demo
+    app = DetailHarness(context(store), lambda: NewTicketForm("incident"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert message(app) == "a title is required"
+        await type_into(pilot, "#new-title", "Printer offline")
+        await settle(pilot)
+        assert not app.screen.query_one("#form-message").display
+        # Another field's edit leaves a complaint about the title alone.
+        app.screen.query_one("#new-title", Input).value = ""
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await type_into(pilot, "#new-requester", "ana@example.com")
+        await settle(pilot)
+        assert message(app) == "a title is required"
+
+
+@run_async
+async def test_log_time_keeps_what_is_not_a_number_and_says_so(demo) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = await open_detail(pilot, "T")
+        minutes = form.query_one("#time-minutes", Input)
+        assert minutes.value == "" and "e.g." in str(minutes.placeholder)
+        await type_into(pilot, "#time-minutes", "abc")
+        await settle(pilot)
+        assert minutes.value == "abc"
+        assert message(app) == "'abc' is not a number of minutes"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and minutes.value == "abc"
+        assert "'abc' is not a number of minutes" in message(app)
+        minutes.value = "45"
+        await settle(pilot)
+        assert not form.query_one("#form-message").display
+    with store.read() as session:
+        assert session.scalars(select(TimeEntry)).all() != []  # the demo's own entry only
+        assert session.scalars(select(TimeEntry).where(TimeEntry.minutes == 45)).all() == []
+
+
+@run_async
+async def test_the_stale_version_panel_keeps_its_buttons_on_an_80x24_screen(demo) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_detail(pilot, "x")
+        form.query_one("#resolve-code", Select).value = "fixed"
+        form.query_one("#resolve-notes", TextArea).text = "Re-patched the cable."
+        with store.write() as session:
+            bob = get_agent(session, "bob")
+            transition_ticket(session, bob, numbers["vpn"], "in_progress", now=CLOCK)
+            add_comment(session, bob, numbers["vpn"], "looking", kind="work_note", now=CLOCK)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.query_one("#form-conflict").display
+        footer_top = app.screen.query_one("DeskFooter").region.y
+        for button in ("#form-submit", "#form-reapply", "#form-cancel"):
+            region = form.query_one(button).region
+            assert region.height == 1 and 0 <= region.y < footer_top, button
+        # The body scrolls instead: the notes are still there to re-apply.
+        assert (
+            form.query_one("#form-body").region.bottom <= form.query_one("#form-message").region.y
+        )
+        await pilot.click("#form-reapply")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketDetailScreen)
+    assert ticket(store, numbers["vpn"]).status == "resolved"

@@ -77,6 +77,9 @@ async def test_inbox_lists_newest_first_opens_and_marks_read(demo) -> None:  # t
         ]
         picker = screen.query_one("#inbox-list", OptionList)
         assert "[b]half[/b] way" in str(picker.get_option_at_index(1).prompt)
+        # Recent notices say how long ago (the clock is NOW + 2 h); the oldest is 115 min old.
+        assert str(picker.get_option_at_index(0).prompt).startswith("● 10 min ago")
+        assert str(picker.get_option_at_index(3).prompt).startswith("● 1 h ago")
         # Enter opens the newest notice's ticket and marks it read.
         await pilot.press("enter")
         await settle(pilot)

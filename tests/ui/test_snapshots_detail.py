@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Select
+from textual.widgets import Select, TextArea
 
+from itsm_tui.desk import add_comment, assign_ticket, transition_ticket
+from itsm_tui.desk.records import get_agent
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.forms import NewTicketForm
 from itsm_tui.screens.inbox import InboxScreen
-from tests.ui.detail_apps import DetailHarness, context, demo_store, settle
+from tests.ui.detail_apps import CLOCK, DetailHarness, context, demo_store, settle
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 
@@ -45,10 +47,10 @@ def test_detail_screen(snap_compare, tmp_path: Path, size, which: str) -> None: 
         ("vpn", "r"),  # reply
         ("vpn", "w"),  # work note
         ("vpn", "x"),  # resolve
-        ("resolved", "o"),  # reopen
+        ("resolved", "R"),  # reopen
         ("vpn", "p"),  # priority override
         ("vpn", "l"),  # link
-        ("vpn", "t"),  # log time
+        ("vpn", "T"),  # log time
     ],
 )
 def test_action_form(snap_compare, tmp_path: Path, size, ticket: str, key: str) -> None:  # type: ignore[no-untyped-def]
@@ -91,3 +93,27 @@ def test_inbox(snap_compare, tmp_path: Path, size) -> None:  # type: ignore[no-u
     store, _numbers = demo_store(tmp_path)
     app = DetailHarness(context(store), InboxScreen)
     assert snap_compare(app, terminal_size=size, run_before=press_then_settle())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_stale_version_panel(snap_compare, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
+    """Resolve on a version another agent moved on: the changes, and Save / Re-apply /
+    Cancel on screen at 80×24 (the body scrolls)."""
+    store, numbers = demo_store(tmp_path)
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await press_then_settle("x")(pilot)
+        pilot.app.screen.query_one("#resolve-code", Select).value = "fixed"
+        pilot.app.screen.query_one("#resolve-notes", TextArea).text = "Re-patched the cable."
+        with store.write() as session:
+            bob = get_agent(session, "bob")
+            transition_ticket(session, bob, numbers["vpn"], "in_progress", now=CLOCK)
+            add_comment(session, bob, numbers["vpn"], "looking", kind="work_note", now=CLOCK)
+            assign_ticket(
+                session, get_agent(session, "sam"), numbers["vpn"], assignee="bob", now=CLOCK
+            )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

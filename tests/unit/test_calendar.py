@@ -191,6 +191,105 @@ def test_a_hundred_thousand_minutes() -> None:
     assert business_minutes_between(CN, sh(2026, 5, 11, 9, 0), due) == 100_000
 
 
+# -- make-up working days (调休) ------------------------------------------------------------
+
+SPRING_FESTIVAL_2026 = [
+    "2026-02-16",
+    "2026-02-17",
+    "2026-02-18",
+    "2026-02-19",
+    "2026-02-20",
+    "2026-02-23",
+]
+
+
+def swapped(
+    workdays: list[str], workdays_as: str = "mon", **hours: list[list[str]]
+) -> BusinessCalendar:
+    week = {day: LUNCH_BREAK for day in WEEKDAYS_ONLY} | hours
+    return BusinessCalendar.from_config(
+        "cn",
+        "Asia/Shanghai",
+        week,
+        SPRING_FESTIVAL_2026,
+        workdays=workdays,
+        workdays_as=workdays_as,
+    )
+
+
+def test_make_up_saturday_works_a_weekday_s_hours() -> None:
+    cal = swapped(["2026-02-14"])
+    # Friday 17:00 + 120 min: one hour on Friday, then Saturday 14 February opens at 09:00.
+    assert add_business_minutes(cal, sh(2026, 2, 13, 17, 0), 120) == sh(2026, 2, 14, 10, 0)
+    assert is_working(cal, sh(2026, 2, 14, 9, 0))
+    assert not is_working(cal, sh(2026, 2, 14, 12, 30))
+    assert business_minutes_between(cal, sh(2026, 2, 14, 0, 0), sh(2026, 2, 15, 0, 0)) == 450
+    # The Saturday after is an ordinary weekend day.
+    assert business_minutes_between(cal, sh(2026, 2, 21, 0, 0), sh(2026, 2, 22, 0, 0)) == 0
+
+
+def test_without_the_make_up_day_the_saturday_is_closed() -> None:
+    cal = swapped([])
+    assert add_business_minutes(cal, sh(2026, 2, 13, 17, 0), 120) == sh(2026, 2, 24, 10, 0)
+
+
+def test_make_up_sunday_before_a_holiday_week() -> None:
+    # 2026: Sunday 4 January is worked after New Year's Day (Thu 1 – Sat 3 off).
+    cal = BusinessCalendar.from_config(
+        "cn",
+        "Asia/Shanghai",
+        {day: LUNCH_BREAK for day in WEEKDAYS_ONLY},
+        ["2026-01-01", "2026-01-02"],
+        workdays=["2026-01-04"],
+    )
+    assert next_working_instant(cal, sh(2025, 12, 31, 18, 0)) == sh(2026, 1, 4, 9, 0)
+    assert add_business_minutes(cal, sh(2025, 12, 31, 17, 0), 120) == sh(2026, 1, 4, 10, 0)
+
+
+def test_make_up_day_works_the_hours_of_the_weekday_named() -> None:
+    cal = swapped(["2026-02-14"], workdays_as="fri", fri=[["09:00", "15:00"]])
+    assert business_minutes_between(cal, sh(2026, 2, 14, 0, 0), sh(2026, 2, 15, 0, 0)) == 360
+    assert not is_working(cal, sh(2026, 2, 14, 15, 0))
+
+
+def test_make_up_day_in_a_dst_zone_keeps_its_local_hours() -> None:
+    # Sunday 8 March 2026 is New York's spring-forward day: 09:00-17:00 local is 8 h
+    # of work (the jump is at 02:00), from 13:00 UTC.
+    cal = BusinessCalendar.from_config(
+        "ny", "America/New_York", {"mon": NINE_TO_FIVE}, [], workdays=["2026-03-08"]
+    )
+    assert next_working_instant(cal, utc(2026, 3, 7, 0, 0)) == utc(2026, 3, 8, 13, 0)
+    assert business_minutes_between(cal, utc(2026, 3, 8, 0, 0), utc(2026, 3, 9, 0, 0)) == 480
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"workdays": ["2026-02-16"]}, "2026-02-16 is both a holiday and a make-up working day"),
+        ({"workdays": ["2026-02-14"], "workdays_as": "sat"}, "sat has none"),
+        ({"workdays": ["2026-02-14"], "workdays_as": "monday"}, "'monday' is not a weekday"),
+        ({"workdays": ["2026-02-30"]}, "make-up working day '2026-02-30' is not a date"),
+    ],
+)
+def test_bad_make_up_days_are_refused(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        BusinessCalendar.from_config(
+            "cn",
+            "UTC",
+            {"mon": NINE_TO_FIVE},
+            SPRING_FESTIVAL_2026,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+
+def test_make_up_days_survive_pickling_and_count_in_equality() -> None:
+    cal = swapped(["2026-02-14"])
+    assert pickle.loads(pickle.dumps(cal)) == cal
+    assert copy.deepcopy(cal).workdays == frozenset({date(2026, 2, 14)})
+    assert cal != swapped([])
+    assert cal != swapped(["2026-02-14"], workdays_as="tue")
+
+
 # -- "24:00" ------------------------------------------------------------------------------
 
 
@@ -350,6 +449,10 @@ def test_always_open_refuses_hours_and_holidays() -> None:
         BusinessCalendar.from_config("ops", "UTC", {"mon": NINE_TO_FIVE}, [], always_open=True)
     with pytest.raises(ValueError, match="always open"):
         BusinessCalendar.from_config("ops", "UTC", {}, ["2026-10-01"], always_open=True)
+    with pytest.raises(ValueError, match="always open"):
+        BusinessCalendar.from_config(
+            "ops", "UTC", {}, [], always_open=True, workdays=["2026-10-10"]
+        )
 
 
 # -- counting -----------------------------------------------------------------------------

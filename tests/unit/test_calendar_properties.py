@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -103,7 +104,22 @@ def calendars(draw: st.DrawFn, always_open_allowed: bool = True) -> BusinessCale
     # Sparse weeks make N = 20,000 span centuries; an hour a week keeps runs short.
     weekly = sum(_minutes(e) - _minutes(s) for day in hours.values() for s, e in day)
     assume(weekly >= 60)
-    return BusinessCalendar.from_config("random", zone, hours, draw(holiday_lists()))
+    holidays = draw(holiday_lists())
+    # Make-up working days: closed weekdays and holidays alike may be worked instead.
+    workdays_as = draw(st.sampled_from([day for day in WEEKDAYS if hours[day]] or ["mon"]))
+    closed = set(holidays)
+    workdays = (
+        [
+            d.isoformat()
+            for d in draw(st.lists(st.dates(date(2024, 1, 1), date(2031, 12, 31)), max_size=8))
+            if d.isoformat() not in closed
+        ]
+        if hours[workdays_as]
+        else []
+    )
+    return BusinessCalendar.from_config(
+        "random", zone, hours, holidays, workdays=workdays, workdays_as=workdays_as
+    )
 
 
 def _minutes(text: str) -> int:
@@ -219,10 +235,13 @@ def _wall_clock_says_working(cal: BusinessCalendar, at: datetime) -> bool:
     if cal.always_open:
         return True
     local = at.astimezone(cal.zone)
-    if local.date() in cal.holidays:
+    weekday = WEEKDAYS[local.weekday()]
+    if local.date() in cal.workdays:
+        weekday = cal.workdays_as
+    elif local.date() in cal.holidays:
         return False
     minute = local.hour * 60 + local.minute
-    return any(s <= minute < e for s, e in cal.hours.get(WEEKDAYS[local.weekday()], ()))
+    return any(s <= minute < e for s, e in cal.hours.get(weekday, ()))
 
 
 @ORACLE
@@ -235,6 +254,30 @@ def test_matches_reading_the_wall_clock_minute_by_minute(
     low, high = REPEATED_HOUR.get(cal.timezone, (0, 0))
     boundaries = {m for day in cal.hours.values() for interval in day for m in interval}
     assume(not any(low < m < high for m in boundaries))
+    expected = 0
+    for i in range(window):
+        at = start + i * MINUTE
+        working = _wall_clock_says_working(cal, at)
+        assert is_working(cal, at) == working, at
+        expected += working
+    assert business_minutes_between(cal, start, start + window * MINUTE) == expected
+
+
+@ORACLE
+@given(calendars(always_open_allowed=False), WHOLE_MINUTE_STARTS, st.integers(1, 3 * 1440))
+def test_make_up_days_match_reading_the_wall_clock(
+    cal: BusinessCalendar, start: datetime, window: int
+) -> None:
+    # Every day of the window a make-up day (holidays excepted): each works the hours of
+    # `workdays_as`, whatever its weekday, across DST changes as well.
+    low, high = REPEATED_HOUR.get(cal.timezone, (0, 0))
+    boundaries = {m for day in cal.hours.values() for interval in day for m in interval}
+    assume(not any(low < m < high for m in boundaries))
+    first = start.astimezone(cal.zone).date() - timedelta(days=1)
+    days = {first + timedelta(days=i) for i in range(window // 1440 + 3)} - cal.holidays
+    cal = replace(
+        cal, workdays=frozenset(days), workdays_as=next(d for d in WEEKDAYS if cal.hours.get(d))
+    )
     expected = 0
     for i in range(window):
         at = start + i * MINUTE

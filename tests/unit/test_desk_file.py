@@ -793,16 +793,19 @@ def test_budget_errors_period_overlap_and_currency() -> None:
         '\n[[budgets]]\nperiod = "2026"\namount = 100\n'
         '\n[[budgets]]\nperiod = "2026-Q3"\namount = 100\ncurrency = "yuan"\n'
         '\n[[budgets]]\nperiod = "2026-13"\namount = 0\n'
+        "\n[[budgets]]\nperiod_start = 2026-12-01\nperiod_end = 2027-02-28\namount = 100\n"
     )
-    q3 = at(text, 'period = "2026-Q3"')
+    crossing = at(text, "period_start = 2026-12-01")
     assert errors_of(text) == [
-        f"desk.toml:{q3}: budget 'incident 2026-Q3': period overlaps budget 'incident 2026'",
         f"desk.toml:{at(text, 'yuan')}: budget #2: currency 'yuan' is not valid: "
         "three capital letters, e.g. CNY",
         f"desk.toml:{at(text, '2026-13')}: budget #3: period '2026-13' is not a year, quarter "
         "or month: 2026, 2026-Q3, 2026-07",
         f"desk.toml:{at(text, 'amount = 0')}: budget #3: amount must be above 0 and at most "
         "999999999999.99, not 0",
+        f"desk.toml:{crossing}: budget 'incident 2026-12-01..2027-02-28': period overlaps "
+        "budget 'incident 2026' without lying inside it; a budget may break a longer one "
+        "down (a month of its year), not cross it",
     ]
 
 
