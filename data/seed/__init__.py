@@ -19,6 +19,7 @@ from sqlalchemy.schema import CreateIndex
 from itsm_tui.data.seed.desk import read_desk
 from itsm_tui.data.seed.history import ProgressCallback, Seeder
 from itsm_tui.data.seed.people import ensure_agents, ensure_requesters, load_staff
+from itsm_tui.data.seed.sla import SlaSetup
 from itsm_tui.data.seed.timeline import Timeline
 from itsm_tui.data.seed.writer import (
     BIG_TABLES,
@@ -75,6 +76,10 @@ def seed_store(
     started = time.perf_counter()
     rng = random.Random(seed)
     clock = Timeline(now, days)
+    # The SLA setup through the desk's own code (policies, their calendars, escalation
+    # rules), before the loading connection takes the store.
+    with store.read() as session:
+        sla_setup = SlaSetup.load(session)
     # Idle pooled connections would keep SQLite from leaving WAL for the load (see _Writer).
     store.engine.dispose()
     w = BulkWriter(store)
@@ -97,7 +102,7 @@ def seed_store(
                 w.execute(statement)
             w.commit()
         staff = load_staff(w, desk, requester_ids)
-        seeder = Seeder(w, desk, clock, rng, staff, tickets, days, backlog)
+        seeder = Seeder(w, desk, clock, rng, staff, sla_setup, tickets, days, backlog)
         seeder.run(progress)
         if dropped:
             # Rebuilt from the model itself, so they come back exactly as migrated.

@@ -13,10 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from itsm_tui.data.seed import changes, measures
 from itsm_tui.data.seed.desk import Desk
+from itsm_tui.data.seed.escalations import Teams
 from itsm_tui.data.seed.people import Staff
+from itsm_tui.data.seed.sla import SlaSetup
 from itsm_tui.data.seed.tickets import TicketWriter
 from itsm_tui.data.seed.timeline import HOUR, Timeline
 from itsm_tui.data.seed.writer import HISTORY_TABLES, BulkWriter
+from itsm_tui.domain.calendar import WorkingTimeIndex, always_open_calendar
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES
 
 ProgressCallback = Callable[[int, int], None]
@@ -36,11 +39,19 @@ class Seeder:
         clock: Timeline,
         rng: random.Random,
         staff: Staff,
+        sla_setup: SlaSetup,
         tickets: int,
         days: int,
         backlog: float = 0.0,
     ) -> None:
         self.staff = staff
+        self.sla = sla_setup
+        # Business time of every calendar over the span, and the 24x7 of a clock without one.
+        origin = clock.base.replace(tzinfo=UTC)
+        last = origin + timedelta(days=len(clock.day_text) - 1)
+        self.indexes = sla_setup.indexes(origin, origin, last)
+        self.always_open = WorkingTimeIndex(always_open_calendar(), origin, origin, last)
+        self.teams = read_teams(w, staff)
         self.w = w
         self.backlog = backlog
         self.desk = desk
@@ -149,6 +160,8 @@ class Seeder:
 
     def start_tickets(self) -> None:
         """Numbers and ids continue from what the store holds."""
+        self.next_escalation = self.ids["escalations"]
+        self.next_notification = self.ids["notifications"]
         self.next_number = {t: self.seq[NUMBER_PREFIX[t]] for t in TICKET_TYPES}
         self.next_comment = self.ids["comments"]
         self.next_audit = self.ids["audit_events"]
@@ -173,3 +186,17 @@ class Seeder:
                     "INSERT INTO number_sequences (prefix, last_value) VALUES (?, ?)",
                     (prefix, value),
                 )
+
+
+def read_teams(w: BulkWriter, staff: Staff) -> Teams:
+    """Teams as the sweep consults them (after the seed gave them supervisors)."""
+    rows = w.rows("SELECT id, name, tier, supervisor_id, escalation_team_id FROM teams")
+    first_line = min(rows, key=lambda r: (r[2], r[1]), default=None)
+    return Teams(
+        name={int(r[0]): str(r[1]) for r in rows},
+        supervisor={int(r[0]): r[3] for r in rows},
+        escalation_team={int(r[0]): r[4] for r in rows},
+        agents=staff.team_agents,
+        agent_name=staff.agent_name,
+        desk_manager=first_line[3] if first_line else None,
+    )

@@ -84,12 +84,12 @@ class TicketMeasures:
         now, base, ts = run.clock.now, run.clock.base, run.clock.text
         span_days = max(1.0, (now - run.clock.start) / DAY)
         agent_rate, trend, cost_month = run.staff.agent_rate, run.trend, run.incident_cost_by_month
-        t, tid, o, res_target = tk.t, tk.tid, tk.opened, tk.res_target
+        t, tid, o = tk.t, tk.tid, tk.opened
         resolved, assignee, requester, age = tk.resolved, tk.assignee, tk.requester, tk.age
         if resolved is not None:
             # Satisfaction: a quarter answer; a breached resolution drags the rating down.
             if rnd() < 0.25:
-                late = resolved > o + res_target * MINUTE
+                late = tk.late
                 x = rnd()
                 if late:
                     rating = (

@@ -1,14 +1,35 @@
-"""The SLA clocks of a seeded ticket: response and resolution, met or breached when their
-story stopped them, still counting (or paused) at the seed's `now` otherwise."""
+"""The SLA clocks of a seeded ticket, replayed over its history by the write path's rules.
+
+Each clock operation here mirrors one in itsm_tui/desk/sla.py (start, schedule, bank,
+stop, pause, resume, restart) and each seeded sweep mirrors the escalator's (see
+`escalations`), on integers instead of ORM rows and datetimes: instants are seconds
+after the seed's timeline base, due and event instants microseconds (a threshold such
+as 33 % of 15 minutes is not a whole second), and business time comes from the
+calendar's own working spans through a `WorkingTimeIndex` (one bisect per question).
+The targets, thresholds, escalation levels and calendars are the desk's, read once
+through the desk's own functions (`sla.events_of`, `sla.calendar_of`). A replay test
+(tests/store/test_seed_replay.py) checks field by field that the desk's functions,
+called over a seeded history with an injected clock, write the same clocks.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from itsm_tui.data.models import SLA_DUE_NEVER_TEXT
-from itsm_tui.data.seed.story import SeedTicket
-from itsm_tui.data.seed.timeline import MINUTE
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itsm_tui.data.models import SLA_DUE_NEVER_TEXT, SlaPolicy
+from itsm_tui.desk import sla
+from itsm_tui.domain.calendar import BusinessCalendar, WorkingTimeIndex
+from itsm_tui.domain.workflow import TICKET_TYPES, WORKFLOWS, Workflow
+
+MICRO = 1_000_000
+_MICROSECOND = timedelta(microseconds=1)
 
 CLOCK_COLUMNS = (
     "id",
@@ -32,173 +53,358 @@ CLOCK_COLUMNS = (
 )
 
 
-def add_clocks(
-    clocks: list[tuple[Any, ...]], kid: int, tk: SeedTicket, now: int, ts: Callable[[int], Any]
-) -> tuple[int, str]:
-    """Append `tk`'s clock rows from id `kid`; return the next id and the ticket's SLA key.
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of a clock, as `sla.events_of` lists it (the rule by name and actions)."""
 
-    The key is tickets.sla_due_at: the nearest due time of a counting clock (as the desk's
-    refresh_sla_due computes it); texts of one format compare as the instants do.
-    """
-    t, tid, o, policy, status = tk.t, tk.tid, tk.opened, tk.policy, tk.status
-    resp_target, res_target = tk.resp_target, tk.res_target
-    first_response, resolved, paused_at = tk.first_response, tk.resolved, tk.paused_at
-    is_open, s = tk.is_open, tk.done_at
-    never, counting = SLA_DUE_NEVER_TEXT, ("running", "breached")
-    first_clock = len(clocks)
-    if policy is not None or t != 2:
-        pid = policy.id if policy else None
-        # Open in one of its policy's pause statuses (pending, awaiting approval).
-        paused = paused_at is not None and policy is not None and status in policy.pauses
-        events = policy.events if policy else (50, 75, 100)
-        levels = policy.levels if policy else ()
-        if not (policy and policy.response is None):
-            due = o + resp_target * MINUTE
-            if first_response is not None:
-                met = first_response <= due
-                clocks.append(
-                    (
-                        kid,
-                        tid,
-                        "response",
-                        pid,
-                        resp_target,
-                        ts(o),
-                        ts(due),
-                        "met" if met else "breached",
-                        None,
-                        None,
-                        0,
-                        first_response - o,
-                        ts(first_response),
-                        None if met else ts(due),
-                        0,
-                        0,
-                        None,
-                        0,
-                    )
-                )
-            else:
-                clocks.append(
-                    counting_clock(
-                        kid,
-                        tid,
-                        "response",
-                        pid,
-                        resp_target,
-                        o,
-                        now,
-                        ts,
-                        events,
-                        levels,
-                        paused_at=paused_at if paused else None,
-                    )
-                )
-            kid += 1
-        if not (policy and policy.resolution is None):
-            due = o + res_target * MINUTE
-            stop = resolved if resolved is not None else (None if is_open else s)
-            if stop is not None:
-                met = stop <= due
-                clocks.append(
-                    (
-                        kid,
-                        tid,
-                        "resolution",
-                        pid,
-                        res_target,
-                        ts(o),
-                        ts(due),
-                        "met" if met else "breached",
-                        None,
-                        None,
-                        0,
-                        stop - o,
-                        ts(stop),
-                        None if met else ts(due),
-                        0,
-                        0,
-                        None,
-                        0,
-                    )
-                )
-            elif paused:
-                clocks.append(
-                    counting_clock(
-                        kid,
-                        tid,
-                        "resolution",
-                        pid,
-                        res_target,
-                        o,
-                        now,
-                        ts,
-                        events,
-                        levels,
-                        paused_at=paused_at,
-                    )
-                )
-            else:
-                clocks.append(
-                    counting_clock(
-                        kid, tid, "resolution", pid, res_target, o, now, ts, events, levels
-                    )
-                )
-            kid += 1
-    # tickets.sla_due_at: the nearest due time of a counting clock (as the desk's
-    # refresh_sla_due computes it); texts of one format compare as the instants do.
-    sla_due = never
-    for c in clocks[first_clock:]:
-        if c[7] in counting and c[12] is None and c[6] is not None and c[6] < sla_due:
-            sla_due = c[6]
-    return kid, sla_due
+    percent: int
+    kind: str  # warning | breach | escalation
+    level: int
+    rule: str | None
+    actions: tuple[str, ...]
 
 
-def counting_clock(
-    kid: int,
-    tid: int,
-    kind: str,
-    pid: int | None,
-    target: int,
-    opened: int,
-    now: int,
-    ts: Callable[[int], Any],
-    events: tuple[int, ...],
-    levels: tuple[int, ...],
-    paused_at: int | None = None,
-) -> tuple[Any, ...]:
-    """A clock still running at `now` (or paused since `paused_at`), as if an escalator
-    had swept up to then.
+@dataclass
+class PolicyClocks:
+    """What replaying one policy's clocks needs: targets, pauses, calendar, events."""
 
-    Thresholds already passed count as fired, and a clock past its target is breached
-    as of its due time (so the first sweep of a seeded desk escalates only what comes
-    due from now on, and a resumed clock stays late); `next_event_at` is the next one.
-    A paused clock has spent the time up to its pause and has no due time or next event.
-    """
-    length = target * MINUTE
-    counted_until = now if paused_at is None else paused_at
-    elapsed_percent = (counted_until - opened) * 100 / length
-    fired = [p for p in events if p <= elapsed_percent]
-    later = [p for p in events if p > elapsed_percent]
-    breached = bool(fired) and fired[-1] >= 100
-    running = paused_at is None
-    return (
-        kid,
-        tid,
-        kind,
-        pid,
-        target,
-        ts(opened),
-        ts(opened + length) if running else None,
-        ("breached" if breached else "running") if running else "paused",
-        ts(opened) if running else None,
-        None if running else ts(paused_at),
-        0,
-        0 if running else paused_at - opened,
-        None,
-        ts(opened + length) if breached else None,
-        fired[-1] if fired else 0,
-        sum(1 for p in fired if p < 100),
-        ts(opened + length * later[0] // 100) if later and running else None,
-        sum(1 for p in levels if p <= elapsed_percent),
+    id: int
+    calendar_id: int
+    response: int | None
+    resolution: int | None
+    # status_changed reads the policy's list as it is; start_clocks falls back to the
+    # default when it is empty (a desk rule kept as the write path has it).
+    pause_statuses: tuple[str, ...]
+    born_paused: tuple[str, ...]
+    events: dict[tuple[str, str, int], tuple[Event, ...]]
+
+
+@dataclass
+class SlaSetup:
+    """The desk's SLA configuration, read once before a seed through the desk's code."""
+
+    policies: dict[int, PolicyClocks]
+    calendars: dict[int, BusinessCalendar]
+    response_met_by: tuple[str, ...]
+    # (id, match) of every policy in the desk's matching order, for sla.matching_policy.
+    ranked: list[SimpleNamespace]
+
+    def policy_for(
+        self, tname: str, priority: int, service: str | None, item: str | None
+    ) -> PolicyClocks | None:
+        """The policy the desk gives such a ticket (sla.matching_policy, the desk's rule)."""
+        found = sla.matching_policy(self.ranked, tname, priority, service, item)  # type: ignore[arg-type]
+        return None if found is None else self.policies[found.id]
+
+    @classmethod
+    def load(cls, session: Session) -> SlaSetup:
+        rules = sla.all_rules(session)
+        policies: dict[int, PolicyClocks] = {}
+        calendars: dict[int, BusinessCalendar] = {}
+        for policy in session.scalars(select(SlaPolicy)):
+            calendars[policy.calendar_id] = sla.calendar_of(policy.calendar)
+            events = {
+                (kind, tname, priority): tuple(
+                    Event(
+                        int(e.percent),
+                        e.kind,
+                        int(e.level),
+                        e.rule.name if e.rule is not None else None,
+                        tuple(e.rule.actions) if e.rule is not None else (),
+                    )
+                    for e in sla.events_of(policy, rules, kind, sla.TicketKey(tname, priority))
+                )
+                for kind in sla.CLOCK_KINDS
+                for tname in TICKET_TYPES
+                for priority in (1, 2, 3, 4)
+            }
+            policies[policy.id] = PolicyClocks(
+                id=policy.id,
+                calendar_id=policy.calendar_id,
+                response=policy.response_minutes,
+                resolution=policy.resolution_minutes,
+                pause_statuses=tuple(policy.pause_statuses),
+                born_paused=tuple(policy.pause_statuses or sla.DEFAULT_PAUSE_STATUSES),
+                events=events,
+            )
+        ranked = [
+            SimpleNamespace(id=p.id, match=dict(p.match or {}))
+            for p in sla.ranked_policies(session)
+        ]
+        return cls(policies, calendars, sla.response_met_by(session), ranked)
+
+    def indexes(self, origin: datetime, start: datetime, end: datetime) -> dict[int, Any]:
+        """One working-time index per calendar over the seed's span."""
+        return {
+            cid: WorkingTimeIndex(cal, origin, start, end) for cid, cal in self.calendars.items()
+        }
+
+
+_PERCENT_CACHE: dict[tuple[int, int], int] = {}
+
+
+def percent_micro(target_minutes: int, percent: int) -> int:
+    """`timedelta(minutes=target * percent / 100)` in µs, exactly as the desk computes it."""
+    key = (target_minutes, percent)
+    value = _PERCENT_CACHE.get(key)
+    if value is None:
+        value = _PERCENT_CACHE[key] = (
+            timedelta(minutes=target_minutes * percent / 100) // _MICROSECOND
+        )
+    return value
+
+
+class Clock:
+    """One SLA clock while its ticket's history is replayed (fields as in SlaClock)."""
+
+    __slots__ = (
+        "breached_at",
+        "due",
+        "events",
+        "fired",
+        "id",
+        "index",
+        "kind",
+        "level",
+        "next",
+        "paused_at",
+        "paused_s",
+        "running_since",
+        "scheduled",
+        "spent_s",
+        "started",
+        "state",
+        "stopped_at",
+        "target",
+        "warnings",
+        "worked_since",
     )
+
+    def __init__(
+        self, cid: int, kind: str, target: int, at: int, events: tuple[Event, ...], index: Any
+    ) -> None:
+        self.id, self.kind, self.target, self.started = cid, kind, target, at
+        self.running_since: int | None = at
+        # Working seconds of the calendar up to running_since, asked once per stretch.
+        self.worked_since: int | None = None
+        self.paused_at: int | None = None
+        self.paused_s = self.spent_s = 0
+        self.stopped_at: int | None = None
+        self.breached_at: int | None = None  # µs
+        self.state = sla.RUNNING
+        self.fired = self.warnings = self.level = 0
+        self.due: int | None = None  # µs
+        self.next: int | None = None  # µs
+        self.events, self.index = events, index
+        # What `schedule` last computed from; the same inputs give the same due and next.
+        self.scheduled: tuple[Any, ...] | None = None
+
+    @property
+    def counting(self) -> bool:
+        return self.state in sla.COUNTING and self.stopped_at is None
+
+    def _worked_since(self, rs: int) -> int:
+        worked = self.worked_since
+        if worked is None:
+            worked = self.worked_since = self.index.worked(rs)
+        return worked
+
+    def spent(self, at: int) -> int:
+        """sla.spent, in whole seconds (every instant banked is a whole second)."""
+        total = self.spent_s
+        rs = self.running_since
+        if self.state in sla.COUNTING and self.stopped_at is None and rs is not None and at > rs:
+            total += self.index.worked(at) - self._worked_since(rs)
+        return total
+
+    def instant(self, percent: int) -> int:
+        """sla.instant_at_percent in µs: when the counting clock reaches `percent`."""
+        rs = self.running_since
+        assert rs is not None
+        left = percent_micro(self.target, percent) - self.spent_s * MICRO
+        if left <= 0:
+            return rs * MICRO
+        return self.index.at_worked(self._worked_since(rs) * MICRO + left)
+
+    def schedule(self) -> None:
+        """sla.schedule."""
+        inputs = (
+            self.state,
+            self.stopped_at,
+            self.running_since,
+            self.spent_s,
+            self.breached_at,
+            self.fired,
+            self.level,
+        )
+        if inputs == self.scheduled:
+            return
+        self.scheduled = inputs
+        if self.state not in sla.COUNTING or self.stopped_at is not None:
+            self.next = None
+            if self.state == sla.PAUSED:
+                self.due = None
+            return
+        due = self.breached_at if self.breached_at is not None else self.instant(100)
+        self.due = due
+        pending = self.pending()
+        if not pending:
+            self.next = None
+        elif pending[0].percent == 100 and self.breached_at is None:
+            self.next = due
+        else:
+            self.next = self.instant(pending[0].percent)
+
+    def pending(self) -> list[Event]:
+        """sla.pending_events: each percent fires once, each escalation level once."""
+        fired, level = self.fired, self.level
+        return [
+            e
+            for e in self.events
+            if e.percent > fired and not (e.kind == "escalation" and e.level <= level)
+        ]
+
+    def bank(self, now: int) -> None:
+        """sla._bank."""
+        if self.state == sla.PAUSED and self.paused_at is not None:
+            self.paused_s += self.index.seconds_between(self.paused_at, now)
+            self.paused_at = None
+        elif self.state in sla.COUNTING and self.running_since is not None:
+            due = self.due
+            self.spent_s = self.spent(now)
+            if self.breached_at is None and self.spent_s > self.target * 60:
+                self.breached_at = due if due is not None and due <= now * MICRO else now * MICRO
+        self.running_since = self.worked_since = None
+
+    def stop(self, now: int, outcome: str | None = None) -> None:
+        """sla._stop."""
+        if self.stopped_at is not None:
+            return
+        self.bank(now)
+        self.stopped_at = now
+        if outcome == sla.CANCELLED:
+            self.state = sla.CANCELLED
+        elif self.breached_at is not None:
+            self.state = sla.BREACHED
+        else:
+            self.state = sla.MET
+        self.next = None
+
+    def pause(self, now: int) -> None:
+        self.bank(now)
+        self.paused_at = now
+        self.state = sla.PAUSED
+
+    def resume(self, now: int) -> None:
+        """sla._resume."""
+        assert self.paused_at is not None
+        self.paused_s += self.index.seconds_between(self.paused_at, now)
+        self.paused_at = None
+        self.running_since, self.worked_since = now, None
+        self.state = sla.BREACHED if self.breached_at is not None else sla.RUNNING
+
+    def restart(self, now: int) -> None:
+        """sla._restart."""
+        self.stopped_at = None
+        self.running_since, self.worked_since = now, None
+        self.state = sla.BREACHED if self.breached_at is not None else sla.RUNNING
+
+    def row(self, tid: int, pid: int, ts: Callable[[int], str]) -> tuple[Any, ...]:
+        def micro_text(value: int | None) -> str | None:
+            return None if value is None else text_of_micro(value, ts)
+
+        return (
+            self.id,
+            tid,
+            self.kind,
+            pid,
+            self.target,
+            ts(self.started),
+            micro_text(self.due),
+            self.state,
+            None if self.running_since is None else ts(self.running_since),
+            None if self.paused_at is None else ts(self.paused_at),
+            self.paused_s,
+            self.spent_s,
+            None if self.stopped_at is None else ts(self.stopped_at),
+            micro_text(self.breached_at),
+            self.fired,
+            self.warnings,
+            micro_text(self.next),
+            self.level,
+        )
+
+
+def text_of_micro(value: int, ts: Callable[[int], str]) -> str:
+    seconds, micro = divmod(value, MICRO)
+    text = ts(seconds)
+    return text if not micro else f"{text[:-6]}{micro:06d}"
+
+
+class TicketClocks:
+    """A ticket's clocks and the desk rules that move them, as one history is replayed."""
+
+    def __init__(
+        self,
+        policy: PolicyClocks,
+        index: Any,
+        tname: str,
+        priority: int,
+        opened: int,
+        status: str,
+        next_id: int,
+    ) -> None:
+        self.policy = policy
+        self.flow: Workflow = WORKFLOWS[tname]
+        self.clocks: list[Clock] = []
+        # sla.start_clocks
+        for kind, target in ((sla.RESPONSE, policy.response), (sla.RESOLUTION, policy.resolution)):
+            if not target:
+                continue
+            clock = Clock(
+                next_id, kind, target, opened, policy.events[(kind, tname, priority)], index
+            )
+            next_id += 1
+            if status in policy.born_paused:
+                clock.state, clock.running_since, clock.paused_at = sla.PAUSED, None, opened
+            clock.schedule()
+            self.clocks.append(clock)
+        self.next_id = next_id
+
+    def meet(self, kind: str, now: int) -> None:
+        """sla.meet."""
+        for clock in self.clocks:
+            if clock.kind == kind:
+                clock.stop(now)
+
+    def status_changed(self, old: str, new: str, now: int) -> None:
+        """sla.status_changed."""
+        flow, pausing = self.flow, self.policy.pause_statuses
+        for clock in self.clocks:
+            if new == flow.resolved:
+                clock.stop(now)
+            elif not flow.is_open(new):
+                if clock.stopped_at is None:
+                    clock.stop(now, sla.CANCELLED)
+            elif old in flow.reopenable and new == flow.reopen_to:
+                if clock.kind == sla.RESOLUTION:
+                    clock.restart(now)
+            elif new in pausing and clock.state in sla.COUNTING and clock.stopped_at is None:
+                clock.pause(now)
+            elif clock.state == sla.PAUSED and new not in pausing:
+                clock.resume(now)
+            clock.schedule()
+
+    def next_event(self) -> int | None:
+        """The earliest stored next_event_at (µs), what the sweep's claim looks for."""
+        earliest = None
+        for clock in self.clocks:
+            nxt = clock.next
+            if nxt is not None and (earliest is None or nxt < earliest):
+                earliest = nxt
+        return earliest
+
+    def sla_due(self, ts: Callable[[int], str]) -> str:
+        """sla.sla_due_of: the nearest due time of a counting clock."""
+        due = [c.due for c in self.clocks if c.counting and c.due is not None]
+        return text_of_micro(min(due), ts) if due else SLA_DUE_NEVER_TEXT

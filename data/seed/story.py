@@ -9,23 +9,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from itsm_tui.data.seed.desk import Policy
-from itsm_tui.data.seed.texts import REPLIES, RESOLUTION_NOTES, WORK_NOTES
-from itsm_tui.data.seed.timeline import DAY, MINUTE
+from itsm_tui.data.seed.texts import (
+    ACKNOWLEDGEMENTS,
+    PENDING_QUESTIONS,
+    PROBLEM_ACKNOWLEDGEMENTS,
+    REQUEST_ACKNOWLEDGEMENTS,
+    RESOLUTION_NOTES,
+    RESOLVED_REPLIES,
+    WORK_NOTES,
+)
+from itsm_tui.data.seed.timeline import DAY, HOUR, MINUTE
 from itsm_tui.domain.workflow import TICKET_TYPES, WORKFLOWS
 
 if TYPE_CHECKING:
     from itsm_tui.data.seed.history import Seeder
+    from itsm_tui.data.seed.sla import PolicyClocks
 
 # One write of a ticket's story: (time, actor, action, field, old value, new value).
 Event = tuple[int, Any, str, Any, Any, Any]
 # One comment: (time, author, kind, body).
 Note = tuple[int, Any, str, str]
 
-# The new value of a ticket's "create" audit event, per (type index, priority).
+# The new value of a ticket's "create" audit event, per (type, status, priority).
 _CREATE_TEXT = {
-    (t, p): json.dumps({"type": tname, "status": WORKFLOWS[tname].initial, "priority": f"P{p}"})
-    for t, tname in enumerate(TICKET_TYPES)
+    (tname, status, p): json.dumps({"type": tname, "status": status, "priority": f"P{p}"})
+    for tname in TICKET_TYPES
+    for status in {WORKFLOWS[tname].initial, "awaiting_approval"}
     for p in (1, 2, 3, 4)
 }
 
@@ -45,12 +54,18 @@ class SeedTicket:
     assignee_pick: int
     requester: int | None
     needs_approval: bool
+    # Its catalogue item requires approval: created waiting for it (desk.create_ticket).
+    born_waiting: bool
     is_major: bool
     parent: int | None
-    policy: Policy | None
+    policy: PolicyClocks | None
     resp_target: int
     res_target: int
+    number: str = ""
+    initial_status: str = ""
     status: str = ""
+    # Whether its resolution took longer than the target (business time).
+    late: bool = False
     is_open: bool = False
     # When the work finished (or, for an open ticket, would have).
     done_at: int = 0
@@ -69,33 +84,73 @@ class SeedTicket:
     notes: list[Note] = field(default_factory=list)
 
 
+# Business time taken, as a share of the target: most work ends well within it, about
+# one clock in fifteen runs late. A late one ends before 145 %: the desk's longer
+# escalation levels (150 %) raise priorities, and a seeded history stays short of them.
+MEAN_SHARE = 0.36
+LATE_CAP = 1.45
+
+
+def _share(rnd: Callable[[], float], expo: Callable[[float], float]) -> float:
+    share = expo(1.0 / MEAN_SHARE)
+    return share if share < LATE_CAP else 1.0 + (LATE_CAP - 1.0) * rnd()
+
+
 def tell_story(
-    run: Seeder, tk: SeedTicket, rnd: Callable[[], float], expo: Callable[[float], float]
+    run: Seeder,
+    tk: SeedTicket,
+    rnd: Callable[[], float],
+    expo: Callable[[float], float],
+    index: Any,
 ) -> None:
-    """Fill in `tk`'s status, timestamps, writes and comments (draws from the run's rng)."""
+    """Fill in `tk`'s status, timestamps, writes and comments (draws from the run's rng).
+
+    Durations are business time of the ticket's calendar (`index`), so a ticket's SLA
+    outcome is what its story says: answered and resolved within target most of the
+    time. Open tickets are mostly recent; the few older ones wait on someone (pending
+    on the requester, awaiting an approver), so no old ticket sits in progress.
+    """
     i, t, tname, o, priority = tk.index, tk.t, tk.tname, tk.opened, tk.priority
     resp_target, res_target = tk.resp_target, tk.res_target
     needs_approval, is_major, parent = tk.needs_approval, tk.is_major, tk.parent
-    team, creator, assignee_pick = tk.team, tk.creator, tk.assignee_pick
+    creator, assignee = tk.creator, tk.assignee_pick
     now = run.clock.now
-    agent_name, supervisor = run.staff.agent_name, run.staff.supervisor
-    work_notes, replies = WORK_NOTES, REPLIES
-    n_notes, n_replies = len(work_notes), len(replies)
+    name = run.staff.agent_name
 
-    # How long each stage takes (seconds): tuned so ≈90% meet their SLA targets.
-    rd = int(expo(1.0 / (0.4 * resp_target * MINUTE))) + 30
-    if t == 0:
-        work = expo(1.0 / (0.4 * res_target * MINUTE))
-    elif t == 1:
-        work = (
-            expo(1.0 / (22 * MINUTE)) if rnd() > 0.03 else expo(1.0 / (0.8 * res_target * MINUTE))
-        )
+    def after(start: int, seconds: float) -> int:
+        """The instant `seconds` of business time after `start` (whole seconds)."""
+        if seconds <= 0:
+            return index.next_working(start)
+        return -(-index.add_micro(start, int(seconds * 1_000_000)) // 1_000_000)
+
+    def pick(options: tuple[str, ...]) -> str:
+        return options[int(rnd() * len(options))]
+
+    # When the work starts (the first response) and when it ends (resolution).
+    # An item that requires approval is created waiting for it; other requests that need
+    # one are sent for approval a minute after they come in.
+    approval_at = (o if tk.born_waiting else o + MINUTE) if needs_approval else None
+    approved_at = None
+    response_share = _share(rnd, expo)
+    resolution_share = _share(rnd, expo)
+    if approval_at is not None:
+        # Approvers answer within hours, not minutes; the clocks wait with them.
+        approved_at = approval_at + 60 + int(expo(1.0 / (3 * HOUR)))
+        r = after(approved_at, response_share * resp_target * MINUTE)
     else:
-        work = expo(1.0 / (10 * DAY))
-    approval_wait = int(expo(1.0 / (15 * MINUTE))) if needs_approval else 0
-    s = o + rd + approval_wait + int(work) + 60
+        r = after(o, max(30.0, response_share * resp_target * MINUTE))
+    if t == 0:
+        s = max(r + MINUTE, after(o, resolution_share * res_target * MINUTE))
+    elif t == 1:
+        # Most requests are quick to fulfil once picked up (the default desk aims at 30
+        # minutes from arrival to fulfilment on average); a few take their time.
+        work = expo(1.0 / (15 * MINUTE)) if rnd() > 0.03 else 0.3 * res_target * MINUTE
+        s = r + MINUTE + int(work)
+    else:
+        s = r + int(expo(1.0 / (10 * DAY)))
+    tk.late = t != 2 and resolution_share > 1.0
     if is_major:
-        rd = 2 * MINUTE + int(rnd() * 5 * MINUTE)
+        r = o + 2 * MINUTE + int(rnd() * 5 * MINUTE)
         s = run.majors[i][2] + int(5 * MINUTE + rnd() * 15 * MINUTE)
     elif parent is not None:
         s = max(s, run.major_info[run.children[i]][1])
@@ -104,108 +159,123 @@ def tell_story(
     if t == 2:
         p_open = 0.3 + 0.5 * math.exp(-age / (14 * DAY))
     else:
-        p_open = 0.6 * math.exp(-age / (2 * DAY)) + 0.03
+        p_open = 0.5 * math.exp(-age / DAY) + 0.004
     p_open += run.backlog * (1 - p_open)
     is_open = s >= now or (not is_major and rnd() < p_open)
-    responded = o + rd < now
+    # Requests without an approval step cannot wait on anyone: they are done or recent.
+    if is_open and s < now and t == 1 and not needs_approval:
+        is_open = False
+    responded = r < now
 
-    # The story of the ticket as a list of writes: (time, actor, action, field, old, new).
-    ev: list[Event] = []
+    initial = tk.initial_status = (
+        "awaiting_approval" if tk.born_waiting else WORKFLOWS[tname].initial
+    )
+    ev: list[Event] = [(o, creator, "create", None, None, _CREATE_TEXT[(tname, initial, priority)])]
     notes: list[Note] = []
-    first_response = resolved = closed = None
-    approved_by = approved_at = None
+    resolved = closed = None
+    approved_by = None
     code = res_notes = None
     reopen = 0
     paused_at = None
-    assignee = assignee_pick
-    r = o + rd
-    ev.append((o, creator, "create", None, None, _CREATE_TEXT[(t, priority)]))
+    end = now - 1 if is_open else s
+    if approval_at is not None and not tk.born_waiting and approval_at <= end:
+        ev.append((approval_at, creator, "transition", "status", "submitted", "awaiting_approval"))
     if is_open:
-        end = now - 1
         if t == 0:
             if not responded:
                 status = "new" if rnd() < 0.4 else "assigned"
-            else:
-                # Some sit unassigned in the queue: their response clock still runs.
+            elif s >= now or now < after(o, 1.4 * res_target * MINUTE):
+                # Still being worked on: not done yet, or a little late.
                 x = rnd()
                 status = (
                     "new"
-                    if x < 0.08
+                    if x < 0.05
                     else "assigned"
-                    if x < 0.25
+                    if x < 0.15
                     else "in_progress"
-                    if x < 0.75
+                    if x < 0.8
                     else "pending"
                 )
-        elif t == 1:
-            if needs_approval:
-                if not responded:
-                    status = "awaiting_approval" if rnd() < 0.6 else "submitted"
-                else:
-                    x = rnd()
-                    status = (
-                        "awaiting_approval"
-                        if x < 0.3
-                        else ("approved" if x < 0.5 else "fulfilling")
-                    )
             else:
-                status = "fulfilling" if responded and rnd() < 0.8 else "submitted"
-        else:
-            x = rnd()
-            status = "new" if x < 0.2 else ("investigating" if x < 0.65 else "known_error")
-        worked = status not in ("new", "submitted", "awaiting_approval", "approved")
-        if not worked:
-            assignee = None
-        if t == 0:
-            if assignee is not None:
-                ev.append((min(r, end), creator, "assign", "assignee", None, agent_name[assignee]))
-            if status in ("in_progress", "pending") or (status == "assigned" and responded):
-                first_response = r
-            if status in ("in_progress", "pending"):
-                ev.append((r, assignee, "transition", "status", "assigned", "in_progress"))
-            if status == "pending":
-                paused_at = r + int((end - r) * rnd())
-                ev.append((paused_at, assignee, "transition", "status", "in_progress", "pending"))
-        elif t == 1:
-            prev = "submitted"
-            if needs_approval and status != "submitted":
+                status = "pending"  # an older one still open waits on the requester
+            if status == "new":
+                assignee = None
+                if responded:
+                    # Answered from the queue, not yet taken by anyone.
+                    notes.append((r, creator, "reply", pick(ACKNOWLEDGEMENTS)))
+            else:
                 ev.append(
                     (
-                        min(o + 60, end),
+                        min(r, end) if status == "assigned" else r,
                         creator,
-                        "transition",
-                        "status",
-                        prev,
-                        "awaiting_approval",
-                    )
-                )
-                prev = "awaiting_approval"
-                if status == "awaiting_approval":
-                    # Still waiting: the policy's pause status holds its clocks.
-                    paused_at = min(o + 60, end)
-            if status in ("approved", "fulfilling") and needs_approval:
-                approved_at = min(r, end)
-                approved_by = supervisor.get(team, assignee_pick)
-                ev.append((approved_at, approved_by, "transition", "status", prev, "approved"))
-                prev = "approved"
-            if status == "fulfilling":
-                first_response = r
-                ev.append((r, assignee, "assign", "assignee", None, agent_name[assignee]))
-                ev.append((r, assignee, "transition", "status", prev, "fulfilling"))
-        else:
-            if status != "new":
-                first_response = r
-                ev.append(
-                    (
-                        min(r, end),
-                        assignee,
                         "assign",
                         "assignee",
                         None,
-                        agent_name[assignee],
+                        name[assignee],
                     )
                 )
+            if status == "assigned" and responded:
+                notes.append((r, assignee, "reply", pick(ACKNOWLEDGEMENTS)))
+            if status in ("in_progress", "pending"):
+                ev.append((r, assignee, "transition", "status", "assigned", "in_progress"))
+                if rnd() < 0.3:
+                    notes.append((r, assignee, "reply", pick(ACKNOWLEDGEMENTS)))
+            if status == "pending":
+                # On hold: the clock waits with the requester. An older one went on hold
+                # anywhere up to 140 % of its target (lingering tickets are often late).
+                hold_until = min(end, s if s >= now else after(o, 1.4 * res_target * MINUTE))
+                paused_at = min(end, r + 1 + int((hold_until - r - 1) * rnd()))
+                notes.append((paused_at, assignee, "reply", pick(PENDING_QUESTIONS)))
+                ev.append((paused_at, assignee, "transition", "status", "in_progress", "pending"))
+        elif t == 1:
+            if needs_approval and (approved_at >= now or s < now):
+                # Still with the approver (an older one has waited long for them).
+                status = "awaiting_approval" if approval_at <= end else "submitted"
+                assignee = None
+            elif needs_approval:
+                # Approved, and waiting to be picked up or already in hand.
+                status = "approved" if not responded or rnd() < 0.3 else "fulfilling"
+            else:
+                status = "fulfilling" if responded else "submitted"
+            if status in ("approved", "fulfilling") and needs_approval:
+                approved_by = run.staff.supervisor.get(tk.team, tk.assignee_pick)
+                ev.append(
+                    (
+                        approved_at,
+                        approved_by,
+                        "transition",
+                        "status",
+                        "awaiting_approval",
+                        "approved",
+                    )
+                )
+            if status == "approved":
+                assignee = None
+                notes.append((approved_at, approved_by, "reply", REQUEST_ACKNOWLEDGEMENTS[1]))
+            elif status == "fulfilling":
+                ev.append((r, assignee, "assign", "assignee", None, name[assignee]))
+                ev.append(
+                    (
+                        r,
+                        assignee,
+                        "transition",
+                        "status",
+                        "approved" if needs_approval else "submitted",
+                        "fulfilling",
+                    )
+                )
+                notes.append((r, assignee, "reply", REQUEST_ACKNOWLEDGEMENTS[0]))
+            else:
+                assignee = None
+        else:
+            if not responded:
+                status = "new"
+                assignee = None
+            else:
+                status = "known_error" if rnd() < 0.45 else "investigating"
+                ev.append((r, assignee, "assign", "assignee", None, name[assignee]))
                 ev.append((r, assignee, "transition", "status", "new", "investigating"))
+                notes.append((r, assignee, "reply", pick(PROBLEM_ACKNOWLEDGEMENTS)))
                 if status == "known_error":
                     ev.append(
                         (
@@ -217,28 +287,21 @@ def tell_story(
                             "known_error",
                         )
                     )
-        if first_response is not None and rnd() < 0.3:
-            notes.append(
-                (
-                    r + int((end - r) * rnd()),
-                    assignee,
-                    "work_note",
-                    work_notes[int(rnd() * n_notes)],
-                )
-            )
+        if responded and assignee is not None and rnd() < 0.3:
+            notes.append((r + int((end - r) * rnd()), assignee, "work_note", pick(WORK_NOTES)))
     else:
-        # Finished: resolved / fulfilled, and closed a few days later; some cancelled.
-        end = s
-        first_response = r
         x = rnd()
         if t == 0:
             if rnd() < 0.5:
                 # Picked from the queue: starting the work takes the ticket (one write).
                 ev.append((r, assignee, "transition", "status", "new", "in_progress"))
             else:
-                at = r - min(rd // 2, 300)
-                ev.append((at, creator, "assign", "assignee", None, agent_name[assignee]))
+                ev.append(
+                    (r - min(r - o, 300) // 2, creator, "assign", "assignee", None, name[assignee])
+                )
                 ev.append((r, assignee, "transition", "status", "assigned", "in_progress"))
+            if rnd() < 0.3:
+                notes.append((r, assignee, "reply", pick(ACKNOWLEDGEMENTS)))
             if x < 0.03 and not is_major:
                 status = "cancelled"
                 closed = s
@@ -248,39 +311,26 @@ def tell_story(
                 code = (
                     "fixed"
                     if y < 0.7
-                    else (
-                        "workaround"
-                        if y < 0.85
-                        else (
-                            "no_fault_found"
-                            if y < 0.9
-                            else (
-                                "user_error"
-                                if y < 0.95
-                                else ("duplicate" if y < 0.98 else "not_reproducible")
-                            )
-                        )
-                    )
+                    else "workaround"
+                    if y < 0.85
+                    else "no_fault_found"
+                    if y < 0.9
+                    else "user_error"
+                    if y < 0.95
+                    else "duplicate"
+                    if y < 0.98
+                    else "not_reproducible"
                 )
                 status = "resolved"
         elif t == 1:
+            status = "submitted"
             if needs_approval:
-                ev.append(
-                    (
-                        o + 60,
-                        creator,
-                        "transition",
-                        "status",
-                        "submitted",
-                        "awaiting_approval",
-                    )
-                )
-                approved_at = min(o + 60 + approval_wait, s)
-                approved_by = supervisor.get(team, assignee_pick)
+                approved_by = run.staff.supervisor.get(tk.team, tk.assignee_pick)
                 if x < 0.12:
+                    # Turned down: the approver says why; the clocks stop, neither met nor late.
                     status = "rejected"
                     assignee = None
-                    closed = approved_at
+                    closed = s = approved_at
                     ev.append(
                         (
                             approved_at,
@@ -291,8 +341,6 @@ def tell_story(
                             "rejected",
                         )
                     )
-                    first_response = min(r, approved_at)
-                    s = approved_at
                 else:
                     ev.append(
                         (
@@ -305,13 +353,10 @@ def tell_story(
                         )
                     )
                     status = "approved"
-            else:
-                status = "submitted"
             if status != "rejected":
-                r = max(r, approved_at or r)
-                first_response = r
-                ev.append((r, assignee, "assign", "assignee", None, agent_name[assignee]))
+                ev.append((r, assignee, "assign", "assignee", None, name[assignee]))
                 ev.append((r, assignee, "transition", "status", status, "fulfilling"))
+                notes.append((r, assignee, "reply", pick(REQUEST_ACKNOWLEDGEMENTS[:1])))
                 if x > 0.98:
                     status = "cancelled"
                     closed = s
@@ -320,8 +365,9 @@ def tell_story(
                     status = "fulfilled"
                     code = "fulfilled"
         else:
-            ev.append((r, assignee, "assign", "assignee", None, agent_name[assignee]))
+            ev.append((r, assignee, "assign", "assignee", None, name[assignee]))
             ev.append((r, assignee, "transition", "status", "new", "investigating"))
+            notes.append((r, assignee, "reply", pick(PROBLEM_ACKNOWLEDGEMENTS)))
             if x < 0.4:
                 ev.append(
                     (
@@ -354,13 +400,13 @@ def tell_story(
                 reopen = 1
             ev.append((s, assignee, "resolve", "status", prev, wf.resolved))
             resolved = s
+            if rnd() < 0.5:
+                notes.append((s, assignee, "reply", pick(RESOLVED_REPLIES[tname])))
             close_after = 7 * DAY if t == 2 else 3 * DAY
             if s + close_after <= now:
                 closed = s + close_after
                 status = "closed"
                 ev.append((closed, None, "transition", "status", wf.resolved, "closed"))
-            if rnd() < 0.3:
-                notes.append((s, assignee, "reply", replies[int(rnd() * n_replies)]))
         elif (
             status == "rejected"
             and approved_at is not None
@@ -368,25 +414,16 @@ def tell_story(
             # Half of the rejected requests are never formally closed.
             and rnd() < 0.5
         ):
-            closed = approved_at + 3 * DAY
-            ev.append((closed, None, "transition", "status", "rejected", "closed"))
+            # closed_at stays the rejection's: the desk stamps it when the request ends.
+            ev.append((approved_at + 3 * DAY, None, "transition", "status", "rejected", "closed"))
             status = "closed"
-        if first_response is not None and rnd() < 0.3:
-            notes.append(
-                (
-                    r + int((s - r) * rnd()),
-                    assignee,
-                    "work_note",
-                    work_notes[int(rnd() * n_notes)],
-                )
-            )
-    if first_response is not None and rnd() < 0.45:
-        author = assignee if assignee is not None else approved_by
-        notes.append((first_response, author, "reply", replies[int(rnd() * n_replies)]))
+        if assignee is not None and rnd() < 0.3:
+            notes.append((r + int((s - r) * rnd()), assignee, "work_note", pick(WORK_NOTES)))
 
     tk.status, tk.is_open, tk.done_at, tk.age = status, is_open, s, age
-    tk.first_response, tk.resolved, tk.closed = first_response, resolved, closed
-    tk.approved_by, tk.approved_at = approved_by, approved_at
+    tk.resolved, tk.closed = resolved, closed
+    tk.approved_by = approved_by
+    tk.approved_at = approved_at if status not in ("awaiting_approval", "submitted") else None
     tk.code, tk.res_notes, tk.reopen = code, res_notes, reopen
     tk.paused_at, tk.assignee = paused_at, assignee
     tk.events, tk.notes = ev, notes

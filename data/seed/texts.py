@@ -55,14 +55,6 @@ WORK_NOTES = (
     "Applied the documented workaround from the knowledge base.",
     "Collected diagnostics and attached them to the ticket.",
 )
-REPLIES = (
-    "Thank you for reporting this; we are looking into it now.",
-    "Could you confirm whether the problem still occurs?",
-    "We have applied a fix; please check and let us know.",
-    "Your request has been completed.",
-    "We need a little more information: when did this start?",
-    "The issue is resolved; this ticket will close automatically in a few days.",
-)
 RESOLUTION_NOTES = {
     "fixed": "Root cause fixed and verified with the requester.",
     "workaround": "Workaround applied; a problem record tracks the permanent fix.",
@@ -113,3 +105,28 @@ CHANGE_TITLES = (
     "Enable log rotation on application servers",
 )
 KB_TAGS = ("vpn", "email", "printing", "access", "database", "network", "laptop", "performance")
+
+# Replies that fit the moment they are written in: the first answer to a requester,
+# a question that puts a ticket on hold, and the answer that closes the work.
+ACKNOWLEDGEMENTS = (
+    "Thank you for reporting this; we are looking into it now.",
+    "We have picked up your ticket and are working on it.",
+)
+REQUEST_ACKNOWLEDGEMENTS = (
+    "We have received your request and are working on it.",
+    "Your request is approved and being prepared.",
+)
+PROBLEM_ACKNOWLEDGEMENTS = ("We are investigating the root cause of these incidents.",)
+PENDING_QUESTIONS = (
+    "We need a little more information: when did this start?",
+    "Could you confirm whether the problem still occurs?",
+    "Could you send a screenshot of the error message?",
+)
+RESOLVED_REPLIES = {
+    "incident": (
+        "We have applied a fix; please check and let us know.",
+        "The issue is resolved; this ticket will close automatically in a few days.",
+    ),
+    "request": ("Your request has been completed.",),
+    "problem": ("The root cause is fixed; the related incidents are being closed.",),
+}

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from itsm_tui.data.seed.desk import DEFAULT_RESOLUTION, DEFAULT_RESPONSE, Policy, match_policy
+from itsm_tui.data.models import SLA_DUE_NEVER_TEXT
+from itsm_tui.data.seed.desk import DEFAULT_RESOLUTION, DEFAULT_RESPONSE
+from itsm_tui.data.seed.escalations import ESCALATION_COLUMNS, NOTIFICATION_COLUMNS, SweepWriter
 from itsm_tui.data.seed.measures import TicketMeasures
-from itsm_tui.data.seed.sla import CLOCK_COLUMNS, add_clocks
+from itsm_tui.data.seed.replay import Replay, audit_rows
+from itsm_tui.data.seed.sla import CLOCK_COLUMNS, PolicyClocks, TicketClocks
 from itsm_tui.data.seed.story import SeedTicket, tell_story
 from itsm_tui.data.seed.texts import INCIDENT_CATEGORIES, ROOT_CAUSES, SYMPTOM_DETAIL, WORKAROUNDS
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
@@ -123,20 +126,20 @@ class TicketWriter:
                 sname = self.service_names.get(sid, "desk") if sid else "desk"
                 self.titles[(c, sid)] = [f"{sname}: {what}" for what in INCIDENT_CATEGORIES[cat]]
         self.descriptions = [f"{a} {b}" for a in SYMPTOM_DETAIL for b in SYMPTOM_DETAIL if a != b]
-        self.policy_cache: dict[tuple[int, int, Any, Any], Policy | None] = {}
+        self.policy_cache: dict[tuple[int, int, Any, Any], PolicyClocks | None] = {}
         self.recent_problems: list[int] = []
         rng.random()
 
-    def policy_for(self, t: int, priority: int, service: Any, item: Any) -> Policy | None:
+    def policy_for(self, t: int, priority: int, service: Any, item: Any) -> PolicyClocks | None:
         key = (t, priority, service, item)
         try:
             return self.policy_cache[key]
         except KeyError:
-            pol = match_policy(
-                self.run.desk, TICKET_TYPES[t], priority, self.service_names.get(service), item
+            policy = self.run.sla.policy_for(
+                TICKET_TYPES[t], priority, self.service_names.get(service), item
             )
-            self.policy_cache[key] = pol
-            return pol
+            self.policy_cache[key] = policy
+            return policy
 
     def write(self, lo: int, hi: int) -> None:
         run = self.run
@@ -170,6 +173,10 @@ class TicketWriter:
         audits: list[tuple[Any, ...]] = []
         clocks: list[tuple[Any, ...]] = []
         measures = TicketMeasures(run)
+        sweeps = SweepWriter(run.teams, ts, now)
+        sweeps.next_escalation = run.next_escalation - 1
+        sweeps.next_notification = run.next_notification - 1
+        agent_id = {name: aid_ for aid_, name in run.staff.agent_name.items()}
         cid, aid, kid = run.next_comment, run.next_audit, run.next_clock
         status_count = run.summary_status
         prio_count = run.summary_priority
@@ -200,7 +207,7 @@ class TicketWriter:
             run.next_number[tname] += 1
             number = format_number(NUMBER_PREFIX[tname], run.next_number[tname])
 
-            needs_approval = False
+            needs_approval = born_waiting = False
             form = None
             if t == 0:
                 c = int(rnd() * len(categories))
@@ -215,6 +222,7 @@ class TicketWriter:
                     team = item[4]
                 if item[5] is not None:
                     service = item[5]
+                born_waiting = item[6]
                 needs_approval = item[6] or rnd() < 0.05
                 form = '{"justification": "needed for daily work"}'
             elif t == 1:
@@ -241,6 +249,12 @@ class TicketWriter:
                 DEFAULT_RESOLUTION[priority] if t != 2 else 30 * 24 * 60
             )
 
+            policy_clocks = policy
+            index = (
+                run.indexes[policy_clocks.calendar_id]
+                if policy_clocks is not None
+                else run.always_open
+            )
             tk = SeedTicket(
                 index=i,
                 tid=tid,
@@ -253,16 +267,18 @@ class TicketWriter:
                 assignee_pick=assignee_pick,
                 requester=requester,
                 needs_approval=needs_approval,
+                born_waiting=born_waiting,
                 is_major=is_major,
                 parent=parent,
                 policy=policy,
                 resp_target=resp_target,
                 res_target=res_target,
+                number=number,
             )
-            tell_story(run, tk, rnd, expo)
-            status, ev, notes = tk.status, tk.events, tk.notes
-            first_response, resolved, closed = tk.first_response, tk.resolved, tk.closed
-            approved_by, approved_at, assignee = tk.approved_by, tk.approved_at, tk.assignee
+            tell_story(run, tk, rnd, expo, index)
+            ev, notes = tk.events, tk.notes
+            resolved, closed = tk.resolved, tk.closed
+            approved_by, approved_at = tk.approved_by, tk.approved_at
             code, res_notes, reopen, s = tk.code, tk.res_notes, tk.reopen, tk.done_at
 
             # Comments are writes too: each one bumps the version and leaves an audit event.
@@ -271,27 +287,22 @@ class TicketWriter:
                 cid += 1
                 ev.append((at, author, "comment." + kind, "comment", None, kind))
             ev.sort(key=_first)
-            version = 0
-            for at, actor, action, fld, old, new in ev:
-                version += 1
-                audits.append(
-                    (
-                        aid,
-                        ts(at),
-                        actor,
-                        "ticket",
-                        tid,
-                        number,
-                        action,
-                        fld,
-                        old,
-                        new,
-                        version,
-                        None,
-                    )
-                )
-                aid += 1
-            updated = ev[-1][0]
+            # The story through the desk's rules: clocks, sweeps, escalations.
+            ticket_clocks = (
+                TicketClocks(policy_clocks, index, tname, priority, o, tk.initial_status, kid)
+                if policy_clocks is not None
+                else None
+            )
+            replay = Replay(tk, ticket_clocks, index, sweeps, agent_id, run.sla.response_met_by)
+            replay.run(now)
+            written = audit_rows(replay, aid, ts)
+            audits += written
+            aid += len(written)
+            state = replay.state
+            status, team, assignee = state.status, state.team, state.assignee
+            version, first_response = state.version, replay.first_response
+            updated = replay.audit[-1][0]
+            tk.first_response, tk.assignee = first_response, assignee
 
             is_open_flag = WORKFLOWS[tname].is_open(status)
             problem_id = None
@@ -325,7 +336,7 @@ class TicketWriter:
                 1 if is_open_flag else 0,
                 impact,
                 urgency,
-                priority,
+                state.priority,
                 0,
                 category,
                 service,
@@ -353,14 +364,19 @@ class TicketWriter:
                 code,
                 res_notes,
                 reopen,
-                0,
+                state.level,
                 version,
             )
             status_count[(tname, status)] += 1
             prio_count[priority] += 1
 
             # Appended after its clocks, with the SLA sort key they give it.
-            kid, sla_due = add_clocks(clocks, kid, tk, now, ts)
+            sla_due = SLA_DUE_NEVER_TEXT
+            if ticket_clocks is not None:
+                assert policy is not None
+                clocks += [c.row(tid, policy.id, ts) for c in ticket_clocks.clocks]
+                kid = ticket_clocks.next_id
+                sla_due = ticket_clocks.sla_due(ts)
             tickets.append((*ticket_row, sla_due))
             measures.add(tk, rnd, expo)
 
@@ -368,6 +384,12 @@ class TicketWriter:
         w.insert("comments", COMMENT_COLUMNS, comments)
         w.insert("audit_events", AUDIT_COLUMNS, audits)
         w.insert("sla_clocks", CLOCK_COLUMNS, clocks)
+        w.insert("escalations", ESCALATION_COLUMNS, sweeps.escalations)
+        w.insert("notifications", NOTIFICATION_COLUMNS, sweeps.notifications)
+        run.next_escalation, run.next_notification = (
+            sweeps.next_escalation + 1,
+            sweeps.next_notification + 1,
+        )
         measures.write()
         run.next_comment, run.next_audit, run.next_clock = cid, aid, kid
 

@@ -26,8 +26,19 @@ HISTORY_TABLES = (
     "change_approvals",
     "knowledge_articles",
     "budgets",
+    "escalations",
+    "notifications",
 )
-BIG_TABLES = ("tickets", "comments", "audit_events", "sla_clocks", "surveys", "time_entries")
+BIG_TABLES = (
+    "tickets",
+    "comments",
+    "audit_events",
+    "sla_clocks",
+    "surveys",
+    "time_entries",
+    "escalations",
+    "notifications",
+)
 
 
 class BulkWriter:

@@ -3,6 +3,7 @@ working days and DST."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -286,6 +287,85 @@ def is_working(cal: BusinessCalendar, at: datetime) -> bool:
         )
     except OverflowError as exc:
         raise _beyond_calendar(cal) from exc
+
+
+class WorkingTimeIndex:
+    """A calendar's working time over a fixed range as a cumulative table, for bulk work.
+
+    Instants are whole seconds after `origin` (UTC). Each working span of [start, end)
+    is stored with the working seconds before it, so business time between two instants
+    and the instant some business time after one are a bisect each, not a walk over the
+    days between. The spans come from the calendar itself (`_spans_from`), so results
+    agree with `business_time_between` and `add_business_time` to the microsecond.
+    """
+
+    def __init__(self, cal: BusinessCalendar, origin: datetime, start: datetime, end: datetime):
+        self.always_open = cal.always_open
+        self.origin = _utc(origin, "origin")
+        lo, hi = _utc(start, "start"), _utc(end, "end")
+        self.first = int((lo - self.origin) // _SECOND)
+        self.last = int((hi - self.origin) // _SECOND)
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.before: list[int] = []  # working seconds of the range before each span
+        self.through: list[int] = []  # ... up to each span's end
+        if self.always_open:
+            return
+        worked = 0
+        for begin, finish in _spans_from(cal, lo):
+            if begin >= hi:
+                break
+            a = int((begin - self.origin) // _SECOND)
+            b = int((finish - self.origin) // _SECOND)
+            self.starts.append(a)
+            self.ends.append(b)
+            self.before.append(worked)
+            worked += b - a
+            self.through.append(worked)
+
+    def worked(self, t: int) -> int:
+        """Working seconds from the start of the range up to instant `t`."""
+        if self.always_open:
+            return t
+        if not self.first <= t <= self.last:
+            self._check(t)
+        k = bisect.bisect_right(self.starts, t) - 1
+        if k < 0:
+            return 0
+        return self.before[k] + min(t - self.starts[k], self.ends[k] - self.starts[k])
+
+    def seconds_between(self, a: int, b: int) -> int:
+        """`business_time_between` in whole seconds (instants are whole seconds)."""
+        return 0 if b <= a else self.worked(b) - self.worked(a)
+
+    def add_micro(self, t: int, micro: int) -> int:
+        """`add_business_time(t, micro µs)` for micro > 0, in microseconds after origin."""
+        return self.at_worked(self.worked(t) * 1_000_000 + micro)
+
+    def at_worked(self, goal: int) -> int:
+        """The instant (µs) at which `goal` µs of the range's working time have elapsed."""
+        if self.always_open:
+            return goal
+        # The first span whose end reaches the goal: a goal that uses a span up is due at
+        # its end, not at the next opening (as in add_business_time).
+        k = bisect.bisect_left(self.through, -(-goal // 1_000_000))
+        if k >= len(self.starts):
+            raise ValueError(f"{goal} µs of working time is beyond the working-time index")
+        return self.starts[k] * 1_000_000 + goal - self.before[k] * 1_000_000
+
+    def next_working(self, t: int) -> int:
+        """`next_working_instant`: `t` in working time, else when work next begins."""
+        if self.always_open:
+            return t
+        self._check(t)
+        k = bisect.bisect_right(self.ends, t)
+        if k >= len(self.starts):
+            raise ValueError(f"no working time after {t} in the working-time index")
+        return max(self.starts[k], t)
+
+    def _check(self, t: int) -> None:
+        if not self.first <= t <= self.last:
+            raise ValueError(f"instant {t} is outside the working-time index")
 
 
 # -- local wall time → UTC ----------------------------------------------------------------

@@ -1,0 +1,174 @@
+"""A seeded ticket's story played through the desk's rules: each write moves the SLA clocks
+as desk/tickets.py would (status moves, the first response, resolution, reopening),
+and between writes the escalator sweeps whatever came due. What a sweep does to the
+ticket (a reassignment to the escalation team) is answered the way a desk answers it:
+an agent of the new team takes the ticket over and the story goes on with them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from itsm_tui.data.seed.escalations import SweepWriter, TicketState, sweep_tick
+from itsm_tui.data.seed.sla import MICRO, TicketClocks
+from itsm_tui.data.seed.story import Event, SeedTicket
+from itsm_tui.desk import sla
+from itsm_tui.domain.workflow import INCIDENT, WORKFLOWS
+
+# How soon someone of the escalation team takes a ticket a breach moved to them.
+TAKE_OVER_SECONDS = 300
+
+
+class Replay:
+    """Plays one ticket's writes in time order with the sweeps between them."""
+
+    def __init__(
+        self,
+        tk: SeedTicket,
+        clocks: TicketClocks | None,
+        index: Any,
+        sweeps: SweepWriter,
+        agent_id: dict[str, int],
+        met_by: tuple[str, ...],
+    ) -> None:
+        self.tk, self.clocks, self.index, self.sweeps = tk, clocks, index, sweeps
+        self.agent_id, self.met_by = agent_id, met_by
+        self.flow = WORKFLOWS[tk.tname]
+        self.state = TicketState(
+            tid=tk.tid,
+            number=tk.number,
+            tname=tk.tname,
+            team=tk.team,
+            assignee=None,
+            status=tk.initial_status,
+            priority=tk.priority,
+        )
+        self.first_response: int | None = None
+        # (at, actor, action, field, old, new, version, reason), in the order written.
+        self.audit: list[tuple[Any, ...]] = []
+        # After a take-over, the agent who now does what the story gave the old one.
+        self.stand_in: dict[int, int] = {}
+
+    def run(self, now: int) -> None:
+        events = list(self.tk.events)
+        state = self.state
+        self._write(events[0])
+        i = 1
+        clocks = self.clocks
+        while True:
+            story_at = events[i][0] if i < len(events) else None
+            nxt = clocks.next_event() if clocks is not None else None
+            if nxt is not None and story_at is not None and nxt > story_at * MICRO:
+                nxt = None  # nothing comes due before the next write
+            tick = sweep_tick(nxt) if nxt is not None else None
+            if story_at is None and tick is not None and tick > now >= -(-nxt // MICRO):
+                # The seed ends with a sweep at `now` (as `itsm escalate` would run): no
+                # clock is left overdue but unfired for the first view that reads it.
+                tick = now
+            if tick is not None and tick <= now and (story_at is None or tick <= story_at):
+                assert self.clocks is not None
+                self.sweeps.sweep(state, self.clocks, self.index, tick)
+                if state.audit:
+                    state.version += 1
+                    for fld, old, new, reason in state.audit:
+                        self.audit.append(
+                            (tick, None, "escalation", fld, old, new, state.version, reason)
+                        )
+                    state.audit.clear()
+                if state.reassigned:
+                    take = self._take_over(tick, story_at, now)
+                    if take is not None:
+                        events.insert(i, take)
+                continue
+            if story_at is None:
+                break
+            self._write(events[i])
+            i += 1
+
+    def _take_over(self, at: int, story_at: int | None, now: int) -> Event | None:
+        """The team a breach moved the ticket to carries its story on: one of its agents
+        does what the story gave the old team's agent, and takes the ticket over at
+        once when the breach took it from someone."""
+        state, tk = self.state, self.tk
+        taken_from = state.taken_from
+        state.reassigned, state.taken_from = False, None
+        pool = self.sweeps.teams.agents.get(state.team or 0) or []
+        if not pool:
+            return None
+        agent = pool[state.tid % len(pool)]
+        # Whoever the story or an earlier take-over had working on it, the new agent now.
+        olds = {tk.assignee, tk.assignee_pick, taken_from, *self.stand_in, *self.stand_in.values()}
+        for old in olds - {None, agent}:
+            self.stand_in[old] = agent
+        self.stand_in.pop(agent, None)
+        if taken_from is None:
+            return None
+        when = at + TAKE_OVER_SECONDS
+        if story_at is not None:
+            when = min(when, at + (story_at - at) // 2)
+        if when > now:
+            return None
+        name = self.sweeps.teams.agent_name[agent]
+        if state.tname == INCIDENT and state.status == "new":
+            return (when, agent, "transition", "status", "new", "in_progress")
+        return (when, agent, "assign", "assignee", None, name)
+
+    def _write(self, event: Event) -> None:
+        """One desk write of the story, with what it does to the clocks."""
+        at, actor, action, fld, old, new = event
+        state = self.state
+        if actor is not None:
+            actor = self.stand_in.get(actor, actor)
+        if action == "assign":
+            agent = self.agent_id[new]
+            agent = self.stand_in.get(agent, agent)
+            if agent == state.assignee:
+                return  # the take-over did it already
+            new = self.sweeps.teams.agent_name[agent]
+            old = self.sweeps.teams.agent_name.get(state.assignee) if state.assignee else None
+            state.assignee = agent
+            if state.tname == INCIDENT and state.status == "new":
+                self._move("assigned", at)
+        elif action == "transition" or action == "resolve" or action == "reopen":
+            if new == state.status:
+                return  # the take-over did it already
+            old = state.status
+            if action == "resolve":
+                if state.assignee is None:
+                    state.assignee = actor
+                self._responded("resolution", at)
+            if new == "in_progress" and state.assignee is None:
+                state.assignee = actor
+            self._move(new, at)
+            if new == "in_progress":
+                self._responded("in_progress", at)
+        elif action == "comment.reply":
+            self._responded("reply", at)
+        state.version += 1
+        self.audit.append((at, actor, action, fld, old, new, state.version, None))
+
+    def _move(self, target: str, at: int) -> None:
+        old = self.state.status
+        self.state.status = target
+        if self.clocks is not None:
+            self.clocks.status_changed(old, target, at)
+
+    def _responded(self, how: str, at: int) -> None:
+        """desk.tickets._responded: the first response, if `how` counts as one here."""
+        if self.first_response is not None:
+            return
+        if how != "resolution" and how not in self.met_by:
+            return
+        if how == "reply" and not self.flow.is_open(self.state.status):
+            return
+        self.first_response = at
+        if self.clocks is not None:
+            self.clocks.meet(sla.RESPONSE, at)
+
+
+def audit_rows(replay: Replay, first_id: int, ts: Callable[[int], str]) -> list[tuple[Any, ...]]:
+    tk = replay.tk
+    return [
+        (first_id + k, ts(at), actor, "ticket", tk.tid, tk.number, action, fld, old, new, v, why)
+        for k, (at, actor, action, fld, old, new, v, why) in enumerate(replay.audit)
+    ]

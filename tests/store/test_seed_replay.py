@@ -1,0 +1,331 @@
+"""Seeded SLA history is what the write path writes: a sample of seeded tickets is played
+again through the desk's own functions (create, assign, transition, reply, resolve,
+reopen) and the escalator's sweep, with an injected clock, on a second store; clocks,
+escalations, notifications and the tickets' SLA fields must match field by field."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from itsm_tui.config import apply_config, load_default_desk
+from itsm_tui.data.models import (
+    Agent,
+    AuditEvent,
+    CatalogueItem,
+    Comment,
+    Escalation,
+    Notification,
+    Requester,
+    Service,
+    SlaClock,
+    Team,
+    Ticket,
+)
+from itsm_tui.data.seed import seed_store
+from itsm_tui.data.store import Store, open_store, sqlite_url
+from itsm_tui.desk import tickets as desk
+from itsm_tui.escalation.sweep import sweep
+from tests.conftest import _db_counter
+
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+SEED = 11
+SWEEP_EVERY = timedelta(seconds=30)
+CLOCK_FIELDS = (
+    "target_minutes",
+    "started_at",
+    "due_at",
+    "state",
+    "running_since",
+    "paused_at",
+    "paused_seconds",
+    "spent_seconds",
+    "stopped_at",
+    "breached_at",
+    "fired_percent",
+    "warnings_fired",
+    "next_event_at",
+    "escalation_level",
+)
+TICKET_FIELDS = (
+    "status",
+    "priority",
+    "escalation_level",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "sla_due_at",
+    "version",
+)
+
+
+def _default_desk(store: Store) -> None:
+    with store.write() as s:
+        apply_config(s, load_default_desk(), now=NOW - timedelta(days=40))
+
+
+@pytest.fixture
+def seeded(store: Store) -> Store:
+    _default_desk(store)
+    seed_store(store, tickets=700, days=30, seed=SEED, now=NOW)
+    return store
+
+
+@pytest.fixture
+def blank(store: Store, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A second store on the same database: the same desk and people, no history."""
+    if store.is_sqlite:
+        target = tmp_path / "replay.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        url = sqlite_url(target)
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = f"itsm_replay_{os.getpid()}_{next(_db_counter)}"
+        url = server.create_database(name, template=request.getfixturevalue("pg_template"))
+    other = open_store(url)
+    try:
+        _default_desk(other)
+        # The same seed with no tickets makes the same agents and requesters.
+        seed_store(other, tickets=0, days=30, seed=SEED, now=NOW)
+        with other.write() as s:
+            # Forms do not touch the clocks; the seed's answers need not fit them.
+            s.execute(update(CatalogueItem).values(form=[]))
+        yield other
+    finally:
+        other.dispose()
+
+
+def _sample(store: Store) -> list[int]:
+    """Tickets that escalated, paused, reopened or were cancelled, and some plain ones."""
+    with store.read() as s:
+        escalated = s.scalars(
+            select(Escalation.ticket_id).distinct().order_by(Escalation.ticket_id)
+        )
+        paused = s.scalars(select(SlaClock.ticket_id).where(SlaClock.state == "paused"))
+        cancelled = s.scalars(select(SlaClock.ticket_id).where(SlaClock.state == "cancelled"))
+        reopened = s.scalars(select(Ticket.id).where(Ticket.reopen_count > 0))
+        moved = s.scalars(
+            select(AuditEvent.record_id).where(
+                AuditEvent.action == "escalation", AuditEvent.field == "team"
+            )
+        )
+        plain = s.scalars(select(Ticket.id).where(Ticket.id % 23 == 0))
+        picked: list[int] = []
+        for group, count in (
+            (escalated, 18),
+            (moved, 8),
+            (paused, 6),
+            (cancelled, 4),
+            (reopened, 4),
+            (plain, 14),
+        ):
+            fresh = [t for t in dict.fromkeys(group) if t not in picked]
+            picked += fresh[:count]
+    return sorted(picked)
+
+
+def _writes(store: Store, ids: list[int]) -> list[tuple[datetime, int, int, Any]]:
+    """Every write the seed recorded for these tickets, but the sweep's own, in time order."""
+    with store.read() as s:
+        audits = s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.record_type == "ticket", AuditEvent.record_id.in_(ids))
+            .where(AuditEvent.action != "escalation")
+            .order_by(AuditEvent.at, AuditEvent.record_id, AuditEvent.record_version)
+        ).all()
+        comments = {
+            t: list(s.scalars(select(Comment).where(Comment.ticket_id == t).order_by(Comment.id)))
+            for t in ids
+        }
+        s.expunge_all()
+    out = []
+    for a in audits:
+        body = None
+        if a.action.startswith("comment."):
+            body = comments[a.record_id].pop(0).body
+        out.append((a.at, a.record_id, a.record_version, (a, body)))
+    return out
+
+
+def _sweep_until(store: Store, until: datetime, *, final: bool = False) -> None:
+    """The escalator's 30-second sweeps, run only where one has something due; `final`:
+    then one at `until` itself, as the seed ends."""
+    while True:
+        with store.read() as s:
+            nxt = s.scalar(select(func.min(SlaClock.next_event_at)))
+        if nxt is None:
+            return
+        tick = datetime.fromtimestamp(
+            -(-nxt.timestamp() // SWEEP_EVERY.total_seconds()) * SWEEP_EVERY.total_seconds(), UTC
+        )
+        if final and tick > until >= nxt:
+            tick = until
+        if tick > until:
+            return
+        with store.write() as s:
+            sweep(s, tick)
+
+
+def _replay(seeded: Store, blank: Store, ids: list[int]) -> dict[int, str]:
+    """Play the sampled tickets' writes on `blank`; the number each got there, by seed id."""
+    with seeded.read() as s:
+        facts = {
+            t.id: (
+                t,
+                s.get(Service, t.service_id).name if t.service_id else None,
+                s.get(Requester, t.requester_id).email if t.requester_id else None,
+                s.get(Team, t.team_id).name,
+                s.get(CatalogueItem, t.catalogue_item_id).code if t.catalogue_item_id else None,
+            )
+            for t in s.scalars(select(Ticket).where(Ticket.id.in_(ids)))
+        }
+        names = dict(s.execute(select(Agent.id, Agent.username)).all())
+        # The team a ticket was opened in: the one a breach moved it from, if one did.
+        first_team = dict(
+            s.execute(
+                select(AuditEvent.record_id, AuditEvent.old_value)
+                .where(AuditEvent.action == "escalation", AuditEvent.field == "team")
+                .where(AuditEvent.record_id.in_(ids))
+                .order_by(AuditEvent.id.desc())
+            ).all()
+        )
+        s.expunge_all()
+    admin = "desk.manager"
+    numbers: dict[int, str] = {}
+    for at, tid, _version, (audit, body) in _writes(seeded, ids):
+        _sweep_until(blank, at)
+        with blank.write() as s:
+            actor = s.scalars(
+                select(Agent).where(Agent.username == names.get(audit.actor_id, admin))
+            ).one()
+            if audit.action == "create":
+                t, service, requester, team, item = facts[tid]
+                ticket = desk.create_ticket(
+                    s,
+                    actor,
+                    type=t.type,
+                    title=t.title,
+                    impact=t.impact,
+                    urgency=t.urgency,
+                    service=service,
+                    requester=requester,
+                    team=first_team.get(tid, team),
+                    catalogue_item=item,
+                    opened_at=at,
+                    now=at,
+                )
+                numbers[tid] = ticket.number
+                continue
+            number = numbers[tid]
+            if audit.action == "assign":
+                desk.assign_ticket(s, actor, number, assignee=audit.new_value, now=at)
+            elif audit.action == "transition":
+                desk.transition_ticket(s, actor, number, audit.new_value, now=at)
+            elif audit.action == "resolve":
+                t = facts[tid][0]
+                desk.resolve_ticket(
+                    s, actor, number, code=t.resolution_code or "fixed", notes="done", now=at
+                )
+            elif audit.action == "reopen":
+                desk.reopen_ticket(s, actor, number, reason="back again", now=at)
+            elif audit.action.startswith("comment."):
+                kind = audit.action.removeprefix("comment.")
+                desk.add_comment(s, actor, number, body, kind=kind, now=at)
+            else:
+                raise AssertionError(f"unexpected write {audit.action}")
+    _sweep_until(blank, NOW, final=True)
+    return numbers
+
+
+def _clocks(store: Store, tid: int) -> dict[str, dict[str, Any]]:
+    with store.read() as s:
+        return {
+            c.kind: {f: getattr(c, f) for f in CLOCK_FIELDS}
+            for c in s.scalars(select(SlaClock).where(SlaClock.ticket_id == tid))
+        }
+
+
+def _escalations(store: Store, tid: int) -> list[tuple[Any, ...]]:
+    with store.read() as s:
+        rows = s.execute(
+            select(
+                SlaClock.kind,
+                Escalation.kind,
+                Escalation.level,
+                Escalation.at,
+                Escalation.rule,
+                Escalation.reason,
+                Escalation.actions,
+            )
+            .join(SlaClock, SlaClock.id == Escalation.clock_id)
+            .where(Escalation.ticket_id == tid)
+        ).all()
+    return sorted((*r[:6], json.dumps(r[6])) for r in rows)
+
+
+def _notifications(store: Store, tid: int, number: str) -> list[tuple[Any, ...]]:
+    with store.read() as s:
+        rows = s.execute(
+            select(
+                Agent.username,
+                Team.name,
+                Notification.kind,
+                Notification.message,
+                Notification.created_at,
+                Notification.deliver_at,
+            )
+            .outerjoin(Agent, Agent.id == Notification.agent_id)
+            .outerjoin(Team, Team.id == Notification.team_id)
+            .where(Notification.ticket_id == tid, Notification.kind != "assignment")
+            .where(Notification.kind != "comment")
+        ).all()
+    return sorted(
+        (r[0] or "", r[1] or "", r[2], r[3].replace(number, "#"), r[4], r[5]) for r in rows
+    )
+
+
+def _ticket(store: Store, tid: int) -> dict[str, Any]:
+    with store.read() as s:
+        t = s.get(Ticket, tid)
+        assert t is not None
+        values = {f: getattr(t, f) for f in TICKET_FIELDS}
+        values["team"] = t.team.name if t.team else None
+        values["assignee"] = t.assignee.username if t.assignee else None
+        return values
+
+
+def _id_of(store: Store, number: str) -> int:
+    with store.read() as s:
+        return s.scalars(select(Ticket.id).where(Ticket.number == number)).one()
+
+
+def test_seeded_clocks_escalations_and_tickets_are_what_the_desk_writes(
+    seeded: Store, blank: Store
+) -> None:
+    ids = _sample(seeded)
+    assert len(ids) >= 40
+    numbers = _replay(seeded, blank, ids)
+    with seeded.read() as s:
+        seeded_numbers = dict(s.execute(select(Ticket.id, Ticket.number)).all())
+    escalated = 0
+    for tid in ids:
+        other = _id_of(blank, numbers[tid])
+        label = f"{seeded_numbers[tid]} (replayed as {numbers[tid]})"
+        assert _clocks(seeded, tid) == _clocks(blank, other), label
+        seeded_escalations = _escalations(seeded, tid)
+        assert seeded_escalations == _escalations(blank, other), label
+        escalated += bool(seeded_escalations)
+        assert _notifications(seeded, tid, seeded_numbers[tid]) == _notifications(
+            blank, other, numbers[tid]
+        ), label
+        assert _ticket(seeded, tid) == _ticket(blank, other), label
+    # The sample covers what matters: escalated tickets among them.
+    assert escalated >= 10
