@@ -8,10 +8,11 @@ import os
 import select
 import signal
 import sys
+import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from rich.text import Text
@@ -21,6 +22,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
+from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -31,14 +33,23 @@ from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.escalation.sweep import SweepResult
 from itsm_tui.i18n import _
+from itsm_tui.keys_in_order import KeysInOrder
 from itsm_tui.messages import SweepFinished, ZoneResolved
-from itsm_tui.screens.queue import VIEWS, DeskHeader, QueueScreen
+from itsm_tui.screens.forms import DeskForm
+from itsm_tui.screens.queue import VIEWS, QueueScreen
+from itsm_tui.screens.quit import QuitWithDraftsScreen, UnsavedForm
+from itsm_tui.screens.widgets.header import DeskHeader
+
+if TYPE_CHECKING:
+    from itsm_tui.screens.inbox import NotificationWatcher
 
 STYLES = Path(__file__).resolve().parent.parent / "screens" / "styles"
 if not STYLES.is_dir():  # installed as a wheel: screens/ is itsm_tui/screens/
     STYLES = Path(__file__).resolve().parent / "screens" / "styles"
 
 ESCALATOR_INTERVAL_S = 30.0
+# After a hang-up, how long the orderly exit may take before the process is ended.
+HANG_UP_EXIT_S = 3.0
 
 
 class HelpScreen(ModalScreen[None]):
@@ -112,7 +123,7 @@ class DeskCommands(Provider):
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
-class ItsmApp(App[None]):
+class ItsmApp(KeysInOrder):
     """The service-desk console."""
 
     # The default screen's styles are the app's: a default screen's own CSS_PATH is not read.
@@ -123,11 +134,16 @@ class ItsmApp(App[None]):
     BINDINGS: list[BindingType] = [
         Binding("i", "inbox", _("Inbox")),
         Binding("question_mark", "help", _("Help")),
-        Binding("ctrl+q", "quit", _("Quit")),
+        # Priority: a form (a modal screen) would otherwise keep ctrl+q from the app.
+        Binding("ctrl+q", "quit", _("Quit"), priority=True),
         Binding("q", "quit", _("Quit"), show=False),
         Binding("B", "change_board", _("Change board"), show=False),
         Binding("K", "kpi", _("KPI dashboard"), show=False),
     ]
+
+    # Notices waiting in the acting agent's inbox (None until first read): every screen's
+    # header shows it; the notification watcher and the inbox keep it current.
+    unread: reactive[int | None] = reactive(None)
 
     def __init__(
         self, ctx: DeskContext, *, escalator: bool = True, poll_seconds: float = 3.0
@@ -137,7 +153,9 @@ class ItsmApp(App[None]):
         self.escalator = escalator
         self.poll_seconds = poll_seconds
         self.sweeps = 0
+        self.watcher: NotificationWatcher | None = None
         self._scheduler: BackgroundScheduler | None = None
+        self._hanging_up = False
 
     def get_default_screen(self) -> Screen[Any]:
         return QueueScreen(self.desk, poll_seconds=self.poll_seconds)
@@ -162,7 +180,8 @@ class ItsmApp(App[None]):
     def _mount_watcher(self) -> None:
         from itsm_tui.screens.inbox import NotificationWatcher
 
-        self.mount(NotificationWatcher())
+        self.watcher = NotificationWatcher()
+        self.mount(self.watcher)
 
     @work(thread=True, exclusive=True, group="app-zone")
     def _resolve_zone(self) -> None:
@@ -182,8 +201,9 @@ class ItsmApp(App[None]):
     @on(ZoneResolved)
     def _zone_resolved(self, message: ZoneResolved) -> None:
         self.desk.zone = message.zone
-        for header in self.screen_stack[0].query(DeskHeader) if self.screen_stack else ():
-            header.draw()
+        for screen in self.screen_stack:
+            for header in screen.query(DeskHeader):
+                header.draw()
 
     def on_unmount(self) -> None:
         if self._scheduler is not None:
@@ -218,10 +238,56 @@ class ItsmApp(App[None]):
         self.set_interval(1.0, check)
 
     def _hung_up(self) -> None:
+        """The terminal is gone: keep every draft, then end, whatever screen is up."""
+        if self._hanging_up:
+            return
+        self._hanging_up = True
+        # Nothing can be drawn any more and the driver may stick writing to a dead
+        # terminal: a plain thread ends the process if the orderly exit has not by then.
+        # (A timer of the app's own would be stopped by the very exit it guards.)
+        watchdog = threading.Timer(HANG_UP_EXIT_S, os._exit, args=(129,))
+        watchdog.daemon = True
+        watchdog.start()
         self.exit(return_code=129)
-        # Nothing can be drawn any more; make sure the process ends even if the driver
-        # is stuck writing to a dead terminal.
-        self.set_timer(3.0, lambda: os._exit(129))
+
+    # ------------------------------------------------------------------ drafts and quitting
+
+    def open_forms(self) -> list[DeskForm]:
+        return [s for s in self.screen_stack if isinstance(s, DeskForm)]
+
+    def keep_drafts(self) -> None:
+        """Write the draft of every open form now (the app is about to end)."""
+        for form in self.open_forms():
+            try:
+                form.flush_draft()
+            except OSError as exc:
+                # The process is ending: stderr is all that is left to say it on.
+                print(
+                    _("itsm: a draft could not be kept: {error}").format(error=exc), file=sys.stderr
+                )
+
+    def exit(self, result: None = None, return_code: int = 0, message: Any = None) -> None:  # type: ignore[override]
+        # Every way out passes here: ctrl+q, a hang-up, a fatal error.
+        self.keep_drafts()
+        super().exit(result, return_code, message)
+
+    async def action_quit(self) -> None:
+        """Quit; first ask when a form holds text (it stays on disk as a draft either way)."""
+        unsaved = [
+            UnsavedForm(form.heading, form.number, sum(map(len, form.draft_fields().values())))
+            for form in self.open_forms()
+            if form.holds_text
+        ]
+        if not unsaved or isinstance(self.screen, QuitWithDraftsScreen):
+            self.exit()
+            return
+        folder = self.open_forms()[0].drafts.folder
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(QuitWithDraftsScreen(unsaved, folder), answered)
 
     # ------------------------------------------------------------------ escalations
 
@@ -240,6 +306,9 @@ class ItsmApp(App[None]):
             self.notify(text, title=_("Escalations"), severity="warning" if mine else "information")
         if queue is not None and not result.empty:
             queue.reload()
+        if not result.empty and self.watcher is not None:
+            # A sweep that warned, breached or escalated may have written notices.
+            self.watcher.poll_now()
 
     def _mine(self, result: SweepResult, queue: QueueScreen | None) -> set[str]:
         if queue is None:

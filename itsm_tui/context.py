@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 
 from itsm_tui.data.store import Store
 
@@ -31,6 +32,9 @@ class DeskContext:
     # The acting agent's time zone (`itsm_tui.desk.zones.agent_zone`): the app resolves it
     # in a worker at start; screens that read the store resolve it again with their data.
     zone: tzinfo = UTC
+    # Where the forms keep their drafts (None: the user's data directory); tests and a
+    # second profile on one account point it elsewhere.
+    drafts_root: Path | None = None
 
     def now(self) -> datetime:
         return self.clock()

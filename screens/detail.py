@@ -39,10 +39,12 @@ from itsm_tui.desk.zones import agent_zone, zone_label
 from itsm_tui.domain.calendar import BusinessCalendar, business_time_between
 from itsm_tui.domain.workflow import workflow_for
 from itsm_tui.i18n import _
+from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.text import parse_iso, printable, safe_text, shown_time
 from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
+from itsm_tui.screens.widgets.header import DeskHeader
 
 __all__ = ["TicketDetailScreen", "desk_of", "parse_iso", "printable", "safe_text", "shown_time"]
 
@@ -276,10 +278,14 @@ class TicketDetailScreen(Screen[None]):
         self._timeline_key: tuple[Any, ...] | None = None
         self._links_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
+        # Keys typed behind the key that opened the ticket, or behind a form's save key,
+        # act on the ticket as read (as saved): they wait for the read.
+        self.holds_keys = True
 
     # -- layout
 
     def compose(self) -> ComposeResult:
+        yield DeskHeader()
         with Vertical(id="detail-top"):
             yield Static(safe_text(self.number, "bold"), id="detail-heading")
             yield Static(_("Loading…"), id="detail-title")
@@ -352,8 +358,14 @@ class TicketDetailScreen(Screen[None]):
             return
         self.load()
 
+    def _keys_may_go(self) -> None:
+        if self.holds_keys:
+            self.holds_keys = False
+            keys_may_go(self.app)
+
     @on(Loaded)
     def _on_loaded(self, message: Loaded) -> None:
+        self._keys_may_go()
         self.loaded = message.loaded
         self._zone = message.loaded.zone
         self.history.add(message.loaded.history, newest=True)
@@ -362,6 +374,7 @@ class TicketDetailScreen(Screen[None]):
 
     @on(LoadFailed)
     def _on_load_failed(self, message: LoadFailed) -> None:
+        self._keys_may_go()
         self.query_one("#detail-title", Static).update(safe_text(message.message, "bold red"))
         self._arm_reload()
 
@@ -587,6 +600,8 @@ class TicketDetailScreen(Screen[None]):
         if self.loaded is None:
             self.notify(_("Still loading {number}").format(number=self.number))
             return
+        # Back from the form, keys wait for the ticket read again (as saved, if it was).
+        self.holds_keys = True
         self.app.push_screen(form_factory(self.loaded), self._after_form)
 
     def _after_form(self, result: str | None) -> None:

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
@@ -30,13 +31,15 @@ from itsm_tui.desk.zones import agent_zone
 from itsm_tui.domain.priority import DEFAULT_MATRIX, parse_priority, priority_for, priority_label
 from itsm_tui.domain.workflow import REQUEST, RESOLUTION_CODES, workflow_for
 from itsm_tui.i18n import _
+from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens.detail import desk_of
+from itsm_tui.screens.drafts import DraftBox, draft_box
 from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.timeline import INTERNAL_FIELDS, field_label, shown_value
 from itsm_tui.screens.widgets.footer import DeskFooter
 
-# What a cancelled form held, by store, form and ticket: opening it again brings the text back.
-_DRAFTS: dict[tuple[str, str, str | None], dict[str, str]] = {}
+# How long typing pauses before the draft on disk is brought up to date.
+DRAFT_DELAY_S = 0.4
 
 REOPEN = "reopen"
 
@@ -67,6 +70,8 @@ class DeskForm(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", _("Cancel")),
         Binding("ctrl+s", "submit", _("Save"), priority=True),
+        # ctrl+d deletes a character in the text fields; t for trash.
+        Binding("ctrl+t", "discard", _("Discard draft")),
     ]
     heading: ClassVar[str] = ""
 
@@ -96,6 +101,9 @@ class DeskForm(ModalScreen[str | None]):
         self.version = version
         self.busy = False
         self._stale_version: int | None = None
+        # Set once the text is saved or discarded: no draft is written after that.
+        self._draft_done = False
+        self._draft_timer: Timer | None = None
         # The field the form's own check last complained about: editing it clears the line.
         self._invalid_field: str | None = None
 
@@ -149,41 +157,116 @@ class DeskForm(ModalScreen[str | None]):
         if fields:
             fields.first().focus()
 
-    # -- drafts: nothing typed is lost, even by Escape
+    # -- drafts: nothing typed is lost, by Escape, ctrl+q, a crash or a hang-up
 
     @property
     def draft_key(self) -> tuple[str, str | None]:
         return (type(self).__name__, self.number)
 
-    def _text_fields(self) -> list[Widget]:
-        return [w for w in self.query("Input, TextArea") if w.id]
+    @property
+    def draft_name(self) -> str:
+        """The draft's name in the agent's draft box: the form and its ticket."""
+        kind, number = self.draft_key
+        return f"{kind}.{number}" if number else kind
 
-    def _draft_slot(self) -> tuple[str, str, str | None]:
-        return (desk_of(self.app).store.url, *self.draft_key)
+    @property
+    def drafts(self) -> DraftBox:
+        ctx = desk_of(self.app)
+        return draft_box(ctx.store.url, ctx.actor, ctx.drafts_root)
 
-    def _save_draft(self) -> None:
+    def _text_fields(self) -> list[Input | TextArea]:
+        return [w for w in self.query("Input, TextArea") if w.id]  # type: ignore[misc]
+
+    def draft_fields(self) -> dict[str, str]:
+        """What the form's text fields hold now, by field id (empty fields left out)."""
         values: dict[str, str] = {}
         for widget in self._text_fields():
-            text = widget.value if isinstance(widget, Input) else widget.text  # type: ignore[attr-defined]
+            text = widget.value if isinstance(widget, Input) else widget.text
             if text:
                 values[str(widget.id)] = text
-        if values:
-            _DRAFTS[self._draft_slot()] = values
-        else:
-            _DRAFTS.pop(self._draft_slot(), None)
+        return values
+
+    @property
+    def holds_text(self) -> bool:
+        return not self._draft_done and bool(self.draft_fields())
 
     def _restore_draft(self) -> None:
-        draft = _DRAFTS.get(self._draft_slot())
-        if not draft:
-            return
+        # Read on mount, before the first key: a few kilobytes from a local file.
+        draft = self.drafts.load(self.draft_name)
         for widget in self._text_fields():
             text = draft.get(str(widget.id))
             if text is None:
                 continue
+            # The cursor goes to the end, where the agent left off.
             if isinstance(widget, Input):
                 widget.value = text
-            elif isinstance(widget, TextArea):
+                widget.cursor_position = len(text)
+            else:
                 widget.text = text
+                widget.move_cursor(widget.document.end)
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    def _text_changed(self) -> None:
+        # Debounced: the write waits for a pause in typing and runs off the UI thread.
+        if self._draft_done:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY_S, self._write_draft_later)
+
+    def _write_draft_later(self) -> None:
+        self._draft_timer = None
+        if self._draft_done:
+            return
+        box = self.drafts
+        self._store_draft(
+            box, self.draft_name, self.draft_fields(), box.next_version(self.draft_name)
+        )
+
+    @work(thread=True, group="form-draft")
+    def _store_draft(self, box: DraftBox, name: str, fields: dict[str, str], version: int) -> None:
+        try:
+            box.save(name, fields, now=desk_of(self.app).now(), version=version)
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.app.notify,
+                _("The draft could not be kept on disk: {error}").format(error=exc),
+                severity="warning",
+                markup=False,
+            )
+
+    def flush_draft(self) -> None:
+        """Write the draft now, on this thread: the app is closing or the form is leaving."""
+        if self._draft_done:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        box = self.drafts
+        box.save(
+            self.draft_name,
+            self.draft_fields(),
+            now=desk_of(self.app).now(),
+            version=box.next_version(self.draft_name),
+        )
+
+    def _forget_draft(self) -> None:
+        self._draft_done = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        self.drafts.discard(self.draft_name)
+
+    def action_discard(self) -> None:
+        """Throw the text away, on disk too, and close the form."""
+        if self.busy:
+            return
+        had_text = bool(self.draft_fields())
+        self._forget_draft()
+        if had_text:
+            self.app.notify(_("Draft discarded."), title=self.heading, markup=False)
+        self.dismiss(None)
 
     # -- the subclass's part
 
@@ -266,7 +349,12 @@ class DeskForm(ModalScreen[str | None]):
         if self.busy:
             # The write is on its way; its answer decides what happens to the form.
             return
-        self._save_draft()
+        try:
+            self.flush_draft()
+        except OSError as exc:
+            # The text stays in the form: closing it now would lose it.
+            self.show_message(_("the draft could not be kept on disk: {error}").format(error=exc))
+            return
         self.dismiss(None)
 
     @work(thread=True, exclusive=True, group="form-write")
@@ -307,16 +395,23 @@ class DeskForm(ModalScreen[str | None]):
         except (DeskError, SQLAlchemyError):
             return UTC
 
+    @property
+    def holds_keys(self) -> bool:
+        """While the desk writes, keys typed after the save key wait for its answer."""
+        return self.busy
+
     def _ready_again(self) -> None:
         self.busy = False
+        keys_may_go(self.app)
         self.query_one("#form-submit", Button).disabled = False
         self.query_one("#form-reapply", Button).disabled = False
 
     @on(Written)
     def _on_written(self, message: Written) -> None:
         self.busy = False
-        _DRAFTS.pop(self._draft_slot(), None)
+        self._forget_draft()
         self.dismiss(message.number)
+        keys_may_go(self.app)
 
     @on(Refused)
     def _on_refused(self, message: Refused) -> None:

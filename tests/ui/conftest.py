@@ -44,3 +44,11 @@ def seeded_store(seeded_path: Path, tmp_path: Path) -> Iterator[Store]:
         yield store
     finally:
         store.dispose()
+
+
+@pytest.fixture(autouse=True)
+def drafts_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Forms keep drafts under the user's data directory: in tests, a throwaway one."""
+    data_home = tmp_path / "xdg-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data_home))
+    return data_home

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import ParamSpec
 
 from sqlalchemy import select
-from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
@@ -27,6 +26,7 @@ from itsm_tui.desk import (
     transition_ticket,
 )
 from itsm_tui.desk.records import get_agent, get_ticket
+from itsm_tui.keys_in_order import KeysInOrder
 from tests.factories import NOW, build_desk
 
 P = ParamSpec("P")
@@ -200,8 +200,8 @@ def context(store: Store, actor: str = "alice") -> DeskContext:
     return DeskContext(store=store, actor=actor, clock=fixed_clock, desk_name="Test Desk")
 
 
-class DetailHarness(App[None]):
-    """Pushes one screen over an empty base, with `app.desk` set like the real app's."""
+class DetailHarness(KeysInOrder):
+    """Pushes one screen over an empty base; `app.desk` and key handling as in the real app."""
 
     def __init__(self, ctx: DeskContext, make_screen: Callable[[], Screen[object]]) -> None:
         super().__init__()
