@@ -100,6 +100,15 @@ class BulkWriter:
         self.counts: Counter[str] = Counter()
         self._replica = False
         self._overlap: _Overlap | None = None
+        # Asked once, before a writer thread shares the connection.
+        self._variables = (
+            min(
+                SQLITE_VARIABLES,
+                self.conn.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER),
+            )
+            if self.sqlite
+            else 0
+        )
 
     @contextlib.contextmanager
     def overlapped(self) -> Iterator[None]:
@@ -206,8 +215,7 @@ class BulkWriter:
         cur = self.cur
         if self.sqlite:
             row_marks = "(" + ", ".join("?" * len(columns)) + ")"
-            limit = self.conn.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-            per = max(1, min(SQLITE_VARIABLES, limit) // len(columns))
+            per = max(1, self._variables // len(columns))
 
             def insert_rows() -> None:
                 # Many rows per statement, not executemany: sqlite3 gives up the GIL
