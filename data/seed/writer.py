@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, TypeVar
@@ -59,18 +59,50 @@ class _Overlap:
     builds chunk N+1 on one core while chunk N goes in on the other. After a failure
     the remaining statements are skipped and every later hand-over raises that failure,
     so the seed stops with the database's own error instead of writing past it.
+    (A plain thread, not concurrent.futures' pool: that imports `queue`, which a script
+    in bench/ shadows with bench/queue.py.)
     """
 
     def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-writer")
         self.error: BaseException | None = None
         self.stopping = threading.Event()
         self.last_commit: Future[Any] | None = None
+        self._tasks: deque[tuple[Future[Any], Callable[[], Any]] | None] = deque()
+        self._ready = threading.Condition()
+        self._thread = threading.Thread(target=self._work, name="seed-writer", daemon=True)
+        self._thread.start()
 
     def submit(self, fn: Callable[[], T]) -> Future[T]:
         if self.error is not None:
             raise self.error
-        return self.pool.submit(self._run, fn)
+        future: Future[T] = Future()
+        with self._ready:
+            self._tasks.append((future, fn))
+            self._ready.notify()
+        return future
+
+    def close(self) -> None:
+        """Wait until every statement handed over has run (or been skipped)."""
+        with self._ready:
+            self._tasks.append(None)
+            self._ready.notify()
+        self._thread.join()
+
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while not self._tasks:
+                    self._ready.wait()
+                task = self._tasks.popleft()
+            if task is None:
+                return
+            future, fn = task
+            try:
+                result = self._run(fn)
+            except BaseException as error:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
 
     def _run(self, fn: Callable[[], T]) -> T:
         if self.error is not None:
@@ -121,7 +153,7 @@ class BulkWriter:
             overlap.stopping.set()
             raise
         finally:
-            overlap.pool.shutdown(wait=True)
+            overlap.close()
             self._overlap = None
         if overlap.error is not None:
             raise overlap.error
