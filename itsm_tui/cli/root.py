@@ -93,7 +93,13 @@ def open_console(store: Store, actor: str) -> None:
         ctx = DeskContext(store=store, actor=actor, desk_name=name or DeskContext.desk_name)
         if isinstance(env, Env) and env.fixed_now is not None:
             ctx.clock = env.now
-        make_app(ctx, escalator=not root.params.get("no_escalator", False)).run()
+        app = make_app(ctx, escalator=not root.params.get("no_escalator", False))
+        app.run()
+        if app.return_code:
+            # The app's own code where it means something: 129 (128+SIGHUP) after a
+            # hang-up, which an SSH supervisor reads as a dropped connection; 1 after a
+            # fatal error Textual has already shown.
+            raise click.exceptions.Exit(app.return_code)
         return
     with store.read() as session:
         summary = queries.store_summary(session)
