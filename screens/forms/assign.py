@@ -28,6 +28,7 @@ class AssignForm(DeskForm):
     """A team and an agent, each picked from a list that filters as you type."""
 
     heading = _("Assign")
+    reads_choices = True
     NOBODY = "\x00nobody"
 
     class ChoicesLoaded(Message):
@@ -70,7 +71,7 @@ class AssignForm(DeskForm):
             with ctx.store.read() as session:
                 choices = directory.form_choices(session)
         except SQLAlchemyError as exc:
-            self.post_message(self.Refused(str(exc)))
+            self.post_message(self.ChoicesUnread(str(exc)))
             return
         self.post_message(self.ChoicesLoaded(choices))
 
@@ -79,6 +80,7 @@ class AssignForm(DeskForm):
         self.choices = message.choices
         self._fill_teams()
         self._fill_agents()
+        self.choices_arrived()
 
     def _fill_teams(self) -> None:
         if self.choices is None:

@@ -69,6 +69,9 @@ class DeskForm(ModalScreen[str | None]):
         Binding("ctrl+t", "discard", _("Discard draft")),
     ]
     heading: ClassVar[str] = ""
+    # A form whose fields are lists read from the store (teams, agents, the catalogue)
+    # holds the keys typed before they arrive: Enter then picks from the list, as typed.
+    reads_choices: ClassVar[bool] = False
 
     class Written(Message):
         def __init__(self, number: str) -> None:
@@ -76,6 +79,13 @@ class DeskForm(ModalScreen[str | None]):
             self.number = number
 
     class Refused(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    class ChoicesUnread(Message):
+        """The form's lists could not be read: said in the form, the keys let go."""
+
         def __init__(self, message: str) -> None:
             super().__init__()
             self.message = message
@@ -95,6 +105,7 @@ class DeskForm(ModalScreen[str | None]):
         self.number = number.strip().upper() if number else None
         self.version = version
         self.busy = False
+        self.reading_choices = self.reads_choices
         self._stale_version: int | None = None
         # Set once the text is saved or discarded: no draft is written after that.
         self._draft_done = False
@@ -172,7 +183,7 @@ class DeskForm(ModalScreen[str | None]):
     def _text_fields(self) -> list[Input | TextArea]:
         return [w for w in self.query("Input, TextArea") if w.id]  # type: ignore[misc]
 
-    def draft_fields(self) -> dict[str, str]:
+    def typed_text(self) -> dict[str, str]:
         """What the form's text fields hold now, by field id (empty fields left out)."""
         values: dict[str, str] = {}
         for widget in self._text_fields():
@@ -181,9 +192,20 @@ class DeskForm(ModalScreen[str | None]):
                 values[str(widget.id)] = text
         return values
 
+    def draft_fields(self) -> dict[str, str]:
+        """Everything the draft keeps: the typed text and the choices made."""
+        return {**self.draft_choices(), **self.typed_text()}
+
+    def draft_choices(self) -> dict[str, str]:
+        """The choices (beyond the form's defaults) a draft brings back, by field id."""
+        return {}
+
+    def restore_choices(self, draft: dict[str, str]) -> None:
+        """Bring back the choices `draft_choices` kept (the text fields are done already)."""
+
     @property
     def holds_text(self) -> bool:
-        return not self._draft_done and bool(self.draft_fields())
+        return not self._draft_done and bool(self.typed_text())
 
     def _restore_draft(self) -> None:
         # Read on mount, before the first key: a few kilobytes from a local file.
@@ -199,9 +221,11 @@ class DeskForm(ModalScreen[str | None]):
             else:
                 widget.text = text
                 widget.move_cursor(widget.document.end)
+        self.restore_choices(draft)
 
     @on(Input.Changed)
     @on(TextArea.Changed)
+    @on(Select.Changed)
     def _text_changed(self) -> None:
         # Debounced: the write waits for a pause in typing and runs off the UI thread.
         if self._draft_done:
@@ -257,7 +281,7 @@ class DeskForm(ModalScreen[str | None]):
         """Throw the text away, on disk too, and close the form."""
         if self.busy:
             return
-        had_text = bool(self.draft_fields())
+        had_text = bool(self.typed_text())
         self._forget_draft()
         if had_text:
             self.app.notify(_("Draft discarded."), title=self.heading, markup=False)
@@ -392,8 +416,20 @@ class DeskForm(ModalScreen[str | None]):
 
     @property
     def holds_keys(self) -> bool:
-        """While the desk writes, keys typed after the save key wait for its answer."""
-        return self.busy
+        """While the desk writes, keys typed after the save key wait for its answer; while
+        the form's lists are read, keys typed into it wait for them."""
+        return self.busy or self.reading_choices
+
+    def choices_arrived(self) -> None:
+        """The lists are in their fields: the keys typed meanwhile go on."""
+        if self.reading_choices:
+            self.reading_choices = False
+            keys_may_go(self.app)
+
+    @on(ChoicesUnread)
+    def _on_choices_unread(self, message: ChoicesUnread) -> None:
+        self.choices_arrived()
+        self.show_message(message.message)
 
     def _ready_again(self) -> None:
         self.busy = False

@@ -29,9 +29,16 @@ from itsm_tui.screens.forms.base import (
 )
 from itsm_tui.screens.text import printable
 
+# The levels a new ticket starts at: a draft keeps impact and urgency only when changed.
+DEFAULT_LEVEL = 3
+# A catalogue field's text box is `item-<field name>`.
+ITEM_FIELD = "item-"
+
 
 class NewTicketForm(DeskForm):
     """Open an incident or a request; the priority the matrix gives shows as you choose."""
+
+    reads_choices = True
 
     class SetupLoaded(Message):
         def __init__(self, matrix: list[list[int]], choices: directory.FormChoices) -> None:
@@ -51,6 +58,12 @@ class NewTicketForm(DeskForm):
         self.matrix: list[list[int]] | None = None
         self.choices: directory.FormChoices | None = None
         self.item_fields: list[dict[str, Any]] = []
+        # The service and item a draft chose, until their lists arrive.
+        self._choices_to_restore: dict[str, str] = {}
+        # Catalogue answers by field name, kept while their item is not on screen (the
+        # draft's, until the lists arrive; the last item's, when another is chosen): an
+        # item chosen again, or one asking the same thing, gets them back.
+        self._answers_kept: dict[str, str] = {}
 
     @property
     def draft_key(self) -> tuple[str, str | None]:
@@ -67,12 +80,20 @@ class NewTicketForm(DeskForm):
             with Vertical():
                 yield Label(_("Impact"), classes="field-label")
                 yield Select(
-                    compact=True, options=self.LEVELS, id="new-impact", value=3, allow_blank=False
+                    compact=True,
+                    options=self.LEVELS,
+                    id="new-impact",
+                    value=DEFAULT_LEVEL,
+                    allow_blank=False,
                 )
             with Vertical():
                 yield Label(_("Urgency"), classes="field-label")
                 yield Select(
-                    compact=True, options=self.LEVELS, id="new-urgency", value=3, allow_blank=False
+                    compact=True,
+                    options=self.LEVELS,
+                    id="new-urgency",
+                    value=DEFAULT_LEVEL,
+                    allow_blank=False,
                 )
             with Vertical(id="new-priority-box"):
                 yield Label(_("Priority"), classes="field-label")
@@ -99,7 +120,7 @@ class NewTicketForm(DeskForm):
                 matrix = priority_matrix(session)
                 choices = directory.form_choices(session)
         except SQLAlchemyError as exc:
-            self.post_message(self.Refused(str(exc)))
+            self.post_message(self.ChoicesUnread(str(exc)))
             return
         self.post_message(self.SetupLoaded(matrix, choices))
 
@@ -115,7 +136,20 @@ class NewTicketForm(DeskForm):
                 (printable(f"{c.code} — {c.name}", single_line=True), c.code)
                 for c in message.choices.catalogue
             )
+        # The draft's service and item, if the desk still has them (else they stay in the
+        # draft, on disk, rather than vanish).
+        restore = self._choices_to_restore
+        service = restore.get("new-service")
+        if service in message.choices.services:
+            self.query_one("#new-service", Select).value = service
+            del restore["new-service"]
+        item = restore.get("new-item")
+        if self.ticket_type == REQUEST and item in {c.code for c in message.choices.catalogue}:
+            # Its fields mount (with the draft's answers) as the Select reports the change.
+            self.query_one("#new-item", Select).value = item
+            del restore["new-item"]
         self._show_priority()
+        self.choices_arrived()
 
     @property
     def levels(self) -> tuple[int, int]:
@@ -141,9 +175,49 @@ class NewTicketForm(DeskForm):
         for p in ("P1", "P2", "P3", "P4"):
             box.set_class(p == label, f"-{p.lower()}")
 
+    # -- drafts: the choices and the catalogue answers come back too
+
+    def draft_choices(self) -> dict[str, str]:
+        choices: dict[str, str] = {}
+        for widget_id in ("new-impact", "new-urgency"):
+            level = self.query_one(f"#{widget_id}", Select).value
+            if level != DEFAULT_LEVEL and level != Select.NULL:
+                choices[widget_id] = str(level)
+        for widget_id in ("new-service", "new-item"):
+            chosen = self.query(f"#{widget_id}")
+            if chosen and chosen.first(Select).value != Select.NULL:
+                choices[widget_id] = str(chosen.first(Select).value)
+        for name, answer in self._answers_kept.items():
+            if answer:
+                choices[ITEM_FIELD + name] = answer
+        return {**self._choices_to_restore, **choices}
+
+    def restore_choices(self, draft: dict[str, str]) -> None:
+        for widget_id in ("new-impact", "new-urgency"):
+            level = draft.get(widget_id, "")
+            if level.isdigit() and int(level) in {value for _label, value in self.LEVELS}:
+                self.query_one(f"#{widget_id}", Select).value = int(level)
+        # The lists of services and items are read after the mount; their fields then.
+        self._choices_to_restore = {
+            k: v for k, v in draft.items() if k in ("new-service", "new-item")
+        }
+        self._answers_kept = {
+            k.removeprefix(ITEM_FIELD): v for k, v in draft.items() if k.startswith(ITEM_FIELD)
+        }
+
+    def _item_answers(self) -> dict[str, str]:
+        """The answers typed in the catalogue fields on screen, by field name."""
+        answers: dict[str, str] = {}
+        for field in self.item_fields:
+            found = self.query(f"#{ITEM_FIELD}{field['name']}")
+            if found:
+                answers[str(field["name"])] = found.first(Input).value
+        return answers
+
     @on(Select.Changed, "#new-item")
     def _item_chosen(self, event: Select.Changed) -> None:
         box = self.query_one("#new-item-fields", Vertical)
+        self._answers_kept.update(self._item_answers())
         box.remove_children()
         self.item_fields = []
         if self.choices is None or event.value == Select.NULL:
@@ -158,7 +232,8 @@ class NewTicketForm(DeskForm):
             if field.get("required"):
                 label += " *"
             widgets.append(Label(label, classes="field-label", markup=False))
-            widgets.append(Input(compact=True, id=f"item-{field['name']}"))
+            answer = self._answers_kept.pop(str(field["name"]), "")
+            widgets.append(Input(answer, compact=True, id=f"{ITEM_FIELD}{field['name']}"))
         box.mount_all(widgets)
 
     def collect(self) -> dict[str, Any]:
@@ -182,7 +257,7 @@ class NewTicketForm(DeskForm):
             values["catalogue_item"] = item
             answers: dict[str, str] = {}
             for field in self.item_fields:
-                widget_id = f"item-{field['name']}"
+                widget_id = f"{ITEM_FIELD}{field['name']}"
                 answer = field_text(self, widget_id)
                 if field.get("required") and not answer.strip():
                     raise FormInvalid(
