@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from rich.text import Text
@@ -22,6 +22,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import VerticalScroll
+from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -35,8 +36,12 @@ from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import KeysInOrder
 from itsm_tui.messages import SweepFinished, ZoneResolved
 from itsm_tui.screens.forms import DeskForm
-from itsm_tui.screens.queue import VIEWS, DeskHeader, QueueScreen
+from itsm_tui.screens.queue import VIEWS, QueueScreen
 from itsm_tui.screens.quit import QuitWithDraftsScreen, UnsavedForm
+from itsm_tui.screens.widgets.header import DeskHeader
+
+if TYPE_CHECKING:
+    from itsm_tui.screens.inbox import NotificationWatcher
 
 STYLES = Path(__file__).resolve().parent.parent / "screens" / "styles"
 if not STYLES.is_dir():  # installed as a wheel: screens/ is itsm_tui/screens/
@@ -136,6 +141,10 @@ class ItsmApp(KeysInOrder):
         Binding("K", "kpi", _("KPI dashboard"), show=False),
     ]
 
+    # Notices waiting in the acting agent's inbox (None until first read): every screen's
+    # header shows it; the notification watcher and the inbox keep it current.
+    unread: reactive[int | None] = reactive(None)
+
     def __init__(
         self, ctx: DeskContext, *, escalator: bool = True, poll_seconds: float = 3.0
     ) -> None:
@@ -144,6 +153,7 @@ class ItsmApp(KeysInOrder):
         self.escalator = escalator
         self.poll_seconds = poll_seconds
         self.sweeps = 0
+        self.watcher: NotificationWatcher | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._hanging_up = False
 
@@ -170,7 +180,8 @@ class ItsmApp(KeysInOrder):
     def _mount_watcher(self) -> None:
         from itsm_tui.screens.inbox import NotificationWatcher
 
-        self.mount(NotificationWatcher())
+        self.watcher = NotificationWatcher()
+        self.mount(self.watcher)
 
     @work(thread=True, exclusive=True, group="app-zone")
     def _resolve_zone(self) -> None:
@@ -190,8 +201,9 @@ class ItsmApp(KeysInOrder):
     @on(ZoneResolved)
     def _zone_resolved(self, message: ZoneResolved) -> None:
         self.desk.zone = message.zone
-        for header in self.screen_stack[0].query(DeskHeader) if self.screen_stack else ():
-            header.draw()
+        for screen in self.screen_stack:
+            for header in screen.query(DeskHeader):
+                header.draw()
 
     def on_unmount(self) -> None:
         if self._scheduler is not None:
@@ -294,6 +306,9 @@ class ItsmApp(KeysInOrder):
             self.notify(text, title=_("Escalations"), severity="warning" if mine else "information")
         if queue is not None and not result.empty:
             queue.reload()
+        if not result.empty and self.watcher is not None:
+            # A sweep that warned, breached or escalated may have written notices.
+            self.watcher.poll_now()
 
     def _mine(self, result: SweepResult, queue: QueueScreen | None) -> set[str]:
         if queue is None:

@@ -44,6 +44,7 @@ from itsm_tui.screens import keys
 from itsm_tui.screens.text import parse_iso, printable, safe_text, shown_time
 from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
+from itsm_tui.screens.widgets.header import DeskHeader
 
 __all__ = ["TicketDetailScreen", "desk_of", "parse_iso", "printable", "safe_text", "shown_time"]
 
@@ -284,6 +285,7 @@ class TicketDetailScreen(Screen[None]):
     # -- layout
 
     def compose(self) -> ComposeResult:
+        yield DeskHeader()
         with Vertical(id="detail-top"):
             yield Static(safe_text(self.number, "bold"), id="detail-heading")
             yield Static(_("Loading…"), id="detail-title")

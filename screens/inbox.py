@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -29,6 +30,7 @@ from itsm_tui.i18n import _, ngettext
 from itsm_tui.screens.detail import TicketDetailScreen, desk_of
 from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.widgets.footer import DeskFooter
+from itsm_tui.screens.widgets.header import DeskHeader
 
 Severity = Literal["information", "warning", "error"]
 
@@ -148,10 +150,18 @@ class NotificationWatcher(Widget):
         if message.unread >= 0:
             # Read notices never come back unread: only the current ones need remembering.
             self.seen = {i.id for i in message.items} | {i.id for i in fresh}
+            set_unread(self.app, message.unread)
         self.first = False
         if fresh:
             self.post_message(self.Arrived(fresh, message.unread))
         self._timer = self.set_timer(self.interval, self.poll_now)
+
+
+def set_unread(app: App[Any], unread: int) -> None:
+    """Tell every screen's header how many notices wait (apps without an inbox count
+    have no `unread`)."""
+    if isinstance(getattr(type(app), "unread", None), Reactive):
+        app.unread = unread  # type: ignore[attr-defined]
 
 
 def toast(widget: Widget, item: inbox.InboxItem) -> None:
@@ -205,6 +215,7 @@ class InboxScreen(Screen[None]):
         self.unread = 0
 
     def compose(self) -> ComposeResult:
+        yield DeskHeader()
         yield Static(_("Inbox"), id="inbox-heading")
         yield OptionList(id="inbox-list")
         yield Static(_("Loading…"), id="inbox-status")
@@ -250,6 +261,7 @@ class InboxScreen(Screen[None]):
         self.loading = False
         self.zone = message.zone
         self.unread = message.unread
+        set_unread(self.app, message.unread)
         picker = self.query_one("#inbox-list", OptionList)
         if message.first:
             self.items = []
@@ -341,6 +353,7 @@ class InboxScreen(Screen[None]):
         if self.items:
             picker.highlighted = min(index, len(self.items) - 1)
         self.unread = max(0, self.unread - message.changed)
+        set_unread(self.app, self.unread)
         self._show_status()
 
     def action_close(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from rich.text import Text
 from textual import on, work
@@ -23,14 +23,14 @@ from itsm_tui.data.directory import DeskDirectory, desk_directory
 from itsm_tui.data.queries import QUEUE_SORTS, QueueQuery, QueueRow, TicketFilter
 from itsm_tui.desk import DeskError, assign_ticket
 from itsm_tui.desk.records import get_agent
-from itsm_tui.domain.priority import parse_priority
-from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
 from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
 from itsm_tui.screens import forms, keys
 from itsm_tui.screens.detail import TicketDetailScreen
+from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe
 from itsm_tui.screens.widgets.footer import DeskFooter
+from itsm_tui.screens.widgets.header import DeskHeader
 from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, PageRequest, TicketTable
 
 
@@ -53,7 +53,8 @@ VIEWS: tuple[SavedView, ...] = (
 VIEW_LABELS = {v.key: v.label for v in VIEWS}
 RECENTLY = timedelta(days=1)
 BREACHING_WITHIN = timedelta(hours=2)
-FILTER_KEYS = ("status", "priority", "type", "team", "assignee", "service")
+# While a view stays empty, the other views are counted again every this many polls.
+ELSEWHERE_POLLS = 10
 
 
 def view_query(view: str, directory: DeskDirectory | None, ctx: DeskContext) -> QueueQuery:
@@ -80,59 +81,6 @@ def view_query(view: str, directory: DeskDirectory | None, ctx: DeskContext) -> 
     if view == "resolved":
         return QueueQuery(TicketFilter(), resolved_since=ctx.now() - RECENTLY, sort="age")
     return QueueQuery(TicketFilter(open_only=True))
-
-
-def apply_filter_text(
-    base: QueueQuery, text: str, directory: DeskDirectory | None
-) -> tuple[QueueQuery, dict[str, str]]:
-    """`status:new priority:P1 team:Network …` on top of a view; raises ValueError with a
-    message for a person when a name is unknown."""
-    chosen: dict[str, str] = {}
-    for token in text.split():
-        key, sep, value = token.partition(":")
-        if not sep or key not in FILTER_KEYS or not value:
-            raise ValueError(
-                _("write filters as key:value with key one of {keys}").format(
-                    keys=", ".join(FILTER_KEYS)
-                )
-            )
-        chosen[key] = value
-    f = base.filters
-    service_id = base.service_id
-    teams = directory.teams if directory else {}
-    agents = directory.agents if directory else {}
-    services = directory.services if directory else {}
-
-    def lookup(names: dict[str, int], value: str, what: str) -> int:
-        for name, ident in names.items():
-            if name.lower() == value.lower():
-                return ident
-        raise ValueError(_("no {what} named {value!r}").format(what=what, value=value))
-
-    if "status" in chosen:
-        status = chosen["status"].lower()
-        if status not in all_statuses():
-            raise ValueError(_("no status {value!r}").format(value=chosen["status"]))
-        f = replace(f, statuses=(status,))
-    if "priority" in chosen:
-        try:
-            f = replace(f, priority=parse_priority(chosen["priority"]))
-        except ValueError:
-            raise ValueError(
-                _("no priority {value!r}; use P1 to P4").format(value=chosen["priority"])
-            ) from None
-    if "type" in chosen:
-        kind = chosen["type"].lower()
-        if kind not in TICKET_TYPES:
-            raise ValueError(_("no ticket type {value!r}").format(value=chosen["type"]))
-        f = replace(f, type=kind)
-    if "team" in chosen:
-        f = replace(f, team_id=lookup(teams, chosen["team"], _("team")))
-    if "assignee" in chosen:
-        f = replace(f, assignee_id=lookup(agents, chosen["assignee"], _("agent")), unassigned=False)
-    if "service" in chosen:
-        service_id = lookup(services, chosen["service"], _("service"))
-    return replace(base, filters=f, service_id=service_id), chosen
 
 
 class QueueSource:
@@ -257,31 +205,20 @@ class QueueCounted(Message):
         self.total = total
 
 
-class DeskHeader(Static):
-    """Desk name, acting agent and the time of the injected clock (stable in snapshots)."""
+def count_views(ctx: DeskContext, views: Sequence[QueueQuery]) -> list[int]:
+    """How many tickets each view holds (one session; each count reads index ranges)."""
+    with ctx.store.read() as session:
+        now = ctx.now()
+        return [queries.count_queue(session, query, now=now) for query in views]
 
-    def __init__(self, ctx: DeskContext) -> None:
-        super().__init__(id="desk-header")
-        self.ctx = ctx
 
-    def on_mount(self) -> None:
-        self.show()
+class ViewsElsewhere(Message):
+    """The counts of the other views, for the view `shown` that came back empty."""
 
-    def show(self) -> None:
-        now = self.draw()
-        # Again just after the minute turns, so the clock is never a minute behind.
-        self.set_timer(60.5 - now.second - now.microsecond / 1e6, self.show)
-
-    def draw(self) -> datetime:
-        """Draw the header; the clock reads in the agent's zone (`DeskContext.zone`)."""
-        now = self.ctx.now().astimezone(self.ctx.zone)
-        text = Text(no_wrap=True, overflow="ellipsis")
-        # The desk name and username come from the store: plain Text, never markup.
-        text.append(f" {self.ctx.desk_name}", style="bold")
-        text.append(f"  ·  {self.ctx.actor}")
-        text.append(f"  ·  {now:%a %d %b %H:%M}")
-        self.update(text)
-        return now
+    def __init__(self, shown: QueueQuery, counts: list[tuple[SavedView, int]]) -> None:
+        super().__init__()
+        self.shown = shown
+        self.counts = counts
 
 
 class QueueScreen(Screen[None]):
@@ -319,6 +256,10 @@ class QueueScreen(Screen[None]):
         self.descending = False
         self.queue_query = view_query(self.view_key, None, ctx)
         self.count: int | None = None
+        self.suggester = FilterSuggester()
+        # The empty view whose other views were last counted, and polls since.
+        self._elsewhere_for: QueueQuery | None = None
+        self._elsewhere_polls = 0
         self._poll_timer: Timer | None = None
         # Keys typed behind a view key (Enter, t, a…) act on that view's rows: they wait
         # for its first read, as keys typed while the queue first loads do.
@@ -334,10 +275,14 @@ class QueueScreen(Screen[None]):
         with Horizontal(id="view-bar"):
             yield Static(id="view-name")
             yield Static(id="view-detail")
-        yield Input(id="search", placeholder=_("search number, title, description — Enter"))
+        # A search and a filter narrow the view on screen; the bar says so.
         yield Input(
+            id="search", placeholder=_("search this view: number, title, description — Enter")
+        )
+        yield FilterInput(
             id="filter",
-            placeholder=_("status:new priority:P1 type:incident team:… assignee:… service:…"),
+            placeholder=_('status:new priority:P1 team:"Service Desk" sla:breached — → completes'),
+            suggester=self.suggester,
         )
         yield TicketTable(clock=self.ctx.now, id="tickets")
         yield DeskFooter()
@@ -366,29 +311,41 @@ class QueueScreen(Screen[None]):
     @on(DirectoryLoaded)
     def _directory_loaded(self, message: DirectoryLoaded) -> None:
         self.directory = message.directory
+        self.suggester.directory = message.directory
         if self.directory.agent_id is not None:
             self.view_key = "mine"
         self._requery(keep_selection=False)
 
     def _build_query(self) -> QueueQuery:
-        base = view_query(self.view_key, self.directory, self.ctx)
-        if self.filter_text:
-            base, self.filters_shown = apply_filter_text(base, self.filter_text, self.directory)
-        else:
-            self.filters_shown = {}
+        query, self.filters_shown = self._view_with_filters(self.view_key)
         if self.sort is not None:
-            base = replace(base, sort=self.sort, descending=self.descending)
-        return replace(base, text=self.search_text or None)
+            query = replace(query, sort=self.sort, descending=self.descending)
+        return query
 
-    def reload(self, *, keep_selection: bool = True, poll: bool = False) -> None:
-        """Read the view again (count and the rows on screen) in a worker."""
+    def _view_with_filters(self, view: str) -> tuple[QueueQuery, dict[str, str]]:
+        """A saved view narrowed by the filter line and the search (raises ValueError)."""
+        base = view_query(view, self.directory, self.ctx)
+        chosen: dict[str, str] = {}
+        if self.filter_text:
+            base, chosen = apply_filter_text(base, self.filter_text, self.directory)
+        return replace(base, text=self.search_text or None), chosen
+
+    def reload(
+        self, *, keep_selection: bool = True, poll: bool = False, centre: bool = False
+    ) -> None:
+        """Read the view again (count and the rows on screen) in a worker. The selected
+        ticket stays selected at the same height of the screen, or in its middle with
+        `centre` (a new order: the rows around it are new too)."""
         table = self.table
         selected = table.selected if keep_selection else None
+        screen_row = (table.cursor - table.top_row) if keep_selection else 0
+        if centre:
+            screen_row = (table.visible_rows - 1) // 2
         self._read_queue(
             self.queue_query,
             selected_id=selected.id if selected else None,
             cursor=table.cursor if keep_selection else 0,
-            screen_row=(table.cursor - table.top_row) if keep_selection else 0,
+            screen_row=screen_row,
             visible=table.visible_rows,
             poll=poll,
         )
@@ -450,6 +407,8 @@ class QueueScreen(Screen[None]):
             )
             self.count = message.total if counted else None
             self._show_view_bar()
+            if counted:
+                self._look_elsewhere_if_empty(poll=message.poll)
         if message.poll:
             self.polls += 1
         if counted:
@@ -461,7 +420,70 @@ class QueueScreen(Screen[None]):
             self.table.set_total(message.total)
             self.count = message.total
             self._show_view_bar()
+            self._look_elsewhere_if_empty(poll=False)
         self._arm_poll()
+
+    # ------------------------------------------------------------------ an empty view
+
+    def _look_elsewhere_if_empty(self, *, poll: bool) -> None:
+        """An empty view says where the work is: the other views, with the same filter and
+        search, and their counts (read in a worker; again every ELSEWHERE_POLLS polls)."""
+        if self.count != 0:
+            self._elsewhere_for = None
+            return
+        if poll and self._elsewhere_for == self.queue_query:
+            self._elsewhere_polls += 1
+            if self._elsewhere_polls < ELSEWHERE_POLLS:
+                return
+        self._elsewhere_for = self.queue_query
+        self._elsewhere_polls = 0
+        others = [
+            (view, self._view_with_filters(view.key)[0])
+            for view in VIEWS
+            if view.key != self.view_key
+        ]
+        self._count_elsewhere(self.queue_query, others)
+
+    @work(thread=True, exclusive=True, group="queue-elsewhere")
+    def _count_elsewhere(
+        self, shown: QueueQuery, others: list[tuple[SavedView, QueueQuery]]
+    ) -> None:
+        try:
+            counts = count_views(self.ctx, [query for _view, query in others])
+        except Exception as exc:  # the store went away: the next poll says so
+            self.post_message(QueueFailed(str(exc), poll=True))
+            return
+        views = [view for view, _query in others]
+        self.post_message(ViewsElsewhere(shown, list(zip(views, counts, strict=True))))
+
+    @on(ViewsElsewhere)
+    def _views_elsewhere(self, message: ViewsElsewhere) -> None:
+        if message.shown != self.queue_query or self.count != 0:
+            return
+        self.table.set_empty_note(self._empty_note(message.counts))
+
+    def _empty_note(self, counts: list[tuple[SavedView, int]]) -> list[str]:
+        label = VIEW_LABELS.get(self.view_key, self.view_key)
+        narrowed = bool(self.search_text or self.filter_text)
+        if narrowed:
+            lines = [_("Nothing in {view} matches this search or filter.").format(view=label)]
+        else:
+            lines = [_("No tickets in {view}.").format(view=label)]
+        if not any(n for _view, n in counts):
+            lines.append(_("Nothing in the other views either."))
+            return lines
+        lines.append("")
+        if narrowed:
+            lines.append(_("With this search and filter, the other views hold:"))
+        else:
+            lines.append(_("The other views hold:"))
+        keys = {view.key: str(i) for i, view in enumerate(VIEWS, start=1)}
+        width = max(len(view.label) for view, _n in counts)
+        for view, n in counts:
+            lines.append(f"  {keys[view.key]}  {view.label:<{width}}  {n:>9,}")
+        lines.append("")
+        lines.append(_("Press a view's number to go there."))
+        return lines
 
     @on(QueueFailed)
     def _queue_failed(self, message: QueueFailed) -> None:
@@ -473,7 +495,7 @@ class QueueScreen(Screen[None]):
         )
         self._arm_poll()
 
-    def _requery(self, *, keep_selection: bool = True) -> None:
+    def _requery(self, *, keep_selection: bool = True, centre: bool = False) -> None:
         try:
             query = self._build_query()
         except ValueError as exc:
@@ -482,8 +504,9 @@ class QueueScreen(Screen[None]):
             return
         self.queue_query = query
         self.count = None
+        self.table.set_empty_note(())
         self._show_view_bar()
-        self.reload(keep_selection=keep_selection)
+        self.reload(keep_selection=keep_selection, centre=centre)
 
     # ------------------------------------------------------------------ live refresh
 
@@ -511,9 +534,9 @@ class QueueScreen(Screen[None]):
         arrow = " ▼" if self.queue_query.descending else " ▲"
         details = [_("sorted by {column}").format(column=self.queue_query.sort) + arrow]
         if self.search_text:
-            details.append(_("search: {text}").format(text=self.search_text))
+            details.append(_("search in this view: {text}").format(text=self.search_text))
         if self.filters_shown:
-            details.append(" ".join(f"{k}:{v}" for k, v in self.filters_shown.items()))
+            details.append(describe(self.filters_shown))
         # Search and filter text are the user's: drawn as plain Text, never markup.
         self.query_one("#view-detail", Static).update(Text(" · ".join(details)))
 
@@ -539,12 +562,14 @@ class QueueScreen(Screen[None]):
     def action_flip_sort(self) -> None:
         self.sort = self.queue_query.sort
         self.descending = not self.queue_query.descending
-        self._requery()
+        self._requery(centre=True)
 
     def set_sort(self, column: str, *, descending: bool = False) -> None:
+        """Sort by `column`; the selected ticket stays selected, with its new neighbours
+        above and below it."""
         self.sort = column
         self.descending = descending
-        self._requery()
+        self._requery(centre=True)
 
     @on(TicketTable.SortClicked)
     def _sort_clicked(self, message: TicketTable.SortClicked) -> None:
@@ -583,9 +608,9 @@ class QueueScreen(Screen[None]):
         self._debounce = self.set_timer(0.4, self._apply_search)
 
     @on(Input.Submitted, "#search")
-    def _search_submitted(self, _event: Input.Submitted) -> None:
+    def _search_submitted(self, event: Input.Submitted) -> None:
         self._apply_search()
-        self.table.focus()
+        self._leave_box(event.input)
 
     def _apply_search(self) -> None:
         if self._debounce is not None:
@@ -607,6 +632,12 @@ class QueueScreen(Screen[None]):
             self.notify(str(exc), severity="warning", markup=False)
             return
         self._requery(keep_selection=False)
+        self._leave_box(event.input)
+
+    def _leave_box(self, box: Input) -> None:
+        """Back to the table; a box left empty goes (one with text stays: it is in force)."""
+        if not box.value.strip():
+            box.remove_class("shown")
         self.table.focus()
 
     def action_refresh(self) -> None:

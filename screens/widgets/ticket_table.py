@@ -27,6 +27,7 @@ PAGE_SIZE = 100
 CACHE_PAGES = 64
 # Rows read beyond the visible ones, so a step past the edge draws from the cache.
 MARGIN_ROWS = 20
+EMPTY_VIEW = _("No tickets in this view.")
 
 # CSI / OSC / other escape sequences, then any control character left over.
 _ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
@@ -77,19 +78,28 @@ def format_age(opened_at: datetime, now: datetime) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """One column: its sort name, header, width (0: takes what is left), the width of
-    the terminal from which it is shown (narrow terminals drop the least needed), and a
-    roomier width for wide terminals (service and team names are long)."""
+    """One column: its name, header, width (0: takes what is left), the terminal widths
+    it is shown at (narrow terminals drop the least needed; `max_terminal`: only below
+    it), a roomier width for wide terminals (service and team names are long), and the
+    queue sort a click on its header asks for (its name unless said)."""
 
     name: str
     header: str
     width: int
     min_terminal: int = 0
     wide_width: int = 0
+    max_terminal: int = 0
+    sort: str = ""
+
+    @property
+    def sort_key(self) -> str:
+        return self.sort or self.name
 
 
 # From this terminal width the names get their roomier columns; the title keeps 55+.
 WIDE_TERMINAL = 150
+# From this width Team and Assignee have a column each; below it one "Held by" column.
+TEAM_AND_ASSIGNEE = 110
 
 COLUMNS: tuple[Column, ...] = (
     Column("number", _("Number"), 10),
@@ -98,8 +108,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("status", _("Status"), 13),
     Column("title", _("Title"), 0),
     Column("service", _("Service"), 14, min_terminal=130, wide_width=22),
-    Column("team", _("Team"), 16, min_terminal=110, wide_width=20),
-    Column("assignee", _("Assignee"), 10, min_terminal=90, wide_width=14),
+    Column("team", _("Team"), 16, min_terminal=TEAM_AND_ASSIGNEE, wide_width=20),
+    Column("assignee", _("Assignee"), 10, min_terminal=TEAM_AND_ASSIGNEE, wide_width=14),
+    # Below that, who holds the ticket in one column: its assignee, or its team (muted)
+    # while nobody has taken it; an on-call engineer at 80 columns still sees it.
+    Column("holder", _("Held by"), 12, max_terminal=TEAM_AND_ASSIGNEE, sort="assignee"),
     Column("age", _("Age"), 4),
 )
 TITLE_MIN = 12
@@ -140,6 +153,8 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--cursor",
         "ticket-table--breached-row",
         "ticket-table--placeholder",
+        "ticket-table--note",
+        "ticket-table--unheld",
         "ticket-table--p1",
         "ticket-table--p2",
         "ticket-table--sla-running",
@@ -199,6 +214,7 @@ class TicketTable(ScrollView, can_focus=True):
         # False while `total` is only the rows read so far (the count is on its way).
         self.counted = True
         self._last_pending = False
+        self.empty_note: tuple[str, ...] = (EMPTY_VIEW,)
         # Bumped whenever the rows change under the cache (new view, refresh): a page read
         # for an older generation is dropped when it arrives.
         self.generation = 0
@@ -263,6 +279,11 @@ class TicketTable(ScrollView, can_focus=True):
         self.scroll_to(y=max(0, top), animate=False, force=True, immediate=True)
         self.refresh()
         self.post_message(self.CursorMoved(self.selected))
+
+    def set_empty_note(self, lines: Sequence[str]) -> None:
+        """What an empty view shows instead of rows (the first line is its headline)."""
+        self.empty_note = tuple(lines) or (EMPTY_VIEW,)
+        self.refresh()
 
     def set_total(self, total: int) -> None:
         """The view's count arrived after its first rows: size the scroll to it."""
@@ -366,7 +387,7 @@ class TicketTable(ScrollView, can_focus=True):
         shown = [
             replace(c, width=c.wide_width) if c.wide_width and terminal >= WIDE_TERMINAL else c
             for c in COLUMNS
-            if terminal >= c.min_terminal
+            if terminal >= c.min_terminal and not (c.max_terminal and terminal >= c.max_terminal)
         ]
         fixed = sum(c.width + 1 for c in shown if c.width)
         title = width - fixed - 1
@@ -386,9 +407,9 @@ class TicketTable(ScrollView, can_focus=True):
         if index >= self.total:
             if not self.loaded and y == 1:
                 return self._text_line(_("Loading…"), width, base, "ticket-table--placeholder")
-            if self.loaded and self.total == 0 and y == 1:
-                text = _("No tickets in this view.")
-                return self._text_line(text, width, base, "ticket-table--placeholder")
+            if self.loaded and self.total == 0 and y <= len(self.empty_note):
+                component = "ticket-table--placeholder" if y == 1 else "ticket-table--note"
+                return self._text_line(self.empty_note[y - 1], width, base, component)
             return Strip.blank(width, base)
         row = self.row_at(index)
         if row is None:
@@ -406,7 +427,7 @@ class TicketTable(ScrollView, can_focus=True):
         segments = [Segment(" ", style)]
         for column, size in self.layout(width):
             label = column.header
-            if column.name == self.sort_column:
+            if column.sort_key == self.sort_column:
                 label += " ▼" if self.sort_descending else " ▲"
                 segments.append(Segment(set_cell_size(label, size) + " ", sorted_style))
             else:
@@ -428,6 +449,7 @@ class TicketTable(ScrollView, can_focus=True):
             "service": (clean_text(row.service), style),
             "team": (clean_text(row.team), style),
             "assignee": (clean_text(row.assignee), style),
+            "holder": self._holder(row, style),
             "age": (format_age(row.opened_at, self._now), style),
         }
         segments = [Segment(" ", style)]
@@ -441,6 +463,15 @@ class TicketTable(ScrollView, can_focus=True):
             segments.append(Segment(set_cell_size(text, size), cell_style))
             segments.append(Segment(" ", style))
         return Strip(segments).adjust_cell_length(width, style)
+
+    def _holder(self, row: QueueRow, style: Style) -> tuple[str, Style]:
+        if row.assignee:
+            return clean_text(row.assignee), style
+        if row.team:
+            return clean_text(row.team), style + self.get_component_rich_style(
+                "ticket-table--unheld"
+            )
+        return "—", style + self.get_component_rich_style("ticket-table--unheld")
 
     def _priority_style(self, priority: int, style: Style) -> Style:
         if priority in (1, 2):
@@ -505,7 +536,7 @@ class TicketTable(ScrollView, can_focus=True):
             x = 1
             for column, size in self.layout(self.scrollable_content_region.width):
                 if x <= offset.x < x + size + 1:
-                    self.post_message(self.SortClicked(column.name))
+                    self.post_message(self.SortClicked(column.sort_key))
                     return
                 x += size + 1
             return

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from itsm_tui.context import DeskContext
-from itsm_tui.data import queries
+from itsm_tui.data import queries, sla_standing
 from itsm_tui.data.directory import desk_directory
 from itsm_tui.data.models import Agent, SlaClock, Ticket
 from itsm_tui.data.queries import QueueQuery
@@ -59,7 +59,14 @@ EXPECTED: dict[str, Expect] = {
     "resolved": Expect(("ix_tickets_resolved_at",), ordered=False),
 }
 # A filter stacked on a view keeps it on its index range.
-STACKED = {"open, priority P2": Expect(("ix_tickets_queue",), ordered=True)}
+STACKED = {
+    "open, priority P2": Expect(("ix_tickets_queue",), ordered=True),
+    # The filter line's SLA states probe each ticket's own clocks along the open range.
+    **{
+        f"open, sla:{state}": Expect(("ix_tickets_queue",), ordered=True)
+        for state in sla_standing.STANDINGS
+    },
+}
 
 # Plans known to miss at a million rows; strict, so a fix shows up as XPASS and fails
 # until its entry goes. Measured on a 1M PostgreSQL 15 store (and the 1M SQLite store).
@@ -171,7 +178,8 @@ def _clocks_and_resolutions(store: Store) -> None:
                     clock.update(state="breached", stopped_at=None)
                     clock["due_at"] = NOW - timedelta(minutes=rng.randint(1, 9000))
                 elif r < 0.4:
-                    clock.update(state="running", stopped_at=None)
+                    # Due within two hours: past the first warning (`sla:warned`).
+                    clock.update(state="running", stopped_at=None, fired_percent=50)
                     clock["due_at"] = NOW + timedelta(minutes=rng.randint(1, 110))
                 elif r < 0.45:
                     clock.update(state="paused", stopped_at=None, due_at=None)
@@ -238,6 +246,9 @@ def _query(loaded: LoadedDesk, case: str) -> QueueQuery:
     if case == "open, priority P2":
         base = view_query("open", loaded.directory, loaded.ctx)
         return replace(base, filters=replace(base.filters, priority=2))
+    if case.startswith("open, sla:"):
+        base = view_query("open", loaded.directory, loaded.ctx)
+        return replace(base, sla_state=case.removeprefix("open, sla:"))
     return view_query(case, loaded.directory, loaded.ctx)
 
 

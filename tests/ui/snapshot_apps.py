@@ -135,14 +135,19 @@ def run_async(test: Callable[P, Awaitable[None]]) -> Callable[P, None]:
     return run
 
 
-def _snapshot_app() -> ItsmApp:
+def _snapshot_app(actor: str = "alice") -> ItsmApp:
     # The header shows local time: pin the zone so images match on any machine.
     os.environ["TZ"] = "UTC"
     time.tzset()
     path = Path(tempfile.mkdtemp(prefix="itsm-snap-")) / "desk.db"
-    return queue_app(build_queue_store(path))
+    return queue_app(build_queue_store(path), actor)
 
 
 def snapshot_queue() -> ItsmApp:
     """The queue of the fixed desk, as alice (her own view first)."""
     return _snapshot_app()
+
+
+def snapshot_empty_queue() -> ItsmApp:
+    """The queue as sam, the supervisor, who holds no ticket: My tickets is empty."""
+    return _snapshot_app("sam")

@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from rich.cells import cell_len
 from sqlalchemy import func, select, update
+from textual.widgets import Input
 
-from itsm_tui.data.models import Agent, Ticket
+from itsm_tui.data import queries
+from itsm_tui.data.models import Agent, Team, Ticket
 from itsm_tui.data.store import Store
 from itsm_tui.desk import create_ticket
 from itsm_tui.desk.records import get_agent
@@ -350,3 +352,203 @@ async def test_rows_paint_before_the_count_of_a_big_view(
         assert screen.count == table.total == open_count(seeded_store) > table.visible_rows
         assert table.counted and table.cursor == table.total - 1
         assert f"All open · {screen.count:,}" in str(screen.query_one("#view-name").render())
+
+
+def team_count(store: Store, team: str) -> int:
+    with store.read() as s:
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(Ticket)
+                .join(Team, Team.id == Ticket.team_id)
+                .where(Ticket.is_open, Team.name == team)
+            )
+            or 0
+        )
+
+
+@run_async
+async def test_filter_names_a_team_with_a_space_completed_as_typed(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "f", *"team:serv")
+        await settle(pilot)
+        box = screen.query_one("#filter", Input)
+        # The completion continues what was typed; Tab takes it, quoted.
+        assert box._suggestion == "team:service Desk"
+        await pilot.press("tab")
+        assert box.value == 'team:"Service Desk"'
+        await pilot.press(*" sla:r", "right", "enter")
+        await settle(pilot)
+        assert screen.filter_text == 'team:"Service Desk" sla:running'
+        rows = screen.table.cached_rows()
+        assert rows and {row.team for row in rows} == {"Service Desk"}
+        assert {row.sla_state for row in rows} == {"running"}
+        detail = str(screen.query_one("#view-detail").render())
+        assert 'team:"Service Desk" sla:running' in detail
+        await pilot.press("f", "ctrl+u", *'team:"Service Desk"', "enter")
+        await settle(pilot)
+        assert screen.count == team_count(queue_store, "Service Desk") > len(rows)
+
+
+@run_async
+async def test_a_misspelt_team_is_refused_with_a_hint_and_the_view_kept(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "f", *"team:Service_Desk", "enter")
+        await settle(pilot)
+        assert screen.count == len(TICKETS) and screen.filter_text == ""
+        # The box keeps the text to fix; the toast says how to write it.
+        assert screen.query_one("#filter", Input).value == "team:Service_Desk"
+        messages = [n.message for n in app._notifications]
+        assert messages[-1] == "no team named 'Service_Desk'; did you mean team:\"Service Desk\"?"
+
+
+@run_async
+async def test_sla_breached_filter_is_the_breached_view(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("5")
+        await settle(pilot)
+        breached_view = numbers(screen.table)
+        await pilot.press("6", "f", *"sla:breached", "enter")
+        await settle(pilot)
+        assert numbers(screen.table) == breached_view != []
+        await pilot.press("f", "ctrl+u", *"sla:paused", "enter")
+        await settle(pilot)
+        assert [row.title for row in screen.table.cached_rows()] == [
+            t[0] for t in TICKETS if t[5] == "pending"
+        ]
+
+
+@run_async
+async def test_a_new_sort_keeps_the_ticket_selected_among_its_new_neighbours(
+    seeded_store: Store,
+) -> None:
+    app = queue_app(seeded_store, actor="tao.he")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "down", "down", "down")
+        await settle(pilot)
+        table = screen.table
+        chosen = table.selected
+        assert chosen is not None and table.cursor - table.top_row == 3
+        for keys, sort, descending in (
+            (["o"], "number", False),
+            (["O"], "number", True),
+            (["o"], "sla", False),
+        ):
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert (screen.queue_query.sort, screen.queue_query.descending) == (sort, descending)
+            # Still the same ticket, drawn in the middle of the screen with the rows that
+            # now sort around it read and drawn above and below.
+            assert table.selected is not None and table.selected.number == chosen.number
+            with seeded_store.read() as session:
+                rows = queries.queue_page(session, screen.queue_query, now=CLOCK, limit=table.total)
+            position = [r.number for r in rows].index(chosen.number)
+            assert table.cursor == position
+            middle = (table.visible_rows - 1) // 2
+            assert table.top_row == max(0, min(position - middle, table.total - table.visible_rows))
+            above, below = table.row_at(position - 1), table.row_at(position + 1)
+            if position > 0:
+                assert above is not None and above.number == rows[position - 1].number
+                assert above.number in line_text(table, position - table.top_row)
+            assert below is not None and below.number == rows[position + 1].number
+            assert chosen.number in line_text(table, position - table.top_row + 1)
+
+
+@run_async
+async def test_at_80_columns_every_row_says_who_holds_it(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table, lines = await all_open_lines(app, pilot)
+        header = lines[0]
+        for label in ("Number", "Pri", "SLA", "Status", "Title", "Held by", "Age"):
+            assert label in header
+        column = cell_len(header[: header.index("Held by")])
+        for y, line in enumerate(lines[1:], start=1):
+            row = table.row_at(y - 1)
+            assert row is not None
+            holder = row.assignee or row.team
+            assert holder and row.number in line and row.status in line
+            # The holder starts in its column: the assignee, else the team waiting on it.
+            assert cell_len(line[: line.index(holder)]) == column, line
+            cell = next(s for s in table.render_line(y) if s.text.startswith(holder))
+            assert cell.style is not None and bool(cell.style.italic) == (row.assignee is None)
+        # A click on its header sorts by assignee.
+        await pilot.click(TicketTable, offset=(column + 2, 0))
+        await settle(pilot)
+        assert queue(app).queue_query.sort == "assignee"
+        assert "Held by ▲" in line_text(table, 0)
+
+
+@run_async
+async def test_wide_terminals_show_team_and_assignee_apart(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 24)) as pilot:
+        _table, lines = await all_open_lines(app, pilot)
+        assert "Team" in lines[0] and "Assignee" in lines[0] and "Held by" not in lines[0]
+
+
+def note_lines(table: TicketTable) -> list[str]:
+    return [line_text(table, y).strip() for y in range(1, len(table.empty_note) + 1)]
+
+
+@run_async
+async def test_an_empty_view_lists_the_other_views_and_their_counts(queue_store: Store) -> None:
+    app = queue_app(queue_store, actor="sam")  # the supervisor holds no ticket
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        table = screen.table
+        assert screen.view_key == "mine" and screen.count == 0
+        lines = note_lines(table)
+        assert lines[0] == "No tickets in My tickets."
+        listed = {line.split()[0]: line for line in lines if line[:1].isdigit()}
+        assert list(listed) == ["2", "3", "4", "5", "6", "7"]
+        assert "Unassigned" in listed["3"] and "All open" in listed["6"]
+        assert listed["6"].split()[-1] == str(open_count(queue_store))
+        assert listed["3"].split()[-1] == str(sum(1 for t in TICKETS if t[4] is None))
+        # The note stays through polls.
+        screen.poll_now()
+        await settle(pilot)
+        assert note_lines(table) == lines
+        # Each number is what its view holds when you go there.
+        for key, line in listed.items():
+            await pilot.press(key)
+            await settle(pilot)
+            assert screen.count == int(line.split()[-1]), line
+        # A search with no match here: the other views are counted with the search.
+        await pilot.press("slash", *"printer", "enter", "1")
+        await settle(pilot)
+        lines = note_lines(table)
+        assert lines[0] == "Nothing in My tickets matches this search or filter."
+        counts = {line.split()[0]: line.split()[-1] for line in lines if line[:1].isdigit()}
+        assert counts["6"] == "1" and counts["3"] == "1" and counts["5"] == "0"
+        await pilot.press("slash", *"nowhere-at-all", "enter")
+        await settle(pilot)
+        assert note_lines(table)[1:] == ["Nothing in the other views either."]
+
+
+@run_async
+async def test_a_box_submitted_empty_goes_and_one_with_text_stays(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        box = screen.query_one("#filter", Input)
+        await pilot.press("f", *"priority:P3", "enter")
+        await settle(pilot)
+        assert box.has_class("shown") and screen.table.has_focus
+        await pilot.press("f", "ctrl+u", "enter")
+        await settle(pilot)
+        assert not box.has_class("shown") and screen.table.has_focus
+        assert screen.filter_text == ""

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.ui.snapshot_apps import settle, snapshot_queue
+from tests.ui.snapshot_apps import settle, snapshot_empty_queue, snapshot_queue
 
 
 async def _all_open(pilot: Pilot[Any]) -> None:
@@ -31,3 +31,7 @@ def test_queue_at_160x50(snap_compare: Any) -> None:
 
 def test_help_screen(snap_compare: Any) -> None:
     assert snap_compare(snapshot_queue(), terminal_size=(100, 40), run_before=_help)
+
+
+def test_empty_view_says_where_the_work_is(snap_compare: Any) -> None:
+    assert snap_compare(snapshot_empty_queue(), terminal_size=(80, 24), run_before=settle)
