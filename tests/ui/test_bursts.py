@@ -15,6 +15,7 @@ from textual.keys import _character_to_key
 from itsm_tui.app import make_app
 from itsm_tui.data.models import AuditEvent, Comment, Ticket, TimeEntry
 from itsm_tui.domain.workflow import RESOLUTION_CODES, workflow_for
+from itsm_tui.keys_in_order import KeyHandled
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.forms import (
     AssignForm,
@@ -294,3 +295,17 @@ async def test_keys_behind_a_save_act_on_the_saved_ticket(demo) -> None:  # type
         opened = app.screen.number
     assert opened == numbers["vpn"]
     assert comments(store, "work_note")[-2:] == NOTES[:2]
+
+
+@run_async
+async def test_keys_still_on_their_way_when_the_app_closes_are_dropped_quietly(demo) -> None:  # type: ignore[no-untyped-def]
+    # A key's marker can reach the app after its screens are gone (a quit, a hang-up, a
+    # benchmark ending right after a key): it used to raise ScreenStackError on exit.
+    store, numbers = demo
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+    app._waiting_keys.append(events.Key("x", "x"))
+    await app._on_key_handled(KeyHandled())
+    await app._deliver_waiting_keys()
+    assert not app._waiting_keys
