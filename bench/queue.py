@@ -39,7 +39,7 @@ from bench.build_store import SEEDED_AT, build_file_in_child  # noqa: E402
 from bench.machine import load_avg  # noqa: E402
 from itsm_tui.app import make_app  # noqa: E402
 from itsm_tui.context import DeskContext  # noqa: E402
-from itsm_tui.data import queries  # noqa: E402
+from itsm_tui.data import ticket_filter, ticket_lists  # noqa: E402
 from itsm_tui.data.models import Agent, Ticket  # noqa: E402
 from itsm_tui.data.store import Store, open_store, sqlite_url  # noqa: E402
 from itsm_tui.screens.queue import QueueScreen  # noqa: E402
@@ -165,7 +165,7 @@ async def measure_naive(store: Store, n: int) -> float:
         table = app.query_one(DataTable)
         table.add_columns("Number", "Pri", "Status", "Title", "Team", "Assignee")
         with store.read() as session:
-            rows = queries.list_tickets(session, queries.TicketFilter(), limit=n)
+            rows = ticket_lists.list_tickets(session, ticket_filter.TicketFilter(), limit=n)
         table.add_rows(
             [
                 (r["number"], r["priority"], r["status"], r["title"], r["team"], r["assignee"])

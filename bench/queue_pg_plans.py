@@ -13,7 +13,7 @@ As bench/queue.py's agent (the first agent with a team), for each saved view of 
 (screens/queue.py) and for "All open" with the filter priority P2 and with the search
 "printer": the first page (`queue_page`, 60 rows, with its names and clocks), the count
 (`count_queue`), the page after the first page's last key, `count_and_position` at that
-key (a refresh) and the last page (the End key). `--sort` (one of queries.QUEUE_SORTS)
+key (a refresh) and the last page (the End key). `--sort` (one of queue_views.QUEUE_SORTS)
 and `--descending` sort every view that way instead of its own order. Each figure is
 the median of `--runs` runs in ms; whatever takes over `--slow-ms` is shown with
 EXPLAIN (ANALYZE, BUFFERS) of each statement it ran (EXPLAIN QUERY PLAN on SQLite).
@@ -51,10 +51,10 @@ from bench.build_store import SEEDED_AT, build_in_child
 from bench.machine import load_avg
 from bench.sweep import BACKLOG_FOR_10_PERCENT, postgres_url
 from itsm_tui.context import DeskContext
-from itsm_tui.data import queries
+from itsm_tui.data import queue_pages, queue_views
 from itsm_tui.data.directory import desk_directory
 from itsm_tui.data.models import Agent, Ticket
-from itsm_tui.data.queries import QueueQuery
+from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.data.store import make_engine
 from itsm_tui.screens.queue import VIEWS, view_query
 
@@ -132,26 +132,28 @@ def measure(
         for name, q in _cases(session, ctx, actor or "root", sort, descending).items():
             row: dict[str, float] = {}
             row["page_ms"], page = timed(
-                f"{name}/page", lambda q=q: queries.queue_page(session, q, now=now, limit=LIMIT)
+                f"{name}/page", lambda q=q: queue_pages.queue_page(session, q, now=now, limit=LIMIT)
             )
             row["count_ms"], row["count"] = timed(
-                f"{name}/count", lambda q=q: queries.count_queue(session, q, now=now)
+                f"{name}/count", lambda q=q: queue_pages.count_queue(session, q, now=now)
             )
             if page:
                 key = page[-1].key
                 row["page_after_ms"], _ = timed(
                     f"{name}/page_after",
-                    lambda q=q, key=key: queries.queue_page(
+                    lambda q=q, key=key: queue_pages.queue_page(
                         session, q, now=now, limit=LIMIT, after=key
                     ),
                 )
                 row["position_ms"], _ = timed(
                     f"{name}/position",
-                    lambda q=q, key=key: queries.count_and_position(session, q, key, now=now),
+                    lambda q=q, key=key: queue_pages.count_and_position(session, q, key, now=now),
                 )
                 row["last_page_ms"], _ = timed(
                     f"{name}/last_page",
-                    lambda q=q: queries.queue_page(session, q, now=now, limit=LIMIT, from_end=True),
+                    lambda q=q: queue_pages.queue_page(
+                        session, q, now=now, limit=LIMIT, from_end=True
+                    ),
                 )
             views[name] = {k: round(v, 1) for k, v in row.items()}
             views[name]["load_avg_1m"] = load_avg()
@@ -190,7 +192,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--slow-ms", type=float, default=100.0)
     parser.add_argument(
-        "--sort", choices=queries.QUEUE_SORTS, help="sort every view by this column"
+        "--sort", choices=queue_views.QUEUE_SORTS, help="sort every view by this column"
     )
     parser.add_argument("--descending", action="store_true", help="and in reverse")
     args = parser.parse_args()

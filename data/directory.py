@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, CatalogueItem, Service, Team
-from itsm_tui.data.queries import desk_name
+from itsm_tui.data.store_summary import desk_name
 
 
 @dataclass(frozen=True)

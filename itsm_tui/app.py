@@ -274,7 +274,7 @@ class ItsmApp(KeysInOrder):
     async def action_quit(self) -> None:
         """Quit; first ask when a form holds text (it stays on disk as a draft either way)."""
         unsaved = [
-            UnsavedForm(form.heading, form.number, sum(map(len, form.draft_fields().values())))
+            UnsavedForm(form.heading, form.number, sum(map(len, form.typed_text().values())))
             for form in self.open_forms()
             if form.holds_text
         ]

@@ -18,9 +18,9 @@ def wall_clock() -> datetime:
 class DeskContext:
     """The app's handle on the desk; screens reach it as `self.app.desk`.
 
-    Screens never build SQL and never touch models: reads go through
-    `itsm_tui.data.queries`, writes through `itsm_tui.desk`, each in a thread worker
-    that opens its own session with `store.read()` / `store.write()`.
+    Screens never build SQL and never touch models: reads go through the read modules
+    of `itsm_tui.data` (queue_pages, record_json, …), writes through `itsm_tui.desk`,
+    each in a thread worker that opens its own session with `store.read()` / `store.write()`.
     """
 
     store: Store

@@ -28,9 +28,10 @@ import asyncio
 from collections import deque
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.screen import Screen
 from textual.timer import Timer
 
 # A marker lost on its way (its widget removed by the key itself) must not hold the
@@ -70,6 +71,11 @@ class KeysInOrder(App[None]):
 
     async def _on_key_handled(self, message: KeyHandled) -> None:
         message.stop()
+        if self._live_screen() is None:
+            # The app is closing (its screens are gone): keys still waiting go nowhere.
+            self._key_holder = None
+            self._waiting_keys.clear()
+            return
         # Let the screen's widgets work through what the key sent them (each widget is its
         # own task; this one yields to them), ...
         trips = message.trips
@@ -89,9 +95,18 @@ class KeysInOrder(App[None]):
         self._key_holder = None
         await self._deliver_waiting_keys()
 
+    def _live_screen(self) -> Screen[object] | None:
+        """The screen keys go to; None once the app has closed its screens."""
+        try:
+            return self.screen
+        except ScreenStackError:
+            return None
+
     def _screen_is_quiet(self) -> bool:
         """Has every widget of the screen handled all it was sent?"""
-        screen = self.screen
+        screen = self._live_screen()
+        if screen is None:
+            return True
         if not screen.is_mounted:
             return False
         return all(node.message_queue_size == 0 for node in screen.walk_children(with_self=True))
@@ -109,10 +124,13 @@ class KeysInOrder(App[None]):
         # A screen holds the keys while what they act on is being written or read again:
         # keys typed behind a form's save key go to the screen the save leads to, and act
         # on the ticket as saved (not on the version read before the save).
-        return bool(getattr(self.screen, "holds_keys", False))
+        return bool(getattr(self._live_screen(), "holds_keys", False))
 
     async def _deliver_waiting_keys(self) -> None:
         while self._waiting_keys and not self._holding() and not self._screen_holds_keys():
+            if self._live_screen() is None:
+                self._waiting_keys.clear()
+                break
             if not self.screen.is_mounted:
                 # A screen focuses its first field as it mounts: its marker is handled
                 # after the mount, and only then does the key go on.

@@ -7,7 +7,8 @@ from datetime import tzinfo
 from textual.message import Message
 
 from itsm_tui.data.directory import DeskDirectory
-from itsm_tui.data.queries import QueueQuery, QueueRow
+from itsm_tui.data.queue_pages import QueueRow
+from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.escalation.sweep import SweepResult
 
 

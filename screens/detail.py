@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Static
 
 from itsm_tui.context import DeskContext
-from itsm_tui.data import queries
+from itsm_tui.data import record_json
 from itsm_tui.data.history import PAGE_SIZE, HistoryPage, history_page
 from itsm_tui.data.sla_standing import (  # the standings, defined once
     BREACHED,
@@ -322,7 +322,7 @@ class TicketDetailScreen(Screen[None]):
         try:
             with ctx.store.read() as session:
                 ticket = get_ticket(session, self.number)
-                detail = queries.ticket_record(session, ticket)
+                detail = record_json.ticket_record(session, ticket)
                 clocks = sorted(
                     (ClockSnapshot.of(c) for c in sla.clocks_of(session, ticket)),
                     key=lambda c: c.kind != sla.RESPONSE,

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from itsm_tui.context import DeskContext
-from itsm_tui.data import queries
+from itsm_tui.data import record_json
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.records import get_agent, get_article, get_change
 from itsm_tui.desk.zones import agent_zone
@@ -36,7 +36,7 @@ class LinkedRecord:
 
 
 def _change(session: Any, number: str, zone: tzinfo) -> LinkedRecord:
-    c = queries.change_record(session, get_change(session, number))
+    c = record_json.change_record(session, get_change(session, number))
     window = "—"
     if c["planned_start"]:
         window = f"{shown_time(c['planned_start'], zone)} – {shown_time(c['planned_end'], zone)}"

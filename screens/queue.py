@@ -18,9 +18,11 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from itsm_tui.context import DeskContext
-from itsm_tui.data import queries
+from itsm_tui.data import queue_pages
 from itsm_tui.data.directory import DeskDirectory, desk_directory
-from itsm_tui.data.queries import QUEUE_SORTS, QueueQuery, QueueRow, TicketFilter
+from itsm_tui.data.queue_pages import QueueRow
+from itsm_tui.data.queue_views import QUEUE_SORTS, QueueQuery
+from itsm_tui.data.ticket_filter import TicketFilter
 from itsm_tui.desk import DeskError, assign_ticket
 from itsm_tui.desk.records import get_agent
 from itsm_tui.i18n import _
@@ -99,7 +101,7 @@ class QueueSource:
                 if previous and len(previous) == PAGE_SIZE and not request.after:
                     # Chained: the page right after one read in this batch.
                     request = PageRequest(request.page, request.limit, after=previous[-1].key)
-                pages[request.page] = queries.queue_page(
+                pages[request.page] = queue_pages.queue_page(
                     session,
                     self.queue_query,
                     now=now,
@@ -134,13 +136,13 @@ def read_top(
     afterwards, so the rows paint before the count arrives."""
     end = ((visible + WINDOW_MARGIN) // PAGE_SIZE + 1) * PAGE_SIZE
     with ctx.store.read() as session:
-        rows = queries.queue_page(session, query, now=ctx.now(), limit=end)
+        rows = queue_pages.queue_page(session, query, now=ctx.now(), limit=end)
     return len(rows), len(rows) < end, _window_pages(rows, 0)
 
 
 def count_view(ctx: DeskContext, query: QueueQuery) -> int:
     with ctx.store.read() as session:
-        return queries.count_queue(session, query, now=ctx.now())
+        return queue_pages.count_queue(session, query, now=ctx.now())
 
 
 def read_window(
@@ -160,11 +162,11 @@ def read_window(
     with ctx.store.read() as session:
         key = None
         if selected_id is not None:
-            key = queries.queue_key_of(session, query, selected_id, now=now)
+            key = queue_pages.queue_key_of(session, query, selected_id, now=now)
         if key is not None:
-            total, position = queries.count_and_position(session, query, key, now=now)
+            total, position = queue_pages.count_and_position(session, query, key, now=now)
         else:
-            total = queries.count_queue(session, query, now=now)
+            total = queue_pages.count_queue(session, query, now=now)
             position = min(cursor, total - 1)
         if total == 0:
             return 0, 0, 0, {}
@@ -173,15 +175,15 @@ def read_window(
         last_page = min(total - 1, top + visible + WINDOW_MARGIN) // PAGE_SIZE
         start, end = first_page * PAGE_SIZE, min(total, (last_page + 1) * PAGE_SIZE)
         if key is not None and query.sort in INDEX_ORDERED_SORTS:
-            rows = queries.queue_page(
+            rows = queue_pages.queue_page(
                 session, query, now=now, limit=position - start, before=key
-            ) + queries.queue_page(
+            ) + queue_pages.queue_page(
                 session, query, now=now, limit=end - position, after=key, inclusive=True
             )
         elif start == 0:
-            rows = queries.queue_page(session, query, now=now, limit=end)
+            rows = queue_pages.queue_page(session, query, now=now, limit=end)
         else:
-            rows = queries.queue_page(session, query, now=now, limit=end - start, offset=start)
+            rows = queue_pages.queue_page(session, query, now=now, limit=end - start, offset=start)
     return total, position, top, _window_pages(rows, first_page)
 
 
@@ -209,7 +211,7 @@ def count_views(ctx: DeskContext, views: Sequence[QueueQuery]) -> list[int]:
     """How many tickets each view holds (one session; each count reads index ranges)."""
     with ctx.store.read() as session:
         now = ctx.now()
-        return [queries.count_queue(session, query, now=now) for query in views]
+        return [queue_pages.count_queue(session, query, now=now) for query in views]
 
 
 class ViewsElsewhere(Message):

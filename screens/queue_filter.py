@@ -10,7 +10,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input
 
 from itsm_tui.data.directory import DeskDirectory
-from itsm_tui.data.queries import QueueQuery
+from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.data.sla_standing import STANDINGS as SLA_STATES
 from itsm_tui.domain.priority import PRIORITIES, parse_priority
 from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses

@@ -9,7 +9,7 @@ import click
 from itsm_tui.cli.env import Env, pass_env, write
 from itsm_tui.cli.options import ISO, json_option
 from itsm_tui.cli.output import out, out_json
-from itsm_tui.data import queries
+from itsm_tui.data import record_json
 from itsm_tui.desk import create_change
 from itsm_tui.i18n import _
 
@@ -55,7 +55,7 @@ def change_create(
     """Raise a change request (in draft)."""
     record = write(
         env,
-        lambda s, actor, now: queries.change_record(
+        lambda s, actor, now: record_json.change_record(
             s,
             create_change(
                 s,

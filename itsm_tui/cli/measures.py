@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from itsm_tui.cli.env import Env, pass_env, write
 from itsm_tui.cli.options import ISO, json_option
 from itsm_tui.cli.output import out, out_json
-from itsm_tui.data import queries
+from itsm_tui.data import record_json
 from itsm_tui.data.models import Agent
 from itsm_tui.desk import record_complaint, record_outage
 from itsm_tui.desk.records import get_ticket
@@ -56,8 +56,8 @@ def outage_record(
         return {
             "id": o.id,
             "service": o.service.name,
-            "started_at": queries.iso(o.started_at),
-            "ended_at": queries.iso(o.ended_at),
+            "started_at": record_json.iso(o.started_at),
+            "ended_at": record_json.iso(o.ended_at),
             "ticket": get_ticket(s, number).number if number else None,
             "notes": o.notes,
         }
@@ -104,7 +104,7 @@ def complaint_record(
         return {
             "id": c.id,
             "ticket": get_ticket(s, number).number if number else None,
-            "received_at": queries.iso(c.received_at),
+            "received_at": record_json.iso(c.received_at),
             "summary": c.summary,
         }
 

@@ -16,7 +16,7 @@ from itsm_tui.cli.env import Env, acting, check_text_values, database_error, ope
 from itsm_tui.cli.options import ISO
 from itsm_tui.cli.output import err, fail, one_line, out
 from itsm_tui.cli.views import format_summary
-from itsm_tui.data import queries
+from itsm_tui.data import store_summary
 from itsm_tui.data.failures import explain
 from itsm_tui.data.store import Store
 from itsm_tui.desk import DeskError
@@ -89,14 +89,20 @@ def open_console(store: Store, actor: str) -> None:
         root = click.get_current_context().find_root()
         env = root.obj
         with store.read() as session:
-            name = queries.desk_name(session)
+            name = store_summary.desk_name(session)
         ctx = DeskContext(store=store, actor=actor, desk_name=name or DeskContext.desk_name)
         if isinstance(env, Env) and env.fixed_now is not None:
             ctx.clock = env.now
-        make_app(ctx, escalator=not root.params.get("no_escalator", False)).run()
+        app = make_app(ctx, escalator=not root.params.get("no_escalator", False))
+        app.run()
+        if app.return_code:
+            # The app's own code where it means something: 129 (128+SIGHUP) after a
+            # hang-up, which an SSH supervisor reads as a dropped connection; 1 after a
+            # fatal error Textual has already shown.
+            raise click.exceptions.Exit(app.return_code)
         return
     with store.read() as session:
-        summary = queries.store_summary(session)
+        summary = store_summary.store_summary(session)
     out(format_summary(summary))
     out("")
     out(

@@ -11,7 +11,7 @@ from itsm_tui.cli.env import Env, acting_agent, desk_session, opened, pass_env
 from itsm_tui.cli.options import Duration, json_option
 from itsm_tui.cli.output import out, out_json
 from itsm_tui.cli.views import local_time, or_dash
-from itsm_tui.data import queries
+from itsm_tui.data import record_json
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _
 
@@ -31,7 +31,7 @@ def sla() -> None:
 def sla_breaching(env: Env, within: timedelta, limit: int, as_json: bool) -> None:
     """Running SLA clocks due within the window, soonest first (overdue ones on top)."""
     with desk_session(env, write=False) as (session, actor):
-        rows = queries.breaching_soon(session, env.now(), within, limit=limit)
+        rows = record_json.breaching_soon(session, env.now(), within, limit=limit)
         zone = agent_zone(session, actor)
     if as_json:
         out_json(rows)

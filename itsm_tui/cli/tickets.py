@@ -16,9 +16,9 @@ from itsm_tui.cli.env import Env, desk_session, pass_env, write
 from itsm_tui.cli.options import ISO, json_option, priority_option, version_option
 from itsm_tui.cli.output import err, out, out_json
 from itsm_tui.cli.views import LIST_COLUMNS, csv_value, emit_ticket, format_detail, ticket_table
-from itsm_tui.data import queries
+from itsm_tui.data import record_json, ticket_lists
 from itsm_tui.data.models import Agent
-from itsm_tui.data.queries import TicketFilter
+from itsm_tui.data.ticket_filter import TicketFilter
 from itsm_tui.desk import (
     InvalidInput,
     add_comment,
@@ -94,7 +94,7 @@ def ticket_create(
     answers = _fields(fields)
     record = write(
         env,
-        lambda s, actor, now: queries.ticket_record(
+        lambda s, actor, now: record_json.ticket_record(
             s,
             create_ticket(
                 s,
@@ -126,7 +126,7 @@ def ticket_create(
 def ticket_show(env: Env, number: str, as_json: bool) -> None:
     """Print a ticket with its comments and history."""
     with desk_session(env, write=False) as (session, actor):
-        detail = queries.ticket_detail(session, number, now=env.now())
+        detail = record_json.ticket_detail(session, number, now=env.now())
         zone = agent_zone(session, actor)
     if as_json:
         out_json(detail)
@@ -198,10 +198,10 @@ def ticket_list(
             open_only=open_only,
         )
         if count_only:
-            total = queries.count_tickets(session, filters)
+            total = ticket_lists.count_tickets(session, filters)
         else:
-            key = queries.page_key(session, after) if after else None
-            records = queries.list_tickets(session, filters, limit=limit, after=key)
+            key = ticket_lists.page_key(session, after) if after else None
+            records = ticket_lists.list_tickets(session, filters, limit=limit, after=key)
         zone = agent_zone(session, actor)
     if count_only:
         out(str(total))
@@ -246,7 +246,7 @@ def ticket_assign(
         raise click.UsageError(_("choose one of --assignee, --take and --unassign"))
     record = write(
         env,
-        lambda s, actor, now: queries.ticket_record(
+        lambda s, actor, now: record_json.ticket_record(
             s,
             assign_ticket(
                 s,
@@ -276,7 +276,7 @@ def ticket_transition(
     """Move a ticket to another status."""
     record = write(
         env,
-        lambda s, actor, now: queries.ticket_record(
+        lambda s, actor, now: record_json.ticket_record(
             s,
             transition_ticket(
                 s, actor, number, status, note=note, expected_version=expected, now=now
@@ -321,7 +321,7 @@ def ticket_comment(
             expected_version=expected,
             now=now,
         )
-        return queries.ticket_record(s, get_ticket(s, number))
+        return record_json.ticket_record(s, get_ticket(s, number))
 
     emit_ticket(write(env, action), as_json)
 
@@ -340,7 +340,7 @@ def ticket_resolve(
     text = _text_or_stdin(notes)
     record = write(
         env,
-        lambda s, actor, now: queries.ticket_record(
+        lambda s, actor, now: record_json.ticket_record(
             s,
             resolve_ticket(
                 s, actor, number, code=code, notes=text, expected_version=expected, now=now
@@ -360,7 +360,7 @@ def ticket_reopen(env: Env, number: str, reason: str, expected: int | None, as_j
     """Take a resolved ticket back into work."""
     record = write(
         env,
-        lambda s, actor, now: queries.ticket_record(
+        lambda s, actor, now: record_json.ticket_record(
             s, reopen_ticket(s, actor, number, reason=reason, expected_version=expected, now=now)
         ),
     )
@@ -376,7 +376,7 @@ def ticket_close(env: Env, number: str, expected: int | None, as_json: bool) -> 
     """Close a resolved ticket (final)."""
     record = write(
         env,
-        lambda s, actor, now: queries.ticket_record(
+        lambda s, actor, now: record_json.ticket_record(
             s, close_ticket(s, actor, number, expected_version=expected, now=now)
         ),
     )
@@ -417,7 +417,7 @@ def ticket_update(
     """Change a ticket's fields; impact and urgency re-derive the priority."""
     record = write(
         env,
-        lambda s, actor, now: queries.ticket_record(
+        lambda s, actor, now: record_json.ticket_record(
             s,
             update_ticket(
                 s,
@@ -454,7 +454,7 @@ def ticket_priority(
     """Override a ticket's priority (supervisors)."""
     record = write(
         env,
-        lambda s, actor, now: queries.ticket_record(
+        lambda s, actor, now: record_json.ticket_record(
             s,
             override_priority(
                 s,
@@ -492,7 +492,7 @@ def ticket_link(
     """Link a ticket to a major incident, a problem, a change or an article."""
     record = write(
         env,
-        lambda s, actor, now: queries.ticket_record(
+        lambda s, actor, now: record_json.ticket_record(
             s,
             link_ticket(
                 s,
@@ -534,10 +534,10 @@ def ticket_log_time(
             s, actor, number, minutes, note=note, at=at, expected_version=expected, now=now
         )
         return {
-            "ticket": queries.ticket_record(s, get_ticket(s, number)),
+            "ticket": record_json.ticket_record(s, get_ticket(s, number)),
             "minutes": entry.minutes,
             "cost": str(entry.cost),
-            "logged_at": queries.iso(entry.logged_at),
+            "logged_at": record_json.iso(entry.logged_at),
         }
 
     result = write(env, action)
@@ -575,10 +575,10 @@ def ticket_survey(
             s, actor, number, rating, comment=comment, at=at, expected_version=expected, now=now
         )
         return {
-            "ticket": queries.ticket_record(s, get_ticket(s, number)),
+            "ticket": record_json.ticket_record(s, get_ticket(s, number)),
             "rating": survey.rating,
             "comment": survey.comment,
-            "submitted_at": queries.iso(survey.submitted_at),
+            "submitted_at": record_json.iso(survey.submitted_at),
         }
 
     result = write(env, action)

@@ -19,7 +19,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from itsm_tui.data.queries import QueueKey, QueueRow
+from itsm_tui.data.queue_pages import QueueRow
+from itsm_tui.data.queue_views import QueueKey
 from itsm_tui.i18n import _
 
 PAGE_SIZE = 100

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from itsm_tui.data.models import Agent, AuditEvent, Team, Ticket
+from itsm_tui.data.inbox import unread_count
+from itsm_tui.data.models import (
+    Agent,
+    AuditEvent,
+    Notification,
+    NotificationRead,
+    Team,
+    Ticket,
+)
 from itsm_tui.data.store import open_store, sqlite_url
-from tests.cli.conftest import NOW_ISO, Itsm, assert_refused, snapshot
+from tests.cli.conftest import NOW, NOW_ISO, Itsm, assert_refused, snapshot
 
 
 def _incident(itsm: Itsm) -> None:
@@ -193,5 +202,21 @@ def test_demo_builds_a_fresh_store_in_the_data_directory(
                 )
                 == 1
             )
+            # They have kept up with the team's notices: only the last day's are unread.
+            assert unread_count(s, me.id, me.team_id, NOW) == s.scalar(
+                select(func.count()).where(
+                    Notification.team_id == me.team_id,
+                    Notification.agent_id.is_(None),
+                    Notification.deliver_at >= NOW - timedelta(days=1),
+                    Notification.deliver_at <= NOW,
+                )
+            ) + s.scalar(
+                select(func.count()).where(
+                    Notification.agent_id == me.id,
+                    Notification.read_at.is_(None),
+                    Notification.deliver_at <= NOW,
+                )
+            )
+            assert s.scalar(select(func.count()).select_from(NotificationRead)) > 0
     finally:
         store.dispose()

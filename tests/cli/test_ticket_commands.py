@@ -7,7 +7,7 @@ import json
 import pytest
 
 from itsm_tui.cli import output as cli_output
-from itsm_tui.data.queries import TICKET_FIELDS
+from itsm_tui.data.record_json import TICKET_FIELDS
 from tests.cli.conftest import NOW_ISO, Itsm, assert_refused, snapshot
 
 

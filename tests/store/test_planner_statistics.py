@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from itsm_tui.data import migrate, queries
-from itsm_tui.data.queries import QueueQuery, TicketFilter
+from itsm_tui.data import migrate, queue_pages
+from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.data.store import Store, sqlite_url
+from itsm_tui.data.ticket_filter import TicketFilter
 from tests.factories import NOW, build_desk
 from tests.store.test_queries import _bulk
 
@@ -24,7 +25,7 @@ def _analysed_store_at_0002(tmp_path: Path) -> Store:
 
 
 def _open_queue_plan(store: Store) -> list[str]:
-    statement = queries.queue_statement(
+    statement = queue_pages.queue_statement(
         QueueQuery(TicketFilter(open_only=True)), now=NOW, limit=100
     )
     compiled = statement.compile(store.engine)

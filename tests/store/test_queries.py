@@ -13,10 +13,18 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
-from itsm_tui.data import queries
+from itsm_tui.data import (
+    queue_pages,
+    queue_views,
+    record_json,
+    store_summary,
+    ticket_filter,
+    ticket_lists,
+)
 from itsm_tui.data.models import Agent, Team, Ticket
-from itsm_tui.data.queries import PageKey, TicketFilter
 from itsm_tui.data.store import Store
+from itsm_tui.data.ticket_filter import TicketFilter
+from itsm_tui.data.ticket_lists import PageKey
 from itsm_tui.desk import add_comment, create_ticket, link_ticket, resolve_ticket
 from itsm_tui.domain.workflow import WORKFLOWS
 from tests.factories import NOW, Desk
@@ -109,9 +117,9 @@ def test_list_tickets_matches_every_filter_in_queue_order(desk: Desk) -> None:
         rows = _all_rows(s)
         for f in _filters(_ids(desk, s)):
             expected = _expected(rows, f)
-            got = [r["number"] for r in queries.list_tickets(s, f, limit=1000)]
+            got = [r["number"] for r in ticket_lists.list_tickets(s, f, limit=1000)]
             assert got == expected, f
-            assert queries.count_tickets(s, f) == len(expected), f
+            assert ticket_lists.count_tickets(s, f) == len(expected), f
 
 
 @pytest.mark.parametrize("page_size", [1, 3, 7])
@@ -123,12 +131,12 @@ def test_keyset_pages_concatenate_to_the_whole_list(desk: Desk, page_size: int) 
             pages: list[str] = []
             after: PageKey | None = None
             while True:
-                page = queries.list_tickets(s, f, limit=page_size, after=after)
+                page = ticket_lists.list_tickets(s, f, limit=page_size, after=after)
                 assert len(page) <= page_size
                 pages += [r["number"] for r in page]
                 if len(page) < page_size:
                     break
-                after = queries.page_key(s, page[-1]["number"])
+                after = ticket_lists.page_key(s, page[-1]["number"])
             assert pages == _expected(rows, f), f
             assert len(set(pages)) == len(pages)
 
@@ -137,9 +145,9 @@ def test_filters_that_cannot_match_return_nothing(desk: Desk) -> None:
     _spread(desk, 8)
     with desk.store.read() as s:
         closed_only = TicketFilter(statuses=("closed",), open_only=True)
-        assert queries.list_tickets(s, closed_only, limit=10) == []
-        assert queries.count_tickets(s, closed_only) == 0
-        assert queries.list_tickets(s, TicketFilter(), limit=0) == []
+        assert ticket_lists.list_tickets(s, closed_only, limit=10) == []
+        assert ticket_lists.count_tickets(s, closed_only) == 0
+        assert ticket_lists.list_tickets(s, TicketFilter(), limit=0) == []
 
 
 def test_an_assignee_and_unassigned_exclude_each_other() -> None:
@@ -171,7 +179,7 @@ def test_ticket_record_names_what_it_points_at(desk: Desk) -> None:
         )
         link_ticket(s, alice, incident.number, problem=problem.number, now=NOW)
         # Inside the write: the record is what the transaction will commit.
-        record = queries.ticket_record(s, incident)
+        record = record_json.ticket_record(s, incident)
     assert record == {
         **record,
         "number": "INC0000001",
@@ -185,9 +193,9 @@ def test_ticket_record_names_what_it_points_at(desk: Desk) -> None:
         "version": 2,
         "opened_at": "2026-11-24T09:30:00Z",
     }
-    assert tuple(record) == queries.TICKET_FIELDS
+    assert tuple(record) == record_json.TICKET_FIELDS
     with desk.store.read() as s:
-        detail = queries.ticket_detail(s, "INC0000001")
+        detail = record_json.ticket_detail(s, "INC0000001")
     history = ("comments", "audit", "sla", "escalations")
     assert {k: v for k, v in detail.items() if k not in history} == record
     # The small desk of these tests has no SLA policies: no clocks, nothing escalated.
@@ -204,7 +212,7 @@ def test_a_page_of_records_is_one_query_for_its_names(desk: Desk) -> None:
     event.listen(desk.store.engine, "before_cursor_execute", count)
     try:
         with desk.store.read() as s:
-            records = queries.list_tickets(s, TicketFilter(), limit=20)
+            records = ticket_lists.list_tickets(s, TicketFilter(), limit=20)
     finally:
         event.remove(desk.store.engine, "before_cursor_execute", count)
     assert len(records) == 20
@@ -220,7 +228,7 @@ def test_ticket_detail_lists_comments_and_audit_oldest_first(desk: Desk) -> None
         for i in range(3):
             add_comment(s, alice, "INC0000001", f"note {i}", now=NOW + timedelta(minutes=i))
     with desk.store.read() as s:
-        detail = queries.ticket_detail(s, "INC0000001")
+        detail = record_json.ticket_detail(s, "INC0000001")
     assert [c["body"] for c in detail["comments"]] == ["note 0", "note 1", "note 2"]
     assert detail["comments"][2]["created_at"] == "2026-11-24T09:32:00Z"
     assert detail["audit"][0]["action"] == "create"
@@ -231,7 +239,7 @@ def test_store_summary_counts_by_type_and_status(desk: Desk) -> None:
     _spread(desk, 20)
     with desk.store.read() as s:
         rows = _all_rows(s)
-        summary = queries.store_summary(s)
+        summary = store_summary.store_summary(s)
     assert summary["tickets"] == 20
     assert summary["open"] == sum(t.is_open for t in rows)
     assert sum(summary["by_type"].values()) == sum(summary["by_status"].values()) == 20
@@ -335,11 +343,11 @@ def test_every_view_reads_an_index_range(store: Store, view: str) -> None:
     f = VIEWS[view](ids)
     # The second page continues after a real ticket of the view, as a scrolling queue does.
     with store.read() as s:
-        first = queries.list_tickets(s, f, limit=20)
+        first = ticket_lists.list_tickets(s, f, limit=20)
         assert first, view
-        after = queries.page_key(s, first[-1]["number"])
+        after = ticket_lists.page_key(s, first[-1]["number"])
     for key in (None, after):
-        plan = _plan(store, queries.page_statement(f, limit=50, after=key), index_order=True)
+        plan = _plan(store, ticket_lists.page_statement(f, limit=50, after=key), index_order=True)
         shown = "\n".join(plan)
         if store.is_sqlite:
             ticket_steps = [line for line in plan if " tickets" in line]
@@ -360,7 +368,9 @@ def test_the_open_queue_uses_the_queue_index(store: Store) -> None:
 
     build_desk(store)
     _bulk(store)
-    shown = "\n".join(_plan(store, queries.page_statement(TicketFilter(open_only=True), limit=50)))
+    shown = "\n".join(
+        _plan(store, ticket_lists.page_statement(TicketFilter(open_only=True), limit=50))
+    )
     assert "ix_tickets_queue" in shown, shown
 
 
@@ -368,7 +378,7 @@ def test_open_statuses_agree_with_the_workflows() -> None:
     # The status branches rely on is_open following from the status for every type.
     for flow in WORKFLOWS.values():
         for status in flow.statuses:
-            assert queries._openness([status]) >= {flow.is_open(status)}
+            assert ticket_filter.openness([status]) >= {flow.is_open(status)}
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -380,10 +390,10 @@ def test_open_queue_sorted_by_age_walks_an_index_without_sorting(
 
     build_desk(store)
     _bulk(store)
-    query = queries.QueueQuery(
+    query = queue_views.QueueQuery(
         filters=TicketFilter(open_only=True), sort="age", descending=descending
     )
-    statement = queries.queue_statement(query, now=NOW, limit=100, dialect=store.dialect)
+    statement = queue_pages.queue_statement(query, now=NOW, limit=100, dialect=store.dialect)
     shown = "\n".join(_plan(store, statement, index_order=True))
     assert "ix_tickets_open_age" in shown, shown
     assert ("TEMP B-TREE" if store.is_sqlite else "Sort") not in shown, shown

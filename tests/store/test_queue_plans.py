@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from itsm_tui.context import DeskContext
-from itsm_tui.data import queries, sla_standing
+from itsm_tui.data import queue_pages, sla_standing
 from itsm_tui.data.directory import desk_directory
 from itsm_tui.data.models import Agent, SlaClock, Ticket
-from itsm_tui.data.queries import QueueQuery
+from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.data.store import Store
 from itsm_tui.desk.sla import refresh_sla_due
 from itsm_tui.screens.queue import VIEWS, view_query
@@ -285,14 +285,14 @@ def test_saved_view_pages_read_their_index_range(
     store = loaded.store
     query = _query(loaded, case)
     with store.read() as s:
-        first = queries.queue_page(s, query, now=NOW, limit=20)
+        first = queue_pages.queue_page(s, query, now=NOW, limit=20)
     assert first, f"{case}: the test data must fill the view"
     gap = KNOWN_GAPS.get((case, store.dialect))
     if gap:  # only the plan is known to miss
         request.applymarker(pytest.mark.xfail(reason=gap, strict=True))
     # The first page, and the next one after a real key, as a scrolling queue reads them.
     for label, after in (("first page", None), ("page after a key", first[-1].key)):
-        statement = queries.queue_statement(
+        statement = queue_pages.queue_statement(
             query, now=NOW, limit=60, after=after, dialect=store.dialect
         )
         plan = _plan(store, _untyped(statement), index_order=True)
@@ -304,7 +304,7 @@ def test_saved_view_counts_read_index_ranges(loaded: LoadedDesk, case: str) -> N
     store = loaded.store
     query = _query(loaded, case)
     with store.read() as s, _statements(s) as ran:
-        total = queries.count_queue(s, query, now=NOW)
+        total = queue_pages.count_queue(s, query, now=NOW)
     assert total > 0, case
     counts = [st for st in ran if isinstance(st, Select)]
     assert counts, case
@@ -321,7 +321,7 @@ def test_breached_and_breaching_soon_count_ranges_of_the_stored_sla_key(
     store = loaded.store
     for case in ("breached", "soon"):
         with store.read() as s, _statements(s) as ran:
-            assert queries.count_queue(s, _query(loaded, case), now=NOW) > 0
+            assert queue_pages.count_queue(s, _query(loaded, case), now=NOW) > 0
         plans = [_plan(store, st, index_order=True) for st in ran if isinstance(st, Select)]
         assert plans, case
         for plan in plans:
@@ -341,7 +341,7 @@ def test_all_open_sorted_by_sla_walks_ix_tickets_open_sla_without_sorting(
     store = loaded.store
     query = replace(_query(loaded, "open"), sort="sla", descending=descending)
     with store.read() as s:
-        first = queries.queue_page(s, query, now=NOW, limit=20)
+        first = queue_pages.queue_page(s, query, now=NOW, limit=20)
         assert len({row.key[0] for row in first}) > 1, "the test data must have keys"
         key = first[-1].key
     expect = Expect(("ix_tickets_open_sla",), ordered=True)
@@ -353,13 +353,13 @@ def test_all_open_sorted_by_sla_walks_ix_tickets_open_sla_without_sorting(
         "last page": {"from_end": True},
     }
     for label, where in reads.items():
-        statement = queries.queue_statement(
+        statement = queue_pages.queue_statement(
             query, now=NOW, limit=60, dialect=store.dialect, **where
         )
         plan = _plan(store, _untyped(statement), index_order=True)
         _check(loaded, f"open by sla, {label}", plan, expect)
     with store.read() as s, _statements(s) as ran:
-        queries.count_and_position(s, query, key, now=NOW)
+        queue_pages.count_and_position(s, query, key, now=NOW)
     counts = [st for st in ran if isinstance(st, Select)]
     assert counts
     for statement in counts:

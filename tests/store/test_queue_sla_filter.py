@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from itsm_tui.data import queries
+from itsm_tui.data import queue_pages
 from itsm_tui.data.models import SlaClock
-from itsm_tui.data.queries import QueueQuery, TicketFilter
+from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.data.sla_standing import STANDINGS as SLA_STATES
+from itsm_tui.data.ticket_filter import TicketFilter
 from itsm_tui.desk import create_ticket
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.sla import refresh_sla_due
@@ -116,8 +117,8 @@ def sla_desk(desk: Desk) -> Desk:
 
 def titles(desk: Desk, query: QueueQuery) -> set[str]:
     with desk.store.read() as session:
-        rows = queries.queue_page(session, query, now=NOW, limit=100)
-        assert queries.count_queue(session, query, now=NOW) == len(rows)
+        rows = queue_pages.queue_page(session, query, now=NOW, limit=100)
+        assert queue_pages.count_queue(session, query, now=NOW) == len(rows)
     return {row.title for row in rows}
 
 
@@ -126,7 +127,7 @@ def test_each_ticket_is_in_the_state_its_sla_cell_shows(sla_desk: Desk) -> None:
     with sla_desk.store.read() as session:
         cells = {
             row.title: row.sla_state
-            for row in queries.queue_page(session, everyone, now=NOW, limit=100)
+            for row in queue_pages.queue_page(session, everyone, now=NOW, limit=100)
         }
     assert cells == {title: state for title, (_c, state) in CASES.items()}
     found: dict[str, set[str]] = {}

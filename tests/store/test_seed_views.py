@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from itsm_tui.config import apply_config, load_default_desk
-from itsm_tui.data import queries
+from itsm_tui.data import queue_pages, record_json
 from itsm_tui.data.models import Escalation, SlaClock, SlaPolicy, Ticket
-from itsm_tui.data.queries import QueueQuery, TicketFilter
+from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.data.seed import seed_store
 from itsm_tui.data.store import Store
+from itsm_tui.data.ticket_filter import TicketFilter
 from itsm_tui.desk import sla
 from itsm_tui.domain.calendar import business_time_between
 
@@ -39,7 +40,7 @@ def seeded(store: Store) -> Store:
 
 def _view(store: Store, query: QueueQuery) -> set[str]:
     with store.read() as s:
-        rows = queries.queue_page(s, query, now=NOW, limit=100_000)
+        rows = queue_pages.queue_page(s, query, now=NOW, limit=100_000)
     return {r.number for r in rows}
 
 
@@ -74,7 +75,7 @@ def test_an_overdue_ticket_is_in_breached_and_not_in_breaching_soon(seeded: Stor
 def test_sla_breaching_lists_only_clocks_that_breach_within_the_window(seeded: Store) -> None:
     within = timedelta(hours=4)
     with seeded.read() as s:
-        listed = queries.breaching_soon(s, NOW, within, limit=10_000)
+        listed = record_json.breaching_soon(s, NOW, within, limit=10_000)
         policies = {p.id: sla.calendar_of(p.calendar) for p in s.scalars(select(SlaPolicy))}
         clocks = {
             (number, c.kind): c

@@ -19,11 +19,12 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from itsm_tui.data import queries
+from itsm_tui.data import queue_pages
 from itsm_tui.data.migrate import alembic_config, current_revision, head_revision
 from itsm_tui.data.models import Agent, SlaClock, Ticket
-from itsm_tui.data.queries import QueueQuery, TicketFilter
+from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.data.store import Store
+from itsm_tui.data.ticket_filter import TicketFilter
 from itsm_tui.desk import (
     add_comment,
     override_priority,
@@ -276,15 +277,15 @@ def test_pages_positions_and_counts_sorted_by_sla_agree_with_python(
     with sorted_desk.read() as s:
         expected = _python_order(s, query)
         assert len(expected) > 10
-        whole = queries.queue_page(s, query, now=NOW, limit=1000)
+        whole = queue_pages.queue_page(s, query, now=NOW, limit=1000)
         assert [r.id for r in whole] == expected
-        assert queries.count_queue(s, query, now=NOW) == len(expected)
+        assert queue_pages.count_queue(s, query, now=NOW) == len(expected)
 
         # Keyset pages of three, forwards, concatenate to the whole view.
         pages: list[int] = []
         after = None
         while True:
-            page = queries.queue_page(s, query, now=NOW, limit=3, after=after)
+            page = queue_pages.queue_page(s, query, now=NOW, limit=3, after=after)
             pages += [r.id for r in page]
             if len(page) < 3:
                 break
@@ -294,17 +295,19 @@ def test_pages_positions_and_counts_sorted_by_sla_agree_with_python(
         # Around each row, as read_window reads it: the rows before its key, the row
         # and those after it, its position and the count in one pass; its key by id.
         for index, row in enumerate(whole):
-            assert queries.queue_key_of(s, query, row.id, now=NOW) == row.key
-            before = queries.queue_page(s, query, now=NOW, limit=4, before=row.key)
+            assert queue_pages.queue_key_of(s, query, row.id, now=NOW) == row.key
+            before = queue_pages.queue_page(s, query, now=NOW, limit=4, before=row.key)
             assert [r.id for r in before] == expected[max(0, index - 4) : index]
-            onwards = queries.queue_page(s, query, now=NOW, limit=4, after=row.key, inclusive=True)
+            onwards = queue_pages.queue_page(
+                s, query, now=NOW, limit=4, after=row.key, inclusive=True
+            )
             assert [r.id for r in onwards] == expected[index : index + 4]
-            assert queries.count_and_position(s, query, row.key, now=NOW) == (
+            assert queue_pages.count_and_position(s, query, row.key, now=NOW) == (
                 len(expected),
                 index,
             )
-            assert queries.queue_position(s, query, row.key, now=NOW) == index
-        last = queries.queue_page(s, query, now=NOW, limit=5, from_end=True)
+            assert queue_pages.queue_position(s, query, row.key, now=NOW) == index
+        last = queue_pages.queue_page(s, query, now=NOW, limit=5, from_end=True)
         assert [r.id for r in last] == expected[-5:]
 
 
@@ -321,6 +324,6 @@ def test_the_soon_view_sorted_by_sla_lists_the_clocks_due_soon_in_key_order(
             )
             if state == "running" and due is not None and NOW < due <= NOW + timedelta(days=2)
         }
-        got = [r.id for r in queries.queue_page(s, query, now=NOW, limit=100)]
+        got = [r.id for r in queue_pages.queue_page(s, query, now=NOW, limit=100)]
     assert soon
     assert got == sorted(soon, key=lambda i: (keys[i], i))

@@ -18,12 +18,13 @@ import pytest
 from sqlalchemy import select
 
 from itsm_tui.context import DeskContext
-from itsm_tui.data import queries
+from itsm_tui.data import queue_pages, record_json
 from itsm_tui.data.directory import desk_directory
 from itsm_tui.data.history import history_page
 from itsm_tui.data.models import AuditEvent, Escalation, SlaClock, Ticket
-from itsm_tui.data.queries import QueueQuery, TicketFilter
+from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.data.store import Store
+from itsm_tui.data.ticket_filter import TicketFilter
 from itsm_tui.desk import (
     add_comment,
     assign_ticket,
@@ -281,19 +282,19 @@ def view_numbers(store: Store, view: str, now: datetime) -> set[str]:
     ctx = DeskContext(store=store, actor="tia", clock=lambda: now)
     with store.read() as session:
         query = view_query(view, desk_directory(session, "tia"), ctx)
-        return {r.number for r in queries.queue_page(session, query, now=now, limit=500)}
+        return {r.number for r in queue_pages.queue_page(session, query, now=now, limit=500)}
 
 
 def standing_numbers(store: Store, standing: str, now: datetime) -> set[str]:
     query = QueueQuery(TicketFilter(open_only=True), sla=standing)
     with store.read() as session:
-        return {r.number for r in queries.queue_page(session, query, now=now, limit=500)}
+        return {r.number for r in queue_pages.queue_page(session, query, now=now, limit=500)}
 
 
 def row_standings(store: Store, now: datetime) -> dict[str, str | None]:
     """The queue's SLA column: each open ticket's standing."""
     with store.read() as session:
-        rows = queries.queue_page(session, QueueQuery(TicketFilter()), now=now, limit=500)
+        rows = queue_pages.queue_page(session, QueueQuery(TicketFilter()), now=now, limit=500)
     return {r.number: r.sla_state for r in rows}
 
 
@@ -345,7 +346,7 @@ def test_views_filters_column_and_detail_agree_at_the_boundary_instants(
     assert soon_view == {soon, warned, unswept, running}
     assert not breached_view & soon_view
     with sla_store.read() as session:
-        listed = [r["number"] for r in queries.breaching_soon(session, NOW, timedelta(hours=2))]
+        listed = [r["number"] for r in record_json.breaching_soon(session, NOW, timedelta(hours=2))]
     assert listed == [soon, warned, unswept, running]  # soonest first, the view's tickets
 
     expected = {

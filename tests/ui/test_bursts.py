@@ -4,6 +4,7 @@ them, Tab between fields included, and a bracketed paste lands whole before the 
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,13 @@ from sqlalchemy import select
 from textual import events
 from textual.app import App
 from textual.keys import _character_to_key
+from textual.widgets import Input
 
 from itsm_tui.app import make_app
+from itsm_tui.data import directory
 from itsm_tui.data.models import AuditEvent, Comment, Ticket, TimeEntry
 from itsm_tui.domain.workflow import RESOLUTION_CODES, workflow_for
+from itsm_tui.keys_in_order import KeyHandled
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.forms import (
     AssignForm,
@@ -186,6 +190,80 @@ async def test_assign_filtered_and_picked_in_one_burst(demo) -> None:  # type: i
         assert (t.team.name, t.assignee.username) == ("Service Desk", "bob")
 
 
+@pytest.fixture
+def lists_held(monkeypatch):  # type: ignore[no-untyped-def]
+    """The forms' lists (teams, agents, services, the catalogue) come only once the test
+    sets the event it gets: a burst surely lands before them."""
+    lists_may_come = threading.Event()
+    read_lists = directory.form_choices
+
+    def deferred_lists(session):  # type: ignore[no-untyped-def]
+        choices = read_lists(session)
+        assert lists_may_come.wait(60), "the test never let the lists come"
+        return choices
+
+    monkeypatch.setattr(directory, "form_choices", deferred_lists)
+    yield lists_may_come
+    lists_may_come.set()
+
+
+async def burst_before_the_lists(app: DetailHarness, keys: str, lists_may_come) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(100, 40)) as pilot:
+        try:
+            for _ in range(3):
+                await pilot.pause()
+            form = app.screen
+            assert getattr(form, "choices", "no lists") is None, "the lists came too early"
+            burst(app, keys)
+            for _ in range(5):
+                await pilot.pause()
+            # The keys wait for the lists: nothing typed, nothing saved yet.
+            assert all(not field.value for field in form.query(Input))
+            assert not app.results
+        finally:
+            lists_may_come.set()
+        await settle(pilot)
+
+
+@run_async
+async def test_assign_keys_typed_before_the_lists_arrive_pick_from_them(demo, lists_held) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    app = DetailHarness(
+        context(store),
+        lambda: AssignForm(numbers["vpn"], None, team="Service Desk", assignee="alice"),
+    )
+    await burst_before_the_lists(app, "Service<enter>bo<enter><ctrl+s>", lists_held)
+    assert app.results == [numbers["vpn"]]
+    with store.read() as session:
+        t = session.scalars(select(Ticket).where(Ticket.number == numbers["vpn"])).one()
+        assert (t.team.name, t.assignee.username) == ("Service Desk", "bob")
+
+
+@run_async
+async def test_new_request_typed_before_the_catalogue_arrives(demo, lists_held) -> None:  # type: ignore[no-untyped-def]
+    store, _numbers = demo
+    app = DetailHarness(context(store), lambda: NewTicketForm("request"))
+    keys = (
+        "Laptop for Ana"
+        "<tab><tab><tab><enter><down><enter>"  # the only item, once the catalogue is there
+        "<tab>ThinkPad X1 Carbon"
+        "<tab><tab>ana@staff.example.com"
+        "<ctrl+s>"
+    )
+    await burst_before_the_lists(app, keys, lists_held)
+    (number,) = app.results
+    with store.read() as session:
+        t = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+        item = t.catalogue_item.code if t.catalogue_item else None
+        requester = t.requester.email if t.requester else None
+    assert (t.title, item, t.form_data, requester) == (
+        "Laptop for Ana",
+        "laptop",
+        {"model": "ThinkPad X1 Carbon"},
+        "ana@staff.example.com",
+    )
+
+
 @run_async
 async def test_status_with_a_work_note_in_one_burst(demo) -> None:  # type: ignore[no-untyped-def]
     store, numbers = demo
@@ -294,3 +372,17 @@ async def test_keys_behind_a_save_act_on_the_saved_ticket(demo) -> None:  # type
         opened = app.screen.number
     assert opened == numbers["vpn"]
     assert comments(store, "work_note")[-2:] == NOTES[:2]
+
+
+@run_async
+async def test_keys_still_on_their_way_when_the_app_closes_are_dropped_quietly(demo) -> None:  # type: ignore[no-untyped-def]
+    # A key's marker can reach the app after its screens are gone (a quit, a hang-up, a
+    # benchmark ending right after a key): it used to raise ScreenStackError on exit.
+    store, numbers = demo
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+    app._waiting_keys.append(events.Key("x", "x"))
+    await app._on_key_handled(KeyHandled())
+    await app._deliver_waiting_keys()
+    assert not app._waiting_keys

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from itsm_tui.data import queries
+from itsm_tui.data import record_json
 from itsm_tui.desk import transition_ticket
 from itsm_tui.desk.records import get_agent
 from itsm_tui.screens.detail import TicketDetailScreen, printable
@@ -86,7 +86,7 @@ async def test_countdown_ticks_from_the_injected_clock_without_the_store(
         assert isinstance(screen, TicketDetailScreen)
         assert "6h 00m 00s left" in content(app, "#detail-clocks")
         loads = []
-        monkeypatch.setattr(queries, "ticket_detail", lambda *a, **k: loads.append(a))
+        monkeypatch.setattr(record_json, "ticket_detail", lambda *a, **k: loads.append(a))
         now[0] = CLOCK + timedelta(seconds=5)
         screen.refresh_clocks()
         assert "5h 59m 55s left" in content(app, "#detail-clocks")
@@ -271,7 +271,7 @@ async def test_take_on_the_ticket_screen_makes_it_mine(demo) -> None:  # type: i
         await settle(pilot)
         assert "Assignee: — → alice" in screen_text(app)
     with store.read() as session:
-        assert queries.ticket_detail(session, numbers["nasty"])["assignee"] == "alice"
+        assert record_json.ticket_detail(session, numbers["nasty"])["assignee"] == "alice"
 
 
 @run_async

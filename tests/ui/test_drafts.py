@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from itsm_tui.app import make_app
-from itsm_tui.data.models import Comment
+from itsm_tui.data.models import CatalogueItem, Comment, Ticket
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.drafts import UNREADABLE, DraftBox, draft_box
-from itsm_tui.screens.forms import CommentForm, DeskForm
+from itsm_tui.screens.forms import CommentForm, DeskForm, NewTicketForm
 from itsm_tui.screens.quit import QuitWithDraftsScreen
 from tests.ui.detail_apps import DetailHarness, context, demo_store, run_async, settle
 from tests.ui.test_bursts import burst
@@ -240,3 +240,61 @@ async def test_ctrl_q_quits_at_once_when_nothing_is_typed(demo) -> None:  # type
         burst(app, "w<ctrl+q>")
         await settle(pilot)
         assert not app.is_running
+
+
+@run_async
+async def test_a_new_request_draft_brings_back_its_item_and_every_answer(demo) -> None:  # type: ignore[no-untyped-def]
+    store, _numbers = demo
+    with store.write() as session:
+        laptop = session.scalars(select(CatalogueItem).where(CatalogueItem.code == "laptop")).one()
+        laptop.form = [*laptop.form, {"name": "needed_by", "label": "Needed by", "kind": "text"}]
+    typed = {
+        "new-title": "Laptop for Ana",
+        "new-impact": "1",
+        "new-item": "laptop",
+        "item-model": "ThinkPad X1",
+        "item-needed_by": "tomorrow",
+        "new-requester": "ana@staff.example.com",
+        "new-description": "Bring a dock too.",
+    }
+    app = make_app(context(store), escalator=False, poll_seconds=0)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        burst(
+            app,
+            "NLaptop for Ana"
+            "<tab><enter><up><up><enter>"  # impact: 3 -> 1
+            "<tab><tab><enter><down><enter>"  # past urgency; the only item
+            "<tab>ThinkPad X1<tab>tomorrow"  # the item's own fields, mounted as it was chosen
+            "<tab><tab>ana@staff.example.com<tab>Bring a dock too.<ctrl+q>",
+        )
+        await settle(pilot)
+        assert isinstance(app.screen, QuitWithDraftsScreen)
+        burst(app, "<ctrl+q>")
+        await settle(pilot)
+        assert not app.is_running
+    assert on_disk(store, "alice", "NewTicketForm.request") == typed
+    # A new process: the form opens with the item chosen and its fields filled again.
+    again = make_app(context(store), escalator=False, poll_seconds=0)
+    async with again.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        burst(again, "N")
+        await settle(pilot)
+        form = again.screen
+        assert isinstance(form, NewTicketForm)
+        assert form.draft_fields() == typed
+        assert form.query_one("#item-needed_by", Input).value == "tomorrow"
+        burst(again, "<ctrl+s>")
+        await settle(pilot)
+        assert not isinstance(again.screen, NewTicketForm), form.query_one("#form-message")
+    with store.read() as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.title == "Laptop for Ana")).one()
+        item = ticket.catalogue_item.code if ticket.catalogue_item else None
+        saved = (item, ticket.impact, ticket.form_data, ticket.description)
+    assert saved == (
+        "laptop",
+        1,
+        {"model": "ThinkPad X1", "needed_by": "tomorrow"},
+        typed["new-description"],
+    )
+    assert on_disk(store, "alice", "NewTicketForm.request") == {}

@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from sqlalchemy import func, select, update
 from textual.widgets import Input
 
-from itsm_tui.data import queries
+from itsm_tui.data import queue_pages
 from itsm_tui.data.models import Agent, Team, Ticket
 from itsm_tui.data.store import Store
 from itsm_tui.desk import create_ticket
@@ -452,7 +452,9 @@ async def test_a_new_sort_keeps_the_ticket_selected_among_its_new_neighbours(
             # now sort around it read and drawn above and below.
             assert table.selected is not None and table.selected.number == chosen.number
             with seeded_store.read() as session:
-                rows = queries.queue_page(session, screen.queue_query, now=CLOCK, limit=table.total)
+                rows = queue_pages.queue_page(
+                    session, screen.queue_query, now=CLOCK, limit=table.total
+                )
             position = [r.number for r in rows].index(chosen.number)
             assert table.cursor == position
             middle = (table.visible_rows - 1) // 2

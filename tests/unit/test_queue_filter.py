@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from itsm_tui.data.directory import DeskDirectory
-from itsm_tui.data.queries import QueueQuery, TicketFilter
+from itsm_tui.data.queue_views import QueueQuery
+from itsm_tui.data.ticket_filter import TicketFilter
 from itsm_tui.screens.queue_filter import (
     FilterSuggester,
     apply_filter_text,
