@@ -17,6 +17,7 @@ from rich.text import Text
 
 from itsm_tui.data.history import AuditRow, CommentRow, EscalationRow, HistoryPage
 from itsm_tui.desk import sla
+from itsm_tui.domain.workflow import CHANGE_TYPES
 from itsm_tui.i18n import _
 from itsm_tui.screens.text import safe_text, shown_time, when
 
@@ -160,7 +161,11 @@ def _created_head(event: AuditRow) -> str:
         facts = {}
     if not isinstance(facts, dict):
         facts = {}
-    parts = [_("opened the {type}").format(type=facts.get("type") or _("ticket"))]
+    kind = facts.get("type")
+    if kind in CHANGE_TYPES:
+        parts = [_("raised a {type} change").format(type=kind)]
+    else:
+        parts = [_("opened the {type}").format(type=kind or _("ticket"))]
     parts += [str(facts[k]) for k in ("priority", "team", "assignee") if facts.get(k)]
     return " · ".join(parts)
 
