@@ -163,7 +163,7 @@ def _created_head(event: AuditRow) -> str:
         facts = {}
     kind = facts.get("type")
     if kind in CHANGE_TYPES:
-        parts = [_("raised a {type} change").format(type=kind)]
+        parts = [_("raised the change"), kind]
     else:
         parts = [_("opened the {type}").format(type=kind or _("ticket"))]
     parts += [str(facts[k]) for k in ("priority", "team", "assignee") if facts.get(k)]

@@ -47,12 +47,20 @@ RISK_STYLE = {
     "very_high": "bold red",
 }
 DECISION_STYLE = {"approved": "green", "rejected": "bold red", "pending": "dim"}
+# From this many columns the plans and the timeline stand beside the fields.
+WIDE_FROM = 120
 OUTCOME_STYLE = {"successful": "green", "failed": "bold red", "backed_out": "bold yellow"}
 
 # Planning the window and the fields stays possible until the change is implemented.
 _PLANNABLE = frozenset({"draft", "assessment", "authorization", "scheduled"})
 # The description and plans are frozen once the CAB is asked.
 _EDITABLE = frozenset({"draft", "assessment"})
+# Where answers may still change the risk: before the CAB sees it (an emergency change's
+# while the emergency CAB votes).
+_ASSESSABLE = {
+    "normal": frozenset({"draft", "assessment"}),
+    "emergency": frozenset({"draft", "authorization"}),
+}
 # An incident can be laid at the change's door once it has touched production.
 _LINKABLE = frozenset({"implementing", "review", "closed"})
 _GATES = frozenset({"assessment", "authorization"})
@@ -79,8 +87,8 @@ def change_steps(
         return frozenset(steps)
     if status in _EDITABLE:
         steps.add("edit_change")
-        if change_type != STANDARD_CHANGE:
-            steps.add("assess_change")
+    if status in _ASSESSABLE.get(change_type, ()):
+        steps.add("assess_change")
     if moves & _GATES or (change_type == STANDARD_CHANGE and status == "draft"):
         steps.add("submit_change")
     if status in _PLANNABLE:
@@ -193,6 +201,7 @@ class ChangeDetailScreen(Screen[None]):
         self._timeline_key: tuple[Any, ...] | None = None
         self._links_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
+        self._narrow_drawn: bool | None = None
         # Keys typed behind the key that opened the change (or a form's save) act on the
         # change as read (as saved): they wait for the read.
         self.holds_keys = True
@@ -204,29 +213,50 @@ class ChangeDetailScreen(Screen[None]):
         with Vertical(id="change-top"):
             yield Static(safe_text(self.number, "bold"), id="change-heading")
             yield Static(_("Loading…"), id="change-title")
-        with VerticalScroll(id="change-scroll"):
-            yield Static("", id="change-fields")
-            yield Horizontal(id="change-links")
-            yield Static(_("Risk"), classes="change-section")
-            yield Static("", id="change-risk")
-            yield Static(_("Schedule conflicts"), classes="change-section", id="conflicts-heading")
-            yield Static("", id="change-conflicts")
-            yield Static(_("Approvals"), classes="change-section", id="approvals-heading")
-            yield Static("", id="change-approvals")
-            yield Static(_("Plans"), classes="change-section")
-            yield Static("", id="change-plans")
-            yield Static(_("Review"), classes="change-section", id="review-heading")
-            yield Static("", id="change-review")
-            yield Static(
-                _("Timeline (newest first)"), id="timeline-heading", classes="change-section"
-            )
-            yield Vertical(id="change-timeline")
-            yield Button(_("Older entries"), id="timeline-older", compact=True)
+        with VerticalScroll(id="change-scroll"), Horizontal(id="change-columns"):
+            # Side by side on a wide terminal; one column under the other on a narrow one.
+            with Vertical(id="change-left"):
+                yield Static("", id="change-fields")
+                yield Horizontal(id="change-links")
+                yield Static(_("Risk"), classes="change-section")
+                yield Static("", id="change-risk")
+                yield Static(
+                    _("Schedule conflicts"), classes="change-section", id="conflicts-heading"
+                )
+                yield Static("", id="change-conflicts")
+                yield Static(_("Approvals"), classes="change-section", id="approvals-heading")
+                yield Static("", id="change-approvals")
+                yield Static(_("Review"), classes="change-section", id="review-heading")
+                yield Static("", id="change-review")
+            with Vertical(id="change-right"):
+                yield Static(_("Plans"), classes="change-section")
+                yield Static("", id="change-plans")
+                yield Static(
+                    _("Timeline (newest first)"), id="timeline-heading", classes="change-section"
+                )
+                yield Vertical(id="change-timeline")
+                yield Button(_("Older entries"), id="timeline-older", compact=True)
         yield DeskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#timeline-older").display = False
+        self._fit_columns()
         self.load()
+
+    def on_resize(self) -> None:
+        narrow = self._fit_columns()
+        if self.loaded is not None and narrow != self._narrow_drawn:
+            self.query_one("#change-fields", Static).update(self._fields_table(self.loaded.change))
+
+    def _fit_columns(self) -> bool:
+        narrow = self.app.size.width < WIDE_FROM
+        self.set_class(narrow, "-narrow")
+        return narrow
+
+    @property
+    def _column_width(self) -> int:
+        width = self.app.size.width
+        return width if width < WIDE_FROM else width // 2
 
     # -- which keys the footer shows
 
@@ -368,51 +398,59 @@ class ChangeDetailScreen(Screen[None]):
             self.query_one("#change-review", Static).update(review)
         self._render_timeline()
 
-    def _fields_table(self, c: ChangeDetail) -> Table:
+    def _fields_table(self, c: ChangeDetail) -> Group:
         zone = self._zone
         also = tuple(s for s in c.impacted if s not in c.services)
+        # Type and status are in the heading; what is not set yet is left out.
         rows: list[tuple[str, Text]] = [
-            (_("Type"), _value(c.change_type)),
-            (_("Status"), _value(c.status.replace("_", " "))),
             (_("Impact"), _value(c.impact)),
             (_("Category"), _value(c.category)),
-            (_("Planned"), _window(c.planned_start, c.planned_end, zone)),
-            (_("Actual"), _window(c.actual_start, c.actual_end, zone)),
             (_("Implementer"), _value(c.implementer)),
             (_("Owner"), _value(c.owner)),
             (_("Requester"), _value(c.requester)),
             (_("Team"), _value(c.team)),
-            (_("Template"), _value(c.template)),
-            (_("Outcome"), _value(c.outcome.replace("_", " ") if c.outcome else None)),
             (_("Opened"), Text(shown_time(c.opened_at, zone))),
             (_("Submitted"), Text(shown_time(c.submitted_at, zone))),
-            (_("Authorized"), Text(shown_time(c.authorized_at, zone))),
-            (_("Closed"), Text(shown_time(c.closed_at, zone))),
         ]
-        # Long lists get a line of their own: the services and what rides on them.
+        rows += [
+            (label, value)
+            for label, value, present in (
+                (_("Authorized"), Text(shown_time(c.authorized_at, zone)), c.authorized_at),
+                (_("Closed"), Text(shown_time(c.closed_at, zone)), c.closed_at),
+                (_("Template"), _value(c.template), c.template),
+            )
+            if present
+        ]
+        # Windows and lists get a line of their own: the services and what rides on them.
         long_rows: list[tuple[str, Text]] = [
+            (_("Planned"), _window(c.planned_start, c.planned_end, zone)),
+        ]
+        if c.actual_start or c.actual_end:
+            long_rows.append((_("Actual"), _window(c.actual_start, c.actual_end, zone)))
+        long_rows += [
             (_("Services"), _names(c.services)),
             (
                 _("Also affects"),
                 _names(also) if also else Text(_("nothing depends on them"), "dim"),
             ),
         ]
-        pairs = 2 if self.app.size.width >= 76 else 1
+        self._narrow_drawn = self.has_class("-narrow")
+        pairs = 2 if self._column_width >= 70 else 1
         table = Table.grid(padding=(0, 1), expand=True)
         for _i in range(pairs):
-            table.add_column(style="bold", no_wrap=True, min_width=11)
+            table.add_column(style="bold", no_wrap=True, min_width=12)
             table.add_column(ratio=1, overflow="fold")
         for start in range(0, len(rows), pairs):
             cells: list[RenderableType] = []
             for label, value in rows[start : start + pairs]:
                 cells += [Text(label), value]
             table.add_row(*cells)
+        lines = Table.grid(padding=(0, 1), expand=True)
+        lines.add_column(style="bold", no_wrap=True, min_width=12)
+        lines.add_column(ratio=1, overflow="fold")
         for label, value in long_rows:
-            cells = [Text(label), value]
-            if pairs == 2:
-                cells += [Text(""), Text("")]
-            table.add_row(*cells)
-        return table
+            lines.add_row(Text(label), value)
+        return Group(table, lines)
 
     def _render_links(self, c: ChangeDetail) -> None:
         present = (("problem", c.problem),) if c.problem else ()

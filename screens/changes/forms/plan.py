@@ -35,6 +35,7 @@ DEFAULT_IMPACT = 3
 # The text boxes a standard change's template fills, by the template's field name.
 TEMPLATE_TEXTS = {
     "title": "plan-title",
+    "category": "plan-category",
     "description": "plan-description",
     "implementation_plan": "plan-implementation",
     "backout_plan": "plan-backout",
@@ -216,12 +217,13 @@ class NewChangeScreen(ChangePlanForm):
     def extra_choices(self, session: Session) -> Any:
         from itsm_tui.config import change_templates
 
-        return tuple(change_templates(session))
+        return dict(change_templates(session))
 
     @property
     def templates(self) -> dict[str, Any]:
-        found = self.choices.extra if self.choices is not None else ()
-        return {str(template_value(t, "name")): t for t in found or ()}
+        """Standard-change templates by name (title, services, plans, duration, risk)."""
+        found = self.choices.extra if self.choices is not None else None
+        return dict(found or {})
 
     def choices_ready(self, choices: ChangeChoices) -> None:
         super().choices_ready(choices)

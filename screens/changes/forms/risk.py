@@ -16,6 +16,8 @@ from textual.widgets import Label, Select, Static
 from itsm_tui import desk
 from itsm_tui.config import risk_questionnaire
 from itsm_tui.data.change_detail import ChangeDetail
+from itsm_tui.desk.changes.risk import risk_facts
+from itsm_tui.desk.records import get_change
 from itsm_tui.domain import change_risk
 from itsm_tui.i18n import _
 from itsm_tui.screens.changes.forms.base import ChangeChoices, ChangeForm
@@ -54,7 +56,7 @@ class RiskForm(ChangeForm):
         assert self.change is not None
         return RiskSetup(
             questionnaire=risk_questionnaire(session),
-            facts=desk.change_risk_facts(session, self.change.number),
+            facts=risk_facts(session, get_change(session, self.change.number)),
         )
 
     @property
