@@ -27,11 +27,13 @@ from tests.factories import NOW, build_desk
 # Every change screen of the tests lives at this instant (the harness's clock).
 CLOCK = NOW + timedelta(hours=2)
 NASTY = "[bold red]x[/] \x1b[31mred\x07 标题 🚀"
+# A freeze of every service, far from the other windows: any change inside it clashes.
+BOARD_MEETING = NOW + timedelta(days=10)
 
 
 def build_change_desk(store: Store) -> None:
-    """The small desk, plus a change manager, a second CAB member and a directory service
-    that Email rides on."""
+    """The small desk, plus a change manager, a second CAB member, a directory service that
+    Email rides on, and the printing service of a standard-change template."""
     build_desk(store)
     with store.write() as session:
         network = get_team(session, "Network")
@@ -47,7 +49,9 @@ def build_change_desk(store: Store) -> None:
             ]
         )
         directory = Service(name="Directory", criticality=2, description="")
-        session.add(directory)
+        # The default desk's standard-change templates name it.
+        printing = Service(name="Printing", criticality=3, description="")
+        session.add_all([directory, printing])
         session.flush()
         session.add(
             ServiceDependency(
@@ -63,7 +67,7 @@ def add_fixed_changes(store: Store) -> dict[str, str]:
         nina = get_agent(session, "nina")
         carol = get_agent(session, "carol")
         dave = get_agent(session, "dave")
-        start = NOW + timedelta(days=2, hours=12)
+        start = NOW + timedelta(days=4, hours=12)
         voting = create_change(
             session,
             alice,
@@ -120,7 +124,16 @@ def add_fixed_changes(store: Store) -> dict[str, str]:
                 starts_at=start + timedelta(hours=2),
                 ends_at=start + timedelta(days=1),
                 reason="Finance closes the quarter.",
-                services=["Email"],
+                services=["Directory"],
+            )
+        )
+        session.add(
+            FreezeWindow(
+                name="Board meeting",
+                starts_at=BOARD_MEETING,
+                ends_at=BOARD_MEETING + timedelta(hours=4),
+                reason="Every system stays as it is while the board meets.",
+                services=[],
             )
         )
         incident = create_ticket(
@@ -174,8 +187,21 @@ def add_fixed_changes(store: Store) -> dict[str, str]:
             services=["VPN"],
             now=NOW,
         )
+        # A draft with its plans and no window: what the risk questionnaire is tried on.
+        email = create_change(
+            session,
+            alice,
+            title="Raise the mailbox quota to 50 GB",
+            change_type="normal",
+            services=["Email"],
+            implementation_plan="Change the quota policy.",
+            backout_plan="Set the old quota back.",
+            test_plan="Check a mailbox's quota.",
+            now=NOW,
+        )
         session.flush()
         numbers = {
+            "email": email.number,
             "voting": voting.number,
             "closed": done.number,
             "draft": draft.number,

@@ -24,6 +24,7 @@ from itsm_tui.screens.changes.forms.base import (
     ChangeChoices,
     ChangeForm,
     local_text,
+    parse_local,
     time_problem,
     typed_time,
 )
@@ -291,7 +292,7 @@ class NewChangeScreen(ChangePlanForm):
         duration = template_duration(template)
         start = self.query_one("#plan-start", Input).value
         if duration is not None and start and not self.query_one("#plan-end", Input).value:
-            at = typed_time(self, "plan-start", self.zone, _("the planned start"))
+            at = parse_local(start, self.zone)
             if at is not None:
                 self.query_one("#plan-end", Input).value = local_text(at + duration, self.zone)
         said = Text(_("Pre-approved; no CAB."))
@@ -366,7 +367,10 @@ class EditChangeForm(ChangePlanForm):
         return {k: v for k, v in super().typed_text().items() if original.get(k) != v}
 
     def collect(self) -> dict[str, Any]:
-        return self.plan_values()
+        values = self.plan_values()
+        # The desk reads "" as "nobody" (None would leave the implementer as it is).
+        values["implementer"] = values["implementer"] or ""
+        return values
 
     def write(self, session, actor, values, expected_version, now) -> str:  # type: ignore[no-untyped-def]
         desk.update_change(

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from itsm_tui import desk
+from itsm_tui.config import change_types
 from itsm_tui.context import DeskContext
 from itsm_tui.data.change_schedule import Conflict, next_free_slot
 from itsm_tui.desk.errors import DeskError, ScheduleConflict
@@ -47,6 +48,8 @@ DEFAULT_DURATION = timedelta(hours=2)
 class ScheduleSetup:
     # A change manager may accept a conflict (with a reason); others only see it.
     may_override: bool
+    # The change type's lead time from now: no free slot is looked for before it.
+    earliest: datetime
 
 
 class ScheduleForm(ChangeForm):
@@ -68,8 +71,14 @@ class ScheduleForm(ChangeForm):
         self.conflicts: tuple[Conflict, ...] = ()
 
     def extra_choices(self, session: Session) -> Any:
-        actor = get_agent(session, desk_of(self.app).actor)
-        return ScheduleSetup(may_override=can(actor.role_set, "change.manage"))
+        assert self.change is not None
+        ctx = desk_of(self.app)
+        actor = get_agent(session, ctx.actor)
+        rules = change_types(session).get(self.change.change_type, {})
+        lead = timedelta(hours=int(rules.get("lead_time_hours") or 0))
+        return ScheduleSetup(
+            may_override=can(actor.role_set, "change.manage"), earliest=ctx.now() + lead
+        )
 
     def compose_fields(self) -> ComposeResult:
         c = self.change
@@ -177,7 +186,8 @@ class ScheduleForm(ChangeForm):
             self.show_message(invalid.message)
             return
         duration = end - start if start and end and end > start else DEFAULT_DURATION
-        after = max(start or desk_of(self.app).now(), desk_of(self.app).now())
+        earliest = self.setup.earliest if self.setup else desk_of(self.app).now()
+        after = max(start or earliest, earliest)
         self.query_one("#schedule-slot", Static).update(_("Looking for a free slot…"))
         self._find_slot(
             desk_of(self.app),

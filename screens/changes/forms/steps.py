@@ -261,7 +261,7 @@ class ReviewForm(ChangeForm):
     def collect(self) -> dict[str, Any]:
         return {
             "review_notes": required_text(self, "review-notes", _("review notes")),
-            "lessons_learned": field_text(self, "review-lessons"),
+            "lessons_learned": required_text(self, "review-lessons", _("lessons learned")),
         }
 
     def write(self, session, actor, values, expected_version, now) -> str:  # type: ignore[no-untyped-def]
