@@ -68,6 +68,15 @@ def add_fixed_changes(store: Store) -> dict[str, str]:
         carol = get_agent(session, "carol")
         dave = get_agent(session, "dave")
         start = NOW + timedelta(days=4, hours=12)
+        problem = create_ticket(
+            session,
+            alice,
+            type="problem",
+            title="Directory replication lags behind",
+            impact=2,
+            urgency=3,
+            now=NOW,
+        )
         voting = create_change(
             session,
             alice,
@@ -77,6 +86,7 @@ def add_fixed_changes(store: Store) -> dict[str, str]:
             category="infrastructure",
             impact=2,
             services=["Directory"],
+            problem=problem.number,
             planned_start=start,
             planned_end=start + timedelta(hours=3),
             implementation_plan="1. Drain dc1.\n2. Upgrade dc1.\n3. Repeat for dc2.",
@@ -206,6 +216,7 @@ def add_fixed_changes(store: Store) -> dict[str, str]:
             "closed": done.number,
             "draft": draft.number,
             "incident": incident.number,
+            "problem": problem.number,
         }
     return numbers
 

@@ -184,6 +184,8 @@ async def test_the_detail_shows_risk_reasons_approvals_impact_and_conflicts(desk
         fields = text_of(app, "#change-fields")
         assert "Services     Directory" in fields
         assert "Also affects Email" in fields
+        links = [str(w.content) for w in app.screen.query("#change-links .detail-link")]
+        assert links == [f"fixes {numbers['problem']}"]
         conflicts = text_of(app, "#change-conflicts")
         assert "Quarter close" in conflicts
         assert app.screen.query_one("#change-conflicts").display
@@ -237,6 +239,23 @@ async def test_a_standard_change_takes_its_templates_fields(desk) -> None:  # ty
     made = change(store, str(app.results[-1]))
     assert made.change_type == "standard" and made.template == "printer-driver-rollout"
     assert made.planned_end - made.planned_start == timedelta(minutes=60)  # type: ignore[operator]
+
+
+@run_async
+async def test_a_change_raised_from_a_problem_carries_the_link(desk) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = desk
+    app = DetailHarness(context(store), lambda: NewChangeScreen(problem=numbers["problem"]))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        assert numbers["problem"] in str(app.screen.query_one("#form-title").content)
+        await type_into(pilot, "#plan-title", "Tune replication")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    made = change(store, str(app.results[-1]))
+    with store.read() as session:
+        from itsm_tui.data.models import Ticket
+
+        assert session.get(Ticket, made.problem_id).number == numbers["problem"]  # type: ignore[union-attr]
 
 
 @run_async

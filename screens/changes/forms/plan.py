@@ -29,7 +29,7 @@ from itsm_tui.screens.changes.forms.base import (
     typed_time,
 )
 from itsm_tui.screens.forms.base import FormInvalid, field_text, required_text
-from itsm_tui.screens.text import printable
+from itsm_tui.screens.text import printable, safe_text
 
 IMPACTS: list[tuple[str, int]] = [(_("1 high"), 1), (_("2 medium"), 2), (_("3 low"), 3)]
 DEFAULT_IMPACT = 3
@@ -211,14 +211,28 @@ class NewChangeScreen(ChangePlanForm):
     heading = _("New change")
     raising = True
 
-    def __init__(self) -> None:  # type: ignore[override]
+    def __init__(self, *, problem: str | None = None) -> None:  # type: ignore[override]
         super().__init__(None)
+        # Raised from a problem: the change carries the link (and may resolve it later).
+        self.problem = problem.strip().upper() if problem else None
         self._template_filled: dict[str, str] = {}
 
     def extra_choices(self, session: Session) -> Any:
         from itsm_tui.config import change_templates
 
         return dict(change_templates(session))
+
+    @property
+    def draft_key(self) -> tuple[str, str | None]:
+        # One draft per problem a change is raised from (and one for a change from scratch).
+        return ("NewChangeScreen", self.problem)
+
+    def title_text(self) -> Text:
+        title = super().title_text()
+        if self.problem:
+            title.append("  " + _("fixes") + " ")
+            title.append_text(safe_text(self.problem, "bold", single_line=True))
+        return title
 
     @property
     def templates(self) -> dict[str, Any]:
@@ -319,7 +333,13 @@ class NewChangeScreen(ChangePlanForm):
             raise FormInvalid(_("a planned window needs a start and an end"), missing)
         if start is not None and end is not None and end <= start:
             raise FormInvalid(_("the planned window must end after it starts"), "plan-end")
-        values.update(change_type=kind, template=template, planned_start=start, planned_end=end)
+        values.update(
+            change_type=kind,
+            template=template,
+            planned_start=start,
+            planned_end=end,
+            problem=self.problem,
+        )
         return values
 
     def write(self, session, actor, values, expected_version, now) -> str:  # type: ignore[no-untyped-def]

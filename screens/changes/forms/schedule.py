@@ -3,6 +3,7 @@ the desk found, which a change manager may override with a reason."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -42,6 +43,14 @@ from itsm_tui.screens.text import safe_text
 
 # The length a next free slot is looked for when no window is typed yet.
 DEFAULT_DURATION = timedelta(hours=2)
+
+
+def conflict_list(head: str, conflicts: Iterable[Conflict]) -> Text:
+    text = Text(head, style="bold")
+    for conflict in conflicts:
+        text.append("\n⚠ ", style="bold red")
+        text.append_text(safe_text(conflict.message, single_line=True))
+    return text
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,12 @@ class ScheduleForm(ChangeForm):
         chosen = self._implementer_kept or c.implementer
         if chosen in {a.username for a in choices.agents}:
             picker.value = chosen
+        if c.conflicts and not self.conflicts:
+            # What the planned window clashes with as it stands (a freeze set since, a
+            # change moved into it): said before the agent picks another window.
+            box = self.query_one("#schedule-conflicts", Static)
+            box.update(conflict_list(_("The planned window clashes with:"), c.conflicts))
+            box.display = True
         # The window in the agent's own zone, unless the agent typed over it.
         start, end = (
             self.query_one("#schedule-start", Input),
@@ -282,12 +297,9 @@ class ScheduleForm(ChangeForm):
         box.display = bool(self.conflicts)
         if not self.conflicts:
             return
-        text = Text(_("The window clashes with:"), style="bold")
-        for conflict in self.conflicts:
-            text.append("\n⚠ ", style="bold red")
-            text.append_text(safe_text(conflict.message, single_line=True))
         setup = self.setup
         may_override = bool(setup and setup.may_override)
+        text = conflict_list(_("The window clashes with:"), self.conflicts)
         text.append("\n")
         text.append(
             _("Give a reason below and save again to override them.")
