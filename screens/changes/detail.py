@@ -515,11 +515,15 @@ class ChangeDetailScreen(Screen[None]):
             return None
         text = Text()
         text.append(
-            _("{approved} of {quorum} approvals needed").format(
+            _("{approved} of {quorum} approvals in").format(
                 approved=c.approved_count, quorum=c.quorum
             ),
             style="bold",
         )
+        loaded = self.loaded
+        if loaded is not None and "approve_change" in loaded.steps:
+            # A CAB member's own pending vote stands out: it is what the change waits for.
+            text.append("  " + _("your vote is awaited: y approves, d rejects"), "bold yellow")
         for a in c.approvals:
             text.append("\n")
             text.append(f"{a.decision:<9}", style=DECISION_STYLE.get(a.decision, ""))

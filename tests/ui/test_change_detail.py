@@ -178,7 +178,8 @@ async def test_the_detail_shows_risk_reasons_approvals_impact_and_conflicts(desk
         risk = text_of(app, "#change-risk")
         assert "touches a business-critical service: Directory" in risk
         approvals = text_of(app, "#change-approvals")
-        assert "1 of 2 approvals needed" in approvals
+        assert "1 of 2 approvals in" in approvals
+        assert "your vote is awaited" in approvals
         assert "approved carol" in approvals and "pending  dave" in approvals
         # Email rides on Directory: the change reaches it.
         fields = text_of(app, "#change-fields")
