@@ -208,6 +208,38 @@ async def test_user_text_is_shown_as_typed_never_as_markup_or_control(desk) -> N
         assert "backed out" in heading
 
 
+def test_the_read_of_a_change_on_both_stores(store: Store) -> None:
+    """data/change_detail and the change's history page, on SQLite and PostgreSQL."""
+    from itsm_tui.data.change_detail import change_detail
+    from itsm_tui.data.history import history_page
+    from tests.ui.change_detail_apps import add_fixed_changes, build_change_desk
+
+    build_change_desk(store)
+    numbers = add_fixed_changes(store)
+    with store.read() as session:
+        voting = change_detail(session, numbers["voting"])
+        closed = change_detail(session, numbers["closed"])
+        history = history_page(session, voting.id, record_type="change")
+        ticket_history = history_page(session, voting.id)
+    # Decided votes first, then the pending ones.
+    assert [(a.approver, a.decision) for a in voting.approvals] == [
+        ("carol", "approved"),
+        ("dave", "pending"),
+    ]
+    assert voting.approved_count == 1 and voting.quorum == 2
+    assert voting.impacted == ("Directory", "Email")
+    assert voting.problem == numbers["problem"] and voting.implementer == "nina"
+    assert [c.name for c in voting.conflicts] == ["Quarter close"]
+    assert [i.number for i in closed.caused_incidents] == [numbers["incident"]]
+    # A closed change clashes with nothing any more.
+    assert closed.conflicts == ()
+    assert [e.action for e in history.audit] == ["create"] * len(history.audit)
+    assert history.comments == () and history.escalations == ()
+    # The same id read as a ticket's history is another record's (the problem ticket's).
+    assert ticket_history.audit
+    assert {e.id for e in ticket_history.audit}.isdisjoint(e.id for e in history.audit)
+
+
 # ---------------------------------------------------------------------------
 # The new change form
 
