@@ -292,6 +292,43 @@ async def test_a_change_raised_from_a_problem_carries_the_link(desk) -> None:  #
 
 
 @run_async
+async def test_a_new_change_draft_brings_back_its_text_and_choices(desk) -> None:  # type: ignore[no-untyped-def]
+    store, _numbers = desk
+    app = DetailHarness(context(store), NewChangeScreen)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#plan-type", Select).value = "emergency"
+        form.query_one("#plan-impact", Select).value = 1
+        form.query_one("#plan-implementer", Select).value = "nina"
+        form.query_one("#plan-services", SelectionList).select("VPN")
+        await type_into(pilot, "#plan-title", "Reboot the VPN concentrator")
+        await type_into(pilot, "#plan-backout", "None needed")
+        await pilot.press("escape")
+        await settle(pilot)
+    # A new app (a restart): the same form brings everything back once its lists arrive.
+    again = DetailHarness(context(store), NewChangeScreen)
+    async with again.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        form = again.screen
+        assert form.query_one("#plan-title", Input).value == "Reboot the VPN concentrator"
+        assert form.query_one("#plan-backout", TextArea).text == "None needed"
+        assert form.query_one("#plan-type", Select).value == "emergency"
+        assert form.query_one("#plan-impact", Select).value == 1
+        assert form.query_one("#plan-implementer", Select).value == "nina"
+        assert form.query_one("#plan-services", SelectionList).selected == ["VPN"]
+        # Saved to the desk, the draft is gone.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    made = change(store, str(again.results[-1]))
+    assert made.change_type == "emergency" and made.services == ["VPN"]
+    third = DetailHarness(context(store), NewChangeScreen)
+    async with third.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        assert third.screen.query_one("#plan-title", Input).value == ""
+
+
+@run_async
 async def test_a_refused_new_change_keeps_everything_typed(desk) -> None:  # type: ignore[no-untyped-def]
     store, _numbers = desk
     # carol sits on the CAB and raises no changes: the desk refuses, the text stays.
