@@ -143,6 +143,8 @@ def test_steps_follow_each_types_state_machine_and_the_role() -> None:
     }
     assert change_steps("normal", "closed", worker, my_vote_pending=False) == {"link_incident"}
     assert change_steps("normal", "cancelled", worker, my_vote_pending=False) == set()
+    # A standard change never goes to the CAB: no vote, whatever its status says.
+    assert change_steps("standard", "authorization", cab, my_vote_pending=True) == set()
 
 
 @run_async
