@@ -6,9 +6,11 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from itsm_tui.config import DeskFileError, load_desk_text
 from itsm_tui.domain.change_windows import (
     Window,
     covers,
@@ -158,3 +160,112 @@ def test_same_instant_in_two_zones_steps_in_each_zones_own_hours() -> None:
     day = (_utc(2026, 10, 26), _utc(2026, 10, 27))
     assert occurrences(utc_w, *day) == [(_utc(2026, 10, 26, 17), _utc(2026, 10, 26, 18))]
     assert occurrences(berlin_w, *day) == [(_utc(2026, 10, 26, 18), _utc(2026, 10, 26, 19))]
+
+
+# ---------------------------------------------------------------------------
+# The desk file's schedule: dependencies, maintenance windows, recurring freezes.
+
+DESK = """\
+[desk]
+timezone = "Asia/Shanghai"
+
+[[services]]
+name = "Database"
+
+[[services]]
+name = "Identity"
+depends_on = ["Database"]
+
+[[services.maintenance_windows]]
+name = "Sunday early"
+starts_at = 2026-01-04T01:00:00+08:00
+ends_at = 2026-01-04T05:00:00+08:00
+recurrence = "FREQ=WEEKLY;BYDAY=SU"
+
+[[services]]
+name = "Email"
+depends_on = ["Identity"]
+
+[[freeze_windows]]
+name = "Month-end close"
+starts_at = 2026-01-31T00:00:00+08:00
+ends_at = 2026-02-02T09:00:00+08:00
+recurrence = "FREQ=MONTHLY;BYMONTHDAY=-1"
+timezone = "Asia/Shanghai"
+"""
+
+
+def _errors(text: str) -> list[str]:
+    with pytest.raises(DeskFileError) as caught:
+        load_desk_text(text, "desk.toml")
+    return caught.value.errors
+
+
+def _line(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def test_desk_file_reads_dependencies_maintenance_and_recurring_freezes() -> None:
+    config = load_desk_text(DESK, "desk.toml")
+    services = {s.name: s for s in config.services or ()}
+    assert services["Email"].depends_on == ("Identity",)
+    (window,) = services["Identity"].maintenance_windows
+    assert (window.name, window.recurrence, window.timezone) == (
+        "Sunday early",
+        "FREQ=WEEKLY;BYDAY=SU",
+        None,
+    )
+    assert window.starts_at == _utc(2026, 1, 3, 17)
+    (freeze,) = config.freeze_windows or ()
+    assert (freeze.recurrence, freeze.timezone) == ("FREQ=MONTHLY;BYMONTHDAY=-1", "Asia/Shanghai")
+
+
+def test_dependency_on_an_unknown_service_or_itself_is_named_with_its_line() -> None:
+    text = DESK.replace('depends_on = ["Identity"]', 'depends_on = ["Identity", "Email", "Mail"]')
+    assert _errors(text) == [
+        f"desk.toml:{_line(text, 'Mail')}: service 'Email': a service cannot depend on itself",
+        f"desk.toml:{_line(text, 'Mail')}: service 'Email': "
+        "depends_on names unknown service 'Mail'",
+    ]
+
+
+EMAIL_DEP = 'depends_on = ["Email"]'
+
+
+def test_dependency_cycle_is_refused_with_its_path() -> None:
+    text = DESK.replace('name = "Database"\n', f'name = "Database"\n{EMAIL_DEP}\n')
+    assert _errors(text) == [
+        f"desk.toml:{_line(text, EMAIL_DEP)}: service 'Database': "
+        "depends_on goes round in a circle: Database → Email → Identity → Database"
+    ]
+
+
+def test_bad_rrule_and_zone_are_named_with_their_lines() -> None:
+    text = DESK.replace(
+        'recurrence = "FREQ=WEEKLY;BYDAY=SU"', 'recurrence = "FREQ=WEEKLY;BYDAY=SUN"'
+    )
+    text = text.replace('timezone = "Asia/Shanghai"\n"""', "")
+    text = text.replace(
+        'recurrence = "FREQ=MONTHLY;BYMONTHDAY=-1"\ntimezone = "Asia/Shanghai"',
+        'recurrence = "BYMONTHDAY=-1"\ntimezone = "Asia/Shanghia"',
+    )
+    assert _errors(text) == [
+        f"desk.toml:{_line(text, 'BYDAY=SUN')}: service 'Identity': "
+        "recurrence 'FREQ=WEEKLY;BYDAY=SUN' is not an RRULE: invalid 'BYDAY': SUN",
+        f"desk.toml:{_line(text, 'BYMONTHDAY=-1')}: freeze window 'Month-end close': "
+        "recurrence 'BYMONTHDAY=-1' is not an RRULE: FREQ is missing",
+        f"desk.toml:{_line(text, 'Shanghia')}: freeze window 'Month-end close': "
+        "timezone 'Asia/Shanghia' is not an IANA time zone (e.g. Asia/Shanghai, UTC)",
+    ]
+
+
+def test_maintenance_window_needs_its_keys_and_an_order() -> None:
+    text = DESK.replace(
+        "ends_at = 2026-01-04T05:00:00+08:00", "ends_at = 2026-01-03T05:00:00+08:00"
+    )
+    text = text.replace('name = "Sunday early"\n', 'name = "Sunday early"\nday = "sun"\n')
+    assert _errors(text) == [
+        f"desk.toml:{_line(text, 'day = ')}: service 'Identity': unknown key 'day'",
+        f"desk.toml:{_line(text, '2026-01-03T05')}: service 'Identity': "
+        "ends_at must be after starts_at",
+    ]

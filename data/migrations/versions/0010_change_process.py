@@ -21,6 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 # The CAB's step is called authorization now, and an authorized change is scheduled (its
 # window was planned before it went to the CAB).
+# changes.id and tickets.id: BIGINT on PostgreSQL, SQLite's rowid INTEGER.
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 RENAMED = {"awaiting_approval": "authorization", "approved": "scheduled"}
 
 
@@ -44,8 +47,12 @@ def upgrade() -> None:
 
     op.create_table(
         "change_caused_incidents",
-        sa.Column("change_id", sa.Integer(), nullable=False),
-        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "change_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("linked_at", UtcDateTime(), nullable=False),
         sa.Column("linked_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
