@@ -47,12 +47,8 @@ def upgrade() -> None:
 
     op.create_table(
         "change_caused_incidents",
-        sa.Column(
-            "change_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("change_id", ID, nullable=False),
+        sa.Column("ticket_id", ID, nullable=False),
         sa.Column("linked_at", UtcDateTime(), nullable=False),
         sa.Column("linked_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
