@@ -6,6 +6,7 @@ from datetime import datetime
 
 import click
 
+from itsm_tui.cli import change_schedule
 from itsm_tui.cli.env import Env, pass_env, write
 from itsm_tui.cli.options import ISO, json_option
 from itsm_tui.cli.output import out, out_json
@@ -81,3 +82,6 @@ def change_create(
         out_json(record)
     else:
         out(_("{number} {status} ({change_type}, version {version}): {title}").format(**record))
+
+
+change_schedule.register(change)
