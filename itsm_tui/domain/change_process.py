@@ -10,9 +10,22 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from itsm_tui.domain.workflow import EMERGENCY_CHANGE
+from itsm_tui.domain.workflow import EMERGENCY_CHANGE, NORMAL_CHANGE
 
 _SHARE = re.compile(r"^(\d{1,3})%$")
+
+# Where the CAB votes on a change. An emergency change may start before every approval is
+# in: its emergency CAB keeps voting while it is scheduled or implemented, until authorized.
+VOTING_STATUSES = {
+    NORMAL_CHANGE: ("authorization",),
+    EMERGENCY_CHANGE: ("authorization", "scheduled", "implementing"),
+}
+
+
+def takes_votes(change_type: str, status: str, authorized: bool) -> bool:
+    if status not in VOTING_STATUSES.get(change_type, ()):
+        return False
+    return status == "authorization" or not authorized
 
 
 def parse_approvals(value: int | str) -> tuple[str, int]:
