@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itsm_tui.config.readers import change_types
 from itsm_tui.data.models import Agent, Change, Notification
 from itsm_tui.desk.errors import NotFound, PermissionDenied, TransitionRefused
 from itsm_tui.desk.records import Edit, as_utc, check_version, utcnow
@@ -43,9 +42,29 @@ def workflow(change: Change) -> Workflow:
     return CHANGE_WORKFLOWS[change.change_type]
 
 
+# The desk file's settings, read through itsm_tui.config when a write needs them: config
+# imports the desk's errors and SLA rules, so the desk cannot import config at load time.
+
+
 def type_rules(session: Session, change_type: str) -> dict[str, Any]:
     """The desk file's rules for a change type (approvals, cab, lead time, review…)."""
+    from itsm_tui.config.readers import change_types
+
     return dict(change_types(session).get(change_type) or {})
+
+
+def templates(session: Session) -> dict[str, dict[str, Any]]:
+    """Standard-change templates by name."""
+    from itsm_tui.config.readers import change_templates
+
+    return change_templates(session)
+
+
+def questionnaire(session: Session) -> dict[str, Any]:
+    """The risk questionnaire with its thresholds and rules."""
+    from itsm_tui.config.readers import risk_questionnaire
+
+    return risk_questionnaire(session)
 
 
 def is_manager(actor: Agent) -> bool:

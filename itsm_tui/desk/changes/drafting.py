@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from itsm_tui.config.readers import change_templates
 from itsm_tui.data.models import Agent, Change
-from itsm_tui.desk.changes.common import load_change, moment, require_worker
+from itsm_tui.desk.changes.common import load_change, moment, require_worker, templates
 from itsm_tui.desk.changes.risk import reassess
 from itsm_tui.desk.changes.schedule import plan_window
 from itsm_tui.desk.errors import InvalidInput, NotFound, TransitionRefused
@@ -42,12 +41,12 @@ EDITABLE = {"standard": ("draft",), "normal": ("draft", "assessment"), "emergenc
 
 
 def template_of(session: Session, name: str) -> dict[str, Any]:
-    templates = change_templates(session)
-    found = templates.get(name.strip())
+    known = templates(session)
+    found = known.get(name.strip())
     if found is None:
         raise NotFound(
             _("no change template {name!r}; templates: {known}").format(
-                name=name, known=", ".join(templates) or "—"
+                name=name, known=", ".join(known) or "—"
             )
         )
     return found

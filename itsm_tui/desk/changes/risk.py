@@ -8,10 +8,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from itsm_tui.config.readers import risk_questionnaire
 from itsm_tui.data import change_schedule
 from itsm_tui.data.models import Agent, Change, Service, Ticket
-from itsm_tui.desk.changes.common import load_change, moment, require_worker
+from itsm_tui.desk.changes.common import load_change, moment, questionnaire, require_worker
 from itsm_tui.desk.errors import InvalidInput, TransitionRefused
 from itsm_tui.desk.records import Edit, check_text
 from itsm_tui.domain import change_risk
@@ -63,7 +62,7 @@ def risk_facts(session: Session, change: Change) -> change_risk.RiskFacts:
 
 def evaluate(session: Session, change: Change, answers: dict[str, str]) -> change_risk.RiskResult:
     try:
-        return change_risk.assess(risk_questionnaire(session), answers, risk_facts(session, change))
+        return change_risk.assess(questionnaire(session), answers, risk_facts(session, change))
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
 
@@ -114,9 +113,9 @@ def assess_change(
         check_text(str(k), _("question")).strip(): check_text(str(v), _("answer")).strip()
         for k, v in answers.items()
     }
-    questionnaire = risk_questionnaire(session)
-    missing = change_risk.unanswered(questionnaire, clean)
-    problems = change_risk.answer_problems(questionnaire, clean)
+    asked = questionnaire(session)
+    missing = change_risk.unanswered(asked, clean)
+    problems = change_risk.answer_problems(asked, clean)
     if problems:
         raise InvalidInput(problems[0])
     if missing:
