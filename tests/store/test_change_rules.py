@@ -16,6 +16,7 @@ from itsm_tui.data.store import Store
 from tests.change_desk import (
     HIGH,
     LOW,
+    MEDIUM,
     PLANS,
     WINDOW_END,
     WINDOW_START,
@@ -301,7 +302,8 @@ def test_a_cab_member_sees_what_waits_for_their_vote(cdesk: Desk) -> None:
     for day in range(3):
         number = change(cdesk)
         write(cdesk, "alice", d.submit_change, number)
-        write(cdesk, "alice", d.assess_change, number, LOW)
+        # The middle one is medium risk: two approvals.
+        write(cdesk, "alice", d.assess_change, number, MEDIUM if day == 1 else LOW)
         write(
             cdesk,
             "alice",
@@ -313,9 +315,10 @@ def test_a_cab_member_sees_what_waits_for_their_vote(cdesk: Desk) -> None:
         write(cdesk, "alice", d.submit_change, number)
         numbers.append(number)
     write(cdesk, "carol", d.approve_change, numbers[0])  # low risk: one approval authorizes
+    write(cdesk, "carol", d.approve_change, numbers[1])  # medium: still waits for another
     with cdesk.store.read() as s:
         carol, erin = cdesk.actor(s, "carol").id, cdesk.actor(s, "erin").id
-        assert change_lists.awaiting_approval_by(s, carol) == numbers[1:]
+        assert change_lists.awaiting_approval_by(s, carol) == numbers[2:]
         # numbers[0] is authorized: nobody's vote is awaited on it any more.
         assert change_lists.awaiting_approval_by(s, erin) == numbers[1:]
         page = change_lists.list_changes(s, awaiting=erin, limit=1)
