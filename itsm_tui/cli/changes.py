@@ -204,7 +204,7 @@ def format_change(r: dict[str, Any], zone: tzinfo) -> str:
         for vote in r["approvals"]:
             when = local_time(vote["decided_at"], zone) if vote["decided_at"] else ""
             comment = f"  {vote['comment']}" if vote["comment"] else ""
-            lines.append(f"  {vote['approver']:<16} {vote['decision']:<9} {when}{comment}")
+            lines.append(f"  {vote['approver']:<16} {vote['decision']:<9} {when}{comment}".rstrip())
     for kept in r["schedule_overrides"]:
         lines.append(_("  conflict accepted by {by}: {conflict} — {reason}").format(**kept))
     for incident in r["caused_incidents"]:

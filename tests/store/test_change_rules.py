@@ -178,6 +178,30 @@ def test_a_change_manager_overrides_a_conflict_with_a_reason(cdesk: Desk) -> Non
     assert reasons == ["Same engineers, same night."]
 
 
+def test_a_window_planned_in_draft_is_checked_again_when_it_goes_to_the_cab(cdesk: Desk) -> None:
+    # Drafts do not hold their windows: two may plan the same night.
+    first, second = (
+        change(cdesk, title=title, planned_start=WINDOW_START, planned_end=WINDOW_END)
+        for title in ("Relay firmware", "Archive migration")
+    )
+    for number in (first, second):
+        write(cdesk, "alice", d.submit_change, number)
+        write(cdesk, "alice", d.assess_change, number, LOW)
+    assert write(cdesk, "alice", d.submit_change, first)["status"] == "authorization"
+    refused(cdesk, d.ScheduleConflict, f"conflicts: {first}", "alice", d.submit_change, second)
+    # Accepted by a change manager, the same conflict is not raised again.
+    write(
+        cdesk,
+        "mia",
+        d.schedule_change,
+        second,
+        start=WINDOW_START,
+        end=WINDOW_END,
+        override_reason="Both teams on site that night.",
+    )
+    assert write(cdesk, "alice", d.submit_change, second)["status"] == "authorization"
+
+
 def test_an_implementer_cannot_be_in_two_changes_at_once(cdesk: Desk) -> None:
     scheduled(cdesk, implementer="nina")
     other = change(cdesk, services=["VPN"], implementer="nina")

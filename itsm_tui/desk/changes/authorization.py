@@ -18,6 +18,7 @@ from itsm_tui.desk.changes.common import (
     require_worker,
     type_rules,
 )
+from itsm_tui.desk.changes.schedule import recheck_window
 from itsm_tui.desk.errors import InvalidInput, PermissionDenied, TransitionRefused
 from itsm_tui.desk.records import Edit, check_text
 from itsm_tui.domain import roles
@@ -168,6 +169,7 @@ def submit_change(
     edit = Edit(session, actor, change, action="submit", now=now)
     if kind == STANDARD_CHANGE and status == "draft":
         _ready(change, "scheduled", _missing(change, risk=False, test_plan=False))
+        recheck_window(session, edit, change)
         move(edit, change, "scheduled")
         edit.set("authorized_at", now)  # pre-approved by its template
     elif kind == NORMAL_CHANGE and status == "draft":
@@ -175,10 +177,12 @@ def submit_change(
         move(edit, change, "assessment")
     elif kind == NORMAL_CHANGE and status == "assessment":
         _ready(change, "authorization", _missing(change, risk=True, test_plan=True))
+        recheck_window(session, edit, change)
         move(edit, change, "authorization")
         _open_vote(session, edit, actor, change)
     elif kind == EMERGENCY_CHANGE and status == "draft":
         _ready(change, "authorization", _missing(change, risk=False, test_plan=False))
+        recheck_window(session, edit, change)
         move(edit, change, "authorization")
         _open_vote(session, edit, actor, change)
     else:

@@ -64,22 +64,29 @@ def plan_window(
                     "{earliest} or later (an emergency change has no lead time)"
                 ).format(kind=change.change_type, hours=hours, earliest=_when(earliest))
             )
-    conflicts = change_schedule.find_conflicts(
-        session,
-        services=list(change.services or ()),
-        start=start,
-        end=end,
-        implementer_id=change.implementer_id,
-        exclude_change_id=change.id,
-    )
+    accepted = {
+        (kept.get("kind"), kept.get("name"), kept.get("starts_at"))
+        for kept in change.schedule_overrides or ()
+    }
+    conflicts = [
+        c
+        for c in change_schedule.find_conflicts(
+            session,
+            services=list(change.services or ()),
+            start=start,
+            end=end,
+            implementer_id=change.implementer_id,
+            exclude_change_id=change.id,
+        )
+        # A conflict a change manager already accepted is not raised again.
+        if (c.kind, c.name, audit_value(c.starts_at)) not in accepted
+    ]
     reason = (override_reason or "").strip()
     if conflicts and not reason:
         raise ScheduleConflict(
-            _("{number}'s window {start} – {end} conflicts: {what}").format(
-                number=change.number,
-                start=_when(start),
-                end=_when(end),
-                what="; ".join(c.message for c in conflicts),
+            # Each conflict's message names its own times, in the desk's zone.
+            _("{number}'s planned window conflicts: {what}").format(
+                number=change.number, what="; ".join(c.message for c in conflicts)
             )
             + _(" (a change manager may schedule it anyway, giving a reason)"),
             conflicts,
@@ -101,6 +108,7 @@ def plan_window(
                 {
                     "kind": c.kind,
                     "name": c.name,
+                    "starts_at": audit_value(c.starts_at),
                     "conflict": c.message,
                     "reason": reason,
                     "by": actor.username,
@@ -110,6 +118,21 @@ def plan_window(
         edit.set("schedule_overrides", kept)
     edit.set("planned_start", start)
     edit.set("planned_end", end)
+
+
+def recheck_window(session: Session, edit: Edit, change: Change) -> None:
+    """When a change starts holding its window (it goes to the CAB, or a standard change is
+    scheduled): a change planned since may have taken it while this one was a draft."""
+    if change.planned_start is not None and change.planned_end is not None:
+        plan_window(
+            session,
+            edit,
+            change,
+            change.planned_start,
+            change.planned_end,
+            override_reason=None,
+            lead_time=False,
+        )
 
 
 def schedule_change(
