@@ -28,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -641,11 +642,18 @@ class ChangeCausedIncident(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     linked_at: Mapped[datetime]
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # The incident began before the change ended or within its type's review days after:
+    # it counts against the change's first-time success (itsm_tui.data.change_outcomes).
+    within_review: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
 
 
 class ChangeApproval(Base):
     __tablename__ = "change_approvals"
-    __table_args__ = (UniqueConstraint("change_id", "approver_id", name="uq_change_approver"),)
+    __table_args__ = (
+        UniqueConstraint("change_id", "approver_id", name="uq_change_approver"),
+        # A CAB member's pending votes (itsm_tui.data.change_lists.awaiting_approval_by).
+        Index("ix_change_approvals_approver", "approver_id", "decision", "change_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"))

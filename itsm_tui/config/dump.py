@@ -234,13 +234,35 @@ def dump_toml(config: DeskConfig) -> str:
                 "pre_approved": ct.pre_approved,
                 "lead_time_hours": ct.lead_time_hours,
                 "quorum": ct.quorum,
+                "approvals": dict(ct.approvals) or None,
+                "cab": list(ct.cab),
                 "review_required": ct.review_required,
+                "review_days": ct.review_days,
+            }
+        )
+    for t in config.change_templates or ():
+        w.header("change_templates", array=True)
+        w.pairs(
+            {
+                "name": t.name,
+                "title": t.title,
+                "description": t.description or None,
+                "category": t.category or None,
+                "services": list(t.services),
+                "implementation_plan": t.implementation_plan or None,
+                "backout_plan": t.backout_plan or None,
+                "test_plan": t.test_plan or None,
+                "duration_minutes": t.duration_minutes,
+                "risk": t.risk,
             }
         )
     if config.risk_questionnaire is not None:
         rq = config.risk_questionnaire
         w.header("risk_questionnaire.thresholds")
         w.pairs(dict(rq.thresholds))
+        if rq.rules:
+            w.header("risk_questionnaire.rules")
+            w.pairs(dict(rq.rules))
         for q in rq.questions:
             w.header("risk_questionnaire.questions", array=True)
             w.pairs({"id": q.id, "text": q.text})

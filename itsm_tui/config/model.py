@@ -175,8 +175,33 @@ class ChangeTypeConfig:
     cab_required: bool = False
     pre_approved: bool = False
     lead_time_hours: int = 0
+    # Approvals a change needs when its risk level is not named in `approvals`.
     quorum: int = 0
+    # Risk level → approvals needed: a count (2) or a share of the CAB ("50%").
+    approvals: Mapping[str, int | str] = field(default_factory=dict)
+    # Who votes on this type instead of every agent with the cab role (the emergency CAB).
+    cab: tuple[str, ...] = ()
     review_required: bool = False
+    # Days after a change's actual end in which an incident it caused spoils its
+    # first-time success.
+    review_days: int = 14
+    path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
+class ChangeTemplateConfig:
+    """A standard change's pre-approved recipe: a standard change is raised from one."""
+
+    name: str
+    title: str
+    description: str = ""
+    category: str = ""
+    services: tuple[str, ...] = ()
+    implementation_plan: str = ""
+    backout_plan: str = ""
+    test_plan: str = ""
+    duration_minutes: int = 60
+    risk: str = "low"
     path: tuple[Any, ...] = _path()
 
 
@@ -199,6 +224,8 @@ class RiskQuestionnaire:
     questions: tuple[RiskQuestion, ...]
     # Risk level → lowest score that reaches it ("low" is the floor, usually 0).
     thresholds: Mapping[str, int]
+    # Rule name (RISK_RULES) → the level it sets when it holds; a rule not named is off.
+    rules: Mapping[str, str] = field(default_factory=dict)
     path: tuple[Any, ...] = _path()
 
     def max_score(self) -> int:
@@ -272,6 +299,7 @@ class DeskConfig:
     services: tuple[ServiceConfig, ...] | None = None
     catalogue_items: tuple[CatalogueItemConfig, ...] | None = None
     change_types: tuple[ChangeTypeConfig, ...] | None = None
+    change_templates: tuple[ChangeTemplateConfig, ...] | None = None
     risk_questionnaire: RiskQuestionnaire | None = None
     freeze_windows: tuple[FreezeWindowConfig, ...] | None = None
     budgets: tuple[BudgetConfig, ...] | None = None

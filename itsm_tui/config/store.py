@@ -16,6 +16,7 @@ from itsm_tui.config.model import (
     BudgetConfig,
     CalendarConfig,
     CatalogueItemConfig,
+    ChangeTemplateConfig,
     ChangeTypeConfig,
     DeskConfig,
     DeskInfo,
@@ -35,7 +36,7 @@ from itsm_tui.config.model import (
     TeamConfig,
     _kpi_value,
 )
-from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS
+from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS, RISK_RULES
 from itsm_tui.config.windows import maintenance_from_json, maintenance_json
 from itsm_tui.data.models import (
     Agent,
@@ -592,14 +593,50 @@ def _change_types_value(types: Sequence[ChangeTypeConfig]) -> dict[str, Any]:
             "pre_approved": t.pre_approved,
             "lead_time_hours": t.lead_time_hours,
             "quorum": t.quorum,
+            "approvals": {lv: t.approvals[lv] for lv in RISK_LEVELS if lv in t.approvals},
+            "cab": list(t.cab),
             "review_required": t.review_required,
+            "review_days": t.review_days,
         }
         for t in types
     }
 
 
 def _change_types_from_value(v: Mapping[str, Any]) -> tuple[ChangeTypeConfig, ...]:
-    return tuple(ChangeTypeConfig(name=name, **v[name]) for name in CHANGE_TYPES if name in v)
+    out = []
+    for name in CHANGE_TYPES:
+        if name not in v:
+            continue
+        values = dict(v[name])
+        values["cab"] = tuple(values.get("cab") or ())
+        values["approvals"] = dict(values.get("approvals") or {})
+        out.append(ChangeTypeConfig(name=name, **values))
+    return tuple(out)
+
+
+def _change_templates_value(templates: Sequence[ChangeTemplateConfig]) -> dict[str, Any]:
+    # Keyed by name, so a plan names the template and the field that changed.
+    return {
+        t.name: {
+            "title": t.title,
+            "description": t.description,
+            "category": t.category,
+            "services": list(t.services),
+            "implementation_plan": t.implementation_plan,
+            "backout_plan": t.backout_plan,
+            "test_plan": t.test_plan,
+            "duration_minutes": t.duration_minutes,
+            "risk": t.risk,
+        }
+        for t in templates
+    }
+
+
+def _change_templates_from_value(v: Mapping[str, Any]) -> tuple[ChangeTemplateConfig, ...]:
+    return tuple(
+        ChangeTemplateConfig(name=name, **{**fields, "services": tuple(fields["services"])})
+        for name, fields in v.items()
+    )
 
 
 def _risk_value(r: RiskQuestionnaire) -> dict[str, Any]:
@@ -617,6 +654,7 @@ def _risk_value(r: RiskQuestionnaire) -> dict[str, Any]:
         "thresholds": {
             level: r.thresholds[level] for level in RISK_LEVELS if level in r.thresholds
         },
+        "rules": {rule: r.rules[rule] for rule in RISK_RULES if rule in r.rules},
     }
 
 
@@ -636,6 +674,7 @@ def _risk_from_value(v: Mapping[str, Any]) -> RiskQuestionnaire:
         thresholds={
             level: int(v["thresholds"][level]) for level in RISK_LEVELS if level in v["thresholds"]
         },
+        rules={rule: str(v["rules"][rule]) for rule in RISK_RULES if rule in v.get("rules", {})},
     )
 
 
@@ -645,7 +684,7 @@ def _flatten(value: Any) -> dict[str, Any]:
         return {f"impact_{i}": row for i, row in enumerate(value, start=1)}
     out: dict[str, Any] = {}
     for key, inner in value.items():
-        if isinstance(inner, dict) and key != "thresholds":
+        if isinstance(inner, dict) and key not in ("thresholds", "rules"):
             for sub, leaf in inner.items():
                 out[f"{key}.{sub}"] = leaf
         else:
@@ -670,6 +709,7 @@ _SETTINGS: tuple[_SettingSpec, ...] = (
         lambda v: SlaSettings(response_met_by=tuple(v.get("response_met_by") or RESPONSE_TRIGGERS)),
     ),
     _SettingSpec("change_types", _change_types_value, _change_types_from_value),
+    _SettingSpec("change_templates", _change_templates_value, _change_templates_from_value),
     _SettingSpec("risk_questionnaire", _risk_value, _risk_from_value),
 )
 _SETTING_BY_SECTION = {spec.section: spec for spec in _SETTINGS}
