@@ -9,7 +9,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from itsm_tui.cli import change_schedule
+from itsm_tui.cli import change_schedule as schedule_commands
 from itsm_tui.cli.env import Env, desk_session, pass_env, write
 from itsm_tui.cli.options import ISO, json_option, version_option
 from itsm_tui.cli.output import err, out, out_json
@@ -596,4 +596,4 @@ def change_link_incident(
     _write_change(env, as_json, link)
 
 
-change_schedule.register(change)
+schedule_commands.register(change)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from itsm_tui.config import windows
-from itsm_tui.config.checker import _MISSING, Table, _duplicate, _label, _priority
+from itsm_tui.config.checker import _MISSING, Table, _duplicate, _priority
 from itsm_tui.config.model import (
     AgentConfig,
     BudgetConfig,
