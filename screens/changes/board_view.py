@@ -208,7 +208,9 @@ class BoardView(Widget, can_focus=True):
         elif self.focus_column >= self.first_column + shown:
             self.first_column = self.focus_column - shown + 1
         self.first_column = max(0, min(self.first_column, max(0, len(self.columns) - shown)))
-        for status in self.cards:
+        if not self.size.height:
+            return  # not laid out yet: on_resize places the cards
+        for status, cards in self.cards.items():
             index = self.cursor.get(status, 0)
             top = self.top.get(status, 0)
             rows = self.visible_cards
@@ -216,7 +218,7 @@ class BoardView(Widget, can_focus=True):
                 top = index
             elif index >= top + rows:
                 top = index - rows + 1
-            self.top[status] = max(0, top)
+            self.top[status] = max(0, min(top, len(cards) - rows))
 
     def on_resize(self, _event: events.Resize) -> None:
         self._keep_in_view()
