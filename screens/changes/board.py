@@ -378,17 +378,10 @@ class ChangeBoardScreen(Screen[None]):
         view = self.view
         first, last = view.shown_range()
         open_count = sum(c.count for c in board.columns if c.since is None)
+        # What matters most first: at 80 columns the end of the line may not show.
         parts = [
             ngettext("{n} open", "{n} open", open_count).format(n=f"{open_count:,}"),
         ]
-        if last - first < len(board.columns):
-            parts.append(
-                _("{first}–{last} of {all} columns ◂ ▸").format(
-                    first=status_label(board.columns[first].status),
-                    last=status_label(board.columns[last - 1].status),
-                    all=len(board.columns),
-                )
-            )
         if board.awaiting_me:
             parts.append(
                 ngettext(
@@ -397,6 +390,14 @@ class ChangeBoardScreen(Screen[None]):
             )
         if self.board_filter.narrowed:
             parts.append(_("filter: {text}").format(text=describe_filter(self.board_filter)))
+        if last - first < len(board.columns):
+            parts.append(
+                _("{first}–{last} of {all} columns ◂ ▸").format(
+                    first=status_label(board.columns[first].status),
+                    last=status_label(board.columns[last - 1].status),
+                    all=len(board.columns),
+                )
+            )
         # The filter holds service names from the store: plain Text, never markup.
         self.query_one("#board-detail", Static).update(Text(" · ".join(parts)))
 
