@@ -73,17 +73,18 @@ class BoardCard:
 
 @dataclass(frozen=True)
 class BoardColumn:
-    """One status: its first cards and how many changes it holds in all."""
+    """One status: its first cards and how many changes it holds in all (None: not yet
+    counted; a column whose first read came back short is counted by that read)."""
 
     status: str
-    count: int
+    count: int | None
     cards: tuple[BoardCard, ...]
     # A done column counts only what finished since this instant.
     since: datetime | None = None
 
     @property
     def complete(self) -> bool:
-        return len(self.cards) >= self.count
+        return self.count is not None and len(self.cards) >= self.count
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,9 @@ def _filter_conditions(
 
 def _column_conditions(status: str, since: datetime) -> list[ColumnElement[bool]]:
     if status in CHANGE_DONE:
-        return [Change.is_open.is_(False), Change.status == status, Change.closed_at >= since]
+        # Only a finished change has a closing time: the recent range of ix_changes_closed_at
+        # (is_open would steer the planner to the board index and every change ever done).
+        return [Change.closed_at >= since, Change.status == status]
     return [Change.is_open.is_(True), Change.status == status]
 
 
@@ -265,7 +268,11 @@ def column_counts(
     ).all()
     done_rows = session.execute(
         select(Change.status, func.count())
-        .where(Change.is_open.is_(False), Change.closed_at >= now - RECENT_DONE, *narrowing)
+        .where(
+            Change.closed_at >= now - RECENT_DONE,
+            Change.status.in_(sorted(CHANGE_DONE)),
+            *narrowing,
+        )
         .group_by(Change.status)
     ).all()
     for status, count in (*open_rows, *done_rows):
@@ -281,17 +288,25 @@ def read_board(
     now: datetime,
     board_filter: BoardFilter = BoardFilter(),
     depth: dict[str, int] | None = None,
+    counted: bool = True,
 ) -> Board:
-    """Every column's count and first cards; `depth` asks a column for more than
-    PER_COLUMN (the reader scrolled down it: a refresh keeps those cards)."""
+    """Every column's first cards and count; `depth` asks a column for more than
+    PER_COLUMN (the reader scrolled down it: a refresh keeps those cards).
+
+    Without `counted`, only the cards are read (an index range each): a column whose read
+    came back short is counted by it, the others' counts are None, for `column_counts`
+    to fill in after the board is drawn. A filter on type or service makes a count visit
+    every open change's row, which the first paint should not wait for."""
     awaiting = awaiting_vote(session, agent_id)
-    counts = column_counts(session, board_filter=board_filter, agent_id=agent_id, now=now)
+    counts: dict[str, int] | None = None
+    if counted:
+        counts = column_counts(session, board_filter=board_filter, agent_id=agent_id, now=now)
     since = now - RECENT_DONE
     columns = []
     for status in CHANGE_STATUSES:
         limit = max(PER_COLUMN, (depth or {}).get(status, 0))
         cards: list[BoardCard] = []
-        if counts[status]:
+        if counts is None or counts[status]:
             cards = column_page(
                 session,
                 status,
@@ -301,10 +316,13 @@ def read_board(
                 now=now,
                 limit=limit,
             )
+        count = counts[status] if counts is not None else None
+        if count is None and len(cards) < limit:
+            count = len(cards)
         columns.append(
             BoardColumn(
                 status=status,
-                count=counts[status],
+                count=count,
                 cards=tuple(cards),
                 since=since if status in CHANGE_DONE else None,
             )

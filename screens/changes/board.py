@@ -9,7 +9,7 @@ reason) opens the change's own form. A refusal is the desk's own sentence, as a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Any, ClassVar
 
@@ -135,6 +135,15 @@ class BoardLoaded(Message):
         self.follow = follow
 
 
+class BoardCounted(Message):
+    """The counts of the columns whose first read was full (drawn before they were counted)."""
+
+    def __init__(self, board_filter: BoardFilter, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.board_filter = board_filter
+        self.counts = counts
+
+
 class BoardFailed(Message):
     def __init__(self, reason: str) -> None:
         super().__init__()
@@ -257,17 +266,24 @@ class ChangeBoardScreen(Screen[None]):
                 services = self.services or tuple(
                     session.scalars(select(Service.name).order_by(Service.name))
                 )
+                now = ctx.now()
                 board = change_board.read_board(
                     session,
                     agent_id=reader.agent_id,
-                    now=ctx.now(),
+                    now=now,
                     board_filter=board_filter,
                     depth=depth,
+                    counted=False,
                 )
+                # The cards first: the board is drawn while the long columns are counted.
+                self.post_message(BoardLoaded(board, board_filter, reader, services, follow=follow))
+                if any(column.count is None for column in board.columns):
+                    counts = change_board.column_counts(
+                        session, board_filter=board_filter, agent_id=reader.agent_id, now=now
+                    )
+                    self.post_message(BoardCounted(board_filter, counts))
         except (SQLAlchemyError, DeskError) as exc:
             self.post_message(BoardFailed(str(exc)))
-            return
-        self.post_message(BoardLoaded(board, board_filter, reader, services, follow=follow))
 
     @staticmethod
     def _read_reader(session: Any, ctx: DeskContext) -> Reader:
@@ -280,19 +296,37 @@ class ChangeBoardScreen(Screen[None]):
 
     @on(BoardLoaded)
     def _board_loaded(self, message: BoardLoaded) -> None:
+        board = message.board
+        # A board drawn before its long columns were counted: a BoardCounted follows.
+        counted = all(column.count is not None for column in board.columns)
         if message.board_filter == self.board_filter:
             first = self.board is None
-            self.board = message.board
+            view = self.view
+            if not first:
+                # Until this read is counted, a long column shows its last count.
+                board = replace(board, columns=view.counted_as_before(board.columns))
+            self.board = board
             self.reader = message.reader
             self.services = message.services
-            view = self.view
-            if first and message.board.awaiting_me and message.follow is None:
+            if first and board.awaiting_me and message.follow is None:
                 # A CAB member opens the board on what waits for their vote.
-                view.focus_column = [c.status for c in message.board.columns].index("authorization")
-            view.show(message.board.columns, follow=message.follow, zone=message.reader.zone)
+                view.focus_column = [c.status for c in board.columns].index("authorization")
+            view.show(board.columns, follow=message.follow, zone=message.reader.zone)
             self._show_bar()
             self.refresh_bindings()
             self._keys_may_go()
+        if counted:
+            self._read_done()
+
+    @on(BoardCounted)
+    def _board_counted(self, message: BoardCounted) -> None:
+        if message.board_filter == self.board_filter and self.board is not None:
+            self.view.set_counts(message.counts)
+            self.board = replace(self.board, columns=tuple(self.view.columns))
+            self._show_bar()
+        self._read_done()
+
+    def _read_done(self) -> None:
         self.polls += 1
         self._arm_poll()
 
@@ -318,7 +352,7 @@ class ChangeBoardScreen(Screen[None]):
         cards = self.view.cards.get(message.status, [])
         if (
             column is not None
-            and len(cards) < column.count
+            and (column.count is None or len(cards) < column.count)
             and message.index >= len(cards) - READ_AHEAD
             and self._reading_page is None
         ):
@@ -377,11 +411,13 @@ class ChangeBoardScreen(Screen[None]):
             return
         view = self.view
         first, last = view.shown_range()
-        open_count = sum(c.count for c in board.columns if c.since is None)
+        open_counts = [c.count for c in board.columns if c.since is None]
         # What matters most first: at 80 columns the end of the line may not show.
-        parts = [
-            ngettext("{n} open", "{n} open", open_count).format(n=f"{open_count:,}"),
-        ]
+        if None in open_counts:
+            parts = [_("counting…")]
+        else:
+            total = sum(c or 0 for c in open_counts)
+            parts = [ngettext("{n} open", "{n} open", total).format(n=f"{total:,}")]
         if board.awaiting_me:
             parts.append(
                 ngettext(

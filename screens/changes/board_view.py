@@ -9,6 +9,7 @@ shown and the headings carry each column's count, so nothing hidden goes unnotic
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from rich.style import Style
@@ -155,6 +156,22 @@ class BoardView(Widget, can_focus=True):
         self.loading = False
         self._keep_in_view()
         self.refresh()
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """The columns' counts, read after their cards."""
+        self.columns = [
+            replace(column, count=counts.get(column.status, column.count))
+            for column in self.columns
+        ]
+        self.refresh()
+
+    def counted_as_before(self, columns: Sequence[BoardColumn]) -> tuple[BoardColumn, ...]:
+        """New columns, those not counted yet with the count they had."""
+        before = {column.status: column.count for column in self.columns}
+        return tuple(
+            column if column.count is not None else replace(column, count=before.get(column.status))
+            for column in columns
+        )
 
     def add_cards(self, status: str, cards: Sequence[BoardCard]) -> None:
         """A further page of one column, read as the cursor neared its end."""
@@ -322,7 +339,7 @@ class BoardView(Widget, can_focus=True):
                 lines.append(Text(" " * width))
                 y += 1
             i += 1
-        below = column.count - i
+        below = (len(cards) if column.count is None else column.count) - i
         if below > 0 and y >= rows and len(lines) > 1:
             more = Text(
                 " " + _("↓ {n} more").format(n=f"{below:,}"), style=self._style("board--muted")
@@ -338,16 +355,17 @@ class BoardView(Widget, can_focus=True):
 
     def _heading(self, column: BoardColumn, focused: bool, width: int) -> Text:
         style = self._style("board--heading-focused" if focused else "board--heading")
+        cards_read = len(self.cards.get(column.status, ()))
         text = Text(" " + status_label(column.status), style=style + Style(bold=True))
-        count = f"{column.count:,}"
-        if focused and column.count:
+        count = "…" if column.count is None else f"{column.count:,}"
+        if focused and cards_read:
             count = f"{self.cursor.get(column.status, 0) + 1:,}/{count}"
         text.append(f" · {count}", style=style)
         votes = sum(1 for c in self.cards.get(column.status, []) if c.awaiting_me)
         if votes:
             text.append(" ★" + str(votes), style=style + self._style("board--vote"))
-        if column.since is not None and width - text.cell_len > 6:
-            text.append(" " + _("30 d"), style=style + self._style("board--muted"))
+        if column.since is not None and width - text.cell_len > 11:
+            text.append(" " + _("last 30 d"), style=style + self._style("board--muted"))
         first, last = self.shown_range()
         if column.status == self.columns[first].status and first > 0:
             text = Text("◂", style=style) + text

@@ -145,3 +145,19 @@ def test_pending_votes_stand_out_and_filter(desk) -> None:  # type: ignore[no-un
     assert only_mine.column("authorization").count == 1
     assert sum(c.count for c in only_mine.columns) == 1
     assert alice_board.awaiting_me == ()
+
+
+def test_an_uncounted_board_counts_only_columns_its_read_covered(desk) -> None:  # type: ignore[no-untyped-def]
+    with desk.store.write() as session:
+        for i in range(change_board.PER_COLUMN + 1):
+            _change(session, f"s{i}", status="scheduled", start_in=timedelta(hours=i + 1))
+        _change(session, "one draft")
+    with desk.store.read() as session:
+        board = read_board(session, agent_id=None, now=NOW, counted=False)
+        counts = column_counts(session, now=NOW)
+    # A full first page may hide more: counted afterwards; a short one is its own count.
+    assert board.column("scheduled").count is None
+    assert len(board.column("scheduled").cards) == change_board.PER_COLUMN
+    assert not board.column("scheduled").complete
+    assert board.column("draft").count == 1 and board.column("closed").count == 0
+    assert counts["scheduled"] == change_board.PER_COLUMN + 1
