@@ -34,39 +34,15 @@ from itsm_tui.screens.changes.calendar_view import (
     CHANGE_CELL,
     FREEZE_CELL,
     MAINTENANCE_CELL,
+    WEEK,
     CalendarView,
+    period_bounds,
     periods_overlapping,
+    shifted,
 )
 from itsm_tui.screens.text import safe_text
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
-
-WEEK, MONTH = "week", "month"
-
-
-def period_bounds(anchor: datetime, view: str, zone: tzinfo) -> tuple[datetime, datetime]:
-    """The week (Monday 00:00 to Monday 00:00) or month (the 1st to the 1st) holding
-    `anchor`, cut at local midnight in `zone`."""
-    local = anchor.astimezone(zone)
-    if view == WEEK:
-        monday = (local - timedelta(days=local.weekday())).date()
-        start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
-        following = monday + timedelta(days=7)
-        end = datetime(following.year, following.month, following.day, tzinfo=zone)
-    else:
-        start = datetime(local.year, local.month, 1, tzinfo=zone)
-        year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-        end = datetime(year, month, 1, tzinfo=zone)
-    return start, end
-
-
-def shifted(anchor: datetime, view: str, step: int, zone: tzinfo) -> datetime:
-    """The anchor of the period `step` periods away (a month step lands on the 1st)."""
-    if view == WEEK:
-        return anchor + timedelta(days=7 * step)
-    local = anchor.astimezone(zone)
-    index = local.year * 12 + local.month - 1 + step
-    return datetime(index // 12, index % 12 + 1, 1, 12, tzinfo=zone)
 
 
 class CalendarLoaded(Message):

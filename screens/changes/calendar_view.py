@@ -30,12 +30,32 @@ LABEL_SHARE = 0.2
 LABEL_MIN, LABEL_MAX = 10, 28
 
 
-@dataclass(frozen=True)
-class Bar:
-    """One planned change on one service's line."""
+WEEK, MONTH = "week", "month"
 
-    row: int
-    change: Any  # change_schedule.CalendarChange
+
+def period_bounds(anchor: datetime, view: str, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The week (Monday 00:00 to Monday 00:00) or month (the 1st to the 1st) holding
+    `anchor`, cut at local midnight in `zone`."""
+    local = anchor.astimezone(zone)
+    if view == WEEK:
+        monday = (local - timedelta(days=local.weekday())).date()
+        start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
+        following = monday + timedelta(days=7)
+        end = datetime(following.year, following.month, following.day, tzinfo=zone)
+    else:
+        start = datetime(local.year, local.month, 1, tzinfo=zone)
+        year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+        end = datetime(year, month, 1, tzinfo=zone)
+    return start, end
+
+
+def shifted(anchor: datetime, view: str, step: int, zone: tzinfo) -> datetime:
+    """The anchor of the period `step` periods away (a month step lands on the 1st)."""
+    if view == WEEK:
+        return anchor + timedelta(days=7 * step)
+    local = anchor.astimezone(zone)
+    index = local.year * 12 + local.month - 1 + step
+    return datetime(index // 12, index % 12 + 1, 1, 12, tzinfo=zone)
 
 
 @dataclass(frozen=True)
