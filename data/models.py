@@ -375,6 +375,18 @@ class Ticket(Base):
         Index("ix_tickets_opened_at", "opened_at"),
         # KPIs over periods.
         Index("ix_tickets_resolved_at", "resolved_at"),
+        # The resolved-ticket KPIs of a period read the index alone (data/kpi).
+        Index(
+            "ix_tickets_resolved_kpi",
+            "resolved_at",
+            "type",
+            "team_id",
+            "service_id",
+            "assignee_id",
+            "opened_at",
+            "reopen_count",
+            "escalation_level",
+        ),
         Index("ix_tickets_closed_at", "closed_at"),
         Index("ix_tickets_service", "service_id", "opened_at"),
         Index("ix_tickets_requester", "requester_id"),
@@ -461,6 +473,10 @@ class SlaClock(Base):
             sqlite_where=text("state = 'breached' AND stopped_at IS NULL"),
             postgresql_where=text("state = 'breached' AND stopped_at IS NULL"),
         ),
+        # The KPIs: clocks stopped in a period (state and time spent read off the index),
+        # and breaches of a day.
+        Index("ix_sla_clocks_stopped", "kind", "stopped_at", "state", "spent_seconds", "ticket_id"),
+        Index("ix_sla_clocks_breached_at", "breached_at", "kind", "state", "ticket_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -497,6 +513,7 @@ class Escalation(Base):
     __table_args__ = (
         UniqueConstraint("clock_id", "kind", "level", name="uq_escalations_once"),
         Index("ix_escalations_ticket", "ticket_id", "at"),
+        Index("ix_escalations_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
