@@ -34,7 +34,7 @@ def change_success(session: Session, period: Period, cut: Cut, now: datetime) ->
     success = first_time_success()
     if cut.service is None:
         total, good = session.execute(
-            select(func.count(), func.count().filter(success)).where(*in_period)
+            select(func.count(), func.count().filter(success)).select_from(Change).where(*in_period)
         ).one()
     else:
         # Affected services are a JSON list of names; a period holds few changes.

@@ -13,7 +13,11 @@ from itsm_tui.data.models import Complaint, Ticket
 
 
 def _count(session: Session, start: datetime, end: datetime, cut: Cut) -> int:
-    query = select(func.count()).where(Complaint.received_at >= start, Complaint.received_at < end)
+    query = (
+        select(func.count())
+        .select_from(Complaint)
+        .where(Complaint.received_at >= start, Complaint.received_at < end)
+    )
     if not cut.whole_desk:
         # A complaint about the service in general names no ticket: no team's, no service's.
         query = query.join(Ticket, Ticket.id == Complaint.ticket_id).where(cut.tickets())

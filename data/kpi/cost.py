@@ -56,6 +56,7 @@ def incident_cost(session: Session, period: Period, cut: Cut, now: datetime) -> 
     end = period.measured_end(now)
     cost, entries = session.execute(
         select(func.sum(TimeEntry.cost), func.count())
+        .select_from(TimeEntry)
         .join(Ticket, Ticket.id == TimeEntry.ticket_id)
         .where(
             TimeEntry.logged_at >= period.start,

@@ -76,9 +76,11 @@ def _minutes(seconds: float | None) -> float | None:
 
 
 def seconds_between(session: Session, earlier: Any, later: Any) -> ColumnElement[float]:
-    """later − earlier in seconds, as SQL: both databases store naive UTC instants."""
+    """later − earlier in seconds, as SQL (to the millisecond): both databases store naive
+    UTC instants."""
     if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+        # A Julian day number carries about 40 µs of float error: rounded to the millisecond.
+        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
     return func.extract("epoch", later - earlier)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.kpi.clocks import resolution_by_team
@@ -52,11 +52,19 @@ def backlog(session: Session, cut: Cut, now: datetime) -> dict[str, Any]:
 def today_events(session: Session, cut: Cut, now: datetime, zone: Any) -> dict[str, int]:
     """Clocks breached and escalation levels reached since local midnight."""
     midnight = Period(now.astimezone(zone).date(), now.astimezone(zone).date(), zone).start
-    breaches = select(func.count()).where(
-        SlaClock.breached_at >= midnight, SlaClock.breached_at <= now, SlaClock.state != CANCELLED
+    breaches = (
+        select(func.count())
+        .select_from(SlaClock)
+        .where(
+            SlaClock.breached_at >= midnight,
+            SlaClock.breached_at <= now,
+            SlaClock.state != CANCELLED,
+        )
     )
-    escalations = select(func.count()).where(
-        Escalation.at >= midnight, Escalation.at <= now, Escalation.kind == ESCALATION
+    escalations = (
+        select(func.count())
+        .select_from(Escalation)
+        .where(Escalation.at >= midnight, Escalation.at <= now, Escalation.kind == ESCALATION)
     )
     if not cut.whole_desk:
         breaches = breaches.join(Ticket, Ticket.id == SlaClock.ticket_id).where(cut.tickets())
@@ -126,8 +134,9 @@ def resolved_quality(session: Session, period: Period, cut: Cut, now: datetime) 
         Ticket.resolved_at < period.measured_end(now),
         cut.tickets(),
     )
+    # One move may change the team and the agent together: one write, one record version.
     reassignments = (
-        select(func.count())
+        select(func.count(distinct(AuditEvent.record_version)))
         .select_from(AuditEvent)
         .where(
             AuditEvent.record_type == "ticket",

@@ -17,7 +17,7 @@ from itsm_tui.data.kpi.clocks import response_and_resolution, sla_compliance
 from itsm_tui.data.kpi.complaints import complaints
 from itsm_tui.data.kpi.cost import incident_cost
 from itsm_tui.data.kpi.figures import Kpi
-from itsm_tui.data.kpi.judgement import DEFAULT_AMBER_MARGIN_PERCENT, NO_TARGET, judge
+from itsm_tui.data.kpi.judgement import DEFAULT_AMBER_MARGIN_PERCENT, judge
 from itsm_tui.data.kpi.operations import operations
 from itsm_tui.data.kpi.period import Cut, Period
 from itsm_tui.data.kpi.productivity import tickets_per_agent_day
@@ -146,6 +146,7 @@ def kpi_report(
         before = {}
     for k in kpis:
         k.target = targets.get(k.target_key) if k.target_key else None
-        k.status = judge(k.value, k.target, k.direction, margin) if k.target_key else NO_TARGET
+        # judge() says "no data" for a missing value and "no target" for a missing target.
+        k.status = judge(k.value, k.target, k.direction, margin)
         k.previous = before.get(k.key)
     return KpiReport(period, previous_period, cut, now, margin, kpis)

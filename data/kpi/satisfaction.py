@@ -13,8 +13,10 @@ from itsm_tui.data.models import Survey, Ticket
 
 
 def csat(session: Session, period: Period, cut: Cut, now: datetime) -> list[Kpi]:
-    query = select(func.sum(Survey.rating), func.count()).where(
-        Survey.submitted_at >= period.start, Survey.submitted_at < period.measured_end(now)
+    query = (
+        select(func.sum(Survey.rating), func.count())
+        .select_from(Survey)
+        .where(Survey.submitted_at >= period.start, Survey.submitted_at < period.measured_end(now))
     )
     if not cut.whole_desk:
         query = query.join(Ticket, Ticket.id == Survey.ticket_id).where(cut.tickets())
