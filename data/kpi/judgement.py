@@ -35,14 +35,17 @@ def judge(
         return NO_TARGET
     margin = margin_percent / 100
     if direction == "at_least":
-        if value >= target:
-            return GREEN
-        return AMBER if value >= target * (1 - margin) else RED
+        return _band(target - value, 0.0, target * margin)
     if direction == "at_most":
-        if value <= target:
-            return GREEN
-        return AMBER if value <= target * (1 + margin) else RED
-    failed, allowed = 100 - value, 100 - target
-    if failed <= allowed:
+        return _band(value - target, 0.0, target * margin)
+    allowed = 100 - target
+    return _band(100 - value, allowed, allowed * (1 + margin))
+
+
+def _band(miss: float, green_up_to: float, amber_up_to: float) -> str:
+    # Rounded to 9 places: 100 − 99.89 is 0.10999999999999943 in floats, and a value on
+    # the line must fall on the side the person computing by hand puts it.
+    miss, green_up_to, amber_up_to = (round(x, 9) for x in (miss, green_up_to, amber_up_to))
+    if miss <= green_up_to:
         return GREEN
-    return AMBER if failed <= allowed * (1 + margin) else RED
+    return AMBER if miss <= amber_up_to else RED
