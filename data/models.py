@@ -59,6 +59,13 @@ class UtcDateTime(TypeDecorator[datetime]):
 SLA_DUE_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 SLA_DUE_NEVER_TEXT = "9999-12-31 00:00:00.000000"
 
+# An audit event that replaced a ticket's holder (a team or an agent over a set one): the
+# KPIs' reassignments. Literal SQL, so that both databases match it to the partial index
+# (SQLite cannot match bound parameters against an index's WHERE).
+REASSIGNMENT_EVENT = (
+    "record_type = 'ticket' AND field IN ('team', 'assignee') AND old_value IS NOT NULL"
+)
+
 # Named constraints so Alembic migrations are stable and PostgreSQL/SQLite agree.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -372,6 +379,8 @@ class Ticket(Base):
         Index("ix_tickets_open_sla", "is_open", "sla_due_at", "id"),
         Index("ix_tickets_status", "status", "priority", "opened_at"),
         Index("ix_tickets_type_opened", "type", "opened_at"),
+        # The KPIs' id sets: a type's tickets of a priority, a team, a service (data/kpi).
+        Index("ix_tickets_type_priority", "type", "priority", "team_id", "service_id"),
         Index("ix_tickets_opened_at", "opened_at"),
         # KPIs over periods.
         Index("ix_tickets_resolved_at", "resolved_at"),
@@ -452,6 +461,13 @@ class AuditEvent(Base):
         # A record's history newest first by time, a page at a time (data/history.py).
         Index("ix_audit_record", "record_type", "record_id", "at", "id"),
         Index("ix_audit_at", "at"),
+        Index(
+            "ix_audit_reassignments",
+            "record_id",
+            "record_version",
+            sqlite_where=text(REASSIGNMENT_EVENT),
+            postgresql_where=text(REASSIGNMENT_EVENT),
+        ),
     )
 
 

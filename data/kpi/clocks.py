@@ -7,7 +7,6 @@ counted (docs/sla.md). So a figure here and the clock on the ticket never disagr
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import and_, func, select
@@ -22,6 +21,7 @@ RESPONSE = "response"
 RESOLUTION = "resolution"
 # The priority the source document's targets are for (docs/desk-config.md).
 TARGET_PRIORITY = 1
+PRIORITIES = (1, 2, 3, 4)
 
 
 def incident_times(
@@ -29,23 +29,23 @@ def incident_times(
 ) -> dict[int, list[tuple[int, int]]]:
     """priority → [(seconds counted, clocks)] of the incidents' `kind` clocks that stopped
     met or breached in the period (a cancelled ticket's clock measured nothing)."""
-    rows = session.execute(
-        select(Ticket.priority, SlaClock.spent_seconds, func.count())
-        .select_from(SlaClock)
-        .join(Ticket, Ticket.id == SlaClock.ticket_id)
-        .where(
-            SlaClock.kind == kind,
-            SlaClock.stopped_at >= period.start,
-            SlaClock.stopped_at < period.measured_end(now),
-            SlaClock.state.in_((MET, BREACHED)),
-            Ticket.type == "incident",
-            cut.tickets(),
-        )
-        .group_by(Ticket.priority, SlaClock.spent_seconds)
-    ).all()
-    by_priority: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for priority, seconds, count in rows:
-        by_priority[int(priority)].append((int(seconds), int(count)))
+    by_priority: dict[int, list[tuple[int, int]]] = {}
+    for priority in PRIORITIES:
+        rows = session.execute(
+            select(SlaClock.spent_seconds, func.count())
+            .where(
+                SlaClock.kind == kind,
+                SlaClock.stopped_at >= period.start,
+                SlaClock.stopped_at < period.measured_end(now),
+                SlaClock.state.in_((MET, BREACHED)),
+                SlaClock.ticket_id.in_(
+                    cut.ticket_ids(Ticket.type == "incident", Ticket.priority == priority)
+                ),
+            )
+            .group_by(SlaClock.spent_seconds)
+        ).all()
+        if rows:
+            by_priority[priority] = [(int(seconds), int(count)) for seconds, count in rows]
     return by_priority
 
 
@@ -106,21 +106,27 @@ def sla_compliance(session: Session, period: Period, cut: Cut, now: datetime) ->
     stopped since: a breach is known the moment it happens, not when the ticket closes.
     """
     end = period.measured_end(now)
-    met_in_period = and_(
-        SlaClock.state == MET, SlaClock.stopped_at >= period.start, SlaClock.stopped_at < end
-    )
-    missed_in_period = and_(
-        SlaClock.state == BREACHED,
-        SlaClock.breached_at >= period.start,
-        SlaClock.breached_at < end,
-    )
-    counts: dict[str, dict[str, int]] = {RESPONSE: {}, RESOLUTION: {}}
-    for condition, verdict in ((met_in_period, MET), (missed_in_period, BREACHED)):
-        query = select(SlaClock.kind, func.count()).where(condition).group_by(SlaClock.kind)
-        if not cut.whole_desk:
-            query = query.join(Ticket, Ticket.id == SlaClock.ticket_id).where(cut.tickets())
-        for kind, count in session.execute(query):
-            counts.setdefault(kind, {})[verdict] = int(count)
+    counts: dict[str, dict[str, int]] = {}
+    for kind in (RESPONSE, RESOLUTION):
+        # One kind at a time: each count is one range of its index, kind fixed.
+        met_in_period = and_(
+            SlaClock.kind == kind,
+            SlaClock.state == MET,
+            SlaClock.stopped_at >= period.start,
+            SlaClock.stopped_at < end,
+        )
+        missed_in_period = and_(
+            SlaClock.breached_at >= period.start,
+            SlaClock.breached_at < end,
+            SlaClock.kind == kind,
+            SlaClock.state == BREACHED,
+        )
+        counts[kind] = {}
+        for condition, verdict in ((met_in_period, MET), (missed_in_period, BREACHED)):
+            query = select(func.count()).select_from(SlaClock).where(condition)
+            if not cut.whole_desk:
+                query = query.where(SlaClock.ticket_id.in_(cut.ticket_ids()))
+            counts[kind][verdict] = int(session.scalar(query) or 0)
     kpis = []
     for kind in (RESPONSE, RESOLUTION):
         met, missed = counts[kind].get(MET, 0), counts[kind].get(BREACHED, 0)
@@ -144,25 +150,21 @@ def resolution_by_team(
 ) -> dict[str, dict[str, float | int | None]]:
     """Team name → mean resolution minutes and incidents, for the incidents resolved in
     the period (the resolution clock's time, as above); "(no team)" for unassigned ones."""
-    rows = session.execute(
-        select(Team.name, func.sum(SlaClock.spent_seconds), func.count())
-        .select_from(SlaClock)
-        .join(Ticket, Ticket.id == SlaClock.ticket_id)
-        .outerjoin(Team, Team.id == Ticket.team_id)
-        .where(
-            SlaClock.kind == RESOLUTION,
-            SlaClock.stopped_at >= period.start,
-            SlaClock.stopped_at < period.measured_end(now),
-            SlaClock.state.in_((MET, BREACHED)),
-            Ticket.type == "incident",
-            cut.tickets(),
-        )
-        .group_by(Team.name)
-    ).all()
-    return {
-        (name if name is not None else "(no team)"): {
-            "mean_minutes": int(total) / int(count) / 60,
-            "incidents": int(count),
-        }
-        for name, total, count in sorted(rows, key=lambda r: (r[0] is None, r[0] or ""))
-    }
+    teams = [(team_id, name) for team_id, name in session.execute(select(Team.id, Team.name))]
+    out: dict[str, dict[str, float | int | None]] = {}
+    for team_id, name in [*sorted(teams, key=lambda t: t[1]), (None, "(no team)")]:
+        if cut.team_id is not None and team_id != cut.team_id:
+            continue
+        team = Ticket.team_id.is_(None) if team_id is None else Ticket.team_id == team_id
+        total, count = session.execute(
+            select(func.sum(SlaClock.spent_seconds), func.count()).where(
+                SlaClock.kind == RESOLUTION,
+                SlaClock.stopped_at >= period.start,
+                SlaClock.stopped_at < period.measured_end(now),
+                SlaClock.state.in_((MET, BREACHED)),
+                SlaClock.ticket_id.in_(cut.ticket_ids(Ticket.type == "incident", team)),
+            )
+        ).one()
+        if count:
+            out[name] = {"mean_minutes": int(total) / int(count) / 60, "incidents": int(count)}
+    return out

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.data.kpi.figures import Kpi
 from itsm_tui.data.kpi.period import Cut, Period
-from itsm_tui.data.models import Complaint, Ticket
+from itsm_tui.data.models import Complaint
 
 
 def _count(session: Session, start: datetime, end: datetime, cut: Cut) -> int:
@@ -20,7 +20,7 @@ def _count(session: Session, start: datetime, end: datetime, cut: Cut) -> int:
     )
     if not cut.whole_desk:
         # A complaint about the service in general names no ticket: no team's, no service's.
-        query = query.join(Ticket, Ticket.id == Complaint.ticket_id).where(cut.tickets())
+        query = query.where(Complaint.ticket_id.in_(cut.ticket_ids()))
     return int(session.scalar(query) or 0)
 
 

@@ -55,14 +55,10 @@ def incident_cost(session: Session, period: Period, cut: Cut, now: datetime) -> 
     figure is that part's cost against it, shown but not judged."""
     end = period.measured_end(now)
     cost, entries = session.execute(
-        select(func.sum(TimeEntry.cost), func.count())
-        .select_from(TimeEntry)
-        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
-        .where(
+        select(func.sum(TimeEntry.cost), func.count()).where(
             TimeEntry.logged_at >= period.start,
             TimeEntry.logged_at < end,
-            Ticket.type == "incident",
-            cut.tickets(),
+            TimeEntry.ticket_id.in_(cut.ticket_ids(Ticket.type == "incident")),
         )
     ).one()
     spent = float(cost or 0)

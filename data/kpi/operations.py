@@ -7,13 +7,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.kpi.clocks import resolution_by_team
 from itsm_tui.data.kpi.figures import Kpi, share
 from itsm_tui.data.kpi.period import Cut, Period
-from itsm_tui.data.models import AuditEvent, Escalation, SlaClock, SlaPolicy, Ticket
+from itsm_tui.data.models import (
+    REASSIGNMENT_EVENT,
+    AuditEvent,
+    Escalation,
+    SlaClock,
+    SlaPolicy,
+    Ticket,
+)
 from itsm_tui.data.sla_standing import CANCELLED, RUNNING
 
 # Backlog age bands in days since opening: (label, more than, at most).
@@ -22,8 +29,6 @@ AGE_BANDS = (("1-5", 0, 5), ("6-10", 5, 10), ("11-30", 10, 30), (">30", 30, None
 NEARING_BANDS = (("50-75", 50, 75), ("75-90", 75, 90), (">90", 90, 100))
 # What an escalation rule's level is recorded as (the sweep's warnings and breaches are not).
 ESCALATION = "escalation"
-# The audit fields of a ticket's holder: a new value over a set one is a reassignment.
-HOLDER_FIELDS = ("team", "assignee")
 
 
 def backlog(session: Session, cut: Cut, now: datetime) -> dict[str, Any]:
@@ -67,10 +72,8 @@ def today_events(session: Session, cut: Cut, now: datetime, zone: Any) -> dict[s
         .where(Escalation.at >= midnight, Escalation.at <= now, Escalation.kind == ESCALATION)
     )
     if not cut.whole_desk:
-        breaches = breaches.join(Ticket, Ticket.id == SlaClock.ticket_id).where(cut.tickets())
-        escalations = escalations.join(Ticket, Ticket.id == Escalation.ticket_id).where(
-            cut.tickets()
-        )
+        breaches = breaches.where(SlaClock.ticket_id.in_(cut.ticket_ids()))
+        escalations = escalations.where(Escalation.ticket_id.in_(cut.ticket_ids()))
     return {
         "breaches_today": int(session.scalar(breaches) or 0),
         "escalations_today": int(session.scalar(escalations) or 0),
@@ -100,7 +103,7 @@ def nearing_breach(session: Session, cut: Cut, now: datetime) -> dict[str, int]:
         .execution_options(yield_per=2000)
     )
     if not cut.whole_desk:
-        clocks = clocks.join(Ticket, Ticket.id == SlaClock.ticket_id).where(cut.tickets())
+        clocks = clocks.where(SlaClock.ticket_id.in_(cut.ticket_ids()))
     for clock in session.execute(clocks):
         cal = calendars.get(clock.policy_id)
         if cal is None or clock.target_minutes <= 0:
@@ -134,28 +137,31 @@ def resolved_quality(session: Session, period: Period, cut: Cut, now: datetime) 
         Ticket.resolved_at < period.measured_end(now),
         cut.tickets(),
     )
-    # One move may change the team and the agent together: one write, one record version.
-    reassignments = (
-        select(func.count(distinct(AuditEvent.record_version)))
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.record_type == "ticket",
-            AuditEvent.record_id == Ticket.id,
-            AuditEvent.field.in_(HOLDER_FIELDS),
-            AuditEvent.old_value.is_not(None),
-        )
-        .scalar_subquery()
-    )
-    resolved, reopened, moves = session.execute(
-        select(
-            func.count(), func.count().filter(Ticket.reopen_count > 0), func.sum(reassignments)
-        ).where(*in_period)
+    resolved, reopened = session.execute(
+        select(func.count(), func.count().filter(Ticket.reopen_count > 0)).where(*in_period)
     ).one()
+    # Reassignments are few: read off their partial index, each write once (one move of
+    # team and agent together is one write, one record version).
+    reassigned = (
+        select(AuditEvent.record_id, AuditEvent.record_version)
+        .where(text(REASSIGNMENT_EVENT))
+        .distinct()
+    )
+    moves = session.scalar(
+        select(func.count()).select_from(
+            reassigned.where(
+                AuditEvent.record_id.in_(select(Ticket.id).where(*in_period))
+            ).subquery()
+        )
+    )
+    ever_reassigned = select(AuditEvent.record_id).where(text(REASSIGNMENT_EVENT))
     incidents, first_contact = session.execute(
         select(
             func.count(),
             func.count().filter(
-                Ticket.reopen_count == 0, Ticket.escalation_level == 0, reassignments == 0
+                Ticket.reopen_count == 0,
+                Ticket.escalation_level == 0,
+                Ticket.id.not_in(ever_reassigned),
             ),
         ).where(*in_period, Ticket.type == "incident")
     ).one()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.data.kpi.figures import Kpi
 from itsm_tui.data.kpi.period import Cut, Period
-from itsm_tui.data.models import Survey, Ticket
+from itsm_tui.data.models import Survey
 
 
 def csat(session: Session, period: Period, cut: Cut, now: datetime) -> list[Kpi]:
@@ -19,7 +19,7 @@ def csat(session: Session, period: Period, cut: Cut, now: datetime) -> list[Kpi]
         .where(Survey.submitted_at >= period.start, Survey.submitted_at < period.measured_end(now))
     )
     if not cut.whole_desk:
-        query = query.join(Ticket, Ticket.id == Survey.ticket_id).where(cut.tickets())
+        query = query.where(Survey.ticket_id.in_(cut.ticket_ids()))
     total, count = session.execute(query).one()
     count = int(count)
     return [

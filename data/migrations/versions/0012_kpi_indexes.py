@@ -1,5 +1,5 @@
 """Indexes the KPIs read a period through: stopped and breached clocks, resolved tickets,
-escalations by time.
+tickets by type and priority, reassignments, escalations by time.
 
 Revision ID: 0012
 Revises: 0010
@@ -8,7 +8,13 @@ Create Date: 2026-12-02
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
+
+# As data/models.py's REASSIGNMENT_EVENT when this revision was written.
+REASSIGNMENT_EVENT = (
+    "record_type = 'ticket' AND field IN ('team', 'assignee') AND old_value IS NOT NULL"
+)
 
 revision: str = "0012"
 down_revision: str | None = "0010"
@@ -27,6 +33,19 @@ def upgrade() -> None:
     # "Breaches today".
     op.create_index(
         "ix_sla_clocks_breached_at", "sla_clocks", ["breached_at", "kind", "state", "ticket_id"]
+    )
+    # Per-ticket figures (a type's tickets of a priority, a team, a service) read their
+    # ticket ids off this index instead of each ticket's row.
+    op.create_index(
+        "ix_tickets_type_priority", "tickets", ["type", "priority", "team_id", "service_id"]
+    )
+    # Reassignments: the few audit events that replaced a ticket's holder.
+    op.create_index(
+        "ix_audit_reassignments",
+        "audit_events",
+        ["record_id", "record_version"],
+        sqlite_where=sa.text(REASSIGNMENT_EVENT),
+        postgresql_where=sa.text(REASSIGNMENT_EVENT),
     )
     # "Escalations today".
     op.create_index("ix_escalations_at", "escalations", ["at"])
@@ -49,6 +68,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_reassignments", table_name="audit_events")
+    op.drop_index("ix_tickets_type_priority", table_name="tickets")
     op.drop_index("ix_tickets_resolved_kpi", table_name="tickets")
     op.drop_index("ix_escalations_at", table_name="escalations")
     op.drop_index("ix_sla_clocks_breached_at", table_name="sla_clocks")
