@@ -60,6 +60,13 @@ class UtcDateTime(TypeDecorator[datetime]):
 SLA_DUE_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 SLA_DUE_NEVER_TEXT = "9999-12-31 00:00:00.000000"
 
+# An audit event that replaced a ticket's holder (a team or an agent over a set one): the
+# KPIs' reassignments. Literal SQL, so that both databases match it to the partial index
+# (SQLite cannot match bound parameters against an index's WHERE).
+REASSIGNMENT_EVENT = (
+    "record_type = 'ticket' AND field IN ('team', 'assignee') AND old_value IS NOT NULL"
+)
+
 # Named constraints so Alembic migrations are stable and PostgreSQL/SQLite agree.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -383,9 +390,23 @@ class Ticket(Base):
         Index("ix_tickets_open_sla", "is_open", "sla_due_at", "id"),
         Index("ix_tickets_status", "status", "priority", "opened_at"),
         Index("ix_tickets_type_opened", "type", "opened_at"),
+        # The KPIs' id sets: a type's tickets of a priority, a team, a service (data/kpi).
+        Index("ix_tickets_type_priority", "type", "priority", "team_id", "service_id"),
         Index("ix_tickets_opened_at", "opened_at"),
         # KPIs over periods.
         Index("ix_tickets_resolved_at", "resolved_at"),
+        # The resolved-ticket KPIs of a period read the index alone (data/kpi).
+        Index(
+            "ix_tickets_resolved_kpi",
+            "resolved_at",
+            "type",
+            "team_id",
+            "service_id",
+            "assignee_id",
+            "opened_at",
+            "reopen_count",
+            "escalation_level",
+        ),
         Index("ix_tickets_closed_at", "closed_at"),
         Index("ix_tickets_service", "service_id", "opened_at"),
         Index("ix_tickets_requester", "requester_id"),
@@ -451,6 +472,13 @@ class AuditEvent(Base):
         # A record's history newest first by time, a page at a time (data/history.py).
         Index("ix_audit_record", "record_type", "record_id", "at", "id"),
         Index("ix_audit_at", "at"),
+        Index(
+            "ix_audit_reassignments",
+            "record_id",
+            "record_version",
+            sqlite_where=text(REASSIGNMENT_EVENT),
+            postgresql_where=text(REASSIGNMENT_EVENT),
+        ),
     )
 
 
@@ -472,6 +500,10 @@ class SlaClock(Base):
             sqlite_where=text("state = 'breached' AND stopped_at IS NULL"),
             postgresql_where=text("state = 'breached' AND stopped_at IS NULL"),
         ),
+        # The KPIs: clocks stopped in a period (state and time spent read off the index),
+        # and breaches of a day.
+        Index("ix_sla_clocks_stopped", "kind", "stopped_at", "state", "spent_seconds", "ticket_id"),
+        Index("ix_sla_clocks_breached_at", "breached_at", "kind", "state", "ticket_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -508,6 +540,7 @@ class Escalation(Base):
     __table_args__ = (
         UniqueConstraint("clock_id", "kind", "level", name="uq_escalations_once"),
         Index("ix_escalations_ticket", "ticket_id", "at"),
+        Index("ix_escalations_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -273,6 +273,8 @@ class KpiTargets:
     complaints_reduction_percent: Decimal | None = None
     tickets_per_agent_per_day: Decimal | None = None
     incident_cost_budget_percent: Decimal | None = None
+    sla_met_percent: Decimal | None = None
+    amber_margin_percent: Decimal | None = None
     path: tuple[Any, ...] = _path()
 
     def as_dict(self) -> dict[str, int | float]:
