@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from itsm_tui.cli import (
+    agents,
     backup,
     changes,
     config,
     import_export,
     measures,
+    serve,
     setup,
     sla,
     tickets,
@@ -40,6 +42,8 @@ for command in (
     sla.escalator,
     backup.backup,
     backup.restore,
+    agents.agent,
+    serve.serve,
 ):
     cli.add_command(command)
 

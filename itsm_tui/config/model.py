@@ -107,6 +107,19 @@ class TeamConfig:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """[serve]: the limits of `itsm serve`'s remote sessions."""
+
+    max_sessions: int = 50
+    max_sessions_per_agent: int = 3
+    # A session without a key for this long is signed out (0: never).
+    idle_timeout_minutes: int = 60
+    # How often the server checks a silent client is still there (0: never).
+    keepalive_seconds: int = 30
+    path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     username: str
     name: str = ""

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from itsm_tui.config.load import load_default_desk
-from itsm_tui.config.model import _kpi_value
+from itsm_tui.config.model import ServeSettings, _kpi_value
 from itsm_tui.config.store import _change_types_value, _risk_value
 from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS
 from itsm_tui.data.models import (
@@ -71,3 +71,21 @@ def risk_level(thresholds: Mapping[str, int], score: int) -> str:
         if name in thresholds and score >= thresholds[name]:
             level = name
     return level
+
+
+def serve_settings(session: Session) -> ServeSettings:
+    """The limits of remote sessions ([serve]); the defaults when the desk sets none."""
+    row = session.get(DeskSetting, "serve")
+    value = row.value if row is not None and isinstance(row.value, dict) else {}
+    defaults = ServeSettings()
+    return ServeSettings(
+        **{
+            key: int(value[key]) if isinstance(value.get(key), int) else getattr(defaults, key)
+            for key in (
+                "max_sessions",
+                "max_sessions_per_agent",
+                "idle_timeout_minutes",
+                "keepalive_seconds",
+            )
+        }
+    )
