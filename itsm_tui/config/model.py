@@ -129,6 +129,9 @@ class AgentConfig:
     hourly_cost: Decimal = Decimal(0)
     timezone: str | None = None
     active: bool = True
+    # authorized_keys lines that sign this agent in to `itsm serve`; None: the file leaves
+    # the agent's keys as they are (added with `itsm agent key add`).
+    ssh_keys: tuple[str, ...] | None = None
     path: tuple[Any, ...] = _path()
 
 
@@ -258,6 +261,7 @@ class DeskConfig:
     priority_matrix: Matrix | None = None
     kpi_targets: KpiTargets | None = None
     sla: SlaSettings | None = None
+    serve: ServeSettings | None = None
     calendars: tuple[CalendarConfig, ...] | None = None
     sla_policies: tuple[SlaPolicyConfig, ...] | None = None
     escalation_rules: tuple[EscalationRuleConfig, ...] | None = None

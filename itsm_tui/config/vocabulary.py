@@ -17,6 +17,7 @@ SECTIONS = (
     "priority_matrix",
     "kpi_targets",
     "sla",
+    "serve",
     "calendars",
     "sla_policies",
     "escalation_rules",
