@@ -62,21 +62,23 @@ def test_the_queue_of_the_keys_agent_appears_and_reflows_on_resize(
     give_key(desk_store, "alice", key)
 
     async def scenario() -> None:
-        async with running_server(desk_store, tmp_path) as server:
-            async with await connect(server.port, "alice", key) as conn:
-                screen = await RemoteScreen.open(conn, 100, 30)
-                assert await screen.wait_for("VPN drops every hour"), screen.text()
-                # The header names the key's agent; bob's ticket is not in alice's queue.
-                assert "alice" in header(screen)
-                assert "Printer jams" not in screen.text()
-                footer = screen.screen.display[29]
-                assert "Open" in footer, screen.text()
-                screen.resize(60, 20)
-                # The footer is drawn on the new last row: the app saw SIGWINCH.
-                assert await screen.wait_for(lambda _t: "Open" in screen.screen.display[19]), (
-                    screen.text()
-                )
-                assert len(screen.screen.display) == 20
+        async with (
+            running_server(desk_store, tmp_path) as server,
+            await connect(server.port, "alice", key) as conn,
+        ):
+            screen = await RemoteScreen.open(conn, 100, 30)
+            assert await screen.wait_for("VPN drops every hour"), screen.text()
+            # The header names the key's agent; bob's ticket is not in alice's queue.
+            assert "alice" in header(screen)
+            assert "Printer jams" not in screen.text()
+            footer = screen.screen.display[29]
+            assert "Open" in footer, screen.text()
+            screen.resize(60, 20)
+            # The footer is drawn on the new last row: the app saw SIGWINCH.
+            assert await screen.wait_for(lambda _t: "Open" in screen.screen.display[19]), (
+                screen.text()
+            )
+            assert len(screen.screen.display) == 20
 
     asyncio.run(scenario())
 
@@ -124,17 +126,17 @@ def test_two_agents_at_once_each_see_their_own(desk_store: Store, tmp_path: Path
     give_key(desk_store, "bob", bob_key)
 
     async def scenario() -> None:
-        async with running_server(desk_store, tmp_path) as server:
-            async with (
-                await connect(server.port, "alice", alice_key) as alice,
-                await connect(server.port, "bob", bob_key) as bob,
-            ):
-                alice_screen = await RemoteScreen.open(alice)
-                bob_screen = await RemoteScreen.open(bob)
-                assert await alice_screen.wait_for("VPN drops every hour"), alice_screen.text()
-                assert await bob_screen.wait_for("Printer jams on floor 3"), bob_screen.text()
-                assert "alice" in header(alice_screen) and "bob" in header(bob_screen)
-                assert len(set(server.console_pids())) == 2
+        async with (
+            running_server(desk_store, tmp_path) as server,
+            await connect(server.port, "alice", alice_key) as alice,
+            await connect(server.port, "bob", bob_key) as bob,
+        ):
+            alice_screen = await RemoteScreen.open(alice)
+            bob_screen = await RemoteScreen.open(bob)
+            assert await alice_screen.wait_for("VPN drops every hour"), alice_screen.text()
+            assert await bob_screen.wait_for("Printer jams on floor 3"), bob_screen.text()
+            assert "alice" in header(alice_screen) and "bob" in header(bob_screen)
+            assert len(set(server.console_pids())) == 2
 
     asyncio.run(scenario())
 
@@ -168,21 +170,23 @@ def test_commands_subsystems_and_forwarding_are_refused(desk_store: Store, tmp_p
     give_key(desk_store, "alice", key)
 
     async def scenario() -> None:
-        async with running_server(desk_store, tmp_path) as server:
-            async with await connect(server.port, "alice", key) as conn:
-                with pytest.raises(asyncssh.ChannelOpenError):
-                    await conn.create_connection(asyncssh.SSHTCPSession, "127.0.0.1", server.port)
-                with pytest.raises(asyncssh.ChannelListenError):
-                    await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 22)
-                with pytest.raises(asyncssh.ChannelOpenError):
-                    await conn.create_process("id", term_type="xterm-256color")
-                with pytest.raises(asyncssh.ChannelOpenError):  # SFTP: a subsystem
-                    await conn.start_sftp_client()
-                # A shell without a terminal gets one line saying what to do, and no console.
-                done = await conn.run(encoding="utf-8")
-                assert done.exit_status == 1
-                assert "needs a terminal" in (done.stdout or "")
-                assert not server.desk.sessions
+        async with (
+            running_server(desk_store, tmp_path) as server,
+            await connect(server.port, "alice", key) as conn,
+        ):
+            with pytest.raises(asyncssh.ChannelOpenError):
+                await conn.create_connection(asyncssh.SSHTCPSession, "127.0.0.1", server.port)
+            with pytest.raises(asyncssh.ChannelListenError):
+                await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 22)
+            with pytest.raises(asyncssh.ChannelOpenError):
+                await conn.create_process("id", term_type="xterm-256color")
+            with pytest.raises(asyncssh.ChannelOpenError):  # SFTP: a subsystem
+                await conn.start_sftp_client()
+            # A shell without a terminal gets one line saying what to do, and no console.
+            done = await conn.run(encoding="utf-8")
+            assert done.exit_status == 1
+            assert "needs a terminal" in (done.stdout or "")
+            assert not server.desk.sessions
 
     asyncio.run(scenario())
 
@@ -201,18 +205,20 @@ def test_session_limits_in_total_and_per_agent(desk_store: Store, tmp_path: Path
         return out.decode()
 
     async def scenario() -> None:
-        async with running_server(desk_store, tmp_path) as server:
-            async with await connect(server.port, "alice", keys["alice"]) as a1:
-                first = await RemoteScreen.open(a1)
-                assert await first.wait_for("VPN drops every hour"), first.text()
-                async with await connect(server.port, "alice", keys["alice"]) as a2:
-                    assert "alice already has 1 sessions open" in await refused(a2)
-                async with await connect(server.port, "bob", keys["bob"]) as b:
-                    second = await RemoteScreen.open(b)
-                    assert await second.wait_for("Printer jams"), second.text()
-                    async with await connect(server.port, "nina", keys["nina"]) as n:
-                        assert "has 2 sessions open, its limit" in await refused(n)
-                    assert len(server.console_pids()) == 2
+        async with (
+            running_server(desk_store, tmp_path) as server,
+            await connect(server.port, "alice", keys["alice"]) as a1,
+        ):
+            first = await RemoteScreen.open(a1)
+            assert await first.wait_for("VPN drops every hour"), first.text()
+            async with await connect(server.port, "alice", keys["alice"]) as a2:
+                assert "alice already has 1 sessions open" in await refused(a2)
+            async with await connect(server.port, "bob", keys["bob"]) as b:
+                second = await RemoteScreen.open(b)
+                assert await second.wait_for("Printer jams"), second.text()
+                async with await connect(server.port, "nina", keys["nina"]) as n:
+                    assert "has 2 sessions open, its limit" in await refused(n)
+                assert len(server.console_pids()) == 2
 
     asyncio.run(scenario())
 
@@ -253,26 +259,28 @@ def test_an_idle_session_is_signed_out(desk_store: Store, tmp_path: Path) -> Non
     set_limits(desk_store, idle_timeout_minutes=15)
 
     async def scenario() -> None:
-        async with running_server(desk_store, tmp_path) as server:
-            async with await connect(server.port, "alice", key) as conn:
-                screen = await RemoteScreen.open(conn)
-                assert await screen.wait_for("VPN drops every hour"), screen.text()
-                server.clock.advance(timedelta(minutes=14))
-                assert await server.desk.check_idle() == 0
-                screen.type("j")  # a key resets the idle time
-                await wait_until(
-                    lambda: (
-                        server.desk.sessions
-                        and next(iter(server.desk.sessions)).last_input == server.clock.now
-                    ),
-                    10,
-                )
-                server.clock.advance(timedelta(minutes=14))
-                assert await server.desk.check_idle() == 0
-                server.clock.advance(timedelta(minutes=1))
-                assert await server.desk.check_idle() == 1
-                assert await screen.until_closed(), screen.text()
-                assert "signed out after 15 minutes without a key" in screen.text()
+        async with (
+            running_server(desk_store, tmp_path) as server,
+            await connect(server.port, "alice", key) as conn,
+        ):
+            screen = await RemoteScreen.open(conn)
+            assert await screen.wait_for("VPN drops every hour"), screen.text()
+            server.clock.advance(timedelta(minutes=14))
+            assert await server.desk.check_idle() == 0
+            screen.type("j")  # a key resets the idle time
+            await wait_until(
+                lambda: (
+                    server.desk.sessions
+                    and next(iter(server.desk.sessions)).last_input == server.clock.now
+                ),
+                10,
+            )
+            server.clock.advance(timedelta(minutes=14))
+            assert await server.desk.check_idle() == 0
+            server.clock.advance(timedelta(minutes=1))
+            assert await server.desk.check_idle() == 1
+            assert await screen.until_closed(), screen.text()
+            assert "signed out after 15 minutes without a key" in screen.text()
 
     asyncio.run(scenario())
 
