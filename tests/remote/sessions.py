@@ -143,7 +143,7 @@ class RemoteScreen:
         self.process = process
         self.screen = pyte.Screen(columns, rows)
         self.stream = pyte.ByteStream(self.screen)
-        self.received = 0
+        self.raw = bytearray()
         self.ended = False
 
     @classmethod
@@ -166,7 +166,7 @@ class RemoteScreen:
         if not data:
             self.ended = True
             return
-        self.received += len(data)
+        self.raw += data
         self.stream.feed(data)
 
     async def wait_for(

@@ -73,6 +73,10 @@ def test_the_queue_of_the_keys_agent_appears_and_reflows_on_resize(
             assert "Printer jams" not in screen.text()
             footer = screen.screen.display[29]
             assert "Open" in footer, screen.text()
+            # OpenSSH forwards no COLORTERM: the app draws in the 256 colours TERM
+            # promises, never in 24-bit colour the terminal may not have.
+            assert b"\x1b[38;5;" in screen.raw or b";38;5;" in screen.raw
+            assert b"38;2;" not in screen.raw and b"48;2;" not in screen.raw
             screen.resize(60, 20)
             # The footer is drawn on the new last row: the app saw SIGWINCH.
             assert await screen.wait_for(lambda _t: "Open" in screen.screen.display[19]), (
@@ -97,8 +101,15 @@ def test_keys_reach_the_app_and_a_disconnect_ends_its_process(
             # Keys get through (no line editor in between): n opens the new incident form.
             screen.type("n")
             assert await screen.wait_for("New incident"), screen.text()
-            screen.type("Core switch reboots")
-            assert await screen.wait_for("Core switch reboots"), screen.text()
+            # A slow link splits what was typed anywhere: in a UTF-8 character, in an escape
+            # sequence (← here). Each piece goes out as its own SSH message; the app must
+            # still read "é" and ←, not two broken bytes or Esc (which would close the form).
+            e_acute = "é".encode()
+            for piece in (b"Core switch r", e_acute[:1], e_acute[1:], b"boots", b"\x1b[", b"D"):
+                screen.process.stdin.write(piece)
+                await screen.process.stdin.drain()
+            screen.type("!")
+            assert await screen.wait_for("Core switch réboot!s"), screen.text()
             [pid] = server.console_pids()
             assert alive(pid)
             conn.abort()  # the link drops: no exit, no EOF from the client
@@ -115,7 +126,7 @@ def test_keys_reach_the_app_and_a_disconnect_ends_its_process(
         assert '"address": "127.0.0.1"' in logout and '"why": "disconnected"' in logout
         # The form's text is kept as a draft for alice's next session.
         drafts = list((tmp_path / "xdg-data").rglob("NewTicketForm.incident.json"))
-        assert drafts and "Core switch reboots" in drafts[0].read_text(encoding="utf-8")
+        assert drafts and "Core switch réboot!s" in drafts[0].read_text(encoding="utf-8")
 
     asyncio.run(scenario())
 
