@@ -121,10 +121,34 @@ class Agent(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+    # The SSH public keys that sign this agent in to `itsm serve`, oldest first.
+    ssh_keys: Mapped[list[AgentKey]] = relationship(
+        back_populates="agent",
+        cascade="all, delete-orphan",
+        order_by="AgentKey.id",
+        lazy="selectin",
+    )
 
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(self.roles.split())
+
+
+class AgentKey(Base):
+    """One SSH public key of one agent: who a remote session is comes from its key."""
+
+    __tablename__ = "agent_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    # OpenSSH's SHA256 fingerprint ("SHA256:…"): what a login is looked up by, and so unique:
+    # a key signs in as one agent only.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key as an authorized_keys line writes it: "ssh-ed25519 AAAA… comment".
+    public_key: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime]
+
+    agent: Mapped[Agent] = relationship(back_populates="ssh_keys")
 
 
 class Requester(Base):
@@ -804,6 +828,7 @@ CONFIG_TABLES = (
     DeskSetting,
     Team,
     Agent,
+    AgentKey,
     Service,
     ServiceDependency,
     CatalogueItem,

@@ -21,6 +21,7 @@ SECTIONS = (
     "priority_matrix",
     "kpi_targets",
     "sla",
+    "serve",
     "calendars",
     "sla_policies",
     "escalation_rules",
