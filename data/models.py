@@ -126,7 +126,6 @@ class Agent(Base):
         back_populates="agent",
         cascade="all, delete-orphan",
         order_by="AgentKey.id",
-        lazy="selectin",
     )
 
     @property
@@ -172,9 +171,16 @@ class Service(Base):
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     # When changes may run: [{"name", "starts_at" (first occurrence, aware ISO),
     # "ends_at", "recurrence" (RRULE or null)}] as the desk file gives them.
-    maintenance_windows: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # A server default only, neither loaded with the service nor fetched after an insert:
+    # an insert that never names it (on an older revision's store too) gets [] from the
+    # database.
+    maintenance_windows: Mapped[list[Any]] = mapped_column(
+        JSON, server_default=text("'[]'"), deferred=True
+    )
 
     owner_team: Mapped[Team | None] = relationship()
+
+    __mapper_args__ = {"eager_defaults": False}
     # The services this one rides on (rows of service_dependencies).
     depends_on: Mapped[list[Service]] = relationship(
         secondary="service_dependencies",
@@ -695,8 +701,12 @@ class ChangeCausedIncident(Base):
     __tablename__ = "change_caused_incidents"
     __table_args__ = (Index("ix_change_caused_incidents_ticket", "ticket_id"),)
 
-    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    change_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("changes.id"), primary_key=True
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("tickets.id"), primary_key=True
+    )
     linked_at: Mapped[datetime]
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     # The incident began before the change ended or within its type's review days after:
