@@ -548,6 +548,23 @@ async def test_next_free_slot_fills_the_window(desk) -> None:  # type: ignore[no
     assert saved.planned_start >= NOW
 
 
+@run_async
+async def test_the_schedule_form_says_what_the_planned_window_clashes_with_until_moved(
+    desk,
+) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = desk
+    app = detail_app(store, numbers["voting"], "mike")
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = await open_form(pilot, "c")
+        assert form.query_one("#schedule-conflicts").display
+        assert "Quarter close" in text_of(app, "#schedule-conflicts")
+        before = form.query_one("#schedule-start", Input).value
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert form.query_one("#schedule-start", Input).value != before
+        assert not form.query_one("#schedule-conflicts").display
+
+
 # ---------------------------------------------------------------------------
 # Complete: the outcome and, when it went wrong, what happened
 
