@@ -291,6 +291,7 @@ class KpiTargets:
     incident_cost_budget_percent: Decimal | None = None
     sla_met_percent: Decimal | None = None
     amber_margin_percent: Decimal | None = None
+    refresh_seconds: int | None = None
     path: tuple[Any, ...] = _path()
 
     def as_dict(self) -> dict[str, int | float]:

@@ -63,6 +63,8 @@ KPI_TARGET_KEYS: dict[str, tuple[str, Decimal, Decimal]] = {
     "sla_met_percent": ("number", Decimal(0), Decimal(100)),
     # Not a target: how far past its target a KPI is amber rather than red (data/kpi).
     "amber_margin_percent": ("number", Decimal(0), Decimal(100)),
+    # Not a target: seconds between the dashboard's and the wall panel's reads.
+    "refresh_seconds": ("integer", Decimal(1), Decimal(3600)),
 }
 
 DESK_DEFAULTS: dict[str, Any] = {
