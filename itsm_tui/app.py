@@ -390,10 +390,23 @@ class ItsmApp(KeysInOrder):
         self.push_screen(ChangeDetailScreen(number), lambda _r: board.reload())
 
     def action_kpi(self) -> None:
-        self.notify(
-            _("The KPI dashboard is not built yet; its key and command are kept for it."),
-            title=_("KPI dashboard"),
-        )
+        """The dashboard, brought back to the top if it is open (its period and cut kept)."""
+        from itsm_tui.screens.kpi import KpiDashboardScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, KpiDashboardScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        # poll_seconds 0 (the tests): no live refresh; else the desk file's refresh_seconds.
+        self.push_screen(KpiDashboardScreen(poll_seconds=0 if self.poll_seconds == 0 else None))
+
+    def open_filtered_queue(self, view: str, text: str) -> None:
+        """The queue with a view and a filter line in force (a KPI's drill-down)."""
+        self.action_go_queue()
+        queue = self._queue()
+        if queue is not None:
+            queue.show_filter(view, text)
 
     def action_inbox(self) -> None:
         from itsm_tui.screens.inbox import InboxScreen

@@ -636,6 +636,19 @@ class QueueScreen(Screen[None]):
         self._requery(keep_selection=False)
         self._leave_box(event.input)
 
+    def show_filter(self, view: str, text: str) -> None:
+        """A view with a filter line in force and shown (the dashboard's drill-downs): the
+        line says which tickets these are, and can be edited or emptied like a typed one."""
+        self.view_key = view if view in VIEW_LABELS else self.view_key
+        self.sort = None
+        self.descending = False
+        self.filter_text = text
+        box = self.query_one("#filter", Input)
+        box.value = text
+        box.set_class(bool(text), "shown")
+        self._requery(keep_selection=False)
+        self.table.focus()
+
     def _leave_box(self, box: Input) -> None:
         """Back to the table; a box left empty goes (one with text stays: it is in force)."""
         if not box.value.strip():
