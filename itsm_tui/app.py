@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import select
-import signal
 import sys
 import threading
 from collections.abc import Iterable
@@ -227,29 +223,9 @@ class ItsmApp(KeysInOrder):
     # ------------------------------------------------------------------ the terminal going away
 
     def _watch_terminal(self) -> None:
-        """Exit when the terminal hangs up (SSH dropped) instead of spinning.
+        from itsm_tui.hang_up import watch_terminal
 
-        Textual 8's Linux driver neither handles SIGHUP nor stops on end of input: an
-        empty read just loops. So: SIGHUP exits, and a cheap poll of stdin for POLLHUP
-        catches a hang-up that comes without the signal.
-        """
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hung_up)
-        try:
-            fd = sys.__stdin__.fileno() if sys.__stdin__ else -1
-        except (OSError, ValueError):
-            fd = -1
-        if fd < 0:
-            return
-        poller = select.poll()
-        poller.register(fd, select.POLLHUP | select.POLLERR | select.POLLNVAL)
-
-        def check() -> None:
-            for _fd, events in poller.poll(0):
-                if events & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
-                    self._hung_up()
-
-        self.set_interval(1.0, check)
+        watch_terminal(self, self._hung_up)
 
     def _hung_up(self) -> None:
         """The terminal is gone: keep every draft, then end, whatever screen is up."""

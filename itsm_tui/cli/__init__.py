@@ -24,6 +24,7 @@ from itsm_tui.cli import (
     setup,
     sla,
     tickets,
+    wall,
 )
 from itsm_tui.cli.root import cli
 
@@ -37,6 +38,7 @@ for command in (
     measures.complaint,
     changes.change,
     kpi.kpi,
+    wall.wall,
     import_export.import_,
     import_export.export,
     sla.sla,

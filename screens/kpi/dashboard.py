@@ -279,7 +279,7 @@ class KpiDashboardScreen(Screen[None]):
             text.append(f"  {shown(backlog.value, backlog.unit)}\n", style="bold")
             by_priority = backlog.detail.get("by_priority", {})
             text.append(
-                "  ".join(f"P{p} {n:,}" for p, n in sorted(by_priority.items())) or _("none open")
+                "  ".join(f"{p} {n:,}" for p, n in sorted(by_priority.items())) or _("none open")
             )
             by_age = backlog.detail.get("by_age", {})
             if by_age:

@@ -109,54 +109,49 @@ class TrendChart(Widget):
 
     def render(self) -> Text:
         kpi = self.kpi
-        width, height = self.size.width, self.size.height
+        width, height = self.content_size.width, self.content_size.height
         if kpi is None or width < 10 or height < 3:
             return Text("")
         title = Text(kpi.label, style="bold", no_wrap=True, overflow="ellipsis")
         if kpi.target is not None:
             title.append(_("  target {t} ┄").format(t=shown(kpi.target, kpi.unit)), style="dim")
-        rows = height - 2
         known = [v for v in self.values if v is not None]
         if not known:
             return title + Text("\n" + _("no data in these days"), style="dim")
-        top = max([*known, kpi.target or 0.0])
-        bottom = min([*known, kpi.target if kpi.target is not None else top])
+        top = max([*known, kpi.target if kpi.target is not None else known[0]])
+        bottom = min([*known, kpi.target if kpi.target is not None else known[0]])
         if top == bottom:
-            top, bottom = top + 1, bottom - 1 if bottom > 0 else 0
+            top, bottom = top + 1, max(0.0, bottom - 1)
         span = top - bottom
         label_width = max(len(shown(top, kpi.unit)), len(shown(bottom, kpi.unit))) + 1
-        step = max(1, (width - label_width) // max(1, len(self.values)))
+        # The latest days that fit, two columns a day at least (a bar and a gap).
+        room = width - label_width
+        values, days = self.values[-(room // 2) :], self.days[-(room // 2) :]
+        step = max(2, room // max(1, len(values)))
+        rows = height - 2
         target_row = None
         if kpi.target is not None:
             target_row = round((top - kpi.target) / span * (rows - 1))
+        half_row = span / (2 * max(1, rows - 1))
+        bar = {GREEN: "green", AMBER: "yellow", RED: "red"}.get(kpi.status, "cyan")
         lines = []
         for row in range(rows):
             level = top - span * row / max(1, rows - 1)
-            label = shown(top, kpi.unit) if row == 0 else ""
-            if row == rows - 1:
-                label = shown(bottom, kpi.unit)
+            label = {0: shown(top, kpi.unit), rows - 1: shown(bottom, kpi.unit)}.get(row, "")
             line = Text(label.rjust(label_width - 1) + " ", style="dim")
-            for value in self.values:
-                if value is None:
-                    cell, style = " ", ""
-                elif value >= level - span / (2 * max(1, rows - 1)):
-                    cell, style = "█", "kpi-bar"
-                elif row == target_row:
-                    cell, style = "┄", "dim"
+            gap = "┄" if row == target_row else " "
+            for value in values:
+                if value is not None and value >= level - half_row:
+                    line.append("█" * (step - 1), style=bar)
                 else:
-                    cell, style = " ", ""
-                line.append(cell * max(1, step - 1), style=_bar_style(kpi, style))
-                line.append("┄" if row == target_row else " ", style="dim")
+                    line.append(gap * (step - 1), style="dim")
+                line.append(gap, style="dim")
             lines.append(line)
         axis = Text(" " * label_width, style="dim")
-        if self.days:
-            first, last = self.days[0].strftime("%d %b"), self.days[-1].strftime("%d %b")
-            gap = max(1, step * len(self.days) - len(first) - len(last))
-            axis.append(first + " " * gap + last)
-        return Text("\n").join([title, *lines, axis])
-
-
-def _bar_style(kpi: Kpi, style: str) -> str:
-    if style != "kpi-bar":
-        return style
-    return {GREEN: "green", AMBER: "yellow", RED: "red"}.get(kpi.status, "cyan")
+        if days:
+            first, last = days[0].strftime("%d %b"), days[-1].strftime("%d %b")
+            axis.append(first + " " * max(1, step * len(days) - len(first) - len(last)) + last)
+        chart = Text("\n").join([title, *lines, axis])
+        chart.no_wrap = True
+        chart.overflow = "crop"
+        return chart
