@@ -77,7 +77,7 @@ class KpiTile(Vertical, can_focus=True):
         # No data days are drawn at the bottom, never as a made-up value: the tile's text
         # already says "no data" for the period.
         values = [v for v in trend if v is not None]
-        self.query_one(".tile-spark", Sparkline).data = values or [0.0]
+        self.query_one(".tile-spark", Sparkline).data = values
 
     def on_focus(self) -> None:
         self.post_message(self.Selected(self.kpi.key))
@@ -117,7 +117,10 @@ class TrendChart(Widget):
             title.append(_("  target {t} ┄").format(t=shown(kpi.target, kpi.unit)), style="dim")
         known = [v for v in self.values if v is not None]
         if not known:
-            return title + Text("\n" + _("no data in these days"), style="dim")
+            empty = title + Text("\n" + _("no data in these days"), style="dim")
+            empty.no_wrap = True
+            empty.overflow = "ellipsis"
+            return empty
         top = max([*known, kpi.target if kpi.target is not None else known[0]])
         bottom = min([*known, kpi.target if kpi.target is not None else known[0]])
         if top == bottom:

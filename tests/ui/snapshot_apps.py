@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import ParamSpec
 
 from sqlalchemy import update
+from textual.app import App
 from textual.pilot import Pilot
 
 from itsm_tui.app import ItsmApp, make_app
@@ -151,3 +152,13 @@ def snapshot_queue() -> ItsmApp:
 def snapshot_empty_queue() -> ItsmApp:
     """The queue as sam, the supervisor, who holds no ticket: My tickets is empty."""
     return _snapshot_app("sam")
+
+
+def snapshot_wall() -> App[None]:
+    """The wall panel of the fixed desk for the whole desk, no live refresh."""
+    from itsm_tui.screens.kpi.wall import WallApp
+
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    path = Path(tempfile.mkdtemp(prefix="itsm-snap-")) / "desk.db"
+    return WallApp(queue_context(build_queue_store(path), "sam"), poll_seconds=0)
