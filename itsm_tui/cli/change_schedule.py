@@ -20,6 +20,7 @@ from itsm_tui.data.change_schedule import (
 from itsm_tui.desk import InvalidInput
 from itsm_tui.desk.records import get_agent, get_change, get_service
 from itsm_tui.desk.zones import agent_zone
+from itsm_tui.domain.change_windows import MAX_PLANNED_WINDOW, planned_window_problem
 from itsm_tui.i18n import _
 
 # A calendar longer than a year is a report, not a schedule: refused as a likely typo.
@@ -63,7 +64,10 @@ def change_conflicts_command(env: Env, number: str, as_json: bool) -> None:
     implementer's other work, the services' maintenance windows."""
     with desk_session(env, write=False) as (session, actor):
         change = get_change(session, number.strip().upper())
-        found = change_conflicts(session, change)
+        try:
+            found = change_conflicts(session, change)
+        except ValueError as exc:  # a window stored before the desk checked it
+            raise InvalidInput(f"{change.number}: {exc}") from None
         zone = agent_zone(session, actor)
         start, end = change.planned_start, change.planned_end
         number = change.number
@@ -121,6 +125,10 @@ def change_next_slot(
     windows, clear of freezes, of other changes and of the implementer's other work."""
     if duration <= timedelta(0):
         raise InvalidInput(_("the duration must be longer than zero"))
+    if duration > MAX_PLANNED_WINDOW:
+        raise InvalidInput(
+            planned_window_problem(datetime.min, datetime.min + duration) or str(duration)
+        )
     start = _aware(after, "--after") if after else _quarter_hour_after(env.now())
     with desk_session(env, write=False) as (session, actor):
         names = [get_service(session, s.strip()).name for s in services]

@@ -151,6 +151,10 @@ def test_next_slot_refusals(sched: Itsm) -> None:
         sched("change", "next-slot", "--service", "ERP", "--duration", "0m"),
         says="longer than zero",
     )
+    assert_refused(
+        sched("change", "next-slot", "--service", "ERP", "--duration", "400h"),
+        says="at most 14 days",
+    )
     assert sched("change", "next-slot", "--service", "ERP", "--duration", "soon").exit_code == 2
 
 
