@@ -4,7 +4,6 @@ by key, its agent fixed, its process gone with its connection."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,9 +13,6 @@ from sqlalchemy import select
 
 from itsm_tui.data.models import AuditEvent
 from itsm_tui.data.store import Store
-from itsm_tui.desk.records import get_agent
-from itsm_tui.desk.tickets import create_ticket
-from tests.factories import NOW, build_desk
 from tests.remote.sessions import (
     END_S,
     START_S,
@@ -31,24 +27,6 @@ from tests.remote.sessions import (
 )
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture
-def desk_store(sqlite_store: Store) -> Iterator[Store]:
-    build_desk(sqlite_store)
-    with sqlite_store.write() as session:
-        for agent, title in (("alice", "VPN drops every hour"), ("bob", "Printer jams on floor 3")):
-            create_ticket(
-                session,
-                get_agent(session, agent),
-                type="incident",
-                title=title,
-                impact=2,
-                urgency=2,
-                assignee=agent,
-                now=NOW,
-            )
-    yield sqlite_store
 
 
 def header(screen: RemoteScreen) -> str:
@@ -77,11 +55,17 @@ def test_the_queue_of_the_keys_agent_appears_and_reflows_on_resize(
             # promises, never in 24-bit colour the terminal may not have.
             assert b"\x1b[38;5;" in screen.raw or b";38;5;" in screen.raw
             assert b"38;2;" not in screen.raw and b"48;2;" not in screen.raw
+            # Forget what is on the screen: only a redraw by the app can fill it again.
+            screen.screen.reset()
             screen.resize(60, 20)
-            # The footer is drawn on the new last row: the app saw SIGWINCH.
-            assert await screen.wait_for(lambda _t: "Open" in screen.screen.display[19]), (
-                screen.text()
-            )
+            # The app was told (SIGWINCH: the PTY is its controlling terminal) and drew
+            # itself anew at the new size: header on the first row, footer on the last.
+            assert await screen.wait_for(
+                lambda _t: (
+                    "IT Service Desk" in screen.screen.display[0]
+                    and "Open" in screen.screen.display[19]
+                )
+            ), screen.text()
             assert len(screen.screen.display) == 20
 
     asyncio.run(scenario())
@@ -110,11 +94,15 @@ def test_keys_reach_the_app_and_a_disconnect_ends_its_process(
                 await screen.process.stdin.drain()
             screen.type("!")
             assert await screen.wait_for("Core switch réboot!s"), screen.text()
-            [pid] = server.console_pids()
+            [session] = server.desk.sessions
+            assert session.console is not None
+            pid = session.console.pid
             assert alive(pid)
             conn.abort()  # the link drops: no exit, no EOF from the client
             assert await wait_until(lambda: not alive(pid), END_S), f"console {pid} still runs"
             assert await wait_until(lambda: not server.desk.sessions, END_S)
+            # It ended itself on the hang-up (128+SIGHUP), drafts written, not killed later.
+            assert session.console.process.returncode == 129
         # The drop was audited as a logout of alice, with the key and the address.
         with desk_store.read() as session:
             events = session.scalars(
@@ -194,7 +182,7 @@ def test_commands_subsystems_and_forwarding_are_refused(desk_store: Store, tmp_p
             with pytest.raises(asyncssh.ChannelOpenError):  # SFTP: a subsystem
                 await conn.start_sftp_client()
             # A shell without a terminal gets one line saying what to do, and no console.
-            done = await conn.run(encoding="utf-8")
+            done = await asyncio.wait_for(conn.run(encoding="utf-8"), START_S)
             assert done.exit_status == 1
             assert "needs a terminal" in (done.stdout or "")
             assert not server.desk.sessions
