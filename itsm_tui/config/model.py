@@ -136,12 +136,27 @@ class AgentConfig:
 
 
 @dataclass(frozen=True)
+class MaintenanceWindowConfig:
+    """When changes to a service may run: the first occurrence, and an RRULE it recurs by
+    in `timezone` (None: the desk's time zone)."""
+
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    recurrence: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     name: str
     description: str = ""
     criticality: int = 3
     availability_target: Decimal = Decimal("99.9")
     owner_team: str | None = None
+    # Services this one rides on: a change or an outage of those reaches it.
+    depends_on: tuple[str, ...] = ()
+    maintenance_windows: tuple[MaintenanceWindowConfig, ...] = ()
     path: tuple[Any, ...] = _path()
 
 
@@ -176,8 +191,33 @@ class ChangeTypeConfig:
     cab_required: bool = False
     pre_approved: bool = False
     lead_time_hours: int = 0
+    # Approvals a change needs when its risk level is not named in `approvals`.
     quorum: int = 0
+    # Risk level → approvals needed: a count (2) or a share of the CAB ("50%").
+    approvals: Mapping[str, int | str] = field(default_factory=dict)
+    # Who votes on this type instead of every agent with the cab role (the emergency CAB).
+    cab: tuple[str, ...] = ()
     review_required: bool = False
+    # Days after a change's actual end in which an incident it caused spoils its
+    # first-time success.
+    review_days: int = 14
+    path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
+class ChangeTemplateConfig:
+    """A standard change's pre-approved recipe: a standard change is raised from one."""
+
+    name: str
+    title: str
+    description: str = ""
+    category: str = ""
+    services: tuple[str, ...] = ()
+    implementation_plan: str = ""
+    backout_plan: str = ""
+    test_plan: str = ""
+    duration_minutes: int = 60
+    risk: str = "low"
     path: tuple[Any, ...] = _path()
 
 
@@ -200,6 +240,8 @@ class RiskQuestionnaire:
     questions: tuple[RiskQuestion, ...]
     # Risk level → lowest score that reaches it ("low" is the floor, usually 0).
     thresholds: Mapping[str, int]
+    # Rule name (RISK_RULES) → the level it sets when it holds; a rule not named is off.
+    rules: Mapping[str, str] = field(default_factory=dict)
     path: tuple[Any, ...] = _path()
 
     def max_score(self) -> int:
@@ -213,6 +255,10 @@ class FreezeWindowConfig:
     ends_at: datetime
     reason: str = ""
     services: tuple[str, ...] = ()
+    # An RRULE (each occurrence as long as the first) stepping in `timezone` (None: the
+    # desk's time zone).
+    recurrence: str | None = None
+    timezone: str | None = None
     path: tuple[Any, ...] = _path()
 
 
@@ -243,6 +289,8 @@ class KpiTargets:
     complaints_reduction_percent: Decimal | None = None
     tickets_per_agent_per_day: Decimal | None = None
     incident_cost_budget_percent: Decimal | None = None
+    sla_met_percent: Decimal | None = None
+    amber_margin_percent: Decimal | None = None
     path: tuple[Any, ...] = _path()
 
     def as_dict(self) -> dict[str, int | float]:
@@ -270,6 +318,7 @@ class DeskConfig:
     services: tuple[ServiceConfig, ...] | None = None
     catalogue_items: tuple[CatalogueItemConfig, ...] | None = None
     change_types: tuple[ChangeTypeConfig, ...] | None = None
+    change_templates: tuple[ChangeTemplateConfig, ...] | None = None
     risk_questionnaire: RiskQuestionnaire | None = None
     freeze_windows: tuple[FreezeWindowConfig, ...] | None = None
     budgets: tuple[BudgetConfig, ...] | None = None

@@ -516,8 +516,11 @@ def _remove_rows(session: Session, spec: _TableSpec, rows: Sequence[Any]) -> Non
         for fk in table.foreign_keys:
             if fk.column.table is not spec.model.__table__:
                 continue
-            if table is AgentKey.__table__:
-                # An agent's keys go with the agent.
+            if table is AgentKey.__table__ or (
+                table.name in _CONFIG_TABLE_NAMES and fk.parent.primary_key
+            ):
+                # An agent's keys go with the agent; a link row (a service's dependency)
+                # cannot point nowhere: it leaves too.
                 session.execute(delete(table).where(fk.parent.in_(ids)))
             elif table.name in _CONFIG_TABLE_NAMES or table.name == SlaClock.__tablename__:
                 session.execute(

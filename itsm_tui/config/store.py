@@ -16,6 +16,7 @@ from itsm_tui.config.model import (
     BudgetConfig,
     CalendarConfig,
     CatalogueItemConfig,
+    ChangeTemplateConfig,
     ChangeTypeConfig,
     DeskConfig,
     DeskInfo,
@@ -36,7 +37,8 @@ from itsm_tui.config.model import (
     TeamConfig,
     _kpi_value,
 )
-from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS
+from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS, RISK_RULES
+from itsm_tui.config.windows import maintenance_from_json, maintenance_json
 from itsm_tui.data.models import (
     Agent,
     AgentKey,
@@ -335,6 +337,8 @@ def _service_values(s: ServiceConfig) -> dict[str, Any]:
         "criticality": s.criticality,
         "availability_target": _dec(s.availability_target),
         "owner_team": s.owner_team,
+        "depends_on": sorted(s.depends_on),
+        "maintenance_windows": [maintenance_json(w) for w in s.maintenance_windows],
     }
 
 
@@ -345,6 +349,8 @@ def _service_from_row(r: Service) -> ServiceConfig:
         criticality=r.criticality,
         availability_target=Decimal(r.availability_target).normalize(),
         owner_team=r.owner_team.name if r.owner_team else None,
+        depends_on=tuple(d.name for d in r.depends_on),
+        maintenance_windows=maintenance_from_json(r.maintenance_windows or ()),
     )
 
 
@@ -352,7 +358,14 @@ def _service_assign(session: Session, r: Service, v: Mapping[str, Any]) -> None:
     _set(r, v, "description")
     _set(r, v, "criticality")
     _set(r, v, "availability_target", convert=Decimal)
+    _set(r, v, "maintenance_windows")
     _set_ref(session, r, v, "owner_team", "owner_team_id", Team, Team.name)
+    if "depends_on" in v:
+        # Deferred (see _TABLES): every service of the file exists by now.
+        r.depends_on = [
+            session.get_one(Service, _ref(session, Service, Service.name, name))
+            for name in v["depends_on"]
+        ]
 
 
 # catalogue items
@@ -427,6 +440,8 @@ def _freeze_values(f: FreezeWindowConfig) -> dict[str, Any]:
         "ends_at": f.ends_at.astimezone(UTC).isoformat(),
         "reason": f.reason,
         "services": list(f.services),
+        "recurrence": f.recurrence,
+        "timezone": f.timezone,
     }
 
 
@@ -437,14 +452,16 @@ def _freeze_from_row(r: FreezeWindow) -> FreezeWindowConfig:
         ends_at=r.ends_at,
         reason=r.reason or "",
         services=tuple(r.services or ()),
+        recurrence=r.recurrence,
+        timezone=r.timezone,
     )
 
 
 def _freeze_assign(session: Session, r: FreezeWindow, v: Mapping[str, Any]) -> None:
     _set(r, v, "starts_at", convert=datetime.fromisoformat)
     _set(r, v, "ends_at", convert=datetime.fromisoformat)
-    _set(r, v, "reason")
-    _set(r, v, "services")
+    for key in ("reason", "services", "recurrence", "timezone"):
+        _set(r, v, key)
 
 
 # budgets
@@ -524,6 +541,7 @@ _TABLES: tuple[_TableSpec, ...] = (
         _service_from_row,
         _service_assign,
         lambda s: Service(name=s.name),
+        deferred=("depends_on",),
     ),
     _TableSpec(
         "catalogue_items",
@@ -626,14 +644,50 @@ def _change_types_value(types: Sequence[ChangeTypeConfig]) -> dict[str, Any]:
             "pre_approved": t.pre_approved,
             "lead_time_hours": t.lead_time_hours,
             "quorum": t.quorum,
+            "approvals": {lv: t.approvals[lv] for lv in RISK_LEVELS if lv in t.approvals},
+            "cab": list(t.cab),
             "review_required": t.review_required,
+            "review_days": t.review_days,
         }
         for t in types
     }
 
 
 def _change_types_from_value(v: Mapping[str, Any]) -> tuple[ChangeTypeConfig, ...]:
-    return tuple(ChangeTypeConfig(name=name, **v[name]) for name in CHANGE_TYPES if name in v)
+    out = []
+    for name in CHANGE_TYPES:
+        if name not in v:
+            continue
+        values = dict(v[name])
+        values["cab"] = tuple(values.get("cab") or ())
+        values["approvals"] = dict(values.get("approvals") or {})
+        out.append(ChangeTypeConfig(name=name, **values))
+    return tuple(out)
+
+
+def _change_templates_value(templates: Sequence[ChangeTemplateConfig]) -> dict[str, Any]:
+    # Keyed by name, so a plan names the template and the field that changed.
+    return {
+        t.name: {
+            "title": t.title,
+            "description": t.description,
+            "category": t.category,
+            "services": list(t.services),
+            "implementation_plan": t.implementation_plan,
+            "backout_plan": t.backout_plan,
+            "test_plan": t.test_plan,
+            "duration_minutes": t.duration_minutes,
+            "risk": t.risk,
+        }
+        for t in templates
+    }
+
+
+def _change_templates_from_value(v: Mapping[str, Any]) -> tuple[ChangeTemplateConfig, ...]:
+    return tuple(
+        ChangeTemplateConfig(name=name, **{**fields, "services": tuple(fields["services"])})
+        for name, fields in v.items()
+    )
 
 
 def _risk_value(r: RiskQuestionnaire) -> dict[str, Any]:
@@ -651,6 +705,7 @@ def _risk_value(r: RiskQuestionnaire) -> dict[str, Any]:
         "thresholds": {
             level: r.thresholds[level] for level in RISK_LEVELS if level in r.thresholds
         },
+        "rules": {rule: r.rules[rule] for rule in RISK_RULES if rule in r.rules},
     }
 
 
@@ -670,6 +725,7 @@ def _risk_from_value(v: Mapping[str, Any]) -> RiskQuestionnaire:
         thresholds={
             level: int(v["thresholds"][level]) for level in RISK_LEVELS if level in v["thresholds"]
         },
+        rules={rule: str(v["rules"][rule]) for rule in RISK_RULES if rule in v.get("rules", {})},
     )
 
 
@@ -679,7 +735,7 @@ def _flatten(value: Any) -> dict[str, Any]:
         return {f"impact_{i}": row for i, row in enumerate(value, start=1)}
     out: dict[str, Any] = {}
     for key, inner in value.items():
-        if isinstance(inner, dict) and key != "thresholds":
+        if isinstance(inner, dict) and key not in ("thresholds", "rules"):
             for sub, leaf in inner.items():
                 out[f"{key}.{sub}"] = leaf
         else:
@@ -705,6 +761,7 @@ _SETTINGS: tuple[_SettingSpec, ...] = (
     ),
     _SettingSpec("serve", _serve_value, _serve_from_value),
     _SettingSpec("change_types", _change_types_value, _change_types_from_value),
+    _SettingSpec("change_templates", _change_templates_value, _change_templates_from_value),
     _SettingSpec("risk_questionnaire", _risk_value, _risk_from_value),
 )
 _SETTING_BY_SECTION = {spec.section: spec for spec in _SETTINGS}
