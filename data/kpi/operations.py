@@ -154,17 +154,28 @@ def resolved_quality(session: Session, period: Period, cut: Cut, now: datetime) 
             ).subquery()
         )
     )
-    ever_reassigned = select(AuditEvent.record_id).where(text(REASSIGNMENT_EVENT))
-    incidents, first_contact = session.execute(
+    # First contact: never reopened, escalated or reassigned. The reassigned ones are
+    # found from the resolved incidents' side, probing the partial index per ticket (a
+    # NOT IN over the audit table read every ticket event: 12 s for 30 days at 1M).
+    incidents_in_period = (*in_period, Ticket.type == "incident")
+    incidents, clean = session.execute(
         select(
             func.count(),
-            func.count().filter(
-                Ticket.reopen_count == 0,
-                Ticket.escalation_level == 0,
-                Ticket.id.not_in(ever_reassigned),
-            ),
-        ).where(*in_period, Ticket.type == "incident")
+            func.count().filter(Ticket.reopen_count == 0, Ticket.escalation_level == 0),
+        ).where(*incidents_in_period)
     ).one()
+    clean_ids = select(Ticket.id).where(
+        *incidents_in_period, Ticket.reopen_count == 0, Ticket.escalation_level == 0
+    )
+    moved = session.scalar(
+        select(func.count()).select_from(
+            select(AuditEvent.record_id)
+            .where(text(REASSIGNMENT_EVENT), AuditEvent.record_id.in_(clean_ids))
+            .distinct()
+            .subquery()
+        )
+    )
+    first_contact = int(clean) - int(moved or 0)
     resolved, incidents = int(resolved), int(incidents)
     return [
         Kpi(

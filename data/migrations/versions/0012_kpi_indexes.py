@@ -1,5 +1,6 @@
 """Indexes the KPIs read a period through: stopped and breached clocks, resolved tickets,
-tickets by type and priority, reassignments, escalations by time.
+tickets by type and priority, reassignments, time entries with their cost, escalations
+by time.
 
 Revision ID: 0012
 Revises: 0010
@@ -47,6 +48,8 @@ def upgrade() -> None:
         sqlite_where=sa.text(REASSIGNMENT_EVENT),
         postgresql_where=sa.text(REASSIGNMENT_EVENT),
     )
+    # A period's incident cost: its time entries, index-only.
+    op.create_index("ix_time_entries_cost", "time_entries", ["logged_at", "ticket_id", "cost"])
     # "Escalations today".
     op.create_index("ix_escalations_at", "escalations", ["at"])
     # The tickets resolved in a period with every column the resolved-ticket KPIs read
@@ -68,6 +71,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_time_entries_cost", table_name="time_entries")
     op.drop_index("ix_audit_reassignments", table_name="audit_events")
     op.drop_index("ix_tickets_type_priority", table_name="tickets")
     op.drop_index("ix_tickets_resolved_kpi", table_name="tickets")
