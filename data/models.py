@@ -28,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -120,10 +121,33 @@ class Agent(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+    # The SSH public keys that sign this agent in to `itsm serve`, oldest first.
+    ssh_keys: Mapped[list[AgentKey]] = relationship(
+        back_populates="agent",
+        cascade="all, delete-orphan",
+        order_by="AgentKey.id",
+    )
 
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(self.roles.split())
+
+
+class AgentKey(Base):
+    """One SSH public key of one agent: who a remote session is comes from its key."""
+
+    __tablename__ = "agent_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    # OpenSSH's SHA256 fingerprint ("SHA256:…"): what a login is looked up by, and so unique:
+    # a key signs in as one agent only.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key as an authorized_keys line writes it: "ssh-ed25519 AAAA… comment".
+    public_key: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime]
+
+    agent: Mapped[Agent] = relationship(back_populates="ssh_keys")
 
 
 class Requester(Base):
@@ -147,9 +171,23 @@ class Service(Base):
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     # When changes may run: [{"name", "starts_at" (first occurrence, aware ISO),
     # "ends_at", "recurrence" (RRULE or null)}] as the desk file gives them.
-    maintenance_windows: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # A server default only, neither loaded with the service nor fetched after an insert:
+    # an insert that never names it (on an older revision's store too) gets [] from the
+    # database.
+    maintenance_windows: Mapped[list[Any]] = mapped_column(
+        JSON, server_default=text("'[]'"), deferred=True
+    )
 
     owner_team: Mapped[Team | None] = relationship()
+
+    __mapper_args__ = {"eager_defaults": False}
+    # The services this one rides on (rows of service_dependencies).
+    depends_on: Mapped[list[Service]] = relationship(
+        secondary="service_dependencies",
+        primaryjoin="Service.id == ServiceDependency.service_id",
+        secondaryjoin="Service.id == ServiceDependency.depends_on_id",
+        order_by="Service.name",
+    )
 
 
 class ServiceDependency(Base):
@@ -259,6 +297,9 @@ class FreezeWindow(Base):
     # An iCalendar RRULE ("FREQ=MONTHLY;BYMONTHDAY=-1"): the window recurs, each occurrence
     # as long as the first (starts_at … ends_at). None: a one-off window.
     recurrence: Mapped[str | None] = mapped_column(Text)
+    # The IANA zone the recurrence steps in (its local hours hold across DST changes);
+    # None: the desk's time zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class NumberSequence(Base):
@@ -660,15 +701,26 @@ class ChangeCausedIncident(Base):
     __tablename__ = "change_caused_incidents"
     __table_args__ = (Index("ix_change_caused_incidents_ticket", "ticket_id"),)
 
-    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    change_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("changes.id"), primary_key=True
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("tickets.id"), primary_key=True
+    )
     linked_at: Mapped[datetime]
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # The incident began before the change ended or within its type's review days after:
+    # it counts against the change's first-time success (itsm_tui.data.change_outcomes).
+    within_review: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
 
 
 class ChangeApproval(Base):
     __tablename__ = "change_approvals"
-    __table_args__ = (UniqueConstraint("change_id", "approver_id", name="uq_change_approver"),)
+    __table_args__ = (
+        UniqueConstraint("change_id", "approver_id", name="uq_change_approver"),
+        # A CAB member's pending votes (itsm_tui.data.change_lists.awaiting_approval_by).
+        Index("ix_change_approvals_approver", "approver_id", "decision", "change_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"))
@@ -788,7 +840,9 @@ CONFIG_TABLES = (
     DeskSetting,
     Team,
     Agent,
+    AgentKey,
     Service,
+    ServiceDependency,
     CatalogueItem,
     FreezeWindow,
     Budget,

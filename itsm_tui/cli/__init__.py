@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from itsm_tui.cli import (
+    agents,
     backup,
     changes,
     config,
     import_export,
     kpi,
     measures,
+    serve,
     setup,
     sla,
     tickets,
@@ -42,6 +44,8 @@ for command in (
     sla.escalator,
     backup.backup,
     backup.restore,
+    agents.agent,
+    serve.serve,
 ):
     cli.add_command(command)
 

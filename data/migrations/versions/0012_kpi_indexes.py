@@ -1,9 +1,8 @@
 """Indexes the KPIs read a period through: stopped and breached clocks, resolved tickets,
-tickets by type and priority, reassignments, time entries with their cost, escalations
-by time.
+tickets by type and priority, reassignments, escalations by time.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02
 """
 
@@ -18,7 +17,7 @@ REASSIGNMENT_EVENT = (
 )
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -48,8 +47,6 @@ def upgrade() -> None:
         sqlite_where=sa.text(REASSIGNMENT_EVENT),
         postgresql_where=sa.text(REASSIGNMENT_EVENT),
     )
-    # A period's incident cost: its time entries, index-only.
-    op.create_index("ix_time_entries_cost", "time_entries", ["logged_at", "ticket_id", "cost"])
     # "Escalations today".
     op.create_index("ix_escalations_at", "escalations", ["at"])
     # The tickets resolved in a period with every column the resolved-ticket KPIs read
@@ -71,7 +68,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_time_entries_cost", table_name="time_entries")
     op.drop_index("ix_audit_reassignments", table_name="audit_events")
     op.drop_index("ix_tickets_type_priority", table_name="tickets")
     op.drop_index("ix_tickets_resolved_kpi", table_name="tickets")
