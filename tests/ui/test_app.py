@@ -51,17 +51,21 @@ async def test_b_and_the_palette_reach_the_change_board_and_calendar(queue_store
     app = queue_app(queue_store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("B")
-        await settle(pilot)
-        board = app.screen
-        assert isinstance(board, ChangeBoardScreen)
+        # From the queue: the calendar opens over the board (Esc leads back through it).
         await pilot.press("ctrl+p", *"Change calendar")
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ChangeCalendarScreen)
-        # Over the board, which stays where it was (one board, however it is reached).
-        assert app.screen_stack[-2] is board
+        board = app.screen_stack[-2]
+        assert isinstance(board, ChangeBoardScreen)
+        # One board, however it is reached.
+        await pilot.press("B")
+        await settle(pilot)
+        assert app.screen is board
+        await pilot.press("C")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeCalendarScreen)
         await pilot.press("ctrl+p", *"Change board")
         await settle(pilot)
         await pilot.press("enter")
