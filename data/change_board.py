@@ -272,7 +272,8 @@ def read_board(
     every open change's row, which the first paint should not wait for."""
     awaiting = awaiting_vote(session, agent_id)
     counts: dict[str, int] | None = None
-    if counted:
+    # The reader's votes are a short list: counted at once, only their columns are read.
+    if counted or board_filter.awaiting_me:
         counts = column_counts(session, board_filter=board_filter, awaiting=awaiting, now=now)
     since = now - RECENT_DONE
     columns = []
