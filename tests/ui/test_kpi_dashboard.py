@@ -129,3 +129,18 @@ def test_trend_cache_stays_bounded() -> None:
     assert cache.get(date(2026, 1, 1), Cut()) is None
     assert cache.get(date(2026, 1, 20), Cut()) == {"csat": 19.0}
     assert RED  # the statuses the tiles colour by come from data/kpi
+
+
+@run_async
+async def test_a_supervisor_of_one_team_sees_that_teams_numbers(tmp_path: Path) -> None:
+    app = queue_app(build_queue_store(tmp_path / "desk.db"), "sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_dashboard(pilot, app)
+        assert screen.data is not None
+        assert screen.data.report.cut.team == "Service Desk"
+        await pilot.press("t")
+        await settle(pilot)
+        # The team stays: sam's dashboard is his team's.
+        assert screen.data.report.cut.team == "Service Desk"
+        # Drill-downs keep to it too.
+        assert 'team:"Service Desk"' in drill_down("backlog", screen.scope)[1]
