@@ -31,14 +31,21 @@ async def test_question_mark_shows_every_binding(queue_store: Store) -> None:
 
 
 @run_async
-async def test_later_screens_say_which_issue_brings_them(queue_store: Store) -> None:
+async def test_k_opens_the_kpi_dashboard_once(queue_store: Store) -> None:
+    from itsm_tui.screens.kpi import KpiDashboardScreen
+
     app = queue_app(queue_store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("K")
         await settle(pilot)
-        messages = toasts(app)
-        assert any("KPI dashboard is not built yet" in m for m in messages)
+        assert isinstance(app.screen, KpiDashboardScreen)
+        # K on the dashboard keeps the one open (its period and cut), never a second.
+        await pilot.press("K")
+        await settle(pilot)
+        assert sum(isinstance(s, KpiDashboardScreen) for s in app.screen_stack) == 1
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
 
 
