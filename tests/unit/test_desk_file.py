@@ -687,6 +687,17 @@ def test_kpi_target_range_and_unknown_key() -> None:
     ]
 
 
+def test_dashboard_refresh_is_a_whole_number_of_seconds_in_range() -> None:
+    good = BASE + "\n[kpi_targets]\nrefresh_seconds = 30\n"
+    targets = load_desk_text(good, "desk.toml").kpi_targets
+    assert targets is not None and targets.refresh_seconds == 30
+    text = BASE + "\n[kpi_targets]\nrefresh_seconds = 0\n"
+    assert errors_of(text) == [
+        f"desk.toml:{at(text, 'refresh_seconds')}: kpi_targets: "
+        "refresh_seconds must be between 1 and 3600, not 0",
+    ]
+
+
 def test_change_types_must_cover_all_three_and_be_consistent() -> None:
     text = BASE + (
         "\n[change_types.standard]\npre_approved = true\ncab_required = true\n"
