@@ -436,8 +436,9 @@ def test_the_seed_leaves_the_planner_what_it_needs(store: Store) -> None:
 def test_a_failing_insert_stops_the_seed_with_the_database_error_and_keeps_whole_chunks(
     store: Store, monkeypatch
 ) -> None:
-    """Rows go in on a writer thread while the next chunk is built. The database refusing
-    chunk 3 must end the seed with that refusal (no hang, no thread left behind), keep
+    """Rows go in on a writer process (SQLite) or thread (PostgreSQL) while the next chunk
+    is built. The database refusing chunk 3 must end the seed with that refusal (no hang,
+    no thread or process left behind; test_seed_writer.py checks the process), keep
     chunks 1 and 2 as committed, and write nothing of chunk 3 or anything after it."""
     import threading
 
