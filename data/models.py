@@ -138,8 +138,22 @@ class Service(Base):
     criticality: Mapped[int] = mapped_column(Integer, default=3)
     availability_target: Mapped[Decimal] = mapped_column(Numeric(7, 4), default=Decimal("99.9"))
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    # When changes may run: [{"name", "starts_at" (first occurrence, aware ISO),
+    # "ends_at", "recurrence" (RRULE or null)}] as the desk file gives them.
+    maintenance_windows: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
     owner_team: Mapped[Team | None] = relationship()
+
+
+class ServiceDependency(Base):
+    """Service `service_id` rides on `depends_on_id`: a change or an outage of the second
+    reaches the first."""
+
+    __tablename__ = "service_dependencies"
+    __table_args__ = (Index("ix_service_dependencies_depends_on", "depends_on_id"),)
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    depends_on_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
 
 
 class CatalogueItem(Base):
@@ -235,6 +249,9 @@ class FreezeWindow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     # Empty: the freeze covers every service.
     services: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # An iCalendar RRULE ("FREQ=MONTHLY;BYMONTHDAY=-1"): the window recurs, each occurrence
+    # as long as the first (starts_at … ends_at). None: a one-off window.
+    recurrence: Mapped[str | None] = mapped_column(Text)
 
 
 class NumberSequence(Base):
@@ -557,6 +574,9 @@ class Change(Base):
     risk: Mapped[str | None] = mapped_column(String(16))  # low | medium | high | very_high
     risk_score: Mapped[int | None] = mapped_column(Integer)
     risk_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What set the level: [{"source": "questionnaire" | "rule", "rule"/"question", "level",
+    # "text"}], highest first.
+    risk_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
     impact: Mapped[int] = mapped_column(Integer, default=3)
     # Names of affected services.
     services: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -564,6 +584,10 @@ class Change(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     problem_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # Who carries it out: an agent in two changes at once is a schedule conflict.
+    implementer_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # The standard-change template it came from (desk file `change_templates`).
+    template: Mapped[str | None] = mapped_column(String(80))
     planned_start: Mapped[datetime | None]
     planned_end: Mapped[datetime | None]
     actual_start: Mapped[datetime | None]
@@ -575,6 +599,11 @@ class Change(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))  # successful | failed | backed_out
     review_notes: Mapped[str] = mapped_column(Text, default="")
     lessons_learned: Mapped[str] = mapped_column(Text, default="")
+    # Schedule conflicts a change manager accepted: [{"conflict", "reason", "by", "at"}].
+    schedule_overrides: Mapped[list[Any] | None] = mapped_column(JSON)
+    submitted_at: Mapped[datetime | None]
+    authorized_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -588,7 +617,20 @@ class Change(Base):
         Index("ix_changes_board", "is_open", "status", "planned_start"),
         Index("ix_changes_planned", "planned_start", "planned_end"),
         Index("ix_changes_closed_at", "closed_at"),
+        Index("ix_changes_implementer", "implementer_id", "planned_start"),
     )
+
+
+class ChangeCausedIncident(Base):
+    """An incident a change caused: a change with one is not a first-time success."""
+
+    __tablename__ = "change_caused_incidents"
+    __table_args__ = (Index("ix_change_caused_incidents_ticket", "ticket_id"),)
+
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    linked_at: Mapped[datetime]
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
 
 
 class ChangeApproval(Base):

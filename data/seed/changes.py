@@ -30,9 +30,8 @@ def plan_changes(run: Seeder) -> None:
     weights = {
         "draft": 3,
         "assessment": 4,
-        "awaiting_approval": 6,
-        "approved": 3,
-        "scheduled": 10,
+        "authorization": 6,
+        "scheduled": 13,
         "implementing": 2,
         "review": 5,
         "closed": 55,
@@ -244,7 +243,7 @@ def write_changes(run: Seeder) -> None:
                 decision = "approved"
                 if status == "rejected" and k == 0:
                     decision = "rejected"
-                elif status == "awaiting_approval" and k >= quorum - 1:
+                elif status == "authorization" and k >= quorum - 1:
                     decision = "pending"
                 approvals.append(
                     (

@@ -104,26 +104,79 @@ WORKFLOWS = {INCIDENT: INCIDENT_WORKFLOW, REQUEST: REQUEST_WORKFLOW, PROBLEM: PR
 CHANGE_TYPES = ("standard", "normal", "emergency")
 CHANGE_OUTCOMES = ("successful", "failed", "backed_out")
 
-CHANGE_WORKFLOW = Workflow(
-    record_type=CHANGE,
-    initial="draft",
-    moves={
-        "draft": ("assessment", "cancelled"),
-        "assessment": ("awaiting_approval", "scheduled", "cancelled"),
-        "awaiting_approval": ("approved", "rejected", "cancelled"),
-        "approved": ("scheduled", "cancelled"),
-        "scheduled": ("implementing", "cancelled"),
-        "implementing": ("review",),
-        "review": ("closed",),
-        "rejected": ("closed",),
-        "closed": (),
-        "cancelled": (),
-    },
-    done=frozenset({"closed", "cancelled", "rejected"}),
-    resolved=None,
-    reopenable=frozenset(),
-    reopen_to=None,
+STANDARD_CHANGE, NORMAL_CHANGE, EMERGENCY_CHANGE = CHANGE_TYPES
+
+# Every change status in the order of the board's columns (draft first, the ends last).
+CHANGE_STATUSES = (
+    "draft",
+    "assessment",
+    "authorization",
+    "scheduled",
+    "implementing",
+    "review",
+    "closed",
+    "rejected",
+    "cancelled",
 )
+CHANGE_DONE = frozenset({"closed", "rejected", "cancelled"})
+
+
+def _change_workflow(moves: dict[str, tuple[str, ...]]) -> Workflow:
+    return Workflow(
+        record_type=CHANGE,
+        initial="draft",
+        moves={status: moves.get(status, ()) for status in CHANGE_STATUSES if status in moves},
+        done=CHANGE_DONE,
+        resolved=None,
+        reopenable=frozenset(),
+        reopen_to=None,
+    )
+
+
+# One state machine per change type. A standard change is pre-approved: it never goes to
+# the CAB. A normal change is assessed, then authorized by the CAB. An emergency change goes
+# to the emergency CAB straight from draft and may start implementing before every
+# approval is in. Implementation always ends in review (the outcome is verified there).
+CHANGE_WORKFLOWS: dict[str, Workflow] = {
+    STANDARD_CHANGE: _change_workflow(
+        {
+            "draft": ("scheduled", "cancelled"),
+            "scheduled": ("implementing", "cancelled"),
+            "implementing": ("review",),
+            "review": ("closed",),
+            "closed": (),
+            "cancelled": (),
+        }
+    ),
+    NORMAL_CHANGE: _change_workflow(
+        {
+            "draft": ("assessment", "cancelled"),
+            "assessment": ("authorization", "draft", "cancelled"),
+            "authorization": ("scheduled", "rejected", "cancelled"),
+            "scheduled": ("implementing", "cancelled"),
+            "implementing": ("review",),
+            "review": ("closed",),
+            "closed": (),
+            "rejected": (),
+            "cancelled": (),
+        }
+    ),
+    EMERGENCY_CHANGE: _change_workflow(
+        {
+            "draft": ("authorization", "cancelled"),
+            "authorization": ("scheduled", "implementing", "rejected", "cancelled"),
+            "scheduled": ("implementing", "cancelled"),
+            "implementing": ("review",),
+            "review": ("closed",),
+            "closed": (),
+            "rejected": (),
+            "cancelled": (),
+        }
+    ),
+}
+# The normal path: what most of the desk means by "the change workflow".
+CHANGE_WORKFLOW = CHANGE_WORKFLOWS[NORMAL_CHANGE]
+
 
 RESOLUTION_CODES = (
     "fixed",

@@ -10,7 +10,8 @@ from itsm_tui.domain.priority import (
     validate_matrix,
 )
 from itsm_tui.domain.workflow import (
-    CHANGE_WORKFLOW,
+    CHANGE_STATUSES,
+    CHANGE_WORKFLOWS,
     INCIDENT_WORKFLOW,
     PROBLEM_WORKFLOW,
     REQUEST_WORKFLOW,
@@ -22,7 +23,7 @@ from itsm_tui.domain.workflow import (
     workflow_for,
 )
 
-ALL_FLOWS = [*WORKFLOWS.values(), CHANGE_WORKFLOW]
+ALL_FLOWS = [*WORKFLOWS.values(), *CHANGE_WORKFLOWS.values()]
 
 
 def test_incident_statuses_are_the_documented_ones() -> None:
@@ -58,6 +59,15 @@ def test_problem_statuses_are_the_documented_ones() -> None:
         "resolved",
         "closed",
     )
+
+
+def test_change_types_share_one_board_order_and_only_the_cab_types_reach_authorization() -> None:
+    for kind, flow in CHANGE_WORKFLOWS.items():
+        assert list(flow.statuses) == [s for s in CHANGE_STATUSES if s in flow.moves], kind
+        assert flow.initial == "draft" and flow.allowed("implementing") == ("review",)
+    assert "authorization" not in CHANGE_WORKFLOWS["standard"].moves
+    assert CHANGE_WORKFLOWS["emergency"].can_move("authorization", "implementing")
+    assert not CHANGE_WORKFLOWS["normal"].can_move("authorization", "implementing")
 
 
 @pytest.mark.parametrize("flow", ALL_FLOWS, ids=lambda f: f.record_type)
