@@ -145,12 +145,17 @@ class BulkWriter:
         database = store.engine.url.database if self.sqlite else None
         self._file = database if database and database != ":memory:" else None
 
+    @property
+    def in_a_process(self) -> bool:
+        """Whether `overlapped()` hands statements to a writer process (a SQLite file)."""
+        return self.sqlite and self._file is not None
+
     @contextlib.contextmanager
     def overlapped(self) -> Iterator[None]:
         """Hand statements to a writer process or thread until the block ends; its failure
         is raised here (or at the next statement handed over), and the block waits for the
         last one."""
-        if self.sqlite and self._file is not None:
+        if self.in_a_process:
             with self._writer_process():
                 yield
             return
