@@ -17,6 +17,8 @@ from itsm_tui.data.models import (
     AuditEvent,
     CatalogueItem,
     Change,
+    ChangeApproval,
+    ChangeCausedIncident,
     Comment,
     Escalation,
     Requester,
@@ -291,11 +293,28 @@ def breaching_soon(
 
 
 def change_record(session: Session, change: Change) -> dict[str, Any]:
-    """The JSON object of a change request."""
+    """The JSON object of a change request: its fields, its CAB votes, the incidents it
+    caused and whether it succeeded first time (None until it has an outcome)."""
     session.flush()
+
+    def username(agent_id: int | None) -> str | None:
+        agent = session.get(Agent, agent_id) if agent_id else None
+        return agent.username if agent else None
+
     team = session.get(Team, change.team_id) if change.team_id else None
-    owner = session.get(Agent, change.owner_id) if change.owner_id else None
     problem = session.get(Ticket, change.problem_id) if change.problem_id else None
+    votes = session.execute(
+        select(ChangeApproval, Agent.username)
+        .join(Agent, Agent.id == ChangeApproval.approver_id)
+        .where(ChangeApproval.change_id == change.id)
+        .order_by(ChangeApproval.decided_at.is_(None), ChangeApproval.decided_at, Agent.username)
+    ).all()
+    caused = session.execute(
+        select(ChangeCausedIncident, Ticket.number, Ticket.opened_at)
+        .join(Ticket, Ticket.id == ChangeCausedIncident.ticket_id)
+        .where(ChangeCausedIncident.change_id == change.id)
+        .order_by(Ticket.opened_at, Ticket.number)
+    ).all()
     return {
         "number": change.number,
         "title": change.title,
@@ -304,16 +323,55 @@ def change_record(session: Session, change: Change) -> dict[str, Any]:
         "category": change.category,
         "status": change.status,
         "risk": change.risk,
+        "risk_score": change.risk_score,
+        "risk_answers": change.risk_answers,
+        "risk_reasons": list(change.risk_reasons or []),
         "impact": change.impact,
         "services": list(change.services or []),
         "team": team.name if team else None,
-        "owner": owner.username if owner else None,
+        "owner": username(change.owner_id),
+        "requested_by": username(change.requested_by_id),
+        "implementer": username(change.implementer_id),
+        "template": change.template,
         "problem": problem.number if problem else None,
         "planned_start": iso(change.planned_start),
         "planned_end": iso(change.planned_end),
+        "actual_start": iso(change.actual_start),
+        "actual_end": iso(change.actual_end),
         "implementation_plan": change.implementation_plan,
         "backout_plan": change.backout_plan,
         "test_plan": change.test_plan,
+        "quorum": change.quorum,
+        "approved": sum(1 for vote, _name in votes if vote.decision == "approved"),
+        "approvals": [
+            {
+                "approver": name,
+                "decision": vote.decision,
+                "decided_at": iso(vote.decided_at),
+                "comment": vote.comment,
+            }
+            for vote, name in votes
+        ],
+        "schedule_overrides": list(change.schedule_overrides or []),
+        "outcome": change.outcome,
+        "review_notes": change.review_notes,
+        "lessons_learned": change.lessons_learned,
+        "caused_incidents": [
+            {
+                "number": number,
+                "opened_at": iso(opened),
+                "linked_at": iso(link.linked_at),
+                "within_review": link.within_review,
+            }
+            for link, number, opened in caused
+        ],
+        # The stored judgement of each link is the KPI's (data/change_outcomes.py).
+        "succeeded_first_time": None
+        if change.outcome is None
+        else change.outcome == "successful" and not any(link.within_review for link, *_ in caused),
+        "submitted_at": iso(change.submitted_at),
+        "authorized_at": iso(change.authorized_at),
+        "reviewed_at": iso(change.reviewed_at),
         "opened_at": iso(change.opened_at),
         "updated_at": iso(change.updated_at),
         "closed_at": iso(change.closed_at),

@@ -1,8 +1,8 @@
 """The desk file: read and validate it, plan and apply it to the store, write it back.
 
 Read and validate: vocabulary, model (typed dataclasses), locator (lines of keys),
-checker, sections and calendars (parsing), load. Plan and apply: store (the sections
-as rows), plan, clocks (the open due times a change moves). Write back: dump.
+checker, sections, change_sections and calendars (parsing), load. Plan and apply:
+store (the sections as rows), plan, clocks (the open due times a change moves). Write back: dump.
 readers: settings the rest of the desk reads.
 """
 
@@ -18,6 +18,7 @@ from itsm_tui.config.model import (
     BudgetConfig,
     CalendarConfig,
     CatalogueItemConfig,
+    ChangeTemplateConfig,
     ChangeTypeConfig,
     DeskConfig,
     DeskInfo,
@@ -38,6 +39,7 @@ from itsm_tui.config.model import (
 )
 from itsm_tui.config.plan import ConfigChange, ConfigPlan, FieldChange, apply_config, plan_config
 from itsm_tui.config.readers import (
+    change_templates,
     change_types,
     desk_settings,
     kpi_targets,
@@ -54,6 +56,7 @@ from itsm_tui.config.vocabulary import (
     FORM_FIELD_KINDS,
     KPI_TARGET_KEYS,
     RISK_LEVELS,
+    RISK_RULES,
     SECTIONS,
     DeskFileError,
 )
@@ -67,11 +70,13 @@ __all__ = [
     "FORM_FIELD_KINDS",
     "KPI_TARGET_KEYS",
     "RISK_LEVELS",
+    "RISK_RULES",
     "SECTIONS",
     "AgentConfig",
     "BudgetConfig",
     "CalendarConfig",
     "CatalogueItemConfig",
+    "ChangeTemplateConfig",
     "ChangeTypeConfig",
     "ConfigChange",
     "ConfigPlan",
@@ -94,6 +99,7 @@ __all__ = [
     "SlaSettings",
     "TeamConfig",
     "apply_config",
+    "change_templates",
     "change_types",
     "default_desk_text",
     "desk_settings",

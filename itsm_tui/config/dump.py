@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +13,7 @@ import tomli_w
 
 from itsm_tui.config.load import _ITEM_SECTIONS
 from itsm_tui.config.model import DeskConfig
-from itsm_tui.config.store import _dec, _sla_match_values, _sla_values
+from itsm_tui.config.store import _SERVE_KEYS, _dec, _sla_match_values, _sla_values
 from itsm_tui.config.vocabulary import KPI_TARGET_KEYS, SECTIONS
 from itsm_tui.domain.calendar import WEEKDAYS
 from itsm_tui.i18n import _
@@ -55,6 +55,12 @@ class _Writer:
             self.lines.append(f"{_key(key)} = {_lit(value)}")
 
 
+def _zone(name: str | None, desk_zone: tzinfo) -> tzinfo:
+    """A window's instants are written in its own zone (its RRULE's local hours read
+    straight), else in the desk's."""
+    return ZoneInfo(name) if name else desk_zone
+
+
 def _omit_defaults(values: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in defaults or defaults[k] != v}
 
@@ -91,6 +97,9 @@ def dump_toml(config: DeskConfig) -> str:
     if config.sla is not None:
         w.header("sla")
         w.pairs({"response_met_by": list(config.sla.response_met_by)})
+    if config.serve is not None:
+        w.header("serve")
+        w.pairs({k: getattr(config.serve, k) for k in _SERVE_KEYS})
     for c in config.calendars or ():
         w.header("calendars", array=True)
         w.pairs(
@@ -168,6 +177,7 @@ def dump_toml(config: DeskConfig) -> str:
                 "hourly_cost": a.hourly_cost,
                 "timezone": a.timezone,
                 "active": None if a.active else False,
+                "ssh_keys": list(a.ssh_keys or ()),
             }
         )
     for s in config.services or ():
@@ -179,8 +189,20 @@ def dump_toml(config: DeskConfig) -> str:
                 "criticality": s.criticality,
                 "availability_target": s.availability_target,
                 "owner_team": s.owner_team,
+                "depends_on": list(s.depends_on),
             }
         )
+        for m in s.maintenance_windows:
+            w.header("services.maintenance_windows", array=True)
+            w.pairs(
+                {
+                    "name": m.name,
+                    "starts_at": m.starts_at.astimezone(_zone(m.timezone, zone)),
+                    "ends_at": m.ends_at.astimezone(_zone(m.timezone, zone)),
+                    "recurrence": m.recurrence,
+                    "timezone": m.timezone,
+                }
+            )
     for c in config.catalogue_items or ():
         w.header("catalogue_items", array=True)
         w.pairs(
@@ -216,13 +238,35 @@ def dump_toml(config: DeskConfig) -> str:
                 "pre_approved": ct.pre_approved,
                 "lead_time_hours": ct.lead_time_hours,
                 "quorum": ct.quorum,
+                "approvals": dict(ct.approvals) or None,
+                "cab": list(ct.cab),
                 "review_required": ct.review_required,
+                "review_days": ct.review_days,
+            }
+        )
+    for t in config.change_templates or ():
+        w.header("change_templates", array=True)
+        w.pairs(
+            {
+                "name": t.name,
+                "title": t.title,
+                "description": t.description or None,
+                "category": t.category or None,
+                "services": list(t.services),
+                "implementation_plan": t.implementation_plan or None,
+                "backout_plan": t.backout_plan or None,
+                "test_plan": t.test_plan or None,
+                "duration_minutes": t.duration_minutes,
+                "risk": t.risk,
             }
         )
     if config.risk_questionnaire is not None:
         rq = config.risk_questionnaire
         w.header("risk_questionnaire.thresholds")
         w.pairs(dict(rq.thresholds))
+        if rq.rules:
+            w.header("risk_questionnaire.rules")
+            w.pairs(dict(rq.rules))
         for q in rq.questions:
             w.header("risk_questionnaire.questions", array=True)
             w.pairs({"id": q.id, "text": q.text})
@@ -237,10 +281,12 @@ def dump_toml(config: DeskConfig) -> str:
         w.pairs(
             {
                 "name": f.name,
-                "starts_at": f.starts_at.astimezone(zone),
-                "ends_at": f.ends_at.astimezone(zone),
+                "starts_at": f.starts_at.astimezone(_zone(f.timezone, zone)),
+                "ends_at": f.ends_at.astimezone(_zone(f.timezone, zone)),
                 "reason": f.reason or None,
                 "services": list(f.services),
+                "recurrence": f.recurrence,
+                "timezone": f.timezone,
             }
         )
     for b in config.budgets or ():

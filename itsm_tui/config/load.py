@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from itsm_tui.config.calendars import _parse_calendar
+from itsm_tui.config.change_sections import (
+    _parse_change_template,
+    _parse_change_types,
+    _parse_risk,
+)
 from itsm_tui.config.checker import Checker, Table, _duplicate, _label, _where
 from itsm_tui.config.locator import Locator
 from itsm_tui.config.model import BudgetConfig, DeskConfig
@@ -19,19 +24,19 @@ from itsm_tui.config.sections import (
     _parse_agent,
     _parse_budget,
     _parse_catalogue,
-    _parse_change_types,
     _parse_desk,
     _parse_escalation,
     _parse_freeze,
     _parse_kpi,
     _parse_matrix,
-    _parse_risk,
+    _parse_serve,
     _parse_service,
     _parse_sla,
     _parse_sla_settings,
     _parse_team,
 )
 from itsm_tui.config.vocabulary import SECTIONS, DeskFileError
+from itsm_tui.config.windows import check_dependencies
 from itsm_tui.i18n import _
 from itsm_tui.text_input import utf8_file_problem
 
@@ -44,6 +49,7 @@ _ITEM_SECTIONS: dict[str, tuple[str, Callable[[Table], Any], str]] = {
     "agents": ("agent", _parse_agent, "username"),
     "services": ("service", _parse_service, "name"),
     "catalogue_items": ("catalogue item", _parse_catalogue, "code"),
+    "change_templates": ("change template", _parse_change_template, "name"),
     "freeze_windows": ("freeze window", _parse_freeze, "name"),
     "budgets": ("budget", _parse_budget, "category"),
 }
@@ -78,6 +84,7 @@ def _parse_document(doc: dict[str, Any], chk: Checker) -> DeskConfig:
         ("priority_matrix", _parse_matrix),
         ("kpi_targets", _parse_kpi),
         ("sla", _parse_sla_settings),
+        ("serve", _parse_serve),
         ("change_types", _parse_change_types),
         ("risk_questionnaire", _parse_risk),
     ):
@@ -195,10 +202,17 @@ def _check_references(config: DeskConfig, chk: Checker) -> None:
         check(a, _item_label("agents", a), "team", a.team, teams, _("team"))
     for s in config.services or ():
         check(s, _item_label("services", s), "owner_team", s.owner_team, teams, _("team"))
+    check_dependencies(config.services or (), chk, lambda s: _item_label("services", s))
     for c in config.catalogue_items or ():
         ctx = _item_label("catalogue_items", c)
         check(c, ctx, "team", c.team, teams, _("team"))
         check(c, ctx, "service", c.service, services, _("service"))
+    for ct in config.change_types or ():
+        ctx = _("change type '{name}'").format(name=ct.name)
+        check_all(ct, ctx, "cab", ct.cab, agents, _("agent"))
+    for template in config.change_templates or ():
+        ctx = _item_label("change_templates", template)
+        check_all(template, ctx, "services", template.services, services, _("service"))
     for f in config.freeze_windows or ():
         check_all(
             f, _item_label("freeze_windows", f), "services", f.services, services, _("service")

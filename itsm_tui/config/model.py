@@ -107,6 +107,19 @@ class TeamConfig:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """[serve]: the limits of `itsm serve`'s remote sessions."""
+
+    max_sessions: int = 50
+    max_sessions_per_agent: int = 3
+    # A session without a key for this long is signed out (0: never).
+    idle_timeout_minutes: int = 60
+    # How often the server checks a silent client is still there (0: never).
+    keepalive_seconds: int = 30
+    path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     username: str
     name: str = ""
@@ -116,7 +129,22 @@ class AgentConfig:
     hourly_cost: Decimal = Decimal(0)
     timezone: str | None = None
     active: bool = True
+    # authorized_keys lines that sign this agent in to `itsm serve`; None: the file leaves
+    # the agent's keys as they are (added with `itsm agent key add`).
+    ssh_keys: tuple[str, ...] | None = None
     path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
+class MaintenanceWindowConfig:
+    """When changes to a service may run: the first occurrence, and an RRULE it recurs by
+    in `timezone` (None: the desk's time zone)."""
+
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    recurrence: str | None = None
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +154,9 @@ class ServiceConfig:
     criticality: int = 3
     availability_target: Decimal = Decimal("99.9")
     owner_team: str | None = None
+    # Services this one rides on: a change or an outage of those reaches it.
+    depends_on: tuple[str, ...] = ()
+    maintenance_windows: tuple[MaintenanceWindowConfig, ...] = ()
     path: tuple[Any, ...] = _path()
 
 
@@ -160,8 +191,33 @@ class ChangeTypeConfig:
     cab_required: bool = False
     pre_approved: bool = False
     lead_time_hours: int = 0
+    # Approvals a change needs when its risk level is not named in `approvals`.
     quorum: int = 0
+    # Risk level → approvals needed: a count (2) or a share of the CAB ("50%").
+    approvals: Mapping[str, int | str] = field(default_factory=dict)
+    # Who votes on this type instead of every agent with the cab role (the emergency CAB).
+    cab: tuple[str, ...] = ()
     review_required: bool = False
+    # Days after a change's actual end in which an incident it caused spoils its
+    # first-time success.
+    review_days: int = 14
+    path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
+class ChangeTemplateConfig:
+    """A standard change's pre-approved recipe: a standard change is raised from one."""
+
+    name: str
+    title: str
+    description: str = ""
+    category: str = ""
+    services: tuple[str, ...] = ()
+    implementation_plan: str = ""
+    backout_plan: str = ""
+    test_plan: str = ""
+    duration_minutes: int = 60
+    risk: str = "low"
     path: tuple[Any, ...] = _path()
 
 
@@ -184,6 +240,8 @@ class RiskQuestionnaire:
     questions: tuple[RiskQuestion, ...]
     # Risk level → lowest score that reaches it ("low" is the floor, usually 0).
     thresholds: Mapping[str, int]
+    # Rule name (RISK_RULES) → the level it sets when it holds; a rule not named is off.
+    rules: Mapping[str, str] = field(default_factory=dict)
     path: tuple[Any, ...] = _path()
 
     def max_score(self) -> int:
@@ -197,6 +255,10 @@ class FreezeWindowConfig:
     ends_at: datetime
     reason: str = ""
     services: tuple[str, ...] = ()
+    # An RRULE (each occurrence as long as the first) stepping in `timezone` (None: the
+    # desk's time zone).
+    recurrence: str | None = None
+    timezone: str | None = None
     path: tuple[Any, ...] = _path()
 
 
@@ -227,6 +289,8 @@ class KpiTargets:
     complaints_reduction_percent: Decimal | None = None
     tickets_per_agent_per_day: Decimal | None = None
     incident_cost_budget_percent: Decimal | None = None
+    sla_met_percent: Decimal | None = None
+    amber_margin_percent: Decimal | None = None
     path: tuple[Any, ...] = _path()
 
     def as_dict(self) -> dict[str, int | float]:
@@ -245,6 +309,7 @@ class DeskConfig:
     priority_matrix: Matrix | None = None
     kpi_targets: KpiTargets | None = None
     sla: SlaSettings | None = None
+    serve: ServeSettings | None = None
     calendars: tuple[CalendarConfig, ...] | None = None
     sla_policies: tuple[SlaPolicyConfig, ...] | None = None
     escalation_rules: tuple[EscalationRuleConfig, ...] | None = None
@@ -253,6 +318,7 @@ class DeskConfig:
     services: tuple[ServiceConfig, ...] | None = None
     catalogue_items: tuple[CatalogueItemConfig, ...] | None = None
     change_types: tuple[ChangeTypeConfig, ...] | None = None
+    change_templates: tuple[ChangeTemplateConfig, ...] | None = None
     risk_questionnaire: RiskQuestionnaire | None = None
     freeze_windows: tuple[FreezeWindowConfig, ...] | None = None
     budgets: tuple[BudgetConfig, ...] | None = None

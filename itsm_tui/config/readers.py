@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from itsm_tui.config.load import load_default_desk
-from itsm_tui.config.model import _kpi_value
-from itsm_tui.config.store import _change_types_value, _risk_value
-from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS
+from itsm_tui.config.model import ServeSettings, _kpi_value
+from itsm_tui.config.store import _change_templates_value, _change_types_value, _risk_value
+from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS
 from itsm_tui.data.models import (
     DeskSetting,
 )
+from itsm_tui.domain.change_risk import level_for_score
 
 
 def kpi_targets(session: Session) -> dict[str, int | float]:
@@ -40,7 +41,8 @@ def desk_settings(session: Session) -> dict[str, Any]:
 
 
 def change_types(session: Session) -> dict[str, dict[str, Any]]:
-    """Change type → its rules (cab_required, lead_time_hours, quorum…).
+    """Change type → its rules (cab_required, lead_time_hours, quorum, approvals per risk
+    level, cab (the emergency CAB's members), review_required, review_days).
 
     The default desk's when the desk has none.
     """
@@ -66,8 +68,33 @@ def risk_questionnaire(session: Session) -> dict[str, Any]:
 
 def risk_level(thresholds: Mapping[str, int], score: int) -> str:
     """The highest level whose threshold the score reaches ("low" below every other)."""
-    level = "low"
-    for name in RISK_LEVELS:
-        if name in thresholds and score >= thresholds[name]:
-            level = name
-    return level
+    return level_for_score(thresholds, score)
+
+
+def change_templates(session: Session) -> dict[str, dict[str, Any]]:
+    """Standard-change template name → its fields (title, services, plans, duration, risk).
+
+    The default desk's when the desk never configured any.
+    """
+    row = session.get(DeskSetting, "change_templates")
+    if row is not None and isinstance(row.value, dict):
+        return dict(row.value)
+    return _change_templates_value(load_default_desk().change_templates or ())
+
+
+def serve_settings(session: Session) -> ServeSettings:
+    """The limits of remote sessions ([serve]); the defaults when the desk sets none."""
+    row = session.get(DeskSetting, "serve")
+    value = row.value if row is not None and isinstance(row.value, dict) else {}
+    defaults = ServeSettings()
+    return ServeSettings(
+        **{
+            key: int(value[key]) if isinstance(value.get(key), int) else getattr(defaults, key)
+            for key in (
+                "max_sessions",
+                "max_sessions_per_agent",
+                "idle_timeout_minutes",
+                "keepalive_seconds",
+            )
+        }
+    )

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from itsm_tui.config.checker import _MISSING, Table, _duplicate, _label, _priority
+from itsm_tui.config import windows
+from itsm_tui.config.checker import _MISSING, Table, _duplicate, _priority
 from itsm_tui.config.model import (
     AgentConfig,
     BudgetConfig,
     CatalogueItemConfig,
-    ChangeTypeConfig,
     DeskInfo,
     EscalationMatch,
     EscalationRuleConfig,
@@ -20,9 +20,7 @@ from itsm_tui.config.model import (
     FreezeWindowConfig,
     KpiTargets,
     Matrix,
-    RiskAnswer,
-    RiskQuestion,
-    RiskQuestionnaire,
+    ServeSettings,
     ServiceConfig,
     SlaMatch,
     SlaPolicyConfig,
@@ -43,13 +41,12 @@ from itsm_tui.config.vocabulary import (
     ESCALATION_ACTIONS,
     FORM_FIELD_KINDS,
     KPI_TARGET_KEYS,
-    RISK_LEVELS,
     _period,
 )
 from itsm_tui.desk.sla import RESPONSE_TRIGGERS
 from itsm_tui.domain.priority import validate_matrix
 from itsm_tui.domain.roles import ROLES
-from itsm_tui.domain.workflow import CHANGE_TYPES, TICKET_TYPES, open_statuses
+from itsm_tui.domain.workflow import TICKET_TYPES, open_statuses
 from itsm_tui.i18n import _
 
 
@@ -74,6 +71,59 @@ def _parse_sla_settings(t: Table) -> SlaSettings:
             ),
         )
     return SlaSettings(response_met_by=met_by or RESPONSE_TRIGGERS, path=t.path)
+
+
+def _parse_serve(t: Table) -> ServeSettings:
+    keys = ("max_sessions", "max_sessions_per_agent", "idle_timeout_minutes", "keepalive_seconds")
+    t.check_keys(keys)
+    defaults = ServeSettings()
+    limits = {
+        "max_sessions": (1, 10_000),
+        "max_sessions_per_agent": (1, 100),
+        # A week at most: an idle session holds a process and a database connection.
+        "idle_timeout_minutes": (0, 7 * 24 * 60),
+        "keepalive_seconds": (0, 3600),
+    }
+    values = {
+        key: t.integer(key, lo=lo, hi=hi, default=getattr(defaults, key))
+        for key, (lo, hi) in limits.items()
+    }
+    if values["max_sessions_per_agent"] > values["max_sessions"]:
+        t.error(
+            "max_sessions_per_agent",
+            _("max_sessions_per_agent ({per}) cannot be more than max_sessions ({total})").format(
+                per=values["max_sessions_per_agent"], total=values["max_sessions"]
+            ),
+        )
+    return ServeSettings(**values, path=t.path)
+
+
+def _parse_ssh_keys(t: Table) -> tuple[str, ...] | None:
+    """Each key read as `itsm agent key add` reads it; an error names the key's own line."""
+    from itsm_tui.desk.agent_keys import read_public_key
+    from itsm_tui.desk.errors import InvalidInput
+
+    if "ssh_keys" not in t.raw:
+        return None
+    keys: list[str] = []
+    seen: set[str] = set()
+    for i, text in enumerate(t.strings("ssh_keys")):
+        try:
+            key = read_public_key(text)
+        except InvalidInput as exc:
+            t.error(("ssh_keys", i), _("ssh_keys: {why}").format(why=exc))
+            continue
+        if key.fingerprint in seen:
+            t.error(
+                ("ssh_keys", i),
+                _("ssh_keys: the key {fingerprint} is listed twice").format(
+                    fingerprint=key.fingerprint
+                ),
+            )
+            continue
+        seen.add(key.fingerprint)
+        keys.append(key.line)
+    return tuple(keys)
 
 
 def _parse_matrix(t: Table) -> Matrix | None:
@@ -246,7 +296,17 @@ def _parse_team(t: Table) -> TeamConfig | None:
 
 def _parse_agent(t: Table) -> AgentConfig | None:
     t.check_keys(
-        ("username", "name", "email", "team", "roles", "hourly_cost", "timezone", "active")
+        (
+            "username",
+            "name",
+            "email",
+            "team",
+            "roles",
+            "hourly_cost",
+            "timezone",
+            "active",
+            "ssh_keys",
+        )
     )
     username = t.text(
         "username",
@@ -279,12 +339,23 @@ def _parse_agent(t: Table) -> AgentConfig | None:
         hourly_cost=cost,
         timezone=t.timezone("timezone"),
         active=t.boolean("active", default=True),
+        ssh_keys=_parse_ssh_keys(t),
         path=t.path,
     )
 
 
 def _parse_service(t: Table) -> ServiceConfig | None:
-    t.check_keys(("name", "description", "criticality", "availability_target", "owner_team"))
+    t.check_keys(
+        (
+            "name",
+            "description",
+            "criticality",
+            "availability_target",
+            "owner_team",
+            "depends_on",
+            "maintenance_windows",
+        )
+    )
     name = t.text("name", required=True, max_len=120)
     target = t.number(
         "availability_target",
@@ -302,6 +373,8 @@ def _parse_service(t: Table) -> ServiceConfig | None:
         criticality=t.integer("criticality", lo=1, hi=4, default=3),
         availability_target=target,
         owner_team=t.text("owner_team"),
+        depends_on=t.strings("depends_on"),
+        maintenance_windows=windows.maintenance_windows(t, _instant),
         path=t.path,
     )
 
@@ -376,126 +449,6 @@ def _parse_catalogue(t: Table) -> CatalogueItemConfig | None:
     )
 
 
-def _parse_change_types(t: Table) -> tuple[ChangeTypeConfig, ...]:
-    t.check_keys(CHANGE_TYPES)
-    out: list[ChangeTypeConfig] = []
-    for name in CHANGE_TYPES:
-        ct = t.table(name, _("change type '{name}'").format(name=name))
-        if ct is None:
-            if name not in t.raw:
-                t.error(
-                    None,
-                    _("change type '{name}' is missing: [change_types.{name}]").format(name=name),
-                )
-            continue
-        ct.check_keys(
-            (
-                "description",
-                "cab_required",
-                "pre_approved",
-                "lead_time_hours",
-                "quorum",
-                "review_required",
-            )
-        )
-        cab = ct.boolean("cab_required", default=False)
-        pre = ct.boolean("pre_approved", default=False)
-        quorum = ct.integer("quorum", lo=0, hi=50, default=1 if cab else 0)
-        if cab and pre:
-            ct.error("pre_approved", _("a pre-approved change type cannot also need the CAB"))
-        if cab and quorum == 0:
-            ct.error("quorum", _("quorum must be at least 1 when cab_required = true"))
-        if not cab and quorum:
-            ct.error("quorum", _("quorum is only meaningful when cab_required = true"))
-        out.append(
-            ChangeTypeConfig(
-                name=name,
-                description=ct.text("description", default=""),
-                cab_required=cab,
-                pre_approved=pre,
-                lead_time_hours=ct.integer("lead_time_hours", lo=0, hi=8760, default=0),
-                quorum=quorum,
-                review_required=ct.boolean("review_required", default=False),
-                path=ct.path,
-            )
-        )
-    return tuple(out)
-
-
-def _parse_risk(t: Table) -> RiskQuestionnaire | None:
-    t.check_keys(("questions", "thresholds"))
-    questions: list[RiskQuestion] = []
-    seen: dict[Any, int] = {}
-    raw_questions = t.tables("questions", required=True)
-    if raw_questions is not None and not raw_questions:
-        t.error("questions", _("the questionnaire needs at least one question"))
-    for i, raw in raw_questions or []:
-        qt = Table(
-            t.chk, (*t.path, "questions", i), raw, _label(_("risk question"), raw.get("id"), i)
-        )
-        qt.check_keys(("id", "text", "answers"))
-        qid = qt.text(
-            "id", required=True, pattern=_IDENTIFIER, hint=_("lower-case letters, digits and _")
-        )
-        text = qt.text("text", required=True)
-        answers: list[RiskAnswer] = []
-        answer_seen: dict[Any, int] = {}
-        raw_answers = qt.tables("answers", required=True) or []
-        if "answers" in raw and len(raw_answers) < 2:
-            qt.error("answers", _("a question needs at least two answers"))
-        for j, raw_answer in raw_answers:
-            at = Table(t.chk, (*qt.path, "answers", j), raw_answer, qt.context)
-            at.check_keys(("value", "label", "weight"))
-            value = at.text(
-                "value",
-                required=True,
-                pattern=_IDENTIFIER,
-                hint=_("lower-case letters, digits and _"),
-            )
-            weight = at.integer("weight", lo=0, hi=1000, required=True)
-            label = at.text("label", default=value)
-            if value is None or weight is None:
-                continue
-            if _duplicate(at, answer_seen, value, "value", _("answer '{v}'").format(v=value)):
-                continue
-            answers.append(RiskAnswer(value=value, label=label, weight=weight))
-        if (
-            qid is None
-            or text is None
-            or _duplicate(qt, seen, qid, "id", _("question '{id}'").format(id=qid))
-        ):
-            continue
-        if len(answers) >= 2:
-            questions.append(RiskQuestion(id=qid, text=text, answers=tuple(answers)))
-    thresholds: dict[str, int] = {}
-    tt = t.table("thresholds", required=True)
-    if tt is not None:
-        tt.check_keys(RISK_LEVELS)
-        for level in RISK_LEVELS:
-            value = tt.integer(level, lo=0, hi=100_000, required=level != "very_high")
-            if value is not None:
-                thresholds[level] = value
-        values = list(thresholds.values())
-        if values != sorted(set(values)):
-            tt.error(
-                None,
-                _("thresholds must increase from low to {top}").format(top=list(thresholds)[-1]),
-            )
-        elif questions and thresholds:
-            top = list(thresholds)[-1]
-            best = RiskQuestionnaire(questions=tuple(questions), thresholds=thresholds).max_score()
-            if thresholds[top] > best:
-                tt.error(
-                    top,
-                    _(
-                        "threshold {level} = {value} is above the highest possible score {max}"
-                    ).format(level=top, value=thresholds[top], max=best),
-                )
-    if not questions or not {"low", "medium", "high"} <= thresholds.keys():
-        return None
-    return RiskQuestionnaire(questions=tuple(questions), thresholds=thresholds, path=t.path)
-
-
 def _instant(t: Table, key: str) -> datetime | None:
     raw = t._get(key, True)
     if raw is _MISSING:
@@ -528,14 +481,14 @@ def _instant(t: Table, key: str) -> datetime | None:
 
 
 def _parse_freeze(t: Table) -> FreezeWindowConfig | None:
-    t.check_keys(("name", "starts_at", "ends_at", "reason", "services"))
+    t.check_keys(("name", "starts_at", "ends_at", "reason", "services", "recurrence", "timezone"))
     name = t.text("name", required=True, max_len=120)
-    starts = _instant(t, "starts_at")
-    ends = _instant(t, "ends_at")
-    if starts is not None and ends is not None and ends <= starts:
-        t.error("ends_at", _("ends_at must be after starts_at"))
-        return None
+    starts, ends = windows.window_bounds(t, _instant)
+    zone = t.timezone("timezone")
+    rule = windows.recurrence(t, starts, zone)
     if name is None or starts is None or ends is None:
+        return None
+    if "recurrence" in t.raw and rule is None:
         return None
     return FreezeWindowConfig(
         name=name,
@@ -543,6 +496,8 @@ def _parse_freeze(t: Table) -> FreezeWindowConfig | None:
         ends_at=ends,
         reason=t.text("reason", default=""),
         services=t.strings("services"),
+        recurrence=rule,
+        timezone=zone,
         path=t.path,
     )
 

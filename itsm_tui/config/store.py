@@ -16,6 +16,7 @@ from itsm_tui.config.model import (
     BudgetConfig,
     CalendarConfig,
     CatalogueItemConfig,
+    ChangeTemplateConfig,
     ChangeTypeConfig,
     DeskConfig,
     DeskInfo,
@@ -28,6 +29,7 @@ from itsm_tui.config.model import (
     RiskAnswer,
     RiskQuestion,
     RiskQuestionnaire,
+    ServeSettings,
     ServiceConfig,
     SlaMatch,
     SlaPolicyConfig,
@@ -35,9 +37,11 @@ from itsm_tui.config.model import (
     TeamConfig,
     _kpi_value,
 )
-from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS
+from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS, RISK_RULES
+from itsm_tui.config.windows import maintenance_from_json, maintenance_json
 from itsm_tui.data.models import (
     Agent,
+    AgentKey,
     Budget,
     BusinessCalendar,
     CatalogueItem,
@@ -258,7 +262,7 @@ def _team_assign(session: Session, r: Team, v: Mapping[str, Any]) -> None:
 
 
 def _agent_values(a: AgentConfig) -> dict[str, Any]:
-    return {
+    values = {
         "name": a.name,
         "email": a.email,
         "team": a.team,
@@ -267,6 +271,12 @@ def _agent_values(a: AgentConfig) -> dict[str, Any]:
         "timezone": a.timezone,
         "active": a.active,
     }
+    if a.ssh_keys is not None:
+        # Only when the file lists them: a file without ssh_keys leaves an agent's keys alone.
+        # None for none, as a row without keys reads: `ssh_keys = []` on such an agent is
+        # no change, on an agent with keys it takes them all away.
+        values["ssh_keys"] = list(a.ssh_keys) or None
+    return values
 
 
 def _agent_from_row(r: Agent) -> AgentConfig:
@@ -279,6 +289,7 @@ def _agent_from_row(r: Agent) -> AgentConfig:
         hourly_cost=Decimal(r.hourly_cost or 0),
         timezone=r.timezone,
         active=bool(r.active),
+        ssh_keys=tuple(k.public_key for k in r.ssh_keys) or None,
     )
 
 
@@ -289,6 +300,32 @@ def _agent_assign(session: Session, r: Agent, v: Mapping[str, Any]) -> None:
     for key in ("email", "timezone", "active"):
         _set(r, v, key)
     _set_ref(session, r, v, "team", "team_id", Team, Team.name)
+    if "ssh_keys" in v:
+        _assign_keys(session, r, v["ssh_keys"] or ())
+
+
+def _assign_keys(session: Session, agent: Agent, lines: Sequence[str]) -> None:
+    """Make the agent's keys exactly `lines`; a key another agent held moves to this one
+    (the plan has checked the file takes it away from them)."""
+    from itsm_tui.desk.agent_keys import read_public_key
+
+    wanted = {read_public_key(line).fingerprint: line for line in lines}
+    for key in list(agent.ssh_keys):
+        if key.fingerprint not in wanted:
+            agent.ssh_keys.remove(key)
+    session.flush()
+    held = {k.fingerprint: k for k in agent.ssh_keys}
+    now = datetime.now(UTC)
+    for fingerprint, line in wanted.items():
+        key = held.get(fingerprint)
+        if key is None:
+            key = session.scalars(
+                select(AgentKey).where(AgentKey.fingerprint == fingerprint)
+            ).one_or_none()
+            if key is None:
+                key = AgentKey(fingerprint=fingerprint, public_key=line, added_at=now)
+            agent.ssh_keys.append(key)
+        key.public_key = line
 
 
 # services
@@ -300,6 +337,8 @@ def _service_values(s: ServiceConfig) -> dict[str, Any]:
         "criticality": s.criticality,
         "availability_target": _dec(s.availability_target),
         "owner_team": s.owner_team,
+        "depends_on": sorted(s.depends_on),
+        "maintenance_windows": [maintenance_json(w) for w in s.maintenance_windows],
     }
 
 
@@ -310,6 +349,8 @@ def _service_from_row(r: Service) -> ServiceConfig:
         criticality=r.criticality,
         availability_target=Decimal(r.availability_target).normalize(),
         owner_team=r.owner_team.name if r.owner_team else None,
+        depends_on=tuple(d.name for d in r.depends_on),
+        maintenance_windows=maintenance_from_json(r.maintenance_windows or ()),
     )
 
 
@@ -317,7 +358,14 @@ def _service_assign(session: Session, r: Service, v: Mapping[str, Any]) -> None:
     _set(r, v, "description")
     _set(r, v, "criticality")
     _set(r, v, "availability_target", convert=Decimal)
+    _set(r, v, "maintenance_windows")
     _set_ref(session, r, v, "owner_team", "owner_team_id", Team, Team.name)
+    if "depends_on" in v:
+        # Deferred (see _TABLES): every service of the file exists by now.
+        r.depends_on = [
+            session.get_one(Service, _ref(session, Service, Service.name, name))
+            for name in v["depends_on"]
+        ]
 
 
 # catalogue items
@@ -392,6 +440,8 @@ def _freeze_values(f: FreezeWindowConfig) -> dict[str, Any]:
         "ends_at": f.ends_at.astimezone(UTC).isoformat(),
         "reason": f.reason,
         "services": list(f.services),
+        "recurrence": f.recurrence,
+        "timezone": f.timezone,
     }
 
 
@@ -402,14 +452,16 @@ def _freeze_from_row(r: FreezeWindow) -> FreezeWindowConfig:
         ends_at=r.ends_at,
         reason=r.reason or "",
         services=tuple(r.services or ()),
+        recurrence=r.recurrence,
+        timezone=r.timezone,
     )
 
 
 def _freeze_assign(session: Session, r: FreezeWindow, v: Mapping[str, Any]) -> None:
     _set(r, v, "starts_at", convert=datetime.fromisoformat)
     _set(r, v, "ends_at", convert=datetime.fromisoformat)
-    _set(r, v, "reason")
-    _set(r, v, "services")
+    for key in ("reason", "services", "recurrence", "timezone"):
+        _set(r, v, key)
 
 
 # budgets
@@ -489,6 +541,7 @@ _TABLES: tuple[_TableSpec, ...] = (
         _service_from_row,
         _service_assign,
         lambda s: Service(name=s.name),
+        deferred=("depends_on",),
     ),
     _TableSpec(
         "catalogue_items",
@@ -567,6 +620,22 @@ def _kpi_from_value(v: Mapping[str, Any]) -> KpiTargets:
     return KpiTargets(**values)
 
 
+_SERVE_KEYS = (
+    "max_sessions",
+    "max_sessions_per_agent",
+    "idle_timeout_minutes",
+    "keepalive_seconds",
+)
+
+
+def _serve_value(s: ServeSettings) -> dict[str, int]:
+    return {key: getattr(s, key) for key in _SERVE_KEYS}
+
+
+def _serve_from_value(v: Mapping[str, Any]) -> ServeSettings:
+    return ServeSettings(**{key: int(v[key]) for key in _SERVE_KEYS if key in v})
+
+
 def _change_types_value(types: Sequence[ChangeTypeConfig]) -> dict[str, Any]:
     return {
         t.name: {
@@ -575,14 +644,50 @@ def _change_types_value(types: Sequence[ChangeTypeConfig]) -> dict[str, Any]:
             "pre_approved": t.pre_approved,
             "lead_time_hours": t.lead_time_hours,
             "quorum": t.quorum,
+            "approvals": {lv: t.approvals[lv] for lv in RISK_LEVELS if lv in t.approvals},
+            "cab": list(t.cab),
             "review_required": t.review_required,
+            "review_days": t.review_days,
         }
         for t in types
     }
 
 
 def _change_types_from_value(v: Mapping[str, Any]) -> tuple[ChangeTypeConfig, ...]:
-    return tuple(ChangeTypeConfig(name=name, **v[name]) for name in CHANGE_TYPES if name in v)
+    out = []
+    for name in CHANGE_TYPES:
+        if name not in v:
+            continue
+        values = dict(v[name])
+        values["cab"] = tuple(values.get("cab") or ())
+        values["approvals"] = dict(values.get("approvals") or {})
+        out.append(ChangeTypeConfig(name=name, **values))
+    return tuple(out)
+
+
+def _change_templates_value(templates: Sequence[ChangeTemplateConfig]) -> dict[str, Any]:
+    # Keyed by name, so a plan names the template and the field that changed.
+    return {
+        t.name: {
+            "title": t.title,
+            "description": t.description,
+            "category": t.category,
+            "services": list(t.services),
+            "implementation_plan": t.implementation_plan,
+            "backout_plan": t.backout_plan,
+            "test_plan": t.test_plan,
+            "duration_minutes": t.duration_minutes,
+            "risk": t.risk,
+        }
+        for t in templates
+    }
+
+
+def _change_templates_from_value(v: Mapping[str, Any]) -> tuple[ChangeTemplateConfig, ...]:
+    return tuple(
+        ChangeTemplateConfig(name=name, **{**fields, "services": tuple(fields["services"])})
+        for name, fields in v.items()
+    )
 
 
 def _risk_value(r: RiskQuestionnaire) -> dict[str, Any]:
@@ -600,6 +705,7 @@ def _risk_value(r: RiskQuestionnaire) -> dict[str, Any]:
         "thresholds": {
             level: r.thresholds[level] for level in RISK_LEVELS if level in r.thresholds
         },
+        "rules": {rule: r.rules[rule] for rule in RISK_RULES if rule in r.rules},
     }
 
 
@@ -619,6 +725,7 @@ def _risk_from_value(v: Mapping[str, Any]) -> RiskQuestionnaire:
         thresholds={
             level: int(v["thresholds"][level]) for level in RISK_LEVELS if level in v["thresholds"]
         },
+        rules={rule: str(v["rules"][rule]) for rule in RISK_RULES if rule in v.get("rules", {})},
     )
 
 
@@ -628,7 +735,7 @@ def _flatten(value: Any) -> dict[str, Any]:
         return {f"impact_{i}": row for i, row in enumerate(value, start=1)}
     out: dict[str, Any] = {}
     for key, inner in value.items():
-        if isinstance(inner, dict) and key != "thresholds":
+        if isinstance(inner, dict) and key not in ("thresholds", "rules"):
             for sub, leaf in inner.items():
                 out[f"{key}.{sub}"] = leaf
         else:
@@ -652,7 +759,9 @@ _SETTINGS: tuple[_SettingSpec, ...] = (
         lambda v: {"response_met_by": list(v.response_met_by)},
         lambda v: SlaSettings(response_met_by=tuple(v.get("response_met_by") or RESPONSE_TRIGGERS)),
     ),
+    _SettingSpec("serve", _serve_value, _serve_from_value),
     _SettingSpec("change_types", _change_types_value, _change_types_from_value),
+    _SettingSpec("change_templates", _change_templates_value, _change_templates_from_value),
     _SettingSpec("risk_questionnaire", _risk_value, _risk_from_value),
 )
 _SETTING_BY_SECTION = {spec.section: spec for spec in _SETTINGS}

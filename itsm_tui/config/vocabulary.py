@@ -9,6 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from itsm_tui.desk.errors import DeskError
+
+# The desk file's words for risk are the risk rules' own (re-exported).
+from itsm_tui.domain.change_risk import RISK_LEVELS as RISK_LEVELS
+from itsm_tui.domain.change_risk import RISK_RULES as RISK_RULES
 from itsm_tui.domain.roles import USERNAME
 
 # Sections in the order they are documented, dumped and planned.
@@ -17,6 +21,7 @@ SECTIONS = (
     "priority_matrix",
     "kpi_targets",
     "sla",
+    "serve",
     "calendars",
     "sla_policies",
     "escalation_rules",
@@ -25,6 +30,7 @@ SECTIONS = (
     "services",
     "catalogue_items",
     "change_types",
+    "change_templates",
     "risk_questionnaire",
     "freeze_windows",
     "budgets",
@@ -40,7 +46,6 @@ ESCALATION_ACTIONS = (
 )
 CLOCK_KINDS = ("response", "resolution")
 FORM_FIELD_KINDS = ("text", "textarea", "number", "date", "choice", "checkbox")
-RISK_LEVELS = ("low", "medium", "high", "very_high")
 DEFAULT_WARN_AT_PERCENT = (50, 75)
 DEFAULT_PAUSE_STATUSES = ("pending",)
 
@@ -55,6 +60,9 @@ KPI_TARGET_KEYS: dict[str, tuple[str, Decimal, Decimal]] = {
     "complaints_reduction_percent": ("number", Decimal(0), Decimal(100)),
     "tickets_per_agent_per_day": ("number", Decimal("0.1"), Decimal(1000)),
     "incident_cost_budget_percent": ("number", Decimal(1), Decimal(1000)),
+    "sla_met_percent": ("number", Decimal(0), Decimal(100)),
+    # Not a target: how far past its target a KPI is amber rather than red (data/kpi).
+    "amber_margin_percent": ("number", Decimal(0), Decimal(100)),
 }
 
 DESK_DEFAULTS: dict[str, Any] = {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 class DeskError(Exception):
@@ -33,6 +35,16 @@ class PermissionDenied(DeskError):
 
 class TransitionRefused(DeskError):
     """The state machine does not allow this move from the current status."""
+
+
+class ScheduleConflict(InvalidInput):
+    """A planned window clashes with freezes, other changes, the implementer's other work or
+    maintenance windows; `conflicts` lists each (itsm_tui.data.change_schedule.Conflict).
+    A change manager may schedule it anyway with a reason."""
+
+    def __init__(self, message: str, conflicts: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.conflicts = list(conflicts)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,179 @@
+"""Planning a change's window: lead time, conflicts (freezes, other changes, the implementer,
+maintenance windows), and a change manager's override with a reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from itsm_tui.data.models import Agent, Change
+from itsm_tui.desk.changes.common import (
+    is_manager,
+    load_change,
+    moment,
+    require_worker,
+    type_rules,
+)
+from itsm_tui.desk.changes.risk import reassess
+from itsm_tui.desk.errors import InvalidInput, PermissionDenied, ScheduleConflict, TransitionRefused
+from itsm_tui.desk.records import Edit, as_utc, audit_value, check_text, get_agent
+from itsm_tui.i18n import _
+
+# Where a window may be planned or moved. An authorized (scheduled) change may move: the
+# CAB authorized the work, the conflict check guards the new window.
+SCHEDULABLE = {
+    "standard": ("draft", "scheduled"),
+    "normal": ("draft", "assessment", "scheduled"),
+    "emergency": ("draft", "authorization", "scheduled"),
+}
+
+
+def _when(value: datetime) -> str:
+    return value.isoformat(timespec="minutes").replace("+00:00", "Z")
+
+
+def plan_window(
+    session: Session,
+    edit: Edit,
+    change: Change,
+    start: datetime,
+    end: datetime,
+    *,
+    override_reason: str | None,
+    lead_time: bool = True,
+) -> None:
+    """Set the planned window, or refuse with every conflict it has.
+
+    A change manager's `override_reason` accepts the conflicts: each is kept in
+    schedule_overrides and the audit events carry the reason.
+    """
+    # At call time: the schedule's module lands beside this one (issue 10's schedule piece).
+    from itsm_tui.data import change_schedule
+
+    if end <= start:
+        raise InvalidInput(_("the planned window must end after it starts"))
+    if lead_time:
+        hours = int(type_rules(session, change.change_type).get("lead_time_hours") or 0)
+        earliest = edit.now + timedelta(hours=hours)
+        if hours and start < earliest:
+            raise InvalidInput(
+                _(
+                    "a {kind} change is planned at least {hours} h ahead: start at "
+                    "{earliest} or later (an emergency change has no lead time)"
+                ).format(kind=change.change_type, hours=hours, earliest=_when(earliest))
+            )
+    accepted = {
+        (kept.get("kind"), kept.get("name"), kept.get("starts_at"))
+        for kept in change.schedule_overrides or ()
+    }
+    conflicts = [
+        c
+        for c in change_schedule.find_conflicts(
+            session,
+            services=list(change.services or ()),
+            start=start,
+            end=end,
+            implementer_id=change.implementer_id,
+            exclude_change_id=change.id,
+        )
+        # A conflict a change manager already accepted is not raised again.
+        if (c.kind, c.name, audit_value(c.starts_at)) not in accepted
+    ]
+    reason = (override_reason or "").strip()
+    if conflicts and not reason:
+        raise ScheduleConflict(
+            # Each conflict's message names its own times, in the desk's zone.
+            _("{number}'s planned window conflicts: {what}").format(
+                number=change.number, what="; ".join(c.message for c in conflicts)
+            )
+            + _(" (a change manager may schedule it anyway, giving a reason)"),
+            conflicts,
+        )
+    if conflicts:
+        actor = edit.actor
+        if actor is None or not is_manager(actor):
+            raise PermissionDenied(
+                _(
+                    "{agent} cannot override schedule conflicts: that needs the role "
+                    "change_manager or admin"
+                ).format(agent=actor.username if actor else "?")
+            )
+        check_text(override_reason or "", _("override reason"), required=True, limit=2000)
+        edit.reason = reason
+        kept: list[Any] = list(change.schedule_overrides or [])
+        for c in conflicts:
+            kept.append(
+                {
+                    "kind": c.kind,
+                    "name": c.name,
+                    "starts_at": audit_value(c.starts_at),
+                    "conflict": c.message,
+                    "reason": reason,
+                    "by": actor.username,
+                    "at": audit_value(edit.now),
+                }
+            )
+        edit.set("schedule_overrides", kept)
+    edit.set("planned_start", start)
+    edit.set("planned_end", end)
+
+
+def recheck_window(session: Session, edit: Edit, change: Change) -> None:
+    """When a change starts holding its window (it goes to the CAB, or a standard change is
+    scheduled): a change planned since may have taken it while this one was a draft."""
+    if change.planned_start is not None and change.planned_end is not None:
+        plan_window(
+            session,
+            edit,
+            change,
+            change.planned_start,
+            change.planned_end,
+            override_reason=None,
+            lead_time=False,
+        )
+
+
+def schedule_change(
+    session: Session,
+    actor: Agent,
+    number: str,
+    *,
+    start: datetime,
+    end: datetime,
+    implementer: str | None = None,
+    override_reason: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Change:
+    """Plan or move a change's window (and its implementer); conflicts refuse it unless a
+    change manager overrides them with a reason."""
+    now = moment(now)
+    start = as_utc(start, _("planned start"))
+    end = as_utc(end, _("planned end"))
+    change = load_change(session, number, expected_version)
+    require_worker(actor, change, _("schedule changes"))
+    allowed = SCHEDULABLE[change.change_type]
+    if change.status not in allowed:
+        raise TransitionRefused(
+            _("{number} is {status}; a {kind} change is scheduled in {allowed}").format(
+                number=change.number,
+                status=change.status,
+                kind=change.change_type,
+                allowed=_(" or ").join(allowed),
+            )
+        )
+    edit = Edit(session, actor, change, action="schedule", now=now)
+    if implementer is not None:
+        agent = get_agent(session, implementer) if implementer.strip() else None
+        if agent is not None and not agent.active:
+            raise InvalidInput(
+                _("{agent} is inactive and cannot implement changes").format(agent=agent.username)
+            )
+        before = session.get(Agent, change.implementer_id) if change.implementer_id else None
+        edit.set("implementer_id", agent.id if agent else None, shown=agent, shown_old=before)
+    plan_window(session, edit, change, start, end, override_reason=override_reason)
+    reassess(session, edit, change)
+    session.flush()
+    return change
