@@ -34,6 +34,7 @@ from itsm_tui.domain import roles
 from itsm_tui.domain.change_process import approvals_needed
 from itsm_tui.domain.change_windows import (
     Window,
+    covers,
     intersect,
     occurrences,
     subtract,
@@ -125,6 +126,8 @@ class ChangeDesk:
         }
         self.service_ids = {str(n): int(i) for i, n in w.rows("SELECT id, name FROM services")}
         self._free: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}
+        self._span = (self.at(clock.start - 20 * 86_400), self.at(clock.now + 120 * 86_400))
+        self._maintenance: dict[str, list[tuple[datetime, datetime]]] = {}
         self._busy: dict[int, list[tuple[int, int]]] = {}
 
     def _schedule_desk(self, w: BulkWriter, zone: ZoneInfo, zone_name: str) -> ScheduleDesk:
@@ -209,8 +212,7 @@ class ChangeDesk:
         service's maintenance windows (evenings where a service has none), outside every
         freeze it falls under; as (starts, ends) in seed seconds, sorted and disjoint."""
         if services not in self._free:
-            lo = self.at(self.clock.start - 20 * 86_400)
-            hi = self.at(self.clock.now + 120 * 86_400)
+            lo, hi = self._span
             allowed = [(lo, hi)]
             desk = self.schedule
             for name in services:
@@ -278,7 +280,21 @@ class ChangeDesk:
         return checker.conflicts(services, self.at(start), self.at(end), implementer_id, None)
 
     def outside_maintenance(self, services: Sequence[str], start: int, end: int) -> list[str]:
-        return _outside_maintenance(self.schedule, services, self.at(start), self.at(end))
+        """`change_schedule.outside_maintenance` for a window in the seed's span, with each
+        service's maintenance windows unrolled once for the whole span."""
+        s, e = self.at(start), self.at(end)
+        if not self._span[0] <= s < e <= self._span[1]:
+            return _outside_maintenance(self.schedule, services, s, e)
+        desk = self.schedule
+        out = []
+        for name in sorted(set(services)):
+            if name not in desk.maintenance:
+                continue
+            if name not in self._maintenance:
+                self._maintenance[name] = desk.maintenance_union(name, *self._span)
+            if not covers(self._maintenance[name], s, e):
+                out.append(name)
+        return out
 
 
 __all__ = ["Agent", "ChangeDesk", "Conflict"]

@@ -147,9 +147,9 @@ class Planner:
     def lead(self, plan: Plan) -> int:
         return self.cd.rule(plan.kind, "lead_time_hours") * HOUR
 
-    def implementer(self, start: int, end: int) -> int | None:
+    def implementer(self, start: int, end: int, tries: int = 10) -> int | None:
         rng, cd = self.rng, self.cd
-        for _attempt in range(10):
+        for _attempt in range(tries):
             agent = self.workers[rng.randrange(len(self.workers))]
             if not cd.busy(agent, start, end):
                 return agent
@@ -210,9 +210,15 @@ class Planner:
             if found is None or found[0] >= latest:
                 continue
             start, end = found
-            agent = self.implementer(start, end) if ran else None
-            if ran and agent is None:
-                continue
+            agent = None
+            if ran and checked:
+                agent = self.implementer(start, end)
+                if agent is None:
+                    continue
+            elif ran:
+                # A busy night in the past: a named implementer if one was free, else
+                # the owner did the work (never anyone in two changes at once).
+                agent = self.implementer(start, end, tries=3)
             if checked and cd.conflicts(plan.services, start, end, agent, self.held):
                 continue
             self.take(plan, start, end, agent)

@@ -90,8 +90,8 @@ class Call:
         self.story.f[field] = value
         self.note(
             field.removesuffix("_id") if shown is not None else field,
-            audit_value(old),
-            shown if shown is not None else audit_value(value),
+            _shown(old),
+            shown if shown is not None else _shown(value),
         )
         return True
 
@@ -105,6 +105,11 @@ class Call:
         self.set("is_open", flow.is_open(target))
         if not flow.is_open(target):
             self.set("closed_at", self.at)
+
+
+def _shown(value: Any) -> str | None:
+    # Text reads as itself in the audit log; everything else as audit_value says.
+    return value if value is None or type(value) is str else audit_value(value)
 
 
 # ---------------------------------------------------------------------------

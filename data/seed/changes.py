@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -132,7 +133,9 @@ class Teller:
         managers = self.cd.with_role(roles.CHANGE_MANAGER)
         self.managers = managers or [a for a in self.cd.agents if "admin" in a.roles]
         self.team = {a.id: a.team_id for a in self.cd.agents}
-        self.majors = [(sid, start, end) for sid, start, end in getattr(run, "majors", {}).values()]
+        self.majors: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for service_id, start, end in run.majors.values():
+            self.majors[service_id].append((start, end))
 
     def pick(self, texts: tuple[str, ...]) -> str:
         return texts[self.rng.randrange(len(texts))]
@@ -215,18 +218,11 @@ class Teller:
         outside: list[str] = []
         if plan.start is not None and plan.end is not None:
             outside = cd.outside_maintenance(plan.services, plan.start, plan.end)
-        ids = {cd.service_ids.get(s) for s in plan.services}
-        majors = (
-            sorted(
-                {
-                    name
-                    for name in plan.services
-                    for sid, start, end in self.majors
-                    if sid == cd.service_ids.get(name) and start <= t < end
-                }
-            )
-            if ids
-            else []
+        # A service with an outage (its major incident open) at the time of assessment.
+        majors = sorted(
+            name
+            for name in plan.services
+            if any(start <= t < end for start, end in self.majors.get(cd.service_ids.get(name), ()))
         )
         facts = change_risk.RiskFacts(
             critical_services=tuple(critical),
@@ -578,6 +574,8 @@ def write_links(run: Seeder) -> None:
     ticket_events: list[tuple[Any, ...]] = []
     for story, index, incident_opened in caused:
         tid = tid0 + index
+        if tid not in tickets:
+            continue
         number, updated, version, change_id = tickets[tid]
         f = story.f
         # After both records' last write: the versions keep their order in time.
