@@ -80,7 +80,7 @@ def _statuses(rng: Random, count: int) -> list[tuple[str, str]]:
 
 class Planner:
     def __init__(self, run: Seeder, cd: ChangeDesk) -> None:
-        self.run, self.cd, self.rng = run, cd, run.rng
+        self.run, self.cd, self.rng = run, cd, run.change_rng
         self.now = run.clock.now
         self.first = run.clock.start
         owners = [
@@ -323,7 +323,7 @@ class Planner:
 
 def plan_changes(run: Seeder, cd: ChangeDesk) -> list[Plan]:
     """Every change of the seed, placed in time; sorted by opening, numbered later."""
-    rng = run.rng
+    rng = run.change_rng
     count = max(AT_LEAST, run.n // TICKETS_PER_CHANGE)
     planner = Planner(run, cd)
     plans = [planner.new(kind, status) for kind, status in _statuses(rng, count)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import random
 from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -101,8 +102,10 @@ JSON_FIELDS = ("risk_answers", "risk_reasons", "services", "schedule_overrides")
 def plan_changes(run: Seeder) -> None:
     """Place every change in time and link some to problems opened before them."""
     run.change_desk = cd = ChangeDesk(run.w, run.clock)
+    # Their own random stream, seeded by one draw from the shared one: how many changes a
+    # seed has does not alter its tickets.
+    run.change_rng = rng = random.Random(run.rng.getrandbits(32))
     plans = place_changes(run, cd)
-    rng = run.rng
     problems = [i for i in range(run.n) if run.types[i] == 2]
     problem_opened = [run.opened[i] for i in problems]
     run.changes = []
@@ -127,7 +130,7 @@ class Teller:
     """Tells each planned change's story through the desk's calls (change_story)."""
 
     def __init__(self, run: Seeder) -> None:
-        self.run, self.rng = run, run.rng
+        self.run, self.rng = run, run.change_rng
         self.cd: ChangeDesk = run.change_desk
         self.now = run.clock.now
         managers = self.cd.with_role(roles.CHANGE_MANAGER)
@@ -510,7 +513,7 @@ def write_articles(run: Seeder) -> None:
 def _caused_incidents(run: Seeder) -> list[tuple[Story, int, int]]:
     """(change, incident index, linked at): an incident opened while a change ran or in
     the days after, for half the failed or backed-out changes and a few successful ones."""
-    rng, now = run.rng, run.clock.now
+    rng, now = run.change_rng, run.clock.now
     incidents = [i for i in range(run.n) if run.types[i] == 0]
     opened = [run.opened[i] for i in incidents]
     taken: set[int] = set()
@@ -581,7 +584,7 @@ def write_links(run: Seeder) -> None:
         # After both records' last write: the versions keep their order in time.
         linked = (
             max(cd.seconds(stored_instant(updated)), cd.seconds(f["updated_at"]))
-            + run.rng.randrange(5, 120) * MINUTE
+            + run.change_rng.randrange(5, 120) * MINUTE
         )
         if linked >= run.clock.now:
             continue

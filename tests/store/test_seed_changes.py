@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
@@ -73,7 +74,7 @@ def test_seeded_changes_keep_the_process_rules(seeded: Store) -> None:
             flow = CHANGE_WORKFLOWS[c.change_type]
             trail = events[c.id]
             # The audit trail: one version per desk call, in time order, ending at the row.
-            assert [e.record_version for e in trail][0] == 1
+            assert trail[0].record_version == 1
             versions = sorted({e.record_version for e in trail})
             assert versions == list(range(1, c.version + 1)), c.number
             times = [utc(e.at) for e in trail]
@@ -157,15 +158,11 @@ def _aware(value: object) -> object:
 
 def test_holding_changes_have_no_conflict_but_those_a_manager_accepted(seeded: Store) -> None:
     with seeded.read() as s:
-        holding = list(
-            s.scalars(select(Change).where(Change.status.in_(HOLDING_STATUSES)))
-        )
+        holding = list(s.scalars(select(Change).where(Change.status.in_(HOLDING_STATUSES))))
         assert len(holding) >= 6
         overridden = 0
         for c in holding:
-            accepted = {
-                (o["kind"], o["name"], o["starts_at"]) for o in c.schedule_overrides or ()
-            }
+            accepted = {(o["kind"], o["name"], o["starts_at"]) for o in c.schedule_overrides or ()}
             overridden += bool(accepted)
             found = find_conflicts(
                 s,
@@ -211,7 +208,7 @@ def test_implementers_are_never_in_two_changes_at_once(seeded: Store) -> None:
             .order_by(Change.implementer_id, Change.planned_start)
         ).all()
     assert len(rows) > 50
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in pairwise(rows):
         if before[0] == after[0]:
             assert before[2] <= after[1], (before[3], after[3])
 
