@@ -74,8 +74,14 @@ class _SeedChecker(_Checker):
     """The schedule's conflict checker over the seed's own holding changes; agents' names
     come from the roster instead of a session."""
 
-    def __init__(self, desk: ScheduleDesk, held: Sequence[_Held], names: dict[int, str]) -> None:
-        super().__init__(cast(Session, None), desk, held)
+    def __init__(
+        self,
+        desk: ScheduleDesk,
+        held: Sequence[_Held],
+        names: dict[int, str],
+        span: tuple[datetime, datetime],
+    ) -> None:
+        super().__init__(cast(Session, None), desk, held, span)
         self._agents = dict(names)
 
 
@@ -276,8 +282,10 @@ class ChangeDesk:
     ) -> list[Conflict]:
         """The conflicts `change_schedule.find_conflicts` would report for this window
         against the given holding changes."""
-        checker = _SeedChecker(self.schedule, held, self.names)
-        return checker.conflicts(services, self.at(start), self.at(end), implementer_id, None)
+        s, e = self.at(start), self.at(end)
+        # As find_conflicts asks: the windows' occurrences expanded over the window itself.
+        checker = _SeedChecker(self.schedule, held, self.names, (s, e))
+        return checker.conflicts(services, s, e, implementer_id, None)
 
     def outside_maintenance(self, services: Sequence[str], start: int, end: int) -> list[str]:
         """`change_schedule.outside_maintenance` for a window in the seed's span, with each
