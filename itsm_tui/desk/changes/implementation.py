@@ -50,6 +50,16 @@ def _instant(at: datetime | None, now: datetime, what: str) -> datetime:
     return when
 
 
+def any_approval(session: Session, change: Change) -> bool:
+    """At least one CAB member approved the change."""
+    found = session.scalar(
+        select(ChangeApproval.id)
+        .where(ChangeApproval.change_id == change.id, ChangeApproval.decision == "approved")
+        .limit(1)
+    )
+    return found is not None
+
+
 def start_change(
     session: Session,
     actor: Agent,
@@ -64,19 +74,17 @@ def start_change(
     now = moment(now)
     change = load_change(session, number, expected_version)
     require_worker(actor, change, _("start changes"))
-    if change.change_type == EMERGENCY_CHANGE and change.status == "authorization":
-        approved = session.scalar(
-            select(ChangeApproval.id)
-            .where(ChangeApproval.change_id == change.id, ChangeApproval.decision == "approved")
-            .limit(1)
+    if (
+        change.change_type == EMERGENCY_CHANGE
+        and change.status == "authorization"
+        and not any_approval(session, change)
+    ):
+        raise TransitionRefused(
+            _(
+                "{number} has no approval yet; an emergency change starts once one member "
+                "of the emergency CAB approved it"
+            ).format(number=change.number)
         )
-        if approved is None:
-            raise TransitionRefused(
-                _(
-                    "{number} has no approval yet; an emergency change starts once one member "
-                    "of the emergency CAB approved it"
-                ).format(number=change.number)
-            )
     started = _instant(at, now, _("actual start"))
     edit = Edit(session, actor, change, action="start", now=now)
     move(edit, change, "implementing")
