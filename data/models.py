@@ -144,6 +144,13 @@ class Service(Base):
     maintenance_windows: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
     owner_team: Mapped[Team | None] = relationship()
+    # The services this one rides on (rows of service_dependencies).
+    depends_on: Mapped[list[Service]] = relationship(
+        secondary="service_dependencies",
+        primaryjoin="Service.id == ServiceDependency.service_id",
+        secondaryjoin="Service.id == ServiceDependency.depends_on_id",
+        order_by="Service.name",
+    )
 
 
 class ServiceDependency(Base):
@@ -253,6 +260,9 @@ class FreezeWindow(Base):
     # An iCalendar RRULE ("FREQ=MONTHLY;BYMONTHDAY=-1"): the window recurs, each occurrence
     # as long as the first (starts_at … ends_at). None: a one-off window.
     recurrence: Mapped[str | None] = mapped_column(Text)
+    # The IANA zone the recurrence steps in (its local hours hold across DST changes);
+    # None: the desk's time zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class NumberSequence(Base):
@@ -762,6 +772,7 @@ CONFIG_TABLES = (
     Team,
     Agent,
     Service,
+    ServiceDependency,
     CatalogueItem,
     FreezeWindow,
     Budget,

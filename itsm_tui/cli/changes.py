@@ -9,6 +9,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
+from itsm_tui.cli import change_schedule as schedule_commands
 from itsm_tui.cli.env import Env, desk_session, pass_env, write
 from itsm_tui.cli.options import ISO, json_option, version_option
 from itsm_tui.cli.output import err, out, out_json
@@ -593,3 +594,7 @@ def change_link_incident(
         return get_change(s, number)
 
     _write_change(env, as_json, link)
+
+
+# conflicts, next-slot, calendar: the schedule's own commands (cli/change_schedule.py).
+schedule_commands.register(change)

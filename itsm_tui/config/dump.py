@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,6 +53,12 @@ class _Writer:
             if value is None or value == () or value == [] or value == {}:
                 continue
             self.lines.append(f"{_key(key)} = {_lit(value)}")
+
+
+def _zone(name: str | None, desk_zone: tzinfo) -> tzinfo:
+    """A window's instants are written in its own zone (its RRULE's local hours read
+    straight), else in the desk's."""
+    return ZoneInfo(name) if name else desk_zone
 
 
 def _omit_defaults(values: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
@@ -179,8 +185,20 @@ def dump_toml(config: DeskConfig) -> str:
                 "criticality": s.criticality,
                 "availability_target": s.availability_target,
                 "owner_team": s.owner_team,
+                "depends_on": list(s.depends_on),
             }
         )
+        for m in s.maintenance_windows:
+            w.header("services.maintenance_windows", array=True)
+            w.pairs(
+                {
+                    "name": m.name,
+                    "starts_at": m.starts_at.astimezone(_zone(m.timezone, zone)),
+                    "ends_at": m.ends_at.astimezone(_zone(m.timezone, zone)),
+                    "recurrence": m.recurrence,
+                    "timezone": m.timezone,
+                }
+            )
     for c in config.catalogue_items or ():
         w.header("catalogue_items", array=True)
         w.pairs(
@@ -259,10 +277,12 @@ def dump_toml(config: DeskConfig) -> str:
         w.pairs(
             {
                 "name": f.name,
-                "starts_at": f.starts_at.astimezone(zone),
-                "ends_at": f.ends_at.astimezone(zone),
+                "starts_at": f.starts_at.astimezone(_zone(f.timezone, zone)),
+                "ends_at": f.ends_at.astimezone(_zone(f.timezone, zone)),
                 "reason": f.reason or None,
                 "services": list(f.services),
+                "recurrence": f.recurrence,
+                "timezone": f.timezone,
             }
         )
     for b in config.budgets or ():

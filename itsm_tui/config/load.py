@@ -35,6 +35,7 @@ from itsm_tui.config.sections import (
     _parse_team,
 )
 from itsm_tui.config.vocabulary import SECTIONS, DeskFileError
+from itsm_tui.config.windows import check_dependencies
 from itsm_tui.i18n import _
 from itsm_tui.text_input import utf8_file_problem
 
@@ -199,6 +200,7 @@ def _check_references(config: DeskConfig, chk: Checker) -> None:
         check(a, _item_label("agents", a), "team", a.team, teams, _("team"))
     for s in config.services or ():
         check(s, _item_label("services", s), "owner_team", s.owner_team, teams, _("team"))
+    check_dependencies(config.services or (), chk, lambda s: _item_label("services", s))
     for c in config.catalogue_items or ():
         ctx = _item_label("catalogue_items", c)
         check(c, ctx, "team", c.team, teams, _("team"))

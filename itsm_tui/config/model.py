@@ -120,12 +120,27 @@ class AgentConfig:
 
 
 @dataclass(frozen=True)
+class MaintenanceWindowConfig:
+    """When changes to a service may run: the first occurrence, and an RRULE it recurs by
+    in `timezone` (None: the desk's time zone)."""
+
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    recurrence: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     name: str
     description: str = ""
     criticality: int = 3
     availability_target: Decimal = Decimal("99.9")
     owner_team: str | None = None
+    # Services this one rides on: a change or an outage of those reaches it.
+    depends_on: tuple[str, ...] = ()
+    maintenance_windows: tuple[MaintenanceWindowConfig, ...] = ()
     path: tuple[Any, ...] = _path()
 
 
@@ -224,6 +239,10 @@ class FreezeWindowConfig:
     ends_at: datetime
     reason: str = ""
     services: tuple[str, ...] = ()
+    # An RRULE (each occurrence as long as the first) stepping in `timezone` (None: the
+    # desk's time zone).
+    recurrence: str | None = None
+    timezone: str | None = None
     path: tuple[Any, ...] = _path()
 
 

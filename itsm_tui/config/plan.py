@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import InvalidOperation
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from itsm_tui.config.checker import Checker
@@ -484,7 +484,10 @@ def _remove_rows(session: Session, spec: _TableSpec, rows: Sequence[Any]) -> Non
         for fk in table.foreign_keys:
             if fk.column.table is not spec.model.__table__:
                 continue
-            if table.name in _CONFIG_TABLE_NAMES or table.name == SlaClock.__tablename__:
+            if table.name in _CONFIG_TABLE_NAMES and fk.parent.primary_key:
+                # A link row (a service's dependency) cannot point nowhere: it leaves too.
+                session.execute(delete(table).where(fk.parent.in_(ids)))
+            elif table.name in _CONFIG_TABLE_NAMES or table.name == SlaClock.__tablename__:
                 session.execute(
                     update(table).where(fk.parent.in_(ids)).values({fk.parent.name: None})
                 )

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from itsm_tui.config import windows
 from itsm_tui.config.checker import _MISSING, Table, _duplicate, _priority
 from itsm_tui.config.model import (
     AgentConfig,
@@ -279,7 +280,17 @@ def _parse_agent(t: Table) -> AgentConfig | None:
 
 
 def _parse_service(t: Table) -> ServiceConfig | None:
-    t.check_keys(("name", "description", "criticality", "availability_target", "owner_team"))
+    t.check_keys(
+        (
+            "name",
+            "description",
+            "criticality",
+            "availability_target",
+            "owner_team",
+            "depends_on",
+            "maintenance_windows",
+        )
+    )
     name = t.text("name", required=True, max_len=120)
     target = t.number(
         "availability_target",
@@ -297,6 +308,8 @@ def _parse_service(t: Table) -> ServiceConfig | None:
         criticality=t.integer("criticality", lo=1, hi=4, default=3),
         availability_target=target,
         owner_team=t.text("owner_team"),
+        depends_on=t.strings("depends_on"),
+        maintenance_windows=windows.maintenance_windows(t, _instant),
         path=t.path,
     )
 
@@ -403,14 +416,14 @@ def _instant(t: Table, key: str) -> datetime | None:
 
 
 def _parse_freeze(t: Table) -> FreezeWindowConfig | None:
-    t.check_keys(("name", "starts_at", "ends_at", "reason", "services"))
+    t.check_keys(("name", "starts_at", "ends_at", "reason", "services", "recurrence", "timezone"))
     name = t.text("name", required=True, max_len=120)
-    starts = _instant(t, "starts_at")
-    ends = _instant(t, "ends_at")
-    if starts is not None and ends is not None and ends <= starts:
-        t.error("ends_at", _("ends_at must be after starts_at"))
-        return None
+    starts, ends = windows.window_bounds(t, _instant)
+    zone = t.timezone("timezone")
+    rule = windows.recurrence(t, starts, zone)
     if name is None or starts is None or ends is None:
+        return None
+    if "recurrence" in t.raw and rule is None:
         return None
     return FreezeWindowConfig(
         name=name,
@@ -418,6 +431,8 @@ def _parse_freeze(t: Table) -> FreezeWindowConfig | None:
         ends_at=ends,
         reason=t.text("reason", default=""),
         services=t.strings("services"),
+        recurrence=rule,
+        timezone=zone,
         path=t.path,
     )
 

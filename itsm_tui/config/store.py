@@ -37,6 +37,7 @@ from itsm_tui.config.model import (
     _kpi_value,
 )
 from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS, RISK_RULES
+from itsm_tui.config.windows import maintenance_from_json, maintenance_json
 from itsm_tui.data.models import (
     Agent,
     Budget,
@@ -301,6 +302,8 @@ def _service_values(s: ServiceConfig) -> dict[str, Any]:
         "criticality": s.criticality,
         "availability_target": _dec(s.availability_target),
         "owner_team": s.owner_team,
+        "depends_on": sorted(s.depends_on),
+        "maintenance_windows": [maintenance_json(w) for w in s.maintenance_windows],
     }
 
 
@@ -311,6 +314,8 @@ def _service_from_row(r: Service) -> ServiceConfig:
         criticality=r.criticality,
         availability_target=Decimal(r.availability_target).normalize(),
         owner_team=r.owner_team.name if r.owner_team else None,
+        depends_on=tuple(d.name for d in r.depends_on),
+        maintenance_windows=maintenance_from_json(r.maintenance_windows or ()),
     )
 
 
@@ -318,7 +323,14 @@ def _service_assign(session: Session, r: Service, v: Mapping[str, Any]) -> None:
     _set(r, v, "description")
     _set(r, v, "criticality")
     _set(r, v, "availability_target", convert=Decimal)
+    _set(r, v, "maintenance_windows")
     _set_ref(session, r, v, "owner_team", "owner_team_id", Team, Team.name)
+    if "depends_on" in v:
+        # Deferred (see _TABLES): every service of the file exists by now.
+        r.depends_on = [
+            session.get_one(Service, _ref(session, Service, Service.name, name))
+            for name in v["depends_on"]
+        ]
 
 
 # catalogue items
@@ -393,6 +405,8 @@ def _freeze_values(f: FreezeWindowConfig) -> dict[str, Any]:
         "ends_at": f.ends_at.astimezone(UTC).isoformat(),
         "reason": f.reason,
         "services": list(f.services),
+        "recurrence": f.recurrence,
+        "timezone": f.timezone,
     }
 
 
@@ -403,14 +417,16 @@ def _freeze_from_row(r: FreezeWindow) -> FreezeWindowConfig:
         ends_at=r.ends_at,
         reason=r.reason or "",
         services=tuple(r.services or ()),
+        recurrence=r.recurrence,
+        timezone=r.timezone,
     )
 
 
 def _freeze_assign(session: Session, r: FreezeWindow, v: Mapping[str, Any]) -> None:
     _set(r, v, "starts_at", convert=datetime.fromisoformat)
     _set(r, v, "ends_at", convert=datetime.fromisoformat)
-    _set(r, v, "reason")
-    _set(r, v, "services")
+    for key in ("reason", "services", "recurrence", "timezone"):
+        _set(r, v, key)
 
 
 # budgets
@@ -490,6 +506,7 @@ _TABLES: tuple[_TableSpec, ...] = (
         _service_from_row,
         _service_assign,
         lambda s: Service(name=s.name),
+        deferred=("depends_on",),
     ),
     _TableSpec(
         "catalogue_items",

@@ -21,6 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 # The CAB's step is called authorization now, and an authorized change is scheduled (its
 # window was planned before it went to the CAB).
+# changes.id and tickets.id: BIGINT on PostgreSQL, SQLite's rowid INTEGER.
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 RENAMED = {"awaiting_approval": "authorization", "approved": "scheduled"}
 
 
@@ -44,8 +47,8 @@ def upgrade() -> None:
 
     op.create_table(
         "change_caused_incidents",
-        sa.Column("change_id", sa.Integer(), nullable=False),
-        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("change_id", ID, nullable=False),
+        sa.Column("ticket_id", ID, nullable=False),
         sa.Column("linked_at", UtcDateTime(), nullable=False),
         sa.Column("linked_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -87,10 +90,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("freeze_windows") as batch_op:
         batch_op.drop_column("recurrence")
-    with op.batch_alter_table("services") as batch_op:
-        batch_op.drop_column("maintenance_windows")
     op.drop_index("ix_service_dependencies_depends_on", table_name="service_dependencies")
     op.drop_table("service_dependencies")
+    # Not in batch mode: a batch copies services, and dropping the original fails the foreign
+    # keys of every ticket and catalogue item pointing at it. SQLite drops a column in place
+    # since 3.35.
+    op.drop_column("services", "maintenance_windows")
     op.drop_index("ix_change_caused_incidents_ticket", table_name="change_caused_incidents")
     op.drop_table("change_caused_incidents")
     # Scheduled existed before too: only authorization goes back.

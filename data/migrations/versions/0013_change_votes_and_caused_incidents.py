@@ -2,7 +2,7 @@
 an incident a change caused counts against its first-time success.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0014
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -28,21 +28,9 @@ def upgrade() -> None:
         "change_caused_incidents",
         sa.Column("within_review", sa.Boolean(), nullable=False, server_default=sa.true()),
     )
-    if op.get_bind().dialect.name == "postgresql":
-        # Revision 0010 made the link's keys INTEGER; the changes' and tickets' ids they
-        # point at are BIGINT on PostgreSQL (SQLite has one integer type).
-        for column in ("change_id", "ticket_id"):
-            op.alter_column(
-                "change_caused_incidents", column, type_=sa.BigInteger(), existing_nullable=False
-            )
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for column in ("change_id", "ticket_id"):
-            op.alter_column(
-                "change_caused_incidents", column, type_=sa.Integer(), existing_nullable=False
-            )
     with op.batch_alter_table("change_caused_incidents") as batch_op:
         batch_op.drop_column("within_review")
     op.drop_index("ix_change_approvals_approver", table_name="change_approvals")

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from itsm_tui.data import change_schedule
 from itsm_tui.data.models import Agent, Change
 from itsm_tui.desk.changes.common import (
     is_manager,
@@ -49,9 +50,6 @@ def plan_window(
     A change manager's `override_reason` accepts the conflicts: each is kept in
     schedule_overrides and the audit events carry the reason.
     """
-    # At call time: the schedule's module lands beside this one (issue 10's schedule piece).
-    from itsm_tui.data import change_schedule
-
     if end <= start:
         raise InvalidInput(_("the planned window must end after it starts"))
     if lead_time:
