@@ -1,4 +1,5 @@
-"""A ticket's history in pages, newest first: audit events, comments and escalations by time.
+"""A record's history in pages, newest first: audit events (and a ticket's comments and
+escalations) by time.
 
 A page is a window of time [oldest, before): everything written at one instant lands on
 the same page, so one write's audit events are never split between two pages, and no
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, AuditEvent, Comment, Escalation, SlaClock
@@ -62,13 +63,19 @@ class HistoryPage:
     older_than: datetime | None
 
 
-def _sources(ticket_id: int) -> list[tuple[Any, tuple[Any, ...]]]:
-    """(time column, conditions) of each history source of the ticket: audit, comments,
-    escalations."""
+# The ticket's own sources besides its audit events; other records (a change, an
+# article) have their audit events only.
+_NO_SOURCE: tuple[Any, ...] = (false(),)
+
+
+def _sources(record_type: str, record_id: int) -> list[tuple[Any, tuple[Any, ...]]]:
+    """(time column, conditions) of each history source of the record: audit, comments,
+    escalations (the last two only a ticket has)."""
+    ticket = record_type == "ticket"
     return [
-        (AuditEvent.at, (AuditEvent.record_type == "ticket", AuditEvent.record_id == ticket_id)),
-        (Comment.created_at, (Comment.ticket_id == ticket_id,)),
-        (Escalation.at, (Escalation.ticket_id == ticket_id,)),
+        (AuditEvent.at, (AuditEvent.record_type == record_type, AuditEvent.record_id == record_id)),
+        (Comment.created_at, (Comment.ticket_id == record_id,) if ticket else _NO_SOURCE),
+        (Escalation.at, (Escalation.ticket_id == record_id,) if ticket else _NO_SOURCE),
     ]
 
 
@@ -82,16 +89,21 @@ def _nth_newest(
 
 
 def history_page(
-    session: Session, ticket_id: int, *, before: datetime | None = None, size: int = PAGE_SIZE
+    session: Session,
+    record_id: int,
+    *,
+    before: datetime | None = None,
+    size: int = PAGE_SIZE,
+    record_type: str = "ticket",
 ) -> HistoryPage:
-    """The newest history of the ticket written before `before` (None: the newest of all).
+    """The newest history of the record written before `before` (None: the newest of all).
 
     Each source (audit, comments, escalations) is probed for its size-th newest instant;
     the latest of those bounds the page, so every source is read whole inside the window.
     """
     horizons = [
         h
-        for column, where in _sources(ticket_id)
+        for column, where in _sources(record_type, record_id)
         if (h := _nth_newest(session, column, where, before, size)) is not None
     ]
     oldest = max(horizons) if horizons else None
@@ -104,7 +116,7 @@ def history_page(
             conditions.append(column >= oldest)
         return tuple(conditions)
 
-    audit_source, comment_source, escalation_source = _sources(ticket_id)
+    audit_source, comment_source, escalation_source = _sources(record_type, record_id)
     audit = session.execute(
         select(AuditEvent, Agent.username)
         .outerjoin(Agent, Agent.id == AuditEvent.actor_id)
@@ -126,7 +138,7 @@ def history_page(
     older = None
     if oldest is not None and any(
         _nth_newest(session, column, where, oldest, 1) is not None
-        for column, where in _sources(ticket_id)
+        for column, where in _sources(record_type, record_id)
     ):
         older = oldest
     return HistoryPage(

@@ -60,6 +60,13 @@ class UtcDateTime(TypeDecorator[datetime]):
 SLA_DUE_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 SLA_DUE_NEVER_TEXT = "9999-12-31 00:00:00.000000"
 
+# An audit event that replaced a ticket's holder (a team or an agent over a set one): the
+# KPIs' reassignments. Literal SQL, so that both databases match it to the partial index
+# (SQLite cannot match bound parameters against an index's WHERE).
+REASSIGNMENT_EVENT = (
+    "record_type = 'ticket' AND field IN ('team', 'assignee') AND old_value IS NOT NULL"
+)
+
 # Named constraints so Alembic migrations are stable and PostgreSQL/SQLite agree.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -114,10 +121,33 @@ class Agent(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+    # The SSH public keys that sign this agent in to `itsm serve`, oldest first.
+    ssh_keys: Mapped[list[AgentKey]] = relationship(
+        back_populates="agent",
+        cascade="all, delete-orphan",
+        order_by="AgentKey.id",
+    )
 
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(self.roles.split())
+
+
+class AgentKey(Base):
+    """One SSH public key of one agent: who a remote session is comes from its key."""
+
+    __tablename__ = "agent_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    # OpenSSH's SHA256 fingerprint ("SHA256:…"): what a login is looked up by, and so unique:
+    # a key signs in as one agent only.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key as an authorized_keys line writes it: "ssh-ed25519 AAAA… comment".
+    public_key: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime]
+
+    agent: Mapped[Agent] = relationship(back_populates="ssh_keys")
 
 
 class Requester(Base):
@@ -141,9 +171,16 @@ class Service(Base):
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     # When changes may run: [{"name", "starts_at" (first occurrence, aware ISO),
     # "ends_at", "recurrence" (RRULE or null)}] as the desk file gives them.
-    maintenance_windows: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # A server default only, neither loaded with the service nor fetched after an insert:
+    # an insert that never names it (on an older revision's store too) gets [] from the
+    # database.
+    maintenance_windows: Mapped[list[Any]] = mapped_column(
+        JSON, server_default=text("'[]'"), deferred=True
+    )
 
     owner_team: Mapped[Team | None] = relationship()
+
+    __mapper_args__ = {"eager_defaults": False}
     # The services this one rides on (rows of service_dependencies).
     depends_on: Mapped[list[Service]] = relationship(
         secondary="service_dependencies",
@@ -383,9 +420,23 @@ class Ticket(Base):
         Index("ix_tickets_open_sla", "is_open", "sla_due_at", "id"),
         Index("ix_tickets_status", "status", "priority", "opened_at"),
         Index("ix_tickets_type_opened", "type", "opened_at"),
+        # The KPIs' id sets: a type's tickets of a priority, a team, a service (data/kpi).
+        Index("ix_tickets_type_priority", "type", "priority", "team_id", "service_id"),
         Index("ix_tickets_opened_at", "opened_at"),
         # KPIs over periods.
         Index("ix_tickets_resolved_at", "resolved_at"),
+        # The resolved-ticket KPIs of a period read the index alone (data/kpi).
+        Index(
+            "ix_tickets_resolved_kpi",
+            "resolved_at",
+            "type",
+            "team_id",
+            "service_id",
+            "assignee_id",
+            "opened_at",
+            "reopen_count",
+            "escalation_level",
+        ),
         Index("ix_tickets_closed_at", "closed_at"),
         Index("ix_tickets_service", "service_id", "opened_at"),
         Index("ix_tickets_requester", "requester_id"),
@@ -451,6 +502,13 @@ class AuditEvent(Base):
         # A record's history newest first by time, a page at a time (data/history.py).
         Index("ix_audit_record", "record_type", "record_id", "at", "id"),
         Index("ix_audit_at", "at"),
+        Index(
+            "ix_audit_reassignments",
+            "record_id",
+            "record_version",
+            sqlite_where=text(REASSIGNMENT_EVENT),
+            postgresql_where=text(REASSIGNMENT_EVENT),
+        ),
     )
 
 
@@ -472,6 +530,10 @@ class SlaClock(Base):
             sqlite_where=text("state = 'breached' AND stopped_at IS NULL"),
             postgresql_where=text("state = 'breached' AND stopped_at IS NULL"),
         ),
+        # The KPIs: clocks stopped in a period (state and time spent read off the index),
+        # and breaches of a day.
+        Index("ix_sla_clocks_stopped", "kind", "stopped_at", "state", "spent_seconds", "ticket_id"),
+        Index("ix_sla_clocks_breached_at", "breached_at", "kind", "state", "ticket_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -508,6 +570,7 @@ class Escalation(Base):
     __table_args__ = (
         UniqueConstraint("clock_id", "kind", "level", name="uq_escalations_once"),
         Index("ix_escalations_ticket", "ticket_id", "at"),
+        Index("ix_escalations_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -638,8 +701,12 @@ class ChangeCausedIncident(Base):
     __tablename__ = "change_caused_incidents"
     __table_args__ = (Index("ix_change_caused_incidents_ticket", "ticket_id"),)
 
-    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    change_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("changes.id"), primary_key=True
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("tickets.id"), primary_key=True
+    )
     linked_at: Mapped[datetime]
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     # The incident began before the change ended or within its type's review days after:
@@ -771,6 +838,7 @@ CONFIG_TABLES = (
     DeskSetting,
     Team,
     Agent,
+    AgentKey,
     Service,
     ServiceDependency,
     CatalogueItem,

@@ -35,6 +35,7 @@ from itsm_tui.escalation.sweep import SweepResult
 from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import KeysInOrder
 from itsm_tui.messages import SweepFinished, ZoneResolved
+from itsm_tui.screens.changes.board import ChangeBoardScreen
 from itsm_tui.screens.forms import DeskForm
 from itsm_tui.screens.queue import VIEWS, QueueScreen
 from itsm_tui.screens.quit import QuitWithDraftsScreen, UnsavedForm
@@ -87,6 +88,12 @@ class DeskCommands(Provider):
             (_("New request"), partial(app.queue_action, "new_request"), _("open the form")),
             (_("Go to queue"), app.action_go_queue, _("the ticket queue")),
             (_("Change board"), app.action_change_board, _("changes by state")),
+            (
+                _("Change calendar"),
+                app.action_change_calendar,
+                _("planned windows, freezes and maintenance by service"),
+            ),
+            (_("New change"), app.action_new_change, _("raise a change request")),
             (_("KPI dashboard"), app.action_kpi, _("targets and trends")),
         ]
         for view in VIEWS:
@@ -108,7 +115,14 @@ class DeskCommands(Provider):
         app = self.app
         assert isinstance(app, ItsmApp)
         number = query.strip().upper()
-        if number[:3] in ("INC", "REQ", "PRB") and len(number) > 3:
+        if number[:3] == "CHG" and len(number) > 3:
+            yield Hit(
+                1.0,
+                Text(_("Open change {number}").format(number=number)),
+                partial(app.open_change, number),
+                help=_("open the change's detail"),
+            )
+        elif number[:3] in ("INC", "REQ", "PRB") and len(number) > 3:
             # Open a ticket by number: whatever was typed, as typed (the detail screen
             # says when there is no such ticket).
             yield Hit(
@@ -346,11 +360,34 @@ class ItsmApp(KeysInOrder):
         while queue is not None and self.screen is not queue and len(self.screen_stack) > 1:
             self.pop_screen()
 
+    def _change_board(self) -> ChangeBoardScreen:
+        """The board, brought back to the top if it is open (its cursor and filter kept)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, ChangeBoardScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return screen
+        board = ChangeBoardScreen()
+        self.push_screen(board)
+        return board
+
     def action_change_board(self) -> None:
-        self.notify(
-            _("The change board is not built yet; its key and command are kept for it."),
-            title=_("Change board"),
-        )
+        self._change_board()
+
+    def action_change_calendar(self) -> None:
+        from itsm_tui.screens.changes.calendar import ChangeCalendarScreen
+
+        self._change_board()
+        self.push_screen(ChangeCalendarScreen())
+
+    def action_new_change(self) -> None:
+        self._change_board().action_new_change()
+
+    def open_change(self, number: str) -> None:
+        from itsm_tui.screens.changes.detail import ChangeDetailScreen
+
+        board = self._change_board()
+        self.push_screen(ChangeDetailScreen(number), lambda _r: board.reload())
 
     def action_kpi(self) -> None:
         self.notify(

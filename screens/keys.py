@@ -25,3 +25,33 @@ NEW_INCIDENT = Binding("n", "new_incident", _("New inc"))
 NEW_REQUEST = Binding("N", "new_request", _("New req"))
 
 TICKET_ACTIONS = (TAKE, ASSIGN, STATUS, REPLY, WORK_NOTE)
+
+# A change's own screen: one key per step of its process (shown only where it may be taken).
+CHANGE_EDIT = Binding("e", "edit_change", _("Edit"))
+CHANGE_ASSESS = Binding("k", "assess_change", _("Risk"))
+CHANGE_SUBMIT = Binding("u", "submit_change", _("Submit"))
+CHANGE_APPROVE = Binding("y", "approve_change", _("Approve"))
+CHANGE_REJECT = Binding("d", "reject_change", _("Reject"))
+CHANGE_SCHEDULE = Binding("c", "schedule_change", _("Schedule"))
+CHANGE_START = Binding("g", "start_change", _("Start"))
+CHANGE_COMPLETE = Binding("o", "complete_change", _("Complete"))
+CHANGE_REVIEW = Binding("v", "review_change", _("Review"))
+CHANGE_CLOSE = Binding("C", "close_change", _("Close"))
+CHANGE_CANCEL = Binding("X", "cancel_change", _("Cancel"))
+# Same meaning as on a ticket: link another record (here, an incident the change caused).
+CHANGE_LINK_INCIDENT = Binding("l", "link_incident", _("Link inc"))
+
+CHANGE_ACTIONS = (
+    CHANGE_EDIT,
+    CHANGE_ASSESS,
+    CHANGE_SUBMIT,
+    CHANGE_APPROVE,
+    CHANGE_REJECT,
+    CHANGE_SCHEDULE,
+    CHANGE_START,
+    CHANGE_COMPLETE,
+    CHANGE_REVIEW,
+    CHANGE_CLOSE,
+    CHANGE_CANCEL,
+    CHANGE_LINK_INCIDENT,
+)

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from itsm_tui.data.history import AuditRow, CommentRow, EscalationRow, HistoryPage
 from itsm_tui.desk import sla
+from itsm_tui.domain.workflow import CHANGE_TYPES
 from itsm_tui.i18n import _
 from itsm_tui.screens.text import safe_text, shown_time, when
 
@@ -36,6 +37,8 @@ INTERNAL_FIELDS = frozenset(
         "approved_at",
         "reopen_count",
         "comment",
+        # A change's risk reasons follow from its answers and facts; the level says it.
+        "risk_reasons",
     }
 )
 
@@ -74,7 +77,32 @@ FIELD_LABELS: dict[str, str] = {
 _FIELD_ORDER = {label: i for i, label in enumerate(FIELD_LABELS.values())}
 
 # Text too long for a line: the entry says it changed; resolution notes are its body.
-LONG_FIELDS = frozenset({"description", "resolution_notes", "root_cause", "workaround"})
+LONG_FIELDS = frozenset(
+    {
+        "description",
+        "resolution_notes",
+        "root_cause",
+        "workaround",
+        "implementation_plan",
+        "backout_plan",
+        "test_plan",
+        "review_notes",
+        "lessons_learned",
+        "risk_answers",
+    }
+)
+# Instants a change's writes set: shown in the reader's zone like every other time.
+TIME_FIELDS = frozenset(
+    {
+        "planned_start",
+        "planned_end",
+        "actual_start",
+        "actual_end",
+        "submitted_at",
+        "authorized_at",
+        "reviewed_at",
+    }
+)
 
 LEVELS = {"1": _("1 high"), "2": _("2 medium"), "3": _("3 low")}
 
@@ -92,6 +120,17 @@ VERBS: dict[str, str] = {
     "complaint": _("recorded a complaint"),
     "comment.reply": _("public reply"),
     "comment.work_note": _("work note"),
+    # A change's steps.
+    "assess": _("assessed the risk"),
+    "submit": _("submitted"),
+    "approve": _("approved"),
+    "reject": _("rejected"),
+    "schedule": _("scheduled"),
+    "start": _("started"),
+    "complete": _("completed"),
+    "review": _("reviewed"),
+    "close": _("closed"),
+    "cancel": _("cancelled"),
 }
 
 # The writes whose one change is the whole story: "Status: new → in progress".
@@ -115,11 +154,16 @@ def _minutes_as_target(match: re.Match[str]) -> str:
     return " ".join(p for p in parts if p) or "0m"
 
 
-def shown_value(name: str, value: str | None) -> str:
+def shown_value(name: str, value: str | None, zone: tzinfo = UTC) -> str:
     """A field's audited value as a person reads it: `P2`, `1 high`, `in progress`, `yes`."""
     if value is None or value == "":
         return "—"
-    if name == "status" or name == "resolution_code":
+    if name in TIME_FIELDS:
+        try:
+            return shown_time(value, zone)
+        except ValueError:
+            return _short(value)
+    if name in ("status", "resolution_code", "outcome", "risk"):
         return value.replace("_", " ")
     if name == "priority" and value.isdigit():
         return f"P{value}"
@@ -160,7 +204,11 @@ def _created_head(event: AuditRow) -> str:
         facts = {}
     if not isinstance(facts, dict):
         facts = {}
-    parts = [_("opened the {type}").format(type=facts.get("type") or _("ticket"))]
+    kind = facts.get("type")
+    if kind in CHANGE_TYPES:
+        parts = [_("raised the change"), kind]
+    else:
+        parts = [_("opened the {type}").format(type=kind or _("ticket"))]
     parts += [str(facts[k]) for k in ("priority", "team", "assignee") if facts.get(k)]
     return " · ".join(parts)
 
@@ -206,7 +254,11 @@ def _write_entry(events: list[AuditRow], comment: CommentRow | None, zone: tzinf
                 )
             continue
         changes.append(
-            (field_label(name), shown_value(name, event.old), shown_value(name, event.new))
+            (
+                field_label(name),
+                shown_value(name, event.old, zone),
+                shown_value(name, event.new, zone),
+            )
         )
     # The desk's order of fields (status first), not the order the write set them in.
     changes.sort(key=lambda c: _FIELD_ORDER.get(c[0], len(_FIELD_ORDER)))

@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from itsm_tui.cli import (
+    agents,
     backup,
     changes,
     config,
     import_export,
+    kpi,
     measures,
+    serve,
     setup,
     sla,
     tickets,
@@ -33,6 +36,7 @@ for command in (
     measures.outage,
     measures.complaint,
     changes.change,
+    kpi.kpi,
     import_export.import_,
     import_export.export,
     sla.sla,
@@ -40,6 +44,8 @@ for command in (
     sla.escalator,
     backup.backup,
     backup.restore,
+    agents.agent,
+    serve.serve,
 ):
     cli.add_command(command)
 

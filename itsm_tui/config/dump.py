@@ -13,7 +13,7 @@ import tomli_w
 
 from itsm_tui.config.load import _ITEM_SECTIONS
 from itsm_tui.config.model import DeskConfig
-from itsm_tui.config.store import _dec, _sla_match_values, _sla_values
+from itsm_tui.config.store import _SERVE_KEYS, _dec, _sla_match_values, _sla_values
 from itsm_tui.config.vocabulary import KPI_TARGET_KEYS, SECTIONS
 from itsm_tui.domain.calendar import WEEKDAYS
 from itsm_tui.i18n import _
@@ -97,6 +97,9 @@ def dump_toml(config: DeskConfig) -> str:
     if config.sla is not None:
         w.header("sla")
         w.pairs({"response_met_by": list(config.sla.response_met_by)})
+    if config.serve is not None:
+        w.header("serve")
+        w.pairs({k: getattr(config.serve, k) for k in _SERVE_KEYS})
     for c in config.calendars or ():
         w.header("calendars", array=True)
         w.pairs(
@@ -174,6 +177,7 @@ def dump_toml(config: DeskConfig) -> str:
                 "hourly_cost": a.hourly_cost,
                 "timezone": a.timezone,
                 "active": None if a.active else False,
+                "ssh_keys": list(a.ssh_keys or ()),
             }
         )
     for s in config.services or ():

@@ -29,6 +29,7 @@ from itsm_tui.config.sections import (
     _parse_freeze,
     _parse_kpi,
     _parse_matrix,
+    _parse_serve,
     _parse_service,
     _parse_sla,
     _parse_sla_settings,
@@ -83,6 +84,7 @@ def _parse_document(doc: dict[str, Any], chk: Checker) -> DeskConfig:
         ("priority_matrix", _parse_matrix),
         ("kpi_targets", _parse_kpi),
         ("sla", _parse_sla_settings),
+        ("serve", _parse_serve),
         ("change_types", _parse_change_types),
         ("risk_questionnaire", _parse_risk),
     ):

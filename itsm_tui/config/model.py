@@ -107,6 +107,19 @@ class TeamConfig:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """[serve]: the limits of `itsm serve`'s remote sessions."""
+
+    max_sessions: int = 50
+    max_sessions_per_agent: int = 3
+    # A session without a key for this long is signed out (0: never).
+    idle_timeout_minutes: int = 60
+    # How often the server checks a silent client is still there (0: never).
+    keepalive_seconds: int = 30
+    path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     username: str
     name: str = ""
@@ -116,6 +129,9 @@ class AgentConfig:
     hourly_cost: Decimal = Decimal(0)
     timezone: str | None = None
     active: bool = True
+    # authorized_keys lines that sign this agent in to `itsm serve`; None: the file leaves
+    # the agent's keys as they are (added with `itsm agent key add`).
+    ssh_keys: tuple[str, ...] | None = None
     path: tuple[Any, ...] = _path()
 
 
@@ -273,6 +289,8 @@ class KpiTargets:
     complaints_reduction_percent: Decimal | None = None
     tickets_per_agent_per_day: Decimal | None = None
     incident_cost_budget_percent: Decimal | None = None
+    sla_met_percent: Decimal | None = None
+    amber_margin_percent: Decimal | None = None
     path: tuple[Any, ...] = _path()
 
     def as_dict(self) -> dict[str, int | float]:
@@ -291,6 +309,7 @@ class DeskConfig:
     priority_matrix: Matrix | None = None
     kpi_targets: KpiTargets | None = None
     sla: SlaSettings | None = None
+    serve: ServeSettings | None = None
     calendars: tuple[CalendarConfig, ...] | None = None
     sla_policies: tuple[SlaPolicyConfig, ...] | None = None
     escalation_rules: tuple[EscalationRuleConfig, ...] | None = None

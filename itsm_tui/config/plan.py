@@ -37,6 +37,7 @@ from itsm_tui.config.vocabulary import SECTIONS, DeskFileError
 from itsm_tui.data.models import (
     CONFIG_TABLES,
     Agent,
+    AgentKey,
     AuditEvent,
     Base,
     DeskSetting,
@@ -203,6 +204,7 @@ def _plan(
     chk = Checker(filename, config.locator)
     merged = _merge(read_config(session), config)
     _check_references(merged, chk)
+    _check_agent_keys(session, config, chk)
     if actor is not None and config.agents is not None:
         mine = next((a for a in config.agents if a.username == actor.username), None)
         if mine is None or not mine.active or not can(frozenset(mine.roles), "desk.configure"):
@@ -231,6 +233,36 @@ def _plan(
         _timing_changes(steps, "calendars", CALENDAR_TIMING),
         _timing_changes(steps, "sla_policies", POLICY_TIMING),
     )
+
+
+def _check_agent_keys(session: Session, config: DeskConfig, chk: Checker) -> None:
+    """A key signs in as one agent: after the apply, no two agents may hold the same one."""
+    if config.agents is None:
+        return
+    from itsm_tui.desk.agent_keys import read_public_key
+
+    unchanged = {a.username for a in config.agents if a.ssh_keys is None}
+    # Keys of agents the file lists without ssh_keys stay theirs.
+    owner = {
+        fingerprint: username
+        for fingerprint, username in session.execute(
+            select(AgentKey.fingerprint, Agent.username).join(Agent, Agent.id == AgentKey.agent_id)
+        )
+        if username in unchanged
+    }
+    for a in config.agents:
+        for i, line in enumerate(a.ssh_keys or ()):
+            fingerprint = read_public_key(line).fingerprint
+            other = owner.setdefault(fingerprint, a.username)
+            if other != a.username:
+                chk.report(
+                    (*a.path, "ssh_keys", i) if a.path else ("agents",),
+                    _item_label("agents", a),
+                    _(
+                        "ssh_keys: the key {fingerprint} also signs in as {other}; "
+                        "a key belongs to one agent"
+                    ).format(fingerprint=fingerprint, other=other),
+                )
 
 
 def _timing_changes(steps: Sequence[_Step], section: str, timing: frozenset[str]) -> list[str]:
@@ -484,8 +516,11 @@ def _remove_rows(session: Session, spec: _TableSpec, rows: Sequence[Any]) -> Non
         for fk in table.foreign_keys:
             if fk.column.table is not spec.model.__table__:
                 continue
-            if table.name in _CONFIG_TABLE_NAMES and fk.parent.primary_key:
-                # A link row (a service's dependency) cannot point nowhere: it leaves too.
+            if table is AgentKey.__table__ or (
+                table.name in _CONFIG_TABLE_NAMES and fk.parent.primary_key
+            ):
+                # An agent's keys go with the agent; a link row (a service's dependency)
+                # cannot point nowhere: it leaves too.
                 session.execute(delete(table).where(fk.parent.in_(ids)))
             elif table.name in _CONFIG_TABLE_NAMES or table.name == SlaClock.__tablename__:
                 session.execute(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from itsm_tui.config.load import load_default_desk
-from itsm_tui.config.model import _kpi_value
+from itsm_tui.config.model import ServeSettings, _kpi_value
 from itsm_tui.config.store import _change_templates_value, _change_types_value, _risk_value
 from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS
 from itsm_tui.data.models import (
@@ -80,3 +80,21 @@ def change_templates(session: Session) -> dict[str, dict[str, Any]]:
     if row is not None and isinstance(row.value, dict):
         return dict(row.value)
     return _change_templates_value(load_default_desk().change_templates or ())
+
+
+def serve_settings(session: Session) -> ServeSettings:
+    """The limits of remote sessions ([serve]); the defaults when the desk sets none."""
+    row = session.get(DeskSetting, "serve")
+    value = row.value if row is not None and isinstance(row.value, dict) else {}
+    defaults = ServeSettings()
+    return ServeSettings(
+        **{
+            key: int(value[key]) if isinstance(value.get(key), int) else getattr(defaults, key)
+            for key in (
+                "max_sessions",
+                "max_sessions_per_agent",
+                "idle_timeout_minutes",
+                "keepalive_seconds",
+            )
+        }
+    )

@@ -20,6 +20,7 @@ from itsm_tui.config.model import (
     FreezeWindowConfig,
     KpiTargets,
     Matrix,
+    ServeSettings,
     ServiceConfig,
     SlaMatch,
     SlaPolicyConfig,
@@ -70,6 +71,59 @@ def _parse_sla_settings(t: Table) -> SlaSettings:
             ),
         )
     return SlaSettings(response_met_by=met_by or RESPONSE_TRIGGERS, path=t.path)
+
+
+def _parse_serve(t: Table) -> ServeSettings:
+    keys = ("max_sessions", "max_sessions_per_agent", "idle_timeout_minutes", "keepalive_seconds")
+    t.check_keys(keys)
+    defaults = ServeSettings()
+    limits = {
+        "max_sessions": (1, 10_000),
+        "max_sessions_per_agent": (1, 100),
+        # A week at most: an idle session holds a process and a database connection.
+        "idle_timeout_minutes": (0, 7 * 24 * 60),
+        "keepalive_seconds": (0, 3600),
+    }
+    values = {
+        key: t.integer(key, lo=lo, hi=hi, default=getattr(defaults, key))
+        for key, (lo, hi) in limits.items()
+    }
+    if values["max_sessions_per_agent"] > values["max_sessions"]:
+        t.error(
+            "max_sessions_per_agent",
+            _("max_sessions_per_agent ({per}) cannot be more than max_sessions ({total})").format(
+                per=values["max_sessions_per_agent"], total=values["max_sessions"]
+            ),
+        )
+    return ServeSettings(**values, path=t.path)
+
+
+def _parse_ssh_keys(t: Table) -> tuple[str, ...] | None:
+    """Each key read as `itsm agent key add` reads it; an error names the key's own line."""
+    from itsm_tui.desk.agent_keys import read_public_key
+    from itsm_tui.desk.errors import InvalidInput
+
+    if "ssh_keys" not in t.raw:
+        return None
+    keys: list[str] = []
+    seen: set[str] = set()
+    for i, text in enumerate(t.strings("ssh_keys")):
+        try:
+            key = read_public_key(text)
+        except InvalidInput as exc:
+            t.error(("ssh_keys", i), _("ssh_keys: {why}").format(why=exc))
+            continue
+        if key.fingerprint in seen:
+            t.error(
+                ("ssh_keys", i),
+                _("ssh_keys: the key {fingerprint} is listed twice").format(
+                    fingerprint=key.fingerprint
+                ),
+            )
+            continue
+        seen.add(key.fingerprint)
+        keys.append(key.line)
+    return tuple(keys)
 
 
 def _parse_matrix(t: Table) -> Matrix | None:
@@ -242,7 +296,17 @@ def _parse_team(t: Table) -> TeamConfig | None:
 
 def _parse_agent(t: Table) -> AgentConfig | None:
     t.check_keys(
-        ("username", "name", "email", "team", "roles", "hourly_cost", "timezone", "active")
+        (
+            "username",
+            "name",
+            "email",
+            "team",
+            "roles",
+            "hourly_cost",
+            "timezone",
+            "active",
+            "ssh_keys",
+        )
     )
     username = t.text(
         "username",
@@ -275,6 +339,7 @@ def _parse_agent(t: Table) -> AgentConfig | None:
         hourly_cost=cost,
         timezone=t.timezone("timezone"),
         active=t.boolean("active", default=True),
+        ssh_keys=_parse_ssh_keys(t),
         path=t.path,
     )
 

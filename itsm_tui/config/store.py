@@ -29,6 +29,7 @@ from itsm_tui.config.model import (
     RiskAnswer,
     RiskQuestion,
     RiskQuestionnaire,
+    ServeSettings,
     ServiceConfig,
     SlaMatch,
     SlaPolicyConfig,
@@ -40,6 +41,7 @@ from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVE
 from itsm_tui.config.windows import maintenance_from_json, maintenance_json
 from itsm_tui.data.models import (
     Agent,
+    AgentKey,
     Budget,
     BusinessCalendar,
     CatalogueItem,
@@ -260,7 +262,7 @@ def _team_assign(session: Session, r: Team, v: Mapping[str, Any]) -> None:
 
 
 def _agent_values(a: AgentConfig) -> dict[str, Any]:
-    return {
+    values = {
         "name": a.name,
         "email": a.email,
         "team": a.team,
@@ -269,6 +271,12 @@ def _agent_values(a: AgentConfig) -> dict[str, Any]:
         "timezone": a.timezone,
         "active": a.active,
     }
+    if a.ssh_keys is not None:
+        # Only when the file lists them: a file without ssh_keys leaves an agent's keys alone.
+        # None for none, as a row without keys reads: `ssh_keys = []` on such an agent is
+        # no change, on an agent with keys it takes them all away.
+        values["ssh_keys"] = list(a.ssh_keys) or None
+    return values
 
 
 def _agent_from_row(r: Agent) -> AgentConfig:
@@ -281,6 +289,7 @@ def _agent_from_row(r: Agent) -> AgentConfig:
         hourly_cost=Decimal(r.hourly_cost or 0),
         timezone=r.timezone,
         active=bool(r.active),
+        ssh_keys=tuple(k.public_key for k in r.ssh_keys) or None,
     )
 
 
@@ -291,6 +300,32 @@ def _agent_assign(session: Session, r: Agent, v: Mapping[str, Any]) -> None:
     for key in ("email", "timezone", "active"):
         _set(r, v, key)
     _set_ref(session, r, v, "team", "team_id", Team, Team.name)
+    if "ssh_keys" in v:
+        _assign_keys(session, r, v["ssh_keys"] or ())
+
+
+def _assign_keys(session: Session, agent: Agent, lines: Sequence[str]) -> None:
+    """Make the agent's keys exactly `lines`; a key another agent held moves to this one
+    (the plan has checked the file takes it away from them)."""
+    from itsm_tui.desk.agent_keys import read_public_key
+
+    wanted = {read_public_key(line).fingerprint: line for line in lines}
+    for key in list(agent.ssh_keys):
+        if key.fingerprint not in wanted:
+            agent.ssh_keys.remove(key)
+    session.flush()
+    held = {k.fingerprint: k for k in agent.ssh_keys}
+    now = datetime.now(UTC)
+    for fingerprint, line in wanted.items():
+        key = held.get(fingerprint)
+        if key is None:
+            key = session.scalars(
+                select(AgentKey).where(AgentKey.fingerprint == fingerprint)
+            ).one_or_none()
+            if key is None:
+                key = AgentKey(fingerprint=fingerprint, public_key=line, added_at=now)
+            agent.ssh_keys.append(key)
+        key.public_key = line
 
 
 # services
@@ -585,6 +620,22 @@ def _kpi_from_value(v: Mapping[str, Any]) -> KpiTargets:
     return KpiTargets(**values)
 
 
+_SERVE_KEYS = (
+    "max_sessions",
+    "max_sessions_per_agent",
+    "idle_timeout_minutes",
+    "keepalive_seconds",
+)
+
+
+def _serve_value(s: ServeSettings) -> dict[str, int]:
+    return {key: getattr(s, key) for key in _SERVE_KEYS}
+
+
+def _serve_from_value(v: Mapping[str, Any]) -> ServeSettings:
+    return ServeSettings(**{key: int(v[key]) for key in _SERVE_KEYS if key in v})
+
+
 def _change_types_value(types: Sequence[ChangeTypeConfig]) -> dict[str, Any]:
     return {
         t.name: {
@@ -708,6 +759,7 @@ _SETTINGS: tuple[_SettingSpec, ...] = (
         lambda v: {"response_met_by": list(v.response_met_by)},
         lambda v: SlaSettings(response_met_by=tuple(v.get("response_met_by") or RESPONSE_TRIGGERS)),
     ),
+    _SettingSpec("serve", _serve_value, _serve_from_value),
     _SettingSpec("change_types", _change_types_value, _change_types_from_value),
     _SettingSpec("change_templates", _change_templates_value, _change_templates_from_value),
     _SettingSpec("risk_questionnaire", _risk_value, _risk_from_value),

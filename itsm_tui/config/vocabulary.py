@@ -21,6 +21,7 @@ SECTIONS = (
     "priority_matrix",
     "kpi_targets",
     "sla",
+    "serve",
     "calendars",
     "sla_policies",
     "escalation_rules",
@@ -59,6 +60,9 @@ KPI_TARGET_KEYS: dict[str, tuple[str, Decimal, Decimal]] = {
     "complaints_reduction_percent": ("number", Decimal(0), Decimal(100)),
     "tickets_per_agent_per_day": ("number", Decimal("0.1"), Decimal(1000)),
     "incident_cost_budget_percent": ("number", Decimal(1), Decimal(1000)),
+    "sla_met_percent": ("number", Decimal(0), Decimal(100)),
+    # Not a target: how far past its target a KPI is amber rather than red (data/kpi).
+    "amber_margin_percent": ("number", Decimal(0), Decimal(100)),
 }
 
 DESK_DEFAULTS: dict[str, Any] = {

@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "desk.seed": frozenset({ADMIN}),
     # Acting as another agent (`itsm --as`); audited with both names.
     "agent.impersonate": frozenset({ADMIN}),
+    # Adding or removing the SSH keys a remote session signs in with (`itsm agent key`).
+    "agent.keys": frozenset({ADMIN}),
 }
 
 

@@ -27,28 +27,38 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 RENAMED = {"awaiting_approval": "authorization", "approved": "scheduled"}
 
 
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+IMPLEMENTER_FK = "fk_changes_implementer_id_agents"
+
+
 def upgrade() -> None:
-    # The changes table is small (one change for tens of tickets): batch mode may copy it.
-    with op.batch_alter_table("changes") as batch_op:
-        batch_op.add_column(sa.Column("implementer_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("template", sa.String(length=80), nullable=True))
-        batch_op.add_column(sa.Column("risk_reasons", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("schedule_overrides", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("submitted_at", UtcDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("authorized_at", UtcDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("reviewed_at", UtcDateTime(), nullable=True))
-        batch_op.create_foreign_key(
-            "fk_changes_implementer_id_agents", "agents", ["implementer_id"], ["id"]
+    # Plain ADD COLUMNs: none rewrites a row, and batch mode's copy-and-drop would trip the
+    # foreign keys that tickets and other tables hold on changes and services.
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        # On SQLite the reference goes in the ADD COLUMN itself (as in 0008).
+        op.execute(
+            f"ALTER TABLE changes ADD COLUMN implementer_id INTEGER "
+            f"CONSTRAINT {IMPLEMENTER_FK} REFERENCES agents (id)"
         )
-        batch_op.create_index("ix_changes_implementer", ["implementer_id", "planned_start"])
+    else:
+        op.add_column("changes", sa.Column("implementer_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(IMPLEMENTER_FK, "changes", "agents", ["implementer_id"], ["id"])
+    op.add_column("changes", sa.Column("template", sa.String(length=80), nullable=True))
+    op.add_column("changes", sa.Column("risk_reasons", sa.JSON(), nullable=True))
+    op.add_column("changes", sa.Column("schedule_overrides", sa.JSON(), nullable=True))
+    op.add_column("changes", sa.Column("submitted_at", UtcDateTime(), nullable=True))
+    op.add_column("changes", sa.Column("authorized_at", UtcDateTime(), nullable=True))
+    op.add_column("changes", sa.Column("reviewed_at", UtcDateTime(), nullable=True))
+    op.create_index("ix_changes_implementer", "changes", ["implementer_id", "planned_start"])
     changes = sa.table("changes", sa.column("status", sa.String))
     for old, new in RENAMED.items():
         op.execute(changes.update().where(changes.c.status == old).values(status=new))
 
     op.create_table(
         "change_caused_incidents",
-        sa.Column("change_id", ID, nullable=False),
-        sa.Column("ticket_id", ID, nullable=False),
+        sa.Column("change_id", BIG_ID, nullable=False),
+        sa.Column("ticket_id", BIG_ID, nullable=False),
         sa.Column("linked_at", UtcDateTime(), nullable=False),
         sa.Column("linked_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -79,12 +89,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("service_id", "depends_on_id", name="pk_service_dependencies"),
     )
     op.create_index("ix_service_dependencies_depends_on", "service_dependencies", ["depends_on_id"])
-    with op.batch_alter_table("services") as batch_op:
-        batch_op.add_column(
-            sa.Column("maintenance_windows", sa.JSON(), nullable=False, server_default="[]")
-        )
-    with op.batch_alter_table("freeze_windows") as batch_op:
-        batch_op.add_column(sa.Column("recurrence", sa.Text(), nullable=True))
+    op.add_column(
+        "services",
+        sa.Column("maintenance_windows", sa.JSON(), nullable=False, server_default="[]"),
+    )
+    op.add_column("freeze_windows", sa.Column("recurrence", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
@@ -105,9 +114,11 @@ def downgrade() -> None:
         .where(changes.c.status == "authorization")
         .values(status="awaiting_approval")
     )
+    op.drop_index("ix_changes_implementer", table_name="changes")
     with op.batch_alter_table("changes") as batch_op:
-        batch_op.drop_index("ix_changes_implementer")
-        batch_op.drop_constraint("fk_changes_implementer_id_agents", type_="foreignkey")
+        # On SQLite the batch copy leaves the dropped column's reference behind by itself.
+        if op.get_bind().dialect.name != "sqlite":
+            batch_op.drop_constraint(IMPLEMENTER_FK, type_="foreignkey")
         for column in (
             "reviewed_at",
             "authorized_at",

@@ -1,0 +1,246 @@
+"""The desk right now and over the period: backlog, breaches and escalations today,
+tickets nearing breach, reopen rate, first-contact resolution, reassignments, and the
+mean time to resolve per team. Figures without a target: shown, not judged."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, text
+from sqlalchemy.orm import Session
+
+from itsm_tui.data.kpi.clocks import resolution_by_team
+from itsm_tui.data.kpi.figures import Kpi, share
+from itsm_tui.data.kpi.period import Cut, Period
+from itsm_tui.data.models import (
+    REASSIGNMENT_EVENT,
+    AuditEvent,
+    Escalation,
+    SlaClock,
+    SlaPolicy,
+    Ticket,
+)
+from itsm_tui.data.sla_standing import CANCELLED, RUNNING
+
+# Backlog age bands in days since opening: (label, more than, at most).
+AGE_BANDS = (("1-5", 0, 5), ("6-10", 5, 10), ("11-30", 10, 30), (">30", 30, None))
+# Share of its target a running clock has spent: (label, from, below).
+NEARING_BANDS = (("50-75", 50, 75), ("75-90", 75, 90), (">90", 90, 100))
+# What an escalation rule's level is recorded as (the sweep's warnings and breaches are not).
+ESCALATION = "escalation"
+
+
+def backlog(session: Session, cut: Cut, now: datetime) -> dict[str, Any]:
+    """Open tickets by priority and by age (days since opening)."""
+    by_priority = {
+        f"P{priority}": int(count)
+        for priority, count in session.execute(
+            select(Ticket.priority, func.count())
+            .where(Ticket.is_open.is_(True), cut.tickets())
+            .group_by(Ticket.priority)
+            .order_by(Ticket.priority)
+        )
+    }
+    columns = []
+    for _label, older, newer in AGE_BANDS:
+        conditions = [Ticket.opened_at <= now - timedelta(days=older)]
+        if newer is not None:
+            conditions.append(Ticket.opened_at > now - timedelta(days=newer))
+        columns.append(func.count().filter(and_(*conditions)))
+    counts = session.execute(select(*columns).where(Ticket.is_open.is_(True), cut.tickets())).one()
+    by_age = {label: int(n) for (label, _o, _n), n in zip(AGE_BANDS, counts, strict=True)}
+    # A ticket opened in the future (clock skew) is open and in no band: counted in total.
+    return {"total": sum(by_priority.values()), "by_priority": by_priority, "by_age": by_age}
+
+
+def today_events(session: Session, cut: Cut, now: datetime, zone: Any) -> dict[str, int]:
+    """Clocks breached and escalation levels reached since local midnight."""
+    midnight = Period(now.astimezone(zone).date(), now.astimezone(zone).date(), zone).start
+    breaches = (
+        select(func.count())
+        .select_from(SlaClock)
+        .where(
+            SlaClock.breached_at >= midnight,
+            SlaClock.breached_at <= now,
+            SlaClock.state != CANCELLED,
+        )
+    )
+    escalations = (
+        select(func.count())
+        .select_from(Escalation)
+        .where(Escalation.at >= midnight, Escalation.at <= now, Escalation.kind == ESCALATION)
+    )
+    if not cut.whole_desk:
+        breaches = breaches.where(SlaClock.ticket_id.in_(cut.ticket_ids()))
+        escalations = escalations.where(Escalation.ticket_id.in_(cut.ticket_ids()))
+    return {
+        "breaches_today": int(session.scalar(breaches) or 0),
+        "escalations_today": int(session.scalar(escalations) or 0),
+    }
+
+
+def nearing_breach(session: Session, cut: Cut, now: datetime) -> dict[str, int]:
+    """Running clocks not yet due, by the share of their target spent (business time of
+    their own calendar, as the SLA column counts it)."""
+    from itsm_tui.desk.sla import calendar_of, spent
+
+    calendars = {
+        policy.id: calendar_of(policy.calendar) for policy in session.scalars(select(SlaPolicy))
+    }
+    bands = {label: 0 for label, _lo, _hi in NEARING_BANDS}
+    # Plain rows, not ORM objects: the scan holds nothing in the session.
+    clocks = (
+        select(
+            SlaClock.policy_id,
+            SlaClock.state,
+            SlaClock.stopped_at,
+            SlaClock.running_since,
+            SlaClock.spent_seconds,
+            SlaClock.target_minutes,
+        )
+        .where(SlaClock.state == RUNNING, SlaClock.stopped_at.is_(None), SlaClock.due_at > now)
+        .execution_options(yield_per=2000)
+    )
+    if not cut.whole_desk:
+        clocks = clocks.where(SlaClock.ticket_id.in_(cut.ticket_ids()))
+    for clock in session.execute(clocks):
+        cal = calendars.get(clock.policy_id)
+        if cal is None or clock.target_minutes <= 0:
+            continue
+        counted = spent(clock, cal, now).total_seconds()  # type: ignore[arg-type]
+        percent = 100 * counted / (clock.target_minutes * 60)
+        for label, lo, hi in NEARING_BANDS:
+            if lo <= percent < hi:
+                bands[label] += 1
+    return bands
+
+
+def nearing_kpi(bands: dict[str, int]) -> Kpi:
+    total = sum(bands.values())
+    return Kpi(
+        "nearing_breach",
+        "Running clocks past half their target",
+        total,
+        "clocks",
+        "at_most",
+        samples=total,
+        detail={"bands": bands},
+    )
+
+
+def resolved_quality(session: Session, period: Period, cut: Cut, now: datetime) -> list[Kpi]:
+    """Reopen rate, first-contact resolution and reassignments per ticket, over the tickets
+    resolved in the period."""
+    in_period = (
+        Ticket.resolved_at >= period.start,
+        Ticket.resolved_at < period.measured_end(now),
+        cut.tickets(),
+    )
+    resolved, reopened = session.execute(
+        select(func.count(), func.count().filter(Ticket.reopen_count > 0)).where(*in_period)
+    ).one()
+    # Reassignments are few: read off their partial index, each write once (one move of
+    # team and agent together is one write, one record version).
+    reassigned = (
+        select(AuditEvent.record_id, AuditEvent.record_version)
+        .where(text(REASSIGNMENT_EVENT))
+        .distinct()
+    )
+    moves = session.scalar(
+        select(func.count()).select_from(
+            reassigned.where(
+                AuditEvent.record_id.in_(select(Ticket.id).where(*in_period))
+            ).subquery()
+        )
+    )
+    ever_reassigned = select(AuditEvent.record_id).where(text(REASSIGNMENT_EVENT))
+    incidents, first_contact = session.execute(
+        select(
+            func.count(),
+            func.count().filter(
+                Ticket.reopen_count == 0,
+                Ticket.escalation_level == 0,
+                Ticket.id.not_in(ever_reassigned),
+            ),
+        ).where(*in_period, Ticket.type == "incident")
+    ).one()
+    resolved, incidents = int(resolved), int(incidents)
+    return [
+        Kpi(
+            "reopen_rate",
+            "Reopen rate",
+            share(int(reopened), resolved),
+            "percent",
+            "at_most",
+            samples=resolved,
+        ),
+        Kpi(
+            "first_contact_resolution",
+            "First-contact resolution (incidents)",
+            share(int(first_contact), incidents),
+            "percent",
+            "at_least",
+            samples=incidents,
+        ),
+        Kpi(
+            "reassignments_per_ticket",
+            "Reassignments per ticket",
+            None if resolved == 0 else int(moves or 0) / resolved,
+            "reassignments",
+            "at_most",
+            samples=resolved,
+        ),
+    ]
+
+
+def operations(
+    session: Session, period: Period, cut: Cut, now: datetime, *, live: bool = True
+) -> list[Kpi]:
+    """`live`: also the figures of this moment (backlog, today, nearing breach), which a
+    previous period has no value for."""
+    kpis = resolved_quality(session, period, cut, now)
+    teams = resolution_by_team(session, period, cut, now)
+    incidents = sum(int(t["incidents"] or 0) for t in teams.values())
+    minutes = sum(float(t["mean_minutes"] or 0) * int(t["incidents"] or 0) for t in teams.values())
+    kpis.append(
+        Kpi(
+            "resolution_by_team",
+            "Mean time to resolve, all incidents (per team in detail)",
+            None if incidents == 0 else minutes / incidents,
+            "minutes",
+            "at_most",
+            samples=incidents,
+            detail={"teams": teams},
+        )
+    )
+    if live:
+        stock = backlog(session, cut, now)
+        today = today_events(session, cut, now, period.zone)
+        kpis += [
+            Kpi(
+                "backlog",
+                "Open backlog",
+                stock["total"],
+                "tickets",
+                "at_most",
+                samples=stock["total"],
+                detail=stock,
+            ),
+            Kpi(
+                "breaches_today",
+                "SLA breaches today",
+                today["breaches_today"],
+                "clocks",
+                "at_most",
+            ),
+            Kpi(
+                "escalations_today",
+                "Escalations today",
+                today["escalations_today"],
+                "escalations",
+                "at_most",
+            ),
+            nearing_kpi(nearing_breach(session, cut, now)),
+        ]
+    return kpis

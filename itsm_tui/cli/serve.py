@@ -1,0 +1,90 @@
+"""`itsm serve`: the desk over SSH, and the escalator, in one long-lived process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from itsm_tui.cli.env import Env, Refused, acting_agent, opened, pass_env
+from itsm_tui.cli.output import out
+from itsm_tui.data.store import data_dir
+from itsm_tui.i18n import _
+
+DEFAULT_SSH = "127.0.0.1:2222"
+
+
+@click.command()
+@click.option(
+    "--ssh",
+    "ssh_address",
+    metavar="HOST:PORT",
+    default=DEFAULT_SSH,
+    show_default=True,
+    help=_("Where the SSH server listens."),
+)
+@click.option(
+    "--no-escalator",
+    "no_escalator",
+    is_flag=True,
+    help=_("Do not run the SLA escalator here (a daemon or another server runs it)."),
+)
+@click.option(
+    "--fingerprint",
+    "show_fingerprint",
+    is_flag=True,
+    help=_("Print the host key's fingerprint (making the key if there is none) and exit."),
+)
+@pass_env
+def serve(env: Env, ssh_address: str, no_escalator: bool, show_fingerprint: bool) -> None:
+    """Serve the desk over SSH: agents sign in with their keys (itsm agent key add).
+
+    SIGTERM stops it: open sessions keep their drafts and are told, then it exits 0.
+    """
+    from itsm_tui.remote.host_key import fingerprint, host_key_path, load_or_create_host_key
+
+    key_path = host_key_path(data_dir())
+    if show_fingerprint:
+        out(fingerprint(load_or_create_host_key(key_path)))
+        return
+    if click.get_current_context().find_root().params.get("no_escalator"):
+        no_escalator = True
+    from itsm_tui.remote.server import DeskServer, parse_address, run_server
+
+    try:
+        address = parse_address(ssh_address, 2222)
+    except ValueError as exc:
+        raise Refused(_("--ssh: {why}").format(why=exc)) from None
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
+    )
+    logging.getLogger("itsm").setLevel(logging.INFO)
+    start_escalator = None
+    if not no_escalator:
+        from itsm_tui.escalation.scheduler import start_background
+
+        def start_escalator(store):  # type: ignore[no-untyped-def]
+            return start_background(store, clock=env.now)
+
+    with opened(env) as store:
+        with store.read() as session:
+            # Whoever starts the server must be on the desk (it writes the sessions' audit).
+            acting_agent(session, env)
+        server = DeskServer(
+            store=store,
+            url=store.url,
+            host_key_path=key_path,
+            ssh_address=address,
+            clock=env.now,
+            start_escalator=start_escalator,
+        )
+        try:
+            code = run_server(server, lambda line: click.echo(line, err=True))
+        except OSError as exc:
+            raise Refused(
+                _("cannot listen on {address}: {why}").format(
+                    address=ssh_address, why=exc.strerror or exc
+                )
+            ) from None
+    raise click.exceptions.Exit(code)

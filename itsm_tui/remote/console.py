@@ -1,0 +1,75 @@
+"""The console of one remote session, as the child process the server starts for it.
+
+`python -m itsm_tui.remote.console AGENT` on the PTY the server made (stdin, stdout
+and stderr), the store in ITSM_DB. The agent is the one the session's key signed in
+as, given by the server and by nothing else: this entry point has no `--as`, reads
+no ITSM_AGENT, and the app has no way to change its acting agent, so a remote
+session works as its key's agent from its first key to its last. The escalator runs
+once in the server, never in a session.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import termios
+
+
+def take_terminal() -> None:
+    """Make stdin's terminal this process's controlling terminal.
+
+    The server started us in a session of our own (setsid); without a controlling
+    terminal no hang-up and no window size would ever reach us, and a dropped
+    connection would leave the app running.
+    """
+    fcntl.ioctl(sys.stdin.fileno(), termios.TIOCSCTTY, 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print(
+            "usage: python -m itsm_tui.remote.console AGENT (started by itsm serve)",
+            file=sys.stderr,
+        )
+        return 2
+    take_terminal()
+    agent_name = args[0]
+    url = os.environ.get("ITSM_DB")
+    if not url:
+        print("itsm: no store given (ITSM_DB)", file=sys.stderr)
+        return 2
+
+    from itsm_tui.app import make_app
+    from itsm_tui.context import DeskContext
+    from itsm_tui.data import store_summary
+    from itsm_tui.data.store import open_store
+    from itsm_tui.desk import DeskError
+    from itsm_tui.desk.identity import resolve_acting
+
+    # The server migrated the store before it listened: no session upgrades it.
+    store = open_store(url, upgrade=False)
+    try:
+        with store.read() as session:
+            try:
+                # As the agent itself (no impersonation): refuses one made inactive since.
+                acting = resolve_acting(session, login=agent_name, acting_as=None)
+            except DeskError as exc:
+                print(f"itsm: {exc}", file=sys.stderr)
+                return 1
+            name = store_summary.desk_name(session)
+        ctx = DeskContext(
+            store=store,
+            actor=acting.agent.username,
+            desk_name=name or DeskContext.desk_name,
+        )
+        app = make_app(ctx, escalator=False)
+        app.run()
+        return app.return_code or 0
+    finally:
+        store.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""`itsm serve`: one long-lived process with the SSH server and the escalator, run once.
+
+Sessions come and go; the SLA sweep runs here once for all of them (each console is
+started without one). SIGTERM or SIGINT: no new sessions, every open one keeps its
+drafts and is told the server is stopping, then the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from itsm_tui.config.readers import serve_settings
+from itsm_tui.data.store import Store
+from itsm_tui.remote.console_process import HANG_UP_GRACE_S
+from itsm_tui.remote.host_key import fingerprint, load_or_create_host_key
+from itsm_tui.remote.ssh_server import LOGIN_TIMEOUT_S, DeskSSHServer, RemoteDesk
+
+log = logging.getLogger("itsm.serve")
+
+# How often idle sessions are looked for: a tenth of a minute late at most.
+IDLE_CHECK_S = 6.0
+# What a console may inherit from the server's environment; nothing else reaches it
+# (not ITSM_AGENT, not the server's own settings). COLORTERM is not among them: OpenSSH
+# does not forward it, so the app is drawn for the 256 colours TERM promises.
+PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "XDG_DATA_HOME", "TMPDIR")
+
+
+def console_command(
+    url: str, base: Mapping[str, str]
+) -> Callable[[str, str], tuple[Sequence[str], dict[str, str]]]:
+    """How a session's console starts: this interpreter, the console module, the agent."""
+
+    def command(agent: str, term: str) -> tuple[Sequence[str], dict[str, str]]:
+        env = {k: base[k] for k in PASSED_ENV if k in base}
+        env.setdefault("LANG", "C.UTF-8")
+        env["TERM"] = term if term.isprintable() and len(term) < 64 else "xterm-256color"
+        env["ITSM_DB"] = url  # in the environment: a password in a URL stays out of `ps`
+        return [sys.executable, "-m", "itsm_tui.remote.console", agent], env
+
+    return command
+
+
+def parse_address(text: str, default_port: int) -> tuple[str, int]:
+    """HOST:PORT, [v6]:PORT, HOST or :PORT."""
+    host, _sep, port = text.rpartition(":") if ":" in text else (text, "", "")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not port:
+        return (host or "127.0.0.1"), default_port
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{text!r} is not HOST:PORT")
+    return (host or "127.0.0.1"), int(port)
+
+
+@dataclass
+class DeskServer:
+    """The SSH server on one store, with its escalator; start, then stop."""
+
+    store: Store
+    url: str
+    host_key_path: Path
+    ssh_address: tuple[str, int]
+    clock: Callable[[], datetime]
+    # Starts the escalator on the store and returns something with shutdown(); None: none.
+    start_escalator: Callable[[Store], Any] | None = None
+    grace: float = HANG_UP_GRACE_S
+    env: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        self.host_key = load_or_create_host_key(self.host_key_path)
+        self.desk = RemoteDesk(
+            self.store,
+            console_command(self.url, self.env if self.env is not None else os.environ),
+            self.clock,
+        )
+        self._acceptor: asyncssh.SSHAcceptor | None = None
+        self._escalator: Any = None
+        self._idle_task: asyncio.Task[None] | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.host_key)
+
+    @property
+    def port(self) -> int:
+        assert self._acceptor is not None
+        return int(self._acceptor.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        settings = await self.desk.run(serve_settings)
+        host, port = self.ssh_address
+        self._acceptor = await asyncssh.create_server(
+            lambda: DeskSSHServer(self.desk),
+            host,
+            port,
+            server_host_keys=[self.host_key],
+            # Bytes straight through: no decoding (a key split by a slow link stays whole
+            # for the app's parser) and no line editor (it would swallow the app's keys).
+            encoding=None,
+            line_editor=False,
+            agent_forwarding=False,
+            x11_forwarding=False,
+            allow_scp=False,
+            sftp_factory=None,
+            login_timeout=LOGIN_TIMEOUT_S,
+            keepalive_interval=settings.keepalive_seconds,
+            keepalive_count_max=3,
+        )
+        if self.start_escalator is not None:
+            self._escalator = self.start_escalator(self.store)
+        self._idle_task = asyncio.get_running_loop().create_task(self._watch_idle())
+
+    async def _watch_idle(self) -> None:
+        while True:
+            await asyncio.sleep(IDLE_CHECK_S)
+            try:
+                await self.desk.check_idle()
+            except Exception:
+                log.exception("looking for idle sessions failed")
+
+    async def stop(self) -> None:
+        if self._idle_task is not None:
+            self._idle_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._idle_task
+        if self._acceptor is not None:
+            self._acceptor.close()
+        await self.desk.stop(self.grace)
+        if self._acceptor is not None:
+            await self._acceptor.wait_closed()
+        if self._escalator is not None:
+            self._escalator.shutdown(wait=True)
+            self._escalator = None
+        self.desk.executor.shutdown(wait=True)
+
+
+def run_server(server: DeskServer, announce: Callable[[str], None]) -> int:
+    """Serve until SIGTERM or SIGINT; 0 once every session has ended."""
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await server.start()
+        host, _port = server.ssh_address
+        announce(f"itsm serve: SSH on {host}:{server.port}, host key {server.fingerprint}")
+        await stop.wait()
+        announce("itsm serve: stopping")
+        await server.stop()
+        announce("itsm serve: stopped")
+        return 0
+
+    return asyncio.run(main())
