@@ -204,7 +204,7 @@ def test_only_the_cab_votes(cdesk: Desk) -> None:
     for agent in ("bob", "mia", "root"):
         refused(cdesk, d.PermissionDenied, "needs the role cab", agent, d.approve_change, number)
     write(cdesk, "carol", d.approve_change, number)
-    refused(cdesk, d.TransitionRefused, "authorization", "carol", d.approve_change, number)
+    refused(cdesk, d.TransitionRefused, "already authorized", "carol", d.approve_change, number)
 
 
 def test_a_second_vote_by_the_same_member_is_refused(cdesk: Desk) -> None:

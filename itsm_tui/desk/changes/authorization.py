@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, Change, ChangeApproval
 from itsm_tui.desk.changes.common import (
+    a_change_of_type,
     load_change,
     moment,
     move,
@@ -200,9 +201,17 @@ def submit_change(
 
 def _ballot(session: Session, actor: Agent, change: Change) -> ChangeApproval:
     if not takes_votes(change.change_type, change.status, change.authorized_at is not None):
+        if change.authorized_at is not None and change.status not in ("rejected", "cancelled"):
+            raise TransitionRefused(
+                _("{number} is already authorized; the CAB's vote on it is over").format(
+                    number=change.number
+                )
+            )
         raise TransitionRefused(
-            _("{number} is {status}; the CAB votes on a {kind} change in authorization").format(
-                number=change.number, status=change.status, kind=change.change_type
+            _("{number} is {status}; the CAB votes on {kind} in authorization").format(
+                number=change.number,
+                status=change.status,
+                kind=a_change_of_type(change.change_type),
             )
         )
     _check_voter(session, actor, change)

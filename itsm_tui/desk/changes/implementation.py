@@ -18,6 +18,7 @@ from itsm_tui.data.models import (
     Ticket,
 )
 from itsm_tui.desk.changes.common import (
+    a_change_of_type,
     load_change,
     moment,
     move,
@@ -217,7 +218,7 @@ def close_change(
             if change.change_type == EMERGENCY_CHANGE
             else _("a {outcome} change").format(outcome=change.outcome)
             if change.outcome != "successful"
-            else _("a {kind} change on this desk").format(kind=change.change_type)
+            else _("{kind} on this desk").format(kind=a_change_of_type(change.change_type))
         )
         raise TransitionRefused(
             _(

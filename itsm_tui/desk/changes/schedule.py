@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from itsm_tui.data import change_schedule
 from itsm_tui.data.models import Agent, Change
 from itsm_tui.desk.changes.common import (
+    a_change_of_type,
     is_manager,
     load_change,
     moment,
@@ -58,9 +59,11 @@ def plan_window(
         if hours and start < earliest:
             raise InvalidInput(
                 _(
-                    "a {kind} change is planned at least {hours} h ahead: start at "
+                    "{kind} is planned at least {hours} h ahead: start at "
                     "{earliest} or later (an emergency change has no lead time)"
-                ).format(kind=change.change_type, hours=hours, earliest=_when(earliest))
+                ).format(
+                    kind=a_change_of_type(change.change_type), hours=hours, earliest=_when(earliest)
+                )
             )
     accepted = {
         (kept.get("kind"), kept.get("name"), kept.get("starts_at"))
@@ -155,10 +158,10 @@ def schedule_change(
     allowed = SCHEDULABLE[change.change_type]
     if change.status not in allowed:
         raise TransitionRefused(
-            _("{number} is {status}; a {kind} change is scheduled in {allowed}").format(
+            _("{number} is {status}; {kind} is scheduled in {allowed}").format(
                 number=change.number,
                 status=change.status,
-                kind=change.change_type,
+                kind=a_change_of_type(change.change_type),
                 allowed=_(" or ").join(allowed),
             )
         )
