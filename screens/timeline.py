@@ -173,6 +173,13 @@ def shown_value(name: str, value: str | None, zone: tzinfo = UTC) -> str:
         return _("yes") if value == "true" else _("no")
     if name.startswith("sla."):
         return re.sub(r"(\d+) min\b", _minutes_as_target, value)
+    if name == "services":
+        try:
+            names = json.loads(value)
+        except ValueError:
+            return _short(value)
+        if isinstance(names, list):
+            return _short(", ".join(str(n) for n in names)) or "—"
     if name == "form_data":
         try:
             answers = json.loads(value)

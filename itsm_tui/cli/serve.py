@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -25,6 +26,33 @@ DEFAULT_SSH = "127.0.0.1:2222"
     help=_("Where the SSH server listens."),
 )
 @click.option(
+    "--web",
+    "web_address",
+    metavar="HOST:PORT",
+    help=_(
+        "Also serve the app to browsers here, behind a reverse proxy that names the agent "
+        "(the secret in ITSM_WEB_SECRET)."
+    ),
+)
+@click.option(
+    "--web-proxy",
+    "web_proxies",
+    metavar="ADDRESS",
+    multiple=True,
+    help=_("An address or network the reverse proxy connects from (default: 127.0.0.1, ::1)."),
+)
+@click.option(
+    "--web-user-header",
+    default="X-Forwarded-User",
+    show_default=True,
+    help=_("The header in which the proxy names the agent."),
+)
+@click.option(
+    "--web-public-url",
+    metavar="URL",
+    help=_("The address browsers reach the desk at (the proxy's), e.g. https://desk.example.com."),
+)
+@click.option(
     "--no-escalator",
     "no_escalator",
     is_flag=True,
@@ -37,8 +65,19 @@ DEFAULT_SSH = "127.0.0.1:2222"
     help=_("Print the host key's fingerprint (making the key if there is none) and exit."),
 )
 @pass_env
-def serve(env: Env, ssh_address: str, no_escalator: bool, show_fingerprint: bool) -> None:
+def serve(
+    env: Env,
+    ssh_address: str,
+    web_address: str | None,
+    web_proxies: tuple[str, ...],
+    web_user_header: str,
+    web_public_url: str | None,
+    no_escalator: bool,
+    show_fingerprint: bool,
+) -> None:
     """Serve the desk over SSH: agents sign in with their keys (itsm agent key add).
+
+    With --web, browsers too, behind the organisation's reverse proxy and its sign-on.
 
     SIGTERM stops it: open sessions keep their drafts and are told, then it exits 0.
     """
@@ -56,6 +95,27 @@ def serve(env: Env, ssh_address: str, no_escalator: bool, show_fingerprint: bool
         address = parse_address(ssh_address, 2222)
     except ValueError as exc:
         raise Refused(_("--ssh: {why}").format(why=exc)) from None
+    web = None
+    trust = None
+    if web_address is not None:
+        from itsm_tui.remote.web_server import ProxyTrust
+
+        try:
+            web = parse_address(web_address, 8080)
+        except ValueError as exc:
+            raise Refused(_("--web: {why}").format(why=exc)) from None
+        secret = os.environ.get("ITSM_WEB_SECRET", "")
+        if len(secret) < 16:
+            raise Refused(
+                _(
+                    "--web needs the secret the reverse proxy sends (ITSM_WEB_SECRET, 16 "
+                    "characters or more); without it anyone could claim to be any agent"
+                )
+            )
+        try:
+            trust = ProxyTrust.of(web_proxies or ("127.0.0.1", "::1"), secret, web_user_header)
+        except ValueError as exc:
+            raise Refused(_("--web-proxy: {why}").format(why=exc)) from None
     logging.basicConfig(
         stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
@@ -78,6 +138,9 @@ def serve(env: Env, ssh_address: str, no_escalator: bool, show_fingerprint: bool
             ssh_address=address,
             clock=env.now,
             start_escalator=start_escalator,
+            web_address=web,
+            web_trust=trust,
+            web_public_url=web_public_url,
         )
         try:
             code = run_server(server, lambda line: click.echo(line, err=True))

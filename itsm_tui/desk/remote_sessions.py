@@ -11,10 +11,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.models import AuditEvent
+from itsm_tui.data.models import Agent, AuditEvent
 from itsm_tui.desk.agent_keys import key_holder
+
+# What stands for a key's fingerprint when the reverse proxy vouched for a browser session.
+PROXY = "proxy"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,14 @@ def sign_in(session: Session, username: str, fingerprint: str) -> SignedIn | Non
     if agent is None or not agent.active or agent.username != username:
         return None
     return SignedIn(agent.id, agent.username, fingerprint)
+
+
+def vouched_for(session: Session, username: str) -> SignedIn | None:
+    """A browser session's agent, named by the reverse proxy: an active agent, or None."""
+    agent = session.scalars(select(Agent).where(Agent.username == username)).one_or_none()
+    if agent is None or not agent.active:
+        return None
+    return SignedIn(agent.id, agent.username, PROXY)
 
 
 def _event(who: SignedIn, action: str, now: datetime, details: dict[str, object]) -> AuditEvent:

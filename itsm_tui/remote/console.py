@@ -1,7 +1,8 @@
 """The console of one remote session, as the child process the server starts for it.
 
 `python -m itsm_tui.remote.console AGENT` on the PTY the server made (stdin, stdout
-and stderr), the store in ITSM_DB. The agent is the one the session's key signed in
+and stderr), the store in ITSM_DB; `--web AGENT` for a browser's session, on the pipes
+of textual-serve's web driver. The agent is the one the session's key signed in
 as, given by the server and by nothing else: this entry point has no `--as`, reads
 no ITSM_AGENT, and the app has no way to change its acting agent, so a remote
 session works as its key's agent from its first key to its last. The escalator runs
@@ -28,13 +29,18 @@ def take_terminal() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    # A browser's session (textual-serve) talks over pipes: there is no terminal to take.
+    web = args[:1] == ["--web"]
+    if web:
+        args = args[1:]
     if len(args) != 1:
         print(
             "usage: python -m itsm_tui.remote.console AGENT (started by itsm serve)",
             file=sys.stderr,
         )
         return 2
-    take_terminal()
+    if not web:
+        take_terminal()
     agent_name = args[0]
     url = os.environ.get("ITSM_DB")
     if not url:
@@ -72,4 +78,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    for stream in ("stdout", "stderr"):
+        try:
+            getattr(sys, stream).flush()
+        except (OSError, ValueError, AttributeError):
+            # The terminal hung up: nothing more can be said on it, and the exit code must
+            # stay the app's (129 after a hang-up), not Python's 120 for a failed flush.
+            setattr(sys, stream, None)
+    sys.exit(code)

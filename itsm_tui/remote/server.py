@@ -1,4 +1,5 @@
-"""`itsm serve`: one long-lived process with the SSH server and the escalator, run once.
+"""`itsm serve`: one long-lived process with the SSH server, the browser server (when
+asked for) and the escalator, run once.
 
 Sessions come and go; the SLA sweep runs here once for all of them (each console is
 started without one). SIGTERM or SIGINT: no new sessions, every open one keeps its
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
@@ -26,6 +27,9 @@ from itsm_tui.data.store import Store
 from itsm_tui.remote.console_process import HANG_UP_GRACE_S
 from itsm_tui.remote.host_key import fingerprint, load_or_create_host_key
 from itsm_tui.remote.ssh_server import LOGIN_TIMEOUT_S, DeskSSHServer, RemoteDesk
+
+if TYPE_CHECKING:
+    from itsm_tui.remote.web_server import DeskWebServer, ProxyTrust
 
 log = logging.getLogger("itsm.serve")
 
@@ -77,6 +81,10 @@ class DeskServer:
     start_escalator: Callable[[Store], Any] | None = None
     grace: float = HANG_UP_GRACE_S
     env: Mapping[str, str] | None = None
+    # The browser side (web_server.py): where it listens, whom it believes, its public URL.
+    web_address: tuple[str, int] | None = None
+    web_trust: ProxyTrust | None = None
+    web_public_url: str | None = None
 
     def __post_init__(self) -> None:
         self.host_key = load_or_create_host_key(self.host_key_path)
@@ -86,6 +94,8 @@ class DeskServer:
             self.clock,
         )
         self._acceptor: asyncssh.SSHAcceptor | None = None
+        self._web: DeskWebServer | None = None
+        self._web_runner: Any = None
         self._escalator: Any = None
         self._idle_task: asyncio.Task[None] | None = None
 
@@ -97,6 +107,12 @@ class DeskServer:
     def port(self) -> int:
         assert self._acceptor is not None
         return int(self._acceptor.sockets[0].getsockname()[1])
+
+    @property
+    def web_port(self) -> int:
+        from itsm_tui.remote.web_server import web_port
+
+        return web_port(self._web_runner)
 
     async def start(self) -> None:
         settings = await self.desk.run(serve_settings)
@@ -118,9 +134,25 @@ class DeskServer:
             keepalive_interval=settings.keepalive_seconds,
             keepalive_count_max=3,
         )
+        if self.web_address is not None:
+            await self._start_web()
         if self.start_escalator is not None:
             self._escalator = self.start_escalator(self.store)
         self._idle_task = asyncio.get_running_loop().create_task(self._watch_idle())
+
+    async def _start_web(self) -> None:
+        from itsm_tui.remote.web_server import DeskWebServer, start_web
+
+        assert self.web_address is not None and self.web_trust is not None
+        host, port = self.web_address
+        self._web = DeskWebServer(
+            self.desk, self.web_trust, host=host, port=port, public_url=self.web_public_url
+        )
+        self._web_runner = await start_web(self._web)
+        if self.web_public_url is None:
+            # Port 0 listens where the kernel chose: the page must name that port.
+            shown = f"[{host}]" if ":" in host else host
+            self._web.public_url = f"http://{shown}:{self.web_port}"
 
     async def _watch_idle(self) -> None:
         while True:
@@ -138,6 +170,10 @@ class DeskServer:
         if self._acceptor is not None:
             self._acceptor.close()
         await self.desk.stop(self.grace)
+        if self._web is not None:
+            await self._web.close_connections()
+            await self._web_runner.cleanup()
+            self._web = None
         if self._acceptor is not None:
             await self._acceptor.wait_closed()
         if self._escalator is not None:
@@ -157,6 +193,8 @@ def run_server(server: DeskServer, announce: Callable[[str], None]) -> int:
         await server.start()
         host, _port = server.ssh_address
         announce(f"itsm serve: SSH on {host}:{server.port}, host key {server.fingerprint}")
+        if server.web_address is not None:
+            announce(f"itsm serve: browsers on {server.web_address[0]}:{server.web_port}")
         await stop.wait()
         announce("itsm serve: stopping")
         await server.stop()

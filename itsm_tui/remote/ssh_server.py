@@ -81,6 +81,8 @@ class RemoteDesk:
     clock: Clock
     failures: FailedSignIns = field(default_factory=FailedSignIns)
     sessions: set[DeskSession] = field(default_factory=set)
+    # The agents of the browser sessions open now (web_server.py), one entry per tab.
+    web_sessions: list[SignedIn] = field(default_factory=list)
     stopping: bool = False
     # Audit writes still on their way (a logout's, after its console ended).
     pending: set[asyncio.Task[None]] = field(default_factory=set)
@@ -98,11 +100,27 @@ class RemoteDesk:
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
     def open_sessions(self, username: str | None = None) -> int:
-        return sum(
+        """Sessions open now, SSH and browser alike; `username`'s only if given."""
+        ssh = sum(
             1
             for s in self.sessions
             if s.console is not None and (username is None or s.who.username == username)
         )
+        web = sum(1 for w in self.web_sessions if username is None or w.username == username)
+        return ssh + web
+
+    def refusal(self, username: str, settings: ServeSettings) -> str | None:
+        """Why a new session of `username` may not open now (a desk-file limit), or None."""
+        if self.open_sessions() >= settings.max_sessions:
+            return _("itsm: the desk has {n} sessions open, its limit; try again later").format(
+                n=settings.max_sessions
+            )
+        if self.open_sessions(username) >= settings.max_sessions_per_agent:
+            return _(
+                "itsm: {agent} already has {n} sessions open, the most one agent may; "
+                "close one first"
+            ).format(agent=username, n=settings.max_sessions_per_agent)
+        return None
 
     async def check_idle(self) -> int:
         """End the sessions idle past the desk's limit; how many ended."""
@@ -277,20 +295,9 @@ class DeskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             self._refuse(_("itsm: the desk's server is stopping; sign in again in a moment"))
             return
         settings: ServeSettings = await self.desk.run(serve_settings)
-        if self.desk.open_sessions() >= settings.max_sessions:
-            self._refuse(
-                _("itsm: the desk has {n} sessions open, its limit; try again later").format(
-                    n=settings.max_sessions
-                )
-            )
-            return
-        if self.desk.open_sessions(self.who.username) >= settings.max_sessions_per_agent:
-            self._refuse(
-                _(
-                    "itsm: {agent} already has {n} sessions open, the most one agent may; "
-                    "close one first"
-                ).format(agent=self.who.username, n=settings.max_sessions_per_agent)
-            )
+        refusal = self.desk.refusal(self.who.username, settings)
+        if refusal is not None:
+            self._refuse(refusal)
             return
         if self.chan is None or self.chan.is_closing():
             return

@@ -77,7 +77,8 @@ def change_steps(
     a change of this type in this status. The desk checks again when the step is written;
     this only keeps impossible keys off the footer."""
     flow = CHANGE_WORKFLOWS.get(change_type)
-    if flow is None:
+    if flow is None or status not in flow.moves:
+        # A status this type's machine does not know (an old import): nothing is offered.
         return frozenset()
     moves = set(flow.allowed(status))
     steps: set[str] = set()
@@ -240,6 +241,8 @@ class ChangeDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#timeline-older").display = False
+        # Nothing but the heading until the change is read (or found missing).
+        self.query_one("#change-columns").display = False
         self._fit_columns()
         self.load()
 
@@ -362,6 +365,7 @@ class ChangeDetailScreen(Screen[None]):
     def _render_change(self) -> None:
         assert self.loaded is not None
         c = self.loaded.change
+        self.query_one("#change-columns").display = True
         heading = Text()
         heading.append(c.number, style="bold")
         heading.append("  ")
@@ -431,7 +435,9 @@ class ChangeDetailScreen(Screen[None]):
             (_("Services"), _names(c.services)),
             (
                 _("Also affects"),
-                _names(also) if also else Text(_("nothing depends on them"), "dim"),
+                _names(also)
+                if also or not c.services
+                else Text(_("nothing depends on them"), "dim"),
             ),
         ]
         self._narrow_drawn = self.has_class("-narrow")

@@ -25,6 +25,7 @@ from itsm_tui.data.store import Store
 from itsm_tui.desk.agent_keys import add_key
 from itsm_tui.desk.records import get_agent
 from itsm_tui.remote.server import DeskServer
+from itsm_tui.remote.web_server import ProxyTrust
 from tests.factories import NOW
 
 # Generous: two cores shared by many; a console that hangs fails long before.
@@ -77,6 +78,10 @@ class Server:
         return self.server.port
 
     @property
+    def web_port(self) -> int:
+        return self.server.web_port
+
+    @property
     def desk(self):  # type: ignore[no-untyped-def]
         return self.server.desk
 
@@ -94,7 +99,7 @@ class CountingEscalator:
 
 @contextlib.asynccontextmanager
 async def running_server(
-    store: Store, folder: Path, *, grace: float = 5.0
+    store: Store, folder: Path, *, grace: float = 5.0, web_secret: str | None = None
 ) -> AsyncIterator[Server]:
     clock = Clock()
     started: list[Any] = []
@@ -112,6 +117,8 @@ async def running_server(
         start_escalator=start_escalator,
         grace=grace,
         env=dict(os.environ, XDG_DATA_HOME=str(folder / "xdg-data")),
+        web_address=("127.0.0.1", 0) if web_secret else None,
+        web_trust=ProxyTrust.of(["127.0.0.1"], web_secret) if web_secret else None,
     )
     await server.start()
     try:

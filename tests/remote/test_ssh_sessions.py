@@ -4,7 +4,6 @@ by key, its agent fixed, its process gone with its connection."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,9 +13,6 @@ from sqlalchemy import select
 
 from itsm_tui.data.models import AuditEvent
 from itsm_tui.data.store import Store
-from itsm_tui.desk.records import get_agent
-from itsm_tui.desk.tickets import create_ticket
-from tests.factories import NOW, build_desk
 from tests.remote.sessions import (
     END_S,
     START_S,
@@ -31,24 +27,6 @@ from tests.remote.sessions import (
 )
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture
-def desk_store(sqlite_store: Store) -> Iterator[Store]:
-    build_desk(sqlite_store)
-    with sqlite_store.write() as session:
-        for agent, title in (("alice", "VPN drops every hour"), ("bob", "Printer jams on floor 3")):
-            create_ticket(
-                session,
-                get_agent(session, agent),
-                type="incident",
-                title=title,
-                impact=2,
-                urgency=2,
-                assignee=agent,
-                now=NOW,
-            )
-    yield sqlite_store
 
 
 def header(screen: RemoteScreen) -> str:
@@ -67,21 +45,29 @@ def test_the_queue_of_the_keys_agent_appears_and_reflows_on_resize(
             await connect(server.port, "alice", key) as conn,
         ):
             screen = await RemoteScreen.open(conn, 100, 30)
-            assert await screen.wait_for("VPN drops every hour"), screen.text()
+            # The whole first frame: the queue's row and the footer on the last line (a
+            # frame can arrive in pieces).
+            assert await screen.wait_for(
+                lambda text: "VPN drops every hour" in text and "Open" in screen.screen.display[29]
+            ), screen.text()
             # The header names the key's agent; bob's ticket is not in alice's queue.
             assert "alice" in header(screen)
             assert "Printer jams" not in screen.text()
-            footer = screen.screen.display[29]
-            assert "Open" in footer, screen.text()
             # OpenSSH forwards no COLORTERM: the app draws in the 256 colours TERM
             # promises, never in 24-bit colour the terminal may not have.
             assert b"\x1b[38;5;" in screen.raw or b";38;5;" in screen.raw
             assert b"38;2;" not in screen.raw and b"48;2;" not in screen.raw
+            # Forget what is on the screen: only a redraw by the app can fill it again.
+            screen.screen.reset()
             screen.resize(60, 20)
-            # The footer is drawn on the new last row: the app saw SIGWINCH.
-            assert await screen.wait_for(lambda _t: "Open" in screen.screen.display[19]), (
-                screen.text()
-            )
+            # The app was told (SIGWINCH: the PTY is its controlling terminal) and drew
+            # itself anew at the new size: header on the first row, footer on the last.
+            assert await screen.wait_for(
+                lambda _t: (
+                    "IT Service Desk" in screen.screen.display[0]
+                    and "Open" in screen.screen.display[19]
+                )
+            ), screen.text()
             assert len(screen.screen.display) == 20
 
     asyncio.run(scenario())
@@ -110,11 +96,15 @@ def test_keys_reach_the_app_and_a_disconnect_ends_its_process(
                 await screen.process.stdin.drain()
             screen.type("!")
             assert await screen.wait_for("Core switch réboot!s"), screen.text()
-            [pid] = server.console_pids()
+            [session] = server.desk.sessions
+            assert session.console is not None
+            pid = session.console.pid
             assert alive(pid)
             conn.abort()  # the link drops: no exit, no EOF from the client
             assert await wait_until(lambda: not alive(pid), END_S), f"console {pid} still runs"
             assert await wait_until(lambda: not server.desk.sessions, END_S)
+            # It ended itself on the hang-up (128+SIGHUP), drafts written, not killed later.
+            assert session.console.process.returncode == 129
         # The drop was audited as a logout of alice, with the key and the address.
         with desk_store.read() as session:
             events = session.scalars(
@@ -144,9 +134,15 @@ def test_two_agents_at_once_each_see_their_own(desk_store: Store, tmp_path: Path
         ):
             alice_screen = await RemoteScreen.open(alice)
             bob_screen = await RemoteScreen.open(bob)
-            assert await alice_screen.wait_for("VPN drops every hour"), alice_screen.text()
-            assert await bob_screen.wait_for("Printer jams on floor 3"), bob_screen.text()
-            assert "alice" in header(alice_screen) and "bob" in header(bob_screen)
+            # Each sees their own queue under their own name.
+            assert await alice_screen.wait_for(
+                lambda text: "VPN drops every hour" in text and "alice" in header(alice_screen)
+            ), alice_screen.text()
+            assert await bob_screen.wait_for(
+                lambda text: "Printer jams on floor 3" in text and "bob" in header(bob_screen)
+            ), bob_screen.text()
+            assert "Printer jams" not in alice_screen.text()
+            assert "VPN drops" not in bob_screen.text()
             assert len(set(server.console_pids())) == 2
 
     asyncio.run(scenario())
@@ -194,7 +190,7 @@ def test_commands_subsystems_and_forwarding_are_refused(desk_store: Store, tmp_p
             with pytest.raises(asyncssh.ChannelOpenError):  # SFTP: a subsystem
                 await conn.start_sftp_client()
             # A shell without a terminal gets one line saying what to do, and no console.
-            done = await conn.run(encoding="utf-8")
+            done = await asyncio.wait_for(conn.run(encoding="utf-8"), START_S)
             assert done.exit_status == 1
             assert "needs a terminal" in (done.stdout or "")
             assert not server.desk.sessions

@@ -101,7 +101,12 @@ def test_a_file_without_ssh_keys_leaves_the_keys_added_by_command(store: Store) 
 
 def test_a_key_moves_between_agents_in_one_apply(store: Store) -> None:
     key = public()
+    # zhao's key goes to lwang, who comes first in the file: it is taken from zhao's row
+    # before zhao's entry is applied.
+    apply_text(store, desk_text("[]", f'["{key}"]'))
     apply_text(store, desk_text(f'["{key}"]', "[]"))
+    assert keys_of(store) == {"lwang": [fp(key)]}
+    # And back, the giver first this time.
     apply_text(store, desk_text("[]", f'["{key}"]'))
     assert keys_of(store) == {"zhao": [fp(key)]}
 

@@ -143,6 +143,8 @@ def test_steps_follow_each_types_state_machine_and_the_role() -> None:
     }
     assert change_steps("normal", "closed", worker, my_vote_pending=False) == {"link_incident"}
     assert change_steps("normal", "cancelled", worker, my_vote_pending=False) == set()
+    # A standard change never goes to the CAB: no vote, whatever its status says.
+    assert change_steps("standard", "authorization", cab, my_vote_pending=True) == set()
 
 
 @run_async
@@ -208,6 +210,38 @@ async def test_user_text_is_shown_as_typed_never_as_markup_or_control(desk) -> N
         assert "backed out" in heading
 
 
+def test_the_read_of_a_change_on_both_stores(store: Store) -> None:
+    """data/change_detail and the change's history page, on SQLite and PostgreSQL."""
+    from itsm_tui.data.change_detail import change_detail
+    from itsm_tui.data.history import history_page
+    from tests.ui.change_detail_apps import add_fixed_changes, build_change_desk
+
+    build_change_desk(store)
+    numbers = add_fixed_changes(store)
+    with store.read() as session:
+        voting = change_detail(session, numbers["voting"])
+        closed = change_detail(session, numbers["closed"])
+        history = history_page(session, voting.id, record_type="change")
+        ticket_history = history_page(session, voting.id)
+    # Decided votes first, then the pending ones.
+    assert [(a.approver, a.decision) for a in voting.approvals] == [
+        ("carol", "approved"),
+        ("dave", "pending"),
+    ]
+    assert voting.approved_count == 1 and voting.quorum == 2
+    assert voting.impacted == ("Directory", "Email")
+    assert voting.problem == numbers["problem"] and voting.implementer == "nina"
+    assert [c.name for c in voting.conflicts] == ["Quarter close"]
+    assert [i.number for i in closed.caused_incidents] == [numbers["incident"]]
+    # A closed change clashes with nothing any more.
+    assert closed.conflicts == ()
+    assert [e.action for e in history.audit] == ["create"] * len(history.audit)
+    assert history.comments == () and history.escalations == ()
+    # The same id read as a ticket's history is another record's (the problem ticket's).
+    assert ticket_history.audit
+    assert {e.id for e in ticket_history.audit}.isdisjoint(e.id for e in history.audit)
+
+
 # ---------------------------------------------------------------------------
 # The new change form
 
@@ -257,6 +291,43 @@ async def test_a_change_raised_from_a_problem_carries_the_link(desk) -> None:  #
         from itsm_tui.data.models import Ticket
 
         assert session.get(Ticket, made.problem_id).number == numbers["problem"]  # type: ignore[union-attr]
+
+
+@run_async
+async def test_a_new_change_draft_brings_back_its_text_and_choices(desk) -> None:  # type: ignore[no-untyped-def]
+    store, _numbers = desk
+    app = DetailHarness(context(store), NewChangeScreen)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#plan-type", Select).value = "emergency"
+        form.query_one("#plan-impact", Select).value = 1
+        form.query_one("#plan-implementer", Select).value = "nina"
+        form.query_one("#plan-services", SelectionList).select("VPN")
+        await type_into(pilot, "#plan-title", "Reboot the VPN concentrator")
+        await type_into(pilot, "#plan-backout", "None needed")
+        await pilot.press("escape")
+        await settle(pilot)
+    # A new app (a restart): the same form brings everything back once its lists arrive.
+    again = DetailHarness(context(store), NewChangeScreen)
+    async with again.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        form = again.screen
+        assert form.query_one("#plan-title", Input).value == "Reboot the VPN concentrator"
+        assert form.query_one("#plan-backout", TextArea).text == "None needed"
+        assert form.query_one("#plan-type", Select).value == "emergency"
+        assert form.query_one("#plan-impact", Select).value == 1
+        assert form.query_one("#plan-implementer", Select).value == "nina"
+        assert form.query_one("#plan-services", SelectionList).selected == ["VPN"]
+        # Saved to the desk, the draft is gone.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    made = change(store, str(again.results[-1]))
+    assert made.change_type == "emergency" and made.services == ["VPN"]
+    third = DetailHarness(context(store), NewChangeScreen)
+    async with third.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        assert third.screen.query_one("#plan-title", Input).value == ""
 
 
 @run_async
@@ -475,6 +546,23 @@ async def test_next_free_slot_fills_the_window(desk) -> None:  # type: ignore[no
     assert saved.planned_start is not None
     assert saved.planned_start.strftime("%Y-%m-%d %H:%M") == start
     assert saved.planned_start >= NOW
+
+
+@run_async
+async def test_the_schedule_form_says_what_the_planned_window_clashes_with_until_moved(
+    desk,
+) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = desk
+    app = detail_app(store, numbers["voting"], "mike")
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = await open_form(pilot, "c")
+        assert form.query_one("#schedule-conflicts").display
+        assert "Quarter close" in text_of(app, "#schedule-conflicts")
+        before = form.query_one("#schedule-start", Input).value
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert form.query_one("#schedule-start", Input).value != before
+        assert not form.query_one("#schedule-conflicts").display
 
 
 # ---------------------------------------------------------------------------

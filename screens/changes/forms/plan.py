@@ -147,6 +147,9 @@ class ChangePlanForm(ChangeForm):
         services.add_options(
             [(printable(s, single_line=True), s, s in chosen) for s in choices.services]
         )
+        if services.option_count:
+            # Space toggles the highlighted service: the first one, when the list is reached.
+            services.highlighted = 0
         implementer = self._restore.get("plan-implementer") or (
             self.change.implementer if self.change else None
         )

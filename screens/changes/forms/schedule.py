@@ -246,6 +246,10 @@ class ScheduleForm(ChangeForm):
             said.update(_("No free slot of that length in the next 90 days."))
             return
         start, end = message.slot
+        # What the old window clashed with no longer applies to the free one.
+        self.conflicts = ()
+        for widget_id in ("#schedule-conflicts", "#schedule-override-label", "#schedule-override"):
+            self.query_one(widget_id).display = False
         self.query_one("#schedule-start", Input).value = local_text(start, self.zone)
         self.query_one("#schedule-end", Input).value = local_text(end, self.zone)
         said.update(

@@ -1,0 +1,231 @@
+"""The browser side of `itsm serve`: the same app, one process per connection (textual-serve).
+
+It is meant to sit behind the organisation's reverse proxy and its single sign-on:
+the proxy says who the agent is in a header. That header is believed only from the
+proxy's own addresses and only with the secret the proxy and the desk share; any
+other request gets a bare 403 and nothing else: not the page, not a static file, not
+a websocket. The agent it names is fixed for the connection's app, as over SSH.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import textual_serve
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server
+
+from itsm_tui.config.readers import serve_settings
+from itsm_tui.desk.remote_sessions import SignedIn, record_login, record_logout, vouched_for
+from itsm_tui.domain.roles import USERNAME
+from itsm_tui.remote.ssh_server import RemoteDesk
+
+log = logging.getLogger("itsm.serve")
+
+SECRET_HEADER = "X-Itsm-Proxy-Secret"
+DEFAULT_USER_HEADER = "X-Forwarded-User"
+TEMPLATES = Path(__file__).with_name("templates")
+STATICS = Path(textual_serve.__file__).with_name("static")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# The agent the proxy vouched for, on the request the gate let through.
+AGENT = web.RequestKey("itsm.agent", SignedIn)
+
+
+@dataclass(frozen=True)
+class ProxyTrust:
+    """Whom the browser side believes: the proxy's addresses, its secret, its header."""
+
+    proxies: tuple[Network, ...]
+    secret: str
+    user_header: str = DEFAULT_USER_HEADER
+
+    @classmethod
+    def of(
+        cls, proxies: Iterable[str], secret: str, user_header: str = DEFAULT_USER_HEADER
+    ) -> ProxyTrust:
+        return cls(
+            tuple(ipaddress.ip_network(p, strict=False) for p in proxies), secret, user_header
+        )
+
+    def agent_named(self, remote: str | None, headers: Mapping[str, str]) -> str | None:
+        """The agent a request is vouched for, or None when it is not the proxy's."""
+        try:
+            address = ipaddress.ip_address(remote or "")
+        except ValueError:
+            return None
+        if not any(address in network for network in self.proxies):
+            return None
+        # Constant time: the comparison must not tell an attacker how much they got right.
+        given = headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return None
+        name = headers.get(self.user_header, "").strip()
+        if not USERNAME.fullmatch(name) or len(name) > 80:
+            return None
+        return name
+
+
+class DeskAppService(AppService):
+    """textual-serve's app process, started as the connection's agent with the desk's
+    own environment (nothing of the server's beyond what a console may inherit)."""
+
+    def __init__(self, command: str, env: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(command, **kwargs)
+        self._desk_env = dict(env)
+
+    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+        env = super()._build_environment(width, height)
+        return {
+            **self._desk_env,
+            **{k: env[k] for k in env if k.startswith("TEXTUAL") or k in ("COLUMNS", "ROWS")},
+            "TERM_PROGRAM": env.get("TERM_PROGRAM", "textual"),
+        }
+
+
+class DeskWebServer(Server):
+    """textual-serve's server with the proxy's word for who is connecting."""
+
+    def __init__(
+        self,
+        desk: RemoteDesk,
+        trust: ProxyTrust,
+        *,
+        host: str,
+        port: int,
+        public_url: str | None,
+        title: str = "IT Service Desk",
+    ) -> None:
+        super().__init__(
+            "itsm",
+            host=host,
+            port=port,
+            title=title,
+            public_url=public_url,
+            statics_path=STATICS,
+            templates_path=TEMPLATES,
+        )
+        self.desk = desk
+        self.trust = trust
+        self.connections: set[web.WebSocketResponse] = set()
+
+    async def make_application(self) -> web.Application:
+        import aiohttp_jinja2
+        import jinja2
+
+        app = web.Application(middlewares=[self._only_the_proxy])
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        app.add_routes(
+            [
+                web.get("/", self.handle_index, name="index"),
+                web.get("/ws", self.handle_websocket, name="websocket"),
+                web.static("/static", self.statics_path, name="static"),
+            ]
+        )
+        return app
+
+    @web.middleware
+    async def _only_the_proxy(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        name = self.trust.agent_named(request.remote, request.headers)
+        who = None
+        if name is not None:
+            try:
+                who = await self.desk.run(lambda s: vouched_for(s, name))
+            except Exception:
+                log.exception("looking up agent %s failed", name)
+        if who is None:
+            log.warning("web request refused from %s", request.remote)
+            # Nothing at all: no page, no hint of what would have been accepted.
+            return web.Response(status=403)
+        request[AGENT] = who
+        return await handler(request)
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        who = request[AGENT]
+        address = (
+            request.headers.get("X-Forwarded-For", request.remote or "?").split(",")[0].strip()
+        )
+        websocket = web.WebSocketResponse(heartbeat=15)
+        await websocket.prepare(request)
+        settings = await self.desk.run(serve_settings)
+        refusal = self.desk.refusal(who.username, settings)
+        if refusal is not None or self.desk.stopping:
+            await websocket.close(message=(refusal or "the server is stopping").encode()[:120])
+            return websocket
+        width = _size(request.query.get("width"), 80)
+        height = _size(request.query.get("height"), 24)
+        argv, env = self.desk.console_command(who.username, "xterm-256color")
+        command = " ".join([sys.executable, "-m", "itsm_tui.remote.console", "--web", who.username])
+        assert list(argv)[-1] == who.username  # the name is a checked user name: no quoting needed
+        service = DeskAppService(
+            command,
+            env,
+            write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str,
+            close=websocket.close,
+            download_manager=self.download_manager,
+            debug=False,
+        )
+        self.connections.add(websocket)
+        self.desk.web_sessions.append(who)
+        started = self.desk.clock()
+        await self.desk.run(lambda s: record_login(s, who, address, now=started), write=True)
+        log.info("%s signed in from %s in a browser", who.username, address)
+        why = "disconnected"
+        try:
+            await service.start(width, height)
+            try:
+                await self._process_messages(websocket, service)
+            finally:
+                why = "server stopping" if self.desk.stopping else "disconnected"
+                await service.stop()
+        except asyncio.CancelledError:
+            await websocket.close()
+        finally:
+            self.connections.discard(websocket)
+            self.desk.web_sessions.remove(who)
+            now = self.desk.clock()
+            await self.desk.run(
+                lambda s: record_logout(s, who, address, started=started, now=now, why=why),
+                write=True,
+            )
+            log.info("%s from %s signed out of the browser (%s)", who.username, address, why)
+        return websocket
+
+    async def close_connections(self) -> None:
+        """The server is stopping: each browser's app quits (keeping its drafts)."""
+        for websocket in list(self.connections):
+            await websocket.close(message=b"the desk's server is stopping")
+
+
+def _size(value: str | None, default: int) -> int:
+    try:
+        return max(10, min(int(value or default), 1000))
+    except ValueError:
+        return default
+
+
+async def start_web(server: DeskWebServer) -> web.AppRunner:
+    runner = web.AppRunner(await server.make_application(), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, server.host, server.port)
+    await site.start()
+    return runner
+
+
+def web_port(runner: web.AppRunner) -> int:
+    for site in runner.sites:
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            return int(server.sockets[0].getsockname()[1])
+    raise RuntimeError("the web server is not listening")

@@ -1,0 +1,129 @@
+"""`itsm serve --web`: the app in a browser behind the organisation's proxy, over a real
+HTTP and websocket connection; nothing for a request the proxy did not vouch for."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import aiohttp
+import pyte
+import pytest
+from sqlalchemy import select
+
+from itsm_tui.data.models import AuditEvent
+from itsm_tui.data.store import Store
+from itsm_tui.remote.web_server import SECRET_HEADER, ProxyTrust
+from tests.remote.sessions import END_S, START_S, running_server, wait_until
+
+pytestmark = pytest.mark.timeout(300)
+
+SECRET = "correct horse battery staple"
+
+
+def vouched(agent: str, secret: str = SECRET) -> dict[str, str]:
+    return {"X-Forwarded-User": agent, SECRET_HEADER: secret}
+
+
+async def first_frame(ws: aiohttp.ClientWebSocketResponse, expected: str) -> pyte.Screen:
+    """The app's screen as the browser gets it (binary frames of terminal output)."""
+    screen = pyte.Screen(100, 30)
+    stream = pyte.ByteStream(screen)
+    end = time.monotonic() + START_S
+    while expected not in "\n".join(screen.display) and time.monotonic() < end:
+        try:
+            message = await ws.receive(timeout=1)
+        except TimeoutError:
+            continue
+        if message.type == aiohttp.WSMsgType.BINARY:
+            stream.feed(message.data)
+        elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            break
+    assert expected in "\n".join(screen.display), "\n".join(screen.display)
+    return screen
+
+
+async def closed_by_server(ws: aiohttp.ClientWebSocketResponse) -> bool:
+    """Whether the server closes the socket (frames still on their way are read past)."""
+    end = time.monotonic() + END_S
+    while not ws.closed and time.monotonic() < end:
+        try:
+            message = await ws.receive(timeout=1)
+        except TimeoutError:
+            continue
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            return True
+    return ws.closed
+
+
+def test_the_proxy_is_believed_only_from_its_address_with_its_secret() -> None:
+    trust = ProxyTrust.of(["10.1.0.0/16", "::1"], SECRET)
+    assert trust.agent_named("10.1.2.3", vouched("alice")) == "alice"
+    assert trust.agent_named("::1", vouched("alice")) == "alice"
+    assert trust.agent_named("10.2.0.1", vouched("alice")) is None  # not the proxy
+    assert trust.agent_named("10.1.2.3", vouched("alice", "guess")) is None
+    assert trust.agent_named("10.1.2.3", {"X-Forwarded-User": "alice"}) is None
+    assert trust.agent_named("10.1.2.3", {SECRET_HEADER: SECRET}) is None
+    assert trust.agent_named("10.1.2.3", vouched(" alice")) == "alice"
+    assert trust.agent_named("10.1.2.3", vouched("alice\x1b[2J")) is None
+    assert trust.agent_named(None, vouched("alice")) is None
+
+
+def test_the_page_and_the_apps_first_frame_for_the_vouched_agent(
+    desk_store: Store, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        # The server stops first (the last context leaves first) while bob's tab is open.
+        async with (
+            aiohttp.ClientSession() as http,
+            running_server(desk_store, tmp_path, web_secret=SECRET) as server,
+        ):
+            base = f"http://127.0.0.1:{server.web_port}"
+            # Without the proxy's word: a bare 403 for the page, its files and the socket.
+            for path in ("/", "/static/js/textual.js", "/ws"):
+                async with http.get(base + path) as refused:
+                    assert refused.status == 403
+                    assert await refused.read() == b""
+            async with http.get(base + "/", headers=vouched("alice", "wrong")) as refused:
+                assert refused.status == 403
+            async with http.get(base + "/", headers=vouched("nobody")) as refused:
+                assert refused.status == 403
+            async with http.get(base + "/", headers=vouched("alice")) as page:
+                assert page.status == 200
+                html = await page.text()
+            # Nothing from the internet: every URL on the page is the desk's own.
+            assert "googleapis" not in html and "cdn" not in html
+            assert f"ws://127.0.0.1:{server.web_port}/ws" in html
+            async with http.get(base + "/static/js/textual.js", headers=vouched("alice")) as js:
+                assert js.status == 200
+
+            ws = await http.ws_connect(f"{base}/ws?width=100&height=30", headers=vouched("alice"))
+            screen = await first_frame(ws, "VPN drops every hour")
+            text = "\n".join(screen.display)
+            assert "VPN drops every hour" in text, text
+            assert "alice" in screen.display[0]
+            assert "Printer jams" not in text
+            assert len(server.desk.web_sessions) == 1
+            await ws.close()
+            assert await wait_until(lambda: not server.desk.web_sessions, END_S)
+            # Bob's tab is still open when the server stops: it is closed, and audited so.
+            bobs = await http.ws_connect(f"{base}/ws?width=100&height=30", headers=vouched("bob"))
+            await first_frame(bobs, "Printer jams on floor 3")
+        assert await closed_by_server(bobs)
+        with desk_store.read() as session:
+            events = session.execute(
+                select(AuditEvent.record_number, AuditEvent.action, AuditEvent.new_value)
+                .where(AuditEvent.action.in_(["session.login", "session.logout"]))
+                .order_by(AuditEvent.id)
+            ).all()
+        assert [(who, action) for who, action, _v in events] == [
+            ("alice", "session.login"),
+            ("alice", "session.logout"),
+            ("bob", "session.login"),
+            ("bob", "session.logout"),
+        ]
+        assert '"why": "server stopping"' in events[-1][2]
+        assert '"fingerprint": "proxy"' in events[-1][2]
+
+    asyncio.run(scenario())
