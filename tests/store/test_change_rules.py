@@ -262,17 +262,20 @@ def test_an_implementer_cannot_be_in_two_changes_at_once(cdesk: Desk) -> None:
     assert [c.kind for c in error.conflicts] == ["implementer"]  # type: ignore[attr-defined]
 
 
-def test_a_normal_change_respects_its_lead_time(cdesk: Desk) -> None:
+def test_a_normal_change_goes_to_the_cab_only_its_lead_time_ahead(cdesk: Desk) -> None:
+    # A draft may plan any window; the 72 h notice counts when it goes to the CAB.
     number = change(cdesk)
+    write(cdesk, "alice", d.submit_change, number)
+    write(cdesk, "alice", d.assess_change, number, LOW)
+    soon = {"start": NOW + timedelta(hours=5), "end": NOW + timedelta(hours=6)}
+    write(cdesk, "alice", d.schedule_change, number, **soon)
+    refused(cdesk, d.InvalidInput, "at least 72 h ahead", "alice", d.submit_change, number)
+    write(cdesk, "alice", d.schedule_change, number, start=WINDOW_START, end=WINDOW_END)
+    assert write(cdesk, "alice", d.submit_change, number)["status"] == "authorization"
+    # Moving an authorized change keeps the notice too.
+    write(cdesk, "carol", d.approve_change, number)
     refused(
-        cdesk,
-        d.InvalidInput,
-        "at least 72 h ahead",
-        "alice",
-        d.schedule_change,
-        number,
-        start=NOW + timedelta(hours=5),
-        end=NOW + timedelta(hours=6),
+        cdesk, d.InvalidInput, "at least 72 h ahead", "alice", d.schedule_change, number, **soon
     )
 
 

@@ -203,6 +203,7 @@ def create_change(
             as_utc(planned_start, _("planned start")),
             as_utc(planned_end, _("planned end")),
             override_reason=None,
+            lead_time=False,
         )
     session.flush()
     return change

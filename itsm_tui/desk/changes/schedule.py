@@ -44,7 +44,7 @@ def plan_window(
     end: datetime,
     *,
     override_reason: str | None,
-    lead_time: bool = True,
+    lead_time: bool,
 ) -> None:
     """Set the planned window, or refuse with every conflict it has.
 
@@ -123,7 +123,8 @@ def plan_window(
 
 def recheck_window(session: Session, edit: Edit, change: Change) -> None:
     """When a change starts holding its window (it goes to the CAB, or a standard change is
-    scheduled): a change planned since may have taken it while this one was a draft."""
+    scheduled): a change planned since may have taken it while this one was a draft, and
+    the type's lead time counts from now (the notice the CAB and the desk get)."""
     if change.planned_start is not None and change.planned_end is not None:
         plan_window(
             session,
@@ -132,7 +133,7 @@ def recheck_window(session: Session, edit: Edit, change: Change) -> None:
             change.planned_start,
             change.planned_end,
             override_reason=None,
-            lead_time=False,
+            lead_time=True,
         )
 
 
@@ -174,7 +175,16 @@ def schedule_change(
             )
         before = session.get(Agent, change.implementer_id) if change.implementer_id else None
         edit.set("implementer_id", agent.id if agent else None, shown=agent, shown_old=before)
-    plan_window(session, edit, change, start, end, override_reason=override_reason)
+    # A draft may plan any window; the lead time counts once the change is past its gate.
+    plan_window(
+        session,
+        edit,
+        change,
+        start,
+        end,
+        override_reason=override_reason,
+        lead_time=change.status not in ("draft", "assessment"),
+    )
     reassess(session, edit, change)
     session.flush()
     return change
