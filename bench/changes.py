@@ -228,32 +228,37 @@ def _board_sql(store: Store) -> None:
             ).all()
 
 
-async def _board_screen_first_paint(store: Store, actor: str) -> float:
+async def _board_screen_first_paint(store: Store, actor: str) -> tuple[float, float]:
+    """(wall, CPU) seconds from `B` on the queue until the board shows its cards."""
+    from textual import events
+
     from itsm_tui.app import make_app
     from itsm_tui.context import DeskContext
+    from itsm_tui.screens.changes.board import ChangeBoardScreen
 
     ctx = DeskContext(store=store, actor=actor, clock=lambda: SEEDED_AT)
     app = make_app(ctx, escalator=False, poll_seconds=0)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
-        t0 = time.perf_counter()
-        await pilot.press("B")
+        t0, c0 = time.perf_counter(), time.process_time()
+        # As the terminal driver delivers a key (Pilot.press waits for the app to go idle).
+        app._driver.send_message(events.Key("B", "B"))
         limit = t0 + 60
-        # Painted: the board screen is up and its worker has delivered its columns.
         while time.perf_counter() < limit:
             screen = app.screen
-            if type(screen).__module__.endswith("changes.board") and getattr(
-                screen, "loaded", False
-            ):
-                return time.perf_counter() - t0
+            if isinstance(screen, ChangeBoardScreen) and screen.board is not None:
+                return time.perf_counter() - t0, time.process_time() - c0
             await asyncio.sleep(0.001)
     raise TimeoutError("the board did not paint")
 
 
 def board_figure(store: Store, actor: str, repeat: int) -> tuple[str, float, float]:
     if importlib.util.find_spec("itsm_tui.screens.changes.board") is not None:
-        first = asyncio.run(_board_screen_first_paint(store, actor))
-        return "screen", first, first
+        # A fresh app each time: the first paint is what an agent waits for.
+        runs = [asyncio.run(_board_screen_first_paint(store, actor)) for _ in range(3)]
+        CPU["board_s"] = statistics.median(cpu for _wall, cpu in runs)
+        walls = [wall for wall, _cpu in runs]
+        return "screen", walls[0], statistics.median(walls)
     if importlib.util.find_spec("itsm_tui.data.change_board") is not None:
         from itsm_tui.data import change_board
 
@@ -327,7 +332,10 @@ def main() -> None:
         )
     source, cold["board_s"], figures["board_s"] = board_figure(store, actor or "root", args.repeat)
     loads["board_s"] = load_avg()
-    print(f"{'board_s':18} {figures['board_s']:9.4f}  ({source}, load {loads['board_s']})")
+    print(
+        f"{'board_s':18} {figures['board_s']:9.4f}  ({source}, cpu {CPU['board_s']:.4f}, "
+        f"load {loads['board_s']})"
+    )
     with store.read() as session:
         month_rows = calendar(session, start=MONTH[0], end=MONTH[1])
         shown = len({c.number for row in month_rows.rows for c in row.changes})

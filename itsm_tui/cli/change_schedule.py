@@ -39,6 +39,13 @@ def _when(start: datetime, end: datetime, zone: tzinfo) -> str:
     return f"{s:%Y-%m-%d %H:%M}–{tail} {s.strftime('%Z')}"
 
 
+def _duration_text(value: timedelta) -> str:
+    """2h, 1h30m, 45m: as the option is written."""
+    minutes = int(value.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
+
+
 def _aware(value: datetime, what: str) -> datetime:
     if value.tzinfo is None:
         raise InvalidInput(
@@ -156,7 +163,7 @@ def change_next_slot(
     if slot is None:
         out(
             _("no free window of {duration} within {days} days after {after}").format(
-                duration=duration,
+                duration=_duration_text(duration),
                 days=within_days,
                 after=start.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
             )

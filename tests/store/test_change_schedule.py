@@ -132,10 +132,10 @@ def test_changes_on_shared_or_dependent_services_conflict(sched) -> None:  # typ
                 ChangeSpec("CHG0000001", ("Identity",), utc(2026, 12, 8, 20), utc(2026, 12, 8, 23)),
                 ChangeSpec("CHG0000002", ("Printing",), utc(2026, 12, 8, 20), utc(2026, 12, 8, 23)),
                 ChangeSpec(
-                    "CHG0000003", ("Email",), utc(2026, 12, 8, 21), utc(2026, 12, 8, 22), "draft"
+                    "CHG0000003", ("Email",), utc(2026, 12, 8, 22), utc(2026, 12, 8, 23), "draft"
                 ),
                 ChangeSpec(
-                    "CHG0000004", ("ERP",), utc(2026, 12, 8, 21), utc(2026, 12, 8, 22), "closed"
+                    "CHG0000004", ("ERP",), utc(2026, 12, 8, 22), utc(2026, 12, 8, 23), "closed"
                 ),
             ),
         ),
