@@ -95,7 +95,9 @@ class TrendChart(Widget):
     dependency of the project (docs/kpi.md): this is a few dozen lines of Rich text.
     """
 
-    DEFAULT_CSS = "TrendChart { height: 1fr; min-height: 5; }"
+    DEFAULT_CSS = (
+        "TrendChart { height: 1fr; min-height: 5; text-wrap: nowrap; text-overflow: clip; }"
+    )
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
