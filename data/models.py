@@ -422,9 +422,6 @@ class Ticket(Base):
         Index("ix_tickets_type_opened", "type", "opened_at"),
         # The KPIs' id sets: a type's tickets of a priority, a team, a service (data/kpi).
         Index("ix_tickets_type_priority", "type", "priority", "team_id", "service_id"),
-        # A clock's or time entry's ticket looked up by id for what the KPIs cut by, off
-        # this narrow index instead of the wide ticket row (data/kpi/figures.py).
-        Index("ix_tickets_kpi_cut", "id", "type", "priority", "team_id", "service_id"),
         Index("ix_tickets_opened_at", "opened_at"),
         # KPIs over periods.
         Index("ix_tickets_resolved_at", "resolved_at"),

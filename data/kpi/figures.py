@@ -7,11 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.kpi.judgement import Direction
-from itsm_tui.data.models import Ticket
 
 
 @dataclass
@@ -83,19 +82,6 @@ def probe(column: Any) -> ColumnElement[Any]:
     clock, a plan whose cost does not shrink with the period (30 days took longer than a
     year on the million-ticket store)."""
     return column + 0
-
-
-# The index `by_ticket_key` reads (data/models.py, migration 0016).
-KPI_CUT_INDEX = "ix_tickets_kpi_cut"
-
-
-def by_ticket_key(query: Select[Any]) -> Select[Any]:
-    """`query`, which joins `tickets` on its id, reading each ticket's type, priority, team
-    and service off ix_tickets_kpi_cut. SQLite otherwise looks each one up in the table
-    by its rowid, a wide row (title, description) per clock: on the million-ticket store
-    a year's response clocks by priority took 2.1 s that way, 1.2 s off the index.
-    PostgreSQL ignores the hint (it hashes the join)."""
-    return query.with_hint(Ticket, f"INDEXED BY {KPI_CUT_INDEX}", "sqlite")
 
 
 def seconds_between(session: Session, earlier: Any, later: Any) -> ColumnElement[float]:
