@@ -32,7 +32,7 @@ def incident_times(
 
     One read of the period's clocks for every priority, each clock's ticket joined by its
     key: four reads of the same range, one per priority's id set, took 5.2 s for a year
-    of response clocks on the million-ticket SQLite store, the join 2.1-3.7 s."""
+    of response clocks on the million-ticket SQLite store, the join 2.1-3.7 s (load 8)."""
     by_priority: dict[int, list[tuple[int, int]]] = {}
     rows = session.execute(
         select(Ticket.priority, SlaClock.spent_seconds, func.count())
