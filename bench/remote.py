@@ -185,10 +185,11 @@ async def all_open(term: Terminal) -> None:
 
 
 def new_rows_shown(term: Terminal, before: list[str]) -> Callable[[], bool]:
-    # Every row on screen is one that was not there before, and as many as before.
+    # The table scrolled (a cursor mid-page keeps some rows) and its bottom row is new: a
+    # frame is written top to bottom, so the whole frame arrived.
     def check() -> bool:
         now = term.numbers()
-        return len(now) >= len(before) - 1 and not set(now[1:]) & set(before)
+        return len(now) >= len(before) - 1 and now[0] != before[0] and now[-1] not in before
 
     return check
 
@@ -408,6 +409,7 @@ def main() -> None:
             serving(url, Path(folder)) as served,
         ):
             slow = asyncio.run(measure_slow_link(served.port, *logins[0]))
+            print(json.dumps({"slow_link": slow, "load_avg_1m": load_avg()}), flush=True)
             for name in slow:
                 loads[name] = load_avg()
             many = asyncio.run(measure_many(served, logins))
