@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, exists, func, literal, select, tuple_
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, false, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.models import Agent, Change, ChangeApproval
+from itsm_tui.data.change_lists import awaiting_approval_by, service_clause
+from itsm_tui.data.models import Agent, Change, Service
 from itsm_tui.domain.workflow import CHANGE_DONE, CHANGE_STATUSES
 
 # Cards read per column at a time: more than the tallest screen shows.
@@ -104,52 +104,29 @@ class Board:
 # Conditions
 
 
-def awaiting_vote_condition(agent_id: int) -> ColumnElement[bool]:
-    """The change is before the CAB and this agent's vote on it is still pending."""
-    return and_(
-        Change.status == "authorization",
-        exists().where(
-            ChangeApproval.change_id == Change.id,
-            ChangeApproval.approver_id == agent_id,
-            ChangeApproval.decision == "pending",
-        ),
-    )
+def service_names(session: Session) -> tuple[str, ...]:
+    """Every service's name, for the board's filter (tens of rows)."""
+    return tuple(session.scalars(select(Service.name).order_by(Service.name)))
 
 
 def awaiting_vote(session: Session, agent_id: int | None) -> tuple[str, ...]:
-    """Numbers of the changes waiting for this agent's CAB vote (authorization is short:
-    an index range of the board's index, then one approval row each)."""
+    """Numbers of the changes waiting for this agent's CAB vote (change_lists' definition)."""
     if agent_id is None:
         return ()
-    rows = session.scalars(
-        select(Change.number)
-        .where(Change.is_open.is_(True), awaiting_vote_condition(agent_id))
-        .order_by(Change.number)
-    )
-    return tuple(rows)
-
-
-def touches_service(name: str, dialect: str) -> ColumnElement[bool]:
-    """The change lists `name` among its affected services (a JSON list of names)."""
-    if dialect == "postgresql":
-        return cast(Change.services, JSONB).op("@>")(func.jsonb_build_array(name))
-    each = func.json_each(Change.services).table_valued("value").alias("affected")
-    return exists(select(literal(1)).select_from(each).where(each.c.value == name))
+    return tuple(awaiting_approval_by(session, agent_id))
 
 
 def _filter_conditions(
-    board_filter: BoardFilter, agent_id: int | None, dialect: str
+    board_filter: BoardFilter, awaiting: Sequence[str]
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if board_filter.change_type:
         conditions.append(Change.change_type == board_filter.change_type)
     if board_filter.service:
-        conditions.append(touches_service(board_filter.service, dialect))
+        conditions.append(service_clause(board_filter.service))
     if board_filter.awaiting_me:
-        if agent_id is None:
-            conditions.append(literal(False))
-        else:
-            conditions.append(awaiting_vote_condition(agent_id))
+        # What waits for a vote is a short list (the agent's pending ballots).
+        conditions.append(Change.number.in_(awaiting) if awaiting else false())
     return conditions
 
 
@@ -186,19 +163,15 @@ def column_page(
     status: str,
     *,
     board_filter: BoardFilter = BoardFilter(),
-    agent_id: int | None = None,
     awaiting: Sequence[str] = (),
     now: datetime,
     after: CardKey | None = None,
     limit: int = PER_COLUMN,
 ) -> list[BoardCard]:
-    """The cards of one column after `after` (from the top without it), in its order."""
-    dialect = session.get_bind().dialect.name
+    """The cards of one column after `after` (from the top without it), in its order;
+    `awaiting`: the reader's pending votes (`awaiting_vote`), marked on the cards."""
     since = now - RECENT_DONE
-    conditions = [
-        *_column_conditions(status, since),
-        *_filter_conditions(board_filter, agent_id, dialect),
-    ]
+    conditions = [*_column_conditions(status, since), *_filter_conditions(board_filter, awaiting)]
     base = select(*_CARD_COLUMNS).outerjoin(Agent, Agent.id == Change.implementer_id)
     waiting = set(awaiting)
     if status in CHANGE_DONE:
@@ -253,13 +226,13 @@ def column_counts(
     session: Session,
     *,
     board_filter: BoardFilter = BoardFilter(),
-    agent_id: int | None = None,
+    awaiting: Sequence[str] = (),
     now: datetime,
 ) -> dict[str, int]:
     """How many changes each column holds: open ones from the board index's (is_open,
-    status) prefix, done ones from the closing-time index's recent range."""
-    dialect = session.get_bind().dialect.name
-    narrowing = _filter_conditions(board_filter, agent_id, dialect)
+    status) prefix, done ones from the closing-time index's recent range. `awaiting`: the
+    reader's pending votes (`awaiting_vote`), for the filter on them."""
+    narrowing = _filter_conditions(board_filter, awaiting)
     counts = dict.fromkeys(CHANGE_STATUSES, 0)
     open_rows = session.execute(
         select(Change.status, func.count())
@@ -299,8 +272,9 @@ def read_board(
     every open change's row, which the first paint should not wait for."""
     awaiting = awaiting_vote(session, agent_id)
     counts: dict[str, int] | None = None
-    if counted:
-        counts = column_counts(session, board_filter=board_filter, agent_id=agent_id, now=now)
+    # The reader's votes are a short list: counted at once, only their columns are read.
+    if counted or board_filter.awaiting_me:
+        counts = column_counts(session, board_filter=board_filter, awaiting=awaiting, now=now)
     since = now - RECENT_DONE
     columns = []
     for status in CHANGE_STATUSES:
@@ -311,7 +285,6 @@ def read_board(
                 session,
                 status,
                 board_filter=board_filter,
-                agent_id=agent_id,
                 awaiting=awaiting,
                 now=now,
                 limit=limit,

@@ -11,7 +11,7 @@ of a period (ix_changes_planned).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -29,11 +29,13 @@ from itsm_tui.data.models import (
     ServiceDependency,
 )
 from itsm_tui.domain.change_windows import (
+    MAX_PLANNED_WINDOW,
     Interval,
     Window,
     covers,
     intersect,
     occurrences,
+    planned_window_problem,
     subtract,
     union,
     window_from_json,
@@ -233,6 +235,7 @@ def _held_statement(start: datetime, end: datetime) -> Any:
         .where(
             Change.is_open == true(),
             Change.status.in_(HOLDING_STATUSES),
+            Change.planned_start >= start - MAX_PLANNED_WINDOW,
             Change.planned_start < end,
             Change.planned_end > start,
         )
@@ -258,15 +261,26 @@ def _names(services: Iterable[str]) -> str:
 
 
 class _Checker:
-    """Conflicts of windows against one desk and one set of holding changes."""
+    """Conflicts of windows inside one span against one desk and the changes holding a
+    window in that span. Freeze and maintenance occurrences of the span are expanded once,
+    so a calendar of thousands of changes checks each against lists, not RRULEs."""
 
-    def __init__(self, session: Session, desk: ScheduleDesk, held: Sequence[_Held]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        desk: ScheduleDesk,
+        held: Iterable[_Held],
+        span: tuple[datetime, datetime],
+    ) -> None:
         self.session = session
         self.desk = desk
         self.held = sorted(held, key=lambda h: (h.starts_at, h.id))
         self.starts = [h.starts_at for h in self.held]
         self.longest = max((h.ends_at - h.starts_at for h in self.held), default=timedelta(0))
+        self.freezes = [(f, occurrences(f.window, *span)) for f in desk.freezes]
+        self.maintenance = {name: desk.maintenance_union(name, *span) for name in desk.maintenance}
         self._agents: dict[int, str] = {}
+        self._scopes: dict[frozenset[str], tuple[set[str], set[str]]] = {}
 
     def agent(self, agent_id: int) -> str:
         if agent_id not in self._agents:
@@ -274,10 +288,47 @@ class _Checker:
             self._agents[agent_id] = name or f"#{agent_id}"
         return self._agents[agent_id]
 
+    def scope(self, services: Sequence[str]) -> tuple[set[str], set[str]]:
+        """(impacted, reach) of a set of services, worked out once per set."""
+        key = frozenset(services)
+        if key not in self._scopes:
+            self._scopes[key] = (self.desk.impacted(key), self.desk.reach(key))
+        return self._scopes[key]
+
     def overlapping(self, start: datetime, end: datetime) -> list[_Held]:
         lo = bisect_left(self.starts, start - self.longest)
         hi = bisect_left(self.starts, end)
         return [h for h in self.held[lo:hi] if h.ends_at > start]
+
+    def clashes(
+        self,
+        services: Sequence[str],
+        start: datetime,
+        end: datetime,
+        implementer_id: int | None,
+        exclude_change_id: int | None,
+    ) -> Iterator[tuple[ConflictKind, Any, datetime, datetime, tuple[str, ...]]]:
+        """Each clash as (kind, what, starts_at, ends_at, services), lazily: the calendar
+        only asks whether there is one."""
+        impacted, reach = self.scope(services)
+        for freeze, found in self.freezes:
+            if freeze.services and not freeze.services & impacted:
+                continue
+            hit = tuple(sorted(freeze.services & impacted))
+            for s, e in found:
+                if s < end and start < e:
+                    yield "freeze", freeze, s, e, hit
+        for other in self.overlapping(start, end):
+            if other.id == exclude_change_id:
+                continue
+            shared = tuple(sorted(set(other.services) & reach))
+            if shared:
+                yield "change", other, other.starts_at, other.ends_at, shared
+            if implementer_id is not None and other.implementer_id == implementer_id:
+                yield "implementer", other, other.starts_at, other.ends_at, other.services
+        for name in sorted(set(services)):
+            if name in self.maintenance and not covers(self.maintenance[name], start, end):
+                yield "maintenance", name, start, end, (name,)
 
     def conflicts(
         self,
@@ -287,86 +338,91 @@ class _Checker:
         implementer_id: int | None,
         exclude_change_id: int | None,
     ) -> list[Conflict]:
-        desk, zone = self.desk, self.desk.zone
-        found: list[Conflict] = []
-        impacted = desk.impacted(services)
-        for freeze in desk.freezes_on(services):
-            hit = sorted(freeze.services & impacted) if freeze.services else []
-            where = _names(hit) if hit else _("all services")
-            for s, e in occurrences(freeze.window, start, end):
-                found.append(
-                    Conflict(
-                        "freeze",
-                        freeze.window.name,
-                        s,
-                        e,
-                        tuple(hit),
-                        _("freeze window '{name}' on {where}, {when}").format(
-                            name=freeze.window.name, where=where, when=_when(zone, s, e)
-                        ),
-                    )
-                )
-        reach = desk.reach(services)
-        for other in self.overlapping(start, end):
-            if other.id == exclude_change_id:
-                continue
-            shared = sorted(set(other.services) & reach)
-            if shared:
-                found.append(
-                    Conflict(
-                        "change",
-                        other.number,
-                        other.starts_at,
-                        other.ends_at,
-                        tuple(shared),
-                        _("{number} '{title}' ({status}) on {where}, {when}").format(
-                            number=other.number,
-                            title=other.title,
-                            status=other.status,
-                            where=_names(shared),
-                            when=_when(zone, other.starts_at, other.ends_at),
-                        ),
-                    )
-                )
-            if implementer_id is not None and other.implementer_id == implementer_id:
-                found.append(
-                    Conflict(
-                        "implementer",
-                        other.number,
-                        other.starts_at,
-                        other.ends_at,
-                        tuple(other.services),
-                        _("implementer {agent} is on {number} '{title}' then, {when}").format(
-                            agent=self.agent(implementer_id),
-                            number=other.number,
-                            title=other.title,
-                            when=_when(zone, other.starts_at, other.ends_at),
-                        ),
-                    )
-                )
-        for name in _outside_maintenance(desk, services, start, end):
-            windows = ", ".join(w.name for w in desk.maintenance[name] if w.name)
-            found.append(
-                Conflict(
-                    "maintenance",
-                    name,
-                    start,
-                    end,
-                    (name,),
-                    _("{service}: {when} is outside its maintenance windows ({windows})").format(
-                        service=name, when=_when(zone, start, end), windows=windows or "-"
-                    ),
-                )
-            )
+        found = [
+            self._conflict(*clash)
+            for clash in self.clashes(services, start, end, implementer_id, exclude_change_id)
+        ]
         found.sort(key=lambda c: (c.starts_at, c.kind, c.name))
         return found
+
+    def _conflict(
+        self,
+        kind: ConflictKind,
+        what: Any,
+        s: datetime,
+        e: datetime,
+        services: tuple[str, ...],
+    ) -> Conflict:
+        zone = self.desk.zone
+        if kind == "freeze":
+            return Conflict(
+                kind,
+                what.window.name,
+                s,
+                e,
+                services,
+                _("freeze window '{name}' on {where}, {when}").format(
+                    name=what.window.name,
+                    where=_names(services) if services else _("all services"),
+                    when=_when(zone, s, e),
+                ),
+            )
+        if kind == "change":
+            return Conflict(
+                kind,
+                what.number,
+                s,
+                e,
+                services,
+                _("{number} '{title}' ({status}) on {where}, {when}").format(
+                    number=what.number,
+                    title=what.title,
+                    status=what.status,
+                    where=_names(services),
+                    when=_when(zone, s, e),
+                ),
+            )
+        if kind == "implementer":
+            return Conflict(
+                kind,
+                what.number,
+                s,
+                e,
+                services,
+                _("implementer {agent} is on {number} '{title}' then, {when}").format(
+                    agent=self.agent(what.implementer_id),
+                    number=what.number,
+                    title=what.title,
+                    when=_when(zone, s, e),
+                ),
+            )
+        windows = ", ".join(w.name for w in self.desk.maintenance[what] if w.name)
+        return Conflict(
+            kind,
+            what,
+            s,
+            e,
+            services,
+            _("{service}: {when} is outside its maintenance windows ({windows})").format(
+                service=what, when=_when(zone, s, e), windows=windows or "-"
+            ),
+        )
 
 
 def _check_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("a planned window's start and end must carry a time zone")
+    problem = planned_window_problem(start, end)
+    if problem is not None:
+        raise ValueError(problem)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _check_span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("a calendar's start and end must carry a time zone")
     if end <= start:
-        raise ValueError("a planned window must end after it starts")
+        raise ValueError("a calendar must end after it starts")
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
@@ -381,7 +437,7 @@ def find_conflicts(
 ) -> list[Conflict]:
     """Everything the window [start, end) for `services` clashes with, earliest first."""
     start, end = _check_window(start, end)
-    checker = _Checker(session, schedule_desk(session), _held(session, start, end))
+    checker = _Checker(session, schedule_desk(session), _held(session, start, end), (start, end))
     return checker.conflicts(list(services), start, end, implementer_id, exclude_change_id)
 
 
@@ -416,17 +472,40 @@ def next_free_slot(
     the horizon, with no conflict: inside every service's maintenance windows (a service
     without any: any time), clear of freezes, of holding changes on related services and
     of the implementer's other changes. None when the horizon has no such window."""
-    if duration <= timedelta(0):
-        raise ValueError("a slot's duration must be positive")
+    if duration <= timedelta(0) or duration > MAX_PLANNED_WINDOW:
+        raise ValueError(
+            f"a slot lasts more than nothing and at most {MAX_PLANNED_WINDOW.days} days"
+        )
     if after.tzinfo is None:
         raise ValueError("after must carry a time zone")
     start = after.astimezone(UTC)
-    end = start + horizon
     desk = schedule_desk(session)
+    # Most slots lie in the first days: look a week ahead, then four, then the horizon.
+    # Each look starts again from `after`, so the first window found is the earliest (a
+    # window cut short by a look's end is found whole by the next).
+    looks = sorted({min(d, horizon) for d in (timedelta(days=7), timedelta(days=28), horizon)})
+    for ahead in looks:
+        slot = _first_free(session, desk, services, duration, start, start + ahead, implementer_id)
+        if slot is not None:
+            return slot
+    return None
+
+
+def _first_free(
+    session: Session,
+    desk: ScheduleDesk,
+    services: Sequence[str],
+    duration: timedelta,
+    start: datetime,
+    end: datetime,
+    implementer_id: int | None,
+) -> tuple[datetime, datetime] | None:
     free: list[Interval] = [(start, end)]
     for name in sorted(set(services)):
         if name in desk.maintenance:
             free = intersect(free, desk.maintenance_union(name, start, end))
+    if not any(e - s >= duration for s, e in free):
+        return None
     blocked: list[Interval] = []
     for freeze in desk.freezes_on(services):
         blocked.extend(occurrences(freeze.window, start, end))
@@ -498,6 +577,7 @@ def _calendar_statement(start: datetime, end: datetime) -> Any:
             Change.title,
             Change.change_type,
             Change.status,
+            Change.is_open,
             Change.risk,
             Change.services,
             Change.implementer_id,
@@ -505,6 +585,7 @@ def _calendar_statement(start: datetime, end: datetime) -> Any:
             Change.planned_end,
         )
         .where(
+            Change.planned_start >= start - MAX_PLANNED_WINDOW,
             Change.planned_start < end,
             Change.planned_end > start,
             Change.status.not_in(NOT_ON_CALENDAR),
@@ -522,21 +603,40 @@ def calendar(
 ) -> Calendar:
     """Per service: planned windows (each marked when it has a conflict), freeze and
     maintenance windows between `start` and `end`; freezes on every service apart."""
-    start, end = _check_window(start, end)
+    start, end = _check_span(start, end)
     desk = schedule_desk(session)
     shown = list(desk.services) if services is None else [s for s in services if s in desk.services]
     rows = session.execute(_calendar_statement(start, end)).all()
-    # Conflicts are judged against every holding change near each window, also those
-    # reaching past the calendar's edges.
+    # A change is judged against every holding change its window meets, also those past
+    # the calendar's edges: the holding changes inside are among `rows`, the few reaching
+    # past the edges are read apart.
     lo = min((r.planned_start for r in rows), default=start)
     hi = max((r.planned_end for r in rows), default=end)
-    checker = _Checker(session, desk, _held(session, min(lo, start), max(hi, end)))
+    held = {
+        r.id: _Held(
+            r.id,
+            r.number,
+            r.title,
+            r.status,
+            tuple(r.services or ()),
+            r.implementer_id,
+            r.planned_start,
+            r.planned_end,
+        )
+        for r in rows
+        if r.status in HOLDING_STATUSES and r.is_open
+    }
+    for edge in ((lo, start), (end, hi)):
+        if edge[0] < edge[1]:
+            held.update((h.id, h) for h in _held(session, *edge))
+    checker = _Checker(session, desk, held.values(), (min(lo, start), max(hi, end)))
     wanted = set(shown)
     by_service: dict[str, list[CalendarChange]] = {name: [] for name in shown}
     for r in rows:
         names = tuple(r.services or ())
         if not wanted & set(names):
             continue
+        clashes = checker.clashes(names, r.planned_start, r.planned_end, r.implementer_id, r.id)
         item = CalendarChange(
             number=r.number,
             title=r.title,
@@ -546,11 +646,7 @@ def calendar(
             starts_at=r.planned_start,
             ends_at=r.planned_end,
             services=names,
-            in_conflict=bool(
-                checker.conflicts(
-                    list(names), r.planned_start, r.planned_end, r.implementer_id, r.id
-                )
-            ),
+            in_conflict=next(clashes, None) is not None,
         )
         for name in names:
             if name in by_service:

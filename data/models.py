@@ -781,6 +781,8 @@ class TimeEntry(Base):
     __table_args__ = (
         Index("ix_time_entries_ticket", "ticket_id"),
         Index("ix_time_entries_logged", "logged_at"),
+        # A period's cost read off the index alone (data/kpi/cost.py).
+        Index("ix_time_entries_cost", "logged_at", "ticket_id", "cost"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

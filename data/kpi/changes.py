@@ -1,23 +1,17 @@
-"""Change first-time success: the changes closed in the period that succeeded first time."""
+"""Change first-time success: the changes closed in the period that succeeded first time,
+by the change process's own definition (itsm_tui.data.change_outcomes)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from itsm_tui.data.change_outcomes import first_time_success_clause
 from itsm_tui.data.kpi.figures import Kpi, share
 from itsm_tui.data.kpi.period import Cut, Period
-from itsm_tui.data.models import Change, ChangeCausedIncident
-
-
-def first_time_success() -> ColumnElement[bool]:
-    """Successful, and no incident was found to have been caused by it."""
-    return and_(
-        Change.outcome == "successful",
-        ~exists().where(ChangeCausedIncident.change_id == Change.id),
-    )
+from itsm_tui.data.models import Change
 
 
 def change_success(session: Session, period: Period, cut: Cut, now: datetime) -> list[Kpi]:
@@ -31,7 +25,7 @@ def change_success(session: Session, period: Period, cut: Cut, now: datetime) ->
     ]
     if cut.team_id is not None:
         in_period.append(Change.team_id == cut.team_id)
-    success = first_time_success()
+    success = first_time_success_clause()
     if cut.service is None:
         total, good = session.execute(
             select(func.count(), func.count().filter(success)).select_from(Change).where(*in_period)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.kpi.figures import Kpi, distribution, share
+from itsm_tui.data.kpi.figures import Kpi, distribution, probe, share
 from itsm_tui.data.kpi.period import Cut, Period
 from itsm_tui.data.models import SlaClock, Team, Ticket
 from itsm_tui.data.sla_standing import BREACHED, MET
@@ -38,7 +38,7 @@ def incident_times(
                 SlaClock.stopped_at >= period.start,
                 SlaClock.stopped_at < period.measured_end(now),
                 SlaClock.state.in_((MET, BREACHED)),
-                SlaClock.ticket_id.in_(
+                probe(SlaClock.ticket_id).in_(
                     cut.ticket_ids(Ticket.type == "incident", Ticket.priority == priority)
                 ),
             )
@@ -162,7 +162,7 @@ def resolution_by_team(
                 SlaClock.stopped_at >= period.start,
                 SlaClock.stopped_at < period.measured_end(now),
                 SlaClock.state.in_((MET, BREACHED)),
-                SlaClock.ticket_id.in_(cut.ticket_ids(Ticket.type == "incident", team)),
+                probe(SlaClock.ticket_id).in_(cut.ticket_ids(Ticket.type == "incident", team)),
             )
         ).one()
         if count:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.kpi.figures import Kpi
+from itsm_tui.data.kpi.figures import Kpi, probe
 from itsm_tui.data.kpi.period import Cut, Period
 from itsm_tui.data.models import Budget, Ticket, TimeEntry
 
@@ -58,7 +58,7 @@ def incident_cost(session: Session, period: Period, cut: Cut, now: datetime) -> 
         select(func.sum(TimeEntry.cost), func.count()).where(
             TimeEntry.logged_at >= period.start,
             TimeEntry.logged_at < end,
-            TimeEntry.ticket_id.in_(cut.ticket_ids(Ticket.type == "incident")),
+            probe(TimeEntry.ticket_id).in_(cut.ticket_ids(Ticket.type == "incident")),
         )
     ).one()
     spent = float(cost or 0)

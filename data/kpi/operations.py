@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, distinct, func, select, text
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.kpi.clocks import resolution_by_team
@@ -154,17 +154,24 @@ def resolved_quality(session: Session, period: Period, cut: Cut, now: datetime) 
             ).subquery()
         )
     )
-    ever_reassigned = select(AuditEvent.record_id).where(text(REASSIGNMENT_EVENT))
-    incidents, first_contact = session.execute(
+    # First contact: never reopened, escalated or reassigned. The reassigned ones are
+    # found from the resolved incidents' side, probing the partial index per ticket (a
+    # NOT IN over the audit table read every ticket event: 12 s for 30 days at 1M).
+    incidents_in_period = (*in_period, Ticket.type == "incident")
+    incidents, clean = session.execute(
         select(
             func.count(),
-            func.count().filter(
-                Ticket.reopen_count == 0,
-                Ticket.escalation_level == 0,
-                Ticket.id.not_in(ever_reassigned),
-            ),
-        ).where(*in_period, Ticket.type == "incident")
+            func.count().filter(Ticket.reopen_count == 0, Ticket.escalation_level == 0),
+        ).where(*incidents_in_period)
     ).one()
+    clean_ids = select(Ticket.id).where(
+        *incidents_in_period, Ticket.reopen_count == 0, Ticket.escalation_level == 0
+    )
+    # The version rides along so that the partial index covers the read (without it
+    # SQLite took ix_audit_record and read every ticket event: 7 s for 30 days at 1M).
+    reassigned_clean = reassigned.where(AuditEvent.record_id.in_(clean_ids)).subquery()
+    moved = session.scalar(select(func.count(distinct(reassigned_clean.c.record_id))))
+    first_contact = int(clean) - int(moved or 0)
     resolved, incidents = int(resolved), int(incidents)
     return [
         Kpi(

@@ -1,9 +1,10 @@
 """`itsm seed`: a deterministic, realistic demo history of any size, written in bulk.
 
-The package is split by record family: `writer` (bulk loading), `desk` (the desk as
-configured), `people` (agents, requesters), `tickets` and `story` (tickets, comments,
-audit), `sla` (clocks), `measures` (outages, surveys, time, complaints, budgets),
-`changes` (changes, CAB votes, knowledge articles); `history` runs them in order.
+The package is split by record family: `writer` (bulk loading; `writer_process`, the
+child that inserts on SQLite), `desk` (the desk as configured), `people` (agents,
+requesters), `tickets` and `story` (tickets, comments, audit), `sla` (clocks),
+`measures` (outages, surveys, time, complaints, budgets), `changes` (changes, CAB
+votes, knowledge articles); `history` runs them in order.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def seed_store(
     w = BulkWriter(store)
     dropped: list[Any] = []
     paused: SearchPause | None = None
+    set_aside = False
     try:
         w.tune_for_load()
         w.begin()
@@ -95,29 +97,23 @@ def seed_store(
         w.commit()
         if tickets >= REBUILD_INDEXES_FROM:
             dropped = droppable_indexes(w, tickets)
-            paused = pause_search(w, tickets)
+            # A writer process keeps the full-text index row by row, on the core it has to
+            # itself while this one generates; rebuilt afterwards it would run alone (the
+            # two FTS5 rebuilds took 30 s of a million tickets' 250).
+            paused = None if w.in_a_process else pause_search(w, tickets)
             w.begin()
             for index in dropped:
                 w.execute(f"DROP INDEX {index.name}")
             for statement in paused.drop if paused else ():
                 w.execute(statement)
             w.commit()
+            set_aside = True
         staff = load_staff(w, desk, requester_ids)
         seeder = Seeder(w, desk, clock, rng, staff, sla_setup, tickets, days, backlog)
         seeder.run(progress)
-        if dropped:
-            # Rebuilt from the model itself, so they come back exactly as migrated.
-            # Through the connection that dropped them: another SQLite connection may
-            # still hold the old schema and refuse the name before it notices the change.
-            w.begin()
-            for index in dropped:
-                w.execute(str(CreateIndex(index).compile(dialect=store.engine.dialect)))
-            w.commit()
-        if paused:
-            w.begin()
-            for statement in paused.restore:
-                w.execute(statement)
-            w.commit()
+        if set_aside:
+            set_aside = False
+            restore_upkeep(w, dropped, paused, store.engine.dialect)
         if not w.sqlite:
             w.begin()
             sync_pg_sequences(
@@ -139,6 +135,11 @@ def seed_store(
             w.vacuum_analyze()
     except BaseException:
         w.rollback()
+        if set_aside:
+            # Whatever went in, the desk gets its indexes and search back: without them
+            # every queue view scans the table. The seed's own error is the one to report.
+            with contextlib.suppress(Exception):
+                restore_upkeep(w, dropped, paused, store.engine.dialect)
         if not w.sqlite:
             # The chunks committed before the failure keep their ids: move PostgreSQL's
             # sequences past them, or the desk's next insert collides with a seeded row.
@@ -160,6 +161,25 @@ def seed_store(
         by_priority=dict(sorted(seeder.summary_priority.items())),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def restore_upkeep(
+    w: BulkWriter, dropped: list[Any], paused: SearchPause | None, dialect: Any
+) -> None:
+    """The indexes and full-text upkeep a large load set aside, back as migrated."""
+    if dropped:
+        # Rebuilt from the model itself, so they come back exactly as migrated.
+        # Through the connection that dropped them: another SQLite connection may
+        # still hold the old schema and refuse the name before it notices the change.
+        w.begin()
+        for index in dropped:
+            w.execute(str(CreateIndex(index).compile(dialect=dialect)))
+        w.commit()
+    if paused:
+        w.begin()
+        for statement in paused.restore:
+            w.execute(statement)
+        w.commit()
 
 
 __all__ = ["BIG_TABLES", "SeedSummary", "seed_store"]

@@ -104,6 +104,94 @@ CHANGE_TITLES = (
     "Apply OS security updates",
     "Enable log rotation on application servers",
 )
+# A normal or emergency change's plans, by what it does (the title's index).
+CHANGE_CATEGORIES = (
+    "database",
+    "network",
+    "security",
+    "application",
+    "storage",
+    "desktop",
+    "storage",
+    "network",
+    "security",
+    "application",
+)
+IMPLEMENTATION_PLANS = (
+    "1. Announce the window to the service owner. 2. Take a snapshot. 3. Apply the change "
+    "node by node. 4. Watch monitoring for 30 minutes.",
+    "1. Drain traffic from the first node. 2. Apply and restart it. 3. Return it to the "
+    "pool; repeat for the next node.",
+    "1. Freeze deployments. 2. Apply the change from the reviewed runbook. 3. Verify each "
+    "step's output against the runbook.",
+)
+BACKOUT_PLANS = (
+    "Restore the snapshot taken before the change; the service owner confirms the rollback.",
+    "Reinstall the previous version from the release archive and restart the nodes.",
+    "Revert the configuration from version control and reload the service.",
+)
+TEST_PLANS = (
+    "Smoke tests of the affected services; the owner signs off.",
+    "Run the monitoring checks and a synthetic login; compare error rates to last week.",
+    "Key users test their main transactions; the on-call engineer watches the alerts.",
+)
+EMERGENCY_TITLES = (
+    "Roll back the faulty release causing login failures",
+    "Replace a failed disk in the storage array",
+    "Apply the vendor hotfix for the mail relay outage",
+    "Restart the hung cluster node and raise its memory limit",
+    "Patch an actively exploited vulnerability",
+)
+CHANGE_REVIEWS = {
+    "successful": (
+        "Implemented as planned; monitoring stayed green and the owner verified the service.",
+        "Done inside the window; no incidents in the days after.",
+    ),
+    "failed": (
+        "The change did not reach its goal: the new version failed its health checks.",
+        "Implementation stopped halfway: a dependency was not ready.",
+    ),
+    "backed_out": (
+        "Backed out after errors rose in the first hour; the back-out plan worked.",
+        "Rolled back when the test plan failed; service restored before the window ended.",
+    ),
+}
+LESSONS_LEARNED = {
+    "successful": (
+        "Plan and timing worked as expected; reuse the runbook.",
+        "Announcing the window a day earlier cut the calls to the desk.",
+    ),
+    "failed": (
+        "Test against a copy of production data before the next attempt.",
+        "Check the dependencies' readiness in the CAB review.",
+    ),
+    "backed_out": (
+        "Rehearse the back-out in staging; it took longer than planned.",
+        "Add the failing check to the test plan before the retry.",
+    ),
+}
+REJECTION_REASONS = (
+    "Risk too high for this window: plan it after the month-end close.",
+    "The back-out plan is not tested; test it in staging and resubmit.",
+    "It overlaps with the data-centre work that week; pick another date.",
+)
+CANCEL_REASONS = (
+    "Superseded by a vendor update that fixes the issue.",
+    "The requester withdrew the request.",
+    "Merged into a larger change planned next month.",
+)
+OVERRIDE_REASONS = (
+    "Agreed with the service owner: the only window the vendor engineer is on site.",
+    "Security fix that cannot wait for the next maintenance window.",
+    "Finance approved working during the close; the change does not touch posting.",
+)
+APPROVAL_COMMENTS = (
+    "",
+    "",
+    "Back-out plan looks sound.",
+    "Approved; keep the service owner informed.",
+    "OK for this window.",
+)
 KB_TAGS = ("vpn", "email", "printing", "access", "database", "network", "laptop", "performance")
 
 # Replies that fit the moment they are written in: the first answer to a requester,

@@ -1,20 +1,19 @@
-"""Loading rows in bulk: executemany on SQLite, COPY on PostgreSQL, and the index and
-full-text upkeep set aside while a large load goes in."""
+"""Loading rows in bulk: many rows per INSERT on SQLite, COPY on PostgreSQL, and the index
+and full-text upkeep set aside while a large load goes in."""
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any, TypeVar
 
 from itsm_tui.data import search
 from itsm_tui.data.models import Base
+from itsm_tui.data.seed.writer_process import WriterProcess, insert_rows, variables_limit
 from itsm_tui.data.store import Store
 
 # Tables the seeder writes rows into with ids it assigns itself.
@@ -47,16 +46,24 @@ BIG_TABLES = (
 
 T = TypeVar("T")
 
-# Bound parameters per statement, at most: SQLite's default limit since 3.32 (a build
-# with a lower one is asked for its own).
-SQLITE_VARIABLES = 32_766
+# A SQLite connection tuned for a load. Rows reference each other by ids the seed
+# assigns, so per-row FK lookups only cost time; a crash mid-seed leaves a demo store to
+# throw away anyway. The journal mode is set apart (see tune_for_load).
+SQLITE_LOAD_PRAGMAS = (
+    "PRAGMA foreign_keys=OFF",
+    "PRAGMA synchronous=OFF",
+    "PRAGMA threads=2",
+    "PRAGMA cache_size=-262144",
+    "PRAGMA temp_store=MEMORY",
+)
 
 
 class _Overlap:
-    """One thread that runs the writer's statements in the order they were handed over.
+    """One thread that runs the writer's statements in the order they were handed over
+    (PostgreSQL, and a SQLite store without a file; a SQLite file gets a process).
 
-    SQLite's C code and psycopg's COPY release the GIL while they write, so the seed
-    builds chunk N+1 on one core while chunk N goes in on the other. After a failure
+    psycopg's COPY releases the GIL while it writes, so the seed builds chunk N+1 on one
+    core while chunk N goes in on the other. After a failure
     the remaining statements are skipped and every later hand-over raises that failure,
     so the seed stops with the database's own error instead of writing past it.
     (A plain thread, not concurrent.futures' pool: that imports `queue`, which a script
@@ -119,9 +126,10 @@ class _Overlap:
 class BulkWriter:
     """Bulk inserts through the raw DBAPI connection, one transaction per chunk.
 
-    Inside `overlapped()` every statement runs on a writer thread, in order; the caller
-    only waits for a result it asks for (`scalar`, `rows`) and, at each commit, for the
-    transaction before (so at most two chunks' rows are held at once).
+    Inside `overlapped()` every statement runs on a writer process (SQLite) or thread
+    (PostgreSQL), in order; the caller only waits for a result it asks for (`scalar`,
+    `rows`) and, at each commit, for the transaction before (so at most two chunks' rows
+    are held at once).
     """
 
     def __init__(self, store: Store) -> None:
@@ -132,20 +140,25 @@ class BulkWriter:
         self.counts: Counter[str] = Counter()
         self._replica = False
         self._overlap: _Overlap | None = None
-        # Asked once, before a writer thread shares the connection.
-        self._variables = (
-            min(
-                SQLITE_VARIABLES,
-                self.conn.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER),
-            )
-            if self.sqlite
-            else 0
-        )
+        self._process: WriterProcess | None = None
+        self._variables = variables_limit(self.conn.driver_connection) if self.sqlite else 0
+        database = store.engine.url.database if self.sqlite else None
+        self._file = database if database and database != ":memory:" else None
+
+    @property
+    def in_a_process(self) -> bool:
+        """Whether `overlapped()` hands statements to a writer process (a SQLite file)."""
+        return self.sqlite and self._file is not None
 
     @contextlib.contextmanager
     def overlapped(self) -> Iterator[None]:
-        """Hand statements to a writer thread until the block ends; its failure is raised
-        here (or at the next statement handed over), and the block waits for the last one."""
+        """Hand statements to a writer process or thread until the block ends; its failure
+        is raised here (or at the next statement handed over), and the block waits for the
+        last one."""
+        if self.in_a_process:
+            with self._writer_process():
+                yield
+            return
         overlap = self._overlap = _Overlap()
         try:
             yield
@@ -157,6 +170,29 @@ class BulkWriter:
             self._overlap = None
         if overlap.error is not None:
             raise overlap.error
+
+    @contextlib.contextmanager
+    def _writer_process(self) -> Iterator[None]:
+        # This connection stays idle meanwhile: no transaction, no statement left open
+        # (a reader's lock would keep the child from committing).
+        if self.conn.in_transaction:
+            raise RuntimeError("the seed's writer process needs no transaction open here")
+        self.cur.close()
+        self.cur = self.conn.cursor()
+        timeout = float(self.scalar("PRAGMA busy_timeout") or 0) / 1000
+        self.cur.close()
+        self.cur = self.conn.cursor()
+        pragmas = [*SQLITE_LOAD_PRAGMAS, f"PRAGMA journal_mode={self.journal}"]
+        process = self._process = WriterProcess(str(self._file), pragmas, timeout)
+        try:
+            yield
+        except BaseException:
+            process.close(finish=False)
+            raise
+        else:
+            process.close(finish=True)
+        finally:
+            self._process = None
 
     def _call(self, fn: Callable[[], T]) -> T:
         """Run now, or in order on the writer thread and wait for its answer."""
@@ -172,10 +208,15 @@ class BulkWriter:
             self._overlap.submit(fn)
 
     def begin(self) -> None:
-        if self.sqlite:
+        if self._process is not None:
+            self._process.add(("sql", "BEGIN IMMEDIATE", ()))
+        elif self.sqlite:
             self._hand_over(lambda: self.cur.execute("BEGIN IMMEDIATE"))
 
     def commit(self) -> None:
+        if self._process is not None:
+            self._process.commit()
+            return
         done = self.conn.commit if not self.sqlite else lambda: self.cur.execute("COMMIT")
         overlap = self._overlap
         if overlap is None:
@@ -206,17 +247,12 @@ class BulkWriter:
 
     def tune_for_load(self) -> None:
         if self.sqlite:
-            # Rows reference each other by ids assigned here, so per-row FK lookups only
-            # cost time; a crash mid-seed leaves a demo store to throw away anyway.
-            self.cur.execute("PRAGMA foreign_keys=OFF")
+            for pragma in SQLITE_LOAD_PRAGMAS:
+                self.cur.execute(pragma)
             # Without WAL every page is written once instead of twice (WAL, then checkpoint).
             # Only possible when no other connection has the file open; else WAL it stays.
             self.cur.execute("PRAGMA journal_mode=DELETE")
             self.journal = str(self.scalar("PRAGMA journal_mode=MEMORY"))
-            self.cur.execute("PRAGMA synchronous=OFF")
-            self.cur.execute("PRAGMA threads=2")
-            self.cur.execute("PRAGMA cache_size=-262144")
-            self.cur.execute("PRAGMA temp_store=MEMORY")
         else:
             # Skipping the FK triggers halves a COPY; it needs superuser, so it is optional.
             try:
@@ -245,28 +281,11 @@ class BulkWriter:
             return
         cols = ", ".join(columns)
         cur = self.cur
-        if self.sqlite:
-            row_marks = "(" + ", ".join("?" * len(columns)) + ")"
-            per = max(1, self._variables // len(columns))
-
-            def insert_rows() -> None:
-                # Many rows per statement, not executemany: sqlite3 gives up the GIL
-                # around each step, and a thread that must win it back once per row
-                # waits on the generator's switch interval (executemany beside a busy
-                # thread took 3 times as long in bench-style trials; this 1.5-2 times,
-                # and alone it is faster).
-                full = f"INSERT INTO {table} ({cols}) VALUES " + ", ".join([row_marks] * per)
-                for k in range(0, len(rows), per):
-                    batch = rows[k : k + per]
-                    sql = (
-                        full
-                        if len(batch) == per
-                        else full[: full.index(" VALUES ") + 8]
-                        + (", ".join([row_marks] * len(batch)))
-                    )
-                    cur.execute(sql, list(chain.from_iterable(batch)))
-
-            self._hand_over(insert_rows)
+        if self._process is not None:
+            self._process.add(("insert", table, tuple(columns), rows))
+        elif self.sqlite:
+            variables = self._variables
+            self._hand_over(lambda: insert_rows(cur, table, columns, rows, variables))
         else:
 
             def copy_rows() -> None:
@@ -279,6 +298,9 @@ class BulkWriter:
         self.counts[table] += len(rows)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self._process is not None:
+            self._process.add(("sql", sql, tuple(params)))
+            return
         if not self.sqlite:
             sql = sql.replace("?", "%s")
         self._hand_over(lambda: self.cur.execute(sql, params))
@@ -286,11 +308,18 @@ class BulkWriter:
     def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        if self._process is not None:
+            self._process.add(("many", sql, rows))
+            return
         if not self.sqlite:
             sql = sql.replace("?", "%s")
         self._hand_over(lambda: self.cur.executemany(sql, rows))
 
     def scalar(self, sql: str) -> Any:
+        if self._process is not None:
+            found = self._process.ask(sql)
+            return found[0][0] if found else None
+
         def ask() -> Any:
             self.cur.execute(sql)
             row = self.cur.fetchone()
@@ -299,6 +328,9 @@ class BulkWriter:
         return self._call(ask)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        if self._process is not None:
+            return self._process.ask(sql)
+
         def ask() -> list[tuple[Any, ...]]:
             self.cur.execute(sql)
             return list(self.cur.fetchall())

@@ -20,6 +20,7 @@ from itsm_tui.data.change_schedule import (
 from itsm_tui.desk import InvalidInput
 from itsm_tui.desk.records import get_agent, get_change, get_service
 from itsm_tui.desk.zones import agent_zone
+from itsm_tui.domain.change_windows import MAX_PLANNED_WINDOW, planned_window_problem
 from itsm_tui.i18n import _
 
 # A calendar longer than a year is a report, not a schedule: refused as a likely typo.
@@ -36,6 +37,13 @@ def _when(start: datetime, end: datetime, zone: tzinfo) -> str:
     s, e = start.astimezone(zone), end.astimezone(zone)
     tail = f"{e:%H:%M}" if s.date() == e.date() else f"{e:%Y-%m-%d %H:%M}"
     return f"{s:%Y-%m-%d %H:%M}–{tail} {s.strftime('%Z')}"
+
+
+def _duration_text(value: timedelta) -> str:
+    """2h, 1h30m, 45m: as the option is written."""
+    minutes = int(value.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
 
 
 def _aware(value: datetime, what: str) -> datetime:
@@ -63,7 +71,10 @@ def change_conflicts_command(env: Env, number: str, as_json: bool) -> None:
     implementer's other work, the services' maintenance windows."""
     with desk_session(env, write=False) as (session, actor):
         change = get_change(session, number.strip().upper())
-        found = change_conflicts(session, change)
+        try:
+            found = change_conflicts(session, change)
+        except ValueError as exc:  # a window stored before the desk checked it
+            raise InvalidInput(f"{change.number}: {exc}") from None
         zone = agent_zone(session, actor)
         start, end = change.planned_start, change.planned_end
         number = change.number
@@ -121,6 +132,10 @@ def change_next_slot(
     windows, clear of freezes, of other changes and of the implementer's other work."""
     if duration <= timedelta(0):
         raise InvalidInput(_("the duration must be longer than zero"))
+    if duration > MAX_PLANNED_WINDOW:
+        raise InvalidInput(
+            planned_window_problem(datetime.min, datetime.min + duration) or str(duration)
+        )
     start = _aware(after, "--after") if after else _quarter_hour_after(env.now())
     with desk_session(env, write=False) as (session, actor):
         names = [get_service(session, s.strip()).name for s in services]
@@ -148,7 +163,7 @@ def change_next_slot(
     if slot is None:
         out(
             _("no free window of {duration} within {days} days after {after}").format(
-                duration=duration,
+                duration=_duration_text(duration),
                 days=within_days,
                 after=start.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
             )

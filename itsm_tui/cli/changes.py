@@ -272,7 +272,7 @@ def change_list(
         start = local_time(r.planned_start.isoformat(), zone) if r.planned_start else "—"
         out(
             f"{r.number}  {r.status:<13} {r.change_type:<9} {or_dash(r.risk):<9} "
-            f"{start:<22} {r.title}"
+            f"{start:<22} {' '.join(r.title.split())}"
         )
     if len(rows) == limit:
         err(_("more: --after {number}").format(number=rows[-1].number))
@@ -596,4 +596,5 @@ def change_link_incident(
     _write_change(env, as_json, link)
 
 
+# conflicts, next-slot, calendar: the schedule's own commands (cli/change_schedule.py).
 schedule_commands.register(change)

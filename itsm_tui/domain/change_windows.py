@@ -26,6 +26,23 @@ Interval = tuple[datetime, datetime]
 _TOO_FINE_FREQ = {6, 5}  # dateutil's codes for SECONDLY, MINUTELY
 
 
+# The longest planned window a change may have. Change windows are hours, a weekend at
+# most; work that runs for weeks is several changes. The bound keeps "which windows meet
+# this period" one short index range (planned_start within the period and this much before).
+MAX_PLANNED_WINDOW = timedelta(days=14)
+
+
+def planned_window_problem(start: datetime, end: datetime) -> str | None:
+    """Why [start, end) cannot be a change's planned window, in one line; None if it can."""
+    if end <= start:
+        return _("the planned window must end after it starts")
+    if end - start > MAX_PLANNED_WINDOW:
+        return _(
+            "a planned window lasts at most {days} days; split longer work into several changes"
+        ).format(days=MAX_PLANNED_WINDOW.days)
+    return None
+
+
 @dataclass(frozen=True)
 class Window:
     """A window as the desk file gives it: its first occurrence, and the rule it recurs by.

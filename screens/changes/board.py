@@ -9,12 +9,12 @@ reason) opens the change's own form. A refusal is the desk's own sentence, as a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Any, ClassVar
 
 from rich.text import Text
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,39 +29,47 @@ from textual.widgets import Input, Static
 from itsm_tui.context import DeskContext
 from itsm_tui.data import change_board
 from itsm_tui.data.change_board import Board, BoardCard, BoardFilter, CardKey
-from itsm_tui.data.models import Service
-from itsm_tui.desk import DeskError
+from itsm_tui.data.change_detail import ChangeDetail, change_detail
+from itsm_tui.desk import DeskError, start_change, submit_change
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.domain.workflow import CHANGE_TYPES
 from itsm_tui.i18n import _, ngettext
 from itsm_tui.keys_in_order import keys_may_go
+from itsm_tui.screens import keys
+from itsm_tui.screens.changes import forms
 from itsm_tui.screens.changes.board_view import BoardView, status_label
+from itsm_tui.screens.changes.detail import ChangeDetailScreen, change_steps
 from itsm_tui.screens.queue_filter import describe, split_terms
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
 
-# Steps written from the board at once: nothing to type, the desk checks everything.
-DIRECT_STEPS = ("submit_change", "start_change")
-# Steps that need input: the change's own form (changedetail's), opened over the board.
-FORM_STEPS = (
-    "approve_change",
-    "reject_change",
-    "schedule_change",
-    "complete_change",
-    "review_change",
-    "cancel_change",
+# The steps the board takes, by the desk's names. Which the reader is offered is the change
+# screen's rule (`change_steps`: the state machine of the change's type and the reader's
+# roles); the desk judges each when it is written. Those that need nothing typed are
+# written from here; the others open the change's own form over the board.
+DIRECT_STEPS: dict[str, Callable[..., Any]] = {"submit": submit_change, "start": start_change}
+FORM_STEPS: dict[str, Callable[[ChangeDetail], Screen[Any]]] = {
+    "approve": forms.ApproveForm.of,
+    "reject": forms.RejectForm.of,
+    "schedule": forms.ScheduleForm.of,
+    "complete": forms.CompleteForm.of,
+    "review": forms.ReviewForm.of,
+    "cancel": forms.CancelForm.of,
+}
+# Their keys are the change screen's (one meaning per key); editing, the risk questionnaire,
+# closing and linking an incident are taken there (Enter). `C` is the calendar here.
+STEP_KEYS = (
+    keys.CHANGE_SUBMIT,
+    keys.CHANGE_APPROVE,
+    keys.CHANGE_REJECT,
+    keys.CHANGE_SCHEDULE,
+    keys.CHANGE_START,
+    keys.CHANGE_COMPLETE,
+    keys.CHANGE_REVIEW,
+    keys.CHANGE_CANCEL,
 )
-BOARD_STEPS = (  # TEMPORARY: keys.CHANGE_* once changedetail lands
-    Binding("u", "submit_change", _("Submit")),
-    Binding("y", "approve_change", _("Approve")),
-    Binding("d", "reject_change", _("Reject")),
-    Binding("c", "schedule_change", _("Schedule")),
-    Binding("g", "start_change", _("Start")),
-    Binding("o", "complete_change", _("Complete")),
-    Binding("v", "review_change", _("Review")),
-    Binding("X", "cancel_change", _("Cancel")),
-)
+STEP_OF_ACTION = {binding.action: binding.action.removesuffix("_change") for binding in STEP_KEYS}
 # What a filter line's bare word means: the changes that wait for the reader's vote.
 MY_VOTES = ("votes", "mine")
 # Read the next page of a column when the cursor comes this close to its last card read.
@@ -171,7 +179,7 @@ class StepWritten(Message):
 class StepFormReady(Message):
     """The change as its form needs it, read for a step that takes input."""
 
-    def __init__(self, step: str, detail: Any) -> None:
+    def __init__(self, step: str, detail: ChangeDetail) -> None:
         super().__init__()
         self.step = step
         self.detail = detail
@@ -187,7 +195,7 @@ class ChangeBoardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", _("Open")),
         Binding("n", "new_change", _("New change")),
-        *BOARD_STEPS,
+        *STEP_KEYS,
         Binding("f", "filter", _("Filter")),
         Binding("C", "calendar", _("Calendar")),
         Binding("left", "column(-1)", _("Previous column"), show=False),
@@ -263,9 +271,7 @@ class ChangeBoardScreen(Screen[None]):
         try:
             with ctx.store.read() as session:
                 reader = self.reader or self._read_reader(session, ctx)
-                services = self.services or tuple(
-                    session.scalars(select(Service.name).order_by(Service.name))
-                )
+                services = self.services or change_board.service_names(session)
                 now = ctx.now()
                 board = change_board.read_board(
                     session,
@@ -279,7 +285,7 @@ class ChangeBoardScreen(Screen[None]):
                 self.post_message(BoardLoaded(board, board_filter, reader, services, follow=follow))
                 if any(column.count is None for column in board.columns):
                     counts = change_board.column_counts(
-                        session, board_filter=board_filter, agent_id=reader.agent_id, now=now
+                        session, board_filter=board_filter, awaiting=board.awaiting_me, now=now
                     )
                     self.post_message(BoardCounted(board_filter, counts))
         except (SQLAlchemyError, DeskError) as exc:
@@ -308,9 +314,16 @@ class ChangeBoardScreen(Screen[None]):
             self.board = board
             self.reader = message.reader
             self.services = message.services
-            if first and board.awaiting_me and message.follow is None:
-                # A CAB member opens the board on what waits for their vote.
-                view.focus_column = [c.status for c in board.columns].index("authorization")
+            waiting = [
+                i for i, c in enumerate(board.columns) if any(card.awaiting_me for card in c.cards)
+            ]
+            if first and waiting and message.follow is None:
+                # A CAB member opens the board on the first change waiting for their vote.
+                column = board.columns[waiting[0]]
+                view.focus_column = waiting[0]
+                view.cursor[column.status] = next(
+                    i for i, card in enumerate(column.cards) if card.awaiting_me
+                )
             view.show(board.columns, follow=message.follow, zone=message.reader.zone)
             self._show_bar()
             self.refresh_bindings()
@@ -362,14 +375,12 @@ class ChangeBoardScreen(Screen[None]):
     @work(thread=True, group="board-page")
     def _read_page(self, status: str, board_filter: BoardFilter, after: CardKey | None) -> None:
         ctx = self.ctx
-        reader = self.reader
         try:
             with ctx.store.read() as session:
                 cards = change_board.column_page(
                     session,
                     status,
                     board_filter=board_filter,
-                    agent_id=reader.agent_id if reader else None,
                     awaiting=self.board.awaiting_me if self.board else (),
                     now=ctx.now(),
                     after=after,
@@ -506,58 +517,57 @@ class ChangeBoardScreen(Screen[None]):
     # ------------------------------------------------------------------ steps
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in DIRECT_STEPS or action in FORM_STEPS:
-            return action in self.steps_here()
+        if action in STEP_OF_ACTION:
+            return STEP_OF_ACTION[action] in self.steps_here()
         if action == "open":
-            return self.view.selected is not None
+            return self.is_mounted and self.view.selected is not None
         return True
 
     def steps_here(self) -> frozenset[str]:
-        """What the reader may do with the selected change (one rule, the detail's)."""
+        """The desk's steps the reader is offered on the selected change."""
         card = self.view.selected if self.is_mounted else None
         if card is None or self.reader is None:
             return frozenset()
-        try:
-            from itsm_tui.screens.changes.detail import change_steps
-        except ImportError:  # TEMPORARY until changedetail lands
-            return frozenset()
-        return change_steps(
+        actions = change_steps(
             card.change_type, card.status, self.reader.roles, my_vote_pending=card.awaiting_me
         )
+        return frozenset(STEP_OF_ACTION[a] for a in actions if a in STEP_OF_ACTION)
 
-    def _step(self, step: str) -> None:
+    def run_step(self, action: str) -> None:
         card = self.view.selected
+        step = STEP_OF_ACTION[action]
         if card is None or step not in self.steps_here():
             return
         if step in DIRECT_STEPS:
+            # Keys typed behind the step act on the board as written.
             self.holds_keys = True
             self._write_step(card, step)
         else:
             self._read_for_form(card.number, step)
 
     def action_submit_change(self) -> None:
-        self._step("submit_change")
+        self.run_step("submit_change")
 
     def action_start_change(self) -> None:
-        self._step("start_change")
+        self.run_step("start_change")
 
     def action_approve_change(self) -> None:
-        self._step("approve_change")
+        self.run_step("approve_change")
 
     def action_reject_change(self) -> None:
-        self._step("reject_change")
+        self.run_step("reject_change")
 
     def action_schedule_change(self) -> None:
-        self._step("schedule_change")
+        self.run_step("schedule_change")
 
     def action_complete_change(self) -> None:
-        self._step("complete_change")
+        self.run_step("complete_change")
 
     def action_review_change(self) -> None:
-        self._step("review_change")
+        self.run_step("review_change")
 
     def action_cancel_change(self) -> None:
-        self._step("cancel_change")
+        self.run_step("cancel_change")
 
     @work(thread=True, exclusive=True, group="board-write")
     def _write_step(self, card: BoardCard, step: str) -> None:
@@ -565,9 +575,7 @@ class ChangeBoardScreen(Screen[None]):
         try:
             with ctx.store.write() as session:
                 actor = get_agent(session, ctx.actor)
-                from itsm_tui import desk
-
-                getattr(desk, step)(
+                DIRECT_STEPS[step](
                     session, actor, card.number, expected_version=card.version, now=ctx.now()
                 )
         except DeskError as exc:
@@ -582,13 +590,13 @@ class ChangeBoardScreen(Screen[None]):
     def _step_written(self, message: StepWritten) -> None:
         card = message.card
         if message.error is not None:
-            self._keys_may_go()
+            # The desk's own sentence; the board is read again (it may be what changed).
             self.notify(message.error, title=card.number, severity="error", markup=False)
-            self.reload()
+            self.reload(follow=card.id)
             return
         done = {
-            "submit_change": _("{number} submitted."),
-            "start_change": _("{number} is being implemented."),
+            "submit": _("{number} submitted."),
+            "start": _("{number} is being implemented."),
         }[message.step]
         self.notify(done.format(number=card.number), markup=False)
         # The change sits in another column now: the cursor goes with it.
@@ -599,8 +607,6 @@ class ChangeBoardScreen(Screen[None]):
         ctx = self.ctx
         try:
             with ctx.store.read() as session:
-                from itsm_tui.data.change_detail import change_detail
-
                 detail = change_detail(session, number)
         except (DeskError, SQLAlchemyError) as exc:
             self.post_message(BoardFailed(str(exc)))
@@ -610,7 +616,7 @@ class ChangeBoardScreen(Screen[None]):
     @on(StepFormReady)
     def _form_ready(self, message: StepFormReady) -> None:
         if self.app.screen is not self:
-            return  # the reader moved on meanwhile
+            return  # the reader went elsewhere meanwhile
         change_id = self.view.selected.id if self.view.selected else None
 
         def done(result: str | None) -> None:
@@ -618,17 +624,7 @@ class ChangeBoardScreen(Screen[None]):
                 self.notify(_("{number} saved.").format(number=result), markup=False)
             self.reload(follow=change_id)
 
-        from itsm_tui.screens.changes import forms
-
-        form = {
-            "approve_change": forms.ApproveForm,
-            "reject_change": forms.RejectForm,
-            "schedule_change": forms.ScheduleForm,
-            "complete_change": forms.CompleteForm,
-            "review_change": forms.ReviewForm,
-            "cancel_change": forms.CancelForm,
-        }[message.step]
-        self.app.push_screen(form.of(message.detail), done)
+        self.app.push_screen(FORM_STEPS[message.step](message.detail), done)
 
     # ------------------------------------------------------------------ other screens
 
@@ -642,8 +638,6 @@ class ChangeBoardScreen(Screen[None]):
         self.open_change(message.card.number, message.card.id)
 
     def open_change(self, number: str, change_id: int | None = None) -> None:
-        from itsm_tui.screens.changes.detail import ChangeDetailScreen
-
         self.app.push_screen(ChangeDetailScreen(number), lambda _r: self.reload(follow=change_id))
 
     def action_new_change(self) -> None:
@@ -652,9 +646,7 @@ class ChangeBoardScreen(Screen[None]):
                 self.notify(_("{number} saved.").format(number=number), markup=False)
             self.reload()
 
-        from itsm_tui.screens.changes.forms import NewChangeScreen
-
-        self.app.push_screen(NewChangeScreen(), done)
+        self.app.push_screen(forms.NewChangeScreen(), done)
 
     def action_calendar(self) -> None:
         from itsm_tui.screens.changes.calendar import ChangeCalendarScreen

@@ -240,6 +240,7 @@ class ChangeCalendarScreen(Screen[None]):
 
     @on(CalendarView.Moved)
     def _selected(self, message: CalendarView.Moved) -> None:
+        self.refresh_bindings()  # Enter opens a change only when one is selected
         self.query_one("#calendar-legend", Static).update(self._legend())
         box = self.query_one("#calendar-selected", Static)
         change, zone = message.change, self.zone

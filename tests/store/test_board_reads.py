@@ -20,19 +20,19 @@ def _change(  # type: ignore[no-untyped-def]
     session, title, *, status="draft", start_in=None, kind="normal", services=(), closed_ago=None
 ):
     alice = get_agent(session, "alice")
-    start = NOW + start_in if start_in is not None else None
     change = create_change(
-        session,
-        alice,
-        title=title,
-        change_type=kind,
-        services=list(services),
-        planned_start=start,
-        planned_end=start + timedelta(hours=2) if start else None,
-        now=NOW - timedelta(days=1),
+        session, alice, title=title, services=list(services), now=NOW - timedelta(days=1)
     )
-    # The reads are under test, not the moves: put the change where the test needs it.
-    values: dict[str, object] = {"status": status, "is_open": status not in CHANGE_DONE}
+    # The reads are under test, not the process: put the change where the test needs it
+    # (its type, state and window as they would stand after its steps).
+    start = NOW + start_in if start_in is not None else None
+    values: dict[str, object] = {
+        "status": status,
+        "is_open": status not in CHANGE_DONE,
+        "change_type": kind,
+        "planned_start": start,
+        "planned_end": start + timedelta(hours=2) if start else None,
+    }
     if closed_ago is not None:
         values["closed_at"] = NOW - closed_ago
     session.execute(update(Change).where(Change.id == change.id).values(**values))

@@ -204,7 +204,7 @@ def test_only_the_cab_votes(cdesk: Desk) -> None:
     for agent in ("bob", "mia", "root"):
         refused(cdesk, d.PermissionDenied, "needs the role cab", agent, d.approve_change, number)
     write(cdesk, "carol", d.approve_change, number)
-    refused(cdesk, d.TransitionRefused, "authorization", "carol", d.approve_change, number)
+    refused(cdesk, d.TransitionRefused, "already authorized", "carol", d.approve_change, number)
 
 
 def test_a_second_vote_by_the_same_member_is_refused(cdesk: Desk) -> None:
@@ -517,3 +517,40 @@ def test_a_change_from_a_problem_keeps_the_link_and_may_resolve_it(cdesk: Desk) 
     with cdesk.store.read() as s:
         status = s.scalars(select(Ticket.status).where(Ticket.number == problem)).one()
     assert status == "resolved"
+
+
+# ---------------------------------------------------------------------------
+# What the screens offer
+
+
+def steps(desk: Desk, username: str, number: str) -> tuple[str, ...]:
+    with desk.store.read() as s:
+        change = s.scalars(select(Change).where(Change.number == number)).one()
+        return d.permitted_steps(s, desk.actor(s, username), change)
+
+
+def test_the_steps_offered_follow_the_state_machine_and_the_role(cdesk: Desk) -> None:
+    number = normal_change(cdesk)
+    assert steps(cdesk, "alice", number) == ("update", "assess", "schedule", "submit", "cancel")
+    assert steps(cdesk, "bob", number) == ()
+    write(cdesk, "alice", d.submit_change, number)
+    assert steps(cdesk, "mia", number) == ("update", "assess", "schedule", "submit", "cancel")
+    write(cdesk, "alice", d.assess_change, number, MEDIUM)
+    write(cdesk, "alice", d.schedule_change, number, start=WINDOW_START, end=WINDOW_END)
+    write(cdesk, "alice", d.submit_change, number)
+    assert steps(cdesk, "alice", number) == ("cancel",)
+    assert steps(cdesk, "carol", number) == ("approve", "reject")
+    write(cdesk, "carol", d.approve_change, number)
+    assert steps(cdesk, "carol", number) == ()
+    assert steps(cdesk, "erin", number) == ("approve", "reject")
+
+
+def test_an_emergency_change_offers_start_once_one_member_approved(cdesk: Desk) -> None:
+    number = emergency(cdesk)
+    assert steps(cdesk, "alice", number) == ("assess", "schedule", "cancel")
+    assert steps(cdesk, "carol", number) == ()  # not on the emergency CAB
+    write(cdesk, "erin", d.approve_change, number)
+    assert steps(cdesk, "alice", number) == ("assess", "schedule", "start", "cancel")
+    write(cdesk, "alice", d.start_change, number)
+    assert steps(cdesk, "frank", number) == ("approve", "link_incident")
+    assert steps(cdesk, "alice", number) == ("complete", "link_incident")

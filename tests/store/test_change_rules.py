@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from itsm_tui import desk as d
 from itsm_tui.data import change_lists
 from itsm_tui.data.change_outcomes import first_time_success_clause, succeeded_first_time
-from itsm_tui.data.models import AuditEvent, Change, ChangeCausedIncident, Ticket
+from itsm_tui.data.models import AuditEvent, Change, ChangeCausedIncident, Service, Ticket
 from itsm_tui.data.store import Store
 from tests.change_desk import (
     HIGH,
@@ -84,6 +84,50 @@ def test_an_open_major_incident_on_the_service_sets_very_high(cdesk: Desk) -> No
     record = write(cdesk, "alice", d.assess_change, number, LOW)
     assert record["risk"] == "very_high"
     assert record["risk_reasons"][0]["text"] == "open major incident on Email"
+
+
+def test_a_window_outside_the_maintenance_window_raises_the_risk(cdesk: Desk) -> None:
+    # Email takes changes on Saturday nights only.
+    night = WINDOW_START.replace(hour=22, minute=0)
+    while night.weekday() != 5:
+        night += timedelta(days=1)
+    with cdesk.store.write() as s:
+        email = s.scalars(select(Service).where(Service.name == "Email")).one()
+        email.maintenance_windows = [
+            {
+                "name": "Saturday night",
+                "starts_at": night.isoformat(),
+                "ends_at": (night + timedelta(hours=4)).isoformat(),
+                "recurrence": "FREQ=WEEKLY",
+            }
+        ]
+    number = change(cdesk)
+    write(cdesk, "alice", d.submit_change, number)
+    write(cdesk, "alice", d.schedule_change, number, start=night, end=night + timedelta(hours=2))
+    assert write(cdesk, "alice", d.assess_change, number, LOW)["risk"] == "low"
+    # Moved to a weekday afternoon: a maintenance conflict, accepted by a change manager,
+    # and the rule raises the level the kept answers give.
+    afternoon = night + timedelta(days=3, hours=-8)
+    refused(
+        cdesk,
+        d.ScheduleConflict,
+        "Email",
+        "alice",
+        d.schedule_change,
+        number,
+        start=afternoon,
+        end=afternoon + timedelta(hours=2),
+    )
+    record = write(
+        cdesk,
+        "mia",
+        d.schedule_change,
+        number,
+        start=afternoon,
+        end=afternoon + timedelta(hours=2),
+        override_reason="Vendor on site Tuesday.",
+    )
+    assert (record["risk"], record["risk_reasons"][0]["key"]) == ("medium", "outside_maintenance")
 
 
 def test_every_question_must_be_answered_with_an_offered_answer(cdesk: Desk) -> None:
@@ -218,17 +262,20 @@ def test_an_implementer_cannot_be_in_two_changes_at_once(cdesk: Desk) -> None:
     assert [c.kind for c in error.conflicts] == ["implementer"]  # type: ignore[attr-defined]
 
 
-def test_a_normal_change_respects_its_lead_time(cdesk: Desk) -> None:
+def test_a_normal_change_goes_to_the_cab_only_its_lead_time_ahead(cdesk: Desk) -> None:
+    # A draft may plan any window; the 72 h notice counts when it goes to the CAB.
     number = change(cdesk)
+    write(cdesk, "alice", d.submit_change, number)
+    write(cdesk, "alice", d.assess_change, number, LOW)
+    soon = {"start": NOW + timedelta(hours=5), "end": NOW + timedelta(hours=6)}
+    write(cdesk, "alice", d.schedule_change, number, **soon)
+    refused(cdesk, d.InvalidInput, "at least 72 h ahead", "alice", d.submit_change, number)
+    write(cdesk, "alice", d.schedule_change, number, start=WINDOW_START, end=WINDOW_END)
+    assert write(cdesk, "alice", d.submit_change, number)["status"] == "authorization"
+    # Moving an authorized change keeps the notice too.
+    write(cdesk, "carol", d.approve_change, number)
     refused(
-        cdesk,
-        d.InvalidInput,
-        "at least 72 h ahead",
-        "alice",
-        d.schedule_change,
-        number,
-        start=NOW + timedelta(hours=5),
-        end=NOW + timedelta(hours=6),
+        cdesk, d.InvalidInput, "at least 72 h ahead", "alice", d.schedule_change, number, **soon
     )
 
 

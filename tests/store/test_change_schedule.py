@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -132,10 +132,10 @@ def test_changes_on_shared_or_dependent_services_conflict(sched) -> None:  # typ
                 ChangeSpec("CHG0000001", ("Identity",), utc(2026, 12, 8, 20), utc(2026, 12, 8, 23)),
                 ChangeSpec("CHG0000002", ("Printing",), utc(2026, 12, 8, 20), utc(2026, 12, 8, 23)),
                 ChangeSpec(
-                    "CHG0000003", ("Email",), utc(2026, 12, 8, 21), utc(2026, 12, 8, 22), "draft"
+                    "CHG0000003", ("Email",), utc(2026, 12, 8, 22), utc(2026, 12, 8, 23), "draft"
                 ),
                 ChangeSpec(
-                    "CHG0000004", ("ERP",), utc(2026, 12, 8, 21), utc(2026, 12, 8, 22), "closed"
+                    "CHG0000004", ("ERP",), utc(2026, 12, 8, 22), utc(2026, 12, 8, 23), "closed"
                 ),
             ),
         ),
@@ -299,9 +299,32 @@ def test_calendar_rows_mark_conflicts_freezes_and_maintenance(sched) -> None:  #
         assert [r.service for r in only.rows] == ["HR"]
 
 
-def test_window_needs_time_zone_and_order(sched) -> None:  # type: ignore[no-untyped-def]
-    with sched.store.read() as session, pytest.raises(ValueError, match="end after"):
-        find_conflicts(session, services=["ERP"], start=utc(2026, 12, 2), end=utc(2026, 12, 1))
+def test_window_needs_time_zone_order_and_at_most_two_weeks(sched) -> None:  # type: ignore[no-untyped-def]
+    with sched.store.read() as session:
+        with pytest.raises(ValueError, match="end after"):
+            find_conflicts(session, services=["ERP"], start=utc(2026, 12, 2), end=utc(2026, 12, 1))
+        with pytest.raises(ValueError, match="at most 14 days"):
+            find_conflicts(session, services=["ERP"], start=utc(2026, 12, 1), end=utc(2026, 12, 16))
+        with pytest.raises(ValueError, match="time zone"):
+            find_conflicts(
+                session, services=["ERP"], start=datetime(2026, 12, 1), end=utc(2026, 12, 2)
+            )
+
+
+def test_longest_window_reaching_into_a_period_is_found(sched) -> None:  # type: ignore[no-untyped-def]
+    # Fourteen days, from 13 days 23 hours before the calendar starts: its last hour shows.
+    start = utc(2026, 12, 1) - timedelta(days=13, hours=23)
+    _setup(
+        sched,
+        Scenario(changes=(ChangeSpec("CHG0000001", ("ERP",), start, start + timedelta(days=14)),)),
+    )
+    with sched.store.read() as session:
+        cal = calendar(session, start=utc(2026, 12, 1), end=utc(2026, 12, 2), services=["ERP"])
+        assert [c.number for c in cal.rows[0].changes] == ["CHG0000001"]
+        found = find_conflicts(
+            session, services=["ERP"], start=utc(2026, 12, 1), end=utc(2026, 12, 1, 1)
+        )
+        assert [c.name for c in found] == ["CHG0000001"]
 
 
 def test_conflict_queries_read_an_index_range_not_the_table(sqlite_store) -> None:  # type: ignore[no-untyped-def]

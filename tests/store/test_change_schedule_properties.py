@@ -180,7 +180,7 @@ def _ids(session):  # type: ignore[no-untyped-def]
 
 
 @settings(
-    max_examples=30,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -329,6 +329,8 @@ def test_change_first_time_success_excludes_changes_that_caused_incidents(desk: 
                 ("failed", at(11, 5), ["VPN", "Email"]),
                 (None, at(11, 6), ["VPN"]),  # cancelled: no outcome, not counted
                 ("successful", at(12, 1), ["VPN"]),  # closed after the period
+                # Caused an incident long after its review period: still first time.
+                ("successful", at(11, 7), ["Email"]),
             )
         ):
             change = Change(
@@ -351,10 +353,19 @@ def test_change_first_time_success_excludes_changes_that_caused_incidents(desk: 
         session.add(
             ChangeCausedIncident(change_id=changes[2].id, ticket_id=caused.id, linked_at=at(11, 5))
         )
+        late = ticket(session)
+        session.add(
+            ChangeCausedIncident(
+                change_id=changes[6].id,
+                ticket_id=late.id,
+                linked_at=at(11, 30),
+                within_review=False,
+            )
+        )
     c = report(desk)["change_success"]
-    # Two of four: 50 %.
-    assert (c.value, c.samples) == (50.0, 4)
-    assert c.detail == {"first_time": 2, "not_first_time": 2}
+    # Three of five: 60 %.
+    assert (c.value, c.samples) == (60.0, 5)
+    assert c.detail == {"first_time": 3, "not_first_time": 2}
     assert c.status == RED
     # VPN's changes (named in any case): CHG0, CHG2 (caused an incident), CHG3: 1 of 3.
     vpn = report(desk, service="VPN")["change_success"]

@@ -98,6 +98,9 @@ def test_p90_is_the_nearest_rank_and_other_priorities_are_beside_it(sla_store: S
         move(sla_store, number, "in_progress", opened + timedelta(minutes=minutes))
     p3 = create(sla_store, local(2026, 11, 24, 14, 0), impact=2, urgency=2)
     move(sla_store, p3, "in_progress", local(2026, 11, 24, 14, 40))
+    # Cancelled after 3 minutes: its clocks measured nothing, in no figure.
+    cancelled = p1(sla_store, local(2026, 11, 24, 16, 0))
+    move(sla_store, cancelled, "cancelled", local(2026, 11, 24, 16, 3))
     kpis = report(sla_store, day(2026, 11, 24), local(2026, 11, 25, 9, 0))
     mean, p90 = kpis["incident_response_mean"], kpis["incident_response_p90"]
     assert (mean.value, p90.value, p90.samples) == (5.5, 9.0, 10)  # 9th of 10
@@ -106,6 +109,7 @@ def test_p90_is_the_nearest_rank_and_other_priorities_are_beside_it(sla_store: S
     assert everything["samples"] == 11
     assert everything["mean"] == pytest.approx(95 / 11)  # (55 + 40) / 11
     assert everything["p90"] == 10.0  # rank 10 of 11
+    assert kpis["sla_response_met"].samples == 11
     # No resolution yet: no data, not zero.
     assert kpis["incident_resolution_mean"].value is None
     assert kpis["incident_resolution_mean"].status == NO_DATA
@@ -131,6 +135,25 @@ def test_a_reopened_ticket_counts_once_at_its_last_resolution_with_earlier_time_
     assert wednesday["first_contact_resolution"].value == 0.0
     # Wednesday's previous period is Tuesday.
     assert wednesday["incident_response_mean"].previous == 5.0
+
+
+def test_a_missed_target_counts_on_the_day_it_breached_not_when_the_clock_stopped(
+    sla_store: Store,
+) -> None:
+    late = p1(sla_store, local(2026, 11, 24, 23, 0))  # response due 23:15
+    run_sweep(sla_store, local(2026, 11, 24, 23, 20))
+    move(sla_store, late, "in_progress", local(2026, 11, 25, 0, 30))
+    # Still open at 01:00 and breached: its resolution clock's miss is Wednesday's too.
+    p1(sla_store, local(2026, 11, 24, 22, 0))  # resolution due 00:00
+    run_sweep(sla_store, local(2026, 11, 25, 0, 40))
+    now = local(2026, 11, 25, 1, 0)
+    tuesday = report(sla_store, day(2026, 11, 24), now)
+    # Tuesday: the 23:15 response miss of `late`, and `open_late`'s of 22:15.
+    assert tuesday["sla_response_met"].detail == {"met": 0, "breached": 2}
+    assert tuesday["sla_resolution_met"].value is None
+    wednesday = report(sla_store, day(2026, 11, 25), now)
+    assert wednesday["sla_response_met"].value is None  # stopped Wednesday, missed Tuesday
+    assert wednesday["sla_resolution_met"].detail == {"met": 0, "breached": 1}
 
 
 def test_periods_are_local_days_of_the_desk(sla_store: Store) -> None:

@@ -436,14 +436,21 @@ def test_the_seed_leaves_the_planner_what_it_needs(store: Store) -> None:
 def test_a_failing_insert_stops_the_seed_with_the_database_error_and_keeps_whole_chunks(
     store: Store, monkeypatch
 ) -> None:
-    """Rows go in on a writer thread while the next chunk is built. The database refusing
-    chunk 3 must end the seed with that refusal (no hang, no thread left behind), keep
+    """Rows go in on a writer process (SQLite) or thread (PostgreSQL) while the next chunk
+    is built. The database refusing chunk 3 must end the seed with that refusal (no hang,
+    no thread or process left behind; test_seed_writer.py checks the process), keep
     chunks 1 and 2 as committed, and write nothing of chunk 3 or anything after it."""
     import threading
 
     from sqlalchemy import text
 
     monkeypatch.setattr(seed_history, "CHUNK", 100)
+    # A large load's way: indexes dropped for the load, to be back after a failure too.
+    monkeypatch.setattr(seed_module, "REBUILD_INDEXES_FROM", 100)
+    indexes = {
+        t: {ix["name"] for ix in inspect(store.engine).get_indexes(t)}
+        for t in seed_module.BIG_TABLES
+    }
     make_desk(store)
     with store.write() as s:
         if store.is_sqlite:
@@ -465,6 +472,10 @@ def test_a_failing_insert_stops_the_seed_with_the_database_error_and_keeps_whole
         assert len(ids) == 200 and ids[-1] == 200
         assert s.scalar(select(func.max(SlaClock.ticket_id))) <= 200
         assert s.scalar(select(func.max(Comment.ticket_id))) <= 200
+    assert {
+        t: {ix["name"] for ix in inspect(store.engine).get_indexes(t)}
+        for t in seed_module.BIG_TABLES
+    } == indexes
     # The store takes ordinary writes again (SQLite: back in WAL, locks released).
     with store.write() as s:
         s.add(Comment(ticket_id=ids[0], kind="reply", body="still here", created_at=NOW))

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
 
 from itsm_tui.app import ItsmApp
-from itsm_tui.data.models import Change, ChangeApproval
+from itsm_tui.data.models import Change, ChangeApproval, FreezeWindow, Service
 from itsm_tui.data.store import Store, open_store, sqlite_url
 from itsm_tui.desk import create_change
 from itsm_tui.desk.records import get_agent
@@ -40,6 +40,25 @@ CHANGES: tuple[tuple[str, str, str, tuple[str, ...], float | None, int, str | No
 )
 # Carol (CAB) has a pending vote on these.
 CAROL_VOTES = ("Patch the VPN firmware (CVE)", "Replace core switch in building B")
+# Changes may run on Email on Sunday nights (weekly, from the first one below).
+EMAIL_MAINTENANCE = {
+    "name": "Sunday night",
+    "starts_at": "2026-11-22T01:00:00+00:00",
+    "ends_at": "2026-11-22T05:00:00+00:00",
+    "recurrence": "FREQ=WEEKLY",
+}
+# A freeze on the VPN over "Firewall rule clean-up" (a conflict), and the month-end close
+# on every service, each month on its last day.
+FREEZES = (
+    ("VPN audit", "2026-11-28T00:00:00+00:00", "2026-11-29T00:00:00+00:00", ["VPN"], None),
+    (
+        "Month-end close",
+        "2026-11-30T18:00:00+00:00",
+        "2026-12-01T06:00:00+00:00",
+        [],
+        "FREQ=MONTHLY;BYMONTHDAY=-1",
+    ),
+)
 
 
 def build_change_store(path: Path) -> Store:
@@ -56,18 +75,19 @@ def build_change_store(path: Path) -> Store:
                 session,
                 alice,
                 title=title,
-                change_type=kind,
                 services=list(services),
-                planned_start=start,
-                planned_end=start + timedelta(hours=hours) if start else None,
                 backout_plan="Restore the snapshot.",
                 now=opened,
             )
-            # Placed directly where the table says: these tests are about the board.
+            # Placed directly where the table says (type, state, window, risk as the steps
+            # would have left them): these tests are about the board, not the process.
             values: dict[str, object] = {
+                "change_type": kind,
                 "status": status,
                 "is_open": status not in CHANGE_DONE,
                 "risk": risk,
+                "planned_start": start,
+                "planned_end": start + timedelta(hours=hours) if start else None,
             }
             if status in CHANGE_DONE:
                 values["closed_at"] = NOW - timedelta(days=1, hours=i)
@@ -76,6 +96,22 @@ def build_change_store(path: Path) -> Store:
                 session.add(
                     ChangeApproval(change_id=change.id, approver_id=carol.id, decision="pending")
                 )
+        session.execute(
+            update(Service)
+            .where(Service.name == "Email")
+            .values(maintenance_windows=[EMAIL_MAINTENANCE])
+        )
+        for name, starts, ends, services, recurrence in FREEZES:
+            session.add(
+                FreezeWindow(
+                    name=name,
+                    starts_at=datetime.fromisoformat(starts),
+                    ends_at=datetime.fromisoformat(ends),
+                    services=services,
+                    recurrence=recurrence,
+                    reason="",
+                )
+            )
     return store
 
 

@@ -35,11 +35,53 @@ async def test_later_screens_say_which_issue_brings_them(queue_store: Store) -> 
     app = queue_app(queue_store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("B", "K")
+        await pilot.press("K")
         await settle(pilot)
         messages = toasts(app)
-        assert any("change board is not built yet" in m for m in messages)
         assert any("KPI dashboard is not built yet" in m for m in messages)
+        assert isinstance(app.screen, QueueScreen)
+
+
+@run_async
+async def test_b_and_the_palette_reach_the_change_board_and_calendar(queue_store: Store) -> None:
+    from itsm_tui.screens.changes.board import ChangeBoardScreen
+    from itsm_tui.screens.changes.calendar import ChangeCalendarScreen
+    from itsm_tui.screens.changes.detail import ChangeDetailScreen
+
+    app = queue_app(queue_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # From the queue: the calendar opens over the board (Esc leads back through it).
+        await pilot.press("ctrl+p", *"Change calendar")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeCalendarScreen)
+        board = app.screen_stack[-2]
+        assert isinstance(board, ChangeBoardScreen)
+        # One board, however it is reached.
+        await pilot.press("B")
+        await settle(pilot)
+        assert app.screen is board
+        await pilot.press("C")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeCalendarScreen)
+        await pilot.press("ctrl+p", *"Change board")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is board
+        await pilot.press("ctrl+p", *"chg0000042")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeDetailScreen)
+        assert app.screen.number == "CHG0000042"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is board
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from itsm_tui.data.change_board import PER_COLUMN
 from itsm_tui.data.models import Change
@@ -52,15 +52,14 @@ def titles(view: BoardView, status: str) -> list[str]:
 def add_change(store: Store, title: str, status: str, start_in: timedelta) -> int:
     with store.write() as session:
         change = create_change(
-            session,
-            get_agent(session, "alice"),
-            title=title,
-            services=["Email"],
-            planned_start=NOW + start_in,
-            planned_end=NOW + start_in + timedelta(hours=1),
-            now=NOW,
+            session, get_agent(session, "alice"), title=title, services=["Email"], now=NOW
         )
-        session.execute(update(Change).where(Change.id == change.id).values(status=status))
+        start = NOW + start_in
+        session.execute(
+            update(Change)
+            .where(Change.id == change.id)
+            .values(status=status, planned_start=start, planned_end=start + timedelta(hours=1))
+        )
         return change.id
 
 
@@ -257,3 +256,145 @@ async def test_a_long_column_reads_further_pages_as_the_cursor_goes_down(
         await settle(pilot)
         assert len(view.cards["review"]) == PER_COLUMN + 13
         assert view.selected.title == last
+
+
+# ---------------------------------------------------------------------------
+# Steps: the desk's write path from the board
+
+
+def select_card(view: BoardView, title: str) -> None:
+    """Put the cursor on the card titled `title` (as the arrow keys would)."""
+    for i, column in enumerate(view.columns):
+        for j, card in enumerate(view.cards[column.status]):
+            if card.title == title:
+                view.focus_column = i
+                view.cursor[column.status] = j
+                view._moved()
+                return
+    raise AssertionError(f"no card {title!r}")
+
+
+def footer_keys(app) -> set[str]:  # type: ignore[no-untyped-def]
+    return {key.key for key in app.screen.query("FooterKey")}
+
+
+@run_async
+async def test_submit_moves_a_change_on_and_the_cursor_follows_it(change_store: Store) -> None:
+    app = board_app(change_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_board(pilot)
+        view = screen.view
+        select_card(view, "Move VPN concentrator to new rack")
+        await settle(pilot)
+        assert "submit" in screen.steps_here() and "u" in footer_keys(app)
+        await pilot.press("u")
+        await settle(pilot)
+        assert "Move VPN concentrator to new rack" in titles(view, "assessment")
+        assert view.status == "assessment"
+        assert view.selected is not None
+        assert view.selected.title == "Move VPN concentrator to new rack"
+        assert any("submitted" in n.message for n in app._notifications)
+        with change_store.read() as session:
+            status = session.scalar(
+                select(Change.status).where(Change.title == "Move VPN concentrator to new rack")
+            )
+        assert status == "assessment"
+
+
+@run_async
+async def test_a_refused_step_is_the_desks_sentence_and_writes_nothing(
+    change_store: Store,
+) -> None:
+    app = board_app(change_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_board(pilot)
+        view = screen.view
+        # A standard change without a window cannot be scheduled: the desk says why.
+        select_card(view, "Rotate the mail relay certificates")
+        await settle(pilot)
+        assert "submit" in screen.steps_here()
+        await pilot.press("u")
+        await settle(pilot)
+        refusals = [n for n in app._notifications if n.severity == "error"]
+        assert len(refusals) == 1
+        assert refusals[0].title == view.selected.number  # type: ignore[union-attr]
+        assert "window" in refusals[0].message
+        assert titles(view, "draft") == [
+            "Move VPN concentrator to new rack",
+            "Rotate the mail relay certificates",
+        ]
+        assert view.status == "draft"
+
+
+@run_async
+async def test_start_takes_a_scheduled_change_into_implementing(change_store: Store) -> None:
+    app = board_app(change_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_board(pilot)
+        view = screen.view
+        select_card(view, "Mailbox quota increase")
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        assert view.status == "implementing"
+        assert titles(view, "implementing") == [
+            "Renew the VPN gateway licence",
+            "Mailbox quota increase",
+        ]
+        assert view.selected is not None and view.selected.title == "Mailbox quota increase"
+        assert "Mailbox quota increase" not in titles(view, "scheduled")
+
+
+@run_async
+async def test_only_a_cab_member_gets_the_vote_keys_and_they_open_the_vote_form(
+    change_store: Store,
+) -> None:
+    from itsm_tui.screens.changes.forms import ApproveForm
+
+    app = board_app(change_store, "alice")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_board(pilot)
+        select_card(screen.view, "Patch the VPN firmware (CVE)")
+        await settle(pilot)
+        assert "approve" not in screen.steps_here()
+        assert not {"y", "d"} & footer_keys(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen
+    app = board_app(change_store, "carol")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_board(pilot)
+        assert screen.view.selected is not None
+        assert screen.view.selected.title == "Patch the VPN firmware (CVE)"
+        await settle(pilot)
+        assert {"approve", "reject"} <= screen.steps_here()
+        assert {"y", "d"} <= footer_keys(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ApproveForm)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+@run_async
+async def test_enter_opens_the_change_and_n_a_new_one(change_store: Store) -> None:
+    from itsm_tui.screens.changes.detail import ChangeDetailScreen
+    from itsm_tui.screens.changes.forms import NewChangeScreen
+
+    app = board_app(change_store)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_board(pilot)
+        await pilot.press("right", "down")
+        selected = screen.view.selected
+        assert selected is not None
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeDetailScreen)
+        assert app.screen.number == selected.number
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and screen.view.selected == selected
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewChangeScreen)

@@ -3,7 +3,8 @@
 drafting (raise, from a template; edit before authorization), risk (the assessment and
 the facts its rules read), schedule (the planned window and its conflicts), authorization
 (submit to the next gate; the CAB's vote), implementation (start, complete, review,
-close, cancel, caused incidents); common holds what they share.
+close, cancel, caused incidents); steps (what an agent may do to a change now: the keys
+the screens offer); common holds what they share.
 """
 
 from itsm_tui.desk.changes.authorization import (
@@ -24,8 +25,10 @@ from itsm_tui.desk.changes.implementation import (
 )
 from itsm_tui.desk.changes.risk import assess_change, risk_facts
 from itsm_tui.desk.changes.schedule import schedule_change
+from itsm_tui.desk.changes.steps import STEPS, permitted_steps
 
 __all__ = [
+    "STEPS",
     "approve_change",
     "assess_change",
     "cab_members",
@@ -35,6 +38,7 @@ __all__ = [
     "create_change",
     "link_caused_incident",
     "needs_review",
+    "permitted_steps",
     "reject_change",
     "review_change",
     "risk_facts",

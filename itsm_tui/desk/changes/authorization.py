@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, Change, ChangeApproval
 from itsm_tui.desk.changes.common import (
+    a_change_of_type,
     load_change,
     moment,
     move,
@@ -89,6 +90,14 @@ def _check_voter(session: Session, actor: Agent, change: Change) -> None:
 # ---------------------------------------------------------------------------
 # Submit
 
+# (type, status) → the next gate `submit` takes a change to.
+GATES = {
+    (STANDARD_CHANGE, "draft"): "scheduled",
+    (NORMAL_CHANGE, "draft"): "assessment",
+    (NORMAL_CHANGE, "assessment"): "authorization",
+    (EMERGENCY_CHANGE, "draft"): "authorization",
+}
+
 
 def _missing(change: Change, *, risk: bool, test_plan: bool) -> list[str]:
     needs = []
@@ -165,28 +174,21 @@ def submit_change(
     now = moment(now)
     change = load_change(session, number, expected_version)
     require_worker(actor, change, _("submit changes"))
-    kind, status = change.change_type, change.status
-    edit = Edit(session, actor, change, action="submit", now=now)
-    if kind == STANDARD_CHANGE and status == "draft":
-        _ready(change, "scheduled", _missing(change, risk=False, test_plan=False))
-        recheck_window(session, edit, change)
-        move(edit, change, "scheduled")
-        edit.set("authorized_at", now)  # pre-approved by its template
-    elif kind == NORMAL_CHANGE and status == "draft":
-        _ready(change, "assessment", [] if change.services else [_("an affected service")])
-        move(edit, change, "assessment")
-    elif kind == NORMAL_CHANGE and status == "assessment":
-        _ready(change, "authorization", _missing(change, risk=True, test_plan=True))
-        recheck_window(session, edit, change)
-        move(edit, change, "authorization")
-        _open_vote(session, edit, actor, change)
-    elif kind == EMERGENCY_CHANGE and status == "draft":
-        _ready(change, "authorization", _missing(change, risk=False, test_plan=False))
-        recheck_window(session, edit, change)
-        move(edit, change, "authorization")
-        _open_vote(session, edit, actor, change)
-    else:
+    target = GATES.get((change.change_type, change.status))
+    if target is None:
         raise refuse_move(change, "", _("there is no gate to submit it to"))
+    edit = Edit(session, actor, change, action="submit", now=now)
+    if target == "assessment":
+        _ready(change, target, [] if change.services else [_("an affected service")])
+    else:
+        normal = change.change_type == NORMAL_CHANGE
+        _ready(change, target, _missing(change, risk=normal, test_plan=normal))
+        recheck_window(session, edit, change)
+    move(edit, change, target)
+    if target == "authorization":
+        _open_vote(session, edit, actor, change)
+    elif target == "scheduled":
+        edit.set("authorized_at", now)  # a standard change: pre-approved by its template
     if change.submitted_at is None:
         edit.set("submitted_at", now)
     session.flush()
@@ -199,9 +201,17 @@ def submit_change(
 
 def _ballot(session: Session, actor: Agent, change: Change) -> ChangeApproval:
     if not takes_votes(change.change_type, change.status, change.authorized_at is not None):
+        if change.authorized_at is not None and change.status not in ("rejected", "cancelled"):
+            raise TransitionRefused(
+                _("{number} is already authorized; the CAB's vote on it is over").format(
+                    number=change.number
+                )
+            )
         raise TransitionRefused(
-            _("{number} is {status}; the CAB votes on a {kind} change in authorization").format(
-                number=change.number, status=change.status, kind=change.change_type
+            _("{number} is {status}; the CAB votes on {kind} in authorization").format(
+                number=change.number,
+                status=change.status,
+                kind=a_change_of_type(change.change_type),
             )
         )
     _check_voter(session, actor, change)

@@ -67,6 +67,16 @@ def questionnaire(session: Session) -> dict[str, Any]:
     return risk_questionnaire(session)
 
 
+def a_change_of_type(change_type: str) -> str:
+    """The type as a message says it, article included: "an emergency change"."""
+    named = {
+        "standard": _("a standard change"),
+        "normal": _("a normal change"),
+        "emergency": _("an emergency change"),
+    }
+    return named.get(change_type, _("a {kind} change").format(kind=change_type))
+
+
 def is_manager(actor: Agent) -> bool:
     return roles.can(actor.role_set, MANAGE)
 
@@ -95,11 +105,11 @@ def refuse_move(change: Change, target: str, why: str = "") -> TransitionRefused
     """A refused move says why and what is allowed from here."""
     allowed = workflow(change).allowed(change.status)
     return TransitionRefused(
-        _("{number} is {status}{why}; a {kind} change moves from {status} to: {allowed}").format(
+        _("{number} is {status}{why}; {kind} moves from {status} to: {allowed}").format(
             number=change.number,
             status=change.status,
             why=f" ({why})" if why else "",
-            kind=change.change_type,
+            kind=a_change_of_type(change.change_type),
             allowed=", ".join(allowed) or _("nothing (it is finished)"),
         )
     )

@@ -9,7 +9,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, Change
-from itsm_tui.desk.changes.common import load_change, moment, require_worker, templates
+from itsm_tui.desk.changes.common import (
+    a_change_of_type,
+    load_change,
+    moment,
+    require_worker,
+    templates,
+)
 from itsm_tui.desk.changes.risk import reassess
 from itsm_tui.desk.changes.schedule import plan_window
 from itsm_tui.desk.errors import InvalidInput, NotFound, TransitionRefused
@@ -197,6 +203,7 @@ def create_change(
             as_utc(planned_start, _("planned start")),
             as_utc(planned_end, _("planned end")),
             override_reason=None,
+            lead_time=False,
         )
     session.flush()
     return change
@@ -230,10 +237,10 @@ def update_change(
     editable = EDITABLE[change.change_type]
     if change.status not in editable:
         raise TransitionRefused(
-            _("{number} is {status}; a {kind} change is edited only in {allowed}").format(
+            _("{number} is {status}; {kind} is edited only in {allowed}").format(
                 number=change.number,
                 status=change.status,
-                kind=change.change_type,
+                kind=a_change_of_type(change.change_type),
                 allowed=_(" or ").join(editable),
             )
         )

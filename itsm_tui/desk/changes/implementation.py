@@ -18,6 +18,7 @@ from itsm_tui.data.models import (
     Ticket,
 )
 from itsm_tui.desk.changes.common import (
+    a_change_of_type,
     load_change,
     moment,
     move,
@@ -50,6 +51,16 @@ def _instant(at: datetime | None, now: datetime, what: str) -> datetime:
     return when
 
 
+def any_approval(session: Session, change: Change) -> bool:
+    """At least one CAB member approved the change."""
+    found = session.scalar(
+        select(ChangeApproval.id)
+        .where(ChangeApproval.change_id == change.id, ChangeApproval.decision == "approved")
+        .limit(1)
+    )
+    return found is not None
+
+
 def start_change(
     session: Session,
     actor: Agent,
@@ -64,19 +75,17 @@ def start_change(
     now = moment(now)
     change = load_change(session, number, expected_version)
     require_worker(actor, change, _("start changes"))
-    if change.change_type == EMERGENCY_CHANGE and change.status == "authorization":
-        approved = session.scalar(
-            select(ChangeApproval.id)
-            .where(ChangeApproval.change_id == change.id, ChangeApproval.decision == "approved")
-            .limit(1)
+    if (
+        change.change_type == EMERGENCY_CHANGE
+        and change.status == "authorization"
+        and not any_approval(session, change)
+    ):
+        raise TransitionRefused(
+            _(
+                "{number} has no approval yet; an emergency change starts once one member "
+                "of the emergency CAB approved it"
+            ).format(number=change.number)
         )
-        if approved is None:
-            raise TransitionRefused(
-                _(
-                    "{number} has no approval yet; an emergency change starts once one member "
-                    "of the emergency CAB approved it"
-                ).format(number=change.number)
-            )
     started = _instant(at, now, _("actual start"))
     edit = Edit(session, actor, change, action="start", now=now)
     move(edit, change, "implementing")
@@ -209,7 +218,7 @@ def close_change(
             if change.change_type == EMERGENCY_CHANGE
             else _("a {outcome} change").format(outcome=change.outcome)
             if change.outcome != "successful"
-            else _("a {kind} change on this desk").format(kind=change.change_type)
+            else _("{kind} on this desk").format(kind=a_change_of_type(change.change_type))
         )
         raise TransitionRefused(
             _(

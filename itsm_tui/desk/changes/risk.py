@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from itsm_tui.data import change_schedule
 from itsm_tui.data.models import Agent, Change, Service, Ticket
 from itsm_tui.desk.changes.common import load_change, moment, questionnaire, require_worker
 from itsm_tui.desk.errors import InvalidInput, TransitionRefused
@@ -23,9 +24,6 @@ ASSESSABLE = {"normal": ("draft", "assessment"), "emergency": ("draft", "authori
 
 def risk_facts(session: Session, change: Change) -> change_risk.RiskFacts:
     """What the risk rules look at for this change as it stands."""
-    # At call time: the schedule's module lands beside this one (issue 10's schedule piece).
-    from itsm_tui.data import change_schedule
-
     named = list(change.services or ())
     impacted = change_schedule.impacted_services(session, named) if named else []
     critical = session.scalars(

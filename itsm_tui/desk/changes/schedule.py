@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from itsm_tui.data import change_schedule
 from itsm_tui.data.models import Agent, Change
 from itsm_tui.desk.changes.common import (
+    a_change_of_type,
     is_manager,
     load_change,
     moment,
@@ -42,16 +44,13 @@ def plan_window(
     end: datetime,
     *,
     override_reason: str | None,
-    lead_time: bool = True,
+    lead_time: bool,
 ) -> None:
     """Set the planned window, or refuse with every conflict it has.
 
     A change manager's `override_reason` accepts the conflicts: each is kept in
     schedule_overrides and the audit events carry the reason.
     """
-    # At call time: the schedule's module lands beside this one (issue 10's schedule piece).
-    from itsm_tui.data import change_schedule
-
     if end <= start:
         raise InvalidInput(_("the planned window must end after it starts"))
     if lead_time:
@@ -60,9 +59,11 @@ def plan_window(
         if hours and start < earliest:
             raise InvalidInput(
                 _(
-                    "a {kind} change is planned at least {hours} h ahead: start at "
+                    "{kind} is planned at least {hours} h ahead: start at "
                     "{earliest} or later (an emergency change has no lead time)"
-                ).format(kind=change.change_type, hours=hours, earliest=_when(earliest))
+                ).format(
+                    kind=a_change_of_type(change.change_type), hours=hours, earliest=_when(earliest)
+                )
             )
     accepted = {
         (kept.get("kind"), kept.get("name"), kept.get("starts_at"))
@@ -122,7 +123,8 @@ def plan_window(
 
 def recheck_window(session: Session, edit: Edit, change: Change) -> None:
     """When a change starts holding its window (it goes to the CAB, or a standard change is
-    scheduled): a change planned since may have taken it while this one was a draft."""
+    scheduled): a change planned since may have taken it while this one was a draft, and
+    the type's lead time counts from now (the notice the CAB and the desk get)."""
     if change.planned_start is not None and change.planned_end is not None:
         plan_window(
             session,
@@ -131,7 +133,7 @@ def recheck_window(session: Session, edit: Edit, change: Change) -> None:
             change.planned_start,
             change.planned_end,
             override_reason=None,
-            lead_time=False,
+            lead_time=True,
         )
 
 
@@ -157,10 +159,10 @@ def schedule_change(
     allowed = SCHEDULABLE[change.change_type]
     if change.status not in allowed:
         raise TransitionRefused(
-            _("{number} is {status}; a {kind} change is scheduled in {allowed}").format(
+            _("{number} is {status}; {kind} is scheduled in {allowed}").format(
                 number=change.number,
                 status=change.status,
-                kind=change.change_type,
+                kind=a_change_of_type(change.change_type),
                 allowed=_(" or ").join(allowed),
             )
         )
@@ -173,7 +175,16 @@ def schedule_change(
             )
         before = session.get(Agent, change.implementer_id) if change.implementer_id else None
         edit.set("implementer_id", agent.id if agent else None, shown=agent, shown_old=before)
-    plan_window(session, edit, change, start, end, override_reason=override_reason)
+    # A draft may plan any window; the lead time counts once the change is past its gate.
+    plan_window(
+        session,
+        edit,
+        change,
+        start,
+        end,
+        override_reason=override_reason,
+        lead_time=change.status not in ("draft", "assessment"),
+    )
     reassess(session, edit, change)
     session.flush()
     return change
