@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.kpi.figures import Kpi, distribution, probe, share
+from itsm_tui.data.kpi.figures import Kpi, distribution, share
 from itsm_tui.data.kpi.period import Cut, Period
 from itsm_tui.data.models import SlaClock, Team, Ticket
 from itsm_tui.data.sla_standing import BREACHED, MET
@@ -28,25 +28,37 @@ def incident_times(
     session: Session, kind: str, period: Period, cut: Cut, now: datetime
 ) -> dict[int, list[tuple[int, int]]]:
     """priority → [(seconds counted, clocks)] of the incidents' `kind` clocks that stopped
-    met or breached in the period (a cancelled ticket's clock measured nothing)."""
+    met or breached in the period (a cancelled ticket's clock measured nothing).
+
+    One read of the period's clocks for every priority, each clock's ticket joined by its
+    key: four reads of the same range, one per priority's id set, took 5.2 s for a year
+    of response clocks on the million-ticket SQLite store, the join 2.1-3.7 s (load 8)."""
     by_priority: dict[int, list[tuple[int, int]]] = {}
-    for priority in PRIORITIES:
-        rows = session.execute(
-            select(SlaClock.spent_seconds, func.count())
-            .where(
-                SlaClock.kind == kind,
-                SlaClock.stopped_at >= period.start,
-                SlaClock.stopped_at < period.measured_end(now),
-                SlaClock.state.in_((MET, BREACHED)),
-                probe(SlaClock.ticket_id).in_(
-                    cut.ticket_ids(Ticket.type == "incident", Ticket.priority == priority)
-                ),
-            )
-            .group_by(SlaClock.spent_seconds)
-        ).all()
-        if rows:
-            by_priority[priority] = [(int(seconds), int(count)) for seconds, count in rows]
+    rows = session.execute(
+        select(Ticket.priority, SlaClock.spent_seconds, func.count())
+        .join(Ticket, Ticket.id == SlaClock.ticket_id)
+        .where(
+            *_stopped_in(kind, period, now),
+            Ticket.type == "incident",
+            Ticket.priority.in_(PRIORITIES),
+            cut.tickets(),
+        )
+        .group_by(Ticket.priority, SlaClock.spent_seconds)
+    ).all()
+    for priority, seconds, count in rows:
+        by_priority.setdefault(int(priority), []).append((int(seconds), int(count)))
     return by_priority
+
+
+def _stopped_in(kind: str, period: Period, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The `kind` clocks that stopped met or breached in the period: a range of
+    ix_sla_clocks_stopped, which carries the state and the time spent."""
+    return (
+        SlaClock.kind == kind,
+        SlaClock.stopped_at >= period.start,
+        SlaClock.stopped_at < period.measured_end(now),
+        SlaClock.state.in_((MET, BREACHED)),
+    )
 
 
 def _time_kpis(session: Session, kind: str, period: Period, cut: Cut, now: datetime) -> list[Kpi]:
@@ -150,21 +162,22 @@ def resolution_by_team(
 ) -> dict[str, dict[str, float | int | None]]:
     """Team name → mean resolution minutes and incidents, for the incidents resolved in
     the period (the resolution clock's time, as above); "(no team)" for unassigned ones."""
-    teams = [(team_id, name) for team_id, name in session.execute(select(Team.id, Team.name))]
+    names = dict(session.execute(select(Team.id, Team.name)).tuples().all())
+    # One read grouped by team, not one per team over the same range of clocks.
+    sums = {
+        team_id: (int(total), int(count))
+        for team_id, total, count in session.execute(
+            select(Ticket.team_id, func.sum(SlaClock.spent_seconds), func.count())
+            .join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .where(*_stopped_in(RESOLUTION, period, now), Ticket.type == "incident", cut.tickets())
+            .group_by(Ticket.team_id)
+        )
+    }
     out: dict[str, dict[str, float | int | None]] = {}
-    for team_id, name in [*sorted(teams, key=lambda t: t[1]), (None, "(no team)")]:
-        if cut.team_id is not None and team_id != cut.team_id:
+    for team_id, name in [*sorted(names.items(), key=lambda t: t[1]), (None, "(no team)")]:
+        if team_id not in sums:
             continue
-        team = Ticket.team_id.is_(None) if team_id is None else Ticket.team_id == team_id
-        total, count = session.execute(
-            select(func.sum(SlaClock.spent_seconds), func.count()).where(
-                SlaClock.kind == RESOLUTION,
-                SlaClock.stopped_at >= period.start,
-                SlaClock.stopped_at < period.measured_end(now),
-                SlaClock.state.in_((MET, BREACHED)),
-                probe(SlaClock.ticket_id).in_(cut.ticket_ids(Ticket.type == "incident", team)),
-            )
-        ).one()
+        total, count = sums[team_id]
         if count:
-            out[name] = {"mean_minutes": int(total) / int(count) / 60, "incidents": int(count)}
+            out[name] = {"mean_minutes": total / count / 60, "incidents": count}
     return out

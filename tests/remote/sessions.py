@@ -99,7 +99,12 @@ class CountingEscalator:
 
 @contextlib.asynccontextmanager
 async def running_server(
-    store: Store, folder: Path, *, grace: float = 5.0, web_secret: str | None = None
+    store: Store,
+    folder: Path,
+    *,
+    grace: float = 5.0,
+    web_secret: str | None = None,
+    web_public_url: str | None = None,
 ) -> AsyncIterator[Server]:
     clock = Clock()
     started: list[Any] = []
@@ -119,6 +124,7 @@ async def running_server(
         env=dict(os.environ, XDG_DATA_HOME=str(folder / "xdg-data")),
         web_address=("127.0.0.1", 0) if web_secret else None,
         web_trust=ProxyTrust.of(["127.0.0.1"], web_secret) if web_secret else None,
+        web_public_url=web_public_url,
     )
     await server.start()
     try:

@@ -226,6 +226,24 @@ def test_authorization_needs_assessment_plans_and_a_window(cdesk: Desk) -> None:
     )
 
 
+def test_a_window_is_refused_when_it_ends_first_or_outlasts_two_weeks(cdesk: Desk) -> None:
+    number = normal_change(cdesk)
+    for end, says in (
+        (WINDOW_START, "must end after it starts"),
+        (WINDOW_START + timedelta(days=14, minutes=1), "lasts at most 14 days"),
+    ):
+        refused(
+            cdesk,
+            d.InvalidInput,
+            says,
+            "alice",
+            d.schedule_change,
+            number,
+            start=WINDOW_START,
+            end=end,
+        )
+
+
 def test_a_refused_move_says_what_is_allowed(cdesk: Desk) -> None:
     number = normal_change(cdesk)
     refused(

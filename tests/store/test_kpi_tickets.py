@@ -115,6 +115,28 @@ def test_p90_is_the_nearest_rank_and_other_priorities_are_beside_it(sla_store: S
     assert kpis["incident_resolution_mean"].status == NO_DATA
 
 
+def test_every_priority_is_measured_and_only_incidents_count_in_resolution_by_team(
+    sla_store: Store,
+) -> None:
+    # A P4 incident answered after 30 minutes and resolved after 50 (working hours of a
+    # Tuesday); a request resolved by the same team is in neither figure.
+    p4 = create(sla_store, local(2026, 11, 24, 10, 0), impact=3, urgency=3)
+    move(sla_store, p4, "in_progress", local(2026, 11, 24, 10, 30))
+    resolve(sla_store, p4, local(2026, 11, 24, 10, 50))
+    request = create(sla_store, local(2026, 11, 24, 10, 0), impact=3, urgency=3, type="request")
+    move(sla_store, request, "fulfilling", local(2026, 11, 24, 10, 1))
+    resolve(sla_store, request, local(2026, 11, 24, 10, 5))
+    kpis = report(sla_store, day(2026, 11, 24), local(2026, 11, 25, 9, 0))
+    response = kpis["incident_response_mean"]
+    assert response.value is None  # no P1 incident: the judged figure has no data
+    assert response.detail["by_priority"] == {"P4": {"mean": 30.0, "p90": 30.0, "samples": 1}}
+    resolution = kpis["incident_resolution_mean"].detail["by_priority"]
+    assert resolution == {"P4": {"mean": 50.0, "p90": 50.0, "samples": 1}}
+    assert kpis["resolution_by_team"].detail["teams"] == {
+        "Service Desk": {"mean_minutes": 50.0, "incidents": 1}
+    }
+
+
 def test_a_reopened_ticket_counts_once_at_its_last_resolution_with_earlier_time_kept(
     sla_store: Store,
 ) -> None:

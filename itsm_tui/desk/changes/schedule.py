@@ -21,6 +21,7 @@ from itsm_tui.desk.changes.common import (
 from itsm_tui.desk.changes.risk import reassess
 from itsm_tui.desk.errors import InvalidInput, PermissionDenied, ScheduleConflict, TransitionRefused
 from itsm_tui.desk.records import Edit, as_utc, audit_value, check_text, get_agent
+from itsm_tui.domain.change_windows import planned_window_problem
 from itsm_tui.i18n import _
 
 # Where a window may be planned or moved. An authorized (scheduled) change may move: the
@@ -51,8 +52,9 @@ def plan_window(
     A change manager's `override_reason` accepts the conflicts: each is kept in
     schedule_overrides and the audit events carry the reason.
     """
-    if end <= start:
-        raise InvalidInput(_("the planned window must end after it starts"))
+    problem = planned_window_problem(start, end)
+    if problem is not None:
+        raise InvalidInput(problem)
     if lead_time:
         hours = int(type_rules(session, change.change_type).get("lead_time_hours") or 0)
         earliest = edit.now + timedelta(hours=hours)
