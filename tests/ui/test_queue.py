@@ -194,6 +194,32 @@ async def test_live_refresh_shows_a_new_ticket_and_keeps_the_cursor(queue_store:
 
 
 @run_async
+async def test_a_poll_read_before_a_move_does_not_put_the_cursor_back(
+    queue_store: Store,
+) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "down")
+        await settle(pilot)
+        table = screen.table
+        assert table.cursor == 1
+        # The poll reads in its worker; the agent moves before its answer is handled.
+        screen.poll_now()
+        table.action_cursor_down()
+        table.action_cursor_down()
+        await settle(pilot)
+        assert table.cursor == 3
+        assert table.selected is not None and table.selected.number == numbers(table)[3]
+        # The next poll reads from where the cursor is now, and keeps it there.
+        screen.poll_now()
+        await settle(pilot)
+        assert screen.polls == 1
+        assert table.cursor == 3
+
+
+@run_async
 async def test_take_assigns_to_me(queue_store: Store) -> None:
     app = queue_app(queue_store)
     async with app.run_test(size=(120, 30)) as pilot:
