@@ -17,6 +17,7 @@ from itsm_tui.data.models import Agent, Team, Ticket
 from itsm_tui.data.store import Store
 from itsm_tui.desk import create_ticket
 from itsm_tui.desk.records import get_agent
+from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.queue import QueueScreen
 from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, TicketTable, clean_text, format_sla
 from tests.ui.snapshot_apps import (
@@ -608,3 +609,39 @@ async def test_a_box_submitted_empty_goes_and_one_with_text_stays(queue_store: S
         await settle(pilot)
         assert not box.has_class("shown") and screen.table.has_focus
         assert screen.filter_text == ""
+
+
+@run_async
+async def test_a_ticket_open_over_the_queue_is_not_redrawn_by_the_queue_below(
+    queue_store: Store,
+) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        below = queue(app)
+        await pilot.press("6", "enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, TicketDetailScreen) and detail.loaded is not None
+        drawn: list[object] = []
+        render_update = detail._compositor.render_update
+
+        def spy(*args: object, **kwargs: object) -> object:
+            update = render_update(*args, **kwargs)  # type: ignore[arg-type]
+            drawn.append(update)
+            return update
+
+        detail._compositor.render_update = spy  # type: ignore[method-assign]
+        # The queue below has something to draw (its header's clock turning, a poll's
+        # timer): over SSH every redraw of the ticket is bytes on the agent's link.
+        below.refresh()
+        below.poll_now()
+        await settle(pilot)
+        below.poll_now()
+        await settle(pilot)
+        assert drawn == []
+        # The ticket's own changes are still drawn.
+        detail.refresh_clocks()
+        detail.query_one("#detail-title").update("x")  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert drawn
