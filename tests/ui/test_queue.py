@@ -645,3 +645,37 @@ async def test_a_ticket_open_over_the_queue_is_not_redrawn_by_the_queue_below(
         detail.query_one("#detail-title").update("x")  # type: ignore[attr-defined]
         await settle(pilot)
         assert drawn
+
+
+@run_async
+async def test_a_poll_redraws_only_the_rows_that_changed(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6")
+        await settle(pilot)
+        table = screen.table
+        redrawn: list[tuple[object, ...]] = []
+        refresh = table.refresh
+
+        def spy(*regions: object, **kwargs: object) -> object:
+            redrawn.append(regions)
+            return refresh(*regions, **kwargs)  # type: ignore[arg-type]
+
+        table.refresh = spy  # type: ignore[method-assign]
+        screen.poll_now()
+        await settle(pilot)
+        assert screen.polls == 1
+        assert redrawn == []  # nothing changed: nothing drawn
+        third = table.row_at(2)
+        assert third is not None
+        with queue_store.write() as session:
+            session.execute(
+                update(Ticket).where(Ticket.id == third.id).values(title="Renamed in place")
+            )
+        screen.poll_now()
+        await settle(pilot)
+        assert screen.polls == 2
+        assert [r[0].y for r in redrawn] == [3]  # type: ignore[attr-defined]
+        assert "Renamed in place" in line_text(table, 3)
