@@ -277,6 +277,7 @@ class TicketDetailScreen(Screen[None]):
         self._zone: tzinfo = UTC
         self._timeline_key: tuple[Any, ...] | None = None
         self._links_key: tuple[Any, ...] | None = None
+        self._ticket_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
         # Keys typed behind the key that opened the ticket, or behind a form's save key,
         # act on the ticket as read (as saved): they wait for the read.
@@ -366,10 +367,17 @@ class TicketDetailScreen(Screen[None]):
     @on(Loaded)
     def _on_loaded(self, message: Loaded) -> None:
         self._keys_may_go()
-        self.loaded = message.loaded
-        self._zone = message.loaded.zone
-        self.history.add(message.loaded.history, newest=True)
-        self._render_ticket()
+        self.loaded = loaded = message.loaded
+        self._zone = loaded.zone
+        self.history.add(loaded.history, newest=True)
+        # A reload that finds the ticket as it was draws nothing new: every update of a
+        # field would redraw it, a screenful over SSH every RELOAD_SECONDS for no change.
+        key = (loaded.detail, loaded.article, loaded.zone, self.app.size.width)
+        if key != self._ticket_key:
+            self._ticket_key = key
+            self._render_ticket()
+        else:
+            self.refresh_clocks()
         self._arm_reload()
 
     @on(LoadFailed)
