@@ -152,8 +152,9 @@ class ItsmApp(KeysInOrder):
     ]
 
     # Notices waiting in the acting agent's inbox (None until first read): every screen's
-    # header shows it; the notification watcher and the inbox keep it current.
-    unread: reactive[int | None] = reactive(None)
+    # header shows it; the notification watcher and the inbox keep it current. The headers
+    # draw it (they watch it): an app-wide repaint per change was a screenful over SSH.
+    unread: reactive[int | None] = reactive(None, repaint=False)
 
     def __init__(
         self, ctx: DeskContext, *, escalator: bool = True, poll_seconds: float = 3.0
