@@ -21,7 +21,9 @@ The machine's 1-minute load average is printed beside each figure (the machine m
 shared). The last line is one JSON object: {"bench": "remote", "tickets": N,
 "connect_s": …, "page_s": …, "open_s": …, "page_bytes": …, "connect_bytes": …,
 "open_bytes": …, "sessions": 20, "page_s_at_20": median, "page_s_at_20_max": …,
-"rss_mb_per_session": …, "pss_mb_per_session": …, "load_avg_1m": …,
+"rss_mb_per_session": …, "pss_mb_per_session": …, "cpu_s_per_round_at_20":
+{"consoles": …, "server": …, "client": …} (median CPU seconds of a round of page-downs,
+the client's being pyte's), "load_avg_1m": …,
 "load_avg_1m_by_figure": {…}, "built": {…} or null}.
 """
 
@@ -405,12 +407,30 @@ async def measure_many(
             except TimeoutError as missed:
                 not_shown.append(str(missed).splitlines()[0].strip())
 
+        # Where the time goes: CPU seconds of the consoles, the server (SSH) and this
+        # client (pyte) for each round, beside the wall time the round took.
+        server = served.process.pid
+        rounds: list[dict[str, float]] = []
         for _ in range(3):
             befores = [t.numbers() for t in terms]
+            cpu = (cpu_seconds(children(server)), cpu_seconds([server]), time.process_time())
+            started = time.perf_counter()
             for term in terms:
                 term.press(PAGE_DOWN)
             await asyncio.gather(*(page_down(t, b) for t, b in zip(terms, befores, strict=True)))
+            wall = time.perf_counter() - started
+            rounds.append(
+                {
+                    "wall_s": wall,
+                    "consoles_cpu_s": cpu_seconds(children(server)) - cpu[0],
+                    "server_cpu_s": cpu_seconds([server]) - cpu[1],
+                    "client_cpu_s": time.process_time() - cpu[2],
+                    "load_avg_1m": load_avg(),
+                }
+            )
             await asyncio.gather(*(t.quiet() for t in terms))
+        for figures in rounds:
+            print(json.dumps({"round": {k: round(v, 3) for k, v in figures.items()}}), flush=True)
         for header in not_shown:
             print(f"page-down not shown in 30 s: {header}", file=sys.stderr, flush=True)
     return {
@@ -420,6 +440,9 @@ async def measure_many(
         "consoles": len(rss),
         "rss_mb_per_session": statistics.mean(rss),
         "pss_mb_per_session": statistics.mean(pss),
+        "consoles_cpu_s_per_round": statistics.median(r["consoles_cpu_s"] for r in rounds),
+        "server_cpu_s_per_round": statistics.median(r["server_cpu_s"] for r in rounds),
+        "client_cpu_s_per_round": statistics.median(r["client_cpu_s"] for r in rounds),
     }
 
 
@@ -506,6 +529,10 @@ def main() -> None:
                 "pages_not_shown_at_20": many["pages_not_shown_at_n"],
                 "rss_mb_per_session": round(many["rss_mb_per_session"], 1),
                 "pss_mb_per_session": round(many["pss_mb_per_session"], 1),
+                "cpu_s_per_round_at_20": {
+                    who: round(many[f"{who}_cpu_s_per_round"], 2)
+                    for who in ("consoles", "server", "client")
+                },
                 "load_avg_1m": load_avg(),
                 "load_avg_1m_by_figure": loads,
                 "built": built,
