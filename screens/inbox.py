@@ -24,12 +24,12 @@ from itsm_tui.context import DeskContext
 from itsm_tui.data import inbox
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.notifications import mark_read
-from itsm_tui.desk.paging import acknowledge_ticket_page
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _, ngettext
 from itsm_tui.screens.detail import TicketDetailScreen, desk_of
 from itsm_tui.screens.keys import ACKNOWLEDGE_PAGE
+from itsm_tui.screens.page_ack import acknowledge_from_app
 from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
@@ -350,18 +350,7 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, group="inbox-ack")
     def _acknowledge(self, ctx: DeskContext, number: str) -> None:
-        try:
-            with ctx.store.write() as session:
-                done = acknowledge_ticket_page(
-                    session, get_agent(session, ctx.actor), number, ctx.now(), via="app"
-                )
-                text = _("{number}: page acknowledged; nobody else will be paged").format(
-                    number=done.number
-                )
-        except (DeskError, SQLAlchemyError) as exc:
-            self.post_message(self.Acknowledged(str(exc), True))
-            return
-        self.post_message(self.Acknowledged(text, False))
+        self.post_message(self.Acknowledged(*acknowledge_from_app(ctx, number)))
 
     @on(Acknowledged)
     def _on_acknowledged(self, message: Acknowledged) -> None:

@@ -178,3 +178,32 @@ async def test_a_on_a_page_acknowledges_it_from_the_app_and_stops_the_chain(demo
         assert page.acknowledged_at == CLOCK and page.answer_due_at is None
     with store.write() as session:
         assert paging.pass_on_unanswered(session, CLOCK + timedelta(hours=1)) == []
+
+
+@run_async
+async def test_a_on_the_ticket_screen_acknowledges_its_page_and_a_second_press_is_refused(
+    demo,  # type: ignore[no-untyped-def]
+) -> None:
+    store, numbers = demo
+    number = numbers["vpn"]
+    with store.write() as session:
+        ticket_id = session.scalars(select(Ticket.id).where(Ticket.number == number)).one()
+        rota = Rotation("Service Desk", ("bob",), date(2020, 1, 6))
+        wanted = paging.PageWanted(ticket_id, number, get_team(session, "Service Desk").id, "test")
+        assert [
+            p.agent for p in paging.start_chains(session, [wanted], {"Service Desk": rota}, NOW)
+        ] == ["bob"]
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(number))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        with store.read() as session:
+            page = session.scalars(select(Page)).one()
+            # alice acknowledges bob's page for him: the audit names her.
+            assert (page.agent.username, page.acknowledged_by.username) == ("bob", "alice")
+            assert page.acknowledged_via == "app" and page.answer_due_at is None
+        await pilot.press("A")
+        await settle(pilot)
+        shown = [str(n.message) for n in app._notifications]
+        assert any("already acknowledged by alice" in m for m in shown), shown
