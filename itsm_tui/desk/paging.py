@@ -366,7 +366,7 @@ def _page(
 
 
 def _chain_ended(session: Session, ticket: Ticket, team: Team, now: datetime, last: str) -> None:
-    why = _("nobody acknowledged the page; the rota and the supervisor were all paged")
+    why = _("nobody acknowledged the page; everyone the chain could reach was paged")
     session.add(
         AuditEvent(
             at=now,
