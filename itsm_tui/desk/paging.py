@@ -22,7 +22,7 @@ from itsm_tui.config.readers import oncall_rotations
 from itsm_tui.data.models import Agent, AuditEvent, Notification, Page, Team, Ticket
 from itsm_tui.desk.errors import InvalidInput, NotFound
 from itsm_tui.desk.records import as_utc, get_ticket, require, utcnow
-from itsm_tui.domain.oncall import OnCall, Rotation, chain_order, on_call_at
+from itsm_tui.domain.oncall import Rotation, chain_order, on_call_at
 from itsm_tui.i18n import _
 
 VIA = ("app", "cli", "link")
@@ -62,12 +62,6 @@ class PageAcknowledged:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def on_call(session: Session, team: str, now: datetime) -> OnCall | None:
-    """Who is on call for `team` at `now` (None: the team has no rota, or nobody yet)."""
-    rotation = oncall_rotations(session).get(team)
-    return None if rotation is None else on_call_at(rotation, as_utc(now, _("now")))
 
 
 def start_chains(
