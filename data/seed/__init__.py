@@ -86,6 +86,7 @@ def seed_store(
     # Idle pooled connections would keep SQLite from leaving WAL for the load (see _Writer).
     store.engine.dispose()
     w = BulkWriter(store)
+    w.stamp_seconds(clock.base, clock.text)
     dropped: list[Any] = []
     paused: SearchPause | None = None
     set_aside = False
