@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual.binding import Binding
 
 from itsm_tui.i18n import _
@@ -43,17 +45,29 @@ CHANGE_CANCEL = Binding("X", "cancel_change", _("Cancel"))
 # Same meaning as on a ticket: link another record (here, an incident the change caused).
 CHANGE_LINK_INCIDENT = Binding("l", "link_incident", _("Link inc"))
 
-CHANGE_ACTIONS = (
-    CHANGE_EDIT,
-    CHANGE_ASSESS,
-    CHANGE_SUBMIT,
-    CHANGE_APPROVE,
-    CHANGE_REJECT,
-    CHANGE_SCHEDULE,
-    CHANGE_START,
-    CHANGE_COMPLETE,
-    CHANGE_REVIEW,
-    CHANGE_CLOSE,
-    CHANGE_CANCEL,
-    CHANGE_LINK_INCIDENT,
-)
+# The desk's steps (`itsm_tui.desk.permitted_steps`) by the key that takes each: the change
+# screens offer a key exactly when the desk permits its step (in the footer's order).
+CHANGE_KEY_OF_STEP = {
+    "update": CHANGE_EDIT,
+    "assess": CHANGE_ASSESS,
+    "submit": CHANGE_SUBMIT,
+    "approve": CHANGE_APPROVE,
+    "reject": CHANGE_REJECT,
+    "schedule": CHANGE_SCHEDULE,
+    "start": CHANGE_START,
+    "complete": CHANGE_COMPLETE,
+    "review": CHANGE_REVIEW,
+    "close": CHANGE_CLOSE,
+    "cancel": CHANGE_CANCEL,
+    "link_incident": CHANGE_LINK_INCIDENT,
+}
+CHANGE_ACTIONS = tuple(CHANGE_KEY_OF_STEP.values())
+
+
+def change_step_actions(steps: Iterable[str]) -> frozenset[str]:
+    """The key actions of the desk's `steps` (the names `permitted_steps` returns)."""
+    return frozenset(CHANGE_KEY_OF_STEP[step].action for step in steps)
+
+
+# From the change board: the calendar of planned windows (`C` is Close, a step).
+CHANGE_CALENDAR = Binding("L", "calendar", _("Calendar"))

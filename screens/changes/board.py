@@ -23,14 +23,14 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data import change_board
 from itsm_tui.data.change_board import Board, BoardCard, BoardFilter, CardKey
 from itsm_tui.data.change_detail import ChangeDetail, change_detail
-from itsm_tui.desk import DeskError, start_change, submit_change
+from itsm_tui.data.models import Agent, Change
+from itsm_tui.desk import DeskError, permitted_steps, start_change, submit_change
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.domain.workflow import CHANGE_TYPES
@@ -39,14 +39,15 @@ from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.changes import forms
 from itsm_tui.screens.changes.board_view import BoardView, status_label
-from itsm_tui.screens.changes.detail import ChangeDetailScreen, change_steps
+from itsm_tui.screens.changes.detail import ChangeDetailScreen
 from itsm_tui.screens.queue_filter import describe, split_terms
+from itsm_tui.screens.refresh import LiveRefresh
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
 
-# The steps the board takes, by the desk's names. Which the reader is offered is the change
-# screen's rule (`change_steps`: the state machine of the change's type and the reader's
-# roles); the desk judges each when it is written. Those that need nothing typed are
+# The steps the board takes, by the desk's names. Which the reader is offered is the desk's
+# rule (`permitted_steps`, read for the selected card in a worker); the desk judges each
+# again when it is written. Those that need nothing typed are
 # written from here; the others open the change's own form over the board.
 DIRECT_STEPS: dict[str, Callable[..., Any]] = {"submit": submit_change, "start": start_change}
 FORM_STEPS: dict[str, Callable[[ChangeDetail], Screen[Any]]] = {
@@ -58,18 +59,10 @@ FORM_STEPS: dict[str, Callable[[ChangeDetail], Screen[Any]]] = {
     "cancel": forms.CancelForm.of,
 }
 # Their keys are the change screen's (one meaning per key); editing, the risk questionnaire,
-# closing and linking an incident are taken there (Enter). `C` is the calendar here.
-STEP_KEYS = (
-    keys.CHANGE_SUBMIT,
-    keys.CHANGE_APPROVE,
-    keys.CHANGE_REJECT,
-    keys.CHANGE_SCHEDULE,
-    keys.CHANGE_START,
-    keys.CHANGE_COMPLETE,
-    keys.CHANGE_REVIEW,
-    keys.CHANGE_CANCEL,
-)
-STEP_OF_ACTION = {binding.action: binding.action.removesuffix("_change") for binding in STEP_KEYS}
+# closing and linking an incident are taken there (Enter).
+BOARD_STEPS = ("submit", "approve", "reject", "schedule", "start", "complete", "review", "cancel")
+STEP_KEYS = tuple(keys.CHANGE_KEY_OF_STEP[step] for step in BOARD_STEPS)
+STEP_OF_ACTION = {keys.CHANGE_KEY_OF_STEP[step].action: step for step in BOARD_STEPS}
 # What a filter line's bare word means: the changes that wait for the reader's vote.
 MY_VOTES = ("votes", "mine")
 # Read the next page of a column when the cursor comes this close to its last card read.
@@ -78,10 +71,9 @@ READ_AHEAD = 5
 
 @dataclass(frozen=True)
 class Reader:
-    """Who reads the board: their agent id, roles and time zone (read with the first board)."""
+    """Who reads the board: their agent id and time zone (read with the first board)."""
 
     agent_id: int | None
-    roles: frozenset[str]
     zone: tzinfo
 
 
@@ -166,6 +158,15 @@ class ColumnPageLoaded(Message):
         self.cards = cards
 
 
+class StepsRead(Message):
+    """The steps the desk permits the reader on `card`, as the card stood when read."""
+
+    def __init__(self, card: BoardCard, steps: frozenset[str]) -> None:
+        super().__init__()
+        self.card = card
+        self.steps = steps
+
+
 class StepWritten(Message):
     """A step from the board finished: `error` is the desk's refusal, None when written."""
 
@@ -197,7 +198,7 @@ class ChangeBoardScreen(Screen[None]):
         Binding("n", "new_change", _("New change")),
         *STEP_KEYS,
         Binding("f", "filter", _("Filter")),
-        Binding("C", "calendar", _("Calendar")),
+        keys.CHANGE_CALENDAR,
         Binding("left", "column(-1)", _("Previous column"), show=False),
         Binding("right", "column(1)", _("Next column"), show=False),
         Binding("up", "card(-1)", _("Previous card"), show=False),
@@ -221,7 +222,10 @@ class ChangeBoardScreen(Screen[None]):
         self.reader: Reader | None = None
         self.board: Board | None = None
         self.services: tuple[str, ...] = ()
-        self._poll_timer: Timer | None = None
+        self.live = LiveRefresh(self, self.reload, lambda: self.poll_seconds)
+        # The selected card as read and the steps the desk permits on it: a card that has
+        # moved on since (another version, status or vote) is offered nothing until re-read.
+        self._card_steps: tuple[BoardCard, frozenset[str]] | None = None
         self._reading_page: str | None = None
         self.polls = 0
         # Keys typed behind `B` act on the board as read: they wait for its first read.
@@ -297,8 +301,8 @@ class ChangeBoardScreen(Screen[None]):
             agent = get_agent(session, ctx.actor)
         except DeskError:
             # Not an agent of this desk: the board reads, every step is the desk's to refuse.
-            return Reader(None, frozenset(), agent_zone(session, None))
-        return Reader(agent.id, agent.role_set, agent_zone(session, agent))
+            return Reader(None, agent_zone(session, None))
+        return Reader(agent.id, agent_zone(session, agent))
 
     @on(BoardLoaded)
     def _board_loaded(self, message: BoardLoaded) -> None:
@@ -327,7 +331,8 @@ class ChangeBoardScreen(Screen[None]):
             view.show(board.columns, follow=message.follow, zone=message.reader.zone)
             self._show_bar()
             self.refresh_bindings()
-            self._keys_may_go()
+            # Keys typed behind `B` wait for the steps of the card they act on.
+            self._read_selected_steps()
         if counted:
             self._read_done()
 
@@ -341,7 +346,7 @@ class ChangeBoardScreen(Screen[None]):
 
     def _read_done(self) -> None:
         self.polls += 1
-        self._arm_poll()
+        self.live.answered()
 
     @on(BoardFailed)
     def _board_failed(self, message: BoardFailed) -> None:
@@ -351,7 +356,7 @@ class ChangeBoardScreen(Screen[None]):
             severity="error",
             markup=False,
         )
-        self._arm_poll()
+        self.live.answered()
 
     def _keys_may_go(self) -> None:
         if self.holds_keys:
@@ -361,6 +366,7 @@ class ChangeBoardScreen(Screen[None]):
     @on(BoardView.Moved)
     def _moved(self, message: BoardView.Moved) -> None:
         self.refresh_bindings()
+        self._read_selected_steps()
         column = self.view.column
         cards = self.view.cards.get(message.status, [])
         if (
@@ -398,21 +404,9 @@ class ChangeBoardScreen(Screen[None]):
 
     # ------------------------------------------------------------------ live refresh
 
-    def _arm_poll(self) -> None:
-        """One-shot: the next read is armed only once this one answered (never overlap)."""
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-            self._poll_timer = None
-        if self.poll_seconds > 0:
-            self._poll_timer = self.set_timer(self.poll_seconds, self.poll_now)
-
     def poll_now(self) -> None:
-        self._poll_timer = None
-        # A form, help or another screen is on top: look again later.
-        if self.app.screen is not self:
-            self._arm_poll()
-            return
-        self.reload()
+        """The refresh interval has passed (the tests call it to skip the wait)."""
+        self.live.due()
 
     # ------------------------------------------------------------------ the bar
 
@@ -526,12 +520,46 @@ class ChangeBoardScreen(Screen[None]):
     def steps_here(self) -> frozenset[str]:
         """The desk's steps the reader is offered on the selected change."""
         card = self.view.selected if self.is_mounted else None
-        if card is None or self.reader is None:
+        if card is None or self._card_steps is None or self._card_steps[0] != card:
             return frozenset()
-        actions = change_steps(
-            card.change_type, card.status, self.reader.roles, my_vote_pending=card.awaiting_me
-        )
-        return frozenset(STEP_OF_ACTION[a] for a in actions if a in STEP_OF_ACTION)
+        return self._card_steps[1]
+
+    def _read_selected_steps(self) -> None:
+        card = self.view.selected
+        agent_id = self.reader.agent_id if self.reader is not None else None
+        if card is None or agent_id is None:
+            # No card, or a reader who is no agent of this desk: no step to offer.
+            self._card_steps = None
+            self._keys_may_go()
+        elif self._card_steps is None or self._card_steps[0] != card:
+            self._read_steps(card, agent_id)
+        else:
+            self._keys_may_go()
+
+    @work(thread=True, exclusive=True, group="board-steps")
+    def _read_steps(self, card: BoardCard, agent_id: int) -> None:
+        ctx = self.ctx
+        try:
+            with ctx.store.read() as session:
+                agent = session.get(Agent, agent_id)
+                change = session.get(Change, card.id)
+                steps = (
+                    permitted_steps(session, agent, change)
+                    if agent is not None and change is not None
+                    else ()
+                )
+        except SQLAlchemyError as exc:
+            self.post_message(BoardFailed(str(exc)))
+            steps = ()
+        self.post_message(StepsRead(card, frozenset(steps)))
+
+    @on(StepsRead)
+    def _steps_read(self, message: StepsRead) -> None:
+        if message.card != self.view.selected:
+            return  # the cursor moved on; the read for the card under it follows
+        self._card_steps = (message.card, message.steps)
+        self.refresh_bindings()
+        self._keys_may_go()
 
     def run_step(self, action: str) -> None:
         card = self.view.selected

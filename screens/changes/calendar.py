@@ -19,7 +19,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Static
 
 from itsm_tui.context import DeskContext
@@ -40,6 +39,7 @@ from itsm_tui.screens.changes.calendar_view import (
     periods_overlapping,
     shifted,
 )
+from itsm_tui.screens.refresh import LiveRefresh
 from itsm_tui.screens.text import safe_text
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
@@ -95,7 +95,7 @@ class ChangeCalendarScreen(Screen[None]):
         self.anchor: datetime | None = None
         self.zone: tzinfo | None = None
         self.calendar: Any | None = None
-        self._poll_timer: Timer | None = None
+        self.live = LiveRefresh(self, self.reload, lambda: self.poll_seconds)
         self.polls = 0
         self.holds_keys = True
 
@@ -167,7 +167,7 @@ class ChangeCalendarScreen(Screen[None]):
                 self.holds_keys = False
                 keys_may_go(self.app)
         self.polls += 1
-        self._arm_poll()
+        self.live.answered()
 
     @on(CalendarFailed)
     def _failed(self, message: CalendarFailed) -> None:
@@ -179,22 +179,7 @@ class ChangeCalendarScreen(Screen[None]):
             severity="error",
             markup=False,
         )
-        self._arm_poll()
-
-    def _arm_poll(self) -> None:
-        """One-shot: the next read is armed only once this one answered (never overlap)."""
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-            self._poll_timer = None
-        if self.poll_seconds > 0:
-            self._poll_timer = self.set_timer(self.poll_seconds, self._poll_now)
-
-    def _poll_now(self) -> None:
-        self._poll_timer = None
-        if self.app.screen is not self:
-            self._arm_poll()
-            return
-        self.reload()
+        self.live.answered()
 
     # ------------------------------------------------------------------ the lines around
 

@@ -24,11 +24,12 @@ from textual.widgets import Button, Static
 from itsm_tui.context import DeskContext
 from itsm_tui.data.change_detail import ChangeDetail, change_detail
 from itsm_tui.data.history import PAGE_SIZE, HistoryPage, history_page
+from itsm_tui.data.models import Change
+from itsm_tui.desk import permitted_steps
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone, zone_label
-from itsm_tui.domain.roles import can
-from itsm_tui.domain.workflow import CHANGE_WORKFLOWS, STANDARD_CHANGE
+from itsm_tui.domain.workflow import STANDARD_CHANGE
 from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
@@ -38,7 +39,7 @@ from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
 
-__all__ = ["ChangeDetailScreen", "LoadedChange", "change_steps"]
+__all__ = ["ChangeDetailScreen", "LoadedChange"]
 
 RISK_STYLE = {
     "low": "green",
@@ -51,89 +52,15 @@ DECISION_STYLE = {"approved": "green", "rejected": "bold red", "pending": "dim"}
 WIDE_FROM = 120
 OUTCOME_STYLE = {"successful": "green", "failed": "bold red", "backed_out": "bold yellow"}
 
-# Planning the window and the fields stays possible until the change is implemented.
-_PLANNABLE = frozenset({"draft", "assessment", "authorization", "scheduled"})
-# The description and plans are frozen once the CAB is asked.
-_EDITABLE = frozenset({"draft", "assessment"})
-# Where answers may still change the risk: before the CAB sees it (an emergency change's
-# while the emergency CAB votes).
-_ASSESSABLE = {
-    "normal": frozenset({"draft", "assessment"}),
-    "emergency": frozenset({"draft", "authorization"}),
-}
-# An incident can be laid at the change's door once it has touched production.
-_LINKABLE = frozenset({"implementing", "review", "closed"})
-_GATES = frozenset({"assessment", "authorization"})
-
-
-def change_steps(
-    change_type: str,
-    status: str,
-    roles: frozenset[str],
-    *,
-    my_vote_pending: bool,
-) -> frozenset[str]:
-    """The steps (action names of `keys.CHANGE_ACTIONS`) an agent with `roles` may take on
-    a change of this type in this status. The desk checks again when the step is written;
-    this only keeps impossible keys off the footer."""
-    flow = CHANGE_WORKFLOWS.get(change_type)
-    if flow is None or status not in flow.moves:
-        # A status this type's machine does not know (an old import): nothing is offered.
-        return frozenset()
-    moves = set(flow.allowed(status))
-    steps: set[str] = set()
-    if my_vote_pending and status == "authorization" and can(roles, "change.approve"):
-        steps |= {"approve_change", "reject_change"}
-    if not (can(roles, "change.create") or can(roles, "change.manage")):
-        return frozenset(steps)
-    if status in _EDITABLE:
-        steps.add("edit_change")
-    if status in _ASSESSABLE.get(change_type, ()):
-        steps.add("assess_change")
-    if moves & _GATES or (change_type == STANDARD_CHANGE and status == "draft"):
-        steps.add("submit_change")
-    if status in _PLANNABLE:
-        steps.add("schedule_change")
-    if "implementing" in moves:
-        steps.add("start_change")
-    if status == "implementing":
-        steps.add("complete_change")
-    if status == "review":
-        steps.add("review_change")
-    if "closed" in moves:
-        steps.add("close_change")
-    if "cancelled" in moves:
-        steps.add("cancel_change")
-    if status in _LINKABLE:
-        steps.add("link_incident")
-    return frozenset(steps)
-
 
 @dataclass(frozen=True)
 class LoadedChange:
     change: ChangeDetail
     zone: tzinfo
-    actor: str | None
-    roles: frozenset[str]
     # The newest page of the change's audit history; older pages are read on request.
     history: HistoryPage
-
-    @property
-    def my_vote_pending(self) -> bool:
-        c = self.change
-        if self.actor is None or self.actor in (c.owner, c.requester):
-            return False
-        decided = {a.approver for a in c.approvals if a.decision != "pending"}
-        return self.actor not in decided
-
-    @property
-    def steps(self) -> frozenset[str]:
-        return change_steps(
-            self.change.change_type,
-            self.change.status,
-            self.roles,
-            my_vote_pending=self.my_vote_pending,
-        )
+    # The key actions of the steps the desk permits the reader (`permitted_steps`).
+    steps: frozenset[str]
 
 
 class IncidentLink(TicketLink):
@@ -286,12 +213,17 @@ class ChangeDetailScreen(Screen[None]):
                 history = history_page(
                     session, change.id, record_type="change", size=self.HISTORY_PAGE
                 )
+                record = session.get(Change, change.id)
+                steps = (
+                    keys.change_step_actions(permitted_steps(session, agent, record))
+                    if agent is not None and record is not None
+                    else frozenset()
+                )
                 loaded = LoadedChange(
                     change=change,
                     zone=zone,
-                    actor=agent.username if agent is not None else None,
-                    roles=agent.role_set if agent is not None else frozenset(),
                     history=history,
+                    steps=steps,
                 )
         except DeskError as exc:
             self.post_message(self.LoadFailed(exc.message))

@@ -20,7 +20,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from itsm_tui.context import DeskContext
@@ -37,6 +36,7 @@ from itsm_tui.screens.kpi.reading import (
     read_dashboard,
 )
 from itsm_tui.screens.kpi.tiles import KpiTile, TrendChart
+from itsm_tui.screens.refresh import LiveRefresh
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
 
@@ -133,7 +133,7 @@ class KpiDashboardScreen(Screen[None]):
         self.selected = "availability"
         self.cache = TrendCache()
         self.refreshed_at: datetime | None = None
-        self._poll_timer: Timer | None = None
+        self.live = LiveRefresh(self, self.reload, lambda: self.poll_seconds)
         self._reading = False
         self._read_again = False
         # For the tests and the soak: reads done, and the most ever in flight at once.
@@ -231,23 +231,11 @@ class KpiDashboardScreen(Screen[None]):
             self._read_again = False
             self.reload()
             return
-        self._arm_poll()
-
-    def _arm_poll(self) -> None:
-        """One-shot: the next read is armed only once this one answered."""
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-            self._poll_timer = None
-        if self.poll_seconds > 0:
-            self._poll_timer = self.set_timer(self.poll_seconds, self.poll_now)
+        self.live.answered()
 
     def poll_now(self) -> None:
-        self._poll_timer = None
-        # A modal or another screen is on top: no read (nobody sees it); look again later.
-        if self.app.screen is not self:
-            self._arm_poll()
-            return
-        self.reload()
+        """The refresh interval has passed (the tests and the soak call it to skip the wait)."""
+        self.live.due()
 
     # ------------------------------------------------------------------ drawing
 

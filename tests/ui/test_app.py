@@ -70,7 +70,7 @@ async def test_b_and_the_palette_reach_the_change_board_and_calendar(queue_store
         await pilot.press("B")
         await settle(pilot)
         assert app.screen is board
-        await pilot.press("C")
+        await pilot.press("L")
         await settle(pilot)
         assert isinstance(app.screen, ChangeCalendarScreen)
         await pilot.press("ctrl+p", *"Change board")

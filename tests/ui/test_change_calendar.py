@@ -83,7 +83,7 @@ async def open_calendar(pilot) -> ChangeCalendarScreen:  # type: ignore[no-untyp
     await settle(pilot)
     await pilot.press("B")
     await settle(pilot)
-    await pilot.press("C")
+    await pilot.press("L")
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, ChangeCalendarScreen)

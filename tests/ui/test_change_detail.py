@@ -16,10 +16,10 @@ from sqlalchemy import select
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, SelectionList, Static, TextArea
 
-from itsm_tui.data.models import Change, ChangeApproval
+from itsm_tui.data.models import Agent, Change, ChangeApproval
 from itsm_tui.data.store import Store
-from itsm_tui.domain.roles import CAB, CHANGE_MANAGER
-from itsm_tui.screens.changes.detail import ChangeDetailScreen, change_steps
+from itsm_tui.desk import permitted_steps
+from itsm_tui.screens.changes.detail import ChangeDetailScreen
 from itsm_tui.screens.changes.forms import (
     CompleteForm,
     NewChangeScreen,
@@ -28,6 +28,7 @@ from itsm_tui.screens.changes.forms import (
     ScheduleForm,
 )
 from itsm_tui.screens.forms import DeskForm
+from itsm_tui.screens.keys import change_step_actions
 from tests.factories import NOW
 from tests.ui.change_detail_apps import BOARD_MEETING, NASTY, change_store
 from tests.ui.detail_apps import DetailHarness, context, run_async, settle
@@ -109,42 +110,49 @@ def detail_app(store: Store, number: str, actor: str = "alice") -> DetailHarness
 # Which steps the footer offers
 
 
-def test_steps_follow_each_types_state_machine_and_the_role() -> None:
-    worker = frozenset({"agent"})
-    assert change_steps("normal", "draft", worker, my_vote_pending=False) == {
-        "edit_change",
-        "assess_change",
-        "submit_change",
-        "schedule_change",
-        "cancel_change",
-    }
-    # A standard change is pre-approved: no questionnaire, straight to scheduled.
-    assert "assess_change" not in change_steps("standard", "draft", worker, my_vote_pending=False)
-    assert "submit_change" in change_steps("standard", "draft", worker, my_vote_pending=False)
-    # An emergency change may start while the emergency CAB votes; a normal one may not.
-    assert "start_change" in change_steps(
-        "emergency", "authorization", worker, my_vote_pending=False
-    )
-    assert "start_change" not in change_steps(
-        "normal", "authorization", worker, my_vote_pending=False
-    )
-    # A CAB member only votes, and only while the vote is theirs to give.
-    cab = frozenset({CAB})
-    assert change_steps("normal", "authorization", cab, my_vote_pending=True) == {
-        "approve_change",
-        "reject_change",
-    }
-    assert change_steps("normal", "authorization", cab, my_vote_pending=False) == set()
-    assert change_steps(
-        "normal", "implementing", frozenset({CHANGE_MANAGER}), my_vote_pending=False
-    ) == {
-        "complete_change",
-        "link_incident",
-    }
-    assert change_steps("normal", "closed", worker, my_vote_pending=False) == {"link_incident"}
-    assert change_steps("normal", "cancelled", worker, my_vote_pending=False) == set()
-    # A standard change never goes to the CAB: no vote, whatever its status says.
-    assert change_steps("standard", "authorization", cab, my_vote_pending=True) == set()
+# Types and statuses the change is put through, as the desk would hold them.
+STATES = (
+    ("normal", "draft", False),
+    ("normal", "assessment", False),
+    ("normal", "authorization", False),
+    ("normal", "scheduled", False),
+    ("normal", "implementing", True),
+    ("normal", "review", True),
+    ("emergency", "authorization", False),
+    ("standard", "draft", False),
+    ("standard", "scheduled", False),
+)
+READERS = ("alice", "bob", "mike", "dave", "carol", "root")
+
+
+@run_async
+async def test_the_screen_offers_exactly_the_steps_the_desk_permits(desk) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = desk
+    number = numbers["draft"]
+    app = detail_app(store, numbers["email"])
+    offering: set[tuple[str, str, bool]] = set()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        for change_type, status, started in STATES:
+            with store.write() as session:
+                record = session.scalars(select(Change).where(Change.number == number)).one()
+                record.change_type, record.status = change_type, status
+                record.actual_start = NOW if started else None
+            for reader in READERS:
+                app.desk = context(store, reader)
+                app.push_screen(ChangeDetailScreen(number))
+                await settle(pilot)
+                with store.read() as session:
+                    record = session.scalars(select(Change).where(Change.number == number)).one()
+                    agent = session.scalars(select(Agent).where(Agent.username == reader)).one()
+                    permitted = change_step_actions(permitted_steps(session, agent, record))
+                assert offered(app) == permitted, (change_type, status, reader)
+                if permitted:
+                    offering.add((change_type, status, started))
+                app.pop_screen()
+                await settle(pilot)
+    # In every state someone is offered a step: the comparison is never only of empty sets.
+    assert offering == set(STATES)
 
 
 @run_async

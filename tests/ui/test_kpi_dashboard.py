@@ -110,7 +110,7 @@ async def test_refresh_never_stacks_and_pauses_under_a_modal(tmp_path: Path) -> 
         screen.poll_now()
         await settle(pilot)
         assert screen.reads == reads
-        assert screen._poll_timer is not None
+        assert screen.live.armed
         app.pop_screen()
         screen.poll_now()
         await settle(pilot)

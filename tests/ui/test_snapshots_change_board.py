@@ -19,7 +19,7 @@ async def _board(pilot: Pilot[Any]) -> None:
 
 async def _calendar_week(pilot: Pilot[Any]) -> None:
     await _board(pilot)
-    await pilot.press("C")
+    await pilot.press("L")
     await settle(pilot)
 
 
