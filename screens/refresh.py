@@ -35,17 +35,22 @@ class LiveRefresh:
         self.stop()
         seconds = self._seconds()
         if seconds > 0:
-            self._timer = self._screen.set_timer(seconds, self.due)
+            self._timer = self._screen.set_timer(seconds, self._fired)
 
     def stop(self) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
 
+    def _fired(self) -> None:
+        self._timer = None  # done: nothing left to stop
+        self.due()
+
     def due(self) -> None:
-        """The interval has passed: read, unless the screen is covered (then look again later
-        without reading: nobody would see it)."""
-        self._timer = None
+        """The interval has passed (or is skipped): read, unless the screen is covered (then
+        look again later without reading: nobody would see it)."""
+        # Called ahead of its timer, the timer is dropped: one timer per screen, ever.
+        self.stop()
         if self._screen.app.screen is not self._screen:
             self.answered()
             return
