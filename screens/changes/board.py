@@ -557,7 +557,8 @@ class ChangeBoardScreen(Screen[None]):
     def _steps_read(self, message: StepsRead) -> None:
         if message.card != self.view.selected:
             return  # the cursor moved on; the read for the card under it follows
-        self._card_steps = (message.card, message.steps)
+        # Editing, the questionnaire, closing and linking are the change screen's (Enter).
+        self._card_steps = (message.card, message.steps & frozenset(BOARD_STEPS))
         self.refresh_bindings()
         self._keys_may_go()
 

@@ -398,3 +398,29 @@ async def test_enter_opens_the_change_and_n_a_new_one(change_store: Store) -> No
         await pilot.press("n")
         await settle(pilot)
         assert isinstance(app.screen, NewChangeScreen)
+
+
+@run_async
+async def test_the_board_offers_exactly_the_steps_the_desk_permits(change_store: Store) -> None:
+    from itsm_tui.desk import permitted_steps
+    from itsm_tui.screens.changes.board import BOARD_STEPS
+
+    offered_any = False
+    for reader in ("alice", "carol", "bob"):
+        app = board_app(change_store, reader)
+        async with app.run_test(size=(160, 50)) as pilot:
+            screen = await open_board(pilot)
+            view = screen.view
+            cards = [card for column in view.columns for card in view.cards[column.status]]
+            assert cards
+            for card in cards:
+                select_card(view, card.title)
+                await settle(pilot)
+                with change_store.read() as session:
+                    permitted = permitted_steps(
+                        session, get_agent(session, reader), session.get(Change, card.id)
+                    )
+                expected = {step for step in permitted if step in BOARD_STEPS}
+                assert screen.steps_here() == expected, (reader, card.title, card.status)
+                offered_any = offered_any or bool(expected)
+    assert offered_any

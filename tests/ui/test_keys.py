@@ -44,3 +44,18 @@ def test_ticket_actions_are_on_the_queue_and_the_ticket_screen() -> None:
     for action in ("action_take", "action_assign", "action_status", "action_reply"):
         assert hasattr(QueueScreen, action) and hasattr(TicketDetailScreen, action)
     assert hasattr(QueueScreen, "action_work_note")
+
+
+def test_one_key_one_meaning_across_the_change_screens() -> None:
+    from itsm_tui.screens.changes.board import ChangeBoardScreen
+    from itsm_tui.screens.changes.calendar import ChangeCalendarScreen
+    from itsm_tui.screens.changes.detail import ChangeDetailScreen
+
+    meaning: dict[str, tuple[str, str]] = {}
+    for owner in (ItsmApp, ChangeBoardScreen, ChangeDetailScreen, ChangeCalendarScreen):
+        for key, action in letter_bindings(owner).items():
+            first = meaning.setdefault(key, (action, owner.__name__))
+            assert first[0] == action, (
+                f"{key!r} is {first[0]} on {first[1]} but {action} on {owner.__name__}"
+            )
+    assert meaning["C"][0] == "close_change" and meaning["L"][0] == "calendar"
