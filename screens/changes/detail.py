@@ -18,7 +18,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Button, Static
 
 from itsm_tui.context import DeskContext
@@ -34,6 +33,7 @@ from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.detail import TicketLink, desk_of
+from itsm_tui.screens.refresh import LiveRefresh
 from itsm_tui.screens.text import safe_text, shown_time
 from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
@@ -128,7 +128,7 @@ class ChangeDetailScreen(Screen[None]):
         self._zone: tzinfo = UTC
         self._timeline_key: tuple[Any, ...] | None = None
         self._links_key: tuple[Any, ...] | None = None
-        self._reload_timer: Timer | None = None
+        self.live = LiveRefresh(self, self.load, lambda: self.RELOAD_SECONDS)
         self._narrow_drawn: bool | None = None
         # Keys typed behind the key that opened the change (or a form's save) act on the
         # change as read (as saved): they wait for the read.
@@ -235,18 +235,6 @@ class ChangeDetailScreen(Screen[None]):
             return
         self.post_message(self.Loaded(loaded))
 
-    def _arm_reload(self) -> None:
-        if self._reload_timer is not None:
-            self._reload_timer.stop()
-        self._reload_timer = self.set_timer(self.RELOAD_SECONDS, self._periodic_reload)
-
-    def _periodic_reload(self) -> None:
-        # A form on top has the user's attention; the reload waits until it is closed.
-        if self.app.screen is not self:
-            self._arm_reload()
-            return
-        self.load()
-
     def _keys_may_go(self) -> None:
         if self.holds_keys:
             self.holds_keys = False
@@ -260,13 +248,13 @@ class ChangeDetailScreen(Screen[None]):
         self._render_change()
         self.refresh_bindings()
         self._keys_may_go()
-        self._arm_reload()
+        self.live.answered()
 
     @on(LoadFailed)
     def _on_load_failed(self, message: LoadFailed) -> None:
         self._keys_may_go()
         self.query_one("#change-title", Static).update(safe_text(message.message, "bold red"))
-        self._arm_reload()
+        self.live.answered()
 
     @on(Button.Pressed, "#timeline-older")
     def _older_pressed(self) -> None:
