@@ -33,6 +33,7 @@ from itsm_tui.data.models import (
     Requester,
     Ticket,
 )
+from itsm_tui.desk.desk_records import DeskRecord, DeskRecordWriter
 from itsm_tui.desk.errors import InvalidInput
 from itsm_tui.desk.identity import impersonator_id
 from itsm_tui.desk.import_names import ImportNames
@@ -45,6 +46,8 @@ from itsm_tui.desk.records import (
     raise_sequence_floor,
     require,
 )
+from itsm_tui.desk.sla import refresh_sla_due
+from itsm_tui.desk.ticket_measures import MeasureWriter, measure_times
 from itsm_tui.desk.ticket_records import (
     REQUIRED_FIELDS,
     CommentRecord,
@@ -92,6 +95,17 @@ class ImportResult:
     requesters_created: int
     # (original number or "", number on this desk) for every record that got a new number.
     renumbered: tuple[tuple[str, str], ...]
+    sla_clocks: int = 0
+    time_entries: int = 0
+    surveys: int = 0
+    escalations: int = 0
+    changes: int = 0
+    articles: int = 0
+    outages: int = 0
+    complaints: int = 0
+    # Budgets are desk-file rows (`[budgets]`): an export's budget lines the desk's own
+    # budgets do not match, left for the desk file to settle.
+    budgets_not_on_desk: int = 0
 
 
 # ---------------------------------------------------------------------------
@@ -141,6 +155,8 @@ class _Importer:
         self.now = now
         self.batch_size = batch
         self.names = ImportNames(session)
+        self.measures = MeasureWriter(session, self.names.agent)
+        self.others = DeskRecordWriter(session, self.names, self._find)
         self.matrix = priority_matrix(session)
         self.pending: list[_Pending] = []
         # Every number the file used → (ticket id, type), for links; and where it was seen.
@@ -157,8 +173,14 @@ class _Importer:
 
     # -- one record --------------------------------------------------------
 
-    def add(self, record: TicketRecord, index: int) -> None:
+    def add(self, record: TicketRecord | DeskRecord, index: int) -> None:
         where = record.source
+        if not isinstance(record, TicketRecord):
+            # Outages and complaints name tickets read before them: those go in first.
+            self.flush()
+            with located(where or _("record {n}").format(n=index)):
+                self.others.add(record)
+            return
         if not where:
             where = describe_record(_("record {n}").format(n=index), record.number)
         with located(where):
@@ -178,6 +200,7 @@ class _Importer:
             ("closed_at", record.closed_at),
             ("approved_at", record.approved_at),
         ] + [(_("comment {n}").format(n=n), c.created_at) for n, c in enumerate(record.comments, 1)]
+        times += measure_times(record)
         for what, at in times:
             if at is not None and at > limit:
                 raise InvalidInput(
@@ -259,6 +282,7 @@ class _Importer:
             "version": 1,
         }
         requester = check_email(record.requester) if record.requester is not None else None
+        self.measures.check_names(record)
         authors = [names.author(c.author) for c in record.comments]
         return _Pending(record, where, stored, values, requester, authors)
 
@@ -311,6 +335,12 @@ class _Importer:
         if comment_rows:
             self.session.execute(Comment.__table__.insert(), comment_rows)
         self.session.execute(AuditEvent.__table__.insert(), audit_rows)
+        written = [(ticket_id, p.number, p.record) for ticket_id, p in zip(ids, batch, strict=True)]
+        moves = self.measures.write(written)
+        if moves:
+            self.session.execute(AuditEvent.__table__.insert(), moves)
+        # The queue's SLA sort key follows the clocks just written (one UPDATE).
+        refresh_sla_due(self.session, [t for t, _n, record in written if record.sla_clocks])
         self.tickets += len(batch)
         self.comments += len(comment_rows)
 
@@ -399,6 +429,7 @@ class _Importer:
     def finish(self) -> ImportResult:
         self.flush()
         self._link()
+        self.others.finish()
         for prefix, floor in sorted(self.floors.items()):
             raise_sequence_floor(self.session, prefix, floor)
         renumbered = self._renumber()
@@ -407,6 +438,15 @@ class _Importer:
             comments=self.comments,
             requesters_created=self.requesters_created,
             renumbered=renumbered,
+            sla_clocks=self.measures.clocks,
+            time_entries=self.measures.time_entries,
+            surveys=self.measures.surveys,
+            escalations=self.measures.escalations,
+            changes=self.others.changes,
+            articles=self.others.articles,
+            outages=self.others.outages,
+            complaints=self.others.complaints,
+            budgets_not_on_desk=self.others.budgets_not_on_desk,
         )
 
     def _find(self, number: str) -> tuple[int, str, bool]:
@@ -513,9 +553,10 @@ class _Importer:
         self.session.execute(
             update(audit)
             .where(
+                # The import event and the reassignments the file carried: every event of
+                # a ticket this import created.
                 audit.c.record_type == "ticket",
                 audit.c.record_id == bindparam("b_id"),
-                audit.c.action == "import",
             )
             .values(record_number=bindparam("b_number")),
             ticket_rows,
@@ -526,7 +567,7 @@ class _Importer:
 def import_tickets(
     session: Session,
     actor: Agent,
-    records: Iterable[TicketRecord],
+    records: Iterable[TicketRecord | DeskRecord],
     *,
     now: datetime,
     batch: int = IMPORT_BATCH,

@@ -24,6 +24,14 @@ from itsm_tui.desk.records import (
     check_level,
     check_text,
 )
+from itsm_tui.desk.ticket_measures import (
+    ClockRecord,
+    EscalationRecord,
+    ReassignmentRecord,
+    SurveyRecord,
+    TimeEntryRecord,
+    check_measures,
+)
 from itsm_tui.domain.priority import PRIORITIES
 from itsm_tui.domain.workflow import (
     COMMENT_KINDS,
@@ -109,6 +117,13 @@ class TicketRecord:
     resolution_notes: str | None = None
     reopen_count: int = 0
     escalation_level: int = 0
+    # What the KPIs read besides the ticket's columns (itsm_tui.desk.ticket_measures);
+    # absent from files of format 1, whose tickets import without clocks.
+    sla_clocks: tuple[ClockRecord, ...] = ()
+    escalations: tuple[EscalationRecord, ...] = ()
+    time_entries: tuple[TimeEntryRecord, ...] = ()
+    survey: SurveyRecord | None = None
+    reassignments: tuple[ReassignmentRecord, ...] = ()
     comments: tuple[CommentRecord, ...] = ()
     source: str = field(default="", compare=False)
 
@@ -274,6 +289,7 @@ def check_record(record: TicketRecord) -> None:
     if record.problem is not None and record.type == PROBLEM:
         raise InvalidInput(_("a problem cannot be linked to another problem"))
     _check_times(record)
+    check_measures(record)
     for n, comment in enumerate(record.comments, start=1):
         try:
             _check_comment(comment)
