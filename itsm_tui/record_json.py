@@ -140,7 +140,7 @@ def _in(hint: Any, raw: object, what: str) -> Any:
             ) from None
         return amount
     if hint is datetime:
-        return _time(raw, what)
+        return time_from_json(raw, what)
     if hint is date:
         try:
             if not isinstance(raw, str):
@@ -155,7 +155,8 @@ def _in(hint: Any, raw: object, what: str) -> Any:
     raise TypeError(f"no JSON rule for {hint!r}")  # a programming error, not bad input
 
 
-def _time(raw: object, what: str) -> datetime:
+def time_from_json(raw: object, what: str) -> datetime:
+    """An ISO 8601 time with a zone, in UTC; refused naming `what` otherwise."""
     if not isinstance(raw, str):
         raise InvalidInput(_("{what} must be a time written as text").format(what=what))
     try:

@@ -53,10 +53,9 @@ from itsm_tui.desk.imports import (
     import_tickets,
     located,
 )
-from itsm_tui.desk.records import as_utc
 from itsm_tui.i18n import _
 from itsm_tui.measure_files import TicketMeasures, agent_names, desk_records
-from itsm_tui.record_json import field_from_json, from_json, json_value, to_json
+from itsm_tui.record_json import field_from_json, from_json, json_value, time_from_json, to_json
 
 FORMATS = ("jsonl", "csv")
 # The first line of a jsonl desk file; a file without it is format 1 (tickets only).
@@ -329,19 +328,7 @@ def _write_desk_records(session: Session, out: TextIO, part: str, batch: int) ->
 # Reading
 
 
-def _time(value: object, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidInput(_("{name} must be a time written as text").format(name=name))
-    try:
-        at = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(
-            _(
-                "{name} {value!r} is not a time; write ISO 8601 with a zone, "
-                "e.g. 2026-11-24T09:30:00Z"
-            ).format(name=name, value=value)
-        ) from None
-    return as_utc(at, name)
+_time = time_from_json
 
 
 def _too_deep() -> str:

@@ -38,6 +38,7 @@ from itsm_tui.data.models import (
     Requester,
 )
 from itsm_tui.desk.errors import InvalidInput
+from itsm_tui.desk.import_names import ImportNames
 from itsm_tui.desk.records import check_email, check_text, raise_sequence_floor
 from itsm_tui.domain.change_risk import RISK_LEVELS
 from itsm_tui.domain.workflow import (
@@ -56,6 +57,8 @@ ARTICLE_PREFIX = "KB"
 _ARTICLE_NUMBER = re.compile(r"KB([0-9]+)")
 ARTICLE_STATUSES = ("draft", "published")
 APPROVAL_DECISIONS = ("pending", "approved", "rejected")
+# Outage and complaint rows per bulk INSERT.
+BATCH = 1000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,7 +253,7 @@ class DeskRecordWriter:
     def __init__(
         self,
         session: Session,
-        names: Any,
+        names: ImportNames,
         find_ticket: Callable[[str], tuple[int, str, bool]],
     ) -> None:
         self.session = session
@@ -264,6 +267,9 @@ class DeskRecordWriter:
         # number, record).
         self.change_links: list[tuple[int, ChangeRecord]] = []
         self.requesters: dict[str, int] = {}
+        # Outages and complaints wait here for one bulk INSERT per table and batch.
+        self.outage_rows: list[dict[str, Any]] = []
+        self.complaint_rows: list[dict[str, Any]] = []
 
     def add(self, record: DeskRecord) -> None:
         if isinstance(record, ChangeRecord):
@@ -437,8 +443,7 @@ class DeskRecordWriter:
         if record.ended_at is not None and record.ended_at < record.started_at:
             raise InvalidInput(_("the outage ends before it starts"))
         check_text(record.notes, _("notes"))
-        self.session.execute(
-            Outage.__table__.insert(),
+        self.outage_rows.append(
             {
                 "service_id": self.names.service(record.service),
                 "ticket_id": self._ticket(record.ticket),
@@ -446,9 +451,11 @@ class DeskRecordWriter:
                 "ended_at": record.ended_at,
                 "notes": record.notes,
                 "recorded_by_id": self.names.agent(record.recorded_by, _("recorded_by")),
-            },
+            }
         )
         self.outages += 1
+        if len(self.outage_rows) >= BATCH:
+            self.flush()
 
     def _complaint(self, record: ComplaintRecord) -> None:
         check_text(record.summary, _("summary"))
@@ -468,16 +475,26 @@ class DeskRecordWriter:
                     ).scalar_one()
                 self.requesters[key] = found
             requester_id = self.requesters[key]
-        self.session.execute(
-            Complaint.__table__.insert(),
+        self.complaint_rows.append(
             {
                 "ticket_id": self._ticket(record.ticket),
                 "requester_id": requester_id,
                 "received_at": record.received_at,
                 "summary": record.summary,
-            },
+            }
         )
         self.complaints += 1
+        if len(self.complaint_rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """The outages and complaints read so far, one INSERT per table."""
+        if self.outage_rows:
+            self.session.execute(Outage.__table__.insert(), self.outage_rows)
+            self.outage_rows = []
+        if self.complaint_rows:
+            self.session.execute(Complaint.__table__.insert(), self.complaint_rows)
+            self.complaint_rows = []
 
     def _budget(self, record: BudgetRecord) -> None:
         if record.period_end < record.period_start:
@@ -494,6 +511,7 @@ class DeskRecordWriter:
 
     def finish(self) -> None:
         """The changes' problems and caused incidents, now that every ticket is in."""
+        self.flush()
         caused: list[dict[str, Any]] = []
         for change_id, record in self.change_links:
             if record.problem is not None:
