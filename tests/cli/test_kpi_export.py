@@ -277,6 +277,38 @@ def test_each_kpi_computed_by_hand_from_the_export_equals_the_report(
         len({k["assignee"] for k in handled}),
     )
 
+    # Mean time to resolve per team: the incidents' resolution clocks stopped in the period.
+    by_team: dict[str, list[int]] = {}
+    for k in tickets:
+        for c in k["sla_clocks"]:
+            if (
+                k["type"] == "incident"
+                and c["kind"] == "resolution"
+                and c["state"] in ("met", "breached")
+                and inside(c["stopped_at"])
+            ):
+                by_team.setdefault(k["team"] or "(no team)", []).append(c["spent_seconds"])
+    teams = report["resolution_by_team"]["detail"]["teams"]
+    assert set(teams) == set(by_team)
+    for team, spent in by_team.items():
+        assert teams[team]["incidents"] == len(spent), team
+        assert teams[team]["mean_minutes"] == pytest.approx(sum(spent) / len(spent) / 60), team
+
+    # Breaches and escalations since the desk's local midnight.
+    midnight = datetime.combine(NOW.astimezone(zone).date(), datetime.min.time(), zone)
+    breaches = sum(
+        c["state"] != "cancelled" and inside(c["breached_at"], midnight, NOW + timedelta(0, 1))
+        for k in tickets
+        for c in k["sla_clocks"]
+    )
+    escalations = sum(
+        e["kind"] == "escalation" and inside(e["at"], midnight, NOW + timedelta(0, 1))
+        for k in tickets
+        for e in k["escalations"]
+    )
+    close("breaches_today", breaches)
+    close("escalations_today", escalations)
+
     # Open backlog right now, by the workflows' open statuses.
     backlog = sum(workflow_for(k["type"]).is_open(k["status"]) for k in tickets)
     close("backlog", backlog, backlog)
