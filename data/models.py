@@ -630,6 +630,60 @@ class NotificationRead(Base):
     read_at: Mapped[datetime]
 
 
+class OutboxMessage(Base):
+    """One notification on its way to one recipient's channel (e-mail, Slack, …).
+
+    Written in the same transaction as its notification (itsm_tui/notify/outbox.py);
+    sent, retried and given up on by the deliverer (itsm_tui/notify/deliverer.py).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The deliverer's claim: due rows of a state, oldest due first.
+        Index("ix_outbox_due", "state", "due_at", "id"),
+        Index("ix_outbox_notification", "notification_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("notifications.id")
+    )
+    # Whose address this is: an agent's username, or None for a team's own channel.
+    recipient: Mapped[str | None] = mapped_column(String(80))
+    team: Mapped[str | None] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(16))  # email | slack | dingtalk | …
+    # As the desk file gives it: a literal address or "env:NAME" (read when sending).
+    address: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str | None] = mapped_column(Text)
+    # Whether the recipient's quiet hours hold it back (a page's never do).
+    quiet: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent|dead
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A claim: who is sending it and until when the claim holds.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxAttempt(Base):
+    """One try at sending an outbox message, and the answer it got."""
+
+    __tablename__ = "outbox_attempts"
+    __table_args__ = (Index("ix_outbox_attempts_message", "outbox_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("outbox.id")
+    )
+    at: Mapped[datetime]
+    deliverer: Mapped[str] = mapped_column(String(80))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    answer: Mapped[str] = mapped_column(Text, default="")
+
+
 # ---------------------------------------------------------------------------
 # Changes
 

@@ -20,6 +20,7 @@ from itsm_tui.cli import (
     import_export,
     kpi,
     measures,
+    notify,
     serve,
     setup,
     sla,
@@ -48,6 +49,7 @@ for command in (
     backup.restore,
     agents.agent,
     serve.serve,
+    notify.notify,
 ):
     cli.add_command(command)
 

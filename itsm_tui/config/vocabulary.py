@@ -34,6 +34,7 @@ SECTIONS = (
     "risk_questionnaire",
     "freeze_windows",
     "budgets",
+    "notifications",
 )
 ESCALATION_ACTIONS = (
     "notify_assignee",

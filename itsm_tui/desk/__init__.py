@@ -80,3 +80,6 @@ __all__ = [
     "update_change",
     "update_ticket",
 ]
+
+# Every notification the desk writes gets its outbox rows in the same transaction.
+import itsm_tui.notify.outbox  # noqa: F401
