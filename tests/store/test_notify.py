@@ -4,6 +4,7 @@ retries with backoff, dead letters, quiet hours, two deliverers at once (both da
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -51,7 +52,17 @@ def chat() -> Iterator[ChatServer]:
     yield from chat_server()
 
 
-def routing(smtp_port: int, *, max_attempts: int = 3, timeout: int = 2) -> str:
+ALL_CHANNELS = ("email", "slack", "dingtalk", "wecom", "feishu", "webhook")
+
+
+def routing(
+    smtp_port: int,
+    *,
+    max_attempts: int = 3,
+    timeout: int = 2,
+    page_to: tuple[str, ...] = ("agent", "team"),
+    page_channels: tuple[str, ...] = ALL_CHANNELS,
+) -> str:
     return f"""
 [notifications]
 max_attempts = {max_attempts}
@@ -89,7 +100,10 @@ webhook = "env:ITSM_TEST_WEBHOOK"
 
 [notifications.events]
 assignment = {{ to = ["agent"], channels = ["email"] }}
-page = {{ to = ["agent", "team"], channels = ["email", "slack", "dingtalk", "wecom", "feishu", "webhook"] }}
+
+[notifications.events.page]
+to = {json.dumps(list(page_to))}
+channels = {json.dumps(list(page_channels))}
 """
 
 
@@ -232,11 +246,7 @@ def test_a_dingtalk_errcode_answer_is_a_failure_retried_with_backoff_then_a_dead
     monkeypatch.setenv("ITSM_TEST_DINGTALK_SECRET", "SECwrong")
     apply_routing(
         routed,
-        routing(1).replace(
-            'page = { to = ["agent", "team"], channels = ["email", "slack", '
-            '"dingtalk", "wecom", "feishu", "webhook"] }',
-            'page = { to = ["team"], channels = ["dingtalk"] }',
-        ),
+        routing(1, page_to=("team",), page_channels=("dingtalk",)),
     )
     opened = local(2026, 11, 24, 2, 45)
     with routed.write() as session:
@@ -254,7 +264,7 @@ def test_a_dingtalk_errcode_answer_is_a_failure_retried_with_backoff_then_a_dead
     assert [s[0] for s in states(routed)] == ["dingtalk"]
     waits = []
     for attempt in (1, 2, 3):
-        report = Deliverer(routed, lambda: now).run_once()
+        report = Deliverer(routed, lambda now=now: now).run_once()
         with routed.read() as session:
             row = session.scalars(select(OutboxMessage)).one()
         assert row.attempts == attempt
@@ -264,7 +274,10 @@ def test_a_dingtalk_errcode_answer_is_a_failure_retried_with_backoff_then_a_dead
             waits.append(row.due_at - now)
             # Not due before its backoff has passed.
             assert (
-                Deliverer(routed, lambda: row.due_at - timedelta(seconds=1)).run_once().retried == 0
+                Deliverer(routed, lambda row=row: row.due_at - timedelta(seconds=1))
+                .run_once()
+                .retried
+                == 0
             )
             now = row.due_at
         else:
@@ -294,11 +307,7 @@ def test_failures_timeouts_and_slow_answers_are_recorded_and_retried(
 ) -> None:
     apply_routing(
         routed,
-        routing(1, timeout=1).replace(
-            'page = { to = ["agent", "team"], channels = ["email", "slack", '
-            '"dingtalk", "wecom", "feishu", "webhook"] }',
-            'page = { to = ["agent", "team"], channels = ["slack", "wecom", "feishu", "webhook"] }',
-        ),
+        routing(1, timeout=1, page_channels=("slack", "wecom", "feishu", "webhook")),
     )
     chat.status["/webhook"] = 500  # a failing service
     chat.delay["/slack/dan"] = 3  # slower than timeout_seconds = 1
@@ -317,7 +326,7 @@ def test_failures_timeouts_and_slow_answers_are_recorded_and_retried(
         )
     now = local(2026, 11, 24, 3, 0)
     run_sweep(routed, now)
-    report = Deliverer(routed, lambda: now).run_once()
+    report = Deliverer(routed, lambda now=now: now).run_once()
     assert report.sent == 1 and report.retried == 3
     with routed.read() as session:
         errors = dict(
