@@ -187,6 +187,8 @@ class InboxScreen(Screen[None]):
         Binding("m", "mark_read", _("Mark read")),
         Binding("M", "mark_all_read", _("Mark all read")),
         Binding("f5,ctrl+r", "reload", _("Reload")),
+        # Administrators: the notifications that could not be sent out.
+        Binding("D", "dead_letters", _("Dead letters")),
     ]
 
     class Page(Message):
@@ -355,6 +357,11 @@ class InboxScreen(Screen[None]):
         self.unread = max(0, self.unread - message.changed)
         set_unread(self.app, self.unread)
         self._show_status()
+
+    def action_dead_letters(self) -> None:
+        from itsm_tui.screens.dead_letters import DeadLettersScreen
+
+        self.app.push_screen(DeadLettersScreen())
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -13,14 +13,19 @@ from itsm_tui.domain.roles import can
 from itsm_tui.i18n import _
 
 
-def retry_dead_letter(session: Session, actor: Agent, outbox_id: int, now: datetime) -> None:
-    """Put dead letter `outbox_id` back in the queue with a fresh set of attempts."""
+def require_dead_letter_admin(actor: Agent) -> None:
+    """Dead letters hold other agents' addresses and the services' answers: admins only."""
     if not actor.active or not can(actor.role_set, "outbox.retry"):
         raise PermissionDenied(
-            _("{agent} cannot send dead letters again: that needs the role admin").format(
+            _("{agent} cannot see or send dead letters: that needs the role admin").format(
                 agent=actor.username
             )
         )
+
+
+def retry_dead_letter(session: Session, actor: Agent, outbox_id: int, now: datetime) -> None:
+    """Put dead letter `outbox_id` back in the queue with a fresh set of attempts."""
+    require_dead_letter_admin(actor)
     row = session.get(OutboxMessage, outbox_id)
     if row is None:
         raise NotFound(_("no outbox message {id}").format(id=outbox_id))
