@@ -21,7 +21,8 @@ from itsm_tui.data.store import Store
 from itsm_tui.desk import InvalidInput, PermissionDenied, create_ticket
 from itsm_tui.desk.dead_letters import retry_dead_letter
 from itsm_tui.desk.records import get_agent
-from itsm_tui.notify.deliverer import Deliverer
+from itsm_tui.notify.channels import Answer
+from itsm_tui.notify.deliverer import LEASE, Deliverer
 from tests.conftest import BACKENDS
 from tests.notify_servers import (
     DINGTALK_SECRET,
@@ -372,3 +373,22 @@ def test_two_deliverers_at_once_send_each_message_once(
             ).all()
         )
     assert sum(by.values()) == count
+
+
+def test_a_claim_whose_deliverer_died_is_taken_over_after_its_lease_and_recorded_once(
+    routed: Store, smtp: tuple[SmtpSink, int]
+) -> None:
+    assign_to_tia(routed, TUE_1000)
+    later = TUE_1000 + timedelta(minutes=1)
+    stuck = Deliverer(routed, lambda: later, name="stuck")
+    [claimed] = stuck.claim(later)
+    # Within the lease nobody else takes it.
+    assert Deliverer(routed, lambda: later + LEASE - timedelta(seconds=1)).run_once().sent == 0
+    after = later + LEASE + timedelta(seconds=1)
+    assert Deliverer(routed, lambda: after, name="rescuer").run_once().sent == 1
+    # The stuck deliverer's late answer no longer counts: its claim is gone.
+    stuck._finish(claimed, after, Answer(False, "late"), state="pending", attempts=1)
+    assert states(routed) == [("email", "tia", "sent", 1)]
+    with routed.read() as session:
+        assert [(a.deliverer, a.ok) for a in attempts_of(session, claimed)] == [("rescuer", True)]
+    assert len(smtp[0].mails) == 1
