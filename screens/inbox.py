@@ -187,8 +187,9 @@ class InboxScreen(Screen[None]):
         Binding("m", "mark_read", _("Mark read")),
         Binding("M", "mark_all_read", _("Mark all read")),
         Binding("f5,ctrl+r", "reload", _("Reload")),
-        # Administrators: the notifications that could not be sent out.
-        Binding("D", "dead_letters", _("Dead letters")),
+        # Administrators: the notifications that could not be sent out. Not in the footer,
+        # which every agent reads; listed in the help (?) and docs/notifications.md.
+        Binding("D", "dead_letters", _("Dead letters"), show=False),
     ]
 
     class Page(Message):
