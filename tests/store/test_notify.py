@@ -340,6 +340,14 @@ def test_failures_timeouts_and_slow_answers_are_recorded_and_retried(
     assert errors["webhook"].startswith("500 ")
     assert "timed out" in errors["slack"]
     assert "93000" in errors["wecom"]
+    # Slack answers a removed webhook with a 4xx and its reason: a failure, not "sent".
+    del chat.delay["/slack/dan"]
+    chat.status["/slack/dan"] = 404
+    Deliverer(routed, lambda: now + timedelta(seconds=60)).run_once()
+    with routed.read() as session:
+        slack = session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "slack")).one()
+    assert (slack.state, slack.attempts) == ("pending", 2)
+    assert (slack.last_error or "").startswith("404 ")
 
 
 def test_two_deliverers_at_once_send_each_message_once(
