@@ -136,8 +136,10 @@ def run(store: Store, notices: int, agents: int, deliver: int) -> dict[str, obje
         with store.write() as session:
             table = Notification.__table__
             ids = session.scalars(table.insert().returning(table.c.id), rows).all()
-            written = enqueue(session.connection(), ids)
+            enqueue(session.connection(), ids)
         enqueue_s = time.perf_counter() - started
+        with store.read() as session:
+            written = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
         load = load_avg()
         # Deliver a slice: only webhook rows, the first `deliver` of them; the rest wait.
         with store.write() as session:

@@ -400,3 +400,31 @@ def test_a_claim_whose_deliverer_died_is_taken_over_after_its_lease_and_recorded
     with routed.read() as session:
         assert [(a.deliverer, a.ok) for a in attempts_of(session, claimed)] == [("rescuer", True)]
     assert len(smtp[0].mails) == 1
+
+
+def test_a_team_page_reaches_each_active_member_on_their_own_channels(
+    routed: Store, smtp: tuple[SmtpSink, int], chat: ChatServer
+) -> None:
+    apply_routing(routed, routing(smtp[1], page_to=("members",), page_channels=("email",)))
+    with routed.write() as session:
+        create_ticket(
+            session,
+            get_agent(session, "sue"),
+            type="incident",
+            title="Core switch down",
+            impact=1,
+            urgency=1,
+            now=local(2026, 11, 24, 2, 45),
+        )
+    three_am = local(2026, 11, 24, 3, 0)
+    run_sweep(routed, three_am)
+    Deliverer(routed, lambda: three_am).run_once()
+    # The page to Desktop Support reaches dan as a member (eve has no address); dan's own
+    # page is addressed to him, not to the team, and "agent" is not routed here.
+    assert [to for to, _m in smtp[0].mails] == [["dan@example.org"]]
+    assert chat.received == []
+    with routed.write() as session:
+        get_agent(session, "dan").active = False
+    run_sweep(routed, local(2026, 11, 24, 4, 0))
+    Deliverer(routed, lambda: local(2026, 11, 24, 4, 0)).run_once()
+    assert len(smtp[0].mails) == 1
