@@ -79,12 +79,14 @@ def send(dest: Destination, message: Message, now: datetime) -> Answer:
     """Send one message; every failure comes back as an answer, never as an exception."""
     sender = SENDERS[dest.channel]
     try:
-        return sender(dest, message, now)
+        answer = sender(dest, message, now)
     except MissingSecret as exc:
         return Answer(False, str(exc))
     except (OSError, smtplib.SMTPException, ValueError) as exc:
         # Timeouts, refused connections, TLS failures, SMTP refusals and garbled answers.
         return Answer(False, f"{type(exc).__name__}: {exc}"[:ANSWER_CHARS])
+    # One line: an HTML error page must not spread over the list, the log or the screen.
+    return Answer(answer.ok, " ".join(answer.text.split())[:ANSWER_CHARS])
 
 
 def _email(dest: Destination, message: Message, now: datetime) -> Answer:
