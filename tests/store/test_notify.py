@@ -33,7 +33,7 @@ from tests.notify_servers import (
     chat_server,
     smtp_server,
 )
-from tests.sla_desk import desk_store, local, run_sweep
+from tests.sla_desk import build_sla_desk, desk_store, local, run_sweep
 
 TUE_1000 = local(2026, 11, 24, 10, 0)
 
@@ -428,3 +428,31 @@ def test_a_team_page_reaches_each_active_member_on_their_own_channels(
     run_sweep(routed, local(2026, 11, 24, 4, 0))
     Deliverer(routed, lambda: local(2026, 11, 24, 4, 0)).run_once()
     assert len(smtp[0].mails) == 1
+
+
+def test_the_rotas_page_to_whoever_is_on_call_goes_out_like_any_notice(
+    store: Store, chat: ChatServer
+) -> None:
+    from tests.store.test_oncall_paging import BREACH, breached_p1, rota_desk
+
+    build_sla_desk(
+        store,
+        rota_desk(
+            f"""
+[notifications]
+[[notifications.agents]]
+username = "fay"
+webhook = "{chat.url("/webhook/fay")}"
+
+[notifications.events]
+page = {{ to = ["agent"], channels = ["webhook"] }}
+"""
+        ),
+    )
+    number = breached_p1(store)  # the rota pages fay, on call this week
+    assert Deliverer(store, lambda: BREACH).run_once().sent == 1
+    [received] = chat.received
+    assert received.path == "/webhook/fay"
+    assert received.body["kind"] == "page" and received.body["number"] == number
+    # The page's own acknowledgement link travels in the message.
+    assert "/ack/" in received.body["message"]
