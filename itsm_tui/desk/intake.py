@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -89,10 +89,15 @@ def waiting_deliveries(session: Session) -> int:
     )
 
 
-def work_through_deliveries(session: Session, now: datetime) -> IntakeReport:
+def work_through_deliveries(
+    session: Session, now: datetime, *, enough: Callable[[], bool] | None = None
+) -> IntakeReport:
     """One batch of waiting deliveries, oldest first, through the desk; each delivery marked
     with what became of it. Nothing is marked when the intake cannot act (no [intake], its
-    agent gone): the deliveries wait for the desk file to be fixed."""
+    agent gone): the deliveries wait for the desk file to be fixed.
+
+    `enough`, asked between deliveries, ends the batch early: SQLite has one writer, and the
+    receiving side must not wait behind a long batch."""
     report = IntakeReport()
     if session.get_bind().dialect.name == "postgresql" and not session.scalar(
         text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _WORKER_LOCK}
@@ -123,9 +128,12 @@ def work_through_deliveries(session: Session, now: datetime) -> IntakeReport:
     intake = _Intake(session, actor, settings, now)
     alerts = 0
     for row in rows:
-        if alerts and alerts + row.alert_count > BATCH_ALERTS:
+        if alerts and (alerts + row.alert_count > BATCH_ALERTS or (enough and enough())):
             break
         alerts += row.alert_count
+        # A delivery kept after this batch's clock was read is still taken at or after it
+        # was received: its alerts' times are never "in the future" of their own intake.
+        intake.now = max(now, row.received_at)
         batch = AlertBatch.from_text(row.source, row.payload)
         done: Counter[str] = Counter()
         refusals: list[str] = []
@@ -136,7 +144,7 @@ def work_through_deliveries(session: Session, now: datetime) -> IntakeReport:
             except DeskError as exc:
                 done["refused"] += 1
                 refusals.append(f"{alert.fingerprint}: {exc}")
-        row.processed_at = now
+        row.processed_at = intake.now
         row.outcome = "; ".join(
             [", ".join(f"{k} {n}" for k, n in sorted(done.items())), *refusals]
         )[:10_000]

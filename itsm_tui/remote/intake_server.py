@@ -16,6 +16,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,10 @@ KEEP_AT_ONCE = 2_000
 # How often the worker looks for deliveries when nobody told it of new ones, and how
 # often the desk's token hash is read again (a `config apply` takes effect without restart).
 WORKER_POLL_S = 2.0
+# A batch of the worker's ends after this long, or sooner once requests wait to be kept:
+# on SQLite the keeper waits for the worker's transaction (one writer at a time).
+BATCH_S = 0.5
+BATCH_S_WHEN_KEEPING = 0.05
 TOKEN_REFRESH_S = 30.0
 
 
@@ -86,12 +91,16 @@ class DeliveryKeeper:
         self.store = store
         self.on_kept = on_kept
         self._queue: queue.Queue[Any] = queue.Queue()
+        # Set while nothing is queued to keep: the worker gives way until it is.
+        self.drained = threading.Event()
+        self.drained.set()
         self._thread = threading.Thread(target=self._run, name="intake-keeper", daemon=True)
         self._thread.start()
 
     async def keep(self, batch: AlertBatch, received_at: datetime) -> None:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
+        self.drained.clear()
         self._queue.put((batch, received_at, done, loop))
         await done
 
@@ -122,6 +131,8 @@ class DeliveryKeeper:
             except Exception as exc:
                 log.exception("keeping %d deliveries failed", len(items))
                 error = exc
+            if self._queue.empty():
+                self.drained.set()
             if error is None:
                 self.on_kept()  # before the answers: a sender that was answered finds it busy
             for _b, _at, done, loop in items:
@@ -140,9 +151,13 @@ def _answer(done: asyncio.Future[None], error: BaseException | None) -> None:
 class IntakeWorker:
     """The thread that works kept deliveries into incidents, batch after batch."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime], keeping: threading.Event | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        # Set while the keeper has nothing to write (DeliveryKeeper.drained).
+        self.keeping_done = keeping
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
@@ -168,6 +183,11 @@ class IntakeWorker:
         self._wake.set()
         self._thread.join()
 
+    def _enough(self, began: float) -> bool:
+        spent = time.monotonic() - began
+        waiting = self.keeping_done is not None and not self.keeping_done.is_set()
+        return spent > (BATCH_S_WHEN_KEEPING if waiting else BATCH_S)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(WORKER_POLL_S)
@@ -176,9 +196,14 @@ class IntakeWorker:
                 asked = self._asked
             finished = False
             while not self._stop.is_set():
+                if self.keeping_done is not None:
+                    self.keeping_done.wait(1.0)  # receiving first
+                began = time.monotonic()
                 try:
                     with self.store.write() as session:
-                        report = work_through_deliveries(session, self.clock())
+                        report = work_through_deliveries(
+                            session, self.clock(), enough=lambda began=began: self._enough(began)
+                        )
                 except Exception:
                     log.exception("taking alerts in failed; the deliveries wait")
                     break
@@ -239,8 +264,8 @@ class IntakeServer:
                 f"the intake needs a bearer token: set {TOKEN_ENV}, or token_sha256 in the "
                 "desk file's [intake] (itsm intake token makes one)"
             )
-        self.worker = IntakeWorker(self.store, self.clock)
-        self._keeper = DeliveryKeeper(self.store, self.worker.wake)
+        self._keeper = DeliveryKeeper(self.store, lambda: self.worker and self.worker.wake())
+        self.worker = IntakeWorker(self.store, self.clock, self._keeper.drained)
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         host, port = self.address
