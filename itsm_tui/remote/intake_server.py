@@ -44,6 +44,8 @@ WORKER_POLL_S = 2.0
 # on SQLite the keeper waits for the worker's transaction (one writer at a time).
 BATCH_S = 0.5
 BATCH_S_WHEN_KEEPING = 0.05
+GIVE_WAY_S = 0.2
+GIVE_WAY_AT_MOST_S = 2.0
 TOKEN_REFRESH_S = 30.0
 
 
@@ -94,6 +96,8 @@ class DeliveryKeeper:
         # Set while nothing is queued to keep: the worker gives way until it is.
         self.drained = threading.Event()
         self.drained.set()
+        # When the last request came (time.monotonic()): the worker gives way to a burst.
+        self.last_request = 0.0
         self._thread = threading.Thread(target=self._run, name="intake-keeper", daemon=True)
         self._thread.start()
 
@@ -101,6 +105,7 @@ class DeliveryKeeper:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         self.drained.clear()
+        self.last_request = time.monotonic()
         self._queue.put((batch, received_at, done, loop))
         await done
 
@@ -152,12 +157,12 @@ class IntakeWorker:
     """The thread that works kept deliveries into incidents, batch after batch."""
 
     def __init__(
-        self, store: Store, clock: Callable[[], datetime], keeping: threading.Event | None = None
+        self, store: Store, clock: Callable[[], datetime], keeper: DeliveryKeeper | None = None
     ) -> None:
         self.store = store
         self.clock = clock
-        # Set while the keeper has nothing to write (DeliveryKeeper.drained).
-        self.keeping_done = keeping
+        # Receiving comes first: the worker gives way while the keeper is busy.
+        self.keeper = keeper
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
@@ -185,8 +190,23 @@ class IntakeWorker:
 
     def _enough(self, began: float) -> bool:
         spent = time.monotonic() - began
-        waiting = self.keeping_done is not None and not self.keeping_done.is_set()
+        waiting = self.keeper is not None and not self.keeper.drained.is_set()
         return spent > (BATCH_S_WHEN_KEEPING if waiting else BATCH_S)
+
+    def _give_way(self) -> None:
+        """During a burst, wait for a pause in requests (GIVE_WAY_S), or GIVE_WAY_AT_MOST_S at
+        most: answering fast under a burst matters more than opening its incidents at once,
+        and incidents are still opened while a burst goes on for long."""
+        if self.keeper is None:
+            return
+        until = time.monotonic() + GIVE_WAY_AT_MOST_S
+        while not self._stop.is_set():
+            now = time.monotonic()
+            quiet = now - self.keeper.last_request
+            if quiet >= GIVE_WAY_S or now >= until:
+                break
+            self._stop.wait(min(GIVE_WAY_S - quiet, until - now))
+        self.keeper.drained.wait(1.0)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -196,8 +216,7 @@ class IntakeWorker:
                 asked = self._asked
             finished = False
             while not self._stop.is_set():
-                if self.keeping_done is not None:
-                    self.keeping_done.wait(1.0)  # receiving first
+                self._give_way()
                 began = time.monotonic()
                 try:
                     with self.store.write() as session:
@@ -265,7 +284,7 @@ class IntakeServer:
                 "desk file's [intake] (itsm intake token makes one)"
             )
         self._keeper = DeliveryKeeper(self.store, lambda: self.worker and self.worker.wake())
-        self.worker = IntakeWorker(self.store, self.clock, self._keeper.drained)
+        self.worker = IntakeWorker(self.store, self.clock, self._keeper)
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         host, port = self.address
