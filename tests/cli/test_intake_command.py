@@ -84,7 +84,7 @@ def test_intake_takes_an_alert_and_stops_on_sigterm(tmp_path: Path) -> None:
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
-    # Kept: the default desk has no [intake] yet, so the delivery waits in the store.
+    # Kept: the default desk's [intake] agent does not exist yet, so the delivery waits.
     store = open_store(sqlite_url(tmp_path / "desk.db"))
     try:
         with store.read() as session:
