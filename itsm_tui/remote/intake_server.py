@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import html
 import logging
 import os
 import queue
@@ -26,7 +27,9 @@ from aiohttp import web
 
 from itsm_tui.config.readers import intake_settings
 from itsm_tui.data.store import Store
+from itsm_tui.desk.errors import DeskError, NotFound
 from itsm_tui.desk.intake import keep_deliveries, waiting_deliveries, work_through_deliveries
+from itsm_tui.desk.paging import PageAcknowledged, acknowledge_page_by_token
 from itsm_tui.domain.alerts import AlertBatch, PayloadError, read_alertmanager, read_generic
 
 log = logging.getLogger("itsm.intake")
@@ -274,6 +277,10 @@ class IntakeServer:
         app.router.add_post("/alertmanager", self._receive)
         app.router.add_post("/alerts", self._receive)
         app.router.add_get("/healthz", self._health)
+        # The on-call page's acknowledgement link (docs/oncall.md): the link's own token is
+        # its credential. GET only asks (link previews and scanners fetch what they see).
+        app.router.add_get("/ack/{token}", self._ask_to_acknowledge)
+        app.router.add_post("/ack/{token}", self._acknowledge)
         return app
 
     async def start(self) -> None:
@@ -351,6 +358,51 @@ class IntakeServer:
 
         count = await asyncio.get_running_loop().run_in_executor(None, waiting)
         return web.json_response({"waiting_deliveries": count})
+
+    async def _ask_to_acknowledge(self, request: web.Request) -> web.Response:
+        return _page(
+            200,
+            "Acknowledge this page?",
+            "Acknowledging tells the desk you are on it and stops paging the next person.",
+            form=True,
+        )
+
+    async def _acknowledge(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+
+        def acknowledge() -> PageAcknowledged:
+            with self.store.write() as session:
+                return acknowledge_page_by_token(session, token, self.clock())
+
+        try:
+            done = await asyncio.get_running_loop().run_in_executor(None, acknowledge)
+        except NotFound as exc:
+            return _page(404, "Not acknowledged", str(exc))
+        except DeskError as exc:
+            return _page(409, "Not acknowledged", str(exc))
+        return _page(
+            200,
+            f"Acknowledged: {done.number}",
+            f"Page level {done.level} for {done.number} acknowledged by {done.acknowledged_by} "
+            f"at {done.acknowledged_at.isoformat(timespec='seconds')}.",
+        )
+
+
+def _page(status: int, title: str, text: str, *, form: bool = False) -> web.Response:
+    """A small HTML page; every text in it escaped (a desk message may quote user text)."""
+    button = '<form method="post"><button type="submit">Acknowledge</button></form>' if form else ""
+    body = (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head><body>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{button}</body></html>"
+    )
+    return web.Response(
+        status=status,
+        text=body,
+        content_type="text/html",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 class IntakeRefused(Exception):
