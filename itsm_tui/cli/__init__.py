@@ -18,6 +18,7 @@ from itsm_tui.cli import (
     changes,
     config,
     import_export,
+    intake,
     kpi,
     measures,
     notify,
@@ -52,6 +53,7 @@ for command in (
     agents.agent,
     serve.serve,
     notify.notify,
+    intake.intake,
 ):
     cli.add_command(command)
 
