@@ -18,8 +18,10 @@ from itsm_tui.cli import (
     changes,
     config,
     import_export,
+    intake,
     kpi,
     measures,
+    notify,
     oncall,
     serve,
     setup,
@@ -50,6 +52,8 @@ for command in (
     backup.restore,
     agents.agent,
     serve.serve,
+    notify.notify,
+    intake.intake,
 ):
     cli.add_command(command)
 
