@@ -358,6 +358,9 @@ class Ticket(Base):
     root_cause: Mapped[str] = mapped_column(Text, default="")
     workaround: Mapped[str] = mapped_column(Text, default="")
     known_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How the root cause was found: {"method": "five_whys", "whys": [...]} or
+    # {"method": "free_text", "text": ...} (itsm_tui.desk.problems).
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Lifecycle.
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -1,0 +1,28 @@
+"""A problem's root-cause analysis: five whys or free text, beside its root cause.
+
+Revision ID: 0022
+Revises: 0015
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0022"
+down_revision: str | None = "0015"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # {"method": "five_whys", "whys": [...]} or {"method": "free_text", "text": "..."};
+    # NULL until an analysis is recorded (the root cause itself stays in root_cause).
+    # A plain ADD COLUMN on both databases: a million-ticket table is not copied.
+    op.add_column("tickets", sa.Column("analysis", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tickets") as batch:
+        batch.drop_column("analysis")
