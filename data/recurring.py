@@ -33,13 +33,6 @@ THRESHOLD = 0.3
 TITLE_MIN = 0.25
 WINDOW = timedelta(days=14)
 MIN_SIZE = 3
-# Of the incidents within the window whose titles could match, each incident is compared
-# with at most this many (the nearest in time, not yet in its cluster): a bound on the
-# work per incident when thousands of reports share a title but not a description.
-MAX_COMPARISONS = 64
-# Two similar titles are compared description group by description group up to this many
-# pairs; beyond it (descriptions that all differ) incident by incident.
-MAX_DESCRIPTION_PAIRS = 20_000
 # Only the start of a description is compared: enough for the symptom, not the logs.
 DESCRIPTION_CHARS = 600
 
@@ -109,17 +102,6 @@ def similarity(
 
 
 @dataclass(frozen=True)
-class IncidentText:
-    """What the scan reads of one incident."""
-
-    id: int
-    number: str
-    opened_at: datetime
-    title: str
-    description: str
-
-
-@dataclass(frozen=True)
 class RecurringCluster:
     """Similar incidents of one service: a proposed problem."""
 
@@ -148,135 +130,6 @@ class _Components:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
-
-
-def cluster_incidents(
-    rows: Sequence[IncidentText],
-    *,
-    window: timedelta = WINDOW,
-    threshold: float = THRESHOLD,
-    min_size: int = MIN_SIZE,
-    service_words: frozenset[str] = frozenset(),
-) -> list[list[IncidentText]]:
-    """One service's incidents (oldest first) grouped: two are linked when opened within
-    `window` of each other and `similarity` ≥ `threshold`; a cluster is a connected group
-    of at least `min_size`.
-
-    Incidents with the same title words and description words compare alike, so the
-    similarity is computed between those groups; the incidents of two similar groups are
-    then linked to their neighbours in time (every pair among them is similar, so that
-    chain connects exactly what the pairs would).
-    """
-    n = len(rows)
-    if n < min_size:
-        return []
-    cache: dict[str, frozenset[str]] = {}
-
-    def cached_words(text: str) -> frozenset[str]:
-        found = cache.get(text)
-        if found is None:
-            found = cache[text] = words(text)
-        return found
-
-    titles = [(cached_words(r.title) - service_words) or cached_words(r.title) for r in rows]
-    descriptions = [cached_words(r.description[:DESCRIPTION_CHARS]) for r in rows]
-    by_title: dict[frozenset[str], list[int]] = defaultdict(list)
-    for i, key in enumerate(titles):
-        by_title[key].append(i)
-    components = _Components(n)
-    # The description adds at most its weight: titles further apart never reach it.
-    floor = max(TITLE_MIN, min((threshold - DESCRIPTION_WEIGHT) / TITLE_WEIGHT, threshold))
-    for key_a, key_b, title_sim in _similar_titles(list(by_title), floor):
-        group_a, group_b = by_title[key_a], by_title[key_b]
-        if TITLE_WEIGHT * title_sim >= threshold:
-            # Similar enough whatever the descriptions say.
-            _chain(rows, _merged(group_a, group_b, key_a is key_b), components, window)
-            continue
-        parts_a = _by_description(group_a, descriptions)
-        parts_b = parts_a if key_a is key_b else _by_description(group_b, descriptions)
-        if len(parts_a) * len(parts_b) > MAX_DESCRIPTION_PAIRS:
-            members = _merged(group_a, group_b, key_a is key_b)
-            _compare(rows, members, titles, descriptions, components, window, threshold)
-            continue
-        for desc_a, members_a in parts_a.items():
-            for desc_b, members_b in parts_b.items():
-                if similarity(key_a, key_b, desc_a, desc_b) >= threshold:
-                    same = members_a is members_b
-                    _chain(rows, _merged(members_a, members_b, same), components, window)
-    clusters: dict[int, list[IncidentText]] = defaultdict(list)
-    for i in range(n):
-        clusters[components.find(i)].append(rows[i])
-    return [c for c in clusters.values() if len(c) >= min_size]
-
-
-def _merged(a: list[int], b: list[int], same: bool) -> list[int]:
-    # Both are in opened order already; sorting two runs is linear.
-    return a if same else sorted(a + b)
-
-
-def _by_description(
-    members: list[int], descriptions: list[frozenset[str]]
-) -> dict[frozenset[str], list[int]]:
-    parts: dict[frozenset[str], list[int]] = defaultdict(list)
-    for i in members:
-        parts[descriptions[i]].append(i)
-    return parts
-
-
-def _similar_titles(
-    keys: list[frozenset[str]], floor: float
-) -> Iterable[tuple[frozenset[str], frozenset[str], float]]:
-    """Each title key with itself, and every pair of keys whose Jaccard reaches `floor`
-    (pairs found through a shared word, never all pairs)."""
-    by_word: dict[str, list[int]] = defaultdict(list)
-    for k, key in enumerate(keys):
-        if key:
-            yield key, key, 1.0
-        for w in key:
-            by_word[w].append(k)
-    seen: set[tuple[int, int]] = set()
-    for holders in by_word.values():
-        for a, b in combinations(holders, 2):
-            if (a, b) in seen:
-                continue
-            seen.add((a, b))
-            title_sim = jaccard(keys[a], keys[b])
-            if title_sim >= floor:
-                yield keys[a], keys[b], title_sim
-
-
-def _chain(
-    rows: Sequence[IncidentText], members: list[int], components: _Components, window: timedelta
-) -> None:
-    for a, b in pairwise(members):
-        if rows[b].opened_at - rows[a].opened_at <= window:
-            components.union(a, b)
-
-
-def _compare(
-    rows: Sequence[IncidentText],
-    members: list[int],
-    titles: list[frozenset[str]],
-    descriptions: list[frozenset[str]],
-    components: _Components,
-    window: timedelta,
-    threshold: float,
-) -> None:
-    """Pair by pair, for titles whose incidents' descriptions are too varied to group."""
-    start = 0
-    for pos, b in enumerate(members):
-        while rows[b].opened_at - rows[members[start]].opened_at > window:
-            start += 1
-        compared = 0
-        for k in range(pos - 1, start - 1, -1):
-            a = members[k]
-            if components.find(a) == components.find(b):
-                continue
-            compared += 1
-            if similarity(titles[a], titles[b], descriptions[a], descriptions[b]) >= threshold:
-                components.union(a, b)
-            if compared >= MAX_COMPARISONS:
-                break
 
 
 @dataclass
