@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, Change, KnowledgeArticle, Ticket
@@ -332,39 +330,6 @@ def resolve_problem(
     )
 
 
-@dataclass(frozen=True)
-class LinkedIncident:
-    """An incident linked to a problem, as the cascade offers it."""
-
-    number: str
-    title: str
-    status: str
-    priority: int
-    assignee: str | None
-    is_open: bool
-
-
-def linked_incidents(
-    session: Session, problem: Ticket, *, limit: int = 500
-) -> list[LinkedIncident]:
-    """The problem's incidents, open ones first, then newest (on ix_tickets_problem)."""
-    rows = session.execute(
-        select(
-            Ticket.number,
-            Ticket.title,
-            Ticket.status,
-            Ticket.priority,
-            Agent.username,
-            Ticket.is_open,
-        )
-        .outerjoin(Agent, Agent.id == Ticket.assignee_id)
-        .where(Ticket.problem_id == problem.id)
-        .order_by(Ticket.is_open.desc(), Ticket.opened_at.desc(), Ticket.id.desc())
-        .limit(limit)
-    ).all()
-    return [LinkedIncident(*row) for row in rows]
-
-
 def cascade_answer(problem: Ticket) -> tuple[str, str] | None:
     """The public reply and resolution code the problem's incidents would be resolved with,
     or None while there is neither a fix nor a published workaround."""
@@ -476,12 +441,6 @@ def raise_fix_change(
     Edit(session, actor, the_problem, action="link", now=now).note("change", None, change.number)
     session.flush()
     return change
-
-
-def changes_of(session: Session, problem: Ticket) -> list[Change]:
-    return list(
-        session.scalars(select(Change).where(Change.problem_id == problem.id).order_by(Change.id))
-    )
 
 
 def article_body(problem: Ticket) -> str:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from itsm_tui import desk as d
+from itsm_tui.data import problem_reads as reads
 from itsm_tui.data.models import AuditEvent, Change, Comment, KnowledgeArticle, Ticket
 from itsm_tui.desk import problems as p
 from tests.factories import NOW
@@ -30,7 +31,7 @@ def test_problem_from_incidents_links_both_ways(desk: Any) -> None:
     # The highest impact and urgency among its incidents.
     assert (prb.impact, prb.urgency) == (2, 2)
     with desk.store.read() as s:
-        linked = [i.number for i in p.linked_incidents(s, p.get_problem(s, number))]
+        linked = [i.number for i in reads.linked_incidents(s, p.get_problem(s, number))]
         assert sorted(linked) == sorted([a, b])
         assert {
             t.problem_id for t in s.scalars(select(Ticket).where(Ticket.number.in_([a, b])))
@@ -149,7 +150,7 @@ def test_fix_change_carries_the_link(desk: Any) -> None:
         assert row.problem_id == p.get_problem(s, number).id
         assert row.services == ["VPN"]
         assert "Gateway firmware" in row.description
-        assert [c.number for c in p.changes_of(s, p.get_problem(s, number))] == [change]
+        assert [c.number for c in reads.changes_of(s, p.get_problem(s, number))] == [change]
     assert [e.new_value for e in audit_of(desk, number) if e.field == "change"] == [change]
 
 
