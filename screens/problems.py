@@ -100,9 +100,11 @@ class ProblemListScreen(Screen[None]):
         if reading:
             detail = _("reading…")
         elif self.suggestions:
-            detail = _("{n} clusters without a problem in the last {days} days").format(
-                n=len(self.rows), days=SUGGEST_PERIOD.days
-            )
+            detail = ngettext(
+                "{n} cluster without a problem in the last {days} days",
+                "{n} clusters without a problem in the last {days} days",
+                len(self.rows),
+            ).format(n=len(self.rows), days=SUGGEST_PERIOD.days)
         else:
             detail = (_("{n} problems") if self.everything else _("{n} open")).format(
                 n=len(self.rows)
@@ -280,7 +282,8 @@ class ProblemDetailScreen(Screen[None]):
             self.query_one("#problem-title", Static).update(safe_text(message.error or ""))
             return
         r = self.record = message.record
-        known = _("  known error") if r["known_error"] else ""
+        # The status says it already when the problem sits in known_error.
+        known = _("  known error") if r["known_error"] and r["status"] != "known_error" else ""
         self.query_one("#problem-title", Static).update(
             Text.assemble(
                 safe_text(r["title"], single_line=True), (f"  {r['status']}{known}", "italic")

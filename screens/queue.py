@@ -31,6 +31,7 @@ from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
 from itsm_tui.screens import forms, keys
 from itsm_tui.screens.detail import TicketDetailScreen
+from itsm_tui.screens.problems import ProblemDetailScreen
 from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
@@ -780,21 +781,15 @@ class QueueScreen(Screen[None]):
     def _create_problem(self, numbers: list[str]) -> None:
         try:
             with self.ctx.store.write() as session:
-                problem = create_problem(
-                    session,
-                    get_agent(session, self.ctx.actor),
-                    incidents=numbers,
-                    now=self.ctx.now(),
-                )
-                number = problem.number
+                actor = get_agent(session, self.ctx.actor)
+                now = self.ctx.now()
+                number = create_problem(session, actor, incidents=numbers, now=now).number
         except DeskError as exc:
             self.post_message(TicketWritten(numbers[0], "problem", str(exc)))
             return
         self.post_message(TicketWritten(number, "problem", None))
 
     def _problem_opened(self, number: str) -> None:
-        from itsm_tui.screens.problems import ProblemDetailScreen
-
         self.table.marked.clear()
         self.notify(_("{number} opened.").format(number=number), markup=False)
         self.app.push_screen(ProblemDetailScreen(number), lambda _r: self.reload())

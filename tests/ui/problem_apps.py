@@ -4,15 +4,19 @@ problem holds; user text that must stay literal; a fixed clock."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
+from itsm_tui.app import ItsmApp
 from itsm_tui.data.store import Store, open_store, sqlite_url
 from itsm_tui.desk import create_ticket, resolve_ticket
 from itsm_tui.desk import problems as p
 from itsm_tui.desk.records import get_agent
 from tests.factories import NOW, build_desk
-from tests.ui.snapshot_apps import CLOCK
+from tests.ui.snapshot_apps import CLOCK, queue_app
 
 # (title, service, hours before NOW)
 KNOWN_ERROR_INCIDENTS = (
@@ -81,4 +85,14 @@ def build_problem_store(path: Path) -> tuple[Store, dict[str, str]]:
     return store, numbers
 
 
-__all__ = ["CLOCK", "build_problem_store"]
+def snapshot_problem_app() -> tuple[ItsmApp, dict[str, str]]:
+    # The header shows local time: pin the zone so images match on any machine.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    store, numbers = build_problem_store(
+        Path(tempfile.mkdtemp(prefix="itsm-problems-")) / "desk.db"
+    )
+    return queue_app(store), numbers
+
+
+__all__ = ["CLOCK", "build_problem_store", "snapshot_problem_app"]
