@@ -104,5 +104,7 @@ def test_accuracy_on_the_labelled_sample(desk: Any) -> None:
     recall = hits / len(truth)
     print(f"pairs: {len(truth)} true, {len(predicted)} found, {hits} right")
     print(f"precision {precision:.3f}, recall {recall:.3f}")
+    for a, b in sorted(truth - predicted):
+        print(f"missed: {label[a]}: {a} / {b}")
     assert precision >= PRECISION
     assert recall >= RECALL
