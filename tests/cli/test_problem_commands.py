@@ -63,6 +63,11 @@ def test_problem_from_create_to_resolved_incidents(itsm: Itsm) -> None:
     assert [r["number"] for r in itsm.json("problem", "list", "--all")] == [number]
     detail = itsm.json("ticket", "show", a)
     assert detail["resolution_notes"] == f"{number} is resolved: Firmware 9.1"
+    # A second problem, its incidents all resolved with it.
+    c, d = _incident(itsm), _incident(itsm)
+    second = itsm.json("problem", "create", c, d)["number"]
+    done = itsm.json("problem", "resolve", second, "--notes", "Patched", "--incidents", "all")
+    assert [i["status"] for i in done["incidents"]] == ["resolved", "resolved"]
 
 
 def test_refusals_write_nothing(itsm: Itsm) -> None:

@@ -63,6 +63,16 @@ def test_clusters_of_a_constructed_set(desk: Any) -> None:
         _incident(desk, "VPN drops every hour", "VPN", h)
     # Same title, another service: its own cluster.
     b = [_incident(desk, "VPN drops every hour", "Email", h) for h in (5, 6, 7, 300)]
+    # Two wordings of one fault, each under three on its own: one cluster of four.
+    c = [
+        _incident(desk, title, "VPN", h)
+        for title, h in (
+            ("Outlook cannot connect to server", 400),
+            ("Outlook cannot connect to server", 402),
+            ("Outlook cannot connect to the mail server", 440),
+            ("Outlook cannot connect to the mail server", 442),
+        )
+    ]
     # Unrelated titles in the same service and time.
     for h, title in ((1, "Mailbox full"), (2, "Token refused"), (3, "Client will not install")):
         _incident(desk, title, "VPN", h)
@@ -72,16 +82,17 @@ def test_clusters_of_a_constructed_set(desk: Any) -> None:
         p.create_problem(s, desk.actor(s, "alice"), incidents=[linked], now=NOW)
     found = _scan(desk, window=timedelta(days=14))
     assert [(c.service, c.incidents, c.size) for c in found] == [
+        ("VPN", tuple(c), 4),
         ("Email", tuple(b), 4),
         ("VPN", tuple(a), 3),
     ]
-    assert found[1].title == "VPN drops every hour"
-    assert found[1].first_opened == START and found[1].last_opened == START + timedelta(hours=60)
-    # The window decides: at 1 day the VPN reports (30 h apart) no longer join, and the
-    # Email run keeps its first three (5-7 h; 300 h is alone).
+    assert found[2].title == "VPN drops every hour"
+    assert found[2].first_opened == START and found[2].last_opened == START + timedelta(hours=60)
+    # The window decides: at 1 day the VPN reports (30 h apart) and the two wordings
+    # (38 h apart) no longer join, and the Email run keeps its first three (5-7 h).
     assert [(c.service, c.size) for c in _scan(desk, window=timedelta(days=1))] == [("Email", 3)]
     assert [c.service for c in _scan(desk, service="email")] == ["Email"]
-    assert [len(c.incidents) for c in _scan(desk, incidents_each=2)] == [2, 2]
+    assert [c.incidents for c in _scan(desk, incidents_each=2)][:2] == [tuple(c[2:]), tuple(b[2:])]
     assert _scan(desk, min_size=5) == []
 
 
