@@ -377,7 +377,7 @@ def problem_suggest(
         out(_("No recurring incidents without a problem."))
     for c in clusters:
         out(
-            _("{size:>5} × {service}: {title}  ({first} – {last})").format(
+            _("{size:>5} × {title}  [{service}, {first} – {last}]").format(
                 size=c.size,
                 service=c.service,
                 title=c.title,

@@ -98,7 +98,7 @@ def test_suggest_lists_recurring_incidents(itsm: Itsm) -> None:
         ("VPN", 3, list(reversed(recurring)))
     ]
     assert itsm.json("problem", "suggest", "--window-days", "1") == []
-    assert "3 × VPN: VPN drops every hour" in itsm.ok("problem", "suggest").stdout
+    assert "3 × VPN drops every hour  [VPN, " in itsm.ok("problem", "suggest").stdout
     itsm.ok("problem", "create", *recurring)
     assert (
         itsm.ok("problem", "suggest").stdout.strip() == "No recurring incidents without a problem."
