@@ -137,16 +137,31 @@ class ProblemListScreen(Screen[None]):
         table = self.query_one("#problems-table", DataTable)
         table.clear(columns=True)
         if self.suggestions:
-            table.add_columns(_("Size"), _("Service"), _("Title"), _("Last"))
+            # Fixed widths: a column sized from its cells is sized again as rows arrive.
+            for label, width in (
+                (_("Size"), 5),
+                (_("Last"), 6),
+                (_("Service"), 24),
+                (_("Title"), 60),
+            ):
+                table.add_column(label, width=width)
             for c in self.rows:
                 table.add_row(
                     Text(str(c.size), justify="right"),
+                    Text(c.last_opened.strftime("%d %b")),
                     _cell(c.service, 24),
                     _cell(c.title),
-                    Text(c.last_opened.strftime("%d %b")),
                 )
         else:
-            table.add_columns(_("Number"), _("Pri"), _("Status"), "KE", _("Inc"), _("Title"))
+            for label, width in (
+                (_("Number"), 10),
+                (_("Pri"), 3),
+                (_("Status"), 13),
+                ("KE", 2),
+                (_("Inc"), 5),
+                (_("Title"), 60),
+            ):
+                table.add_column(label, width=width)
             for r in self.rows:
                 table.add_row(
                     Text(r.number),
@@ -309,7 +324,14 @@ class ProblemDetailScreen(Screen[None]):
         )
         table = self.query_one("#problem-incidents", DataTable)
         table.clear(columns=True)
-        table.add_columns(_("Number"), _("Pri"), _("Status"), _("Held by"), _("Title"))
+        for label, width in (
+            (_("Number"), 10),
+            (_("Pri"), 3),
+            (_("Status"), 11),
+            (_("Held by"), 16),
+            (_("Title"), 60),
+        ):
+            table.add_column(label, width=width)
         for i in r["incidents"]:
             table.add_row(
                 Text(i["number"]),
