@@ -2,7 +2,7 @@
 recurring-incident scan (a service's unlinked incidents by title and time).
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
