@@ -67,6 +67,10 @@ REASSIGNMENT_EVENT = (
     "record_type = 'ticket' AND field IN ('team', 'assignee') AND old_value IS NOT NULL"
 )
 
+# An incident no problem holds yet. Literal SQL, so that both databases match it to the
+# partial index of the recurring scan.
+UNLINKED_INCIDENT = "type = 'incident' AND problem_id IS NULL"
+
 # Named constraints so Alembic migrations are stable and PostgreSQL/SQLite agree.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -358,6 +362,9 @@ class Ticket(Base):
     root_cause: Mapped[str] = mapped_column(Text, default="")
     workaround: Mapped[str] = mapped_column(Text, default="")
     known_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How the root cause was found: {"method": "five_whys", "whys": [...]} or
+    # {"method": "free_text", "text": ...} (itsm_tui.desk.problems).
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Lifecycle.
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -442,6 +449,16 @@ class Ticket(Base):
         Index("ix_tickets_requester", "requester_id"),
         Index("ix_tickets_parent", "parent_id"),
         Index("ix_tickets_problem", "problem_id"),
+        # The recurring-incident scan (data/recurring.py): a service's unlinked incidents
+        # in opened order with their titles, read from the index alone.
+        Index(
+            "ix_tickets_unlinked_incidents",
+            "service_id",
+            "title",
+            "opened_at",
+            sqlite_where=text(UNLINKED_INCIDENT),
+            postgresql_where=text(UNLINKED_INCIDENT),
+        ),
     )
 
 
