@@ -2,7 +2,7 @@
 recurring-incident scan (a service's unlinked incidents by title and time).
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-02
 """
 
