@@ -18,9 +18,12 @@ from itsm_tui.cli import (
     changes,
     config,
     import_export,
+    intake,
     kpi,
     measures,
+    notify,
     oncall,
+    problems,
     serve,
     setup,
     sla,
@@ -38,6 +41,7 @@ for command in (
     measures.outage,
     measures.complaint,
     changes.change,
+    problems.problem,
     kpi.kpi,
     wall.wall,
     import_export.import_,
@@ -50,6 +54,8 @@ for command in (
     backup.restore,
     agents.agent,
     serve.serve,
+    notify.notify,
+    intake.intake,
 ):
     cli.add_command(command)
 
