@@ -67,13 +67,24 @@ def running(timers: list[Timer]) -> list[Timer]:
     return [t for t in timers if t._task is not None and not t._task.done()]
 
 
+async def live_screen(pilot: Any) -> LiveScreen:
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, LiveScreen)
+    return screen
+
+
+async def cover(pilot: Any) -> None:
+    """A modal over the live screen, as a form or the help would be."""
+    pilot.app.push_screen(Cover())
+    await settle(pilot)
+
+
 @run_async
 async def test_each_answer_arms_the_next_read() -> None:
     app = LiveApp()
     async with app.run_test() as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, LiveScreen)
+        screen = await live_screen(pilot)
         assert not screen.live.armed  # nothing read yet, nothing armed
         screen.live.due()
         assert not screen.live.armed  # armed by the answer, not by the asking
@@ -90,11 +101,8 @@ async def test_each_answer_arms_the_next_read() -> None:
 async def test_no_read_while_a_modal_covers_the_screen() -> None:
     app = LiveApp()
     async with app.run_test() as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, LiveScreen)
-        app.push_screen(Cover())
-        await settle(pilot)
+        screen = await live_screen(pilot)
+        await cover(pilot)
         screen.live.due()
         await settle(pilot)
         assert screen.begun == 0
@@ -110,17 +118,14 @@ async def test_no_read_while_a_modal_covers_the_screen() -> None:
 async def test_timers_never_stack_up() -> None:
     app = LiveApp()
     async with app.run_test() as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, LiveScreen)
+        screen = await live_screen(pilot)
         for _ in range(5):
             screen.live.answered()
         await settle(pilot)
         assert len(screen.timers) == 5
         assert len(running(screen.timers)) == 1
         # Covered, the interval passing five times still leaves one timer and no read.
-        app.push_screen(Cover())
-        await settle(pilot)
+        await cover(pilot)
         for _ in range(5):
             screen.live.due()
         await settle(pilot)
