@@ -818,12 +818,15 @@ class KnowledgeArticle(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | published
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|published|retired
     problem_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     views: Mapped[int] = mapped_column(Integer, default=0)
     helpful_yes: Mapped[int] = mapped_column(Integer, default=0)
     helpful_no: Mapped[int] = mapped_column(Integer, default=0)
+    # The day an owner should check the article still holds (migration 0021).
+    review_on: Mapped[date | None] = mapped_column(Date)
+    published_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -26,6 +26,14 @@ from itsm_tui.desk.errors import (
     TransitionRefused,
 )
 from itsm_tui.desk.identity import Acting, resolve_acting, session_marks
+from itsm_tui.desk.knowledge import (
+    create_article,
+    edit_article,
+    publish_article,
+    retire_article,
+    view_article,
+    vote_article,
+)
 from itsm_tui.desk.measures import log_time, record_complaint, record_outage, record_survey
 from itsm_tui.desk.tickets import (
     add_comment,
@@ -57,13 +65,16 @@ __all__ = [
     "close_change",
     "close_ticket",
     "complete_change",
+    "create_article",
     "create_change",
     "create_ticket",
+    "edit_article",
     "link_caused_incident",
     "link_ticket",
     "log_time",
     "override_priority",
     "permitted_steps",
+    "publish_article",
     "record_complaint",
     "record_outage",
     "record_survey",
@@ -71,6 +82,7 @@ __all__ = [
     "reopen_ticket",
     "resolve_acting",
     "resolve_ticket",
+    "retire_article",
     "review_change",
     "schedule_change",
     "session_marks",
@@ -79,4 +91,6 @@ __all__ = [
     "transition_ticket",
     "update_change",
     "update_ticket",
+    "view_article",
+    "vote_article",
 ]
