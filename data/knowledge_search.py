@@ -16,16 +16,19 @@ Search (`search_articles`) reads the box as the ticket search does (itsm_tui.dat
 every word must occur, "phrases" in order, the word being typed as a prefix. Suggestions
 (`suggest_articles`) read what an agent is writing, where most words say nothing about
 the fault: any of its words may match, and the words held by many articles are left out
-(SQLite reads each word's count off the vocabulary; PostgreSQL counts up to a cap through
-the GIN index), rarest first, until the articles to rank would pass SUGGEST_BUDGET. So a
-key costs the same at 100,000 articles as at 1,000 (bench/kb.py).
+(each word's articles counted through the index up to just past the budget, and the count
+remembered by the process: counts drift slowly and the next key repeats most words),
+rarest first, until the articles to rank would pass SUGGEST_BUDGET. A search whose words
+are in more than SEARCH_BUDGET articles ranks those with them in the title: with the
+title weighted 10 and the body 1, a title match outranks a body-only one. So a key costs
+about the same at 100,000 articles as at 1,000 (bench/kb.py).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -50,6 +53,10 @@ SUGGESTIONS = 5
 # Articles a suggestion may rank at most (the sum of its words' article counts): ranking
 # reads each candidate's statistics, so this bounds a key's cost whatever the base's size.
 SUGGEST_BUDGET = 6_000
+SEARCH_BUDGET = 5_000
+# Remembered word counts (per store URL and word), at most this many.
+COUNT_CACHE = 20_000
+_counts: dict[tuple[str, str], int] = {}
 # Words of the text being written that a suggestion looks up, at most.
 SUGGEST_WORDS = 24
 # Words shorter than this (after folding) are too common to suggest by, except digits.
@@ -165,6 +172,49 @@ def _like(needle: str) -> str:
 
 
 # ---------------------------------------------------------------------------
+# Which words a suggestion ranks by
+
+
+def _remembered(session: Session, expression: str, count: Callable[[str], int]) -> int:
+    """`count(expression)`, remembered by the process for this store."""
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), expression)
+    if key not in _counts:
+        if len(_counts) >= COUNT_CACHE:
+            _counts.clear()
+        _counts[key] = count(expression)
+    return _counts[key]
+
+
+def _pick(
+    session: Session,
+    words: Sequence[str],
+    *,
+    everywhere: Callable[[str], str],
+    in_title: Callable[[str], str],
+    count: Callable[[str], int],
+) -> list[str]:
+    """The index expressions a suggestion ranks by: each word anywhere, or only in titles when
+    it is in more than SUGGEST_BUDGET articles (dropped if it is in that many titles too);
+    then rarest first while the articles to rank stay within the budget."""
+    found: list[tuple[int, str]] = []
+    for word in words:
+        for expression in (everywhere(word), in_title(word)):
+            n = _remembered(session, expression, count)
+            if n <= SUGGEST_BUDGET:
+                if n:
+                    found.append((n, expression))
+                break
+    kept: list[str] = []
+    spent = 0
+    for n, expression in sorted(found):
+        if spent + n > SUGGEST_BUDGET:
+            break
+        kept.append(expression)
+        spent += n
+    return kept
+
+
+# ---------------------------------------------------------------------------
 # SQLite
 
 
@@ -198,6 +248,10 @@ def _sqlite_search(
     if words:
         # bm25 over the words; CJK words, if any, narrow the set through the trigrams.
         params["q"] = " AND ".join(_sqlite_word(t) for t in words)
+        if _sqlite_count(session, params["q"], SEARCH_BUDGET + 1) > SEARCH_BUDGET:
+            in_title = "title : (" + params["q"] + ")"
+            if _sqlite_count(session, in_title, limit) >= limit:
+                params["q"] = in_title
         for k, t in enumerate(cjk):
             params[f"c{k}"] = _sqlite_trigram_expression(session, t.text)
             where += (
@@ -219,17 +273,29 @@ def _sqlite_search(
     return list(session.scalars(text(sql).bindparams(bindparam("q", type_=String)), params))
 
 
-def _sqlite_counts(session: Session, words: Sequence[str]) -> dict[str, int]:
-    """How many articles hold each word, off the vocabulary (an index lookup per word)."""
-    counts: dict[str, int] = {}
-    for word in words:
-        found = session.scalar(text(f"SELECT doc FROM {VOCAB_TABLE} WHERE term = :w"), {"w": word})
-        counts[word] = int(found or 0)
-    return counts
+def _sqlite_count(session: Session, match: str, cap: int) -> int:
+    """Articles whose index entry matches `match`, counted up to `cap` (FTS5 streams the
+    doclist in rowid order, so a word in every article costs no more than `cap` rows)."""
+    return int(
+        session.scalar(
+            text(
+                f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH :q LIMIT :cap)"
+            ),
+            {"q": match, "cap": cap},
+        )
+        or 0
+    )
 
 
 def _sqlite_suggest(session: Session, text_: str, limit: int) -> list[int]:
-    words = _rarest(_sqlite_counts(session, _words(text_)))
+    words = _pick(
+        session,
+        _words(text_),
+        everywhere=_fts5_string,
+        in_title=lambda w: "title : " + _fts5_string(w),
+        count=lambda q: _sqlite_count(session, q, SUGGEST_BUDGET + 1),
+    )
     windows = _windows(_cjk_runs(text_))
     where = f"a.status = '{PUBLISHED}'"
     ranked: list[int] = []
@@ -239,7 +305,7 @@ def _sqlite_suggest(session: Session, text_: str, limit: int) -> list[int]:
             f"WHERE {FTS_TABLE} MATCH :q AND {where} "
             f"ORDER BY bm25({FTS_TABLE}, {SQLITE_WEIGHTS}), a.id DESC LIMIT :limit"
         )
-        query = " OR ".join(_fts5_string(w) for w in words)
+        query = " OR ".join(f"({w})" for w in words)
         ranked = list(session.scalars(text(sql), {"q": query, "limit": limit}))
     if windows and len(ranked) < limit:
         sql = (
@@ -254,31 +320,21 @@ def _sqlite_suggest(session: Session, text_: str, limit: int) -> list[int]:
     return ranked[:limit]
 
 
-def _rarest(counts: dict[str, int]) -> list[str]:
-    """The words held by any article, rarest first, while their articles fit the budget;
-    the rarest one always, so that a text of common words still gets an answer."""
-    kept: list[str] = []
-    spent = 0
-    for word, n in sorted(counts.items(), key=lambda item: (item[1], item[0])):
-        if n == 0:
-            continue
-        if kept and spent + n > SUGGEST_BUDGET:
-            break
-        kept.append(word)
-        spent += n
-    return kept
-
-
 # ---------------------------------------------------------------------------
 # PostgreSQL
 
 
-def _pg_word(term: Term) -> str:
-    """A tsquery for one term; user text only inside quoted lexemes (never operators)."""
+def _pg_word(term: Term, weights: str = "") -> str:
+    """A tsquery for one term; user text only inside quoted lexemes (never operators).
+    `weights` ("A": the title) keeps the matches in those parts of the vector."""
     # Lower case only: the 'simple' configuration keeps accents (docs/search.md).
     lexemes = [_tsquery_literal(w) for w in term.text.lower().split()]
     if term.prefix:
-        lexemes[-1] += ":*"
+        lexemes[-1] += ":*" + weights
+    elif weights:
+        lexemes[-1] += ":" + weights
+    if weights:
+        lexemes[:-1] = [f"{lexeme}:{weights}" for lexeme in lexemes[:-1]]
     return "(" + (" <-> ".join(lexemes) if term.phrase else " & ".join(lexemes)) + ")"
 
 
@@ -299,6 +355,10 @@ def _pg_search(
         order = ["(" + " + ".join(order) + ") DESC"]
     if words:
         params["q"] = " & ".join(_pg_word(t) for t in words)
+        if _pg_matches(session, params["q"], SEARCH_BUDGET + 1) > SEARCH_BUDGET:
+            in_title = " & ".join(_pg_word(t, "A") for t in words)
+            if _pg_matches(session, in_title, limit) >= limit:
+                params["q"] = in_title
         where.append("a.search_vector @@ to_tsquery('simple', :q)")
         order.append("ts_rank(a.search_vector, to_tsquery('simple', :q)) DESC")
     sql = (
@@ -308,28 +368,33 @@ def _pg_search(
     return list(session.scalars(text(sql), params))
 
 
-def _pg_counts(session: Session, words: Sequence[str]) -> dict[str, int]:
-    """How many published articles hold each word, counted through the GIN index up to
-    just past the budget (a word past it is left out whatever its exact count)."""
-    if not words:
-        return {}
-    rows = session.execute(
-        text(
-            "SELECT w, (SELECT count(*) FROM (SELECT 1 FROM knowledge_articles a "
-            "WHERE a.search_vector @@ to_tsquery('simple', quote_literal(w)) "
-            f"AND a.status = '{PUBLISHED}' LIMIT :cap) s) FROM unnest(CAST(:words AS text[])) w"
-        ),
-        {"words": list(words), "cap": SUGGEST_BUDGET + 1},
-    ).all()
-    return {w: int(n) for w, n in rows}
+def _pg_matches(session: Session, query: str, cap: int, *, published: bool = False) -> int:
+    """Articles matching a tsquery, counted through the GIN index up to `cap`."""
+    status = f" AND a.status = '{PUBLISHED}'" if published else ""
+    return int(
+        session.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM knowledge_articles a "
+                f"WHERE a.search_vector @@ to_tsquery('simple', :q){status} LIMIT :cap) s"
+            ),
+            {"q": query, "cap": cap},
+        )
+        or 0
+    )
 
 
 def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
-    words = _rarest(_pg_counts(session, _words(text_, accents=True)))
+    words = _pick(
+        session,
+        _words(text_, accents=True),
+        everywhere=_tsquery_literal,
+        in_title=lambda w: _tsquery_literal(w) + ":A",
+        count=lambda q: _pg_matches(session, q, SUGGEST_BUDGET + 1, published=True),
+    )
     windows = _windows(_cjk_runs(text_))
     ranked: list[int] = []
     if words:
-        query = " | ".join(_tsquery_literal(w) for w in words)
+        query = " | ".join(words)
         ranked = list(
             session.scalars(
                 text(
@@ -411,19 +476,23 @@ def suggest_articles(
 
 
 def naive_search(session: Session, query: str, *, limit: int = 50) -> list[int]:
-    """What the ranked search replaces, for bench/kb.py: every word as a LIKE over title and
-    body of every published article, newest first. Reads the whole table."""
-    clauses = []
+    """What the ranked search replaces, for bench/kb.py: each word a LIKE over title and body
+    of every published article, ranked by how many words each holds (a title counting ten
+    times). Reads the whole table for every query."""
+    scores = []
     params: dict[str, Any] = {"limit": limit}
     for k, word in enumerate(query.split()):
         params[f"w{k}"] = _like(word)
-        clauses.append(f"(a.title LIKE :w{k} ESCAPE '\\' OR a.body LIKE :w{k} ESCAPE '\\')")
-    where = " AND ".join([f"a.status = '{PUBLISHED}'", *clauses])
+        scores.append(
+            f"10 * CAST(a.title LIKE :w{k} ESCAPE '\\' AS INTEGER) "
+            f"+ CAST(a.body LIKE :w{k} ESCAPE '\\' AS INTEGER)"
+        )
+    score = " + ".join(scores) or "0"
     return list(
         session.scalars(
             text(
-                f"SELECT a.id FROM knowledge_articles a WHERE {where} ORDER BY a.id DESC "
-                "LIMIT :limit"
+                f"SELECT a.id FROM knowledge_articles a WHERE a.status = '{PUBLISHED}' "
+                f"AND ({score}) > 0 ORDER BY ({score}) DESC, a.id DESC LIMIT :limit"
             ),
             params,
         )

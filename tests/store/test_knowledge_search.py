@@ -131,8 +131,27 @@ def test_suggestions_for_nothing_relevant_are_empty(desk: Desk, corpus: Any) -> 
     assert suggest(desk, "zzz qqq") == []
 
 
-def test_the_budget_keeps_the_rarest_words() -> None:
+def test_the_budget_keeps_the_rarest_words_and_common_ones_only_in_titles(
+    desk: Desk,
+) -> None:
     budget = ks.SUGGEST_BUDGET
-    counts = {"the": budget, "vpn": 40, "lease": 3, "nothing": 0}
-    assert ks._rarest(counts) == ["lease", "vpn"]
-    assert ks._rarest({"the": budget * 2, "and": budget * 3}) == ["the"]
+    counts = {
+        "*the": budget * 10,  # everywhere, and in most titles too: dropped
+        "title:the": budget + 1,
+        "*outlook": budget + 1,  # too common anywhere, ranked by its titles only
+        "title:outlook": 900,
+        "*lease": 3,
+        "*nothing": 0,
+        "*finance": budget - 100,  # fits alone, not beside the rarer ones
+    }
+    ks._counts.clear()
+    with desk.store.read() as session:
+        picked = ks._pick(
+            session,
+            ["the", "outlook", "lease", "nothing", "finance"],
+            everywhere=lambda w: "*" + w,
+            in_title=lambda w: "title:" + w,
+            count=counts.__getitem__,
+        )
+    ks._counts.clear()
+    assert picked == ["*lease", "title:outlook"]
