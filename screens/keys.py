@@ -55,3 +55,17 @@ CHANGE_ACTIONS = (
     CHANGE_CANCEL,
     CHANGE_LINK_INCIDENT,
 )
+
+# The knowledge base: opened from anywhere; its browser's own keys.
+KNOWLEDGE = Binding("b", "knowledge", _("Knowledge"))
+KB_SEARCH = Binding("slash", "focus_search", _("Search"))
+KB_NEW = Binding("n", "new_article", _("New article"))
+KB_EDIT = Binding("e", "edit_article", _("Edit"))
+KB_PUBLISH = Binding("p", "publish_article", _("Publish"))
+KB_RETIRE = Binding("X", "retire_article", _("Retire"))
+KB_HELPFUL = Binding("plus", "vote(True)", _("Helpful"))
+KB_NOT_HELPFUL = Binding("minus", "vote(False)", _("Not helpful"), show=False)
+KB_ALL_STATUSES = Binding("d", "toggle_statuses", _("Drafts too"))
+# In the new-incident form: the highlighted suggestion linked, or sent as the first reply.
+SUGGESTION_LINK = Binding("ctrl+l", "link_suggestion", _("Link article"))
+SUGGESTION_REPLY = Binding("ctrl+o", "reply_with_suggestion", _("Send article"))
