@@ -6,19 +6,24 @@ Reuses the SQLite store at `--store PATH` (default /tmp/itsm-bench-queue-N.db, t
 bench/queue.py builds), or builds it first in a child process (bench/build_store.py);
 opening it applies the app's own migrations. Starts `itsm serve` as a child process
 (its host key and the agents' keys are made for this run in a temporary folder and
-never kept), then connects asyncssh's client, rendering what it receives with pyte.
+never kept), waits until its spare consoles are past their start (a server that has
+been up, as agents meet it), then connects asyncssh's client, rendering what it receives
+with pyte.
 
 Over a throttling TCP proxy in this process, on loopback (1 Mbit/s each way, 100 ms
 round trip), at 120×40: connect until the queue is painted, page-down until the new
 rows are visible, Enter until the ticket's detail is painted, and the bytes the server
 sent for each. Then `--sessions` sessions at once on plain loopback, page-down timed in
 each (every session pressed at the same instant, three rounds), and the memory of their
-consoles (RSS, and PSS: the shared pages split between the processes that share them).
+consoles (RSS, and PSS: the shared pages split between the processes that share them;
+the spares still waiting are not counted).
 The machine's 1-minute load average is printed beside each figure (the machine may be
 shared). The last line is one JSON object: {"bench": "remote", "tickets": N,
 "connect_s": …, "page_s": …, "open_s": …, "page_bytes": …, "connect_bytes": …,
 "open_bytes": …, "sessions": 20, "page_s_at_20": median, "page_s_at_20_max": …,
-"rss_mb_per_session": …, "pss_mb_per_session": …, "load_avg_1m": …,
+"rss_mb_per_session": …, "pss_mb_per_session": …, "cpu_s_per_round_at_20":
+{"consoles": …, "server": …, "client": …} (median CPU seconds of a round of page-downs,
+the client's being pyte's), "load_avg_1m": …,
 "load_avg_1m_by_figure": {…}, "built": {…} or null}.
 """
 
@@ -206,6 +211,7 @@ def detail_painted(term: Terminal, number: str) -> Callable[[], bool]:
 class Served:
     process: subprocess.Popen[str]
     port: int
+    store: Path
 
 
 def serve(url: str, folder: Path) -> int:
@@ -231,7 +237,7 @@ def serve(url: str, folder: Path) -> int:
 
 
 @contextlib.contextmanager
-def serving(url: str, folder: Path) -> Iterator[Served]:
+def serving(url: str, store: Path, folder: Path) -> Iterator[Served]:
     """The server in a child process, as `itsm serve` runs: this process holds only the
     clients, so the figures are not the server's CPU time competing with pyte's."""
     process = subprocess.Popen(
@@ -248,7 +254,7 @@ def serving(url: str, folder: Path) -> Iterator[Served]:
             if not line:
                 raise RuntimeError("the server ended before it listened")
             found = re.search(r"SSH on [\d.]+:(\d+)", line)
-        yield Served(process, int(found.group(1)))
+        yield Served(process, int(found.group(1)), store)
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -311,20 +317,69 @@ async def measure_slow_link(port: int, agent: str, key: asyncssh.SSHKey) -> dict
     return figures
 
 
-def console_memory_mb(server_pid: int) -> tuple[list[float], list[float]]:
-    """RSS and PSS (MB) of each console: the server's child processes."""
-    rss, pss = [], []
+def children(server_pid: int) -> list[int]:
+    """The server's child processes: the consoles of the sessions, and the spares."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
                 parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            if parent != server_pid:
-                continue
-            with open(f"/proc/{entry}/smaps_rollup", encoding="ascii") as handle:
-                fields = dict(line.split(":", 1) for line in handle if ":" in line)
         except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if parent == server_pid:
+            found.append(int(entry))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def spares_ready(server_pid: int, limit_s: float = 60.0) -> float:
+    """Wait until the server's spare consoles are past their start (their CPU time stands
+    still for a second): a server that has been up, as agents meet it. Seconds waited."""
+    started = time.perf_counter()
+    before = -1.0
+    while time.perf_counter() - started < limit_s:
+        now = cpu_seconds(children(server_pid))
+        if now == before and children(server_pid):
+            break
+        before = now
+        await asyncio.sleep(1.0)
+    return time.perf_counter() - started
+
+
+def has_store_open(pid: int, store: Path) -> bool:
+    # A session's console opened the store; a spare waiting for its session has not.
+    try:
+        return any(
+            os.readlink(f"/proc/{pid}/fd/{fd}") == str(store)
+            for fd in os.listdir(f"/proc/{pid}/fd")
+        )
+    except (FileNotFoundError, PermissionError):
+        return False
+
+
+def console_memory_mb(server_pid: int, store: Path) -> tuple[list[float], list[float]]:
+    """RSS and PSS (MB) of each session's console (the spares waiting are left out)."""
+    rss, pss = [], []
+    for pid in children(server_pid):
+        if not has_store_open(pid, store):
+            continue
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        except (FileNotFoundError, ProcessLookupError):
             continue
         rss.append(int(fields["Rss"].split()[0]) / 1024)
         pss.append(int(fields["Pss"].split()[0]) / 1024)
@@ -341,7 +396,7 @@ async def measure_many(
         ]
         await asyncio.gather(*(t.until(queue_painted(t)) for t in terms))
         await asyncio.gather(*(all_open(t) for t in terms))
-        rss, pss = console_memory_mb(served.process.pid)
+        rss, pss = console_memory_mb(served.process.pid, served.store)
         times: list[float] = []
         not_shown: list[str] = []
 
@@ -352,12 +407,30 @@ async def measure_many(
             except TimeoutError as missed:
                 not_shown.append(str(missed).splitlines()[0].strip())
 
+        # Where the time goes: CPU seconds of the consoles, the server (SSH) and this
+        # client (pyte) for each round, beside the wall time the round took.
+        server = served.process.pid
+        rounds: list[dict[str, float]] = []
         for _ in range(3):
             befores = [t.numbers() for t in terms]
+            cpu = (cpu_seconds(children(server)), cpu_seconds([server]), time.process_time())
+            started = time.perf_counter()
             for term in terms:
                 term.press(PAGE_DOWN)
             await asyncio.gather(*(page_down(t, b) for t, b in zip(terms, befores, strict=True)))
+            wall = time.perf_counter() - started
+            rounds.append(
+                {
+                    "wall_s": wall,
+                    "consoles_cpu_s": cpu_seconds(children(server)) - cpu[0],
+                    "server_cpu_s": cpu_seconds([server]) - cpu[1],
+                    "client_cpu_s": time.process_time() - cpu[2],
+                    "load_avg_1m": load_avg(),
+                }
+            )
             await asyncio.gather(*(t.quiet() for t in terms))
+        for figures in rounds:
+            print(json.dumps({"round": {k: round(v, 3) for k, v in figures.items()}}), flush=True)
         for header in not_shown:
             print(f"page-down not shown in 30 s: {header}", file=sys.stderr, flush=True)
     return {
@@ -367,6 +440,9 @@ async def measure_many(
         "consoles": len(rss),
         "rss_mb_per_session": statistics.mean(rss),
         "pss_mb_per_session": statistics.mean(pss),
+        "consoles_cpu_s_per_round": statistics.median(r["consoles_cpu_s"] for r in rounds),
+        "server_cpu_s_per_round": statistics.median(r["server_cpu_s"] for r in rounds),
+        "client_cpu_s_per_round": statistics.median(r["client_cpu_s"] for r in rounds),
     }
 
 
@@ -416,8 +492,10 @@ def main() -> None:
     try:
         with (
             tempfile.TemporaryDirectory(prefix="itsm-bench-remote-") as folder,
-            serving(url, Path(folder)) as served,
+            serving(url, path.resolve(), Path(folder)) as served,
         ):
+            warmed = asyncio.run(spares_ready(served.process.pid))
+            print(f"spare consoles ready after {warmed:.1f} s", file=sys.stderr, flush=True)
             slow = asyncio.run(measure_slow_link(served.port, *logins[0]))
             print(json.dumps({"slow_link": slow, "load_avg_1m": load_avg()}), flush=True)
             for name in slow:
@@ -451,6 +529,10 @@ def main() -> None:
                 "pages_not_shown_at_20": many["pages_not_shown_at_n"],
                 "rss_mb_per_session": round(many["rss_mb_per_session"], 1),
                 "pss_mb_per_session": round(many["pss_mb_per_session"], 1),
+                "cpu_s_per_round_at_20": {
+                    who: round(many[f"{who}_cpu_s_per_round"], 2)
+                    for who in ("consoles", "server", "client")
+                },
                 "load_avg_1m": load_avg(),
                 "load_avg_1m_by_figure": loads,
                 "built": built,

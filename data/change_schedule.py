@@ -260,6 +260,33 @@ def _names(services: Iterable[str]) -> str:
     return ", ".join(sorted(services))
 
 
+@dataclass(frozen=True)
+class Expanded:
+    """A desk's freeze occurrences and maintenance unions over one span, expanded from
+    their RRULEs once: checks of many windows inside the span (the seed places thousands
+    of changes) slice these lists instead of expanding the rules again for each."""
+
+    span: tuple[datetime, datetime]
+    freezes: dict[_Freeze, list[Interval]]
+    maintenance: dict[str, list[Interval]]
+
+    @classmethod
+    def over(cls, desk: ScheduleDesk, span: tuple[datetime, datetime]) -> Expanded:
+        return cls(
+            span,
+            {f: occurrences(f.window, *span) for f in desk.freezes},
+            {name: desk.maintenance_union(name, *span) for name in desk.maintenance},
+        )
+
+    def freezes_in(self, freeze: _Freeze, span: tuple[datetime, datetime]) -> list[Interval]:
+        """The freeze's occurrences overlapping `span`, which must lie inside this one's."""
+        found = self.freezes[freeze]
+        if span == self.span:
+            return found
+        start, end = span
+        return [(s, e) for s, e in found if s < end and start < e]
+
+
 class _Checker:
     """Conflicts of windows inside one span against one desk and the changes holding a
     window in that span. Freeze and maintenance occurrences of the span are expanded once,
@@ -271,14 +298,19 @@ class _Checker:
         desk: ScheduleDesk,
         held: Iterable[_Held],
         span: tuple[datetime, datetime],
+        expanded: Expanded | None = None,
     ) -> None:
         self.session = session
         self.desk = desk
         self.held = sorted(held, key=lambda h: (h.starts_at, h.id))
         self.starts = [h.starts_at for h in self.held]
         self.longest = max((h.ends_at - h.starts_at for h in self.held), default=timedelta(0))
-        self.freezes = [(f, occurrences(f.window, *span)) for f in desk.freezes]
-        self.maintenance = {name: desk.maintenance_union(name, *span) for name in desk.maintenance}
+        if expanded is None:
+            expanded = Expanded.over(desk, span)
+        # Only the freeze occurrences inside the span are reported; a maintenance union
+        # wider than the span answers `covers` the same way for windows inside it.
+        self.freezes = [(f, expanded.freezes_in(f, span)) for f in desk.freezes]
+        self.maintenance = expanded.maintenance
         self._agents: dict[int, str] = {}
         self._scopes: dict[frozenset[str], tuple[set[str], set[str]]] = {}
 

@@ -612,6 +612,41 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
 
 
+class Page(Base):
+    """One person paged for a ticket by the on-call rota: the first of a chain is whoever
+    was on call; when nobody acknowledges within the rota's timeout the next is paged."""
+
+    __tablename__ = "pages"
+    __table_args__ = (
+        # The sweep's claim: pages whose answer is overdue (few at any time).
+        Index("ix_pages_answer_due", "answer_due_at"),
+        Index("ix_pages_ticket", "ticket_id", "paged_at"),
+        Index("ix_pages_chain", "chain_id"),
+        Index("ix_pages_agent", "agent_id", "paged_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    # 1: whoever was on call; 2, 3…: the next in the rota, then the team's supervisor.
+    level: Mapped[int] = mapped_column(Integer)
+    # The chain's first page (NULL on the first page itself).
+    chain_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    paged_at: Mapped[datetime]
+    # When the next is paged if nobody acknowledges; NULL once answered or passed on.
+    answer_due_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # app | cli | link
+    acknowledged_via: Mapped[str | None] = mapped_column(String(8))
+    # SHA-256 of the link's token: the store never holds a token that acknowledges.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    agent: Mapped[Agent] = relationship(foreign_keys=[agent_id])
+    acknowledged_by: Mapped[Agent | None] = relationship(foreign_keys=[acknowledged_by_id])
+
+
 class NotificationRead(Base):
     """An agent's receipt for a team notice: read by this agent, at this time.
 

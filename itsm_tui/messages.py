@@ -40,6 +40,7 @@ class QueueLoaded(Message):
         pages: dict[int, list[QueueRow]],
         *,
         poll: bool,
+        asked_at: tuple[int, int] | None = None,
     ) -> None:
         super().__init__()
         self.query = query
@@ -48,6 +49,8 @@ class QueueLoaded(Message):
         self.top = top
         self.pages = pages
         self.poll = poll
+        # A poll's (cursor, top row) when it was asked for: moved since, it is stale.
+        self.asked_at = asked_at
 
 
 class QueueFailed(Message):

@@ -41,6 +41,7 @@ from itsm_tui.domain.workflow import workflow_for
 from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
+from itsm_tui.screens.page_ack import acknowledge_from_app
 from itsm_tui.screens.text import parse_iso, printable, safe_text, shown_time
 from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
@@ -246,6 +247,7 @@ class TicketDetailScreen(Screen[None]):
         keys.PRIORITY,
         keys.LINK,
         keys.LOG_TIME,
+        keys.ACKNOWLEDGE_PAGE,
         Binding("f5,ctrl+r", "reload", _("Reload")),
     ]
 
@@ -277,6 +279,7 @@ class TicketDetailScreen(Screen[None]):
         self._zone: tzinfo = UTC
         self._timeline_key: tuple[Any, ...] | None = None
         self._links_key: tuple[Any, ...] | None = None
+        self._ticket_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
         # Keys typed behind the key that opened the ticket, or behind a form's save key,
         # act on the ticket as read (as saved): they wait for the read.
@@ -366,10 +369,17 @@ class TicketDetailScreen(Screen[None]):
     @on(Loaded)
     def _on_loaded(self, message: Loaded) -> None:
         self._keys_may_go()
-        self.loaded = message.loaded
-        self._zone = message.loaded.zone
-        self.history.add(message.loaded.history, newest=True)
-        self._render_ticket()
+        self.loaded = loaded = message.loaded
+        self._zone = loaded.zone
+        self.history.add(loaded.history, newest=True)
+        # A reload that finds the ticket as it was draws nothing new: every update of a
+        # field would redraw it, a screenful over SSH every RELOAD_SECONDS for no change.
+        key = (loaded.detail, loaded.article, loaded.zone, self.app.size.width)
+        if key != self._ticket_key:
+            self._ticket_key = key
+            self._render_ticket()
+        else:
+            self.refresh_clocks()
         self._arm_reload()
 
     @on(LoadFailed)
@@ -595,6 +605,20 @@ class TicketDetailScreen(Screen[None]):
         else:
             self.notify(_("{number} is yours.").format(number=self.number), markup=False)
         self.load()
+
+    def action_acknowledge_page(self) -> None:
+        self._acknowledge_page(desk_of(self.app))
+
+    @work(thread=True, group="detail-ack")
+    def _acknowledge_page(self, ctx: DeskContext) -> None:
+        text, refused = acknowledge_from_app(ctx, self.number)
+        self.app.call_from_thread(
+            self.notify,
+            text,
+            title=self.number,
+            severity="error" if refused else "information",
+            markup=False,
+        )
 
     def _open_form(self, form_factory: Callable[[LoadedTicket], Any]) -> None:
         if self.loaded is None:

@@ -28,6 +28,8 @@ from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _, ngettext
 from itsm_tui.screens.detail import TicketDetailScreen, desk_of
+from itsm_tui.screens.keys import ACKNOWLEDGE_PAGE
+from itsm_tui.screens.page_ack import acknowledge_from_app
 from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
@@ -186,6 +188,7 @@ class InboxScreen(Screen[None]):
         Binding("enter", "open", _("Open ticket"), show=True),
         Binding("m", "mark_read", _("Mark read")),
         Binding("M", "mark_all_read", _("Mark all read")),
+        ACKNOWLEDGE_PAGE,
         Binding("f5,ctrl+r", "reload", _("Reload")),
     ]
 
@@ -198,6 +201,12 @@ class InboxScreen(Screen[None]):
             self.first = first
             self.zone = zone
             self.unread = unread
+
+    class Acknowledged(Message):
+        def __init__(self, text: str, error: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
 
     class Marked(Message):
         def __init__(self, ids: list[int], changed: int, error: str | None) -> None:
@@ -328,6 +337,28 @@ class InboxScreen(Screen[None]):
     def action_mark_all_read(self) -> None:
         if self.items:
             self._mark(desk_of(self.app), [i.id for i in self.items])
+
+    def action_acknowledge_page(self) -> None:
+        """On a page: acknowledge its ticket's page chain (nobody else is paged) and mark
+        the notice read; on any other notice, say what the key is for."""
+        item = self.current
+        if item is None or item.kind != "page" or not item.ticket:
+            self.notify(_("A acknowledges a page; this notice is not one"), markup=False)
+            return
+        self._acknowledge(desk_of(self.app), item.ticket)
+        self._mark(desk_of(self.app), [item.id])
+
+    @work(thread=True, group="inbox-ack")
+    def _acknowledge(self, ctx: DeskContext, number: str) -> None:
+        self.post_message(self.Acknowledged(*acknowledge_from_app(ctx, number)))
+
+    @on(Acknowledged)
+    def _on_acknowledged(self, message: Acknowledged) -> None:
+        self.notify(
+            printable(message.text),
+            severity="error" if message.error else "information",
+            markup=False,
+        )
 
     @work(thread=True, group="inbox-mark")
     def _mark(self, ctx: DeskContext, ids: list[int]) -> None:

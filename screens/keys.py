@@ -19,6 +19,8 @@ REOPEN = Binding("R", "reopen", _("Reopen"))
 PRIORITY = Binding("p", "priority", _("Priority"))
 LINK = Binding("l", "link", _("Link"))
 LOG_TIME = Binding("T", "log_time", _("Time"))
+# A page from the on-call rota: "I have it", and nobody else is woken.
+ACKNOWLEDGE_PAGE = Binding("A", "acknowledge_page", _("Ack page"))
 
 # New tickets, from the queue.
 NEW_INCIDENT = Binding("n", "new_incident", _("New inc"))

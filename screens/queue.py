@@ -350,6 +350,7 @@ class QueueScreen(Screen[None]):
             screen_row=screen_row,
             visible=table.visible_rows,
             poll=poll,
+            asked_at=(table.cursor, table.top_row),
         )
 
     @work(thread=True, exclusive=True, group="queue-read")
@@ -362,6 +363,7 @@ class QueueScreen(Screen[None]):
         screen_row: int,
         visible: int,
         poll: bool,
+        asked_at: tuple[int, int],
     ) -> None:
         worker = get_current_worker()
         try:
@@ -383,7 +385,9 @@ class QueueScreen(Screen[None]):
         except Exception as exc:
             self.post_message(QueueFailed(str(exc), poll=poll))
             return
-        self.post_message(QueueLoaded(query, total, position, top, pages, poll=poll))
+        self.post_message(
+            QueueLoaded(query, total, position, top, pages, poll=poll, asked_at=asked_at)
+        )
 
     def _keys_may_go(self) -> None:
         if self.holds_keys:
@@ -393,9 +397,15 @@ class QueueScreen(Screen[None]):
     @on(QueueLoaded)
     def _queue_loaded(self, message: QueueLoaded) -> None:
         counted = not isinstance(message, RowsLoaded) or message.counted
+        table = self.table
+        if message.poll and message.asked_at != (table.cursor, table.top_row):
+            # The agent moved while the poll read: its window would put the cursor back
+            # (a page-down undone, seen at 20 sessions on a slow store). The next poll
+            # reads from where the cursor is now.
+            self._arm_poll()
+            return
         if message.query == self.queue_query:
             self._keys_may_go()
-            table = self.table
             table.loader = QueueSource(self.ctx, self.queue_query)
             table.sort_column = self.queue_query.sort
             table.sort_descending = self.queue_query.descending

@@ -20,6 +20,7 @@ from sqlalchemy.schema import CreateIndex
 
 from itsm_tui.data.seed.desk import read_desk
 from itsm_tui.data.seed.history import ProgressCallback, Seeder
+from itsm_tui.data.seed.oncall import seed_rotations
 from itsm_tui.data.seed.people import ensure_agents, ensure_requesters, load_staff
 from itsm_tui.data.seed.sla import SlaSetup
 from itsm_tui.data.seed.timeline import Timeline
@@ -85,6 +86,7 @@ def seed_store(
     # Idle pooled connections would keep SQLite from leaving WAL for the load (see _Writer).
     store.engine.dispose()
     w = BulkWriter(store)
+    w.stamp_seconds(clock.base, clock.text)
     dropped: list[Any] = []
     paused: SearchPause | None = None
     set_aside = False
@@ -150,6 +152,8 @@ def seed_store(
         raise
     finally:
         w.restore()
+    with store.write() as session:
+        seed_rotations(session, now)
     by_type: dict[str, dict[str, int]] = {}
     for (tname, status), count in sorted(seeder.summary_status.items()):
         by_type.setdefault(tname, {})[status] = count

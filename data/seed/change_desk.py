@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from itsm_tui.config.readers import change_templates, change_types, risk_questionnaire
 from itsm_tui.data.change_schedule import (
     Conflict,
+    Expanded,
     ScheduleDesk,
     _Checker,
     _Freeze,
@@ -80,8 +81,9 @@ class _SeedChecker(_Checker):
         held: Sequence[_Held],
         names: dict[int, str],
         span: tuple[datetime, datetime],
+        expanded: Expanded,
     ) -> None:
-        super().__init__(cast(Session, None), desk, held, span)
+        super().__init__(cast(Session, None), desk, held, span, expanded)
         self._agents = dict(names)
 
 
@@ -134,6 +136,7 @@ class ChangeDesk:
         self._free: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}
         self._span = (self.at(clock.start - 20 * 86_400), self.at(clock.now + 120 * 86_400))
         self._maintenance: dict[str, list[tuple[datetime, datetime]]] = {}
+        self._expanded: Expanded | None = None
         self._busy: dict[int, list[tuple[int, int]]] = {}
 
     def _schedule_desk(self, w: BulkWriter, zone: ZoneInfo, zone_name: str) -> ScheduleDesk:
@@ -283,8 +286,15 @@ class ChangeDesk:
         """The conflicts `change_schedule.find_conflicts` would report for this window
         against the given holding changes."""
         s, e = self.at(start), self.at(end)
-        # As find_conflicts asks: the windows' occurrences expanded over the window itself.
-        checker = _SeedChecker(self.schedule, held, self.names, (s, e))
+        # As find_conflicts asks, over the window itself; the windows' occurrences are
+        # expanded once for the seed's whole span and sliced (Expanded).
+        if not self._span[0] <= s < e <= self._span[1]:
+            expanded = Expanded.over(self.schedule, (s, e))
+        else:
+            if self._expanded is None:
+                self._expanded = Expanded.over(self.schedule, self._span)
+            expanded = self._expanded
+        checker = _SeedChecker(self.schedule, held, self.names, (s, e), expanded)
         return checker.conflicts(services, s, e, implementer_id, None)
 
     def outside_maintenance(self, services: Sequence[str], start: int, end: int) -> list[str]:

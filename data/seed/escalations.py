@@ -6,7 +6,6 @@ the messages are its words). A seeded sweep runs on the escalator's 30-second ti
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +43,9 @@ NOTIFICATION_COLUMNS = (
     "read_at",
     "sent_at",
 )
+
+# NOTIFICATION_COLUMNS held in seed seconds (BulkWriter.insert's `stamped`).
+NOTICE_STAMPED = ("created_at", "deliver_at", "read_at", "sent_at")
 
 
 def sweep_tick(instant: int) -> int:
@@ -85,10 +87,11 @@ class TicketState:
 
 
 class SweepWriter:
-    """Rows the seeded sweeps write, for one chunk of tickets."""
+    """Rows the seeded sweeps write, for one chunk of tickets (instants in seed seconds:
+    the columns of ESCALATION_COLUMNS' `at` and NOTICE_STAMPED)."""
 
-    def __init__(self, teams: Teams, ts: Callable[[int], str], now: int) -> None:
-        self.teams, self.ts, self.now = teams, ts, now
+    def __init__(self, teams: Teams, now: int) -> None:
+        self.teams, self.now = teams, now
         self.escalations: list[tuple[Any, ...]] = []
         self.notifications: list[tuple[Any, ...]] = []
         self.next_escalation = 0
@@ -177,7 +180,7 @@ class SweepWriter:
                     clock.id,
                     event.kind,
                     event.level,
-                    self.ts(at),
+                    at,
                     event.rule,
                     reason,
                     _actions_text(actions),
@@ -233,10 +236,10 @@ class SweepWriter:
                     None,
                     kind,
                     message,
-                    self.ts(at),
-                    self.ts(when),
-                    None if read is None else self.ts(read),
-                    self.ts(when) if when <= self.now else None,
+                    at,
+                    when,
+                    read,
+                    when if when <= self.now else None,
                 )
             )
 

@@ -6,7 +6,6 @@ an agent of the new team takes the ticket over and the story goes on with them."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from itsm_tui.data.seed.escalations import SweepWriter, TicketState, sweep_tick
@@ -166,9 +165,10 @@ class Replay:
             self.clocks.meet(sla.RESPONSE, at)
 
 
-def audit_rows(replay: Replay, first_id: int, ts: Callable[[int], str]) -> list[tuple[Any, ...]]:
+def audit_rows(replay: Replay, first_id: int) -> list[tuple[Any, ...]]:
+    """The replay's audit events as rows, `at` in seed seconds (stamped by the writer)."""
     tk = replay.tk
     return [
-        (first_id + k, ts(at), actor, "ticket", tk.tid, tk.number, action, fld, old, new, v, why)
+        (first_id + k, at, actor, "ticket", tk.tid, tk.number, action, fld, old, new, v, why)
         for k, (at, actor, action, fld, old, new, v, why) in enumerate(replay.audit)
     ]

@@ -52,6 +52,10 @@ CLOCK_COLUMNS = (
     "escalation_level",
 )
 
+# Those of CLOCK_COLUMNS a clock's row holds in seed seconds (BulkWriter.insert's
+# `stamped`); the others carry microseconds and are text already.
+CLOCK_STAMPED = ("started_at", "running_since", "paused_at", "stopped_at")
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -319,14 +323,14 @@ class Clock:
             self.kind,
             pid,
             self.target,
-            ts(self.started),
+            self.started,
             micro_text(self.due),
             self.state,
-            None if self.running_since is None else ts(self.running_since),
-            None if self.paused_at is None else ts(self.paused_at),
+            self.running_since,
+            self.paused_at,
             self.paused_s,
             self.spent_s,
-            None if self.stopped_at is None else ts(self.stopped_at),
+            self.stopped_at,
             micro_text(self.breached_at),
             self.fired,
             self.warnings,

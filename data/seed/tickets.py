@@ -8,10 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from itsm_tui.data.models import SLA_DUE_NEVER_TEXT
 from itsm_tui.data.seed.desk import DEFAULT_RESOLUTION, DEFAULT_RESPONSE
-from itsm_tui.data.seed.escalations import ESCALATION_COLUMNS, NOTIFICATION_COLUMNS, SweepWriter
+from itsm_tui.data.seed.escalations import (
+    ESCALATION_COLUMNS,
+    NOTICE_STAMPED,
+    NOTIFICATION_COLUMNS,
+    SweepWriter,
+)
 from itsm_tui.data.seed.measures import TicketMeasures
 from itsm_tui.data.seed.replay import Replay, audit_rows
-from itsm_tui.data.seed.sla import CLOCK_COLUMNS, PolicyClocks, TicketClocks
+from itsm_tui.data.seed.sla import CLOCK_COLUMNS, CLOCK_STAMPED, PolicyClocks, TicketClocks
 from itsm_tui.data.seed.story import SeedTicket, tell_story
 from itsm_tui.data.seed.texts import INCIDENT_CATEGORIES, ROOT_CAUSES, SYMPTOM_DETAIL, WORKAROUNDS
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
@@ -73,6 +78,15 @@ TICKET_COLUMNS = (
     "escalation_level",
     "version",
     "sla_due_at",
+)
+# Columns the rows below hold as seed seconds (BulkWriter.insert's `stamped`).
+TICKET_STAMPED = (
+    "approved_at",
+    "opened_at",
+    "updated_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
 )
 COMMENT_COLUMNS = (
     "id",
@@ -173,7 +187,7 @@ class TicketWriter:
         audits: list[tuple[Any, ...]] = []
         clocks: list[tuple[Any, ...]] = []
         measures = TicketMeasures(run)
-        sweeps = SweepWriter(run.teams, ts, now)
+        sweeps = SweepWriter(run.teams, now)
         sweeps.next_escalation = run.next_escalation - 1
         sweeps.next_notification = run.next_notification - 1
         agent_id = {name: aid_ for aid_, name in run.staff.agent_name.items()}
@@ -283,7 +297,7 @@ class TicketWriter:
 
             # Comments are writes too: each one bumps the version and leaves an audit event.
             for at, author, kind, body in notes:
-                comments.append((cid, tid, None, author, None, kind, body, ts(at)))
+                comments.append((cid, tid, None, author, None, kind, body, at))
                 cid += 1
                 ev.append((at, author, "comment." + kind, "comment", None, kind))
             ev.sort(key=_first)
@@ -295,7 +309,7 @@ class TicketWriter:
             )
             replay = Replay(tk, ticket_clocks, index, sweeps, agent_id, run.sla.response_met_by)
             replay.run(now)
-            written = audit_rows(replay, aid, ts)
+            written = audit_rows(replay, aid)
             audits += written
             aid += len(written)
             state = replay.state
@@ -347,7 +361,7 @@ class TicketWriter:
                 item[0] if item else None,
                 form,
                 approved_by,
-                ts(approved_at) if approved_at is not None else None,
+                approved_at,
                 parent,
                 problem_id,
                 change_id,
@@ -356,11 +370,11 @@ class TicketWriter:
                 root_cause,
                 workaround,
                 known_error,
-                ts(o),
-                ts(updated),
-                ts(first_response) if first_response is not None else None,
-                ts(resolved) if resolved is not None else None,
-                ts(closed) if closed is not None else None,
+                o,
+                updated,
+                first_response,
+                resolved,
+                closed,
                 code,
                 res_notes,
                 reopen,
@@ -380,12 +394,12 @@ class TicketWriter:
             tickets.append((*ticket_row, sla_due))
             measures.add(tk, rnd, expo)
 
-        w.insert("tickets", TICKET_COLUMNS, tickets)
-        w.insert("comments", COMMENT_COLUMNS, comments)
-        w.insert("audit_events", AUDIT_COLUMNS, audits)
-        w.insert("sla_clocks", CLOCK_COLUMNS, clocks)
-        w.insert("escalations", ESCALATION_COLUMNS, sweeps.escalations)
-        w.insert("notifications", NOTIFICATION_COLUMNS, sweeps.notifications)
+        w.insert("tickets", TICKET_COLUMNS, tickets, TICKET_STAMPED)
+        w.insert("comments", COMMENT_COLUMNS, comments, ("created_at",))
+        w.insert("audit_events", AUDIT_COLUMNS, audits, ("at",))
+        w.insert("sla_clocks", CLOCK_COLUMNS, clocks, CLOCK_STAMPED)
+        w.insert("escalations", ESCALATION_COLUMNS, sweeps.escalations, ("at",))
+        w.insert("notifications", NOTIFICATION_COLUMNS, sweeps.notifications, NOTICE_STAMPED)
         run.next_escalation, run.next_notification = (
             sweeps.next_escalation + 1,
             sweeps.next_notification + 1,

@@ -6,14 +6,20 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from itsm_tui.data import search
 from itsm_tui.data.models import Base
-from itsm_tui.data.seed.writer_process import WriterProcess, insert_rows, variables_limit
+from itsm_tui.data.seed.writer_process import (
+    WriterProcess,
+    insert_rows,
+    stamp_mark,
+    variables_limit,
+)
 from itsm_tui.data.store import Store
 
 # Tables the seeder writes rows into with ids it assigns itself.
@@ -123,6 +129,14 @@ class _Overlap:
             raise
 
 
+def _stamped(row: tuple[Any, ...], at: list[int], text: Callable[[int], str]) -> tuple[Any, ...]:
+    out = list(row)
+    for i in at:
+        if out[i] is not None:
+            out[i] = text(out[i])
+    return tuple(out)
+
+
 class BulkWriter:
     """Bulk inserts through the raw DBAPI connection, one transaction per chunk.
 
@@ -143,6 +157,7 @@ class BulkWriter:
         self._process: WriterProcess | None = None
         self._variables = variables_limit(self.conn.driver_connection) if self.sqlite else 0
         database = store.engine.url.database if self.sqlite else None
+        self._stamp: tuple[int, Callable[[int], str]] | None = None
         self._file = database if database and database != ":memory:" else None
 
     @property
@@ -276,13 +291,39 @@ class BulkWriter:
             self.cur.close()
             self.conn.close()
 
-    def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def stamp_seconds(self, epoch: datetime, text: Callable[[int], str]) -> None:
+        """Columns named `stamped` in `insert` hold whole seconds after `epoch` (a UTC
+        instant), which `text` turns into the stored text."""
+        self._stamp = (int(epoch.replace(tzinfo=UTC).timestamp()), text)
+
+    def insert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: list[tuple[Any, ...]],
+        stamped: Collection[str] = (),
+    ) -> None:
+        """Rows in columns' order. A `stamped` column holds seconds (see stamp_seconds) or
+        None: the writer process has SQLite format them, off the generating core; without
+        one they are formatted here."""
         if not rows:
             return
         cols = ", ".join(columns)
         cur = self.cur
+        if stamped:
+            if self._stamp is None:
+                raise RuntimeError("stamped columns need stamp_seconds first")
+            epoch, text = self._stamp
+            at = [i for i, column in enumerate(columns) if column in stamped]
+            if self._process is not None:
+                mark = stamp_mark(epoch)
+                marks = tuple(mark if column in stamped else "?" for column in columns)
+                self._process.add(("insert", table, tuple(columns), rows, marks))
+                self.counts[table] += len(rows)
+                return
+            rows = [_stamped(row, at, text) for row in rows]
         if self._process is not None:
-            self._process.add(("insert", table, tuple(columns), rows))
+            self._process.add(("insert", table, tuple(columns), rows, None))
         elif self.sqlite:
             variables = self._variables
             self._hand_over(lambda: insert_rows(cur, table, columns, rows, variables))

@@ -13,6 +13,7 @@ import tomli_w
 
 from itsm_tui.config.load import _ITEM_SECTIONS
 from itsm_tui.config.model import DeskConfig
+from itsm_tui.config.rotations import dump_rotations
 from itsm_tui.config.store import _SERVE_KEYS, _dec, _sla_match_values, _sla_values
 from itsm_tui.config.vocabulary import KPI_TARGET_KEYS, SECTIONS
 from itsm_tui.domain.calendar import WEEKDAYS
@@ -180,6 +181,7 @@ def dump_toml(config: DeskConfig) -> str:
                 "ssh_keys": list(a.ssh_keys or ()),
             }
         )
+    dump_rotations(w, config.rotations or ())
     for s in config.services or ():
         w.header("services", array=True)
         w.pairs(

@@ -20,6 +20,7 @@ from itsm_tui.config.change_sections import (
 from itsm_tui.config.checker import Checker, Table, _duplicate, _label, _where
 from itsm_tui.config.locator import Locator
 from itsm_tui.config.model import BudgetConfig, DeskConfig
+from itsm_tui.config.rotations import check_rotation_references, parse_rotation
 from itsm_tui.config.sections import (
     _parse_agent,
     _parse_budget,
@@ -47,6 +48,7 @@ _ITEM_SECTIONS: dict[str, tuple[str, Callable[[Table], Any], str]] = {
     "escalation_rules": ("escalation rule", _parse_escalation, "name"),
     "teams": ("team", _parse_team, "name"),
     "agents": ("agent", _parse_agent, "username"),
+    "rotations": ("rotation", parse_rotation, "team"),
     "services": ("service", _parse_service, "name"),
     "catalogue_items": ("catalogue item", _parse_catalogue, "code"),
     "change_templates": ("change template", _parse_change_template, "name"),
@@ -200,6 +202,9 @@ def _check_references(config: DeskConfig, chk: Checker) -> None:
             )
     for a in config.agents or ():
         check(a, _item_label("agents", a), "team", a.team, teams, _("team"))
+    check_rotation_references(
+        config.rotations or (), teams, agents, check, lambda r: _item_label("rotations", r)
+    )
     for s in config.services or ():
         check(s, _item_label("services", s), "owner_team", s.owner_team, teams, _("team"))
     check_dependencies(config.services or (), chk, lambda s: _item_label("services", s))

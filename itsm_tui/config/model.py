@@ -136,6 +136,34 @@ class AgentConfig:
 
 
 @dataclass(frozen=True)
+class OverrideConfig:
+    """Someone else on call for a while: a swap (`covers` one member) or a holiday cover."""
+
+    agent: str
+    starts_at: datetime
+    ends_at: datetime
+    covers: str | None = None
+    reason: str = ""
+    path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
+class RotationConfig:
+    """A team's on-call rota: members in order, a shift of `shift_days` days handed over
+    at `handover` (local wall time in `timezone`) from the date `starts`."""
+
+    team: str
+    members: tuple[str, ...]
+    starts: date
+    handover: str = "09:00"
+    shift_days: int = 7
+    timezone: str = "UTC"
+    ack_timeout_minutes: int = 15
+    overrides: tuple[OverrideConfig, ...] = ()
+    path: tuple[Any, ...] = _path()
+
+
+@dataclass(frozen=True)
 class MaintenanceWindowConfig:
     """When changes to a service may run: the first occurrence, and an RRULE it recurs by
     in `timezone` (None: the desk's time zone)."""
@@ -316,6 +344,7 @@ class DeskConfig:
     escalation_rules: tuple[EscalationRuleConfig, ...] | None = None
     teams: tuple[TeamConfig, ...] | None = None
     agents: tuple[AgentConfig, ...] | None = None
+    rotations: tuple[RotationConfig, ...] | None = None
     services: tuple[ServiceConfig, ...] | None = None
     catalogue_items: tuple[CatalogueItemConfig, ...] | None = None
     change_types: tuple[ChangeTypeConfig, ...] | None = None

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.config.load import load_default_desk
 from itsm_tui.config.model import ServeSettings, _kpi_value
+from itsm_tui.config.rotations import as_rotation, rotations_from_value
 from itsm_tui.config.store import _change_templates_value, _change_types_value, _risk_value
 from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS
 from itsm_tui.data.models import (
     DeskSetting,
 )
 from itsm_tui.domain.change_risk import level_for_score
+from itsm_tui.domain.oncall import Rotation
 
 
 def kpi_targets(session: Session) -> dict[str, int | float]:
@@ -98,3 +100,11 @@ def serve_settings(session: Session) -> ServeSettings:
             )
         }
     )
+
+
+def oncall_rotations(session: Session) -> dict[str, Rotation]:
+    """Team name → its on-call rota ([[rotations]]); empty when the desk has none."""
+    row = session.get(DeskSetting, "rotations")
+    if row is None or not isinstance(row.value, dict):
+        return {}
+    return {r.team: as_rotation(r) for r in rotations_from_value(row.value)}

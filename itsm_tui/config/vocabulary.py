@@ -27,6 +27,7 @@ SECTIONS = (
     "escalation_rules",
     "teams",
     "agents",
+    "rotations",
     "services",
     "catalogue_items",
     "change_types",

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from itsm_tui.config.readers import oncall_rotations
 from itsm_tui.data.models import (
     Agent,
     AuditEvent,
@@ -36,8 +37,9 @@ from itsm_tui.data.models import (
 from itsm_tui.data.models import (
     BusinessCalendar as CalendarRow,
 )
-from itsm_tui.desk import sla
+from itsm_tui.desk import paging, sla
 from itsm_tui.domain.calendar import BusinessCalendar, next_working_instant
+from itsm_tui.domain.oncall import Rotation, on_call_at
 from itsm_tui.domain.priority import priority_label
 from itsm_tui.domain.workflow import INCIDENT
 from itsm_tui.i18n import _
@@ -64,14 +66,33 @@ class SweepResult:
     warned: list[dict[str, Any]] = field(default_factory=list)
     breached: list[dict[str, Any]] = field(default_factory=list)
     escalated: list[dict[str, Any]] = field(default_factory=list)
+    # Pages sent by the rota: a chain's first and each one passed on (no tokens here).
+    paged: list[dict[str, Any]] = field(default_factory=list)
     notifications: int = 0
 
     def as_dict(self) -> dict[str, list[dict[str, Any]]]:
-        return {"warned": self.warned, "breached": self.breached, "escalated": self.escalated}
+        return {
+            "warned": self.warned,
+            "breached": self.breached,
+            "escalated": self.escalated,
+            "paged": self.paged,
+        }
 
     @property
     def empty(self) -> bool:
-        return not (self.warned or self.breached or self.escalated)
+        return not (self.warned or self.breached or self.escalated or self.paged)
+
+    def record_pages(self, sent: Sequence[paging.PageSent]) -> None:
+        self.paged += [
+            {
+                "page": p.page_id,
+                "number": p.number,
+                "team": p.team,
+                "agent": p.agent,
+                "level": p.level,
+            }
+            for p in sent
+        ]
 
 
 @dataclass
@@ -84,6 +105,8 @@ class _Desk:
     teams: dict[int, Team]
     agent_names: dict[int, str]
     desk_manager_id: int | None
+    rotations: dict[str, Rotation]
+    active_agents: frozenset[str]
 
     @classmethod
     def load(cls, session: Session) -> _Desk:
@@ -99,7 +122,17 @@ class _Desk:
             agent_names={i: name for i, name in session.execute(select(Agent.id, Agent.username))},
             # The desk manager is the supervisor of the first line (the lowest tier).
             desk_manager_id=first_line.supervisor_id if first_line else None,
+            rotations=oncall_rotations(session),
+            active_agents=frozenset(
+                session.scalars(select(Agent.username).where(Agent.active.is_(True)))
+            ),
         )
+
+    def on_call(self, team: Team | None, now: datetime) -> str | None:
+        """Who the rota pages for `team` at `now`; None: no rota, nobody yet, or inactive."""
+        rotation = self.rotations.get(team.name) if team is not None else None
+        holder = on_call_at(rotation, now) if rotation is not None else None
+        return holder.agent if holder and holder.agent in self.active_agents else None
 
     def calendar(self, policy_id: int | None) -> BusinessCalendar:
         policy = self.policies.get(policy_id) if policy_id is not None else None
@@ -124,6 +157,7 @@ class _TicketChange:
     priority: int
     escalation_level: int
     audit: list[tuple[str, str | None, str | None, str]] = field(default_factory=list)
+    pages: list[paging.PageWanted] = field(default_factory=list)
 
 
 # A priority raise can make a clock late at once; a sweep claims again for those, and a
@@ -154,6 +188,7 @@ def sweep(session: Session, now: datetime) -> SweepResult:
             retargeted |= _fire(session, desk, chunk, now, result)
         if not retargeted:
             break
+    result.record_pages(paging.pass_on_unanswered(session, now))
     return result
 
 
@@ -338,6 +373,9 @@ def _fire(
     if notifications:
         session.execute(Notification.__table__.insert(), notifications)
         result.notifications += len(notifications)
+    wanted = [p for c in tickets.values() for p in c.pages]
+    if wanted:
+        result.record_pages(paging.start_chains(session, wanted, desk.rotations, now))
     changed = [c for c in tickets.values() if c.audit]
     _write_tickets(session, changed, now)
     return _follow_ticket_changes(session, desk, changed, now)
@@ -399,8 +437,12 @@ def _act(
             notify(agent_id=team.supervisor_id)
         elif action == "notify_desk_manager":
             notify(agent_id=desk.desk_manager_id)
+        elif action == "page_on_call" and team is not None and desk.on_call(team, now):
+            # The rota's page chain: whoever is on call now, then the next if unanswered.
+            change.pages.append(paging.PageWanted(row.ticket_id, row.number, team.id, reason))
         elif action == "page_on_call":
-            # A page goes out at once, whatever the calendar says.
+            # No rota (or nobody on it yet): the team and its supervisor, at once, whatever
+            # the calendar says.
             notify(team_id=change.team_id, kind="page", when=now)
             if team is not None:
                 notify(agent_id=team.supervisor_id, kind="page", when=now)

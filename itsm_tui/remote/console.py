@@ -2,11 +2,12 @@
 
 `python -m itsm_tui.remote.console AGENT` on the PTY the server made (stdin, stdout
 and stderr), the store in ITSM_DB; `--web AGENT` for a browser's session, on the pipes
-of textual-serve's web driver. The agent is the one the session's key signed in
-as, given by the server and by nothing else: this entry point has no `--as`, reads
-no ITSM_AGENT, and the app has no way to change its acting agent, so a remote
-session works as its key's agent from its first key to its last. The escalator runs
-once in the server, never in a session.
+of textual-serve's web driver; `--wait FD` for a spare console, which imports the app
+and then reads its agent from the server's pipe FD (console_pool.py). The agent is the
+one the session's key signed in as, given by the server and by nothing else: this
+entry point has no `--as`, reads no ITSM_AGENT, and the app has no way to change its
+acting agent, so a remote session works as its key's agent from its first key to its
+last. The escalator runs once in the server, never in a session.
 """
 
 from __future__ import annotations
@@ -27,13 +28,29 @@ def take_terminal() -> None:
     fcntl.ioctl(sys.stdin.fileno(), termios.TIOCSCTTY, 0)
 
 
+def wait_for_session(fd: int) -> str | None:
+    """A spare console (console_pool.py): import the app now, then wait for the agent and
+    the terminal type on the server's pipe `fd`. None: the server went away first."""
+    import itsm_tui.app  # noqa: F401  (the imports are the wait a session is spared)
+    from itsm_tui.remote.console_pool import read_assignment
+
+    assignment = read_assignment(fd)
+    if assignment is None:
+        return None
+    agent, term = assignment
+    # Read by the app's console when it is made, below: the session's terminal, not ours.
+    os.environ["TERM"] = term
+    return agent
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     # A browser's session (textual-serve) talks over pipes: there is no terminal to take.
     web = args[:1] == ["--web"]
     if web:
         args = args[1:]
-    if len(args) != 1:
+    spare = args[:1] == ["--wait"] and len(args) == 2 and args[1].isdigit()
+    if len(args) != 1 and not spare:
         print(
             "usage: python -m itsm_tui.remote.console AGENT (started by itsm serve)",
             file=sys.stderr,
@@ -41,7 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not web:
         take_terminal()
-    agent_name = args[0]
+    if spare:
+        waited = wait_for_session(int(args[1]))
+        if waited is None:
+            return 0
+        agent_name = waited
+    else:
+        agent_name = args[0]
     url = os.environ.get("ITSM_DB")
     if not url:
         print("itsm: no store given (ITSM_DB)", file=sys.stderr)

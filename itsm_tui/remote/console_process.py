@@ -27,6 +27,11 @@ READ_CHUNK = 65_536
 POLL_S = 0.05
 
 
+def terminal_type(term: str) -> str:
+    """The client's terminal type as the console's TERM (anything odd: xterm-256color)."""
+    return term if term.isprintable() and len(term) < 64 else "xterm-256color"
+
+
 def set_window_size(fd: int, columns: int, rows: int) -> None:
     # Zero sizes (some clients send them before they know) would give the app a 0×0 screen.
     size = struct.pack("HHHH", max(rows, 1), max(columns, 1), 0, 0)
@@ -45,10 +50,12 @@ class ConsoleProcess:
         rows: int,
         on_output: Callable[[bytes], None],
         on_exit: Callable[[int], None],
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self._loop = asyncio.get_running_loop()
-        self._on_output = on_output
-        self._on_exit = on_exit
+        # Replaced when a spare console (console_pool.py) is given its session.
+        self.on_output = on_output
+        self.on_exit = on_exit
         self._pending = bytearray()
         self._reading = False
         self._exited = False
@@ -65,6 +72,7 @@ class ConsoleProcess:
                 # controlling terminal, and its process group is what a kill must reach.
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=tuple(pass_fds),
             )
         except BaseException:
             os.close(master)
@@ -104,7 +112,7 @@ class ConsoleProcess:
                 raise
             data = b""
         if data:
-            self._on_output(data)
+            self.on_output(data)
             return
         self.pause_output()
         self._loop.create_task(self._reap())
@@ -121,7 +129,7 @@ class ConsoleProcess:
         # Anything the app started and left behind goes with it.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        self._on_exit(code)
+        self.on_exit(code)
 
     # ------------------------------------------------------------------ the client's input
 
@@ -221,4 +229,4 @@ class ConsoleProcess:
                 return
             if not data:
                 return
-            self._on_output(data)
+            self.on_output(data)

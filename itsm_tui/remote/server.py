@@ -24,7 +24,8 @@ import asyncssh
 
 from itsm_tui.config.readers import serve_settings
 from itsm_tui.data.store import Store
-from itsm_tui.remote.console_process import HANG_UP_GRACE_S
+from itsm_tui.remote.console_pool import SPARE_CONSOLES, SpareConsoles
+from itsm_tui.remote.console_process import HANG_UP_GRACE_S, terminal_type
 from itsm_tui.remote.host_key import fingerprint, load_or_create_host_key
 from itsm_tui.remote.ssh_server import LOGIN_TIMEOUT_S, DeskSSHServer, RemoteDesk
 
@@ -41,17 +42,36 @@ IDLE_CHECK_S = 6.0
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "XDG_DATA_HOME", "TMPDIR")
 
 
+def console_env(url: str, base: Mapping[str, str], term: str) -> dict[str, str]:
+    env = {k: base[k] for k in PASSED_ENV if k in base}
+    env.setdefault("LANG", "C.UTF-8")
+    env["TERM"] = terminal_type(term)
+    env["ITSM_DB"] = url  # in the environment: a password in a URL stays out of `ps`
+    return env
+
+
 def console_command(
     url: str, base: Mapping[str, str]
 ) -> Callable[[str, str], tuple[Sequence[str], dict[str, str]]]:
     """How a session's console starts: this interpreter, the console module, the agent."""
 
     def command(agent: str, term: str) -> tuple[Sequence[str], dict[str, str]]:
-        env = {k: base[k] for k in PASSED_ENV if k in base}
-        env.setdefault("LANG", "C.UTF-8")
-        env["TERM"] = term if term.isprintable() and len(term) < 64 else "xterm-256color"
-        env["ITSM_DB"] = url  # in the environment: a password in a URL stays out of `ps`
-        return [sys.executable, "-m", "itsm_tui.remote.console", agent], env
+        return [sys.executable, "-m", "itsm_tui.remote.console", agent], console_env(
+            url, base, term
+        )
+
+    return command
+
+
+def spare_command(
+    url: str, base: Mapping[str, str]
+) -> Callable[[], tuple[Sequence[str], dict[str, str]]]:
+    """How a spare console starts: the same, waiting for its agent (the pipe's number
+    follows); the session's terminal type replaces TERM when it is given one."""
+
+    def command() -> tuple[Sequence[str], dict[str, str]]:
+        argv = [sys.executable, "-m", "itsm_tui.remote.console", "--wait"]
+        return argv, console_env(url, base, "xterm-256color")
 
     return command
 
@@ -85,13 +105,19 @@ class DeskServer:
     web_address: tuple[str, int] | None = None
     web_trust: ProxyTrust | None = None
     web_public_url: str | None = None
+    # Consoles started ahead of the sign-ins (console_pool.py); 0: each starts on its own.
+    spare_consoles: int = SPARE_CONSOLES
 
     def __post_init__(self) -> None:
         self.host_key = load_or_create_host_key(self.host_key_path)
+        env = self.env if self.env is not None else os.environ
         self.desk = RemoteDesk(
             self.store,
-            console_command(self.url, self.env if self.env is not None else os.environ),
+            console_command(self.url, env),
             self.clock,
+            spares=SpareConsoles(spare_command(self.url, env), self.spare_consoles)
+            if self.spare_consoles
+            else None,
         )
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._web: DeskWebServer | None = None
@@ -134,6 +160,8 @@ class DeskServer:
             keepalive_interval=settings.keepalive_seconds,
             keepalive_count_max=3,
         )
+        if self.desk.spares is not None:
+            self.desk.spares.fill()
         if self.web_address is not None:
             await self._start_web()
         if self.start_escalator is not None:
@@ -170,6 +198,8 @@ class DeskServer:
         if self._acceptor is not None:
             self._acceptor.close()
         await self.desk.stop(self.grace)
+        if self.desk.spares is not None:
+            await self.desk.spares.close()
         if self._web is not None:
             await self._web.close_connections()
             await self._web_runner.cleanup()

@@ -27,7 +27,8 @@ from itsm_tui.config.readers import serve_settings
 from itsm_tui.data.store import Store
 from itsm_tui.desk.remote_sessions import SignedIn, record_login, record_logout, sign_in
 from itsm_tui.i18n import _
-from itsm_tui.remote.console_process import HANG_UP_GRACE_S, ConsoleProcess
+from itsm_tui.remote.console_pool import SpareConsoles
+from itsm_tui.remote.console_process import HANG_UP_GRACE_S, ConsoleProcess, terminal_type
 
 log = logging.getLogger("itsm.serve")
 
@@ -42,6 +43,7 @@ FAILURE_WINDOW = timedelta(minutes=5)
 # A client that has not signed in by then is dropped (asyncssh's default is two minutes).
 LOGIN_TIMEOUT_S = 30
 DEFAULT_COLUMNS, DEFAULT_ROWS = 80, 24
+SPARE_REFILL_S = 3.0
 
 
 class FailedSignIns:
@@ -89,6 +91,8 @@ class RemoteDesk:
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="itsm-serve")
     )
+    # Consoles past their start, waiting for a session (console_pool.py), or None.
+    spares: SpareConsoles | None = None
 
     async def run(self, work: Callable[[Session], T], *, write: bool = False) -> T:
         """`work` in one transaction on a worker thread: the server's loop never waits on SQL."""
@@ -301,16 +305,31 @@ class DeskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             return
         if self.chan is None or self.chan.is_closing():
             return
-        argv, env = self.desk.console_command(self.who.username, self.term_type)
         columns, rows = self.size
-        self.console = ConsoleProcess(
-            argv,
-            env,
-            columns=columns,
-            rows=rows,
-            on_output=self._output,
-            on_exit=self._console_ended,
-        )
+        spares = self.desk.spares
+        console = None
+        if spares is not None:
+            console = spares.take(
+                self.who.username,
+                terminal_type(self.term_type),
+                columns=columns,
+                rows=rows,
+                on_output=self._output,
+                on_exit=self._console_ended,
+            )
+            # Topped up a little later: a spare's start would take CPU from this session's.
+            asyncio.get_running_loop().call_later(SPARE_REFILL_S, spares.fill)
+        if console is None:
+            argv, env = self.desk.console_command(self.who.username, self.term_type)
+            console = ConsoleProcess(
+                argv,
+                env,
+                columns=columns,
+                rows=rows,
+                on_output=self._output,
+                on_exit=self._console_ended,
+            )
+        self.console = console
         self.desk.sessions.add(self)
         self.started_at = self.last_input = self.desk.clock()
         log.info(

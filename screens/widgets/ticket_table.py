@@ -267,6 +267,16 @@ class TicketTable(ScrollView, can_focus=True):
         """Swap in a new result in one go (no blank frame): count, pages, cursor, scroll.
 
         `counted=False`: `total` is only the rows read so far; `set_total` follows."""
+        cursor = max(0, min(cursor, total - 1)) if total else 0
+        top = max(0, top)
+        # A refresh that finds the same window (a poll, mostly) redraws only the lines that
+        # changed: over SSH a full redraw is 8 to 11 KB every poll, for rows that are the same.
+        same_window = self.loaded and (total, cursor, top) == (
+            self.total,
+            self.cursor,
+            self.top_row,
+        )
+        before = self._drawn_lines() if same_window else []
         self.generation += 1
         self._inflight.clear()
         self._pages = OrderedDict(sorted(pages.items()))
@@ -275,11 +285,21 @@ class TicketTable(ScrollView, can_focus=True):
         self._last_pending = False
         self.loaded = True
         self._now = self.clock()
-        self.cursor = max(0, min(cursor, total - 1)) if total else 0
+        self.cursor = cursor
         self._update_virtual_size()
-        self.scroll_to(y=max(0, top), animate=False, force=True, immediate=True)
-        self.refresh()
+        self.scroll_to(y=top, animate=False, force=True, immediate=True)
+        if same_window:
+            for y, line in enumerate(self._drawn_lines()):
+                if line != before[y]:
+                    self.refresh_line(self.top_row + y)
+        else:
+            self.refresh()
         self.post_message(self.CursorMoved(self.selected))
+
+    def _drawn_lines(self) -> list[list[Segment]]:
+        """What each line of the table draws now (header first), to compare two results."""
+        height = self.scrollable_content_region.height
+        return [list(self.render_line(y)) for y in range(height)]
 
     def set_empty_note(self, lines: Sequence[str]) -> None:
         """What an empty view shows instead of rows (the first line is its headline)."""

@@ -84,7 +84,12 @@ def test_escalate_fires_each_event_once_and_prints_what_it_did(desk_url: str) ->
         ("resolution", 50),
         ("resolution", 75),
     }
-    assert ok(desk_url, "escalate", "--json") == {"warned": [], "breached": [], "escalated": []}
+    assert ok(desk_url, "escalate", "--json") == {
+        "warned": [],
+        "breached": [],
+        "escalated": [],
+        "paged": [],
+    }
 
 
 def test_show_json_carries_sla_clocks_and_escalations(desk_url: str) -> None:

@@ -4,6 +4,8 @@ by key, its agent fixed, its process gone with its connection."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from sqlalchemy import select
 
 from itsm_tui.data.models import AuditEvent
 from itsm_tui.data.store import Store
+from itsm_tui.remote.console_pool import SPARE_CONSOLES
 from tests.remote.sessions import (
     END_S,
     START_S,
@@ -313,3 +316,37 @@ def test_repeated_failures_from_an_address_lock_it_out(desk_store: Store, tmp_pa
                 assert await screen.wait_for("IT Service Desk"), screen.text()
 
     asyncio.run(scenario())
+
+
+def test_a_session_is_given_a_spare_console_started_before_it(
+    desk_store: Store, tmp_path: Path
+) -> None:
+    key = new_key()
+    give_key(desk_store, "alice", key)
+
+    async def scenario() -> list[int]:
+        async with running_server(desk_store, tmp_path) as server:
+            spares = server.desk.spares
+            assert spares is not None and len(spares) == SPARE_CONSOLES
+            # A spare that died while it waited is not handed out.
+            dead, waiting = spares.pids
+            os.kill(dead, signal.SIGKILL)
+            assert await wait_until(lambda: dead not in spares.pids, END_S)
+            conn = await connect(server.port, "alice", key)
+            screen = await RemoteScreen.open(conn)
+            assert await screen.wait_for("VPN drops every hour"), screen.text()
+            [session] = server.desk.sessions
+            assert session.console is not None and session.console.pid == waiting
+            # The agent is the key's, given on the server's pipe.
+            assert await screen.wait_for(lambda _t: "alice" in screen.screen.display[0])
+            # Started at 80×24, it was given the client's 100×30 before the app began.
+            assert await screen.wait_for(lambda _t: "Open" in screen.screen.display[29])
+            # Spares are started again in place of the one taken (and the dead one).
+            assert await wait_until(lambda: len(spares) == SPARE_CONSOLES, END_S)
+            assert waiting not in spares.pids
+            left = spares.pids
+            conn.close()
+        return left
+
+    left = asyncio.run(scenario())
+    assert not any(alive(pid) for pid in left)  # a stopped server leaves no spare behind

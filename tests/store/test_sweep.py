@@ -331,6 +331,7 @@ def test_sweep_after_a_long_outage_fires_all_past_thresholds_in_order_in_one_go(
             {"number": number, "kind": "resolution", "level": 1},
             {"number": number, "kind": "resolution", "level": 2},
         ],
+        "paged": [],
     }
     # Rows in firing order, all stamped with the sweep's instant; the breach itself is
     # dated when the target ran out, not when the sweeper came back.
@@ -497,7 +498,12 @@ def test_p1_page_after_reassignment_reaches_the_team_that_now_holds_the_ticket(
 def test_sweep_result_as_dict_shape(sla_store: Store) -> None:
     opened = local(2026, 11, 24, 2, 0)
     number = create(sla_store, opened, impact=1, urgency=1, assignee="tia")  # P1, 24x7
-    assert run_sweep(sla_store, opened).as_dict() == {"warned": [], "breached": [], "escalated": []}
+    assert run_sweep(sla_store, opened).as_dict() == {
+        "warned": [],
+        "breached": [],
+        "escalated": [],
+        "paged": [],
+    }
     done = run_sweep(sla_store, opened + timedelta(minutes=15))
     assert done.as_dict() == {
         "warned": [
@@ -506,6 +512,7 @@ def test_sweep_result_as_dict_shape(sla_store: Store) -> None:
         ],
         "breached": [{"number": number, "kind": "response"}],
         "escalated": [{"number": number, "kind": "response", "level": 1}],
+        "paged": [],
     }
     # The breach to tia, the supervisor, the new team, two pages (the overtaken warnings
     # are recorded, not sent).

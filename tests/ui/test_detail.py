@@ -119,6 +119,35 @@ async def test_paused_clock_after_another_agent_sets_pending(demo) -> None:  # t
 
 
 @run_async
+async def test_a_reload_that_finds_the_ticket_unchanged_redraws_only_the_clocks(demo) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        redrawn: list[str] = []
+        for selector in ("#detail-heading", "#detail-title", "#detail-fields"):
+            widget = app.screen.query_one(selector)
+            update = widget.update  # type: ignore[attr-defined]
+
+            def spy(*args: object, _update=update, _name=selector, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+                redrawn.append(_name)
+                _update(*args, **kwargs)
+
+            widget.update = spy  # type: ignore[attr-defined]
+        await pilot.press("f5")
+        await settle(pilot)
+        assert redrawn == []  # over SSH each would be bytes for nothing
+        with store.write() as session:
+            transition_ticket(
+                session, get_agent(session, "bob"), numbers["vpn"], "pending", now=CLOCK
+            )
+        await pilot.press("f5")
+        await settle(pilot)
+        assert redrawn == ["#detail-heading", "#detail-title", "#detail-fields"]
+        assert "pending" in content(app, "#detail-heading")
+
+
+@run_async
 async def test_markup_and_escapes_in_title_and_comment_are_shown_literally(demo) -> None:  # type: ignore[no-untyped-def]
     store, numbers = demo
     app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["nasty"]))

@@ -85,3 +85,25 @@ async def test_one_unread_notice_reads_as_one(queue_store: Store) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "1 unread notice  ·" in header_text(app)
+
+
+@run_async
+async def test_a_new_unread_count_redraws_the_header_not_the_screen(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        drawn: list[object] = []
+        render_update = screen._compositor.render_update
+
+        def spy(*args: object, **kwargs: object) -> object:
+            update = render_update(*args, **kwargs)  # type: ignore[arg-type]
+            drawn.append(update)
+            return update
+
+        screen._compositor.render_update = spy  # type: ignore[method-assign]
+        app.unread = 41  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert "41 unread notices" in header_text(app)
+        # Over SSH a whole screen is 8 KB; the header's line is what changed.
+        assert drawn and all(type(u).__name__ != "LayoutUpdate" for u in drawn)

@@ -3,7 +3,7 @@ read; the watcher toasts each new one (escalations as errors)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +12,10 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import OptionList
 
-from itsm_tui.data.models import Notification, NotificationRead, Ticket
+from itsm_tui.data.models import Notification, NotificationRead, Page, Ticket
+from itsm_tui.desk import paging
 from itsm_tui.desk.records import get_agent, get_team
+from itsm_tui.domain.oncall import Rotation
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.inbox import InboxScreen, NotificationWatcher
 from tests.factories import NOW
@@ -141,3 +143,67 @@ async def test_watcher_toasts_a_new_escalation_as_an_error(demo) -> None:  # typ
         watcher.poll_now()
         await settle(pilot)
         assert len(list(app._notifications)) == 3
+
+
+@run_async
+async def test_a_on_a_page_acknowledges_it_from_the_app_and_stops_the_chain(demo) -> None:  # type: ignore[no-untyped-def]
+    store, numbers = demo
+    with store.write() as session:
+        ticket_id = session.scalars(select(Ticket.id).where(Ticket.number == numbers["vpn"])).one()
+        rota = Rotation("Service Desk", ("alice",), date(2020, 1, 6))
+        wanted = paging.PageWanted(
+            ticket_id, numbers["vpn"], get_team(session, "Service Desk").id, "test"
+        )
+        sent = paging.start_chains(session, [wanted], {"Service Desk": rota}, NOW)
+    assert [(p.agent, p.level) for p in sent] == [("alice", 1)]
+    app = DetailHarness(context(store), InboxScreen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        picker = screen.query_one("#inbox-list", OptionList)
+        # On a notice that is not a page the key says so and writes nothing.
+        picker.highlighted = next(i for i, n in enumerate(screen.items) if n.kind != "page")
+        await pilot.press("A")
+        await settle(pilot)
+        with store.read() as session:
+            assert session.scalar(select(Page.acknowledged_at)) is None
+        picker.highlighted = next(i for i, n in enumerate(screen.items) if n.kind == "page")
+        await pilot.press("A")
+        await settle(pilot)
+        assert all(n.kind != "page" for n in screen.items)  # read: gone from the inbox
+    with store.read() as session:
+        page = session.scalars(select(Page)).one()
+        assert (page.acknowledged_by.username, page.acknowledged_via) == ("alice", "app")
+        assert page.acknowledged_at == CLOCK and page.answer_due_at is None
+    with store.write() as session:
+        assert paging.pass_on_unanswered(session, CLOCK + timedelta(hours=1)) == []
+
+
+@run_async
+async def test_a_on_the_ticket_screen_acknowledges_its_page_and_a_second_press_is_refused(
+    demo,  # type: ignore[no-untyped-def]
+) -> None:
+    store, numbers = demo
+    number = numbers["vpn"]
+    with store.write() as session:
+        ticket_id = session.scalars(select(Ticket.id).where(Ticket.number == number)).one()
+        rota = Rotation("Service Desk", ("bob",), date(2020, 1, 6))
+        wanted = paging.PageWanted(ticket_id, number, get_team(session, "Service Desk").id, "test")
+        assert [
+            p.agent for p in paging.start_chains(session, [wanted], {"Service Desk": rota}, NOW)
+        ] == ["bob"]
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(number))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        with store.read() as session:
+            page = session.scalars(select(Page)).one()
+            # alice acknowledges bob's page for him: the audit names her.
+            assert (page.agent.username, page.acknowledged_by.username) == ("bob", "alice")
+            assert page.acknowledged_via == "app" and page.answer_due_at is None
+        await pilot.press("A")
+        await settle(pilot)
+        shown = [str(n.message) for n in app._notifications]
+        assert any("already acknowledged by alice" in m for m in shown), shown

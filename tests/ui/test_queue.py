@@ -17,6 +17,7 @@ from itsm_tui.data.models import Agent, Team, Ticket
 from itsm_tui.data.store import Store
 from itsm_tui.desk import create_ticket
 from itsm_tui.desk.records import get_agent
+from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.queue import QueueScreen
 from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, TicketTable, clean_text, format_sla
 from tests.ui.snapshot_apps import (
@@ -191,6 +192,32 @@ async def test_live_refresh_shows_a_new_ticket_and_keeps_the_cursor(queue_store:
         assert screen.table.selected is not None
         assert screen.table.selected.number == chosen.number
         assert screen.table.cursor == 4  # one row further down: the new P1 sorts above
+
+
+@run_async
+async def test_a_poll_read_before_a_move_does_not_put_the_cursor_back(
+    queue_store: Store,
+) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6", "down")
+        await settle(pilot)
+        table = screen.table
+        assert table.cursor == 1
+        # The poll reads in its worker; the agent moves before its answer is handled.
+        screen.poll_now()
+        table.action_cursor_down()
+        table.action_cursor_down()
+        await settle(pilot)
+        assert table.cursor == 3
+        assert table.selected is not None and table.selected.number == numbers(table)[3]
+        # The next poll reads from where the cursor is now, and keeps it there.
+        screen.poll_now()
+        await settle(pilot)
+        assert screen.polls == 1
+        assert table.cursor == 3
 
 
 @run_async
@@ -582,3 +609,73 @@ async def test_a_box_submitted_empty_goes_and_one_with_text_stays(queue_store: S
         await settle(pilot)
         assert not box.has_class("shown") and screen.table.has_focus
         assert screen.filter_text == ""
+
+
+@run_async
+async def test_a_ticket_open_over_the_queue_is_not_redrawn_by_the_queue_below(
+    queue_store: Store,
+) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        below = queue(app)
+        await pilot.press("6", "enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, TicketDetailScreen) and detail.loaded is not None
+        drawn: list[object] = []
+        render_update = detail._compositor.render_update
+
+        def spy(*args: object, **kwargs: object) -> object:
+            update = render_update(*args, **kwargs)  # type: ignore[arg-type]
+            drawn.append(update)
+            return update
+
+        detail._compositor.render_update = spy  # type: ignore[method-assign]
+        # The queue below has something to draw (its header's clock turning, a poll's
+        # timer): over SSH every redraw of the ticket is bytes on the agent's link.
+        below.refresh()
+        below.poll_now()
+        await settle(pilot)
+        below.poll_now()
+        await settle(pilot)
+        assert drawn == []
+        # The ticket's own changes are still drawn.
+        detail.refresh_clocks()
+        detail.query_one("#detail-title").update("x")  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert drawn
+
+
+@run_async
+async def test_a_poll_redraws_only_the_rows_that_changed(queue_store: Store) -> None:
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = queue(app)
+        await pilot.press("6")
+        await settle(pilot)
+        table = screen.table
+        redrawn: list[tuple[object, ...]] = []
+        refresh = table.refresh
+
+        def spy(*regions: object, **kwargs: object) -> object:
+            redrawn.append(regions)
+            return refresh(*regions, **kwargs)  # type: ignore[arg-type]
+
+        table.refresh = spy  # type: ignore[method-assign]
+        screen.poll_now()
+        await settle(pilot)
+        assert screen.polls == 1
+        assert redrawn == []  # nothing changed: nothing drawn
+        third = table.row_at(2)
+        assert third is not None
+        with queue_store.write() as session:
+            session.execute(
+                update(Ticket).where(Ticket.id == third.id).values(title="Renamed in place")
+            )
+        screen.poll_now()
+        await settle(pilot)
+        assert screen.polls == 2
+        assert [r[0].y for r in redrawn] == [3]  # type: ignore[attr-defined]
+        assert "Renamed in place" in line_text(table, 3)

@@ -1,7 +1,7 @@
 """the knowledge base: retired articles, review and publish dates, ranked full-text search
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0019
 Create Date: 2026-12-02 07:00:00
 
 Columns review_on and published_at. SQLite: `knowledge_fts`, an FTS5 external-content
@@ -23,7 +23,7 @@ from alembic import op
 from itsm_tui.data.models import UtcDateTime
 
 revision: str = "0021"
-down_revision: str | None = "0015"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
