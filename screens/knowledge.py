@@ -134,6 +134,8 @@ class KnowledgeScreen(Screen[None]):
         self.query_one("#kb-list", OptionList).focus()
 
     def search_now(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
         self._timer = None
         self._asked += 1
         query = self.query_one("#kb-search", Input).value

@@ -57,6 +57,12 @@ class ArticleSuggestions(Vertical):
             self._timer.stop()
         self._timer = self.set_timer(SUGGEST_DELAY_S, self._ask)
 
+    def ask_now(self) -> None:
+        """Ask for the text written so far without waiting for the pause (tests, snapshots)."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._ask()
+
     def _ask(self) -> None:
         self._timer = None
         self._asked += 1

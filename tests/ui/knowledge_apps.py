@@ -7,7 +7,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import update
+
 from itsm_tui.app import ItsmApp
+from itsm_tui.data.models import Notification
 from itsm_tui.data.store import Store
 from itsm_tui.desk import knowledge as kb
 from itsm_tui.desk.records import get_agent
@@ -52,7 +55,12 @@ def knowledge_app(path: Path, actor: str = "alice") -> ItsmApp:
 
 
 def snapshot_knowledge() -> ItsmApp:
-    """The fixed desk with its articles, as alice; the header's zone pinned to UTC."""
+    """The fixed desk with its articles, as alice; the header's zone pinned to UTC. Her
+    notices are read: the inbox's toast lasts seconds of wall time, so whether an image
+    caught it would depend on the machine's load."""
     os.environ["TZ"] = "UTC"
     time.tzset()
-    return knowledge_app(Path(tempfile.mkdtemp(prefix="itsm-snap-")) / "desk.db")
+    store = build_knowledge_store(Path(tempfile.mkdtemp(prefix="itsm-snap-")) / "desk.db")
+    with store.write() as session:
+        session.execute(update(Notification).values(read_at=NOW))
+    return queue_app(store, "alice")

@@ -27,6 +27,8 @@ async def _new_incident(pilot, title: str) -> NewTicketForm:  # type: ignore[no-
     form = pilot.app.screen
     assert isinstance(form, NewTicketForm)
     await pilot.press(*title)
+    # Asked now rather than after the pause's wall-clock timer.
+    form.query_one(ArticleSuggestions).ask_now()
     await settle(pilot)
     return form
 
@@ -40,6 +42,8 @@ async def test_suggestions_follow_what_is_typed(tmp_path: Path) -> None:
         assert "VPN certificate renewal (draft)" not in suggested(form)
         form.query_one("#new-title", Input).value = ""
         form.query_one("#new-description", TextArea).text = "财务部打印机无法打印"
+        await settle(pilot)
+        form.query_one(ArticleSuggestions).ask_now()
         await settle(pilot)
         assert suggested(form)[0] == "打印机无法连接"
 

@@ -31,6 +31,7 @@ async def test_b_opens_the_browser_and_search_ranks_as_you_type(tmp_path: Path) 
         assert listed(screen)[0] == "Printer jams on the 3rd floor"
         assert "VPN certificate renewal (draft)" not in listed(screen)
         await pilot.press(*"vpn")
+        screen.search_now()  # not after the pause's wall-clock timer
         await settle(pilot)
         assert listed(screen) == [
             "VPN drops every ten minutes",
@@ -55,9 +56,11 @@ async def test_cjk_search_and_drafts_toggle(tmp_path: Path) -> None:
         screen = app.screen
         assert isinstance(screen, KnowledgeScreen)
         screen.query_one("#kb-search", Input).value = "打印"
+        screen.search_now()
         await settle(pilot)
         assert listed(screen) == ["打印机无法连接"]
         screen.query_one("#kb-search", Input).value = "certificate"
+        screen.search_now()
         await settle(pilot)
         assert listed(screen) == []
         screen.query_one("#kb-list", OptionList).focus()
@@ -80,6 +83,7 @@ async def test_publish_is_refused_for_an_agent_and_done_for_a_supervisor(tmp_pat
             await pilot.press("d")
             await settle(pilot)
             screen.query_one("#kb-search", Input).value = "certificate"
+            screen.search_now()
             await settle(pilot)
             screen.query_one("#kb-list", OptionList).focus()
             await pilot.press("p")
