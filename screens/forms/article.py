@@ -52,15 +52,15 @@ class ArticleForm(DeskForm):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self._draw_preview()
+        self.draw_preview()
 
     @on(TextArea.Changed, "#kb-body-field")
     def _body_changed(self) -> None:
         if self._preview_timer is not None:
             self._preview_timer.stop()
-        self._preview_timer = self.set_timer(PREVIEW_DELAY_S, self._draw_preview)
+        self._preview_timer = self.set_timer(PREVIEW_DELAY_S, self.draw_preview)
 
-    def _draw_preview(self) -> None:
+    def draw_preview(self) -> None:
         from itsm_tui.screens.knowledge import markdown_source
 
         self._preview_timer = None

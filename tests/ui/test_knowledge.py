@@ -121,6 +121,7 @@ async def test_new_article_refused_keeps_the_text_then_saves(tmp_path: Path) -> 
         assert app.screen is form
         assert "limit is 40" in str(form.query_one("#form-message", Static).render())
         assert form.query_one("#kb-body-field", TextArea).text.startswith("# Fix")
+        form.draw_preview()  # now, not after the pause's wall-clock timer
         assert "noise suppression" in form.query_one("#kb-preview", Markdown).source
         form.query_one("#kb-tags-field", Input).value = "teams, audio"
         await pilot.press("ctrl+s")
