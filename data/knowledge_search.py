@@ -1,7 +1,7 @@
 """Knowledge articles found by relevance: the search box's ranked search and the suggestions
 beside a new incident, on SQLite and PostgreSQL.
 
-The index objects come from migration 0021 and are kept current by the database itself:
+The index objects come from migration 0023 and are kept current by the database itself:
 
 - SQLite: `knowledge_fts` (FTS5 over title, tags, body; unicode61, accents folded), ranked
   with bm25 weighting the title 10, the tags 4 and the body 1; `knowledge_fts_vocab`, how

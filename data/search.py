@@ -67,7 +67,7 @@ TITLE_PAD = "  "
 # PostgreSQL objects (migration 0002).
 PG_VECTOR_COLUMN = "search_vector"
 PG_INDEXES = ("ix_tickets_search", "ix_tickets_title_trgm")
-# The knowledge base's search objects (migration 0021, itsm_tui.data.knowledge_search):
+# The knowledge base's search objects (migration 0023, itsm_tui.data.knowledge_search):
 # named here because the one Alembic hook below skips them too.
 KNOWLEDGE_FTS_TABLE = "knowledge_fts"
 KNOWLEDGE_PG_INDEXES = ("ix_knowledge_articles_search", "ix_knowledge_articles_trgm")
@@ -389,7 +389,7 @@ def search_tickets(
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic `include_object` hook: False for the search objects of migrations 0002 and 0021
+    """Alembic `include_object` hook: False for the search objects of migrations 0002 and 0023
     (the knowledge base's, named in itsm_tui.data.knowledge_search)."""
     if type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIXES):
         return False

@@ -92,6 +92,11 @@ class DeskCommands(Provider):
             ),
             (_("New change"), app.action_new_change, _("raise a change request")),
             (_("KPI dashboard"), app.action_kpi, _("targets and trends")),
+            (
+                _("Problems"),
+                app.action_problems,
+                _("open problems, known errors and recurring incidents"),
+            ),
         ]
         for view in VIEWS:
             commands.append(
@@ -150,6 +155,7 @@ class ItsmApp(KeysInOrder):
         Binding("q", "quit", _("Quit"), show=False),
         Binding("B", "change_board", _("Change board"), show=False),
         Binding("K", "kpi", _("KPI dashboard"), show=False),
+        keys.PROBLEMS,
         keys.KNOWLEDGE,
     ]
 
@@ -379,6 +385,17 @@ class ItsmApp(KeysInOrder):
 
         board = self._change_board()
         self.push_screen(ChangeDetailScreen(number), lambda _r: board.reload())
+
+    def action_problems(self) -> None:
+        """The problem list, brought back to the top if it is open."""
+        from itsm_tui.screens.problems import ProblemListScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ProblemListScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(ProblemListScreen())
 
     def action_kpi(self) -> None:
         """The dashboard, brought back to the top if it is open (its period and cut kept)."""

@@ -28,6 +28,13 @@ NEW_REQUEST = Binding("N", "new_request", _("New req"))
 
 TICKET_ACTIONS = (TAKE, ASSIGN, STATUS, REPLY, WORK_NOTE)
 
+# Problems: mark incidents in the queue, open a problem for them; the problem list.
+MARK = Binding("space", "mark", _("Mark"))
+PROBLEM_FROM_MARKED = Binding("P", "problem_from_marked", _("Problem"))
+PROBLEMS = Binding("E", "problems", _("Problems and known errors"), show=False)
+# On a problem: resolve its open incidents with the fix or workaround.
+RESOLVE_INCIDENTS = Binding("x", "resolve_incidents", _("Resolve incs"))
+
 # A change's own screen: one key per step of its process (shown only where it may be taken).
 CHANGE_EDIT = Binding("e", "edit_change", _("Edit"))
 CHANGE_ASSESS = Binding("k", "assess_change", _("Risk"))

@@ -18,10 +18,13 @@ from itsm_tui.cli import (
     changes,
     config,
     import_export,
+    intake,
     knowledge,
     kpi,
     measures,
+    notify,
     oncall,
+    problems,
     serve,
     setup,
     sla,
@@ -39,6 +42,7 @@ for command in (
     measures.outage,
     measures.complaint,
     changes.change,
+    problems.problem,
     knowledge.kb,
     kpi.kpi,
     wall.wall,
@@ -52,6 +56,8 @@ for command in (
     backup.restore,
     agents.agent,
     serve.serve,
+    notify.notify,
+    intake.intake,
 ):
     cli.add_command(command)
 

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import tomli_w
 
+from itsm_tui.config.intake import intake_dump
 from itsm_tui.config.load import _ITEM_SECTIONS
 from itsm_tui.config.model import DeskConfig
+from itsm_tui.config.notifications import notifications_value
 from itsm_tui.config.rotations import dump_rotations
 from itsm_tui.config.store import _SERVE_KEYS, _dec, _sla_match_values, _sla_values
 from itsm_tui.config.vocabulary import KPI_TARGET_KEYS, SECTIONS
@@ -101,6 +103,11 @@ def dump_toml(config: DeskConfig) -> str:
     if config.serve is not None:
         w.header("serve")
         w.pairs({k: getattr(config.serve, k) for k in _SERVE_KEYS})
+    if config.intake is not None:
+        for name, pairs in intake_dump(config.intake):
+            array = name.startswith("[")
+            w.header(name.strip("[]"), array=array)
+            w.pairs(pairs)
     for c in config.calendars or ():
         w.header("calendars", array=True)
         w.pairs(
@@ -300,4 +307,21 @@ def dump_toml(config: DeskConfig) -> str:
             else {"period_start": b.period_start, "period_end": b.period_end}
         )
         w.pairs({"category": b.category, **bounds, "amount": b.amount, "currency": b.currency})
+    if config.notifications is not None:
+        _dump_notifications(w, notifications_value(config.notifications))
     return "\n".join(w.lines) + "\n"
+
+
+def _dump_notifications(w: _Writer, n: dict[str, Any]) -> None:
+    w.header("notifications")
+    w.pairs({k: v for k, v in n.items() if k not in ("smtp", "agents", "teams", "events")})
+    if "smtp" in n:
+        w.header("notifications.smtp")
+        w.pairs(n["smtp"])
+    for section in ("agents", "teams"):
+        for item in n[section]:
+            w.header(f"notifications.{section}", array=True)
+            w.pairs(item)
+    if n["events"]:
+        w.header("notifications.events")
+        w.pairs(n["events"])

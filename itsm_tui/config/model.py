@@ -8,7 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from itsm_tui.config.intake import IntakeSettings
 from itsm_tui.config.locator import Locator
+from itsm_tui.config.notifications import NotificationSettings
 from itsm_tui.config.vocabulary import (
     DEFAULT_PAUSE_STATUSES,
     DEFAULT_WARN_AT_PERCENT,
@@ -339,6 +341,7 @@ class DeskConfig:
     kpi_targets: KpiTargets | None = None
     sla: SlaSettings | None = None
     serve: ServeSettings | None = None
+    intake: IntakeSettings | None = None
     calendars: tuple[CalendarConfig, ...] | None = None
     sla_policies: tuple[SlaPolicyConfig, ...] | None = None
     escalation_rules: tuple[EscalationRuleConfig, ...] | None = None
@@ -352,6 +355,7 @@ class DeskConfig:
     risk_questionnaire: RiskQuestionnaire | None = None
     freeze_windows: tuple[FreezeWindowConfig, ...] | None = None
     budgets: tuple[BudgetConfig, ...] | None = None
+    notifications: NotificationSettings | None = None
     filename: str = field(default="", compare=False)
     locator: Locator | None = field(default=None, compare=False, repr=False)
 

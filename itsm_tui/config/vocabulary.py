@@ -22,6 +22,7 @@ SECTIONS = (
     "kpi_targets",
     "sla",
     "serve",
+    "intake",
     "calendars",
     "sla_policies",
     "escalation_rules",
@@ -35,6 +36,7 @@ SECTIONS = (
     "risk_questionnaire",
     "freeze_windows",
     "budgets",
+    "notifications",
 )
 ESCALATION_ACTIONS = (
     "notify_assignee",

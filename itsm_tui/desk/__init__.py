@@ -34,7 +34,13 @@ from itsm_tui.desk.knowledge import (
     view_article,
     vote_article,
 )
-from itsm_tui.desk.measures import log_time, record_complaint, record_outage, record_survey
+from itsm_tui.desk.measures import (
+    end_outage,
+    log_time,
+    record_complaint,
+    record_outage,
+    record_survey,
+)
 from itsm_tui.desk.tickets import (
     add_comment,
     assign_ticket,
@@ -69,6 +75,7 @@ __all__ = [
     "create_change",
     "create_ticket",
     "edit_article",
+    "end_outage",
     "link_caused_incident",
     "link_ticket",
     "log_time",
@@ -94,3 +101,6 @@ __all__ = [
     "view_article",
     "vote_article",
 ]
+
+# Every notification the desk writes gets its outbox rows in the same transaction.
+import itsm_tui.notify.outbox  # noqa: F401

@@ -33,6 +33,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "agent.impersonate": frozenset({ADMIN}),
     # Adding or removing the SSH keys a remote session signs in with (`itsm agent key`).
     "agent.keys": frozenset({ADMIN}),
+    # Sending a dead letter (a notification the deliverer gave up on) again.
+    "outbox.retry": frozenset({ADMIN}),
 }
 
 

@@ -1,7 +1,7 @@
 """the knowledge base: retired articles, review and publish dates, ranked full-text search
 
-Revision ID: 0021
-Revises: 0019
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-02 07:00:00
 
 Columns review_on and published_at. SQLite: `knowledge_fts`, an FTS5 external-content
@@ -22,8 +22,8 @@ from alembic import op
 
 from itsm_tui.data.models import UtcDateTime
 
-revision: str = "0021"
-down_revision: str | None = "0019"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
