@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from itsm_tui.cli import (
     agents,
     backup,
+    catalogue,
     changes,
     config,
     import_export,
@@ -37,6 +38,7 @@ for command in (
     tickets.ticket,
     measures.outage,
     measures.complaint,
+    catalogue.catalog,
     changes.change,
     kpi.kpi,
     wall.wall,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, Comment, Notification, Team, Ticket
 from itsm_tui.desk import sla
+from itsm_tui.desk.catalogue_forms import check_answers
 from itsm_tui.desk.errors import InvalidInput, TransitionRefused
 from itsm_tui.desk.records import (
     CLOCK_SKEW,
@@ -187,7 +188,7 @@ def create_ticket(
         if type != REQUEST:
             raise InvalidInput(_("only service requests come from the catalogue"))
         item = get_catalogue_item(session, catalogue_item)
-        form_data = _check_form(item.form, form_data or {})
+        form_data = check_answers(session, item.form, form_data or {})
         if the_service is None and item.service is not None:
             the_service = item.service
     elif form_data:
@@ -262,27 +263,6 @@ def create_ticket(
     )
     session.flush()
     return ticket
-
-
-def _check_form(form: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
-    fields = {f["name"]: f for f in form}
-    unknown = sorted(set(answers) - set(fields))
-    if unknown:
-        raise InvalidInput(
-            _("the form has no field {names}; fields: {fields}").format(
-                names=", ".join(unknown), fields=", ".join(fields) or "—"
-            )
-        )
-    missing = [
-        f.get("label") or name
-        for name, f in fields.items()
-        if f.get("required") and not str(answers.get(name, "")).strip()
-    ]
-    if missing:
-        raise InvalidInput(_("the form needs: {names}").format(names=", ".join(missing)))
-    for name, value in answers.items():
-        check_text(str(value), fields[name].get("label") or name, limit=10_000)
-    return answers
 
 
 # ---------------------------------------------------------------------------
