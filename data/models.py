@@ -212,6 +212,8 @@ class CatalogueItem(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who approves a request: agents holding this role; None: the approve_request permission.
+    approval_role: Mapped[str | None] = mapped_column(String(40))
     # Target fulfilment time in business minutes.
     fulfilment_minutes: Mapped[int] = mapped_column(Integer, default=480)
     # Form fields a requester fills in: [{"name", "label", "required", "kind"}].
