@@ -800,6 +800,20 @@ class Survey(Base):
     submitted_at: Mapped[datetime]
 
 
+class SurveyInvitation(Base):
+    """A one-use link sent to a ticket's requester for its survey; only the token's hash is kept."""
+
+    __tablename__ = "survey_invitations"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # One invitation per ticket, as there is one survey per ticket.
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    sent_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class Complaint(Base):
     """A requester's formal complaint about the service (KPI: down 20% year on year)."""
 

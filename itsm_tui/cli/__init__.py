@@ -25,6 +25,7 @@ from itsm_tui.cli import (
     serve,
     setup,
     sla,
+    surveys,
     tickets,
     wall,
 )
@@ -38,6 +39,7 @@ for command in (
     tickets.ticket,
     measures.outage,
     measures.complaint,
+    surveys.survey,
     catalogue.catalog,
     changes.change,
     kpi.kpi,
