@@ -19,6 +19,7 @@ from itsm_tui.cli import (
     changes,
     config,
     import_export,
+    intake,
     kpi,
     measures,
     oncall,
@@ -54,6 +55,7 @@ for command in (
     backup.restore,
     agents.agent,
     serve.serve,
+    intake.intake,
 ):
     cli.add_command(command)
 

@@ -53,6 +53,15 @@ DEFAULT_SSH = "127.0.0.1:2222"
     help=_("The address browsers reach the desk at (the proxy's), e.g. https://desk.example.com."),
 )
 @click.option(
+    "--intake",
+    "intake_address",
+    metavar="HOST:PORT",
+    help=_(
+        "Also take alerts from monitoring here (Alertmanager's webhook; the bearer token in "
+        "ITSM_INTAKE_TOKEN or the desk file's [intake]; docs/intake.md)."
+    ),
+)
+@click.option(
     "--no-escalator",
     "no_escalator",
     is_flag=True,
@@ -72,6 +81,7 @@ def serve(
     web_proxies: tuple[str, ...],
     web_user_header: str,
     web_public_url: str | None,
+    intake_address: str | None,
     no_escalator: bool,
     show_fingerprint: bool,
 ) -> None:
@@ -116,6 +126,12 @@ def serve(
             trust = ProxyTrust.of(web_proxies or ("127.0.0.1", "::1"), secret, web_user_header)
         except ValueError as exc:
             raise Refused(_("--web-proxy: {why}").format(why=exc)) from None
+    intake = None
+    if intake_address is not None:
+        try:
+            intake = parse_address(intake_address, 9095)
+        except ValueError as exc:
+            raise Refused(_("--intake: {why}").format(why=exc)) from None
     logging.basicConfig(
         stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
@@ -141,9 +157,14 @@ def serve(
             web_address=web,
             web_trust=trust,
             web_public_url=web_public_url,
+            intake_address=intake,
         )
+        from itsm_tui.remote.intake_server import IntakeRefused
+
         try:
             code = run_server(server, lambda line: click.echo(line, err=True))
+        except IntakeRefused as exc:
+            raise Refused(str(exc)) from None
         except OSError as exc:
             raise Refused(
                 _("cannot listen on {address}: {why}").format(

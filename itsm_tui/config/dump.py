@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import tomli_w
 
+from itsm_tui.config.intake import intake_dump
 from itsm_tui.config.load import _ITEM_SECTIONS
 from itsm_tui.config.model import DeskConfig
 from itsm_tui.config.rotations import dump_rotations
@@ -101,6 +102,11 @@ def dump_toml(config: DeskConfig) -> str:
     if config.serve is not None:
         w.header("serve")
         w.pairs({k: getattr(config.serve, k) for k in _SERVE_KEYS})
+    if config.intake is not None:
+        for name, pairs in intake_dump(config.intake):
+            array = name.startswith("[")
+            w.header(name.strip("[]"), array=array)
+            w.pairs(pairs)
     for c in config.calendars or ():
         w.header("calendars", array=True)
         w.pairs(

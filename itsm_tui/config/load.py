@@ -18,6 +18,7 @@ from itsm_tui.config.change_sections import (
     _parse_risk,
 )
 from itsm_tui.config.checker import Checker, Table, _duplicate, _label, _where
+from itsm_tui.config.intake import parse_intake
 from itsm_tui.config.locator import Locator
 from itsm_tui.config.model import BudgetConfig, DeskConfig
 from itsm_tui.config.rotations import check_rotation_references, parse_rotation
@@ -87,6 +88,7 @@ def _parse_document(doc: dict[str, Any], chk: Checker) -> DeskConfig:
         ("kpi_targets", _parse_kpi),
         ("sla", _parse_sla_settings),
         ("serve", _parse_serve),
+        ("intake", parse_intake),
         ("change_types", _parse_change_types),
         ("risk_questionnaire", _parse_risk),
     ):
@@ -174,6 +176,15 @@ def _check_references(config: DeskConfig, chk: Checker) -> None:
             calendars,
             _("calendar"),
         )
+    if config.intake is not None:
+        # Its agent is not checked here: the default desk names one that `itsm init` cannot
+        # know; alerts wait, kept, until it exists (the intake logs why).
+        for i, rule in enumerate(config.intake.rules):
+            where = ("rules", i)
+            check(
+                config.intake, "intake", (*where, "service"), rule.service, services, _("service")
+            )
+            check(config.intake, "intake", (*where, "team"), rule.team, teams, _("team"))
     for p in config.sla_policies or ():
         ctx = _item_label("sla_policies", p)
         check(p, ctx, "calendar", p.calendar, calendars, _("calendar"))

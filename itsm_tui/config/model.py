@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from itsm_tui.config.intake import IntakeSettings
 from itsm_tui.config.locator import Locator
 from itsm_tui.config.vocabulary import (
     DEFAULT_PAUSE_STATUSES,
@@ -341,6 +342,7 @@ class DeskConfig:
     kpi_targets: KpiTargets | None = None
     sla: SlaSettings | None = None
     serve: ServeSettings | None = None
+    intake: IntakeSettings | None = None
     calendars: tuple[CalendarConfig, ...] | None = None
     sla_policies: tuple[SlaPolicyConfig, ...] | None = None
     escalation_rules: tuple[EscalationRuleConfig, ...] | None = None

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from itsm_tui.config.intake import IntakeSettings, intake_from_value
 from itsm_tui.config.load import load_default_desk
 from itsm_tui.config.model import ServeSettings, _kpi_value
 from itsm_tui.config.rotations import as_rotation, rotations_from_value
@@ -100,6 +101,17 @@ def serve_settings(session: Session) -> ServeSettings:
             )
         }
     )
+
+
+def intake_settings(session: Session) -> IntakeSettings | None:
+    """[intake] as applied; None when the desk takes no alerts (or its setting is unreadable)."""
+    row = session.get(DeskSetting, "intake")
+    if row is None or not isinstance(row.value, dict):
+        return None
+    try:
+        return intake_from_value(row.value)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def oncall_rotations(session: Session) -> dict[str, Rotation]:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from itsm_tui.config.intake import intake_from_value, intake_value
 from itsm_tui.config.model import (
     AgentConfig,
     BudgetConfig,
@@ -764,6 +765,7 @@ _SETTINGS: tuple[_SettingSpec, ...] = (
         lambda v: SlaSettings(response_met_by=tuple(v.get("response_met_by") or RESPONSE_TRIGGERS)),
     ),
     _SettingSpec("serve", _serve_value, _serve_from_value),
+    _SettingSpec("intake", intake_value, intake_from_value),
     _SettingSpec("change_types", _change_types_value, _change_types_from_value),
     _SettingSpec("change_templates", _change_templates_value, _change_templates_from_value),
     _SettingSpec("risk_questionnaire", _risk_value, _risk_from_value),

@@ -22,6 +22,7 @@ SECTIONS = (
     "kpi_targets",
     "sla",
     "serve",
+    "intake",
     "calendars",
     "sla_policies",
     "escalation_rules",

@@ -26,7 +26,13 @@ from itsm_tui.desk.errors import (
     TransitionRefused,
 )
 from itsm_tui.desk.identity import Acting, resolve_acting, session_marks
-from itsm_tui.desk.measures import log_time, record_complaint, record_outage, record_survey
+from itsm_tui.desk.measures import (
+    end_outage,
+    log_time,
+    record_complaint,
+    record_outage,
+    record_survey,
+)
 from itsm_tui.desk.tickets import (
     add_comment,
     assign_ticket,
@@ -59,6 +65,7 @@ __all__ = [
     "complete_change",
     "create_change",
     "create_ticket",
+    "end_outage",
     "link_caused_incident",
     "link_ticket",
     "log_time",

@@ -227,6 +227,44 @@ def record_outage(
     return outage
 
 
+def end_outage(
+    session: Session,
+    actor: Agent,
+    outage_id: int,
+    *,
+    ended_at: datetime,
+    now: datetime | None = None,
+) -> Outage:
+    """Close an open-ended outage: the service was back at `ended_at`."""
+    now = _now(now)
+    require(actor, "outage.record", _("record outages"))
+    outage = session.get(Outage, outage_id, with_for_update=True)
+    if outage is None:
+        raise InvalidInput(_("no outage {id}").format(id=outage_id))
+    if outage.ended_at is not None:
+        raise InvalidInput(
+            _("the outage of {service} already ended at {at}").format(
+                service=outage.service.name, at=audit_value(outage.ended_at)
+            )
+        )
+    end = _not_future(ended_at, now, _("ended-at"))
+    if end <= outage.started_at:
+        raise InvalidInput(_("an outage must end after it starts"))
+    outage.ended_at = end
+    session.flush()
+    _audit_plain(
+        session,
+        actor,
+        "outage",
+        outage.id,
+        outage.service.name,
+        "outage.end",
+        now,
+        new=f"{audit_value(outage.started_at)} – {audit_value(end)}",
+    )
+    return outage
+
+
 def _audit_plain(
     session: Session,
     actor: Agent,

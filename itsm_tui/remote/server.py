@@ -30,6 +30,7 @@ from itsm_tui.remote.host_key import fingerprint, load_or_create_host_key
 from itsm_tui.remote.ssh_server import LOGIN_TIMEOUT_S, DeskSSHServer, RemoteDesk
 
 if TYPE_CHECKING:
+    from itsm_tui.remote.intake_server import IntakeServer
     from itsm_tui.remote.web_server import DeskWebServer, ProxyTrust
 
 log = logging.getLogger("itsm.serve")
@@ -105,6 +106,8 @@ class DeskServer:
     web_address: tuple[str, int] | None = None
     web_trust: ProxyTrust | None = None
     web_public_url: str | None = None
+    # The alert intake (intake_server.py): where it listens; None: not here.
+    intake_address: tuple[str, int] | None = None
     # Consoles started ahead of the sign-ins (console_pool.py); 0: each starts on its own.
     spare_consoles: int = SPARE_CONSOLES
 
@@ -124,6 +127,7 @@ class DeskServer:
         self._web_runner: Any = None
         self._escalator: Any = None
         self._idle_task: asyncio.Task[None] | None = None
+        self.intake: IntakeServer | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -142,6 +146,12 @@ class DeskServer:
 
     async def start(self) -> None:
         settings = await self.desk.run(serve_settings)
+        if self.intake_address is not None:
+            # First: a refusal (no token) stops the server before anyone connects.
+            from itsm_tui.remote.intake_server import IntakeServer, intake_tokens
+
+            self.intake = IntakeServer(self.store, self.clock, self.intake_address, intake_tokens())
+            await self.intake.start()
         host, port = self.ssh_address
         self._acceptor = await asyncssh.create_server(
             lambda: DeskSSHServer(self.desk),
@@ -206,6 +216,9 @@ class DeskServer:
             self._web = None
         if self._acceptor is not None:
             await self._acceptor.wait_closed()
+        if self.intake is not None:
+            await self.intake.stop()
+            self.intake = None
         if self._escalator is not None:
             self._escalator.shutdown(wait=True)
             self._escalator = None
@@ -225,6 +238,9 @@ def run_server(server: DeskServer, announce: Callable[[str], None]) -> int:
         announce(f"itsm serve: SSH on {host}:{server.port}, host key {server.fingerprint}")
         if server.web_address is not None:
             announce(f"itsm serve: browsers on {server.web_address[0]}:{server.web_port}")
+        if server.intake is not None:
+            assert server.intake_address is not None
+            announce(f"itsm serve: alerts on {server.intake_address[0]}:{server.intake.port}")
         await stop.wait()
         announce("itsm serve: stopping")
         await server.stop()

@@ -1,0 +1,440 @@
+"""Alerts from monitoring into incidents: deliveries kept as received, then worked through
+the desk's own writes in batches (one transaction per batch).
+
+A fingerprint feeds one incident while that incident is open; repeats and resends add
+nothing; a resolved alert adds a work note, ends the service's outage and (per [intake])
+resolves the incident; alerts of one sender group can gather under a major incident.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from itsm_tui.config.intake import IntakeSettings
+from itsm_tui.config.readers import intake_settings
+from itsm_tui.data.models import (
+    Agent,
+    Alert,
+    AlertDelivery,
+    AlertGroup,
+    Outage,
+    Service,
+    Team,
+    Ticket,
+)
+from itsm_tui.desk.errors import DeskError
+from itsm_tui.desk.measures import end_outage, record_outage
+from itsm_tui.desk.records import audit_value, get_agent, require
+from itsm_tui.desk.tickets import add_comment, create_ticket, link_ticket, resolve_ticket
+from itsm_tui.domain.alerts import FIRING, RESOLVED, AlertBatch, IncomingAlert
+from itsm_tui.domain.workflow import INCIDENT
+from itsm_tui.i18n import _
+
+log = logging.getLogger("itsm.intake")
+
+# Deliveries one transaction works through, and the alerts it stops after.
+BATCH_DELIVERIES = 200
+BATCH_ALERTS = 1_000
+# One worker at a time on PostgreSQL (SQLite's writer lock already orders them): a fixed
+# advisory-lock key, "itsm" "in".
+_WORKER_LOCK = 0x6974_736D_696E
+
+
+@dataclass
+class IntakeReport:
+    """What one batch did; `waiting` names why deliveries were left waiting, if they were."""
+
+    deliveries: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    refused: list[str] = field(default_factory=list)
+    waiting: str | None = None
+
+
+def keep_deliveries(session: Session, batches: Sequence[tuple[AlertBatch, datetime]]) -> None:
+    """Store received requests as they are, in one statement: what a 2xx answer promises."""
+    if not batches:
+        return
+    session.execute(
+        insert(AlertDelivery),
+        [
+            {
+                "received_at": received_at,
+                "source": batch.source,
+                "payload": batch.to_text(),
+                "alert_count": len(batch.alerts),
+                "processed_at": None,
+                "outcome": "",
+            }
+            for batch, received_at in batches
+        ],
+    )
+
+
+def waiting_deliveries(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AlertDelivery)
+            .where(AlertDelivery.processed_at.is_(None))
+        )
+        or 0
+    )
+
+
+def work_through_deliveries(
+    session: Session, now: datetime, *, enough: Callable[[], bool] | None = None
+) -> IntakeReport:
+    """One batch of waiting deliveries, oldest first, through the desk; each delivery marked
+    with what became of it. Nothing is marked when the intake cannot act (no [intake], its
+    agent gone): the deliveries wait for the desk file to be fixed.
+
+    `enough`, asked between deliveries, ends the batch early: SQLite has one writer, and the
+    receiving side must not wait behind a long batch."""
+    report = IntakeReport()
+    if session.get_bind().dialect.name == "postgresql" and not session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _WORKER_LOCK}
+    ):
+        report.waiting = _("another worker is taking alerts in")
+        return report
+    rows = session.scalars(
+        select(AlertDelivery)
+        .where(AlertDelivery.processed_at.is_(None))
+        .order_by(AlertDelivery.processed_at, AlertDelivery.id)
+        .limit(BATCH_DELIVERIES)
+    ).all()
+    if not rows:
+        return report
+    settings = intake_settings(session)
+    if settings is None:
+        report.waiting = _("the desk file has no [intake] section; alerts wait until it has")
+        return report
+    try:
+        actor = get_agent(session, settings.agent)
+        if not actor.active:
+            raise DeskError(_("agent '{name}' is inactive").format(name=actor.username))
+        require(actor, "ticket.work", _("open incidents from alerts"))
+        require(actor, "outage.record", _("record outages from alerts"))
+    except DeskError as exc:
+        report.waiting = _("[intake] agent: {why}; alerts wait until it can act").format(why=exc)
+        return report
+    intake = _Intake(session, actor, settings, now)
+    alerts = 0
+    for row in rows:
+        if alerts and (alerts + row.alert_count > BATCH_ALERTS or (enough and enough())):
+            break
+        alerts += row.alert_count
+        # A delivery kept after this batch's clock was read is still taken at or after it
+        # was received: its alerts' times are never "in the future" of their own intake.
+        intake.now = max(now, row.received_at)
+        batch = AlertBatch.from_text(row.source, row.payload)
+        done: Counter[str] = Counter()
+        refusals: list[str] = []
+        for alert in batch.alerts:
+            try:
+                with session.begin_nested():
+                    done[intake.take(alert, batch.group_key, row.received_at)] += 1
+            except DeskError as exc:
+                done["refused"] += 1
+                refusals.append(f"{alert.fingerprint}: {exc}")
+        row.processed_at = intake.now
+        row.outcome = "; ".join(
+            [", ".join(f"{k} {n}" for k, n in sorted(done.items())), *refusals]
+        )[:10_000]
+        report.deliveries += 1
+        report.outcomes.update(done)
+        report.refused.extend(refusals)
+    session.flush()
+    return report
+
+
+def _group_hash(group_key: str) -> str:
+    return hashlib.sha256(group_key.encode("utf-8")).hexdigest()
+
+
+class _Intake:
+    """One batch's alerts through the desk, as the [intake] agent."""
+
+    def __init__(
+        self, session: Session, actor: Agent, settings: IntakeSettings, now: datetime
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self.settings = settings
+        self.now = now
+
+    def take(self, alert: IncomingAlert, group_key: str | None, received_at: datetime) -> str:
+        """Apply one alert; returns what it did: opened, refired, repeat, resolved, unknown."""
+        latest = self.session.scalars(
+            select(Alert)
+            .where(Alert.fingerprint == alert.fingerprint)
+            .order_by(Alert.id.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.open_fingerprint is not None:
+            ticket = self.session.get(Ticket, latest.ticket_id)
+            if ticket is None or not ticket.is_open:
+                # Its incident was resolved or closed: the fingerprint is free for a new one.
+                latest.open_fingerprint = None
+                self.session.flush()
+        if alert.status == RESOLVED:
+            return self._resolve(alert, latest)
+        if latest is not None and latest.status == RESOLVED:
+            if latest.starts_at == alert.starts_at:
+                return "repeat"  # a resend of what has already cleared
+            if latest.open_fingerprint is not None:
+                return self._refire(alert, latest)
+        elif latest is not None and latest.open_fingerprint is not None:
+            latest.last_seen_at = self.now
+            return "repeat"
+        self._open(alert, group_key, received_at)
+        return "opened"
+
+    # -- firing
+
+    def _open(self, alert: IncomingAlert, group_key: str | None, received_at: datetime) -> None:
+        impact, urgency, service_name, team_name = self.settings.triage(alert.labels)
+        notes: list[str] = []
+        service = self._named(Service, service_name, "service", notes)
+        team = self._named(Team, team_name, "team", notes)
+        if team is None and service is not None and service.owner_team is not None:
+            team = service.owner_team
+        ticket = create_ticket(
+            self.session,
+            self.actor,
+            type=INCIDENT,
+            title=alert.title,
+            impact=impact,
+            urgency=urgency,
+            description=_describe(alert, notes),
+            category=self.settings.category,
+            service=service.name if service else None,
+            team=team.name if team else None,
+            opened_at=min(received_at, self.now),
+            now=self.now,
+        )
+        outage_id = self._start_outage(alert, service, ticket) if service else None
+        group_hash = _group_hash(group_key) if group_key else None
+        self.session.add(
+            Alert(
+                fingerprint=alert.fingerprint,
+                open_fingerprint=alert.fingerprint,
+                name=alert.name,
+                status=FIRING,
+                starts_at=alert.starts_at,
+                ends_at=None,
+                group_hash=group_hash,
+                labels=dict(alert.labels),
+                ticket_id=ticket.id,
+                outage_id=outage_id,
+                first_seen_at=self.now,
+                last_seen_at=self.now,
+            )
+        )
+        self.session.flush()
+        if group_key and self.settings.major_incident_at:
+            self._gather(group_key, ticket)
+
+    def _refire(self, alert: IncomingAlert, latest: Alert) -> str:
+        ticket = self.session.get(Ticket, latest.ticket_id)
+        assert ticket is not None
+        add_comment(
+            self.session,
+            self.actor,
+            ticket.number,
+            _("Alert {name} is firing again since {at}.").format(
+                name=alert.name, at=audit_value(alert.starts_at)
+            ),
+            kind="work_note",
+            now=self.now,
+        )
+        latest.status = FIRING
+        latest.starts_at = alert.starts_at
+        latest.ends_at = None
+        latest.last_seen_at = self.now
+        if ticket.service is not None:
+            latest.outage_id = self._start_outage(alert, ticket.service, ticket)
+        return "refired"
+
+    def _start_outage(self, alert: IncomingAlert, service: Service, ticket: Ticket) -> int:
+        outage = record_outage(
+            self.session,
+            self.actor,
+            service=service.name,
+            # A sender's clock ahead of the desk's must not put the start in the future.
+            started_at=min(alert.starts_at, self.now),
+            number=ticket.number,
+            notes=_("alert {name} ({fingerprint})").format(
+                name=alert.name, fingerprint=alert.fingerprint
+            ),
+            now=self.now,
+        )
+        return outage.id
+
+    def _named(self, model: type, name: str | None, what: str, notes: list[str]):  # type: ignore[no-untyped-def]
+        if not name:
+            return None
+        found = self.session.scalars(select(model).where(model.name == name)).first()
+        if found is None:
+            notes.append(
+                _("The alert names {what} '{name}', which the desk does not have.").format(
+                    what=what, name=name
+                )
+            )
+        return found
+
+    def _gather(self, group_key: str, ticket: Ticket) -> None:
+        """Under the group's major incident, opening it once enough of the group is open."""
+        group_hash = _group_hash(group_key)
+        group = self.session.scalars(
+            select(AlertGroup).where(AlertGroup.open_group_hash == group_hash)
+        ).first()
+        if group is not None:
+            major = self.session.get(Ticket, group.ticket_id)
+            if major is not None and major.is_open:
+                link_ticket(
+                    self.session, self.actor, ticket.number, parent=major.number, now=self.now
+                )
+                return
+            group.open_group_hash = None
+            self.session.flush()
+        members = self.session.scalars(
+            select(Ticket)
+            .join(Alert, Alert.ticket_id == Ticket.id)
+            .where(
+                Alert.group_hash == group_hash,
+                Alert.status == FIRING,
+                Alert.open_fingerprint.is_not(None),
+                Ticket.parent_id.is_(None),
+            )
+            .order_by(Ticket.id)
+        ).all()
+        if len(members) < self.settings.major_incident_at:
+            return
+        major = create_ticket(
+            self.session,
+            self.actor,
+            type=INCIDENT,
+            title=_("Major incident: {n} alerts at once — {first}").format(
+                n=len(members), first=members[0].title
+            )[:500],
+            impact=min(t.impact for t in members),
+            urgency=min(t.urgency for t in members),
+            description=_("Alerts of one monitoring group ({key}) firing together.").format(
+                key=group_key[:2000]
+            ),
+            category=self.settings.category,
+            service=members[0].service.name if members[0].service else None,
+            team=members[0].team.name if members[0].team else None,
+            now=self.now,
+        )
+        for member in members:
+            link_ticket(self.session, self.actor, member.number, parent=major.number, now=self.now)
+        self.session.add(
+            AlertGroup(
+                group_key=group_key,
+                open_group_hash=group_hash,
+                ticket_id=major.id,
+                opened_at=self.now,
+            )
+        )
+        self.session.flush()
+
+    # -- resolved
+
+    def _resolve(self, alert: IncomingAlert, latest: Alert | None) -> str:
+        if latest is None:
+            return "unknown"  # never seen firing: nothing of the desk's to clear
+        if latest.status == RESOLVED:
+            return "repeat"
+        ended = min(alert.ends_at or self.now, self.now)
+        latest.status = RESOLVED
+        latest.ends_at = ended
+        latest.last_seen_at = self.now
+        if latest.outage_id is not None:
+            outage = self.session.get(Outage, latest.outage_id)
+            if outage is not None and outage.ended_at is None:
+                # An alert that cleared within its start's second still was an outage.
+                end_outage(
+                    self.session,
+                    self.actor,
+                    outage.id,
+                    ended_at=max(ended, outage.started_at + timedelta(seconds=1)),
+                    now=self.now,
+                )
+        ticket = self.session.get(Ticket, latest.ticket_id)
+        if ticket is None or latest.open_fingerprint is None or not ticket.is_open:
+            return "resolved"
+        message = _("Alert {name} resolved at {at} (monitoring).").format(
+            name=alert.name, at=audit_value(ended)
+        )
+        if self.settings.resolve_incidents:
+            resolve_ticket(
+                self.session, self.actor, ticket.number, code="fixed", notes=message, now=self.now
+            )
+            latest.open_fingerprint = None
+            self.session.flush()
+            self._close_group(latest.group_hash)
+        else:
+            add_comment(
+                self.session, self.actor, ticket.number, message, kind="work_note", now=self.now
+            )
+        return "resolved"
+
+    def _close_group(self, group_hash: str | None) -> None:
+        """The group's major incident resolves with its last firing alert."""
+        if group_hash is None:
+            return
+        group = self.session.scalars(
+            select(AlertGroup).where(AlertGroup.open_group_hash == group_hash)
+        ).first()
+        if group is None:
+            return
+        still_firing = self.session.scalar(
+            select(func.count())
+            .select_from(Alert)
+            .where(
+                Alert.group_hash == group_hash,
+                Alert.status == FIRING,
+                Alert.open_fingerprint.is_not(None),
+            )
+        )
+        if still_firing:
+            return
+        major = self.session.get(Ticket, group.ticket_id)
+        if major is not None and major.is_open:
+            resolve_ticket(
+                self.session,
+                self.actor,
+                major.number,
+                code="fixed",
+                notes=_("Every alert of the group has resolved (monitoring)."),
+                now=self.now,
+            )
+        self.session.execute(
+            update(AlertGroup).where(AlertGroup.id == group.id).values(open_group_hash=None)
+        )
+
+
+def _describe(alert: IncomingAlert, notes: Sequence[str]) -> str:
+    lines = [alert.description, ""] if alert.description else []
+    lines.append(
+        _("Alert {name}, firing since {at}.").format(
+            name=alert.name, at=audit_value(alert.starts_at)
+        )
+    )
+    if alert.labels:
+        lines.append(_("Labels:"))
+        lines.extend(f"  {k}={v}" for k, v in sorted(alert.labels.items()))
+    if alert.link:
+        lines.append(_("Source: {link}").format(link=alert.link))
+    lines.append(_("Fingerprint: {fingerprint}").format(fingerprint=alert.fingerprint))
+    lines.extend(notes)
+    return "\n".join(lines)
