@@ -7,6 +7,7 @@ hundreds of rows), never per keystroke.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, CatalogueItem, Service, Team
 from itsm_tui.data.store_summary import desk_name
+from itsm_tui.desk.zones import desk_zone
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class DeskDirectory:
     agents: dict[str, int]
     services: dict[str, int]
     desk_name: str | None
+    # The desk's time zone: the filter line's dates (`resolved:2026-11-01..2026-11-30`) are
+    # its local days, as the KPIs' periods are.
+    zone: tzinfo = UTC
 
 
 def desk_directory(session: Session, username: str) -> DeskDirectory:
@@ -46,6 +51,7 @@ def desk_directory(session: Session, username: str) -> DeskDirectory:
             session.execute(select(Service.name, Service.id).order_by(Service.name)).all()
         ),
         desk_name=desk_name(session),
+        zone=desk_zone(session),
     )
 
 

@@ -67,6 +67,10 @@ REASSIGNMENT_EVENT = (
     "record_type = 'ticket' AND field IN ('team', 'assignee') AND old_value IS NOT NULL"
 )
 
+# An incident no problem holds yet. Literal SQL, so that both databases match it to the
+# partial index of the recurring scan.
+UNLINKED_INCIDENT = "type = 'incident' AND problem_id IS NULL"
+
 # Named constraints so Alembic migrations are stable and PostgreSQL/SQLite agree.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -360,6 +364,9 @@ class Ticket(Base):
     root_cause: Mapped[str] = mapped_column(Text, default="")
     workaround: Mapped[str] = mapped_column(Text, default="")
     known_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How the root cause was found: {"method": "five_whys", "whys": [...]} or
+    # {"method": "free_text", "text": ...} (itsm_tui.desk.problems).
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Lifecycle.
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -444,6 +451,16 @@ class Ticket(Base):
         Index("ix_tickets_requester", "requester_id"),
         Index("ix_tickets_parent", "parent_id"),
         Index("ix_tickets_problem", "problem_id"),
+        # The recurring-incident scan (data/recurring.py): a service's unlinked incidents
+        # in opened order with their titles, read from the index alone.
+        Index(
+            "ix_tickets_unlinked_incidents",
+            "service_id",
+            "title",
+            "opened_at",
+            sqlite_where=text(UNLINKED_INCIDENT),
+            postgresql_where=text(UNLINKED_INCIDENT),
+        ),
     )
 
 
@@ -665,6 +682,60 @@ class NotificationRead(Base):
     )
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
     read_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """One notification on its way to one recipient's channel (e-mail, Slack, …).
+
+    Written in the same transaction as its notification (itsm_tui/notify/outbox.py);
+    sent, retried and given up on by the deliverer (itsm_tui/notify/deliverer.py).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The deliverer's claim: due rows of a state, oldest due first.
+        Index("ix_outbox_due", "state", "due_at", "id"),
+        Index("ix_outbox_notification", "notification_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("notifications.id")
+    )
+    # Whose address this is: an agent's username, or None for a team's own channel.
+    recipient: Mapped[str | None] = mapped_column(String(80))
+    team: Mapped[str | None] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(16))  # email | slack | dingtalk | …
+    # As the desk file gives it: a literal address or "env:NAME" (read when sending).
+    address: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str | None] = mapped_column(Text)
+    # Whether the recipient's quiet hours hold it back (a page's never do).
+    quiet: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent|dead
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A claim: who is sending it and until when the claim holds.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxAttempt(Base):
+    """One try at sending an outbox message, and the answer it got."""
+
+    __tablename__ = "outbox_attempts"
+    __table_args__ = (Index("ix_outbox_attempts_message", "outbox_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("outbox.id")
+    )
+    at: Mapped[datetime]
+    deliverer: Mapped[str] = mapped_column(String(80))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    answer: Mapped[str] = mapped_column(Text, default="")
 
 
 # ---------------------------------------------------------------------------
@@ -935,12 +1006,15 @@ class KnowledgeArticle(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | published
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|published|retired
     problem_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     views: Mapped[int] = mapped_column(Integer, default=0)
     helpful_yes: Mapped[int] = mapped_column(Integer, default=0)
     helpful_no: Mapped[int] = mapped_column(Integer, default=0)
+    # The day an owner should check the article still holds (migration 0023).
+    review_on: Mapped[date | None] = mapped_column(Date)
+    published_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

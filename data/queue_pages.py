@@ -88,8 +88,18 @@ def queue_statement(
             conditions.append(row >= bound if inclusive else row > bound)
     order = [e.desc() if scan_desc else e.asc() for e in exprs]
     labels = [f"k{i}" for i in range(len(exprs))]
-    if query.resolved_since is not None and len(plan.branches) == 1:
-        # Recently resolved: a day's range of ix_tickets_resolved_at, then sorted. Left to
+    time_ranged = any(
+        t is not None
+        for t in (
+            query.resolved_since,
+            query.resolved_until,
+            query.opened_since,
+            query.opened_until,
+        )
+    )
+    if time_ranged and len(plan.branches) == 1:
+        # Recently resolved, or the filter line's resolved:/opened: days: a range of
+        # ix_tickets_resolved_at (ix_tickets_opened_at), then sorted. Left to
         # themselves both planners walk the sort column's index and filter resolved_at,
         # which reads most of the table for the last page (or on a quiet day); a
         # materialized CTE makes them read the range first.

@@ -97,8 +97,12 @@ class QueueQuery:
     # sla_standing.STANDINGS (breached, warned, running, paused).
     sla: str | None = None
     soon_within: timedelta = timedelta(hours=2)
-    # Tickets resolved at or after this instant.
+    # Tickets resolved at or after this instant (and before `resolved_until`), and opened
+    # in [opened_since, opened_until): the filter line's `resolved:` and `opened:` days.
     resolved_since: datetime | None = None
+    resolved_until: datetime | None = None
+    opened_since: datetime | None = None
+    opened_until: datetime | None = None
     # The filter line's `sla:` term, stacked on the view: tickets standing there
     # (sla_standing.STANDINGS), e.g. Breaching soon with sla:warned.
     sla_state: str | None = None
@@ -158,9 +162,12 @@ def view_conditions(
     query: QueueQuery, now: datetime, dialect: str, *, scan_view: bool = False
 ) -> tuple[IndexPlan, list[Any]]:
     plan = index_plan(query.filters)
-    if query.resolved_since is not None:
-        # One branch on ix_tickets_resolved_at's short range; the plan's own branches
-        # (is_open, team, assignee…) become a filter on it.
+    resolved = _time_range(Ticket.resolved_at, query.resolved_since, query.resolved_until)
+    opened = _time_range(Ticket.opened_at, query.opened_since, query.opened_until)
+    # One branch on the range of ix_tickets_resolved_at (or ix_tickets_opened_at): the
+    # plan's own branches (is_open, team, assignee…) become a filter on it.
+    chosen_range = resolved or opened
+    if chosen_range:
         f = query.filters
         split_on_open = f.unassigned or f.assignee_id is not None or f.team_id is not None
         if len(plan.branches) == 2 and (split_on_open or not f.statuses):
@@ -170,8 +177,8 @@ def view_conditions(
         else:
             kept = [or_(*(and_(*b) for b in plan.branches))]
         plan = IndexPlan(
-            branches=[[Ticket.resolved_at >= query.resolved_since]],
-            shared=[*plan.shared, *kept],
+            branches=[chosen_range],
+            shared=[*plan.shared, *kept, *(opened if resolved else [])],
         )
     extra: list[Any] = list(plan.shared)
     if query.service_id is not None:
@@ -186,6 +193,17 @@ def view_conditions(
     if query.sla_state is not None:
         extra.append(sla_filter(query.sla_state, now, dialect))
     return plan, extra
+
+
+def _time_range(
+    column: Any, since: datetime | None, until: datetime | None
+) -> list[ColumnElement[bool]]:
+    conditions = []
+    if since is not None:
+        conditions.append(column >= since)
+    if until is not None:
+        conditions.append(column < until)
+    return conditions
 
 
 def sla_filter(standing: str, now: datetime, dialect: str) -> ColumnElement[bool]:

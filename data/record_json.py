@@ -64,6 +64,7 @@ TICKET_FIELDS = (
     "root_cause",
     "workaround",
     "known_error",
+    "analysis",
     "version",
 )
 
@@ -141,6 +142,7 @@ def _as_record(row: Any) -> dict[str, Any]:
         "root_cause": t.root_cause,
         "workaround": t.workaround,
         "known_error": t.known_error,
+        "analysis": t.analysis,
         "version": t.version,
     }
 

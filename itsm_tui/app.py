@@ -31,6 +31,7 @@ from itsm_tui.escalation.sweep import SweepResult
 from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import KeysInOrder
 from itsm_tui.messages import SweepFinished, ZoneResolved
+from itsm_tui.screens import keys
 from itsm_tui.screens.changes.board import ChangeBoardScreen
 from itsm_tui.screens.forms import DeskForm
 from itsm_tui.screens.queue import VIEWS, QueueScreen
@@ -91,6 +92,11 @@ class DeskCommands(Provider):
             ),
             (_("New change"), app.action_new_change, _("raise a change request")),
             (_("KPI dashboard"), app.action_kpi, _("targets and trends")),
+            (
+                _("Problems"),
+                app.action_problems,
+                _("open problems, known errors and recurring incidents"),
+            ),
         ]
         for view in VIEWS:
             commands.append(
@@ -149,6 +155,8 @@ class ItsmApp(KeysInOrder):
         Binding("q", "quit", _("Quit"), show=False),
         Binding("B", "change_board", _("Change board"), show=False),
         Binding("K", "kpi", _("KPI dashboard"), show=False),
+        keys.PROBLEMS,
+        keys.KNOWLEDGE,
     ]
 
     # Notices waiting in the acting agent's inbox (None until first read): every screen's
@@ -378,6 +386,17 @@ class ItsmApp(KeysInOrder):
         board = self._change_board()
         self.push_screen(ChangeDetailScreen(number), lambda _r: board.reload())
 
+    def action_problems(self) -> None:
+        """The problem list, brought back to the top if it is open."""
+        from itsm_tui.screens.problems import ProblemListScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ProblemListScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(ProblemListScreen())
+
     def action_kpi(self) -> None:
         """The dashboard, brought back to the top if it is open (its period and cut kept)."""
         from itsm_tui.screens.kpi import KpiDashboardScreen
@@ -396,6 +415,17 @@ class ItsmApp(KeysInOrder):
         queue = self._queue()
         if queue is not None:
             queue.show_filter(view, text)
+
+    def action_knowledge(self) -> None:
+        """The knowledge browser, brought back to the top if it is open (its search kept)."""
+        from itsm_tui.screens.knowledge import KnowledgeScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, KnowledgeScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(KnowledgeScreen())
 
     def action_inbox(self) -> None:
         from itsm_tui.screens.inbox import InboxScreen

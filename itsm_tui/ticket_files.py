@@ -1,11 +1,17 @@
-"""Ticket files: export the desk's tickets as JSON lines or CSV, and read such files back.
+"""Desk files: export the desk as JSON lines (or its tickets as CSV), and read them back.
 
-Both formats carry the fields of `TicketRecord` (itsm_tui.desk.imports) under
+Both formats carry the fields of `TicketRecord` (itsm_tui.desk.ticket_records) under
 the same names and in the same order; docs/import-export.md describes each one.
 
-- jsonl: one JSON object per ticket per line, its comments nested as a list.
+- jsonl, format 2: a first line `{"format": "itsm-desk", "version": 2}`, then the
+  desk's budgets and changes, its tickets (one JSON object per line, comments, SLA
+  clocks, escalations, time entries, survey and reassignments nested), then its
+  outages and complaints: everything `itsm kpi` reads. A line other than a ticket's
+  says what it is (`"record": "change"`…). A file without the first line is format 1
+  (tickets only, as exports before it wrote): it still imports.
 - csv: RFC 4180 with a header row, one row per ticket; `comments` (the last
-  column) and `form_data` hold JSON; an empty cell is "no value".
+  column), `form_data` and the nested measures hold JSON; an empty cell is "no value".
+  A spreadsheet holds one kind of row: changes, outages and complaints travel in jsonl.
 
 Files must be opened with `newline=""`: text may hold carriage returns, which
 universal-newline translation would otherwise change.
@@ -17,7 +23,7 @@ import csv
 import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -35,6 +41,7 @@ from itsm_tui.data.models import (
     Team,
     Ticket,
 )
+from itsm_tui.desk.desk_records import RECORD_KINDS, DeskRecord
 from itsm_tui.desk.errors import InvalidInput
 from itsm_tui.desk.imports import (
     REQUIRED_FIELDS,
@@ -46,10 +53,15 @@ from itsm_tui.desk.imports import (
     import_tickets,
     located,
 )
-from itsm_tui.desk.records import as_utc
 from itsm_tui.i18n import _
+from itsm_tui.measure_files import TicketMeasures, agent_names, desk_records
+from itsm_tui.record_json import field_from_json, from_json, json_value, time_from_json, to_json
 
 FORMATS = ("jsonl", "csv")
+# The first line of a jsonl desk file; a file without it is format 1 (tickets only).
+FILE_FORMAT = "itsm-desk"
+FILE_VERSION = 2
+_NESTED = ("sla_clocks", "escalations", "time_entries", "survey", "reassignments")
 # Every field of a ticket in file order; the CSV header. `source` is not data.
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(TicketRecord) if f.name != "source")
 COMMENT_KEYS = ("kind", "author", "body", "created_at")
@@ -94,6 +106,11 @@ _KINDS: dict[str, str] = {
     "resolution_notes": "name",
     "reopen_count": "int",
     "escalation_level": "int",
+    "sla_clocks": "nested",
+    "escalations": "nested",
+    "time_entries": "nested",
+    "survey": "nested",
+    "reassignments": "nested",
     "comments": "comments",
 }
 assert set(_KINDS) == set(COLUMNS), "every TicketRecord field needs a file kind"
@@ -140,6 +157,8 @@ def record_to_dict(record: TicketRecord) -> dict[str, Any]:
             ]
         elif isinstance(value, datetime):
             value = _iso(value)
+        elif name in _NESTED:
+            value = json_value(value)
         out[name] = value
     return out
 
@@ -157,7 +176,7 @@ def _csv_cell(name: str, value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if name in ("comments", "form_data"):
+    if name in ("comments", "form_data", *_NESTED):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
 
@@ -165,7 +184,8 @@ def _csv_cell(name: str, value: Any) -> str:
 def _ticket_pages(session: Session, batch: int) -> Iterator[list[TicketRecord]]:
     """Tickets in id order, a page at a time (keyset paging: no OFFSET, no full table)."""
     # Configuration tables are small; a desk has hundreds of agents, not millions.
-    agents = dict(session.execute(select(Agent.id, Agent.username)).all())
+    agents = agent_names(session)
+    measures = TicketMeasures(session, agents)
     teams = dict(session.execute(select(Team.id, Team.name)).all())
     services = dict(session.execute(select(Service.id, Service.name)).all())
     items = dict(session.execute(select(CatalogueItem.id, CatalogueItem.code)).all())
@@ -219,6 +239,7 @@ def _ticket_pages(session: Session, batch: int) -> Iterator[list[TicketRecord]]:
                     author=agents.get(author_id) if author_id is not None else author_name,
                 )
             )
+        measured = measures.page(ids)
         page = []
         for row in rows:
             t = dict(zip((c.name for c in columns), row[: len(columns)], strict=True))
@@ -265,18 +286,23 @@ def _ticket_pages(session: Session, batch: int) -> Iterator[list[TicketRecord]]:
                     reopen_count=t["reopen_count"],
                     escalation_level=t["escalation_level"],
                     comments=tuple(comments.get(t["id"], ())),
+                    **measured.get(t["id"], {}),
                 )
             )
         yield page
 
 
 def export_tickets(session: Session, out: TextIO, fmt: str, *, batch: int = 1000) -> int:
-    """Write every ticket with its comments to `out`; returns how many were written."""
+    """Write the desk to `out` (jsonl: everything the KPIs read; csv: the tickets);
+    returns how many tickets were written."""
     fmt = _check_format(fmt)
     writer = None
     if fmt == "csv":
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
+    else:
+        out.write(_json_line({"format": FILE_FORMAT, "version": FILE_VERSION}) + "\n")
+        _write_desk_records(session, out, "before", batch)
     count = 0
     for page in _ticket_pages(session, max(1, batch)):
         for record in page:
@@ -287,26 +313,22 @@ def export_tickets(session: Session, out: TextIO, fmt: str, *, batch: int = 1000
             else:
                 writer.writerow([_csv_cell(name, data[name]) for name in COLUMNS])
         count += len(page)
+    if writer is None:
+        _write_desk_records(session, out, "after", batch)
     return count
+
+
+def _write_desk_records(session: Session, out: TextIO, part: str, batch: int) -> None:
+    kinds = {cls: kind for kind, cls in RECORD_KINDS.items()}
+    for record in desk_records(session, agent_names(session), part, max(1, batch)):
+        out.write(_json_line({"record": kinds[type(record)], **to_json(record)}) + "\n")
 
 
 # ---------------------------------------------------------------------------
 # Reading
 
 
-def _time(value: object, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidInput(_("{name} must be a time written as text").format(name=name))
-    try:
-        at = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(
-            _(
-                "{name} {value!r} is not a time; write ISO 8601 with a zone, "
-                "e.g. 2026-11-24T09:30:00Z"
-            ).format(name=name, value=value)
-        ) from None
-    return as_utc(at, name)
+_time = time_from_json
 
 
 def _too_deep() -> str:
@@ -344,7 +366,7 @@ def _value(kind: str, name: str, raw: object, from_csv: bool) -> Any:
                     _("{name} must be true or false, not {value!r}").format(name=name, value=raw)
                 )
             return flag == "true"
-        if kind in ("object", "comments"):
+        if kind in ("object", "comments", "nested"):
             raw = _from_json_text(raw, name)
         elif kind in ("time", "optional_time"):
             return _time(raw, name)
@@ -372,6 +394,8 @@ def _value(kind: str, name: str, raw: object, from_csv: bool) -> Any:
         if raw is None and kind == "optional_time":
             return None
         return _time(raw, name)
+    if kind == "nested":
+        return field_from_json(TicketRecord, name, raw, name)
     if kind == "object":
         if raw is not None and not isinstance(raw, dict):
             raise InvalidInput(_("{name} must be a JSON object").format(name=name))
@@ -441,7 +465,7 @@ def record_from_mapping(data: Mapping[str, object], where: str, *, from_csv: boo
     return record
 
 
-def _read_jsonl(lines: Iterable[str]) -> Iterator[TicketRecord]:
+def _read_jsonl(lines: Iterable[str]) -> Iterator[TicketRecord | DeskRecord]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -461,7 +485,40 @@ def _read_jsonl(lines: Iterable[str]) -> Iterator[TicketRecord]:
             ) from None
         if not isinstance(data, dict):
             raise InvalidInput(_("{where}: expected one JSON object per line").format(where=where))
-        yield record_from_mapping(data, where, from_csv=False)
+        if "format" in data and "number" not in data:
+            _check_header(data, where)
+            continue
+        kind = data.pop("record", "ticket")
+        if kind == "ticket":
+            yield record_from_mapping(data, where, from_csv=False)
+        elif kind in RECORD_KINDS:
+            with located(where):
+                record = from_json(RECORD_KINDS[kind], data, kind)
+            yield replace(record, source=where)
+        else:
+            raise InvalidInput(
+                _("{where}: unknown record {kind!r}; records: {known}").format(
+                    where=where, kind=kind, known=", ".join(["ticket", *RECORD_KINDS])
+                )
+            )
+
+
+def _check_header(data: dict[str, Any], where: str) -> None:
+    """The first line of a format 2 file: a later version is refused, not half-read."""
+    version = data.get("version")
+    if data.get("format") != FILE_FORMAT or not isinstance(version, int):
+        raise InvalidInput(
+            _("{where}: not an itsm desk file (its header names {header})").format(
+                where=where, header=json.dumps(data, ensure_ascii=False)[:120]
+            )
+        )
+    if version > FILE_VERSION:
+        raise InvalidInput(
+            _(
+                "{where}: a desk file of version {version}; this itsm reads versions 1 to "
+                "{known}: upgrade itsm to import it"
+            ).format(where=where, version=version, known=FILE_VERSION)
+        )
 
 
 def _read_csv(lines: Iterable[str]) -> Iterator[TicketRecord]:
@@ -514,7 +571,9 @@ def _read_csv(lines: Iterable[str]) -> Iterator[TicketRecord]:
         ) from None
 
 
-def read_records(src: Iterable[str], fmt_hint: str | None = None) -> Iterator[TicketRecord]:
+def read_records(
+    src: Iterable[str], fmt_hint: str | None = None
+) -> Iterator[TicketRecord | DeskRecord]:
     """The records of a ticket file, one at a time; jsonl or csv is detected when not given.
 
     Raises `InvalidInput` naming the line (jsonl) or record and line (csv) of the

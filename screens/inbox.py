@@ -190,6 +190,9 @@ class InboxScreen(Screen[None]):
         Binding("M", "mark_all_read", _("Mark all read")),
         ACKNOWLEDGE_PAGE,
         Binding("f5,ctrl+r", "reload", _("Reload")),
+        # Administrators: the notifications that could not be sent out. Not in the footer,
+        # which every agent reads; listed in the help (?) and docs/notifications.md.
+        Binding("D", "dead_letters", _("Dead letters"), show=False),
     ]
 
     class Page(Message):
@@ -386,6 +389,11 @@ class InboxScreen(Screen[None]):
         self.unread = max(0, self.unread - message.changed)
         set_unread(self.app, self.unread)
         self._show_status()
+
+    def action_dead_letters(self) -> None:
+        from itsm_tui.screens.dead_letters import DeadLettersScreen
+
+        self.app.push_screen(DeadLettersScreen())
 
     def action_close(self) -> None:
         self.dismiss(None)

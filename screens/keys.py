@@ -31,6 +31,13 @@ NEW_REQUEST = Binding("N", "new_request", _("New req"))
 
 TICKET_ACTIONS = (TAKE, ASSIGN, STATUS, REPLY, WORK_NOTE)
 
+# Problems: mark incidents in the queue, open a problem for them; the problem list.
+MARK = Binding("space", "mark", _("Mark"))
+PROBLEM_FROM_MARKED = Binding("P", "problem_from_marked", _("Problem"))
+PROBLEMS = Binding("E", "problems", _("Problems and known errors"), show=False)
+# On a problem: resolve its open incidents with the fix or workaround.
+RESOLVE_INCIDENTS = Binding("x", "resolve_incidents", _("Resolve incs"))
+
 # A change's own screen: one key per step of its process (shown only where it may be taken).
 CHANGE_EDIT = Binding("e", "edit_change", _("Edit"))
 CHANGE_ASSESS = Binding("k", "assess_change", _("Risk"))
@@ -60,3 +67,17 @@ CHANGE_ACTIONS = (
     CHANGE_CANCEL,
     CHANGE_LINK_INCIDENT,
 )
+
+# The knowledge base: opened from anywhere; its browser's own keys.
+KNOWLEDGE = Binding("b", "knowledge", _("Knowledge"))
+KB_SEARCH = Binding("slash", "focus_search", _("Search"))
+KB_NEW = Binding("n", "new_article", _("New article"))
+KB_EDIT = Binding("e", "edit_article", _("Edit"))
+KB_PUBLISH = Binding("p", "publish_article", _("Publish"))
+KB_RETIRE = Binding("X", "retire_article", _("Retire"))
+KB_HELPFUL = Binding("plus", "vote(True)", _("Helpful"))
+KB_NOT_HELPFUL = Binding("minus", "vote(False)", _("Not helpful"), show=False)
+KB_ALL_STATUSES = Binding("d", "toggle_statuses", _("Drafts too"))
+# In the new-incident form: the highlighted suggestion linked, or sent as the first reply.
+SUGGESTION_LINK = Binding("ctrl+l", "link_suggestion", _("Link article"))
+SUGGESTION_REPLY = Binding("ctrl+o", "reply_with_suggestion", _("Send article"))

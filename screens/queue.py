@@ -24,12 +24,14 @@ from itsm_tui.data.queue_pages import QueueRow
 from itsm_tui.data.queue_views import QUEUE_SORTS, QueueQuery
 from itsm_tui.data.ticket_filter import TicketFilter
 from itsm_tui.desk import DeskError, assign_ticket
+from itsm_tui.desk.problems import create_problem
 from itsm_tui.desk.records import get_agent
 from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
 from itsm_tui.screens import forms, keys
 from itsm_tui.screens.detail import TicketDetailScreen
+from itsm_tui.screens.problems import ProblemDetailScreen
 from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
@@ -233,6 +235,8 @@ class QueueScreen(Screen[None]):
         Binding("f", "filter", _("Filter")),
         keys.NEW_INCIDENT,
         keys.NEW_REQUEST,
+        keys.MARK,
+        keys.PROBLEM_FROM_MARKED,
         Binding("o", "cycle_sort", _("Sort")),
         Binding("O", "flip_sort", _("Reverse sort"), show=False),
         Binding("v", "next_view", _("View")),
@@ -716,6 +720,9 @@ class QueueScreen(Screen[None]):
         if message.error is not None:
             self.notify(message.error, title=message.number, severity="error", markup=False)
             return
+        if message.done == "problem":
+            self._problem_opened(message.number)
+            return
         self.notify(_("{number} is yours.").format(number=message.number), markup=False)
         self.reload()
 
@@ -751,6 +758,51 @@ class QueueScreen(Screen[None]):
 
     def action_new_incident(self) -> None:
         self._open_form(forms.NewTicketForm("incident"))
+
+    # ------------------------------------------------------------------ problems
+
+    def action_mark(self) -> None:
+        """Mark (or unmark) the selected incident for a problem, and step down."""
+        row = self._selected_or_say()
+        if row is None:
+            return
+        if row.type != "incident":
+            self.notify(_("Only incidents go into a problem."), severity="warning")
+            return
+        marked = self.table.marked
+        if row.number in marked:
+            marked.remove(row.number)
+        else:
+            marked.append(row.number)
+        self.table.action_cursor_down()
+        self.table.refresh()
+
+    def action_problem_from_marked(self) -> None:
+        """Open a problem for the marked incidents (or the selected one)."""
+        numbers = list(self.table.marked)
+        if not numbers:
+            row = self._selected_or_say()
+            if row is None:
+                return
+            numbers = [row.number]
+        self._create_problem(numbers)
+
+    @work(thread=True, exclusive=True, group="queue-write")
+    def _create_problem(self, numbers: list[str]) -> None:
+        try:
+            with self.ctx.store.write() as session:
+                actor = get_agent(session, self.ctx.actor)
+                now = self.ctx.now()
+                number = create_problem(session, actor, incidents=numbers, now=now).number
+        except DeskError as exc:
+            self.post_message(TicketWritten(numbers[0], "problem", str(exc)))
+            return
+        self.post_message(TicketWritten(number, "problem", None))
+
+    def _problem_opened(self, number: str) -> None:
+        self.table.marked.clear()
+        self.notify(_("{number} opened.").format(number=number), markup=False)
+        self.app.push_screen(ProblemDetailScreen(number), lambda _r: self.reload())
 
     def action_new_request(self) -> None:
         self._open_form(forms.NewTicketForm("request"))

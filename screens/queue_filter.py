@@ -4,19 +4,33 @@ completed as they are typed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, date, tzinfo
 
 from textual.binding import Binding, BindingType
 from textual.suggester import Suggester
 from textual.widgets import Input
 
 from itsm_tui.data.directory import DeskDirectory
+from itsm_tui.data.kpi.period import Period, period_between
 from itsm_tui.data.queue_views import QueueQuery
 from itsm_tui.data.sla_standing import STANDINGS as SLA_STATES
 from itsm_tui.domain.priority import PRIORITIES, parse_priority
 from itsm_tui.domain.workflow import TICKET_TYPES, all_statuses
 from itsm_tui.i18n import _
 
-FILTER_KEYS = ("status", "priority", "type", "team", "assignee", "service", "sla")
+FILTER_KEYS = (
+    "status",
+    "priority",
+    "type",
+    "team",
+    "assignee",
+    "service",
+    "sla",
+    "opened",
+    "resolved",
+)
+# `opened:` and `resolved:` take local days of the desk's zone: one, or a first and a last.
+DAY_RANGE = ".."
 _QUOTES = "\"'"
 
 
@@ -159,6 +173,13 @@ def apply_filter_text(
                     )
                 )
             query = replace(query, sla_state=value.lower())
+        elif key in ("opened", "resolved"):
+            period = day_range(key, value, directory.zone if directory else UTC)
+            if key == "opened":
+                query = replace(query, opened_since=period.start, opened_until=period.end)
+            else:
+                # In place of a view's own "since" (Recently resolved): the days asked for.
+                query = replace(query, resolved_since=period.start, resolved_until=period.end)
         elif key == "team":
             f = replace(f, team_id=_lookup(directory, key, value))
         elif key == "assignee":
@@ -166,6 +187,28 @@ def apply_filter_text(
         else:
             query = replace(query, service_id=_lookup(directory, key, value))
     return replace(query, filters=f), chosen
+
+
+def day_range(key: str, value: str, zone: tzinfo) -> Period:
+    """`2026-11-01..2026-11-30` or `2026-11-24`: those local days, as the KPIs' periods
+    count them (from the first day's midnight to the midnight after the last)."""
+    first_text, dots, last_text = value.partition(DAY_RANGE)
+    try:
+        first = date.fromisoformat(first_text.strip())
+        last = date.fromisoformat(last_text.strip()) if dots else first
+    except ValueError:
+        raise ValueError(
+            _(
+                "{key}: takes days as 2026-11-01..2026-11-30 or one day 2026-11-24, not {value!r}"
+            ).format(key=key, value=value)
+        ) from None
+    if last < first:
+        raise ValueError(
+            _("{key}: the last day {last} is before the first {first}").format(
+                key=key, last=last.isoformat(), first=first.isoformat()
+            )
+        )
+    return period_between(first, last, zone)
 
 
 def _lookup(directory: DeskDirectory | None, key: str, value: str) -> int:

@@ -223,7 +223,7 @@ def notification_rows(session: Session) -> list[tuple[str | None, str | None, st
         .outerjoin(Agent, Agent.id == Notification.agent_id)
         .outerjoin(Team, Team.id == Notification.team_id)
         .join(Ticket, Ticket.id == Notification.ticket_id)
-        .where(Notification.kind.in_(("warning", "escalation", "page")))
+        .where(Notification.kind.in_(("warning", "breach", "escalation", "page")))
     ).all()
     return sorted((tuple(r) for r in rows), key=repr)  # type: ignore[misc]
 

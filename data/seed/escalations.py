@@ -186,7 +186,7 @@ class SweepWriter:
                     _actions_text(actions),
                 )
             )
-            notice = "warning" if event.kind == "warning" else "escalation"
+            notice = event.kind
             self._act(
                 ticket,
                 actions,

@@ -1,4 +1,5 @@
-"""`itsm import` and `itsm export`: tickets with their history, as JSON Lines or CSV."""
+"""`itsm import` and `itsm export`: the desk (tickets with their history and everything the
+KPIs read) as JSON Lines, or its tickets as CSV (docs/import-export.md)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from itsm_tui.text_input import utf8_lines
 @json_option
 @pass_env
 def import_(env: Env, file: Path, as_json: bool) -> None:
-    """Import tickets from FILE (JSON Lines or CSV as export writes them; "-" is stdin)."""
+    """Import the desk records of FILE (JSON Lines or CSV as export writes them; "-" is stdin)."""
     from itsm_tui.desk.imports import import_tickets
     from itsm_tui.ticket_files import read_records
 
@@ -77,7 +78,7 @@ def _import_summary(result: Any) -> dict[str, Any]:
 )
 @pass_env
 def export(env: Env, fmt: str, output: Path | None) -> None:
-    """Export every ticket with its history."""
+    """Export the desk: every ticket with its history, and what the KPIs read (jsonl)."""
     from itsm_tui.ticket_files import export_tickets
 
     with desk_session(env, write=False) as (session, _actor):
@@ -96,3 +97,5 @@ def export(env: Env, fmt: str, output: Path | None) -> None:
         ngettext("exported {n} ticket", "exported {n} tickets", n).format(n=n)
         + (f" → {output}" if output else "")
     )
+    if fmt == "csv":
+        err(_("csv holds the tickets only; changes, outages and complaints travel in jsonl"))

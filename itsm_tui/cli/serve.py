@@ -141,7 +141,7 @@ def serve(
         from itsm_tui.escalation.scheduler import start_background
 
         def start_escalator(store):  # type: ignore[no-untyped-def]
-            return start_background(store, clock=env.now)
+            return start_background(store, clock=env.now, deliver=True)
 
     with opened(env) as store:
         with store.read() as session:

@@ -14,6 +14,7 @@ import tomli_w
 from itsm_tui.config.intake import intake_dump
 from itsm_tui.config.load import _ITEM_SECTIONS
 from itsm_tui.config.model import DeskConfig
+from itsm_tui.config.notifications import notifications_value
 from itsm_tui.config.rotations import dump_rotations
 from itsm_tui.config.store import _SERVE_KEYS, _dec, _sla_match_values, _sla_values
 from itsm_tui.config.vocabulary import KPI_TARGET_KEYS, SECTIONS
@@ -307,4 +308,21 @@ def dump_toml(config: DeskConfig) -> str:
             else {"period_start": b.period_start, "period_end": b.period_end}
         )
         w.pairs({"category": b.category, **bounds, "amount": b.amount, "currency": b.currency})
+    if config.notifications is not None:
+        _dump_notifications(w, notifications_value(config.notifications))
     return "\n".join(w.lines) + "\n"
+
+
+def _dump_notifications(w: _Writer, n: dict[str, Any]) -> None:
+    w.header("notifications")
+    w.pairs({k: v for k, v in n.items() if k not in ("smtp", "agents", "teams", "events")})
+    if "smtp" in n:
+        w.header("notifications.smtp")
+        w.pairs(n["smtp"])
+    for section in ("agents", "teams"):
+        for item in n[section]:
+            w.header(f"notifications.{section}", array=True)
+            w.pairs(item)
+    if n["events"]:
+        w.header("notifications.events")
+        w.pairs(n["events"])

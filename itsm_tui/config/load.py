@@ -21,6 +21,7 @@ from itsm_tui.config.checker import Checker, Table, _duplicate, _label, _where
 from itsm_tui.config.intake import parse_intake
 from itsm_tui.config.locator import Locator
 from itsm_tui.config.model import BudgetConfig, DeskConfig
+from itsm_tui.config.notifications import parse_notifications
 from itsm_tui.config.rotations import check_rotation_references, parse_rotation
 from itsm_tui.config.sections import (
     _parse_agent,
@@ -91,6 +92,7 @@ def _parse_document(doc: dict[str, Any], chk: Checker) -> DeskConfig:
         ("intake", parse_intake),
         ("change_types", _parse_change_types),
         ("risk_questionnaire", _parse_risk),
+        ("notifications", parse_notifications),
     ):
         table = root.table(name, name.replace("_", " ") if name == "change_types" else name)
         if table is not None:
@@ -233,6 +235,10 @@ def _check_references(config: DeskConfig, chk: Checker) -> None:
         check_all(
             f, _item_label("freeze_windows", f), "services", f.services, services, _("service")
         )
+    for r in config.notifications.agents if config.notifications else ():
+        check(r, _("notifications.agents"), "username", r.username, agents, _("agent"))
+    for r in config.notifications.teams if config.notifications else ():
+        check(r, _("notifications.teams"), "name", r.team, teams, _("team"))
     _check_budget_overlaps(config, chk)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from itsm_tui.config.intake import IntakeSettings
 from itsm_tui.config.locator import Locator
+from itsm_tui.config.notifications import NotificationSettings
 from itsm_tui.config.vocabulary import (
     DEFAULT_PAUSE_STATUSES,
     DEFAULT_WARN_AT_PERCENT,
@@ -356,6 +357,7 @@ class DeskConfig:
     risk_questionnaire: RiskQuestionnaire | None = None
     freeze_windows: tuple[FreezeWindowConfig, ...] | None = None
     budgets: tuple[BudgetConfig, ...] | None = None
+    notifications: NotificationSettings | None = None
     filename: str = field(default="", compare=False)
     locator: Locator | None = field(default=None, compare=False, repr=False)
 

@@ -38,6 +38,7 @@ from itsm_tui.config.model import (
     TeamConfig,
     _kpi_value,
 )
+from itsm_tui.config.notifications import notifications_from_value, notifications_value
 from itsm_tui.config.rotations import rotations_from_value, rotations_value
 from itsm_tui.config.vocabulary import DESK_DEFAULTS, KPI_TARGET_KEYS, RISK_LEVELS, RISK_RULES
 from itsm_tui.config.windows import maintenance_from_json, maintenance_json
@@ -769,6 +770,7 @@ _SETTINGS: tuple[_SettingSpec, ...] = (
     _SettingSpec("change_types", _change_types_value, _change_types_from_value),
     _SettingSpec("change_templates", _change_templates_value, _change_templates_from_value),
     _SettingSpec("risk_questionnaire", _risk_value, _risk_from_value),
+    _SettingSpec("notifications", notifications_value, notifications_from_value),
     _SettingSpec("rotations", rotations_value, rotations_from_value),
 )
 _SETTING_BY_SECTION = {spec.section: spec for spec in _SETTINGS}

@@ -36,6 +36,7 @@ SECTIONS = (
     "risk_questionnaire",
     "freeze_windows",
     "budgets",
+    "notifications",
 )
 ESCALATION_ACTIONS = (
     "notify_assignee",

@@ -24,12 +24,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "change.create": frozenset({AGENT, SUPERVISOR, CHANGE_MANAGER, ADMIN}),
     "change.approve": frozenset({CAB}),
     "change.manage": frozenset({CHANGE_MANAGER, ADMIN}),
+    # Writing and voting on knowledge articles; publishing and retiring them is a review.
+    "knowledge.write": frozenset({AGENT, SUPERVISOR, CHANGE_MANAGER, CAB, ADMIN}),
+    "knowledge.publish": frozenset({SUPERVISOR, CHANGE_MANAGER, ADMIN}),
     "desk.configure": frozenset({ADMIN}),
     "desk.seed": frozenset({ADMIN}),
     # Acting as another agent (`itsm --as`); audited with both names.
     "agent.impersonate": frozenset({ADMIN}),
     # Adding or removing the SSH keys a remote session signs in with (`itsm agent key`).
     "agent.keys": frozenset({ADMIN}),
+    # Sending a dead letter (a notification the deliverer gave up on) again.
+    "outbox.retry": frozenset({ADMIN}),
 }
 
 

@@ -21,11 +21,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from itsm_tui.data.store import Store
 from itsm_tui.escalation.sweep import SweepResult, sweep
+from itsm_tui.notify.deliverer import Deliverer
 
 log = logging.getLogger("itsm.escalator")
 
 DEFAULT_INTERVAL_S = 30
 JOB_ID = "sla-sweep"
+# Notifications go out soon after the sweep writes them, not a sweep interval later.
+DELIVER_INTERVAL_S = 10
+DELIVER_JOB_ID = "notify-deliver"
 
 Clock = Callable[[], datetime]
 
@@ -84,12 +88,39 @@ def _add_job(
     )
 
 
+def _deliver_job(deliverer: Deliverer) -> None:
+    try:
+        report = deliverer.run_once()
+    except Exception:
+        # The store or a channel misbehaving must not end the daemon; due rows wait.
+        log.exception("notification delivery failed")
+        return
+    if report.sent or report.retried or report.dead:
+        log.info("notifications: %s", report.as_dict())
+
+
+def _add_deliverer(
+    scheduler: BlockingScheduler | BackgroundScheduler, store: Store, clock: Clock
+) -> None:
+    scheduler.add_job(
+        _deliver_job,
+        IntervalTrigger(seconds=DELIVER_INTERVAL_S, timezone=UTC),
+        args=(Deliverer(store, clock),),
+        id=DELIVER_JOB_ID,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=DELIVER_INTERVAL_S,
+        next_run_time=datetime.now(UTC),
+    )
+
+
 def run_escalator(
     store: Store, *, interval: float = DEFAULT_INTERVAL_S, clock: Clock = wall_clock
 ) -> None:
     """The daemon: sweep every `interval` seconds until SIGTERM or Ctrl-C."""
     scheduler = BlockingScheduler(timezone=UTC)
     _add_job(scheduler, store, interval, clock, None)
+    _add_deliverer(scheduler, store, clock)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("escalator stopping (%s)", signal.Signals(signum).name)
@@ -111,9 +142,13 @@ def start_background(
     interval: float = DEFAULT_INTERVAL_S,
     clock: Clock = wall_clock,
     on_result: Callable[[SweepResult], None] | None = None,
+    deliver: bool = False,
 ) -> BackgroundScheduler:
-    """The app's escalator: sweeps in a scheduler thread, results handed to `on_result`."""
+    """The app's escalator: sweeps in a scheduler thread, results handed to `on_result`;
+    with `deliver` (itsm serve), it also sends the outbox's notifications."""
     scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
     _add_job(scheduler, store, interval, clock, on_result)
+    if deliver:
+        _add_deliverer(scheduler, store, clock)
     scheduler.start()
     return scheduler

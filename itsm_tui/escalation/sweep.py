@@ -43,6 +43,7 @@ from itsm_tui.domain.oncall import Rotation, on_call_at
 from itsm_tui.domain.priority import priority_label
 from itsm_tui.domain.workflow import INCIDENT
 from itsm_tui.i18n import _
+from itsm_tui.notify.outbox import enqueue
 
 # Claimed clocks are read back in slices: bounded IN lists on both databases.
 CHUNK = 2000
@@ -328,7 +329,8 @@ def _fire(
                     "actions": actions,
                 }
             )
-            notice = "warning" if event.kind == "warning" else "escalation"
+            # The notice's kind is the event's (warning, breach, escalation): routed apart.
+            notice = event.kind
             notifications += _act(
                 desk,
                 change,
@@ -371,7 +373,11 @@ def _fire(
     if escalations:
         session.execute(Escalation.__table__.insert(), escalations)
     if notifications:
-        session.execute(Notification.__table__.insert(), notifications)
+        ids = session.scalars(
+            Notification.__table__.insert().returning(Notification.__table__.c.id),
+            notifications,
+        ).all()
+        enqueue(session.connection(), ids)
         result.notifications += len(notifications)
     wanted = [p for c in tickets.values() for p in c.pages]
     if wanted:

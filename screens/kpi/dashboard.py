@@ -25,7 +25,7 @@ from textual.widgets import Input, Static
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data.kpi.figures import shown
-from itsm_tui.data.kpi.period import NAMED_PERIODS
+from itsm_tui.data.kpi.period import NAMED_PERIODS, Period
 from itsm_tui.desk import DeskError
 from itsm_tui.desk.zones import desk_zone
 from itsm_tui.i18n import _
@@ -37,6 +37,7 @@ from itsm_tui.screens.kpi.reading import (
     read_dashboard,
 )
 from itsm_tui.screens.kpi.tiles import KpiTile, TrendChart
+from itsm_tui.screens.queue_filter import DAY_RANGE
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
 
@@ -61,8 +62,8 @@ DRILL_DOWNS: dict[str, tuple[str, str]] = {
     "sla_resolution_met": ("breached", ""),
     "incident_response_mean": ("open", "type:incident"),
     "incident_response_p90": ("open", "type:incident"),
-    "incident_resolution_mean": ("resolved", "type:incident"),
-    "incident_resolution_p90": ("resolved", "type:incident"),
+    "incident_resolution_mean": ("resolved", "type:incident priority:P1"),
+    "incident_resolution_p90": ("resolved", "type:incident priority:P1"),
     "request_cycle": ("resolved", "type:request"),
     "reopen_rate": ("resolved", ""),
     "first_contact_resolution": ("resolved", "type:incident"),
@@ -71,6 +72,22 @@ DRILL_DOWNS: dict[str, tuple[str, str]] = {
     "tickets_per_agent_day": ("resolved", ""),
     "escalations_today": ("breached", ""),
 }
+# The KPIs measured over the tickets resolved in the period: their drill-down names the
+# period's days (`resolved:2026-11-01..2026-11-30`), so the queue holds the tickets behind
+# the figure, not the last day's. (Response times count clocks stopped in the period,
+# which no ticket column says: those drill-downs stay approximate.)
+RESOLVED_IN_PERIOD = frozenset(
+    {
+        "incident_resolution_mean",
+        "incident_resolution_p90",
+        "request_cycle",
+        "reopen_rate",
+        "first_contact_resolution",
+        "reassignments_per_ticket",
+        "resolution_by_team",
+        "tickets_per_agent_day",
+    }
+)
 
 
 class DashboardLoaded(Message):
@@ -90,10 +107,15 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def drill_down(key: str, scope: Scope) -> tuple[str, str]:
-    """The queue view and filter line of the tickets behind a KPI, in the cut shown."""
+def drill_down(key: str, scope: Scope, period: Period | None = None) -> tuple[str, str]:
+    """The queue view and filter line of the tickets behind a KPI, in the cut and the
+    period shown."""
     view, terms = DRILL_DOWNS.get(key, ("open", ""))
     parts = [terms] if terms else []
+    if period is not None and key in RESOLVED_IN_PERIOD:
+        parts.append(
+            f"resolved:{period.first_day.isoformat()}{DAY_RANGE}{period.last_day.isoformat()}"
+        )
     if scope.team:
         parts.append(f"team:{_quoted(scope.team)}")
     if scope.service:
@@ -344,7 +366,8 @@ class KpiDashboardScreen(Screen[None]):
         self.open_tickets(self.selected)
 
     def open_tickets(self, key: str) -> None:
-        view, text = drill_down(key, self.scope)
+        period = self.data.report.period if self.data else None
+        view, text = drill_down(key, self.scope, period)
         open_filtered = getattr(self.app, "open_filtered_queue", None)
         if open_filtered is not None:
             open_filtered(view, text)

@@ -226,6 +226,9 @@ class TicketTable(ScrollView, can_focus=True):
         self.rows_fetched = 0
         self._now = clock()
         self._layouts: dict[tuple[int, int], list[tuple[Column, int]]] = {}
+        # Tickets marked for a step on several at once (a problem from incidents): their
+        # numbers, shown by a mark in the row's leading cell.
+        self.marked: list[str] = []
 
     # ------------------------------------------------------------------ state
 
@@ -473,7 +476,7 @@ class TicketTable(ScrollView, can_focus=True):
             "holder": self._holder(row, style),
             "age": (format_age(row.opened_at, self._now), style),
         }
-        segments = [Segment(" ", style)]
+        segments = [Segment("●" if row.number in self.marked else " ", style)]
         for column, size in self.layout(width):
             text, cell_style = cells[column.name]
             if column.name in ("sla", "age"):

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, event, text, update
 from itsm_tui.data.models import Agent
 from itsm_tui.data.store import Store
 from tests.cli.conftest import Itsm, assert_refused, snapshot
+from tests.desk_files import exported_ticket
 from tests.factories import NOW, Desk
 
 
@@ -79,7 +80,7 @@ def test_dates_outside_the_years_the_desk_keeps_are_refused(itsm: Itsm, moment: 
 
 def test_an_import_with_a_date_out_of_range_names_the_line(itsm: Itsm, tmp_path: Path) -> None:
     _incident(itsm)
-    record = json.loads(itsm.ok("export").stdout)
+    record = exported_ticket(itsm.ok("export").stdout)
     record["number"] = ""
     good = json.dumps(record)
     bad = json.dumps({**record, "opened_at": "0001-01-01T00:00:00+14:00"})
@@ -113,7 +114,7 @@ def test_an_argument_that_is_not_utf8_is_named_with_its_byte(itsm: Itsm) -> None
 def test_a_file_name_that_is_not_utf8_still_imports(itsm: Itsm, tmp_path: Path) -> None:
     # File names are the file system's business: any bytes are a valid name.
     _incident(itsm)
-    record = {**json.loads(itsm.ok("export").stdout), "number": ""}
+    record = {**exported_ticket(itsm.ok("export").stdout), "number": ""}
     path = tmp_path / f"{LATIN1_CAFE}.jsonl"
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     assert itsm.json("import", str(path), agent="root")["tickets"] == 1
@@ -122,7 +123,7 @@ def test_a_file_name_that_is_not_utf8_still_imports(itsm: Itsm, tmp_path: Path) 
 @pytest.fixture
 def exported(itsm: Itsm) -> str:
     _incident(itsm)
-    record = {**json.loads(itsm.ok("export").stdout), "number": "", "title": "Café au lait"}
+    record = {**exported_ticket(itsm.ok("export").stdout), "number": "", "title": "Café au lait"}
     return json.dumps(record, ensure_ascii=False)
 
 

@@ -20,6 +20,7 @@ from itsm_tui.data.models import (
 )
 from itsm_tui.data.store import open_store, sqlite_url
 from tests.cli.conftest import NOW, NOW_ISO, Itsm, assert_refused, snapshot
+from tests.desk_files import exported_ticket, ticket_lines
 
 
 def _incident(itsm: Itsm) -> None:
@@ -118,7 +119,7 @@ def test_export_to_stdout_and_to_a_file(itsm: Itsm, tmp_path: Path) -> None:
     _incident(itsm)
     _incident(itsm)
     result = itsm.ok("export", "--format", "jsonl")
-    lines = result.stdout.splitlines()
+    lines = ticket_lines(result.stdout)
     assert [json.loads(line)["number"] for line in lines] == ["INC0000001", "INC0000002"]
     assert result.stderr == "exported 2 tickets\n"
     target = tmp_path / "tickets.csv"
@@ -129,7 +130,7 @@ def test_export_to_stdout_and_to_a_file(itsm: Itsm, tmp_path: Path) -> None:
 
 def test_import_renumbered_records_then_refuse_a_bad_file(itsm: Itsm, tmp_path: Path) -> None:
     _incident(itsm)
-    exported = json.loads(itsm.ok("export").stdout)
+    exported = exported_ticket(itsm.ok("export").stdout)
     exported["number"] = ""  # an empty number: imported under a new one
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps(exported) + "\n", encoding="utf-8")

@@ -181,7 +181,7 @@ def full_life_notices(number: str, at: dict[str, datetime] | None = None) -> lis
         ("tia", None, "warning", number, when("r50", RESPONSE_50)),
         ("tia", None, "warning", number, when("r75", RESPONSE_75)),
         # Breach: to the assignee; level 1: the supervisor, then the team it moved to.
-        ("tia", None, "escalation", number, when("r100", RESPONSE_100)),
+        ("tia", None, "breach", number, when("r100", RESPONSE_100)),
         ("sue", None, "escalation", number, when("r100", RESPONSE_100)),
         (None, ds, "escalation", number, when("r100", RESPONSE_100)),
         # Level 2: the desk manager (supervisor of the first line).
@@ -190,7 +190,7 @@ def full_life_notices(number: str, at: dict[str, datetime] | None = None) -> lis
         # supervisor; the ticket is not reassigned again.
         (None, ds, "warning", number, when("s50", RESPONSE_150)),
         (None, ds, "warning", number, when("s75", RESPONSE_150)),
-        (None, ds, "escalation", number, when("s100", RESOLUTION_P2_100)),
+        (None, ds, "breach", number, when("s100", RESOLUTION_P2_100)),
         ("dan", None, "escalation", number, when("s100", RESOLUTION_P2_100)),
         ("sue", None, "escalation", number, when("s150", RESOLUTION_P2_150)),
     ]
@@ -441,7 +441,7 @@ def test_business_hours_breach_at_friday_close_is_delivered_monday_morning_and_p
         [
             ("tia", None, "warning", number, local(2026, 11, 27, 17, 0)),
             ("tia", None, "warning", number, local(2026, 11, 27, 17, 0)),
-            ("tia", None, "escalation", number, monday_0900),
+            ("tia", None, "breach", number, monday_0900),
             (None, "Service Desk", "page", number, friday_close),
             ("sue", None, "page", number, friday_close),
             ("sue", None, "escalation", number, monday_0900),
@@ -470,7 +470,7 @@ def test_breach_at_night_on_a_24x7_calendar_is_delivered_at_once(sla_store: Stor
     assert {r[4] for r in rows} == {three_am}
     # Breach to tia; level 1: supervisor, the new team, two pages. The two warnings the
     # breach overtook in this sweep are recorded, not sent.
-    assert sorted(r[2] for r in rows) == ["escalation", "escalation", "escalation", "page", "page"]
+    assert sorted(r[2] for r in rows) == ["breach", "escalation", "escalation", "page", "page"]
     assert done.warned == [
         {"number": number, "kind": "response", "threshold": 50},
         {"number": number, "kind": "response", "threshold": 75},

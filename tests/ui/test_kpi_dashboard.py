@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from itsm_tui import desk
 from itsm_tui.app import HelpScreen
 from itsm_tui.data.kpi import RED
+from itsm_tui.desk.records import get_agent
 from itsm_tui.screens.kpi import KpiDashboardScreen
 from itsm_tui.screens.kpi.dashboard import drill_down
 from itsm_tui.screens.kpi.reading import Scope, TrendCache
 from itsm_tui.screens.queue import QueueScreen
+from tests.factories import NOW
 from tests.ui.snapshot_apps import build_queue_store, queue_app, run_async, settle
 
 
@@ -79,6 +82,37 @@ async def test_enter_drills_down_to_the_queue_with_a_filter(tmp_path: Path) -> N
         assert isinstance(queue, QueueScreen)
         assert queue.view_key == "breached"
         assert queue.count == 2
+
+
+@run_async
+async def test_enter_on_a_resolved_kpi_shows_the_periods_tickets_in_the_queue(
+    tmp_path: Path,
+) -> None:
+    store = build_queue_store(tmp_path / "desk.db")
+    with store.write() as session:
+        # Two of the desk's tickets resolved today: the figure counts them.
+        for number in ("INC0000001", "INC0000002"):
+            desk.resolve_ticket(
+                session,
+                get_agent(session, "root"),
+                number,
+                code="fixed",
+                notes="Restarted",
+                now=NOW,
+            )
+    app = queue_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_dashboard(pilot, app)
+        assert screen.data is not None
+        period = screen.data.report.period
+        samples = screen.data.report.by_key()["reopen_rate"].samples
+        screen.query_one("#kpi-reopen_rate").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        assert queue.filter_text == f"resolved:{period.first_day}..{period.last_day}"
+        assert samples == 2 and queue.count == 2
 
 
 def test_drill_down_names_the_cut() -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from itsm_tui.data.directory import DeskDirectory
@@ -122,3 +126,31 @@ def test_completion_waits_for_the_directory() -> None:
     assert suggester.complete("type:inc") == "type:incident"
     suggester.directory = DIRECTORY
     assert suggester.complete("team:N") == "team:Network"
+
+
+def test_resolved_and_opened_take_local_days_of_the_desk() -> None:
+    nov = filtered("resolved:2026-11-01..2026-11-30")
+    assert (nov.resolved_since, nov.resolved_until) == (
+        datetime(2026, 11, 1, tzinfo=UTC),
+        datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    shanghai = replace(DIRECTORY, zone=ZoneInfo("Asia/Shanghai"))
+    day = apply_filter_text(OPEN, "opened:2026-11-24 type:incident", shanghai)[0]
+    assert (day.opened_since, day.opened_until) == (
+        datetime(2026, 11, 23, 16, tzinfo=UTC),
+        datetime(2026, 11, 24, 16, tzinfo=UTC),
+    )
+    assert day.resolved_since is None and day.filters.type == "incident"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("resolved:yesterday", "resolved: takes days as 2026-11-01..2026-11-30"),
+        ("opened:2026-11-01..", "opened: takes days as"),
+        ("opened:2026-11-30..2026-11-01", "opened: the last day 2026-11-01 is before the first"),
+    ],
+)
+def test_a_bad_day_range_is_one_line_naming_the_term(text: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        filtered(text)

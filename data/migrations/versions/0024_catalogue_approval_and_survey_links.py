@@ -2,7 +2,7 @@
 link tokens, one per ticket).
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ from itsm_tui.data.models import UtcDateTime
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision: str = "0024"
-down_revision: str | None = "0020"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
