@@ -216,6 +216,8 @@ class CatalogueItem(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who approves a request: agents holding this role; None: the approve_request permission.
+    approval_role: Mapped[str | None] = mapped_column(String(40))
     # Target fulfilment time in business minutes.
     fulfilment_minutes: Mapped[int] = mapped_column(Integer, default=480)
     # Form fields a requester fills in: [{"name", "label", "required", "kind"}].
@@ -933,6 +935,20 @@ class Survey(Base):
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime]
+
+
+class SurveyInvitation(Base):
+    """A one-use link sent to a ticket's requester for its survey; only the token's hash is kept."""
+
+    __tablename__ = "survey_invitations"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # One invitation per ticket, as there is one survey per ticket.
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    sent_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class Complaint(Base):

@@ -21,6 +21,9 @@ LINK = Binding("l", "link", _("Link"))
 LOG_TIME = Binding("T", "log_time", _("Time"))
 # A page from the on-call rota: "I have it", and nobody else is woken.
 ACKNOWLEDGE_PAGE = Binding("A", "acknowledge_page", _("Ack page"))
+# What the requester thought: a rating taken after a call, a formal complaint.
+SURVEY = Binding("asterisk", "survey", _("Survey"), key_display="*")
+COMPLAINT = Binding("exclamation_mark", "complaint", _("Complaint"), key_display="!")
 
 # New tickets, from the queue.
 NEW_INCIDENT = Binding("n", "new_incident", _("New inc"))

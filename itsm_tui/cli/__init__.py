@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from itsm_tui.cli import (
     agents,
     backup,
+    catalogue,
     changes,
     config,
     import_export,
@@ -28,6 +29,7 @@ from itsm_tui.cli import (
     serve,
     setup,
     sla,
+    surveys,
     tickets,
     wall,
 )
@@ -41,6 +43,8 @@ for command in (
     tickets.ticket,
     measures.outage,
     measures.complaint,
+    surveys.survey,
+    catalogue.catalog,
     changes.change,
     problems.problem,
     knowledge.kb,

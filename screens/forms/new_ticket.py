@@ -17,6 +17,8 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from itsm_tui.context import DeskContext
 from itsm_tui.data import directory
 from itsm_tui.desk import tickets
+from itsm_tui.desk.catalogue_forms import FormFieldRefused
+from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.records import get_article, priority_matrix
 from itsm_tui.domain.priority import DEFAULT_MATRIX, priority_for, priority_label
 from itsm_tui.domain.workflow import INCIDENT, REQUEST
@@ -336,6 +338,9 @@ class NewTicketForm(DeskForm):
         if getattr(self, "suggestions", None) is not None and self.suggestions.chosen:
             values["suggested_article"] = self.suggestions.chosen
         return values
+
+    def field_refused(self, refused: DeskError) -> str | None:
+        return ITEM_FIELD + refused.field if isinstance(refused, FormFieldRefused) else None
 
     def write(self, session, actor, values, expected_version, now) -> str:  # type: ignore[no-untyped-def]
         values = dict(values)
