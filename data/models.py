@@ -216,6 +216,8 @@ class CatalogueItem(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who approves a request: agents holding this role; None: the approve_request permission.
+    approval_role: Mapped[str | None] = mapped_column(String(40))
     # Target fulfilment time in business minutes.
     fulfilment_minutes: Mapped[int] = mapped_column(Integer, default=480)
     # Form fields a requester fills in: [{"name", "label", "required", "kind"}].
@@ -935,6 +937,20 @@ class Survey(Base):
     submitted_at: Mapped[datetime]
 
 
+class SurveyInvitation(Base):
+    """A one-use link sent to a ticket's requester for its survey; only the token's hash is kept."""
+
+    __tablename__ = "survey_invitations"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # One invitation per ticket, as there is one survey per ticket.
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    sent_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class Complaint(Base):
     """A requester's formal complaint about the service (KPI: down 20% year on year)."""
 
@@ -990,12 +1006,15 @@ class KnowledgeArticle(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | published
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|published|retired
     problem_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     views: Mapped[int] = mapped_column(Integer, default=0)
     helpful_yes: Mapped[int] = mapped_column(Integer, default=0)
     helpful_no: Mapped[int] = mapped_column(Integer, default=0)
+    # The day an owner should check the article still holds (migration 0023).
+    review_on: Mapped[date | None] = mapped_column(Date)
+    published_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -156,6 +156,7 @@ class ItsmApp(KeysInOrder):
         Binding("B", "change_board", _("Change board"), show=False),
         Binding("K", "kpi", _("KPI dashboard"), show=False),
         keys.PROBLEMS,
+        keys.KNOWLEDGE,
     ]
 
     # Notices waiting in the acting agent's inbox (None until first read): every screen's
@@ -414,6 +415,17 @@ class ItsmApp(KeysInOrder):
         queue = self._queue()
         if queue is not None:
             queue.show_filter(view, text)
+
+    def action_knowledge(self) -> None:
+        """The knowledge browser, brought back to the top if it is open (its search kept)."""
+        from itsm_tui.screens.knowledge import KnowledgeScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, KnowledgeScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(KnowledgeScreen())
 
     def action_inbox(self) -> None:
         from itsm_tui.screens.inbox import InboxScreen

@@ -248,6 +248,8 @@ class TicketDetailScreen(Screen[None]):
         keys.LINK,
         keys.LOG_TIME,
         keys.ACKNOWLEDGE_PAGE,
+        keys.SURVEY,
+        keys.COMPLAINT,
         Binding("f5,ctrl+r", "reload", _("Reload")),
     ]
 
@@ -720,6 +722,16 @@ class TicketDetailScreen(Screen[None]):
         from itsm_tui.screens.forms import TimeForm
 
         self._open_form(lambda t: TimeForm(self.number, t.detail["version"]))
+
+    def action_survey(self) -> None:
+        from itsm_tui.screens.forms import SurveyForm
+
+        self._open_form(lambda t: SurveyForm(self.number, t.detail["version"]))
+
+    def action_complaint(self) -> None:
+        from itsm_tui.screens.forms import ComplaintForm
+
+        self._open_form(lambda t: ComplaintForm(self.number, t.detail["version"]))
 
 
 def _priority_style(label: str) -> str:

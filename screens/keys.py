@@ -23,6 +23,9 @@ LINK = Binding("l", "link", _("Link"))
 LOG_TIME = Binding("T", "log_time", _("Time"))
 # A page from the on-call rota: "I have it", and nobody else is woken.
 ACKNOWLEDGE_PAGE = Binding("A", "acknowledge_page", _("Ack page"))
+# What the requester thought: a rating taken after a call, a formal complaint.
+SURVEY = Binding("asterisk", "survey", _("Survey"), key_display="*")
+COMPLAINT = Binding("exclamation_mark", "complaint", _("Complaint"), key_display="!")
 
 # New tickets, from the queue.
 NEW_INCIDENT = Binding("n", "new_incident", _("New inc"))
@@ -78,3 +81,17 @@ def change_step_actions(steps: Iterable[str]) -> frozenset[str]:
 
 # From the change board: the calendar of planned windows (`C` is Close, a step).
 CHANGE_CALENDAR = Binding("L", "calendar", _("Calendar"))
+
+# The knowledge base: opened from anywhere; its browser's own keys.
+KNOWLEDGE = Binding("b", "knowledge", _("Knowledge"))
+KB_SEARCH = Binding("slash", "focus_search", _("Search"))
+KB_NEW = Binding("n", "new_article", _("New article"))
+KB_EDIT = Binding("e", "edit_article", _("Edit"))
+KB_PUBLISH = Binding("p", "publish_article", _("Publish"))
+KB_RETIRE = Binding("X", "retire_article", _("Retire"))
+KB_HELPFUL = Binding("plus", "vote(True)", _("Helpful"))
+KB_NOT_HELPFUL = Binding("minus", "vote(False)", _("Not helpful"), show=False)
+KB_ALL_STATUSES = Binding("d", "toggle_statuses", _("Drafts too"))
+# In the new-incident form: the highlighted suggestion linked, or sent as the first reply.
+SUGGESTION_LINK = Binding("ctrl+l", "link_suggestion", _("Link article"))
+SUGGESTION_REPLY = Binding("ctrl+o", "reply_with_suggestion", _("Send article"))

@@ -40,6 +40,7 @@ from itsm_tui.data.seed.tickets import AUDIT_COLUMNS
 from itsm_tui.data.seed.timeline import DAY, HOUR, MINUTE
 from itsm_tui.domain import change_risk, roles
 from itsm_tui.domain.change_process import review_required, within_review
+from itsm_tui.domain.knowledge import REVIEW_AFTER
 from itsm_tui.domain.workflow import CHANGE_WORKFLOWS, format_number
 from itsm_tui.i18n import _
 
@@ -434,7 +435,8 @@ def plan_articles(run: Seeder) -> None:
     old_problems = [
         i for i in range(run.n) if run.types[i] == 2 and run.opened[i] < clock.now - 7 * DAY
     ]
-    chosen = [i for i in old_problems if rng.random() < 0.5][:3000]
+    # A few hundred at most: the knowledge base is a fixed amount, not a share of the tickets.
+    chosen = [i for i in old_problems if rng.random() < 0.5][:300]
     general = [None] * 10
     for index in [*chosen, *general]:
         if index is None:
@@ -464,12 +466,23 @@ def write_articles(run: Seeder) -> None:
         tag = KB_TAGS[rng.randrange(len(KB_TAGS))]
         title = f"How to fix: {INCIDENT_CATEGORIES.get(tag, ('a recurring ' + tag + ' fault',))[0]}"
         body = (
-            f"Symptoms\n{SYMPTOM_DETAIL[rng.randrange(len(SYMPTOM_DETAIL))]}\n\n"
-            f"Cause\n{ROOT_CAUSES[rng.randrange(len(ROOT_CAUSES))]}\n\n"
-            f"Resolution\n{WORKAROUNDS[rng.randrange(len(WORKAROUNDS))]}"
+            f"## Symptoms\n{SYMPTOM_DETAIL[rng.randrange(len(SYMPTOM_DETAIL))]}\n\n"
+            f"## Cause\n{ROOT_CAUSES[rng.randrange(len(ROOT_CAUSES))]}\n\n"
+            f"## Resolution\n{WORKAROUNDS[rng.randrange(len(WORKAROUNDS))]}"
         )
         views = rng.randrange(0, 800)
         yes = int(views * rng.uniform(0.05, 0.3))
+        published = rng.random() < 0.8
+        author = author_pool[rng.randrange(len(author_pool))]
+        no = int(yes * rng.uniform(0.05, 0.3))
+        # As publish_article leaves it: published the hour after it was written (version 2),
+        # due for review REVIEW_AFTER later; a draft is version 1 with neither.
+        published_at = min(art["created"] + HOUR, run.clock.now)
+        review_on = (
+            (datetime.fromisoformat(ts(published_at)).date() + REVIEW_AFTER).isoformat()
+            if published
+            else None
+        )
         rows.append(
             (
                 art["id"],
@@ -477,15 +490,17 @@ def write_articles(run: Seeder) -> None:
                 title,
                 body,
                 json.dumps([tag]),
-                "published" if rng.random() < 0.8 else "draft",
+                "published" if published else "draft",
                 None,
-                author_pool[rng.randrange(len(author_pool))],
-                views,
-                yes,
-                int(yes * rng.uniform(0.05, 0.3)),
+                author,
+                views if published else 0,
+                yes if published else 0,
+                no if published else 0,
+                ts(published_at) if published else None,
+                review_on,
                 ts(art["created"]),
-                ts(art["created"]),
-                1,
+                ts(published_at) if published else ts(art["created"]),
+                2 if published else 1,
             )
         )
     run.w.insert(
@@ -502,6 +517,8 @@ def write_articles(run: Seeder) -> None:
             "views",
             "helpful_yes",
             "helpful_no",
+            "published_at",
+            "review_on",
             "created_at",
             "updated_at",
             "version",

@@ -223,6 +223,7 @@ def dump_toml(config: DeskConfig) -> str:
                 "team": c.team,
                 "service": c.service,
                 "requires_approval": c.requires_approval,
+                "approval_role": c.approval_role,
                 "fulfilment_minutes": c.fulfilment_minutes,
                 "active": None if c.active else False,
             }

@@ -208,6 +208,8 @@ class CatalogueItemConfig:
     team: str | None = None
     service: str | None = None
     requires_approval: bool = False
+    # Only agents holding this role approve (None: any agent who may approve requests).
+    approval_role: str | None = None
     fulfilment_minutes: int = 480
     form: tuple[FormField, ...] = ()
     active: bool = True

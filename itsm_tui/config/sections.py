@@ -389,6 +389,7 @@ def _parse_catalogue(t: Table) -> CatalogueItemConfig | None:
             "team",
             "service",
             "requires_approval",
+            "approval_role",
             "fulfilment_minutes",
             "form",
             "active",
@@ -432,6 +433,18 @@ def _parse_catalogue(t: Table) -> CatalogueItemConfig | None:
                 choices=choices,
             )
         )
+    approval_role = t.text("approval_role")
+    if approval_role is not None and approval_role not in ROLES:
+        t.error(
+            "approval_role",
+            _("role '{role}' is not one of: {roles}").format(
+                role=approval_role, roles=", ".join(ROLES)
+            ),
+        )
+    # Naming who approves is asking for approval; saying both "no approval" and a role is a slip.
+    requires_approval = t.boolean("requires_approval", default=approval_role is not None)
+    if approval_role is not None and not requires_approval:
+        t.error("approval_role", _("an approval_role needs requires_approval = true"))
     if code is None or name is None:
         return None
     return CatalogueItemConfig(
@@ -441,7 +454,8 @@ def _parse_catalogue(t: Table) -> CatalogueItemConfig | None:
         category=t.text("category", default="", max_len=80),
         team=t.text("team"),
         service=t.text("service"),
-        requires_approval=t.boolean("requires_approval", default=False),
+        requires_approval=requires_approval,
+        approval_role=approval_role,
         fulfilment_minutes=t.integer("fulfilment_minutes", lo=1, hi=10_000_000, default=480),
         form=tuple(form),
         active=t.boolean("active", default=True),

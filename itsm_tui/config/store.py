@@ -389,6 +389,7 @@ def _catalogue_values(c: CatalogueItemConfig) -> dict[str, Any]:
         "team": c.team,
         "service": c.service,
         "requires_approval": c.requires_approval,
+        "approval_role": c.approval_role,
         "fulfilment_minutes": c.fulfilment_minutes,
         "form": [_form_json(f) for f in c.form],
         "active": c.active,
@@ -404,6 +405,7 @@ def _catalogue_from_row(r: CatalogueItem) -> CatalogueItemConfig:
         team=r.team.name if r.team else None,
         service=r.service.name if r.service else None,
         requires_approval=bool(r.requires_approval),
+        approval_role=r.approval_role,
         fulfilment_minutes=r.fulfilment_minutes,
         form=tuple(
             FormField(
@@ -425,6 +427,7 @@ def _catalogue_assign(session: Session, r: CatalogueItem, v: Mapping[str, Any]) 
         "description",
         "category",
         "requires_approval",
+        "approval_role",
         "fulfilment_minutes",
         "form",
         "active",

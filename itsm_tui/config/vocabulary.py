@@ -48,7 +48,16 @@ ESCALATION_ACTIONS = (
     "page_on_call",
 )
 CLOCK_KINDS = ("response", "resolution")
-FORM_FIELD_KINDS = ("text", "textarea", "number", "date", "choice", "checkbox")
+FORM_FIELD_KINDS = (
+    "text",
+    "textarea",
+    "number",
+    "date",
+    "choice",
+    "checkbox",
+    "agent",
+    "service",
+)
 DEFAULT_WARN_AT_PERCENT = (50, 75)
 DEFAULT_PAUSE_STATUSES = ("pending",)
 

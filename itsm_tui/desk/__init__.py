@@ -26,6 +26,14 @@ from itsm_tui.desk.errors import (
     TransitionRefused,
 )
 from itsm_tui.desk.identity import Acting, resolve_acting, session_marks
+from itsm_tui.desk.knowledge import (
+    create_article,
+    edit_article,
+    publish_article,
+    retire_article,
+    view_article,
+    vote_article,
+)
 from itsm_tui.desk.measures import (
     end_outage,
     log_time,
@@ -63,14 +71,17 @@ __all__ = [
     "close_change",
     "close_ticket",
     "complete_change",
+    "create_article",
     "create_change",
     "create_ticket",
+    "edit_article",
     "end_outage",
     "link_caused_incident",
     "link_ticket",
     "log_time",
     "override_priority",
     "permitted_steps",
+    "publish_article",
     "record_complaint",
     "record_outage",
     "record_survey",
@@ -78,6 +89,7 @@ __all__ = [
     "reopen_ticket",
     "resolve_acting",
     "resolve_ticket",
+    "retire_article",
     "review_change",
     "schedule_change",
     "session_marks",
@@ -86,6 +98,8 @@ __all__ = [
     "transition_ticket",
     "update_change",
     "update_ticket",
+    "view_article",
+    "vote_article",
 ]
 
 # Every notification the desk writes gets its outbox rows in the same transaction.

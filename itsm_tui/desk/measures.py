@@ -8,7 +8,15 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.models import Agent, AuditEvent, Complaint, Outage, Survey, TimeEntry
+from itsm_tui.data.models import (
+    Agent,
+    AuditEvent,
+    Complaint,
+    Outage,
+    Survey,
+    Ticket,
+    TimeEntry,
+)
 from itsm_tui.desk.errors import InvalidInput
 from itsm_tui.desk.records import (
     CLOCK_SKEW,
@@ -94,21 +102,43 @@ def record_survey(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Survey:
-    """The requester's 1–5 rating of a resolved ticket (one per ticket)."""
+    """The requester's 1–5 rating of a resolved ticket (one per ticket), entered by an agent."""
     now = _now(now)
     require(actor, "ticket.work", _("record surveys"))
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidInput(_("a rating is 1 to 5, not {value}").format(value=rating))
-    check_text(comment, _("comment"), limit=10_000)
+    check_rating(rating, comment)
     submitted = now if at is None else _not_future(at, now, _("submitted-at"))
     ticket = get_ticket(session, number, for_update=True)
     check_version(session, ticket, expected_version)
+    return write_survey(session, actor, ticket, rating, comment, submitted, now)
+
+
+def check_rating(rating: int, comment: str) -> None:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(_("a rating is 1 to 5, not {value}").format(value=rating))
+    check_text(comment, _("comment"), limit=10_000)
+
+
+def check_surveyable(session: Session, ticket: Ticket) -> None:
+    """A survey follows a resolution, once per ticket."""
     if ticket.resolved_at is None:
         raise InvalidInput(
             _("{number} is not resolved; surveys follow a resolution").format(number=ticket.number)
         )
     if session.scalars(select(Survey.id).where(Survey.ticket_id == ticket.id)).first() is not None:
         raise InvalidInput(_("{number} already has a survey").format(number=ticket.number))
+
+
+def write_survey(
+    session: Session,
+    actor: Agent | None,
+    ticket: Ticket,
+    rating: int,
+    comment: str,
+    submitted: datetime,
+    now: datetime,
+) -> Survey:
+    """The survey row and its audit; `actor` None: the requester, through a survey link."""
+    check_surveyable(session, ticket)
     survey = Survey(ticket_id=ticket.id, rating=rating, comment=comment, submitted_at=submitted)
     session.add(survey)
     Edit(session, actor, ticket, action="survey", now=now).note("rating", None, str(rating))

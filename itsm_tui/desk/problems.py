@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from itsm_tui.data.models import Agent, Change, KnowledgeArticle, Ticket
 from itsm_tui.desk.changes import create_change
 from itsm_tui.desk.errors import InvalidInput, TransitionRefused
+from itsm_tui.desk.knowledge import create_article
 from itsm_tui.desk.records import (
     MAX_TITLE,
     Edit,
@@ -26,7 +27,6 @@ from itsm_tui.desk.records import (
     check_text,
     check_version,
     get_ticket,
-    next_number,
     require,
     utcnow,
 )
@@ -39,7 +39,7 @@ from itsm_tui.desk.tickets import (
     transition_ticket,
     update_ticket,
 )
-from itsm_tui.domain.workflow import INCIDENT, NUMBER_PREFIX, PROBLEM
+from itsm_tui.domain.workflow import INCIDENT, PROBLEM
 from itsm_tui.i18n import _
 
 FIVE_WHYS = "five_whys"
@@ -455,42 +455,6 @@ def article_body(problem: Ticket) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _create_article(
-    session: Session,
-    actor: Agent,
-    *,
-    title: str,
-    body: str,
-    tags: Sequence[str] = (),
-    problem: str | None = None,
-    now: datetime | None = None,
-) -> KnowledgeArticle:
-    """A draft article row, audited: stands in for itsm_tui.desk.knowledge.create_article."""
-    now = _now(now)
-    require(actor, WORK, _("write articles"))
-    check_text(title, _("title"), required=True, limit=MAX_TITLE)
-    check_text(body, _("body"))
-    the_problem = get_problem(session, problem) if problem else None
-    article = KnowledgeArticle(
-        number=next_number(session, NUMBER_PREFIX["knowledge"]),
-        title=title,
-        body=body,
-        tags=[t.strip() for t in tags if t.strip()],
-        status="draft",
-        problem_id=the_problem.id if the_problem else None,
-        author_id=actor.id,
-        created_at=now,
-        updated_at=now,
-        version=0,
-    )
-    session.add(article)
-    session.flush()
-    Edit(session, actor, article, action="create", now=now).note(
-        None, None, json.dumps({"problem": the_problem.number if the_problem else None})
-    )
-    return article
-
-
 def article_from_problem(
     session: Session,
     actor: Agent,
@@ -512,7 +476,7 @@ def article_from_problem(
                 "an article needs something to tell"
             ).format(number=the_problem.number)
         )
-    article = _create_article(
+    article = create_article(
         session,
         actor,
         title=title or _("Known error: {title}").format(title=the_problem.title)[:MAX_TITLE],

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, Comment, Notification, Team, Ticket
 from itsm_tui.desk import sla
-from itsm_tui.desk.errors import InvalidInput, TransitionRefused
+from itsm_tui.desk.catalogue_forms import check_answers
+from itsm_tui.desk.errors import InvalidInput, PermissionDenied, TransitionRefused
 from itsm_tui.desk.records import (
     CLOCK_SKEW,
     MAX_TITLE,
@@ -187,7 +188,7 @@ def create_ticket(
         if type != REQUEST:
             raise InvalidInput(_("only service requests come from the catalogue"))
         item = get_catalogue_item(session, catalogue_item)
-        form_data = _check_form(item.form, form_data or {})
+        form_data = check_answers(session, item.form, form_data or {})
         if the_service is None and item.service is not None:
             the_service = item.service
     elif form_data:
@@ -262,27 +263,6 @@ def create_ticket(
     )
     session.flush()
     return ticket
-
-
-def _check_form(form: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
-    fields = {f["name"]: f for f in form}
-    unknown = sorted(set(answers) - set(fields))
-    if unknown:
-        raise InvalidInput(
-            _("the form has no field {names}; fields: {fields}").format(
-                names=", ".join(unknown), fields=", ".join(fields) or "—"
-            )
-        )
-    missing = [
-        f.get("label") or name
-        for name, f in fields.items()
-        if f.get("required") and not str(answers.get(name, "")).strip()
-    ]
-    if missing:
-        raise InvalidInput(_("the form needs: {names}").format(names=", ".join(missing)))
-    for name, value in answers.items():
-        check_text(str(value), fields[name].get("label") or name, limit=10_000)
-    return answers
 
 
 # ---------------------------------------------------------------------------
@@ -543,7 +523,7 @@ def transition_ticket(
         and ticket.status == "awaiting_approval"
         and target in ("approved", "rejected")
     ):
-        require(actor, "ticket.approve_request", _("approve or reject requests"))
+        _check_approver(actor, ticket)
 
     edit = Edit(session, actor, ticket, action="transition", now=now)
     if target == "assigned" and ticket.assignee is None:
@@ -567,6 +547,25 @@ def transition_ticket(
         _add_comment(session, edit, actor, ticket, note, "work_note", now)
     session.flush()
     return ticket
+
+
+def _check_approver(actor: Agent, ticket: Ticket) -> None:
+    """A catalogue item that names a role is approved by that role only (not even an admin:
+    approval is the named role's judgement); otherwise by whoever may approve requests."""
+    role = ticket.catalogue_item.approval_role if ticket.catalogue_item else None
+    if role is None:
+        require(actor, "ticket.approve_request", _("approve or reject requests"))
+        return
+    require(actor, WORK, _("approve or reject requests"))
+    if role not in actor.role_set:
+        raise PermissionDenied(
+            _("{agent} cannot approve or reject {number}: {item} is approved by {role}").format(
+                agent=actor.username,
+                number=ticket.number,
+                item=ticket.catalogue_item.code,
+                role=role,
+            )
+        )
 
 
 def resolve_ticket(

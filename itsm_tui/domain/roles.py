@@ -24,6 +24,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "change.create": frozenset({AGENT, SUPERVISOR, CHANGE_MANAGER, ADMIN}),
     "change.approve": frozenset({CAB}),
     "change.manage": frozenset({CHANGE_MANAGER, ADMIN}),
+    # Writing and voting on knowledge articles; publishing and retiring them is a review.
+    "knowledge.write": frozenset({AGENT, SUPERVISOR, CHANGE_MANAGER, CAB, ADMIN}),
+    "knowledge.publish": frozenset({SUPERVISOR, CHANGE_MANAGER, ADMIN}),
     "desk.configure": frozenset({ADMIN}),
     "desk.seed": frozenset({ADMIN}),
     # Acting as another agent (`itsm --as`); audited with both names.

@@ -79,9 +79,11 @@ class DeskForm(ModalScreen[str | None]):
             self.number = number
 
     class Refused(Message):
-        def __init__(self, message: str) -> None:
+        def __init__(self, message: str, widget_id: str | None = None) -> None:
             super().__init__()
             self.message = message
+            # The field the desk named, marked as Save's own checks mark one.
+            self.widget_id = widget_id
 
     class ChoicesUnread(Message):
         """The form's lists could not be read: said in the form, the keys let go."""
@@ -324,6 +326,10 @@ class DeskForm(ModalScreen[str | None]):
             self._invalid_field = None
             self.show_message("")
 
+    def field_refused(self, refused: DeskError) -> str | None:
+        """The id of the field a desk refusal names (None: it is about the form as a whole)."""
+        return None
+
     def problem_while_typing(self, widget: Widget) -> str | None:
         """What is wrong with a field as it reads now, said before Save (None: nothing)."""
         return None
@@ -394,7 +400,7 @@ class DeskForm(ModalScreen[str | None]):
                 )
             )
         except DeskError as refused:
-            self.post_message(self.Refused(refused.message))
+            self.post_message(self.Refused(refused.message, self.field_refused(refused)))
         except StaleDataError:
             self.post_message(
                 self.Refused(_("the ticket changed while saving; nothing was written, try again"))
@@ -448,6 +454,10 @@ class DeskForm(ModalScreen[str | None]):
     def _on_refused(self, message: Refused) -> None:
         self._ready_again()
         self.show_message(message.message)
+        named = self.query(f"#{message.widget_id}") if message.widget_id else None
+        if named:
+            self._invalid_field = message.widget_id
+            named.first().focus()
 
     @on(Stale)
     def _on_stale(self, message: Stale) -> None:

@@ -8,6 +8,7 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
@@ -16,10 +17,13 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from itsm_tui.context import DeskContext
 from itsm_tui.data import directory
 from itsm_tui.desk import tickets
-from itsm_tui.desk.records import priority_matrix
+from itsm_tui.desk.catalogue_forms import FormFieldRefused
+from itsm_tui.desk.errors import DeskError
+from itsm_tui.desk.records import get_article, priority_matrix
 from itsm_tui.domain.priority import DEFAULT_MATRIX, priority_for, priority_label
-from itsm_tui.domain.workflow import REQUEST
+from itsm_tui.domain.workflow import INCIDENT, REQUEST
 from itsm_tui.i18n import _
+from itsm_tui.screens import keys
 from itsm_tui.screens.detail import desk_of
 from itsm_tui.screens.forms.base import (
     DeskForm,
@@ -27,18 +31,29 @@ from itsm_tui.screens.forms.base import (
     field_text,
     required_text,
 )
+from itsm_tui.screens.forms.suggestions import LINK, REPLY, ArticleSuggestions
 from itsm_tui.screens.text import printable
+from itsm_tui.screens.widgets.footer import DeskFooter
 
 # The levels a new ticket starts at: a draft keeps impact and urgency only when changed.
 DEFAULT_LEVEL = 3
 # A catalogue field's text box is `item-<field name>`.
 ITEM_FIELD = "item-"
+# The draft's record of the suggested article chosen: "KB0000012 link".
+SUGGESTION_CHOICE = "kb-suggestion"
+# Narrower than this, the suggestions sit under the form instead of beside it.
+SUGGESTIONS_BESIDE = 130
 
 
 class NewTicketForm(DeskForm):
     """Open an incident or a request; the priority the matrix gives shows as you choose."""
 
     reads_choices = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *DeskForm.BINDINGS,
+        keys.SUGGESTION_LINK,
+        keys.SUGGESTION_REPLY,
+    ]
 
     class SetupLoaded(Message):
         def __init__(self, matrix: list[list[int]], choices: directory.FormChoices) -> None:
@@ -110,8 +125,56 @@ class NewTicketForm(DeskForm):
         yield TextArea(id="new-description", classes="body")
 
     def on_mount(self) -> None:
+        if self.ticket_type == INCIDENT:
+            self.suggestions: ArticleSuggestions | None = ArticleSuggestions()
+            self.mount(self.suggestions, before=self.query_one(DeskFooter))
+            self._place_suggestions()
+        else:
+            self.suggestions = None
         super().on_mount()
         self._load_setup(desk_of(self.app))
+
+    # -- knowledge articles suggested while the incident is written
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        self._place_suggestions()
+
+    def _place_suggestions(self) -> None:
+        if getattr(self, "suggestions", None) is not None:
+            self.suggestions.set_class(self.size.width < SUGGESTIONS_BESIDE, "-under")
+
+    def _fit_body(self) -> None:
+        super()._fit_body()
+        panel = getattr(self, "suggestions", None)
+        if panel is not None and panel.has_class("-under"):
+            # Under the form, the panel's lines are the form's no more.
+            body = self.query_one("#form-body")
+            height = panel.styles.height
+            lines = int(height.value) if height is not None else 0
+            body.styles.max_height = max(3, int(body.styles.max_height.value) - lines)
+
+    @on(Input.Changed, "#new-title")
+    @on(TextArea.Changed, "#new-description")
+    def _written(self) -> None:
+        if getattr(self, "suggestions", None) is not None:
+            title = self.query_one("#new-title", Input).value
+            description = self.query_one("#new-description", TextArea).text
+            self.suggestions.written(f"{title}\n{description}")
+
+    def _choose_suggestion(self, how: str) -> None:
+        if self.suggestions is None:
+            return
+        if self.suggestions.choose(how) is None:
+            self.show_message(_("No article is suggested yet: write what is wrong first."))
+        else:
+            self._text_changed()  # the choice is part of the draft
+
+    def action_link_suggestion(self) -> None:
+        self._choose_suggestion(LINK)
+
+    def action_reply_with_suggestion(self) -> None:
+        self._choose_suggestion(REPLY)
 
     @work(thread=True, exclusive=True, group="form-choices")
     def _load_setup(self, ctx: DeskContext) -> None:
@@ -190,6 +253,8 @@ class NewTicketForm(DeskForm):
         for name, answer in self._answers_kept.items():
             if answer:
                 choices[ITEM_FIELD + name] = answer
+        if getattr(self, "suggestions", None) is not None and self.suggestions.chosen:
+            choices[SUGGESTION_CHOICE] = " ".join(self.suggestions.chosen)
         return {**self._choices_to_restore, **choices}
 
     def restore_choices(self, draft: dict[str, str]) -> None:
@@ -204,6 +269,9 @@ class NewTicketForm(DeskForm):
         self._answers_kept = {
             k.removeprefix(ITEM_FIELD): v for k, v in draft.items() if k.startswith(ITEM_FIELD)
         }
+        number, _space, how = draft.get(SUGGESTION_CHOICE, "").partition(" ")
+        if self.suggestions is not None and number and how in (LINK, REPLY):
+            self.suggestions.restore((number, how))
 
     def _item_answers(self) -> dict[str, str]:
         """The answers typed in the catalogue fields on screen, by field name."""
@@ -267,8 +335,29 @@ class NewTicketForm(DeskForm):
                 if answer:
                     answers[str(field["name"])] = answer
             values["form_data"] = answers or None
+        if getattr(self, "suggestions", None) is not None and self.suggestions.chosen:
+            values["suggested_article"] = self.suggestions.chosen
         return values
 
+    def field_refused(self, refused: DeskError) -> str | None:
+        return ITEM_FIELD + refused.field if isinstance(refused, FormFieldRefused) else None
+
     def write(self, session, actor, values, expected_version, now) -> str:  # type: ignore[no-untyped-def]
+        values = dict(values)
+        suggested = values.pop("suggested_article", None)
         ticket = tickets.create_ticket(session, actor, type=self.ticket_type, now=now, **values)
+        if suggested is not None:
+            # In the same transaction: refused, the ticket is not opened either.
+            number, how = suggested
+            if how == LINK:
+                tickets.link_ticket(session, actor, ticket.number, article=number, now=now)
+            else:
+                article = get_article(session, number)
+                reply = _("From the knowledge base, {number}: {title}").format(
+                    number=article.number, title=article.title
+                )
+                tickets.add_comment(
+                    session, actor, ticket.number, f"{reply}\n\n{article.body}", kind="reply",
+                    now=now,
+                )  # fmt: skip
         return ticket.number

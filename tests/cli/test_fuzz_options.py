@@ -54,6 +54,11 @@ COMMANDS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
          "--planned-start", "--planned-end"),
     ),
     (("sla", "breaching"), ("--within", "--limit")),
+    (("catalog", "list"), ("--search", "--category")),
+    (("catalog", "request", VALUE),
+     ("--field", "--title", "--description", "--requester", "--impact", "--urgency")),
+    (("survey", "send", NUMBER), ()),
+    (("survey", "record", VALUE), ("--rating", "--comment")),
 ]  # fmt: skip
 
 HOSTILE = [

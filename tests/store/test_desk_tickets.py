@@ -158,7 +158,7 @@ def test_text_is_stored_byte_for_byte(desk: Desk) -> None:
 
 
 def test_request_from_catalogue_needs_its_form_and_waits_for_approval(desk: Desk) -> None:
-    with pytest.raises(d.InvalidInput, match="the form needs: Model"):
+    with pytest.raises(d.InvalidInput, match="Model is required"):
         write(
             desk,
             "alice",

@@ -1,0 +1,502 @@
+"""Knowledge articles found by relevance: the search box's ranked search and the suggestions
+beside a new incident, on SQLite and PostgreSQL.
+
+The index objects come from migration 0023 and are kept current by the database itself:
+
+- SQLite: `knowledge_fts` (FTS5 over title, tags, body; unicode61, accents folded), ranked
+  with bm25 weighting the title 10, the tags 4 and the body 1; `knowledge_fts_vocab`, how
+  many articles hold each word; `knowledge_fts_trgm`, a trigram index over the title and
+  body of the articles with CJK text, ranked with bm25 too (title 10, body 1).
+- PostgreSQL: `knowledge_articles.search_vector` ('simple', title A, tags B, body C) with
+  a GIN index, ranked with ts_rank; CJK words are substrings of title and body found
+  through the pg_trgm GIN index `ix_knowledge_articles_trgm` (Debian's postgresql-15
+  contrib), and ranked by whether they occur in the title.
+
+Search (`search_articles`) reads the box as the ticket search does (itsm_tui.data.search):
+every word must occur, "phrases" in order, the word being typed as a prefix. Suggestions
+(`suggest_articles`) read what an agent is writing, where most words say nothing about
+the fault: any of its words may match, and the words held by many articles are left out
+(each word's articles counted through the index up to just past the budget, and the count
+remembered by the process: counts drift slowly and the next key repeats most words),
+rarest first, until the articles to rank would pass SUGGEST_BUDGET. A search whose words
+are in more than SEARCH_BUDGET articles ranks those with them in the title: with the
+title weighted 10 and the body 1, a title match outranks a body-only one. So a key costs
+about the same at 100,000 articles as at 1,000 (bench/kb.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.types import String
+
+from itsm_tui.data.models import KnowledgeArticle
+from itsm_tui.data.search import _CJK, _UNSENDABLE, Term, parse_query
+from itsm_tui.domain.knowledge import PUBLISHED
+
+FTS_TABLE = "knowledge_fts"
+VOCAB_TABLE = "knowledge_fts_vocab"
+TRIGRAM_TABLE = "knowledge_fts_trgm"
+TRIGRAM_VOCAB = "knowledge_fts_trgm_vocab"
+# bm25 weights, in the columns' order: a word in the title says most about an article.
+SQLITE_WEIGHTS = "10.0, 4.0, 1.0"
+TRIGRAM_WEIGHTS = "10.0, 1.0"
+
+SUGGESTIONS = 5
+# Articles a suggestion may rank at most (the sum of its words' article counts): ranking
+# reads each candidate's statistics, so this bounds a key's cost whatever the base's size.
+SUGGEST_BUDGET = 6_000
+SEARCH_BUDGET = 5_000
+# Remembered word counts (per store URL and word), at most this many.
+COUNT_CACHE = 20_000
+_counts: dict[tuple[str, str], int] = {}
+# Words of the text being written that a suggestion looks up, at most.
+SUGGEST_WORDS = 24
+# Words shorter than this (after folding) are too common to suggest by, except digits.
+MIN_WORD = 3
+_WORD = re.compile(r"\w+", re.UNICODE)
+# CJK text is looked up by its three-character windows (trigrams), at most this many.
+CJK_WINDOWS = 12
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    """One article in a result list, best first."""
+
+    id: int
+    number: str
+    title: str
+    status: str
+    tags: tuple[str, ...]
+    views: int
+    helpful_yes: int
+    helpful_no: int
+    review_on: date | None
+    updated_at: datetime
+
+
+def _load(session: Session, ids: Sequence[int]) -> list[ArticleHit]:
+    """The ranked ids' rows, in the ranking's order (a primary-key read of a page)."""
+    if not ids:
+        return []
+    a = KnowledgeArticle
+    rows = session.execute(
+        select(
+            a.id,
+            a.number,
+            a.title,
+            a.status,
+            a.tags,
+            a.views,
+            a.helpful_yes,
+            a.helpful_no,
+            a.review_on,
+            a.updated_at,
+        ).where(a.id.in_(ids))
+    ).all()
+    by_id = {
+        r.id: ArticleHit(
+            id=r.id,
+            number=r.number,
+            title=r.title,
+            status=r.status,
+            tags=tuple(r.tags or ()),
+            views=r.views,
+            helpful_yes=r.helpful_yes,
+            helpful_no=r.helpful_no,
+            review_on=r.review_on,
+            updated_at=r.updated_at,
+        )
+        for r in rows
+    }
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _status_list(statuses: Sequence[str]) -> str:
+    # Statuses are the desk's own words (domain.knowledge), never user text.
+    return ", ".join(f"'{s}'" for s in statuses)
+
+
+# ---------------------------------------------------------------------------
+# The words of a text, as the indexes hold them
+
+
+def fold(word: str) -> str:
+    """A word as unicode61 (remove_diacritics 2) and 'simple' index it: lower case, no accents."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _cjk_runs(text_: str) -> list[str]:
+    return re.findall(_CJK.pattern + "+", text_)
+
+
+def _words(text_: str, *, accents: bool = False) -> list[str]:
+    """The distinct non-CJK words of a text worth suggesting by, in the order written, as
+    the index holds them (PostgreSQL's keeps `accents`)."""
+    seen: dict[str, None] = {}
+    for raw in _WORD.findall(_CJK.sub(" ", text_)):
+        word = raw.lower() if accents else fold(raw)
+        if (len(word) >= MIN_WORD or word.isdigit()) and word not in seen:
+            seen[word] = None
+    return list(seen)[:SUGGEST_WORDS]
+
+
+def _windows(runs: Sequence[str]) -> list[str]:
+    """The three-character windows of CJK runs (a shorter run is itself), distinct."""
+    seen: dict[str, None] = {}
+    for run in runs:
+        pieces = [run] if len(run) <= 3 else [run[i : i + 3] for i in range(len(run) - 2)]
+        for piece in pieces:
+            seen.setdefault(fold(piece), None)
+    return list(seen)[:CJK_WINDOWS]
+
+
+def _fts5_string(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _tsquery_literal(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _like(needle: str) -> str:
+    return "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+# ---------------------------------------------------------------------------
+# Which words a suggestion ranks by
+
+
+def _remembered(session: Session, expression: str, count: Callable[[str], int]) -> int:
+    """`count(expression)`, remembered by the process for this store."""
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), expression)
+    if key not in _counts:
+        if len(_counts) >= COUNT_CACHE:
+            _counts.clear()
+        _counts[key] = count(expression)
+    return _counts[key]
+
+
+def _pick(
+    session: Session,
+    words: Sequence[str],
+    *,
+    everywhere: Callable[[str], str],
+    in_title: Callable[[str], str],
+    count: Callable[[str], int],
+) -> list[str]:
+    """The index expressions a suggestion ranks by: each word anywhere, or only in titles when
+    it is in more than SUGGEST_BUDGET articles (dropped if it is in that many titles too);
+    then rarest first while the articles to rank stay within the budget."""
+    found: list[tuple[int, str]] = []
+    for word in words:
+        for expression in (everywhere(word), in_title(word)):
+            n = _remembered(session, expression, count)
+            if n <= SUGGEST_BUDGET:
+                if n:
+                    found.append((n, expression))
+                break
+    kept: list[str] = []
+    spent = 0
+    for n, expression in sorted(found):
+        if spent + n > SUGGEST_BUDGET:
+            break
+        kept.append(expression)
+        spent += n
+    return kept
+
+
+# ---------------------------------------------------------------------------
+# SQLite
+
+
+def _sqlite_trigram_expression(session: Session, term: str) -> str:
+    """A CJK word as a trigram-table query: itself from three characters, else the
+    trigrams that begin with it (read off the vocabulary), else a phrase that finds nothing."""
+    needle = fold(term)
+    if len(needle) >= 3:
+        return _fts5_string(needle)
+    starts = session.scalars(
+        text(f"SELECT term FROM {TRIGRAM_VOCAB} WHERE term >= :lo AND term < :hi").bindparams(
+            lo=needle, hi=needle + "\U0010ffff"
+        )
+    ).all()
+    if not starts:
+        return _fts5_string(needle)
+    return "(" + " OR ".join(_fts5_string(t) for t in starts) + ")"
+
+
+def _sqlite_word(term: Term) -> str:
+    return _fts5_string(term.text.lower()) + (" *" if term.prefix else "")
+
+
+def _sqlite_search(
+    session: Session, terms: Sequence[Term], statuses: Sequence[str], limit: int
+) -> list[int]:
+    words = [t for t in terms if not t.cjk]
+    cjk = [t for t in terms if t.cjk]
+    where = f"a.status IN ({_status_list(statuses)})"
+    params: dict[str, Any] = {"limit": limit}
+    if words:
+        # bm25 over the words; CJK words, if any, narrow the set through the trigrams.
+        params["q"] = " AND ".join(_sqlite_word(t) for t in words)
+        if _sqlite_count(session, params["q"], SEARCH_BUDGET + 1) > SEARCH_BUDGET:
+            in_title = "title : (" + params["q"] + ")"
+            if _sqlite_count(session, in_title, limit) >= limit:
+                params["q"] = in_title
+        for k, t in enumerate(cjk):
+            params[f"c{k}"] = _sqlite_trigram_expression(session, t.text)
+            where += (
+                f" AND a.id IN (SELECT rowid FROM {TRIGRAM_TABLE} "
+                f"WHERE {TRIGRAM_TABLE} MATCH :c{k})"
+            )
+        sql = (
+            f"SELECT a.id FROM {FTS_TABLE} JOIN knowledge_articles a ON a.id = {FTS_TABLE}.rowid "
+            f"WHERE {FTS_TABLE} MATCH :q AND {where} "
+            f"ORDER BY bm25({FTS_TABLE}, {SQLITE_WEIGHTS}), a.id DESC LIMIT :limit"
+        )
+    else:
+        params["q"] = " AND ".join(_sqlite_trigram_expression(session, t.text) for t in cjk)
+        sql = (
+            f"SELECT a.id FROM {TRIGRAM_TABLE} JOIN knowledge_articles a "
+            f"ON a.id = {TRIGRAM_TABLE}.rowid WHERE {TRIGRAM_TABLE} MATCH :q AND {where} "
+            f"ORDER BY bm25({TRIGRAM_TABLE}, {TRIGRAM_WEIGHTS}), a.id DESC LIMIT :limit"
+        )
+    return list(session.scalars(text(sql).bindparams(bindparam("q", type_=String)), params))
+
+
+def _sqlite_count(session: Session, match: str, cap: int) -> int:
+    """Articles whose index entry matches `match`, counted up to `cap` (FTS5 streams the
+    doclist in rowid order, so a word in every article costs no more than `cap` rows)."""
+    return int(
+        session.scalar(
+            text(
+                f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH :q LIMIT :cap)"
+            ),
+            {"q": match, "cap": cap},
+        )
+        or 0
+    )
+
+
+def _sqlite_suggest(session: Session, text_: str, limit: int) -> list[int]:
+    words = _pick(
+        session,
+        _words(text_),
+        everywhere=_fts5_string,
+        in_title=lambda w: "title : " + _fts5_string(w),
+        count=lambda q: _sqlite_count(session, q, SUGGEST_BUDGET + 1),
+    )
+    windows = _windows(_cjk_runs(text_))
+    where = f"a.status = '{PUBLISHED}'"
+    ranked: list[int] = []
+    if words:
+        sql = (
+            f"SELECT a.id FROM {FTS_TABLE} JOIN knowledge_articles a ON a.id = {FTS_TABLE}.rowid "
+            f"WHERE {FTS_TABLE} MATCH :q AND {where} "
+            f"ORDER BY bm25({FTS_TABLE}, {SQLITE_WEIGHTS}), a.id DESC LIMIT :limit"
+        )
+        query = " OR ".join(f"({w})" for w in words)
+        ranked = list(session.scalars(text(sql), {"q": query, "limit": limit}))
+    if windows and len(ranked) < limit:
+        sql = (
+            f"SELECT a.id FROM {TRIGRAM_TABLE} JOIN knowledge_articles a "
+            f"ON a.id = {TRIGRAM_TABLE}.rowid WHERE {TRIGRAM_TABLE} MATCH :q AND {where} "
+            f"ORDER BY bm25({TRIGRAM_TABLE}, {TRIGRAM_WEIGHTS}), a.id DESC LIMIT :limit"
+        )
+        query = " OR ".join(_sqlite_trigram_expression(session, w) for w in windows)
+        for found in session.scalars(text(sql), {"q": query, "limit": limit}):
+            if found not in ranked:
+                ranked.append(found)
+    return ranked[:limit]
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL
+
+
+def _pg_word(term: Term, weights: str = "") -> str:
+    """A tsquery for one term; user text only inside quoted lexemes (never operators).
+    `weights` ("A": the title) keeps the matches in those parts of the vector."""
+    # Lower case only: the 'simple' configuration keeps accents (docs/search.md).
+    lexemes = [_tsquery_literal(w) for w in term.text.lower().split()]
+    if term.prefix:
+        lexemes[-1] += ":*" + weights
+    elif weights:
+        lexemes[-1] += ":" + weights
+    if weights:
+        lexemes[:-1] = [f"{lexeme}:{weights}" for lexeme in lexemes[:-1]]
+    return "(" + (" <-> ".join(lexemes) if term.phrase else " & ".join(lexemes)) + ")"
+
+
+def _pg_search(
+    session: Session, terms: Sequence[Term], statuses: Sequence[str], limit: int
+) -> list[int]:
+    words = [t for t in terms if not t.cjk]
+    cjk = [t for t in terms if t.cjk]
+    params: dict[str, Any] = {"limit": limit}
+    where = [f"a.status IN ({_status_list(statuses)})"]
+    order = []
+    for k, t in enumerate(cjk):
+        params[f"c{k}"] = _like(t.text)
+        # The same expression as the pg_trgm index, so the index serves it.
+        where.append(f"(a.title || ' ' || a.body) ILIKE :c{k}")
+        order.append(f"(a.title ILIKE :c{k})::int")
+    if order:
+        order = ["(" + " + ".join(order) + ") DESC"]
+    if words:
+        params["q"] = " & ".join(_pg_word(t) for t in words)
+        if _pg_matches(session, params["q"], SEARCH_BUDGET + 1) > SEARCH_BUDGET:
+            in_title = " & ".join(_pg_word(t, "A") for t in words)
+            if _pg_matches(session, in_title, limit) >= limit:
+                params["q"] = in_title
+        where.append("a.search_vector @@ to_tsquery('simple', :q)")
+        order.append("ts_rank(a.search_vector, to_tsquery('simple', :q)) DESC")
+    sql = (
+        f"SELECT a.id FROM knowledge_articles a WHERE {' AND '.join(where)} "
+        f"ORDER BY {', '.join([*order, 'a.id DESC'])} LIMIT :limit"
+    )
+    return list(session.scalars(text(sql), params))
+
+
+def _pg_matches(session: Session, query: str, cap: int, *, published: bool = False) -> int:
+    """Articles matching a tsquery, counted through the GIN index up to `cap`."""
+    status = f" AND a.status = '{PUBLISHED}'" if published else ""
+    return int(
+        session.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM knowledge_articles a "
+                f"WHERE a.search_vector @@ to_tsquery('simple', :q){status} LIMIT :cap) s"
+            ),
+            {"q": query, "cap": cap},
+        )
+        or 0
+    )
+
+
+def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
+    words = _pick(
+        session,
+        _words(text_, accents=True),
+        everywhere=_tsquery_literal,
+        in_title=lambda w: _tsquery_literal(w) + ":A",
+        count=lambda q: _pg_matches(session, q, SUGGEST_BUDGET + 1, published=True),
+    )
+    windows = _windows(_cjk_runs(text_))
+    ranked: list[int] = []
+    if words:
+        query = " | ".join(words)
+        ranked = list(
+            session.scalars(
+                text(
+                    "SELECT a.id FROM knowledge_articles a "
+                    "WHERE a.search_vector @@ to_tsquery('simple', :q) "
+                    f"AND a.status = '{PUBLISHED}' "
+                    "ORDER BY ts_rank(a.search_vector, to_tsquery('simple', :q)) DESC, a.id DESC "
+                    "LIMIT :limit"
+                ),
+                {"q": query, "limit": limit},
+            )
+        )
+    if windows and len(ranked) < limit:
+        params: dict[str, Any] = {"limit": limit}
+        hits = []
+        for k, window in enumerate(windows):
+            params[f"w{k}"] = _like(window)
+            hits.append(f"(a.title || ' ' || a.body) ILIKE :w{k}")
+        score = " + ".join(f"({h})::int" for h in hits)
+        for found in session.scalars(
+            text(
+                f"SELECT a.id FROM knowledge_articles a WHERE ({' OR '.join(hits)}) "
+                f"AND a.status = '{PUBLISHED}' ORDER BY {score} DESC, a.id DESC LIMIT :limit"
+            ),
+            params,
+        ):
+            if found not in ranked:
+                ranked.append(found)
+    return ranked[:limit]
+
+
+# ---------------------------------------------------------------------------
+# The API
+
+
+def search_articles(
+    session: Session,
+    query: str,
+    *,
+    statuses: Sequence[str] = (PUBLISHED,),
+    limit: int = 50,
+) -> list[ArticleHit]:
+    """Articles in `statuses` matching every word of `query`, most relevant first.
+
+    An empty query lists the most recently changed articles instead (the browser's
+    opening page), through the primary key's order.
+    """
+    if limit <= 0:
+        return []
+    parsed = parse_query(query)
+    if parsed.empty:
+        ids = list(
+            session.scalars(
+                select(KnowledgeArticle.id)
+                .where(KnowledgeArticle.status.in_(list(statuses)))
+                .order_by(KnowledgeArticle.id.desc())
+                .limit(limit)
+            )
+        )
+    elif session.get_bind().dialect.name == "postgresql":
+        ids = _pg_search(session, parsed.terms, statuses, limit)
+    else:
+        ids = _sqlite_search(session, parsed.terms, statuses, limit)
+    return _load(session, ids)
+
+
+def suggest_articles(
+    session: Session, written: str, *, limit: int = SUGGESTIONS
+) -> list[ArticleHit]:
+    """The published articles that best match what an agent is writing (any of its words)."""
+    written = _UNSENDABLE.sub(" ", written or "")
+    if limit <= 0 or not written.strip():
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        ids = _pg_suggest(session, written, limit)
+    else:
+        ids = _sqlite_suggest(session, written, limit)
+    return _load(session, ids)
+
+
+def naive_search(session: Session, query: str, *, limit: int = 50) -> list[int]:
+    """What the ranked search replaces, for bench/kb.py: each word a LIKE over title and body
+    of every published article, ranked by how many words each holds (a title counting ten
+    times). Reads the whole table for every query."""
+    scores = []
+    params: dict[str, Any] = {"limit": limit}
+    for k, word in enumerate(query.split()):
+        params[f"w{k}"] = _like(word)
+        scores.append(
+            f"10 * CAST(a.title LIKE :w{k} ESCAPE '\\' AS INTEGER) "
+            f"+ CAST(a.body LIKE :w{k} ESCAPE '\\' AS INTEGER)"
+        )
+    score = " + ".join(scores) or "0"
+    return list(
+        session.scalars(
+            text(
+                f"SELECT a.id FROM knowledge_articles a WHERE a.status = '{PUBLISHED}' "
+                f"AND ({score}) > 0 ORDER BY ({score}) DESC, a.id DESC LIMIT :limit"
+            ),
+            params,
+        )
+    )
+
+
+__all__ = ["ArticleHit", "fold", "naive_search", "search_articles", "suggest_articles"]
