@@ -83,7 +83,8 @@ def change_step_actions(steps: Iterable[str]) -> frozenset[str]:
 CHANGE_CALENDAR = Binding("L", "calendar", _("Calendar"))
 
 # The knowledge base: opened from anywhere; its browser's own keys.
-KNOWLEDGE = Binding("b", "knowledge", _("Knowledge"))
+# Global, like Problems: in help and the palette, not in every footer.
+KNOWLEDGE = Binding("b", "knowledge", _("Knowledge"), show=False)
 KB_SEARCH = Binding("slash", "focus_search", _("Search"))
 KB_NEW = Binding("n", "new_article", _("New article"))
 KB_EDIT = Binding("e", "edit_article", _("Edit"))

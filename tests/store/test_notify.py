@@ -435,10 +435,10 @@ def test_the_rotas_page_to_whoever_is_on_call_goes_out_like_any_notice(
 ) -> None:
     from tests.store.test_oncall_paging import BREACH, breached_p1, rota_desk
 
-    build_sla_desk(
+    build_sla_desk(store, rota_desk())
+    apply_routing(
         store,
-        rota_desk(
-            f"""
+        f"""
 [notifications]
 [[notifications.agents]]
 username = "fay"
@@ -446,8 +446,7 @@ webhook = "{chat.url("/webhook/fay")}"
 
 [notifications.events]
 page = {{ to = ["agent"], channels = ["webhook"] }}
-"""
-        ),
+""",
     )
     number = breached_p1(store)  # the rota pages fay, on call this week
     assert Deliverer(store, lambda: BREACH).run_once().sent == 1

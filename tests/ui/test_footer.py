@@ -98,7 +98,7 @@ async def test_at_160_columns_every_key_shows_with_the_palette(queue_store: Stor
         shown = [k.description for k in footer_keys(app)]
         for description in ("Open", "Search", "New inc", "Sort", "View", "Inbox", "Help", "Quit"):
             assert description in shown
-        assert "palette" in shown
+        assert "palette" in shown, shown
 
 
 @run_async

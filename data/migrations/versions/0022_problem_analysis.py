@@ -36,5 +36,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_tickets_unlinked_incidents", table_name="tickets")
-    with op.batch_alter_table("tickets") as batch:
-        batch.drop_column("analysis")
+    # In place too (SQLite 3.35+ drops a plain column): a batch copy of tickets would
+    # drop the table every other table points at.
+    op.drop_column("tickets", "analysis")
