@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from itsm_tui.screens.forms.suggestions import ArticleSuggestions
 from itsm_tui.screens.knowledge import KnowledgeScreen
@@ -28,6 +29,11 @@ async def _without_toasts(pilot: Pilot[Any]) -> None:
     # image is taken depends on the machine's load, so it is taken down first.
     pilot.app.clear_notifications()
     await settle(pilot)
+    # A blinking cursor is caught on or off by the wall clock: held still, and shown.
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        assert isinstance(widget, Input | TextArea)
+        widget.cursor_blink = False
+    await pilot.pause()
 
 
 async def _browser(pilot: Pilot[Any]) -> None:
