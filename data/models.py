@@ -217,7 +217,11 @@ class CatalogueItem(Base):
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     # Who approves a request: agents holding this role; None: the approve_request permission.
-    approval_role: Mapped[str | None] = mapped_column(String(40))
+    # Like Service.maintenance_windows: an insert that never names it (on a store from
+    # before revision 0024 too) gets NULL from the database.
+    approval_role: Mapped[str | None] = mapped_column(
+        String(40), server_default=text("NULL"), deferred=True
+    )
     # Target fulfilment time in business minutes.
     fulfilment_minutes: Mapped[int] = mapped_column(Integer, default=480)
     # Form fields a requester fills in: [{"name", "label", "required", "kind"}].
@@ -226,6 +230,8 @@ class CatalogueItem(Base):
 
     team: Mapped[Team | None] = relationship()
     service: Mapped[Service | None] = relationship()
+
+    __mapper_args__ = {"eager_defaults": False}
 
 
 # ---------------------------------------------------------------------------
