@@ -47,7 +47,7 @@ from itsm_tui.domain.workflow import (
 )
 from itsm_tui.i18n import _
 
-# Column widths of the store (data/models.py) that user text must fit.
+# Column widths of the store (data/models/) that user text must fit.
 MAX_NAME = 200
 MAX_CATEGORY = 80
 # Form answers are a few levels deep (a list of choices, a table of rows); far below

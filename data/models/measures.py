@@ -1,0 +1,114 @@
+"""What the KPIs measure beyond tickets: outages, surveys, complaints, time entries, budgets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import (
+    Base,
+)
+
+if TYPE_CHECKING:
+    from .organisation import Service
+
+
+class Outage(Base):
+    __tablename__ = "outages"
+    __table_args__ = (Index("ix_outages_service", "service_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+
+    service: Mapped[Service] = relationship()
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+    __table_args__ = (Index("ix_surveys_submitted", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime]
+
+
+class SurveyInvitation(Base):
+    """A one-use link sent to a ticket's requester for its survey; only the token's hash is kept."""
+
+    __tablename__ = "survey_invitations"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # One invitation per ticket, as there is one survey per ticket.
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    sent_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Complaint(Base):
+    """A requester's formal complaint about the service (KPI: down 20% year on year)."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_received", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("requesters.id"))
+    received_at: Mapped[datetime]
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class TimeEntry(Base):
+    __tablename__ = "time_entries"
+    __table_args__ = (
+        Index("ix_time_entries_ticket", "ticket_id"),
+        Index("ix_time_entries_logged", "logged_at"),
+        # A period's cost read off the index alone (data/kpi/cost.py).
+        Index("ix_time_entries_cost", "logged_at", "ticket_id", "cost"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    # Cost at the agent's hourly rate when logged: later rate changes don't rewrite history.
+    cost: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    logged_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Budget(Base):
+    __tablename__ = "budgets"
+    # A month may break its year down: the whole period is the budget's identity.
+    __table_args__ = (
+        UniqueConstraint("category", "period_start", "period_end", name="uq_budgets_period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), default="incident")
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
