@@ -2,7 +2,8 @@
 
 Large figures first — breaches today, clocks nearing breach, the backlog — then every KPI
 as one coloured line, for the whole desk or one team, rotating through the teams if asked.
-Reads run in a thread worker, the next armed once the last answered. When the store cannot
+Reads run in a thread worker, the next armed (by `LiveRefresh`, as the dashboard's) once the
+last answered, and none while a modal covers the panel. When the store cannot
 be reached the last figures stay up, dimmed, under "reconnecting", and the reads carry on
 until it answers again. The widgets are made once and updated in place, and nothing is
 kept from one read to the next, so weeks on a wall do not grow the process. A hang-up of
@@ -24,7 +25,6 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Digits, Static
 
 from itsm_tui.context import DeskContext
@@ -34,6 +34,7 @@ from itsm_tui.desk import DeskError
 from itsm_tui.desk.zones import desk_zone
 from itsm_tui.i18n import _
 from itsm_tui.screens.kpi.reading import DEFAULT_REFRESH_SECONDS, PeriodChoice, Scope, cut_of
+from itsm_tui.screens.refresh import LiveRefresh
 
 STYLES = os.path.join(os.path.dirname(__file__), "..", "styles", "wall.tcss")
 # The three figures a room reads first, in that order.
@@ -114,7 +115,8 @@ class WallApp(App[None]):
         self.reads = 0
         self._reading = False
         self._read_again = False
-        self._poll_timer: Timer | None = None
+        # Made on mount: it times the panel's screen, which the app has only once running.
+        self.live: LiveRefresh | None = None
         self._hanging_up = False
 
     @property
@@ -132,6 +134,7 @@ class WallApp(App[None]):
         yield Grid(id="wall-kpis")
 
     def on_mount(self) -> None:
+        self.live = LiveRefresh(self.screen, self.reload, lambda: self.poll_seconds)
         if self.rotate_seconds > 0 and self.fixed_team is None:
             self.set_interval(self.rotate_seconds, self.rotate)
         if not self.is_headless:
@@ -212,18 +215,19 @@ class WallApp(App[None]):
             self._read_again = False
             self.reload()
             return
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-        self._poll_timer = (
-            self.set_timer(self.poll_seconds, self._poll) if self.poll_seconds > 0 else None
-        )
+        if self.live is not None:
+            self.live.answered()
 
-    def _poll(self) -> None:
-        self._poll_timer = None
-        self.reload()
+    def poll_now(self) -> None:
+        """The refresh interval has passed (the tests call it to skip the wait)."""
+        if self.live is not None:
+            self.live.due()
 
     def rotate(self) -> None:
-        """The next team (after the last, the whole desk again)."""
+        """The next team (after the last, the whole desk again); not while a modal covers
+        the panel: nobody would see the team it turned to."""
+        if self.screen is not self.screen_stack[0]:
+            return
         cycle: list[str | None] = [None, *self.teams]
         current = self.scope.team if self.scope.team in cycle else None
         self.scope = Scope(cycle[(cycle.index(current) + 1) % len(cycle)])

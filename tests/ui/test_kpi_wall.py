@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from textual.app import ComposeResult
+from textual.screen import ModalScreen
+from textual.widgets import Static
 
 from itsm_tui.screens.kpi.wall import WallApp, parse_rotation
 from tests.ui.snapshot_apps import build_queue_store, queue_context, run_async, settle
@@ -21,6 +24,19 @@ def wall_app(path: Path, **kwargs: object) -> WallApp:
 
 def _text(app: WallApp, selector: str) -> str:
     return str(app.query_one(selector).render())
+
+
+@contextmanager
+def _unreachable() -> Iterator[None]:
+    raise OperationalError("connect", {}, Exception("server closed the connection"))
+    yield  # pragma: no cover
+
+
+class Covering(ModalScreen[None]):
+    """Anything over the panel (the command palette, a question)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("over the wall")
 
 
 @run_async
@@ -64,13 +80,7 @@ async def test_wall_says_reconnecting_and_carries_on(tmp_path: Path) -> None:
         before = app.report
         store = app.desk.store
         real_read = store.read
-
-        @contextmanager
-        def unreachable() -> Iterator[None]:
-            raise OperationalError("connect", {}, Exception("server closed the connection"))
-            yield  # pragma: no cover
-
-        store.read = unreachable  # type: ignore[method-assign]
+        store.read = _unreachable  # type: ignore[method-assign]
         app.reload()
         await settle(pilot)
         app.reload()
@@ -87,6 +97,71 @@ async def test_wall_says_reconnecting_and_carries_on(tmp_path: Path) -> None:
         assert not app.has_class("-stale")
         assert app.unreachable_since is None
         assert app.report is not before
+
+
+@run_async
+async def test_wall_reconnects_on_its_own_refresh(tmp_path: Path) -> None:
+    """A failed read arms the next one like a good one: the panel tries again by itself and
+    carries on once the store is back (the interval's wait skipped by `poll_now`)."""
+    store = build_queue_store(tmp_path / "desk.db")
+    app = WallApp(queue_context(store, "sam"), poll_seconds=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.live is not None and app.live.armed
+        reads = app.reads
+        real_read = store.read
+        store.read = _unreachable  # type: ignore[method-assign]
+        app.poll_now()
+        await settle(pilot)
+        assert "reconnecting" in _text(app, "#wall-state")
+        assert app.live.armed  # the next try is on its timer
+        app.poll_now()
+        await settle(pilot)
+        assert "reconnecting" in _text(app, "#wall-state") and app.live.armed
+        store.read = real_read  # type: ignore[method-assign]
+        app.poll_now()
+        await settle(pilot)
+        assert "reconnecting" not in _text(app, "#wall-state")
+        assert not app.has_class("-stale")
+        assert app.reads == reads + 1 and app.live.armed
+
+
+@run_async
+async def test_wall_reads_nothing_while_a_modal_covers_it(tmp_path: Path) -> None:
+    app = wall_app(tmp_path / "desk.db", rotate_seconds=30)
+    app._poll_seconds = 3600
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.live is not None
+        reads, scope = app.reads, app.scope
+        await app.push_screen(Covering())
+        await settle(pilot)
+        app.poll_now()
+        app.rotate()
+        await settle(pilot)
+        assert (app.reads, app.scope) == (reads, scope)
+        # Still looking, to read again once uncovered.
+        assert app.live.armed
+        app.pop_screen()
+        app.poll_now()
+        await settle(pilot)
+        assert app.reads == reads + 1
+
+
+@run_async
+async def test_wall_reads_do_not_stack(tmp_path: Path) -> None:
+    """Refreshes asked for while a read is under way make one more read, not one each."""
+    app = wall_app(tmp_path / "desk.db")
+    app._poll_seconds = 3600
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.live is not None
+        reads = app.reads
+        for _ in range(5):
+            app.poll_now()
+        await settle(pilot)
+        assert app.reads == reads + 2
+        assert app.live.armed
 
 
 def test_rotation_times() -> None:
