@@ -96,3 +96,7 @@ KB_ALL_STATUSES = Binding("d", "toggle_statuses", _("Drafts too"))
 # In the new-incident form: the highlighted suggestion linked, or sent as the first reply.
 SUGGESTION_LINK = Binding("ctrl+l", "link_suggestion", _("Link article"))
 SUGGESTION_REPLY = Binding("ctrl+o", "reply_with_suggestion", _("Send article"))
+# The suggested articles opened (under a narrow form) or their list focused (beside a wide
+# one), and back. Not ctrl+k: the text fields delete to the end of the line with it; not
+# ctrl+b: tmux's prefix, so it would never reach a desk run inside tmux.
+SUGGESTIONS_OPEN = Binding("ctrl+g", "open_suggestions", _("Articles"))

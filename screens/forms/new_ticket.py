@@ -12,7 +12,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data import directory
@@ -41,8 +41,12 @@ DEFAULT_LEVEL = 3
 ITEM_FIELD = "item-"
 # The draft's record of the suggested article chosen: "KB0000012 link".
 SUGGESTION_CHOICE = "kb-suggestion"
-# Narrower than this, the suggestions sit under the form instead of beside it.
-SUGGESTIONS_BESIDE = 130
+# The keys that act on the suggested articles.
+SUGGESTION_ACTIONS = frozenset(
+    b.action for b in (keys.SUGGESTIONS_OPEN, keys.SUGGESTION_LINK, keys.SUGGESTION_REPLY)
+)
+# Narrower than this, the suggestions sit under the form (as a strip) instead of beside it.
+SUGGESTIONS_BESIDE = 120
 
 
 class NewTicketForm(DeskForm):
@@ -51,6 +55,7 @@ class NewTicketForm(DeskForm):
     reads_choices = True
     BINDINGS: ClassVar[list[BindingType]] = [
         *DeskForm.BINDINGS,
+        keys.SUGGESTIONS_OPEN,
         keys.SUGGESTION_LINK,
         keys.SUGGESTION_REPLY,
     ]
@@ -79,6 +84,9 @@ class NewTicketForm(DeskForm):
         # draft's, until the lists arrive; the last item's, when another is chosen): an
         # item chosen again, or one asking the same thing, gets them back.
         self._answers_kept: dict[str, str] = {}
+        # The field the agent was in when the suggested articles were opened: back there
+        # once they close.
+        self._field_before_articles: Widget | None = None
 
     @property
     def draft_key(self) -> tuple[str, str | None]:
@@ -137,22 +145,44 @@ class NewTicketForm(DeskForm):
     # -- knowledge articles suggested while the incident is written
 
     def on_resize(self) -> None:
-        super().on_resize()
+        # Placed first: fitting the body counts the panel's lines under the form.
         self._place_suggestions()
+        super().on_resize()
 
     def _place_suggestions(self) -> None:
         if getattr(self, "suggestions", None) is not None:
-            self.suggestions.set_class(self.size.width < SUGGESTIONS_BESIDE, "-under")
+            self.suggestions.place(self.size.width < SUGGESTIONS_BESIDE)
 
     def _fit_body(self) -> None:
         super()._fit_body()
         panel = getattr(self, "suggestions", None)
-        if panel is not None and panel.has_class("-under"):
+        if panel is not None and panel.lines_under:
             # Under the form, the panel's lines are the form's no more.
             body = self.query_one("#form-body")
-            height = panel.styles.height
-            lines = int(height.value) if height is not None else 0
-            body.styles.max_height = max(3, int(body.styles.max_height.value) - lines)
+            body.styles.max_height = max(3, int(body.styles.max_height.value) - panel.lines_under)
+
+    def action_open_suggestions(self) -> None:
+        """Under the form: open the strip into the list (focused), or close it again. Beside
+        the form: into the list, or back to the field."""
+        panel = self.suggestions
+        if panel is None:
+            return
+        listing = panel.query_one("#kb-suggestion-list", OptionList)
+        going_in = not panel.opened if panel.under else not listing.has_focus
+        if going_in:
+            self._field_before_articles = self.focused
+        if panel.under:
+            panel.set_opened(going_in)
+            self._fit_body()
+        if going_in:
+            listing.focus()
+            return
+        back = self._field_before_articles
+        self._field_before_articles = None
+        if back is not None and back.is_attached:
+            back.focus()
+        else:
+            self.query_one("#new-title").focus()
 
     @on(Input.Changed, "#new-title")
     @on(TextArea.Changed, "#new-description")
@@ -169,6 +199,13 @@ class NewTicketForm(DeskForm):
             self.show_message(_("No article is suggested yet: write what is wrong first."))
         else:
             self._text_changed()  # the choice is part of the draft
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Articles are suggested to incidents only: a request's footer and help leave their
+        # keys out (one class holds both forms, so the bindings cannot be left out instead).
+        if action in SUGGESTION_ACTIONS and self.ticket_type != INCIDENT:
+            return False
+        return super().check_action(action, parameters)
 
     def action_link_suggestion(self) -> None:
         self._choose_suggestion(LINK)

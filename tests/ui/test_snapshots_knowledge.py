@@ -55,6 +55,12 @@ async def _suggestions(pilot: Pilot[Any]) -> None:
     await _without_toasts(pilot)
 
 
+async def _suggestions_opened(pilot: Pilot[Any]) -> None:
+    await _suggestions(pilot)
+    await pilot.press("ctrl+g")
+    await settle(pilot)
+
+
 def test_browser_at_80x24(snap_compare: Any) -> None:
     assert snap_compare(snapshot_knowledge(), terminal_size=(80, 24), run_before=_browser)
 
@@ -69,3 +75,10 @@ def test_suggestions_at_80x24(snap_compare: Any) -> None:
 
 def test_suggestions_at_160x50(snap_compare: Any) -> None:
     assert snap_compare(snapshot_knowledge(), terminal_size=(160, 50), run_before=_suggestions)
+
+
+def test_suggestions_opened_at_80x24(snap_compare: Any) -> None:
+    """ctrl+g opens the strip under the narrow form into the list; Save stays on screen."""
+    assert snap_compare(
+        snapshot_knowledge(), terminal_size=(80, 24), run_before=_suggestions_opened
+    )
