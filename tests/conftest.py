@@ -12,11 +12,15 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from itsm_tui.data.store import Store, open_store, sqlite_url
 from tests.pg_server import PostgresServer, PostgresUnavailable
+
+if TYPE_CHECKING:
+    from tests.notify_servers import ChatServer, SmtpSink
 
 SQLITE_ONLY = os.environ.get("ITSM_TEST_SQLITE_ONLY") == "1" and os.environ.get("CI") != "true"
 BACKENDS = ["sqlite"] if SQLITE_ONLY else ["sqlite", "postgresql"]
@@ -127,3 +131,22 @@ def fresh_desk(store: Store, tmp_path: Path, request: pytest.FixtureRequest):  #
         yield build_desk(other)
     finally:
         other.dispose()
+
+
+# The local servers notifications are delivered to (tests/notify_servers.py), one set-up for
+# the store's and the CLI's notify tests; imported when asked for, so no other test loads
+# aiohttp and aiosmtpd.
+@pytest.fixture
+def smtp() -> Iterator[tuple[SmtpSink, int]]:
+    """A local SMTP server: what it accepted, and its port."""
+    from tests.notify_servers import smtp_server
+
+    yield from smtp_server()
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatServer]:
+    """A local server playing Slack, DingTalk, WeCom, Feishu and a webhook."""
+    from tests.notify_servers import chat_server
+
+    yield from chat_server()

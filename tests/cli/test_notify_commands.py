@@ -3,10 +3,10 @@ store) and `itsm notify deliver|list|dead|retry` against a local webhook server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from itsm_tui.data.store import Store
 from itsm_tui.desk import create_ticket
@@ -14,7 +14,7 @@ from itsm_tui.desk.records import get_agent
 from tests.cli.conftest import Itsm, assert_refused
 from tests.cli.test_desk_file_round_trip import round_trip
 from tests.factories import NOW, Desk
-from tests.notify_servers import ChatServer, chat_server
+from tests.notify_servers import ChatServer
 
 ROUTING = """
 [notifications]
@@ -46,12 +46,7 @@ page = { to = ["agent", "team", "members"], channels = ["email", "dingtalk"] }
 """
 
 
-@pytest.fixture
-def chat() -> Iterator[ChatServer]:
-    yield from chat_server()
-
-
-def apply(itsm: Itsm, tmp_path: Path, text: str, name: str = "notify.toml") -> object:
+def apply(itsm: Itsm, tmp_path: Path, text: str, name: str = "notify.toml") -> Result:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return itsm("config", "apply", str(path), agent="root")
@@ -62,7 +57,7 @@ def test_the_notifications_section_round_trips_and_keeps_secrets_out(
 ) -> None:
     monkeypatch.setenv("ITSM_TEST_SMTP_PASSWORD", "hunter2")
     itsm = Itsm(desk.store, agent="root")
-    assert apply(itsm, tmp_path, ROUTING).exit_code == 0  # type: ignore[attr-defined]
+    assert apply(itsm, tmp_path, ROUTING).exit_code == 0
     shown = round_trip(itsm, tmp_path)
     assert 'password = "env:ITSM_TEST_SMTP_PASSWORD"' in shown
     assert 'quiet_hours = ["22:00", "07:00"]' in shown
@@ -93,8 +88,8 @@ def test_a_bad_notifications_section_is_refused_with_its_line_and_changes_nothin
     text = ROUTING.replace(*change)
     assert text != ROUTING
     result = apply(itsm, tmp_path, text)
-    assert result.exit_code != 0  # type: ignore[attr-defined]
-    assert "notify.toml:" in result.stderr and says in result.stderr  # type: ignore[attr-defined]
+    assert result.exit_code != 0
+    assert "notify.toml:" in result.stderr and says in result.stderr
     assert itsm.ok("config", "show").stdout == before
 
 
@@ -103,7 +98,7 @@ def test_email_routes_need_smtp(desk: Desk, tmp_path: Path) -> None:
     start = ROUTING.index("[notifications.smtp]")
     end = ROUTING.index("[[notifications.agents]]")
     result = apply(itsm, tmp_path, ROUTING[:start] + ROUTING[end:])
-    assert "[notifications.smtp] is missing" in result.stderr  # type: ignore[attr-defined]
+    assert "[notifications.smtp] is missing" in result.stderr
 
 
 def test_deliver_list_dead_and_retry(
@@ -111,7 +106,7 @@ def test_deliver_list_dead_and_retry(
 ) -> None:
     monkeypatch.setenv("ITSM_TEST_BOB_HOOK", chat.url("/webhook/bob"))
     itsm = Itsm(desk.store, agent="root")
-    itsm.ok("config", "apply", str(_write(tmp_path, ROUTING)))
+    assert apply(itsm, tmp_path, ROUTING).exit_code == 0
     with store.write() as session:
         ticket = create_ticket(
             session,
@@ -147,9 +142,3 @@ def test_deliver_list_dead_and_retry(
     [received] = [r.body for r in chat.received if r.path == "/webhook/bob"][-1:]
     assert received["number"] == ticket.number and received["title"] == "VPN down"
     assert received["open"] == f"itsm ticket show {ticket.number}"
-
-
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "routing.toml"
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -30,8 +30,6 @@ from tests.notify_servers import (
     SMTP_PASSWORD,
     ChatServer,
     SmtpSink,
-    chat_server,
-    smtp_server,
 )
 from tests.sla_desk import build_sla_desk, desk_store, local, run_sweep
 
@@ -41,16 +39,6 @@ TUE_1000 = local(2026, 11, 24, 10, 0)
 @pytest.fixture(params=BACKENDS)
 def notify_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     yield from desk_store(request, tmp_path)
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[SmtpSink, int]]:
-    yield from smtp_server()
-
-
-@pytest.fixture
-def chat() -> Iterator[ChatServer]:
-    yield from chat_server()
 
 
 ALL_CHANNELS = ("email", "slack", "dingtalk", "wecom", "feishu", "webhook")
