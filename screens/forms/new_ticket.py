@@ -150,8 +150,14 @@ class NewTicketForm(DeskForm):
         super().on_resize()
 
     def _place_suggestions(self) -> None:
-        if getattr(self, "suggestions", None) is not None:
-            self.suggestions.place(self.size.width < SUGGESTIONS_BESIDE)
+        panel = getattr(self, "suggestions", None)
+        if panel is None:
+            return
+        panel.place(self.size.width < SUGGESTIONS_BESIDE)
+        focused = self.focused
+        if panel.under and not panel.opened and focused is not None and panel in focused.ancestors:
+            # Narrowed to the closed strip while in the list: back to the form.
+            self._back_from_articles()
 
     def _fit_body(self) -> None:
         super()._fit_body()
@@ -176,7 +182,10 @@ class NewTicketForm(DeskForm):
             self._fit_body()
         if going_in:
             listing.focus()
-            return
+        else:
+            self._back_from_articles()
+
+    def _back_from_articles(self) -> None:
         back = self._field_before_articles
         self._field_before_articles = None
         if back is not None and back.is_attached:

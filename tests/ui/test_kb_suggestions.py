@@ -222,3 +222,17 @@ async def test_nothing_typed_is_lost_while_suggestions_arrive(tmp_path: Path) ->
         assert description.text == typed
         assert len(answers) > 2  # answers did land while the keys came
         assert panel.hits
+
+
+@run_async
+async def test_narrowed_while_in_the_list_the_keys_go_back_to_the_form(tmp_path: Path) -> None:
+    app = knowledge_app(tmp_path / "desk.db")
+    async with app.run_test(size=(160, 50)) as pilot:
+        form, panel = await _strip_form(pilot, "VPN tunnel drops")
+        await pilot.press("ctrl+g")
+        assert panel.query_one("#kb-suggestion-list").has_focus
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        # The list is hidden in the closed strip: it cannot keep the keys.
+        assert panel.under and not panel.opened
+        assert form.query_one("#new-title", Input).has_focus
