@@ -283,6 +283,7 @@ class TicketDetailScreen(Screen[None]):
         self._links_key: tuple[Any, ...] | None = None
         self._ticket_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
+        self._clocks_shown: Text | None = None
         # Keys typed behind the key that opened the ticket, or behind a form's save key,
         # act on the ticket as read (as saved): they wait for the read.
         self.holds_keys = True
@@ -555,7 +556,12 @@ class TicketDetailScreen(Screen[None]):
         lines = [clock_line(c, now, self._zone) for c in self.loaded.clocks]
         if not lines:
             lines = [Text(_("No SLA clocks"), style="dim")]
-        self.query_one("#detail-clocks", Static).update(Text("\n").join(lines))
+        shown = Text("\n").join(lines)
+        # Every second, but drawn only when it reads differently: a stopped or paused
+        # clock would otherwise be a line sent over SSH every second for nothing.
+        if shown != self._clocks_shown:
+            self._clocks_shown = shown
+            self.query_one("#detail-clocks", Static).update(shown)
         if self._timeline_key is not None:
             self._render_timeline()  # redraws only when the minute turned
 

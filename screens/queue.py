@@ -345,6 +345,8 @@ class QueueScreen(Screen[None]):
         table = self.table
         selected = table.selected if keep_selection else None
         screen_row = (table.cursor - table.top_row) if keep_selection else 0
+        # Within the window as it is now (a return from a ticket after the terminal shrank).
+        screen_row = max(0, min(screen_row, table.visible_rows - 1))
         if centre:
             screen_row = (table.visible_rows - 1) // 2
         self._read_queue(

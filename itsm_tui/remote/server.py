@@ -40,7 +40,18 @@ IDLE_CHECK_S = 6.0
 # What a console may inherit from the server's environment; nothing else reaches it
 # (not ITSM_AGENT, not the server's own settings). COLORTERM is not among them: OpenSSH
 # does not forward it, so the app is drawn for the 256 colours TERM promises.
-PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "XDG_DATA_HOME", "TMPDIR")
+# ITSM_FRAME_LOG: a console's timing log, for diagnosis (frame_log.py).
+PASSED_ENV = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "XDG_DATA_HOME",
+    "TMPDIR",
+    "ITSM_FRAME_LOG",
+)
 
 
 def console_env(url: str, base: Mapping[str, str], term: str) -> dict[str, str]:

@@ -272,6 +272,9 @@ class TicketTable(ScrollView, can_focus=True):
         `counted=False`: `total` is only the rows read so far; `set_total` follows."""
         cursor = max(0, min(cursor, total - 1)) if total else 0
         top = max(0, top)
+        if cursor >= top + self.visible_rows:
+            # The window shrank while this was read (a resize under an open ticket).
+            top = cursor - self.visible_rows + 1
         # A refresh that finds the same window (a poll, mostly) redraws only the lines that
         # changed: over SSH a full redraw is 8 to 11 KB every poll, for rows that are the same.
         same_window = self.loaded and (total, cursor, top) == (
@@ -330,6 +333,12 @@ class TicketTable(ScrollView, can_focus=True):
 
     def on_resize(self, _event: events.Resize) -> None:
         self._update_virtual_size()
+        # A shorter window still shows the highlighted ticket (seen over SSH: a terminal
+        # shrunk from 40 lines to 24 under an open ticket came back to a queue whose cursor
+        # was off screen, and the next key jumped the page).
+        top, visible = self.top_row, self.visible_rows
+        if self.total and not top <= self.cursor < top + visible:
+            self.scroll_to(y=max(0, self.cursor - visible + 1), animate=False, immediate=True)
         self.refresh()
 
     # ------------------------------------------------------------------ paging

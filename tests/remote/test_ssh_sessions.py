@@ -350,3 +350,35 @@ def test_a_session_is_given_a_spare_console_started_before_it(
 
     left = asyncio.run(scenario())
     assert not any(alive(pid) for pid in left)  # a stopped server leaves no spare behind
+
+
+def test_a_frame_log_says_what_each_console_did_and_when(
+    desk_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ITSM_FRAME_LOG (a diagnostic, off by default) reaches the consoles through the
+    # server's environment: the key read, the screen pushed, the read's result and the
+    # frames written with their bytes, each on the machine's monotonic clock.
+    log = tmp_path / "frames.log"
+    monkeypatch.setenv("ITSM_FRAME_LOG", str(log))
+    key = new_key()
+    give_key(desk_store, "alice", key)
+
+    async def scenario() -> None:
+        async with running_server(desk_store, tmp_path) as server:
+            conn = await connect(server.port, "alice", key)
+            screen = await RemoteScreen.open(conn)
+            assert await screen.wait_for("VPN drops every hour"), screen.text()
+            screen.type("\r")
+            assert await screen.wait_for("Description"), screen.text()
+            conn.close()
+
+    asyncio.run(scenario())
+    lines = [line.split(" ", 2) for line in log.read_text(encoding="utf-8").splitlines()]
+    events = [event for _at, _pid, event in lines]
+    assert "console started" in events
+    opened = events.index("key enter")
+    assert events[opened + 1] == "push TicketDetailScreen"
+    assert "result TicketDetailScreen.Loaded" in events[opened:]
+    frames = [int(event.split()[1]) for event in events[opened:] if event.startswith("frame ")]
+    assert frames and max(frames) > 1000
+    assert len({pid for _at, pid, _event in lines}) == 1

@@ -356,3 +356,27 @@ async def test_enter_on_a_change_link_shows_the_change_read_only(demo) -> None: 
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, TicketDetailScreen)
+
+
+@run_async
+async def test_clocks_are_drawn_again_only_when_they_read_differently(demo) -> None:  # type: ignore[no-untyped-def]
+    # They are worked out every second; over SSH each drawing is a line on the agent's
+    # link, so a clock that reads the same (stopped, paused, or this fixed clock) is not.
+    store, numbers = demo
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers["vpn"]))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketDetailScreen)
+        clocks = screen.query_one("#detail-clocks")
+        updates: list[object] = []
+        update = clocks.update  # type: ignore[attr-defined]
+        clocks.update = lambda content: (updates.append(content), update(content))  # type: ignore[attr-defined]
+        screen.refresh_clocks()
+        screen.refresh_clocks()
+        assert updates == []
+        assert screen.loaded is not None
+        # The same clocks an hour later read differently, and are drawn.
+        app.desk.clock = lambda: CLOCK + timedelta(hours=1)  # type: ignore[attr-defined]
+        screen.refresh_clocks()
+        assert len(updates) == 1 and "5h 00m 00s left" in content(app, "#detail-clocks")

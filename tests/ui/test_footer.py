@@ -133,3 +133,29 @@ async def test_resizing_refits_the_footer(queue_store: Store) -> None:
         narrow = footer_keys(app)
         assert len(narrow) < len(wide)
         assert all(k.region.right <= 80 for k in narrow)
+
+
+@run_async
+async def test_a_new_screens_footer_is_drawn_with_its_keys_in_one_go(
+    queue_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Textual's footer composed empty, then again once the screen's bindings were
+    # signalled: a second full frame (12 KB over SSH) and up to 0.3 s of mounting each
+    # time a ticket opened.
+    recomposed: list[DeskFooter] = []
+    recompose = DeskFooter.recompose
+
+    async def counted(footer: DeskFooter) -> None:
+        recomposed.append(footer)
+        await recompose(footer)
+
+    monkeypatch.setattr(DeskFooter, "recompose", counted)
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("6", "enter")
+        await settle(pilot)
+        footer = app.screen.query_one(DeskFooter)
+        keys = [key.description for key in footer.query(FooterKey)]
+        assert "Back" in keys and "Reply" in keys
+        assert footer not in recomposed

@@ -169,6 +169,32 @@ async def test_paging_through_thousands_reads_only_pages(seeded_store: Store) ->
 
 
 @run_async
+async def test_a_shrunk_terminal_still_shows_the_highlighted_ticket(seeded_store: Store) -> None:
+    # Seen over SSH: the window went from 40 lines to 24 with a ticket open; back on the
+    # queue its cursor was below the last row shown.
+    app = queue_app(seeded_store, actor="tao.he")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        table = queue(app).table
+        await pilot.press(*["down"] * 30)
+        await settle(pilot)
+        selected = table.selected
+        assert selected is not None and table.cursor - table.top_row == 30
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketDetailScreen)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert table.selected is not None and table.selected.number == selected.number
+        assert table.top_row <= table.cursor < table.top_row + table.visible_rows
+        assert selected.number in line_text(table, table.cursor - table.top_row + 1)
+
+
+@run_async
 async def test_live_refresh_shows_a_new_ticket_and_keeps_the_cursor(queue_store: Store) -> None:
     app = queue_app(queue_store)
     async with app.run_test(size=(120, 30)) as pilot:
