@@ -97,14 +97,15 @@ def waiting_deliveries(session: Session) -> int:
 
 
 def work_through_deliveries(
-    session: Session, now: datetime, *, enough: Callable[[], bool] | None = None
+    session: Session, now: datetime, *, enough: Callable[[int], bool] | None = None
 ) -> IntakeReport:
     """One batch of waiting deliveries, oldest first, through the desk; each delivery marked
     with what became of it. Nothing is marked when the intake cannot act (no [intake], its
     agent gone): the deliveries wait for the desk file to be fixed.
 
-    `enough`, asked between deliveries, ends the batch early: SQLite has one writer, and the
-    receiving side must not wait behind a long batch."""
+    `enough`, asked between deliveries with the number of incidents waiting to be opened,
+    ends the batch early: SQLite has one writer, and the receiving side must not wait behind
+    a long batch."""
     report = IntakeReport()
     if session.get_bind().dialect.name == "postgresql" and not session.scalar(
         text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _WORKER_LOCK}
@@ -136,13 +137,16 @@ def work_through_deliveries(
     taken: list[tuple[AlertDelivery, AlertBatch]] = []
     alerts = 0
     for row in rows:
-        if alerts and (alerts + row.alert_count > BATCH_ALERTS or (enough and enough())):
+        if alerts and alerts + row.alert_count > BATCH_ALERTS:
             break
         alerts += row.alert_count
         taken.append((row, AlertBatch.from_text(row.source, row.payload)))
     intake.look_up({a.fingerprint for _row, batch in taken for a in batch.alerts})
     worked: list[tuple[AlertDelivery, _Outcome]] = []
     for row, batch in taken:
+        # Asked with the incidents this batch has yet to open (its costly part).
+        if worked and enough and enough(len(intake.waiting)):
+            break
         # A delivery kept after this batch's clock was read is still taken at or after it
         # was received: its alerts' times are never "in the future" of their own intake.
         intake.now = max(now, row.received_at)
@@ -210,6 +214,7 @@ class _Intake:
         # Firing alerts whose incidents open together, by fingerprint.
         self.waiting: dict[str, _Waiting] = {}
         self._records: dict[tuple[type, str], object] = {}
+        self._held: list[Ticket] = []
 
     def look_up(self, fingerprints: set[str]) -> None:
         """Read the latest alert of each fingerprint (and its open incident) at once."""
@@ -224,10 +229,13 @@ class _Intake:
             {a.ticket_id for a in self.latest.values() if a.open_fingerprint is not None}
         )
         for start in range(0, len(ticket_ids), 500):
-            # Into the session's identity map: take() finds them without a query.
-            self.session.scalars(
-                select(Ticket).where(Ticket.id.in_(ticket_ids[start : start + 500]))
-            ).all()
+            # Held here, so the session's (weak) identity map keeps them: take() finds them
+            # with session.get and no query.
+            self._held.extend(
+                self.session.scalars(
+                    select(Ticket).where(Ticket.id.in_(ticket_ids[start : start + 500]))
+                )
+            )
 
     def take(
         self,
