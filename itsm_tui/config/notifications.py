@@ -54,6 +54,9 @@ class SmtpSettings:
     # "env:NAME" only: the password is read from the environment when a mail is sent.
     password: str | None = None
     sender: str = "itsm@localhost"
+    # A PEM file of the CA(s) the server's certificate is checked against instead of the
+    # system's (an organisation's own CA); the certificate and its host name are always checked.
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ def parse_notifications(t: Table) -> NotificationSettings:
     smtp = None
     s = t.table("smtp", "notifications.smtp")
     if s is not None:
-        s.check_keys(("host", "port", "security", "username", "password", "sender"))
+        s.check_keys(("host", "port", "security", "username", "password", "sender", "ca_file"))
         host = s.text("host", required=True, max_len=200)
         smtp = SmtpSettings(
             host=host or "localhost",
@@ -187,6 +190,7 @@ def parse_notifications(t: Table) -> NotificationSettings:
             username=s.text("username", max_len=200),
             password=_secret(s, "password"),
             sender=s.text("sender", max_len=200, default="itsm@localhost"),
+            ca_file=s.text("ca_file", max_len=1000),
         )
     recipients: dict[str, list[Recipient]] = {"agents": [], "teams": []}
     for section, key in (("agents", "username"), ("teams", "name")):
@@ -267,7 +271,9 @@ def notifications_value(n: NotificationSettings) -> dict[str, Any]:
             "security": n.smtp.security,
             "sender": n.smtp.sender,
         }
-        smtp.update({k: v for k in ("username", "password") if (v := getattr(n.smtp, k))})
+        smtp.update(
+            {k: v for k in ("username", "password", "ca_file") if (v := getattr(n.smtp, k))}
+        )
         out["smtp"] = smtp
     out["agents"] = [_recipient_value(r) for r in n.agents]
     out["teams"] = [_recipient_value(r) for r in n.teams]
