@@ -82,6 +82,9 @@ class Route:
 class NotificationSettings:
     # How a message says to open the ticket: "{number}" is replaced (e.g. a serve URL).
     open_url: str | None = None
+    # Where the intake's /ack/{token} is reached from outside (its proxy): a page's message
+    # then carries a link a person can open, not only the path.
+    ack_url: str | None = None
     max_attempts: int = 6
     retry_seconds: int = 60
     timeout_seconds: int = 10
@@ -164,6 +167,7 @@ def parse_notifications(t: Table) -> NotificationSettings:
     t.check_keys(
         (
             "open_url",
+            "ack_url",
             "max_attempts",
             "retry_seconds",
             "timeout_seconds",
@@ -178,6 +182,15 @@ def parse_notifications(t: Table) -> NotificationSettings:
     if open_url is not None and "{number}" not in open_url:
         t.error("open_url", _("open_url must hold {number}, where the ticket's number goes"))
         open_url = None
+    ack_url = t.text("ack_url", max_len=500)
+    if ack_url is not None and (
+        "{token}" not in ack_url or not ack_url.startswith(("https://", "http://"))
+    ):
+        t.error(
+            "ack_url",
+            _("ack_url must be an http(s) URL holding {token}, where the page's token goes"),
+        )
+        ack_url = None
     smtp = None
     s = t.table("smtp", "notifications.smtp")
     if s is not None:
@@ -225,6 +238,7 @@ def parse_notifications(t: Table) -> NotificationSettings:
         t.error("events", _("an event goes out by email but [notifications.smtp] is missing"))
     return NotificationSettings(
         open_url=open_url,
+        ack_url=ack_url,
         max_attempts=t.integer("max_attempts", lo=1, hi=50, default=d.max_attempts),
         retry_seconds=t.integer("retry_seconds", lo=1, hi=3600, default=d.retry_seconds),
         timeout_seconds=t.integer("timeout_seconds", lo=1, hi=120, default=d.timeout_seconds),
@@ -264,6 +278,8 @@ def notifications_value(n: NotificationSettings) -> dict[str, Any]:
     }
     if n.open_url:
         out["open_url"] = n.open_url
+    if n.ack_url:
+        out["ack_url"] = n.ack_url
     if n.smtp is not None:
         smtp = {
             "host": n.smtp.host,
@@ -298,6 +314,7 @@ def notifications_from_value(v: Mapping[str, Any]) -> NotificationSettings:
     smtp = v.get("smtp")
     return NotificationSettings(
         open_url=v.get("open_url"),
+        ack_url=v.get("ack_url"),
         max_attempts=int(v["max_attempts"]),
         retry_seconds=int(v["retry_seconds"]),
         timeout_seconds=int(v["timeout_seconds"]),
