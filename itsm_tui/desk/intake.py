@@ -50,6 +50,8 @@ log = logging.getLogger("itsm.intake")
 # Deliveries one transaction works through, and the alerts it stops after.
 BATCH_DELIVERIES = 200
 BATCH_ALERTS = 1_000
+# Deliveries whose alerts' latest state is read in one query.
+LOOK_UP_DELIVERIES = 20
 # One worker at a time on PostgreSQL (SQLite's writer lock already orders them): a fixed
 # advisory-lock key, "itsm" "in".
 _WORKER_LOCK = 0x6974_736D_696E
@@ -141,12 +143,16 @@ def work_through_deliveries(
             break
         alerts += row.alert_count
         taken.append((row, AlertBatch.from_text(row.source, row.payload)))
-    intake.look_up({a.fingerprint for _row, batch in taken for a in batch.alerts})
     worked: list[tuple[AlertDelivery, _Outcome]] = []
-    for row, batch in taken:
+    for index, (row, batch) in enumerate(taken):
         # Asked with the incidents this batch has yet to open (its costly part).
         if worked and enough and enough(len(intake.waiting)):
             break
+        if index % LOOK_UP_DELIVERIES == 0:
+            # The next deliveries' fingerprints at once: a batch cut short by `enough` has
+            # read little it did not use.
+            ahead = taken[index : index + LOOK_UP_DELIVERIES]
+            intake.look_up({a.fingerprint for _row, b in ahead for a in b.alerts})
         # A delivery kept after this batch's clock was read is still taken at or after it
         # was received: its alerts' times are never "in the future" of their own intake.
         intake.now = max(now, row.received_at)
@@ -218,7 +224,8 @@ class _Intake:
 
     def look_up(self, fingerprints: set[str]) -> None:
         """Read the latest alert of each fingerprint (and its open incident) at once."""
-        found = sorted(fingerprints)
+        # Those already known are current in this session (opened or changed by the batch).
+        found = sorted(f for f in fingerprints if f not in self.latest and f not in self.waiting)
         for start in range(0, len(found), 500):
             part = found[start : start + 500]
             for alert in self.session.scalars(
@@ -226,7 +233,11 @@ class _Intake:
             ):
                 self.latest[alert.fingerprint] = alert
         ticket_ids = sorted(
-            {a.ticket_id for a in self.latest.values() if a.open_fingerprint is not None}
+            {
+                a.ticket_id
+                for f in found
+                if (a := self.latest.get(f)) is not None and a.open_fingerprint is not None
+            }
         )
         for start in range(0, len(ticket_ids), 500):
             # Held here, so the session's (weak) identity map keeps them: take() finds them

@@ -51,7 +51,7 @@ BATCH_S_WHEN_KEEPING = 0.05
 # bulk opening is the batch's long part (about 1 ms an incident on SQLite, more under load).
 OPEN_WHEN_KEEPING = 10
 GIVE_WAY_S = 0.2
-GIVE_WAY_AT_MOST_S = 2.0
+GIVE_WAY_AT_MOST_S = 5.0
 TOKEN_REFRESH_S = 30.0
 
 
