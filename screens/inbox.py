@@ -43,7 +43,12 @@ SEVERITY: dict[str, Severity] = {
     "breach": "error",
     "warning": "warning",
 }
-KIND_STYLE = {"escalation": "bold red", "page": "bold red", "breach": "bold red"}
+KIND_STYLE = {
+    "escalation": "bold red",
+    "page": "bold red",
+    "breach": "bold red",
+    "major_incident": "bold red",
+}
 PAGE_SIZE = 50
 
 
@@ -70,6 +75,8 @@ def kind_label(kind: str) -> str:
         "assignment": _("assignment"),
         "comment": _("comment"),
         "approval": _("approval"),
+        "change_starting": _("change starting"),
+        "major_incident": _("major incident"),
     }.get(kind, kind)
 
 

@@ -75,11 +75,19 @@ class Change(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # When the `change_starting` notice went out (the escalation sweep claims it once, when
+    # the planned window starts). Deferred and never named by an insert, like
+    # Service.maintenance_windows: a store before revision 0028 takes the same inserts.
+    start_noticed_at: Mapped[datetime | None] = mapped_column(deferred=True)
 
     approvals: Mapped[list[ChangeApproval]] = relationship(back_populates="change")
 
     # The desk sets the next version itself, once per write (see itsm_tui.desk.records).
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__ = {
+        "version_id_col": version,
+        "version_id_generator": False,
+        "eager_defaults": False,
+    }
     __table_args__ = (
         Index("ix_changes_board", "is_open", "status", "planned_start"),
         Index("ix_changes_planned", "planned_start", "planned_end"),

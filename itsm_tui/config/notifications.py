@@ -54,6 +54,9 @@ class SmtpSettings:
     # "env:NAME" only: the password is read from the environment when a mail is sent.
     password: str | None = None
     sender: str = "itsm@localhost"
+    # A PEM file of the CA(s) the server's certificate is checked against instead of the
+    # system's (an organisation's own CA); the certificate and its host name are always checked.
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class Route:
 class NotificationSettings:
     # How a message says to open the ticket: "{number}" is replaced (e.g. a serve URL).
     open_url: str | None = None
+    # Where the intake's /ack/{token} is reached from outside (its proxy): a page's message
+    # then carries a link a person can open, not only the path.
+    ack_url: str | None = None
     max_attempts: int = 6
     retry_seconds: int = 60
     timeout_seconds: int = 10
@@ -161,6 +167,7 @@ def parse_notifications(t: Table) -> NotificationSettings:
     t.check_keys(
         (
             "open_url",
+            "ack_url",
             "max_attempts",
             "retry_seconds",
             "timeout_seconds",
@@ -175,10 +182,19 @@ def parse_notifications(t: Table) -> NotificationSettings:
     if open_url is not None and "{number}" not in open_url:
         t.error("open_url", _("open_url must hold {number}, where the ticket's number goes"))
         open_url = None
+    ack_url = t.text("ack_url", max_len=500)
+    if ack_url is not None and (
+        "{token}" not in ack_url or not ack_url.startswith(("https://", "http://"))
+    ):
+        t.error(
+            "ack_url",
+            _("ack_url must be an http(s) URL holding {token}, where the page's token goes"),
+        )
+        ack_url = None
     smtp = None
     s = t.table("smtp", "notifications.smtp")
     if s is not None:
-        s.check_keys(("host", "port", "security", "username", "password", "sender"))
+        s.check_keys(("host", "port", "security", "username", "password", "sender", "ca_file"))
         host = s.text("host", required=True, max_len=200)
         smtp = SmtpSettings(
             host=host or "localhost",
@@ -187,6 +203,7 @@ def parse_notifications(t: Table) -> NotificationSettings:
             username=s.text("username", max_len=200),
             password=_secret(s, "password"),
             sender=s.text("sender", max_len=200, default="itsm@localhost"),
+            ca_file=s.text("ca_file", max_len=1000),
         )
     recipients: dict[str, list[Recipient]] = {"agents": [], "teams": []}
     for section, key in (("agents", "username"), ("teams", "name")):
@@ -221,6 +238,7 @@ def parse_notifications(t: Table) -> NotificationSettings:
         t.error("events", _("an event goes out by email but [notifications.smtp] is missing"))
     return NotificationSettings(
         open_url=open_url,
+        ack_url=ack_url,
         max_attempts=t.integer("max_attempts", lo=1, hi=50, default=d.max_attempts),
         retry_seconds=t.integer("retry_seconds", lo=1, hi=3600, default=d.retry_seconds),
         timeout_seconds=t.integer("timeout_seconds", lo=1, hi=120, default=d.timeout_seconds),
@@ -260,6 +278,8 @@ def notifications_value(n: NotificationSettings) -> dict[str, Any]:
     }
     if n.open_url:
         out["open_url"] = n.open_url
+    if n.ack_url:
+        out["ack_url"] = n.ack_url
     if n.smtp is not None:
         smtp = {
             "host": n.smtp.host,
@@ -267,7 +287,9 @@ def notifications_value(n: NotificationSettings) -> dict[str, Any]:
             "security": n.smtp.security,
             "sender": n.smtp.sender,
         }
-        smtp.update({k: v for k in ("username", "password") if (v := getattr(n.smtp, k))})
+        smtp.update(
+            {k: v for k in ("username", "password", "ca_file") if (v := getattr(n.smtp, k))}
+        )
         out["smtp"] = smtp
     out["agents"] = [_recipient_value(r) for r in n.agents]
     out["teams"] = [_recipient_value(r) for r in n.teams]
@@ -292,6 +314,7 @@ def notifications_from_value(v: Mapping[str, Any]) -> NotificationSettings:
     smtp = v.get("smtp")
     return NotificationSettings(
         open_url=v.get("open_url"),
+        ack_url=v.get("ack_url"),
         max_attempts=int(v["max_attempts"]),
         retry_seconds=int(v["retry_seconds"]),
         timeout_seconds=int(v["timeout_seconds"]),

@@ -287,6 +287,24 @@ def next_number(session: Session, prefix: str) -> str:
     return format_number(prefix, int(value))
 
 
+def next_numbers(session: Session, prefix: str, count: int) -> list[str]:
+    """`count` consecutive numbers of a kind in one upsert (a bulk create's numbering)."""
+    if count < 1:
+        return []
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(NumberSequence)
+        .values(prefix=prefix, last_value=count)
+        .on_conflict_do_update(
+            index_elements=[NumberSequence.prefix],
+            set_={"last_value": NumberSequence.last_value + count},
+        )
+        .returning(NumberSequence.last_value)
+    )
+    last = int(session.execute(stmt).scalar_one())
+    return [format_number(prefix, value) for value in range(last - count + 1, last + 1)]
+
+
 def raise_sequence_floor(session: Session, prefix: str, at_least: int) -> None:
     """After importing numbered records: later creates continue above the highest one."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -375,40 +375,63 @@ def clocks_of(session: Session, ticket: Ticket) -> list[SlaClock]:
 
 def start_clocks(session: Session, ticket: Ticket) -> list[SlaClock]:
     """Start the response and resolution clocks of a new ticket from the matching policy."""
-    policy = policy_for(session, ticket)
-    if policy is None:
+    return start_clocks_of(session, [ticket])
+
+
+def start_clocks_of(session: Session, tickets: Sequence[Ticket]) -> list[SlaClock]:
+    """`start_clocks` for many new tickets at once: the policies, rules and calendars read
+    once, the clocks written in one flush, the tickets' SLA keys in one UPDATE."""
+    if not tickets:
         return []
+    ranked = ranked_policies(session)
     ctx = _Context.load(session)
+    calendars: dict[int, BusinessCalendar] = {}
     started: list[SlaClock] = []
-    for kind in CLOCK_KINDS:
-        target = _target(policy, kind)
-        if not target:
-            continue
-        clock = SlaClock(
-            ticket_id=ticket.id,
-            kind=kind,
-            policy=policy,
-            target_minutes=target,
-            started_at=ticket.opened_at,
-            running_since=ticket.opened_at,
-            state=RUNNING,
-            paused_seconds=0,
-            spent_seconds=0,
-            warnings_fired=0,
-            fired_percent=0,
-            escalation_level=0,
+    for ticket in tickets:
+        service = session.get(Service, ticket.service_id).name if ticket.service_id else None
+        item = (
+            session.get(CatalogueItem, ticket.catalogue_item_id).code
+            if ticket.catalogue_item_id
+            else None
         )
-        pausing = policy.pause_statuses or DEFAULT_PAUSE_STATUSES
-        if ticket.status in pausing:
-            # Born waiting (a request that needs approval first): the clock starts paused.
-            clock.state, clock.running_since, clock.paused_at = PAUSED, None, ticket.opened_at
-        session.add(clock)
-        # A ticket entered after the fact (--opened-at) may be late already: its
-        # next_event_at is then in the past and the next sweep escalates it like any other.
-        ctx.schedule(clock, ticket)
-        started.append(clock)
+        policy = matching_policy(ranked, ticket.type, ticket.priority, service, item)
+        if policy is None:
+            continue
+        if policy.id not in calendars:
+            calendars[policy.id] = ctx.calendar_of_policy(policy)
+        for kind in CLOCK_KINDS:
+            target = _target(policy, kind)
+            if not target:
+                continue
+            clock = SlaClock(
+                ticket_id=ticket.id,
+                kind=kind,
+                policy=policy,
+                target_minutes=target,
+                started_at=ticket.opened_at,
+                running_since=ticket.opened_at,
+                state=RUNNING,
+                paused_seconds=0,
+                spent_seconds=0,
+                warnings_fired=0,
+                fired_percent=0,
+                escalation_level=0,
+            )
+            pausing = policy.pause_statuses or DEFAULT_PAUSE_STATUSES
+            if ticket.status in pausing:
+                # Born waiting (a request that needs approval first): the clock starts paused.
+                clock.state, clock.running_since, clock.paused_at = PAUSED, None, ticket.opened_at
+            session.add(clock)
+            # A ticket entered after the fact (--opened-at) may be late already: its
+            # next_event_at is then in the past and the next sweep escalates it like any other.
+            schedule(
+                clock,
+                calendars[policy.id],
+                events_of(policy, ctx.rules, kind, ticket),
+            )
+            started.append(clock)
     session.flush()
-    refresh_sla_due(session, [ticket.id])
+    refresh_sla_due(session, {c.ticket_id for c in started})
     return started
 
 

@@ -103,6 +103,28 @@ def _notify(
     )
 
 
+def raise_major_incident(
+    session: Session, actor: Agent | None, major: Ticket, now: datetime
+) -> None:
+    """The `major_incident` notice, once, when an incident becomes a major incident (a person
+    linking under it, or the intake gathering a group): to its team and its assignee."""
+    message = _("{number} is a major incident: {title}").format(
+        number=major.number, title=major.title[:120]
+    )
+    if major.team_id is not None:
+        session.add(
+            Notification(
+                team_id=major.team_id,
+                ticket_id=major.id,
+                kind="major_incident",
+                message=message,
+                created_at=now,
+                deliver_at=now,
+            )
+        )
+    _notify(session, major.assignee, actor, major, "major_incident", message, now)
+
+
 def _default_team(session: Session) -> Team | None:
     """The first-line team: lowest tier, then name."""
     return session.scalars(select(Team).order_by(Team.tier, Team.name).limit(1)).first()
@@ -754,6 +776,7 @@ def link_ticket(
         if not major.is_major:
             major_edit = Edit(session, actor, major, action="link", now=now)
             major_edit.set("is_major", True)
+            raise_major_incident(session, actor, major, now)
     if problem:
         the_problem = get_ticket(session, problem)
         if the_problem.type != PROBLEM:

@@ -38,6 +38,7 @@ from itsm_tui.data.models import (
     BusinessCalendar as CalendarRow,
 )
 from itsm_tui.desk import paging, sla
+from itsm_tui.desk.changes.schedule import announce_changes_starting
 from itsm_tui.domain.calendar import BusinessCalendar, next_working_instant
 from itsm_tui.domain.oncall import Rotation, on_call_at
 from itsm_tui.domain.priority import priority_label
@@ -70,6 +71,8 @@ class SweepResult:
     # Pages sent by the rota: a chain's first and each one passed on (no tokens here).
     paged: list[dict[str, Any]] = field(default_factory=list)
     notifications: int = 0
+    # Changes whose window began: their `change_starting` notices were written.
+    changes_starting: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list[dict[str, Any]]]:
         return {
@@ -190,6 +193,8 @@ def sweep(session: Session, now: datetime) -> SweepResult:
         if not retargeted:
             break
     result.record_pages(paging.pass_on_unanswered(session, now))
+    # Not a clock's event, but the same rhythm: a change's window beginning is told once.
+    result.changes_starting = announce_changes_starting(session, now)
     return result
 
 

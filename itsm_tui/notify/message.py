@@ -3,6 +3,7 @@ standing and how to open it (or the change's number and title)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,6 +15,9 @@ from itsm_tui.data.sla_standing import ticket_standing
 from itsm_tui.domain.priority import priority_label
 from itsm_tui.i18n import _
 from itsm_tui.notify.channels import Message
+
+# The acknowledgement path in a page's text (itsm_tui/desk/paging.py writes it).
+ACK_PATH = re.compile(r"(?<!\S)/ack/([A-Za-z0-9_-]+)")
 
 # A notice's kind as a person reads it in a subject line.
 KIND_WORDS = {
@@ -40,6 +44,15 @@ def _how_to_open(number: str, settings: NotificationSettings) -> str:
     return f"itsm ticket show {number}"
 
 
+def _with_ack_link(message: str, kind: str, settings: NotificationSettings) -> str:
+    """A page's "/ack/TOKEN" as the link a person opens, when the desk file says where the
+    intake is reached ([notifications] ack_url); the stored notice keeps the path."""
+    if kind != "page" or not settings.ack_url:
+        return message
+    url = settings.ack_url
+    return ACK_PATH.sub(lambda m: url.replace("{token}", m.group(1)), message)
+
+
 def compose(
     session: Session, notification_id: int, settings: NotificationSettings, now: datetime
 ) -> Message:
@@ -47,9 +60,10 @@ def compose(
     if notice is None:
         raise LookupError(notification_id)
     kind = _(KIND_WORDS.get(notice.kind, notice.kind))
-    lines = [_one_line(notice.message, 1000)]
-    fields: dict[str, object] = {"kind": notice.kind, "message": notice.message}
-    subject = f"{kind}: {_one_line(notice.message)}"
+    said = _with_ack_link(notice.message, notice.kind, settings)
+    lines = [_one_line(said, 1000)]
+    fields: dict[str, object] = {"kind": notice.kind, "message": said}
+    subject = f"{kind}: {_one_line(said)}"
     if notice.ticket_id is not None:
         ticket = session.get(Ticket, notice.ticket_id)
         assert ticket is not None
@@ -61,7 +75,7 @@ def compose(
         lines = [
             f"{ticket.number} · {priority_label(ticket.priority)} · {ticket.status} · {title}",
             _("SLA: {sla}").format(sla=sla),
-            _one_line(notice.message, 1000),
+            _one_line(said, 1000),
             _("Open: {how}").format(how=_how_to_open(ticket.number, settings)),
         ]
         fields.update(
@@ -80,7 +94,7 @@ def compose(
         subject = f"{change.number} {kind}: {title}"
         lines = [
             f"{change.number} · {change.status} · {title}",
-            _one_line(notice.message, 1000),
+            _one_line(said, 1000),
             _("Open: itsm change show {number}").format(number=change.number),
         ]
         fields.update(number=change.number, title=change.title, status=change.status)

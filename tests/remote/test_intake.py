@@ -13,7 +13,15 @@ from itsm_tui.config.dump import dump_toml
 from itsm_tui.config.load import load_desk_text
 from itsm_tui.config.plan import apply_config, plan_config
 from itsm_tui.config.store import read_config
-from itsm_tui.data.models import Alert, AlertDelivery, AuditEvent, Comment, Outage, Ticket
+from itsm_tui.data.models import (
+    Alert,
+    AlertDelivery,
+    AuditEvent,
+    Comment,
+    Notification,
+    Outage,
+    Ticket,
+)
 from itsm_tui.data.store import Store
 from itsm_tui.desk.records import get_agent
 from itsm_tui.remote.intake_server import IntakeTokens, token_hash
@@ -176,12 +184,40 @@ def test_a_group_gathers_under_one_major_incident(
     majors = [t for t in tickets if t.is_major]
     assert len(majors) == 1 and len(tickets) == 5
     assert sorted(t.parent_id for t in tickets if not t.is_major) == [majors[0].id] * 4
+    # Raising it told its team once (the `major_incident` notice, routed like the others).
+    with store.read() as session:
+        told = session.execute(
+            select(Notification.team_id, Notification.message).where(
+                Notification.kind == "major_incident"
+            )
+        ).all()
+    assert told == [
+        (majors[0].team_id, f"{majors[0].number} is a major incident: {majors[0].title}")
+    ]
     # Every alert of the group resolved: the major incident resolves with the last.
     cleared = [alert(f"g{i}", status="resolved", instance=f"web{i}") for i in range(4)]
     clock.advance(minutes=5)
     intake.post("/alertmanager", alertmanager(*cleared, status="resolved", group_key=group))
     intake.settle()
     assert {t.status for t in incidents(store)} == {"resolved"}
+
+
+def test_one_request_that_fires_repeats_and_clears_an_alert_opens_and_resolves_it(
+    intake: RunningIntake, store: Store, clock: Clock
+) -> None:
+    """The batch's new incidents open together (the bulk path): an alert that clears in the
+    same batch that opened it finds its incident open, and a repeat adds nothing."""
+    fired, cleared = alert("b1", instance="db1"), alert("b1", status="resolved", instance="db1")
+    other = alert("b2", instance="db2")
+    payload = alertmanager(fired, fired, other, cleared, other)
+    assert intake.post("/alertmanager", payload)[0] == 202
+    intake.settle()
+    [first, second] = incidents(store)
+    assert (first.title, first.status) == ("db1 is down", "resolved")
+    assert (second.title, second.status) == ("db2 is down", "new")
+    with store.read() as session:
+        [outcome] = session.scalars(select(AlertDelivery.outcome)).all()
+    assert outcome == "opened 2, repeat 2, resolved 1"
 
 
 @pytest.mark.parametrize(

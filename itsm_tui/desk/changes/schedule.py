@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from itsm_tui.data import change_schedule
-from itsm_tui.data.models import Agent, Change
+from itsm_tui.data.models import Agent, Change, Notification
 from itsm_tui.desk.changes.common import (
     a_change_of_type,
     is_manager,
@@ -190,3 +191,65 @@ def schedule_change(
     reassess(session, edit, change)
     session.flush()
     return change
+
+
+def announce_changes_starting(session: Session, now: datetime) -> list[str]:
+    """The `change_starting` notices of changes whose planned window has begun: once per
+    change, claimed with one UPDATE … RETURNING (two sweepers never announce one twice). A
+    window that has already ended is over, not starting: it is marked and not announced.
+
+    To the implementer (else the owner) and the change's team."""
+    started = (
+        (Change.is_open.is_(True))
+        & (Change.status == "scheduled")
+        & (Change.planned_start <= now)
+        & Change.start_noticed_at.is_(None)
+    )
+    claimed = session.execute(
+        update(Change)
+        .where(started)
+        .values(start_noticed_at=now)
+        .returning(
+            Change.id,
+            Change.number,
+            Change.title,
+            Change.planned_end,
+            Change.implementer_id,
+            Change.owner_id,
+            Change.team_id,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    announced: list[str] = []
+    for change_id, number, title, planned_end, implementer_id, owner_id, team_id in sorted(claimed):
+        if planned_end is not None and planned_end <= now:
+            continue
+        announced.append(number)
+        message = _("{number} starts now: {title}").format(number=number, title=title[:120])
+        if planned_end is not None:
+            message += " " + _("(window until {at})").format(at=_when(planned_end))
+        whom = implementer_id or owner_id
+        if whom is not None:
+            session.add(
+                Notification(
+                    agent_id=whom,
+                    change_id=change_id,
+                    kind="change_starting",
+                    message=message,
+                    created_at=now,
+                    deliver_at=now,
+                )
+            )
+        if team_id is not None:
+            session.add(
+                Notification(
+                    team_id=team_id,
+                    change_id=change_id,
+                    kind="change_starting",
+                    message=message,
+                    created_at=now,
+                    deliver_at=now,
+                )
+            )
+    session.flush()
+    return announced
