@@ -143,17 +143,7 @@ class _Island:
     description: str = ""  # when runs are split by description too
 
 
-# A day's unlinked incidents of one title, counted by the database from the scan's index
-# alone. SQLite's planner, left alone, reads every unlinked row through ix_tickets_problem
-# (26 s for a year of the million-ticket store, against 3 s on the index named here).
-_DAYS_SQLITE = f"""
-SELECT service_id, title, {{text}} AS text, substr(opened_at, 1, 10) AS day, count(*),
-       min(opened_at), max(opened_at)
-FROM tickets INDEXED BY ix_tickets_unlinked_incidents
-WHERE {UNLINKED_INCIDENT} AND service_id {{service}} {{titles}}
-  AND opened_at >= :since AND opened_at < :until
-GROUP BY service_id, title, text, day
-"""
+# PostgreSQL: a day's unlinked incidents of one title, counted by the database.
 _DAYS_POSTGRESQL = f"""
 SELECT service_id, title, {{text}} AS text, date_trunc('day', opened_at) AS day, count(*),
        min(opened_at), max(opened_at)
@@ -162,6 +152,46 @@ WHERE {UNLINKED_INCIDENT} AND service_id {{service}} {{titles}}
   AND opened_at >= :since AND opened_at < :until
 GROUP BY service_id, title, text, day
 """
+
+
+# SQLite: each service's title (with `titles`, title and description) with its incidents'
+# opening times joined into one string. Grouping by title alone follows the index, where
+# grouping by title and day sorts every row in a temporary B-tree (2.7 s against 1.6 s
+# for a year of the million-ticket store); Python then walks the times once, and turns
+# only the runs' ends into datetimes. The index is named: SQLite's planner, left alone,
+# reads every unlinked row through ix_tickets_problem (26 s against 3 s).
+_TIMES_SQLITE = f"""
+SELECT service_id, title, {{text}} AS text, group_concat(opened_at, ',')
+FROM tickets INDEXED BY ix_tickets_unlinked_incidents
+WHERE {UNLINKED_INCIDENT} AND service_id {{service}} {{titles}}
+  AND opened_at >= :since AND opened_at < :until
+GROUP BY service_id, title, text
+"""
+
+
+def _islands_from_times(
+    session: Session, statement: Any, params: dict[str, Any], window: timedelta
+) -> list[tuple[int, _Island]]:
+    """_islands on SQLite: the same runs from each title's (and description's) times."""
+    islands: list[tuple[int, _Island]] = []
+    parse = datetime.fromisoformat
+    for sid, title, text_, joined in sorted(session.execute(statement, params)):
+        # group_concat keeps the order rows reach it in: the index's for titles alone;
+        # sorted here when not, so the runs are right whatever the plan.
+        times = joined.split(",")
+        if any(a > b for a, b in pairwise(times)):
+            times.sort()
+        start = last = times[0]
+        count = 0
+        for stamp in times:
+            # Only two times of different days can be a day or more apart.
+            if stamp[:10] != last[:10] and parse(stamp) - parse(last) > window:
+                islands.append((sid, _Island(title, _utc(start), _utc(last), count, text_ or "")))
+                start, count = stamp, 0
+            last = stamp
+            count += 1
+        islands.append((sid, _Island(title, _utc(start), _utc(last), count, text_ or "")))
+    return islands
 
 
 def _islands(
@@ -181,7 +211,8 @@ def _islands(
     rows where there are hundreds of thousands of incidents.
     """
     dialect = session.get_bind().dialect.name
-    sql = _DAYS_SQLITE if dialect == "sqlite" else _DAYS_POSTGRESQL
+    sqlite = dialect == "sqlite"
+    sql = _TIMES_SQLITE if sqlite else _DAYS_POSTGRESQL
     params: dict[str, Any] = {"since": since, "until": until}
     if service_id is not None:
         params["service_id"] = service_id
@@ -196,6 +227,8 @@ def _islands(
             text=f"substr(description, 1, {DESCRIPTION_CHARS})" if titles else "''",
         )
     ).bindparams(*binds)
+    if sqlite:
+        return _islands_from_times(session, statement, params, window)
     days = sorted(
         (sid, title, text_, _utc(first), _utc(last), count)
         for sid, title, text_, _day, count, first, last in session.execute(statement, params)
