@@ -20,9 +20,7 @@ where that is installed, else null. The last line is one JSON object:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import random
 import statistics
 import sys
@@ -39,10 +37,10 @@ from sqlalchemy import func, insert, select
 sys.path.remove(str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.machine import load_avg
+from bench.machine import database, load_avg
 from itsm_tui.data.knowledge_search import naive_search, search_articles, suggest_articles
 from itsm_tui.data.models import KnowledgeArticle, NumberSequence
-from itsm_tui.data.store import Store, open_store, sqlite_url
+from itsm_tui.data.store import Store, open_store
 
 SAMPLES = 5
 CHUNK = 5_000
@@ -243,30 +241,16 @@ def recurring_scan(store: Store) -> float | None:
         return median(lambda: find_recurring(session, since=NOW - timedelta(days=365), until=NOW))
 
 
-@contextlib.contextmanager
-def database(args: argparse.Namespace, tmp: Path) -> Iterator[str]:
-    if args.db == "pg":
-        from tests.pg_server import PostgresServer
-
-        server = PostgresServer()
-        server.start()
-        try:
-            yield server.create_database(f"bench_kb_{os.getpid()}")
-        finally:
-            server.stop()
-    elif args.db:
-        yield args.db
-    else:
-        yield sqlite_url(Path(args.store) if args.store else tmp / "kb.db")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--store", default=None, help="SQLite store file to reuse or build")
     parser.add_argument("--db", default=None, help="database URL, or 'pg' for a throwaway server")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, database(args, Path(tmp)) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        database(args.db, args.store, Path(tmp), "bench_kb") as url,
+    ):
         store = open_store(url)
         written_s = fill(store, args.articles)
         print(f"articles: {args.articles:,} written in {written_s:.1f} s ({store.dialect})")
