@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import combinations, combinations_with_replacement, pairwise
 from typing import Any
 
@@ -59,6 +60,9 @@ def _stem(word: str) -> str:
     return word
 
 
+# Titles and descriptions repeat (one fault reported many times): their words are
+# remembered.
+@lru_cache(maxsize=65_536)
 def words(text: str) -> frozenset[str]:
     """The comparable words of a text: lower case, stemmed, no stop words, no bare numbers,
     and runs of CJK characters (written without spaces) as their character pairs."""
@@ -176,21 +180,31 @@ def _islands_from_times(
     islands: list[tuple[int, _Island]] = []
     parse = datetime.fromisoformat
     for sid, title, text_, joined in sorted(session.execute(statement, params)):
-        # group_concat keeps the order rows reach it in: the index's for titles alone;
-        # sorted here when not, so the runs are right whatever the plan.
+        # group_concat keeps the order rows reach it in: the index's for titles alone.
+        # Sorted anyway, so the runs are right whatever the plan (linear when in order).
         times = joined.split(",")
-        if any(a > b for a, b in pairwise(times)):
-            times.sort()
-        start = last = times[0]
-        count = 0
-        for stamp in times:
-            # Only two times of different days can be a day or more apart.
-            if stamp[:10] != last[:10] and parse(stamp) - parse(last) > window:
-                islands.append((sid, _Island(title, _utc(start), _utc(last), count, text_ or "")))
-                start, count = stamp, 0
-            last = stamp
-            count += 1
-        islands.append((sid, _Island(title, _utc(start), _utc(last), count, text_ or "")))
+        times.sort()
+        # Per day (counted in C), its first and last time: only days can be a window apart.
+        per_day = Counter(t[:10] for t in times)
+        island: _Island | None = None
+        island_last = ""
+        at = 0
+        for count in per_day.values():  # the days in order: a Counter keeps first sight
+            first, last = times[at], times[at + count - 1]
+            at += count
+            if island is not None and parse(first) - parse(island_last) <= window:
+                island.count += count
+                island_last = last
+                continue
+            if island is not None:
+                island.last = _utc(island_last)
+                islands.append((sid, island))
+            start = _utc(first)
+            island = _Island(title, start, start, count, text_ or "")
+            island_last = last
+        if island is not None:
+            island.last = _utc(island_last)
+            islands.append((sid, island))
     return islands
 
 
@@ -283,15 +297,24 @@ def _cluster_service(
     keys = [_title_words(t, service_words) for t in title_list]
     components = _Components(len(islands))
     floor = max(TITLE_MIN, min((threshold - DESCRIPTION_WEIGHT) / TITLE_WEIGHT, threshold))
-    for a, b, title_sim in _similar_title_pairs(keys, floor):
+    pairs = list(_similar_title_pairs(keys, floor))
+    # The runs by description of every title some pair leaves to its descriptions, read in
+    # one query: a title in several such pairs is read once.
+    undecided = sorted(
+        {title_list[k] for a, b, sim in pairs if TITLE_WEIGHT * sim < threshold for k in (a, b)}
+    )
+    runs_of: dict[str, list[_Island]] = defaultdict(list)
+    if undecided:
+        for _, run in _islands(session, since, until, window, service_id, titles=undecided):
+            runs_of[run.title].append(run)
+    for a, b, title_sim in pairs:
         members = by_title[title_list[a]] + ([] if a == b else by_title[title_list[b]])
         if TITLE_WEIGHT * title_sim >= threshold:
             # Similar enough whatever the descriptions say: runs close in time join.
             _join_overlapping(islands, members, components, window)
             continue
         # The descriptions decide: runs of one title and description, for these two titles.
-        titles = [title_list[a]] if a == b else [title_list[a], title_list[b]]
-        runs = [r for _, r in _islands(session, since, until, window, service_id, titles=titles)]
+        runs = runs_of[title_list[a]] + ([] if a == b else runs_of[title_list[b]])
         texts = [words(r.description) for r in runs]
         title_of = {title_list[a]: keys[a], title_list[b]: keys[b]}
         joined = _Components(len(runs))
