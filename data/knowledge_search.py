@@ -54,8 +54,9 @@ SUGGESTIONS = 5
 # reads each candidate's statistics, so this bounds a key's cost whatever the base's size.
 SUGGEST_BUDGET = 6_000
 # PostgreSQL reads each candidate's search vector from the table to rank it (about 10 µs a
-# row on this machine, against FTS5's statistics in the index): a smaller budget there.
-PG_SUGGEST_BUDGET = 2_000
+# row on this machine, against FTS5's statistics in the index): a smaller budget there
+# (2,000 took 50-85 ms a key at load 16-17, 1,000 takes half).
+PG_SUGGEST_BUDGET = 1_000
 # The titles' own index (migration 0027), named by its expression.
 PG_TITLE = "to_tsvector('simple'::regconfig, a.title)"
 TITLE_MARK = "title "
@@ -450,35 +451,35 @@ def _pg_ranked(session: Session, where: str, rank: str, params: dict[str, Any]) 
     )
 
 
-def _pg_common_in_titles(session: Session, words: Sequence[str], limit: int) -> list[int]:
-    """When every word of the text is in too many titles to rank ("Printer prints blank
-    pages"), the articles with the most of them in the title together: rarest first, each
-    word kept while some title still holds all the kept ones; the first PG_COMMON_READ of
-    those the index gives, ranked by those words. Something about the fault rather than
-    nothing, at a bounded cost."""
-    url = session.get_bind().engine.url.render_as_string(hide_password=True)
-    common = sorted(
-        (n, _tsquery_literal(w))
-        for w in words
-        if (n := _counts.get((url, TITLE_MARK + _tsquery_literal(w)), 0)) > PG_SUGGEST_BUDGET
-    )
+def _pg_common_together(
+    session: Session,
+    common: list[tuple[int, str]],
+    limit: int,
+    *,
+    matches: str,
+    vector: str,
+    count: Callable[[str], int],
+    mark: str,
+) -> list[int]:
+    """When every word (or CJK pair) of the text is in too many articles to rank ("Printer
+    prints blank pages"), the articles holding the most of them together: rarest first
+    (`common`: count and tsquery literal), each kept while some article still holds all
+    the kept ones (`count` of an AND, remembered under `mark`); the first PG_COMMON_READ of
+    those the index gives (`matches`, a condition on :t), ranked by all of them in `vector`.
+    Something about the fault rather than nothing, at a bounded cost."""
     kept: list[str] = []
-    for _, literal in common:
-        together = " & ".join([*kept, literal])
-        if not kept or _remembered(
-            session, TITLE_MARK + together, lambda q: _pg_title_matches(session, q[6:], 1)
-        ):
+    for _, literal in sorted(common):
+        together = mark + " & ".join([*kept, literal])
+        if not kept or _remembered(session, together, lambda q: count(q[len(mark) :])):
             kept.append(literal)
     if not kept:
         return []
     return list(
         session.scalars(
             text(
-                "SELECT c.id FROM (SELECT a.id, a.search_vector FROM knowledge_articles a "
-                f"WHERE {PG_TITLE} @@ to_tsquery('simple', :t) AND a.status = '{PUBLISHED}' "
-                "LIMIT :budget) c "
-                "ORDER BY ts_rank(c.search_vector, to_tsquery('simple', :r)) DESC, c.id DESC "
-                "LIMIT :limit"
+                f"SELECT c.id FROM (SELECT a.id, {vector} AS v FROM knowledge_articles a "
+                f"WHERE {matches} AND a.status = '{PUBLISHED}' LIMIT :budget) c "
+                "ORDER BY ts_rank(c.v, to_tsquery('simple', :r)) DESC, c.id DESC LIMIT :limit"
             ),
             {
                 "t": " & ".join(kept),
@@ -488,6 +489,13 @@ def _pg_common_in_titles(session: Session, words: Sequence[str], limit: int) -> 
             },
         )
     )
+
+
+def _over_budget(session: Session, expressions: Sequence[str]) -> list[tuple[int, str]]:
+    """The expressions a suggestion counted and found in more than PG_SUGGEST_BUDGET
+    articles, with their counts."""
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return [(n, e) for e in expressions if (n := _counts.get((url, e), 0)) > PG_SUGGEST_BUDGET]
 
 
 def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
@@ -506,7 +514,18 @@ def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
     )
     ranked: list[int] = []
     if not words:
-        ranked = _pg_common_in_titles(session, _words(text_, accents=True), limit)
+        common = _over_budget(
+            session, [TITLE_MARK + _tsquery_literal(w) for w in _words(text_, accents=True)]
+        )
+        ranked = _pg_common_together(
+            session,
+            [(n, e.removeprefix(TITLE_MARK)) for n, e in common],
+            limit,
+            matches=f"{PG_TITLE} @@ to_tsquery('simple', :t)",
+            vector="a.search_vector",
+            count=lambda q: _pg_title_matches(session, q, 1),
+            mark=TITLE_MARK,
+        )
     else:
         anywhere = [w for w in words if not w.startswith(TITLE_MARK)]
         titles = [w.removeprefix(TITLE_MARK) for w in words if w.startswith(TITLE_MARK)]
@@ -541,7 +560,18 @@ def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
                 lambda q: _pg_cjk_matches(session, q[4:], PG_SUGGEST_BUDGET + 1),
             ),
         )
-        if kept:
+        if not kept:
+            cjk = _pg_common_together(
+                session,
+                _over_budget(session, [_tsquery_literal(p) for p in pairs]),
+                limit,
+                matches="a.cjk_vector @@ to_tsquery('simple', :t)",
+                vector="a.cjk_vector",
+                count=lambda q: _pg_cjk_matches(session, q, 1),
+                mark="cjk:",
+            )
+            ranked += [found for found in cjk if found not in ranked]
+        else:
             query = {"limit": limit, "c": " | ".join(kept)}
             for found in _pg_ranked(
                 session,

@@ -183,6 +183,8 @@ def test_when_every_word_is_too_common_titles_holding_them_together_are_suggeste
         # Every word is over a budget of 0: the titles holding "printer" and "offline".
         assert suggest(desk, "printer offline on floor two") == ["Printer shows offline"]
         assert suggest(desk, "zzz qqq") == []
+        # CJK pairs too: those of "打印机无法连接" are all in its article.
+        assert suggest(desk, "财务部的打印机无法连接了")[0] == "打印机无法连接"
     finally:
         ks._counts.clear()
 
