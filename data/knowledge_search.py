@@ -1,7 +1,8 @@
 """Knowledge articles found by relevance: the search box's ranked search and the suggestions
 beside a new incident, on SQLite and PostgreSQL.
 
-The index objects come from migration 0023 and are kept current by the database itself:
+The index objects come from migrations 0023 and 0027 and are kept current by the database
+itself:
 
 - SQLite: `knowledge_fts` (FTS5 over title, tags, body; unicode61, accents folded), ranked
   with bm25 weighting the title 10, the tags 4 and the body 1; `knowledge_fts_vocab`, how
@@ -10,7 +11,10 @@ The index objects come from migration 0023 and are kept current by the database 
 - PostgreSQL: `knowledge_articles.search_vector` ('simple', title A, tags B, body C) with
   a GIN index, ranked with ts_rank; CJK words are substrings of title and body found
   through the pg_trgm GIN index `ix_knowledge_articles_trgm` (Debian's postgresql-15
-  contrib), and ranked by whether they occur in the title.
+  contrib), and ranked by whether they occur in the title. For suggestions (0027): the
+  titles of published articles have their own GIN index (`to_tsvector('simple', title)`),
+  and `cjk_vector` holds the character pairs of CJK text (title A, body C), so Chinese is
+  suggested by the same ranked tsvector query as English.
 
 Search (`search_articles`) reads the box as the ticket search does (itsm_tui.data.search):
 every word must occur, "phrases" in order, the word being typed as a prefix. Suggestions
@@ -18,7 +22,8 @@ every word must occur, "phrases" in order, the word being typed as a prefix. Sug
 the fault: any of its words may match, and the words held by many articles are left out
 (each word's articles counted through the index up to just past the budget, and the count
 remembered by the process: counts drift slowly and the next key repeats most words),
-rarest first, until the articles to rank would pass SUGGEST_BUDGET. A search whose words
+rarest first, until the articles to rank would pass SUGGEST_BUDGET (PG_SUGGEST_BUDGET on
+PostgreSQL, where ranking reads every candidate's row). A search whose words
 are in more than SEARCH_BUDGET articles ranks those with them in the title: with the
 title weighted 10 and the body 1, a title match outranks a body-only one. So a key costs
 about the same at 100,000 articles as at 1,000 (bench/kb.py).
@@ -513,20 +518,7 @@ def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
         budget=PG_SUGGEST_BUDGET,
     )
     ranked: list[int] = []
-    if not words:
-        common = _over_budget(
-            session, [TITLE_MARK + _tsquery_literal(w) for w in _words(text_, accents=True)]
-        )
-        ranked = _pg_common_together(
-            session,
-            [(n, e.removeprefix(TITLE_MARK)) for n, e in common],
-            limit,
-            matches=f"{PG_TITLE} @@ to_tsquery('simple', :t)",
-            vector="a.search_vector",
-            count=lambda q: _pg_title_matches(session, q, 1),
-            mark=TITLE_MARK,
-        )
-    else:
+    if words:
         anywhere = [w for w in words if not w.startswith(TITLE_MARK)]
         titles = [w.removeprefix(TITLE_MARK) for w in words if w.startswith(TITLE_MARK)]
         where = []
@@ -560,18 +552,7 @@ def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
                 lambda q: _pg_cjk_matches(session, q[4:], PG_SUGGEST_BUDGET + 1),
             ),
         )
-        if not kept:
-            cjk = _pg_common_together(
-                session,
-                _over_budget(session, [_tsquery_literal(p) for p in pairs]),
-                limit,
-                matches="a.cjk_vector @@ to_tsquery('simple', :t)",
-                vector="a.cjk_vector",
-                count=lambda q: _pg_cjk_matches(session, q, 1),
-                mark="cjk:",
-            )
-            ranked += [found for found in cjk if found not in ranked]
-        else:
+        if kept:
             query = {"limit": limit, "c": " | ".join(kept)}
             for found in _pg_ranked(
                 session,
@@ -581,6 +562,32 @@ def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
             ):
                 if found not in ranked:
                     ranked.append(found)
+    # Then, fewer than asked for still, the words and pairs over the budget.
+    if len(ranked) < limit:
+        common = _over_budget(
+            session, [TITLE_MARK + _tsquery_literal(w) for w in _words(text_, accents=True)]
+        )
+        common_ranked = _pg_common_together(
+            session,
+            [(n, e.removeprefix(TITLE_MARK)) for n, e in common],
+            limit,
+            matches=f"{PG_TITLE} @@ to_tsquery('simple', :t)",
+            vector="a.search_vector",
+            count=lambda q: _pg_title_matches(session, q, 1),
+            mark=TITLE_MARK,
+        )
+        ranked += [found for found in common_ranked if found not in ranked]
+    if pairs and len(ranked) < limit:
+        cjk = _pg_common_together(
+            session,
+            _over_budget(session, [_tsquery_literal(p) for p in pairs]),
+            limit,
+            matches="a.cjk_vector @@ to_tsquery('simple', :t)",
+            vector="a.cjk_vector",
+            count=lambda q: _pg_cjk_matches(session, q, 1),
+            mark="cjk:",
+        )
+        ranked += [found for found in cjk if found not in ranked]
     return ranked[:limit]
 
 
