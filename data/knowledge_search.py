@@ -463,19 +463,22 @@ def _pg_common_together(
     *,
     matches: str,
     vector: str,
-    count: Callable[[str], int],
+    count: Callable[[str, int], int],
     mark: str,
 ) -> list[int]:
     """When every word (or CJK pair) of the text is in too many articles to rank ("Printer
     prints blank pages"), the articles holding the most of them together: rarest first
-    (`common`: count and tsquery literal), each kept while some article still holds all
-    the kept ones (`count` of an AND, remembered under `mark`); the first PG_COMMON_READ of
-    those the index gives (`matches`, a condition on :t), ranked by all of them in `vector`.
-    Something about the fault rather than nothing, at a bounded cost."""
+    (`common`: count and tsquery literal), each kept while `limit` articles still hold all
+    the kept ones (`count` of an AND up to a cap, remembered under `mark`); the first
+    PG_COMMON_READ of those the index gives (`matches`, a condition on :t), ranked by all
+    of them in `vector`. Something about the fault rather than nothing, at a bounded cost."""
     kept: list[str] = []
-    for _, literal in sorted(common):
-        together = mark + " & ".join([*kept, literal])
-        if not kept or _remembered(session, together, lambda q: count(q[len(mark) :])):
+    prefix = f"{mark}{limit}|"
+    # Counts past the budget are all the cap: among those, the order written (a title first).
+    for _, literal in sorted(common, key=lambda c: c[0]):
+        together = prefix + " & ".join([*kept, literal])
+        held = _remembered(session, together, lambda q: count(q[len(prefix) :], limit))
+        if not kept or held >= limit:
             kept.append(literal)
     if not kept:
         return []
@@ -573,7 +576,7 @@ def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
             limit,
             matches=f"{PG_TITLE} @@ to_tsquery('simple', :t)",
             vector="a.search_vector",
-            count=lambda q: _pg_title_matches(session, q, 1),
+            count=lambda q, cap: _pg_title_matches(session, q, cap),
             mark=TITLE_MARK,
         )
         ranked += [found for found in common_ranked if found not in ranked]
@@ -584,7 +587,7 @@ def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
             limit,
             matches="a.cjk_vector @@ to_tsquery('simple', :t)",
             vector="a.cjk_vector",
-            count=lambda q: _pg_cjk_matches(session, q, 1),
+            count=lambda q, cap: _pg_cjk_matches(session, q, cap),
             mark="cjk:",
         )
         ranked += [found for found in cjk if found not in ranked]
