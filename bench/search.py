@@ -17,13 +17,11 @@ query of each kind; S is the search box's newest-first page (search_tickets), an
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +33,7 @@ sys.path.remove(str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.build_store import build_in_child
-from bench.machine import load_avg
+from bench.machine import database, load_avg
 from itsm_tui.data.models import Ticket
 from itsm_tui.data.search import (
     FTS_TABLE,
@@ -45,7 +43,7 @@ from itsm_tui.data.search import (
     search_clause,
     search_tickets,
 )
-from itsm_tui.data.store import Store, open_store, sqlite_url
+from itsm_tui.data.store import Store, open_store
 
 # A common title word, a description word, two words, a word being typed, a phrase,
 # a ticket number, a word no ticket has, and CJK (absent from the seeded text).
@@ -59,23 +57,6 @@ QUERIES = (
     "zeppelin",
     "打印",
 )
-
-
-@contextlib.contextmanager
-def database(args: argparse.Namespace, tmp: Path) -> Iterator[str]:
-    if args.db == "pg":
-        from tests.pg_server import PostgresServer
-
-        server = PostgresServer()
-        server.start()
-        try:
-            yield server.create_database(f"bench_search_{os.getpid()}")
-        finally:
-            server.stop()
-    elif args.db:
-        yield args.db
-    else:
-        yield sqlite_url(Path(args.store) if args.store else tmp / "search.db")
 
 
 def best(fn: Callable[[], Any], runs: int = 5) -> float:
@@ -163,7 +144,7 @@ def main() -> None:
 
     with (
         tempfile.TemporaryDirectory(prefix="itsm-bench-") as tmpdir,
-        database(args, Path(tmpdir)) as url,
+        database(args.db, args.store, Path(tmpdir), "bench_search") as url,
     ):
         store = open_store(url)
         with store.read() as s:

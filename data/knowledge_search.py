@@ -1,7 +1,8 @@
 """Knowledge articles found by relevance: the search box's ranked search and the suggestions
 beside a new incident, on SQLite and PostgreSQL.
 
-The index objects come from migration 0023 and are kept current by the database itself:
+The index objects come from migrations 0023 and 0027 and are kept current by the database
+itself:
 
 - SQLite: `knowledge_fts` (FTS5 over title, tags, body; unicode61, accents folded), ranked
   with bm25 weighting the title 10, the tags 4 and the body 1; `knowledge_fts_vocab`, how
@@ -10,7 +11,10 @@ The index objects come from migration 0023 and are kept current by the database 
 - PostgreSQL: `knowledge_articles.search_vector` ('simple', title A, tags B, body C) with
   a GIN index, ranked with ts_rank; CJK words are substrings of title and body found
   through the pg_trgm GIN index `ix_knowledge_articles_trgm` (Debian's postgresql-15
-  contrib), and ranked by whether they occur in the title.
+  contrib), and ranked by whether they occur in the title. For suggestions (0027): the
+  titles of published articles have their own GIN index (`to_tsvector('simple', title)`),
+  and `cjk_vector` holds the character pairs of CJK text (title A, body C), so Chinese is
+  suggested by the same ranked tsvector query as English.
 
 Search (`search_articles`) reads the box as the ticket search does (itsm_tui.data.search):
 every word must occur, "phrases" in order, the word being typed as a prefix. Suggestions
@@ -18,7 +22,8 @@ every word must occur, "phrases" in order, the word being typed as a prefix. Sug
 the fault: any of its words may match, and the words held by many articles are left out
 (each word's articles counted through the index up to just past the budget, and the count
 remembered by the process: counts drift slowly and the next key repeats most words),
-rarest first, until the articles to rank would pass SUGGEST_BUDGET. A search whose words
+rarest first, until the articles to rank would pass SUGGEST_BUDGET (PG_SUGGEST_BUDGET on
+PostgreSQL, where ranking reads every candidate's row). A search whose words
 are in more than SEARCH_BUDGET articles ranks those with them in the title: with the
 title weighted 10 and the body 1, a title match outranks a body-only one. So a key costs
 about the same at 100,000 articles as at 1,000 (bench/kb.py).
@@ -53,6 +58,15 @@ SUGGESTIONS = 5
 # Articles a suggestion may rank at most (the sum of its words' article counts): ranking
 # reads each candidate's statistics, so this bounds a key's cost whatever the base's size.
 SUGGEST_BUDGET = 6_000
+# PostgreSQL reads each candidate's search vector from the table to rank it (about 10 µs a
+# row on this machine, against FTS5's statistics in the index): a smaller budget there
+# (2,000 took 50-85 ms a key at load 16-17, 1,000 takes half).
+PG_SUGGEST_BUDGET = 1_000
+# The titles' own index (migration 0027), named by its expression.
+PG_TITLE = "to_tsvector('simple'::regconfig, a.title)"
+TITLE_MARK = "title "
+# Articles read when every word is too common to rank by (_pg_common_in_titles).
+PG_COMMON_READ = 500
 SEARCH_BUDGET = 5_000
 # Remembered word counts (per store URL and word), at most this many.
 COUNT_CACHE = 20_000
@@ -192,22 +206,27 @@ def _pick(
     everywhere: Callable[[str], str],
     in_title: Callable[[str], str],
     count: Callable[[str], int],
+    budget: int | None = None,
+    together: Callable[[list[str]], int] | None = None,
 ) -> list[str]:
     """The index expressions a suggestion ranks by: each word anywhere, or only in titles when
-    it is in more than SUGGEST_BUDGET articles (dropped if it is in that many titles too);
-    then rarest first while the articles to rank stay within the budget."""
+    it is in more than `budget` articles (dropped if it is in that many titles too); then
+    rarest first while the articles to rank stay within the budget (SUGGEST_BUDGET unless
+    given): the sum of the kept
+    words' counts, or `together(kept)`, the articles they reach together, when given."""
+    budget = SUGGEST_BUDGET if budget is None else budget
     found: list[tuple[int, str]] = []
     for word in words:
         for expression in (everywhere(word), in_title(word)):
             n = _remembered(session, expression, count)
-            if n <= SUGGEST_BUDGET:
+            if n <= budget:
                 if n:
                     found.append((n, expression))
                 break
     kept: list[str] = []
     spent = 0
     for n, expression in sorted(found):
-        if spent + n > SUGGEST_BUDGET:
+        if spent + n > budget and (together is None or together([*kept, expression]) > budget):
             break
         kept.append(expression)
         spent += n
@@ -383,46 +402,195 @@ def _pg_matches(session: Session, query: str, cap: int, *, published: bool = Fal
     )
 
 
+def _pg_title_matches(session: Session, query: str, cap: int) -> int:
+    """Published articles with a tsquery's words in their titles, counted through the titles'
+    own index (0027) up to `cap`."""
+    return int(
+        session.scalar(
+            text(
+                f"SELECT count(*) FROM (SELECT 1 FROM knowledge_articles a WHERE {PG_TITLE} "
+                f"@@ to_tsquery('simple', :q) AND a.status = '{PUBLISHED}' LIMIT :cap) s"
+            ),
+            {"q": query, "cap": cap},
+        )
+        or 0
+    )
+
+
+def _pg_cjk_matches(session: Session, query: str, cap: int) -> int:
+    """Published articles holding any of a tsquery's CJK pairs, counted up to `cap`."""
+    return int(
+        session.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM knowledge_articles a "
+                "WHERE a.cjk_vector @@ to_tsquery('simple', :q) "
+                f"AND a.status = '{PUBLISHED}' LIMIT :cap) s"
+            ),
+            {"q": query, "cap": cap},
+        )
+        or 0
+    )
+
+
+def cjk_pairs(text_: str) -> list[str]:
+    """The character pairs of a text's CJK runs (a one-character run is itself), distinct,
+    as migration 0027's knowledge_cjk_pairs makes them for `cjk_vector`."""
+    seen: dict[str, None] = {}
+    for run in _cjk_runs(text_):
+        pieces = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+        for piece in pieces:
+            seen.setdefault(piece.lower(), None)
+    return list(seen)
+
+
+def _pg_ranked(session: Session, where: str, rank: str, params: dict[str, Any]) -> list[int]:
+    return list(
+        session.scalars(
+            text(
+                f"SELECT a.id FROM knowledge_articles a WHERE ({where}) "
+                f"AND a.status = '{PUBLISHED}' ORDER BY ts_rank({rank}) DESC, a.id DESC "
+                "LIMIT :limit"
+            ),
+            params,
+        )
+    )
+
+
+def _pg_common_together(
+    session: Session,
+    common: list[tuple[int, str]],
+    limit: int,
+    *,
+    matches: str,
+    vector: str,
+    count: Callable[[str, int], int],
+    mark: str,
+) -> list[int]:
+    """When every word (or CJK pair) of the text is in too many articles to rank ("Printer
+    prints blank pages"), the articles holding the most of them together: rarest first
+    (`common`: count and tsquery literal), each kept while `limit` articles still hold all
+    the kept ones (`count` of an AND up to a cap, remembered under `mark`); the first
+    PG_COMMON_READ of those the index gives (`matches`, a condition on :t), ranked by all
+    of them in `vector`. Something about the fault rather than nothing, at a bounded cost."""
+    kept: list[str] = []
+    prefix = f"{mark}{limit}|"
+    # Counts past the budget are all the cap: among those, the order written (a title first).
+    for _, literal in sorted(common, key=lambda c: c[0]):
+        together = prefix + " & ".join([*kept, literal])
+        held = _remembered(session, together, lambda q: count(q[len(prefix) :], limit))
+        if not kept or held >= limit:
+            kept.append(literal)
+    if not kept:
+        return []
+    return list(
+        session.scalars(
+            text(
+                f"SELECT c.id FROM (SELECT a.id, {vector} AS v FROM knowledge_articles a "
+                f"WHERE {matches} AND a.status = '{PUBLISHED}' LIMIT :budget) c "
+                "ORDER BY ts_rank(c.v, to_tsquery('simple', :r)) DESC, c.id DESC LIMIT :limit"
+            ),
+            {
+                "t": " & ".join(kept),
+                "r": " | ".join(literal for _, literal in common),
+                "budget": PG_COMMON_READ,
+                "limit": limit,
+            },
+        )
+    )
+
+
+def _over_budget(session: Session, expressions: Sequence[str]) -> list[tuple[int, str]]:
+    """The expressions a suggestion counted and found in more than PG_SUGGEST_BUDGET
+    articles, with their counts."""
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return [(n, e) for e in expressions if (n := _counts.get((url, e), 0)) > PG_SUGGEST_BUDGET]
+
+
 def _pg_suggest(session: Session, text_: str, limit: int) -> list[int]:
+    # Title-only expressions are marked with TITLE_MARK: they go to the titles' index.
     words = _pick(
         session,
         _words(text_, accents=True),
         everywhere=_tsquery_literal,
-        in_title=lambda w: _tsquery_literal(w) + ":A",
-        count=lambda q: _pg_matches(session, q, SUGGEST_BUDGET + 1, published=True),
+        in_title=lambda w: TITLE_MARK + _tsquery_literal(w),
+        count=lambda q: (
+            _pg_title_matches(session, q.removeprefix(TITLE_MARK), PG_SUGGEST_BUDGET + 1)
+            if q.startswith(TITLE_MARK)
+            else _pg_matches(session, q, PG_SUGGEST_BUDGET + 1, published=True)
+        ),
+        budget=PG_SUGGEST_BUDGET,
     )
-    windows = _windows(_cjk_runs(text_))
     ranked: list[int] = []
     if words:
-        query = " | ".join(words)
-        ranked = list(
-            session.scalars(
-                text(
-                    "SELECT a.id FROM knowledge_articles a "
-                    "WHERE a.search_vector @@ to_tsquery('simple', :q) "
-                    f"AND a.status = '{PUBLISHED}' "
-                    "ORDER BY ts_rank(a.search_vector, to_tsquery('simple', :q)) DESC, a.id DESC "
-                    "LIMIT :limit"
-                ),
-                {"q": query, "limit": limit},
-            )
+        anywhere = [w for w in words if not w.startswith(TITLE_MARK)]
+        titles = [w.removeprefix(TITLE_MARK) for w in words if w.startswith(TITLE_MARK)]
+        where = []
+        params: dict[str, Any] = {
+            "limit": limit,
+            "r": " | ".join(anywhere + [t + ":A" for t in titles]),
+        }
+        if anywhere:
+            params["q"] = " | ".join(anywhere)
+            where.append("a.search_vector @@ to_tsquery('simple', :q)")
+        if titles:
+            params["t"] = " | ".join(titles)
+            where.append(f"{PG_TITLE} @@ to_tsquery('simple', :t)")
+        ranked = _pg_ranked(
+            session, " OR ".join(where), "a.search_vector, to_tsquery('simple', :r)", params
         )
-    if windows and len(ranked) < limit:
-        params: dict[str, Any] = {"limit": limit}
-        hits = []
-        for k, window in enumerate(windows):
-            params[f"w{k}"] = _like(window)
-            hits.append(f"(a.title || ' ' || a.body) ILIKE :w{k}")
-        score = " + ".join(f"({h})::int" for h in hits)
-        for found in session.scalars(
-            text(
-                f"SELECT a.id FROM knowledge_articles a WHERE ({' OR '.join(hits)}) "
-                f"AND a.status = '{PUBLISHED}' ORDER BY {score} DESC, a.id DESC LIMIT :limit"
+    pairs = cjk_pairs(text_)
+    if pairs and len(ranked) < limit:
+        # Pairs of one phrase are held by the same articles: the budget counts the articles
+        # the kept pairs reach together, not the sum of each pair's.
+        kept = _pick(
+            session,
+            [_tsquery_literal(p) for p in pairs],
+            everywhere=lambda p: p,
+            in_title=lambda p: p,
+            count=lambda q: _pg_cjk_matches(session, q, PG_SUGGEST_BUDGET + 1),
+            budget=PG_SUGGEST_BUDGET,
+            together=lambda qs: _remembered(
+                session,
+                "cjk:" + " | ".join(qs),
+                lambda q: _pg_cjk_matches(session, q[4:], PG_SUGGEST_BUDGET + 1),
             ),
-            params,
-        ):
-            if found not in ranked:
-                ranked.append(found)
+        )
+        if kept:
+            query = {"limit": limit, "c": " | ".join(kept)}
+            for found in _pg_ranked(
+                session,
+                "a.cjk_vector @@ to_tsquery('simple', :c)",
+                "a.cjk_vector, to_tsquery('simple', :c)",
+                query,
+            ):
+                if found not in ranked:
+                    ranked.append(found)
+    # Then, fewer than asked for still, the words and pairs over the budget.
+    if len(ranked) < limit:
+        common = _over_budget(
+            session, [TITLE_MARK + _tsquery_literal(w) for w in _words(text_, accents=True)]
+        )
+        common_ranked = _pg_common_together(
+            session,
+            [(n, e.removeprefix(TITLE_MARK)) for n, e in common],
+            limit,
+            matches=f"{PG_TITLE} @@ to_tsquery('simple', :t)",
+            vector="a.search_vector",
+            count=lambda q, cap: _pg_title_matches(session, q, cap),
+            mark=TITLE_MARK,
+        )
+        ranked += [found for found in common_ranked if found not in ranked]
+    if pairs and len(ranked) < limit:
+        cjk = _pg_common_together(
+            session,
+            _over_budget(session, [_tsquery_literal(p) for p in pairs]),
+            limit,
+            matches="a.cjk_vector @@ to_tsquery('simple', :t)",
+            vector="a.cjk_vector",
+            count=lambda q, cap: _pg_cjk_matches(session, q, cap),
+            mark="cjk:",
+        )
+        ranked += [found for found in cjk if found not in ranked]
     return ranked[:limit]
 
 

@@ -67,10 +67,16 @@ TITLE_PAD = "  "
 # PostgreSQL objects (migration 0002).
 PG_VECTOR_COLUMN = "search_vector"
 PG_INDEXES = ("ix_tickets_search", "ix_tickets_title_trgm")
-# The knowledge base's search objects (migration 0023, itsm_tui.data.knowledge_search):
-# named here because the one Alembic hook below skips them too.
+# The knowledge base's search objects (migrations 0023 and 0027,
+# itsm_tui.data.knowledge_search): named here because the one Alembic hook below skips them too.
 KNOWLEDGE_FTS_TABLE = "knowledge_fts"
-KNOWLEDGE_PG_INDEXES = ("ix_knowledge_articles_search", "ix_knowledge_articles_trgm")
+KNOWLEDGE_PG_INDEXES = (
+    "ix_knowledge_articles_search",
+    "ix_knowledge_articles_trgm",
+    "ix_knowledge_articles_cjk",
+    "ix_knowledge_articles_title_published",
+)
+KNOWLEDGE_PG_CJK_COLUMN = "cjk_vector"
 SEARCH_TABLE_PREFIXES = (FTS_TABLE, KNOWLEDGE_FTS_TABLE)
 
 # Ticket types whose numbers a bare `42` stands for (changes and articles are not tickets).
@@ -389,11 +395,11 @@ def search_tickets(
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic `include_object` hook: False for the search objects of migrations 0002 and 0023
-    (the knowledge base's, named in itsm_tui.data.knowledge_search)."""
+    """Alembic `include_object` hook: False for the search objects of migrations 0002, 0023
+    and 0027 (the knowledge base's, named in itsm_tui.data.knowledge_search)."""
     if type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIXES):
         return False
-    if type_ == "column" and name == PG_VECTOR_COLUMN:
+    if type_ == "column" and name in (PG_VECTOR_COLUMN, KNOWLEDGE_PG_CJK_COLUMN):
         return False
     return not (type_ == "index" and name in PG_INDEXES + KNOWLEDGE_PG_INDEXES)
 

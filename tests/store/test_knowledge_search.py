@@ -155,3 +155,53 @@ def test_the_budget_keeps_the_rarest_words_and_common_ones_only_in_titles(
         )
     ks._counts.clear()
     assert picked == ["*lease", "title:outlook"]
+
+
+@pytest.fixture
+def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A budget the small corpus passes, so the paths a base of 100,000 takes are taken."""
+    monkeypatch.setattr(ks, "SUGGEST_BUDGET", 1)
+    monkeypatch.setattr(ks, "PG_SUGGEST_BUDGET", 1)
+    ks._counts.clear()
+    yield
+    ks._counts.clear()
+
+
+def test_a_common_word_suggests_by_its_titles(desk: Desk, corpus: Any, small_budget: None) -> None:
+    # "vpn" is in two published articles: over the budget, it counts by its one title.
+    assert suggest(desk, "vpn hourly drops") == ["VPN disconnects every hour"]
+
+
+def test_when_every_word_is_too_common_titles_holding_them_together_are_suggested(
+    desk: Desk, corpus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if desk.store.is_sqlite:
+        pytest.skip("SQLite ranks a word in 6,000 titles; only PostgreSQL falls back")
+    monkeypatch.setattr(ks, "PG_SUGGEST_BUDGET", 0)
+    ks._counts.clear()
+    try:
+        # Every word is over a budget of 0: the titles holding "printer" and "offline".
+        assert suggest(desk, "printer offline on floor two") == ["Printer shows offline"]
+        assert suggest(desk, "zzz qqq") == []
+        # CJK pairs too: those of "打印机无法连接" are all in its article.
+        assert suggest(desk, "财务部的打印机无法连接了")[0] == "打印机无法连接"
+    finally:
+        ks._counts.clear()
+
+
+def test_cjk_suggestions_rank_the_title_holding_the_phrase_first(
+    desk: Desk, corpus: Any, small_budget: None
+) -> None:
+    got = suggest(desk, "财务部的打印机无法连接了")
+    assert got[0] == "打印机无法连接"
+
+
+def test_cjk_pairs_are_the_databases_pairs(desk: Desk) -> None:
+    if desk.store.is_sqlite:
+        pytest.skip("the pairs are PostgreSQL's cjk_vector (migration 0027)")
+    from sqlalchemy import text
+
+    for written in ["财务部的打印机无法连接，重启 VPN 后", "印", "ログイン できない", "abc", ""]:
+        with desk.store.read() as session:
+            made = session.scalar(text("SELECT knowledge_cjk_pairs(:t)"), {"t": written})
+        assert made.split() == ks.cjk_pairs(written), written
