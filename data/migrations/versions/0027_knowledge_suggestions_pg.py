@@ -9,7 +9,7 @@ ranked tsvector query as for English instead of one ILIKE per window over whole 
 SQLite needs neither (FTS5 column filters and the trigram table, 0023).
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0028
 Create Date: 2026-12-02
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0027"
-down_revision: str | None = "0024"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
