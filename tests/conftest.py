@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 SQLITE_ONLY = os.environ.get("ITSM_TEST_SQLITE_ONLY") == "1" and os.environ.get("CI") != "true"
 BACKENDS = ["sqlite"] if SQLITE_ONLY else ["sqlite", "postgresql"]
+
+# A test of what only PostgreSQL has (its functions, its planner's paths): it runs there
+# alone instead of being skipped on SQLite.
+postgresql_only = pytest.mark.parametrize(
+    "db_url", [b for b in BACKENDS if b == "postgresql"], indirect=True
+)
 _db_counter = itertools.count()
 
 

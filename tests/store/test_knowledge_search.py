@@ -8,6 +8,7 @@ import pytest
 
 from itsm_tui.data import knowledge_search as ks
 from itsm_tui.desk import knowledge as kb
+from tests.conftest import postgresql_only
 from tests.factories import NOW, Desk
 
 # (title, body, tags, status); the tests name articles by their title.
@@ -172,11 +173,11 @@ def test_a_common_word_suggests_by_its_titles(desk: Desk, corpus: Any, small_bud
     assert suggest(desk, "vpn hourly drops") == ["VPN disconnects every hour"]
 
 
+@postgresql_only
 def test_when_every_word_is_too_common_titles_holding_them_together_are_suggested(
     desk: Desk, corpus: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if desk.store.is_sqlite:
-        pytest.skip("SQLite ranks a word in 6,000 titles; only PostgreSQL falls back")
+    # SQLite ranks a word in 6,000 titles; only PostgreSQL falls back.
     monkeypatch.setattr(ks, "PG_SUGGEST_BUDGET", 0)
     ks._counts.clear()
     try:
@@ -196,9 +197,9 @@ def test_cjk_suggestions_rank_the_title_holding_the_phrase_first(
     assert got[0] == "打印机无法连接"
 
 
+@postgresql_only
 def test_cjk_pairs_are_the_databases_pairs(desk: Desk) -> None:
-    if desk.store.is_sqlite:
-        pytest.skip("the pairs are PostgreSQL's cjk_vector (migration 0027)")
+    # The pairs of PostgreSQL's cjk_vector (migration 0027).
     from sqlalchemy import text
 
     for written in ["财务部的打印机无法连接，重启 VPN 后", "印", "ログイン できない", "abc", ""]:
