@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from itsm_tui.data.models import Agent, Outage, Service, Team, Ticket
 from itsm_tui.desk import sla
 from itsm_tui.desk.errors import DeskError, InvalidInput, NotFound
-from itsm_tui.desk.measures import _audit_plain, _not_future
+from itsm_tui.desk.measures import audit_plain, not_future
 from itsm_tui.desk.records import (
     CLOCK_SKEW,
     MAX_TITLE,
@@ -37,7 +37,7 @@ from itsm_tui.desk.records import (
     priority_matrix,
     require,
 )
-from itsm_tui.desk.tickets import WORK, _default_team, raise_major_incident
+from itsm_tui.desk.tickets import WORK, default_team_of, raise_major_incident
 from itsm_tui.domain.priority import priority_for, priority_label
 from itsm_tui.domain.workflow import INCIDENT, NUMBER_PREFIX, workflow_for
 from itsm_tui.i18n import _
@@ -80,7 +80,7 @@ def open_incidents(
     }
     services = _names(session, Service, wanted["service"])
     teams = _names(session, Team, wanted["team"])
-    default_team = _default_team(session)
+    default_team = default_team_of(session)
     matrix = priority_matrix(session)
     flow = workflow_for(INCIDENT)
     status = flow.initial
@@ -222,7 +222,7 @@ def record_outages(
             if service is None:
                 get_service(session, draft.service)
                 raise NotFound(draft.service)  # not reached: get_service raised
-            start = _not_future(draft.started_at, now, _("started-at"))
+            start = not_future(draft.started_at, now, _("started-at"))
             check_text(draft.notes, _("notes"), limit=10_000)
         except DeskError as exc:
             results.append(exc)
@@ -240,7 +240,7 @@ def record_outages(
     session.add_all([o for o, _s, _at in kept])
     session.flush()
     for outage, service, start in kept:
-        _audit_plain(
+        audit_plain(
             session,
             actor,
             "outage",

@@ -41,7 +41,7 @@ def _now(now: datetime | None) -> datetime:
     return utcnow() if now is None else as_utc(now, _("now"))
 
 
-def _not_future(at: datetime, now: datetime, what: str) -> datetime:
+def not_future(at: datetime, now: datetime, what: str) -> datetime:
     at = as_utc(at, what)
     if at > now + CLOCK_SKEW:
         raise InvalidInput(_("{what} {at} is in the future").format(what=what, at=at.isoformat()))
@@ -73,7 +73,7 @@ def log_time(
             )
         )
     check_text(note, _("note"), limit=10_000)
-    logged_at = now if at is None else _not_future(at, now, _("logged-at"))
+    logged_at = now if at is None else not_future(at, now, _("logged-at"))
     ticket = get_ticket(session, number, for_update=True)
     check_version(session, ticket, expected_version)
     cost = (Decimal(actor.hourly_cost) * minutes / 60).quantize(Decimal("0.01"))
@@ -106,7 +106,7 @@ def record_survey(
     now = _now(now)
     require(actor, "ticket.work", _("record surveys"))
     check_rating(rating, comment)
-    submitted = now if at is None else _not_future(at, now, _("submitted-at"))
+    submitted = now if at is None else not_future(at, now, _("submitted-at"))
     ticket = get_ticket(session, number, for_update=True)
     check_version(session, ticket, expected_version)
     return write_survey(session, actor, ticket, rating, comment, submitted, now)
@@ -160,7 +160,7 @@ def record_complaint(
     now = _now(now)
     require(actor, "ticket.work", _("record complaints"))
     check_text(summary, _("summary"), required=True, limit=10_000)
-    received = now if at is None else _not_future(at, now, _("received-at"))
+    received = now if at is None else not_future(at, now, _("received-at"))
     ticket = get_ticket(session, number, for_update=True) if number else None
     who = get_or_create_requester(session, requester) if requester else None
     if who is None and ticket is not None:
@@ -178,7 +178,7 @@ def record_complaint(
             "complaint", None, summary[:200]
         )
     else:
-        _audit_plain(session, actor, "complaint", complaint.id, None, "complaint", now)
+        audit_plain(session, actor, "complaint", complaint.id, None, "complaint", now)
     session.flush()
     return complaint
 
@@ -198,8 +198,8 @@ def record_outage(
     now = _now(now)
     require(actor, "outage.record", _("record outages"))
     the_service = get_service(session, service)
-    start = _not_future(started_at, now, _("started-at"))
-    end = None if ended_at is None else _not_future(ended_at, now, _("ended-at"))
+    start = not_future(started_at, now, _("started-at"))
+    end = None if ended_at is None else not_future(ended_at, now, _("ended-at"))
     if end is not None and end <= start:
         raise InvalidInput(_("an outage must end after it starts"))
     check_text(notes, _("notes"), limit=10_000)
@@ -214,7 +214,7 @@ def record_outage(
     )
     session.add(outage)
     session.flush()
-    _audit_plain(
+    audit_plain(
         session,
         actor,
         "outage",
@@ -247,12 +247,12 @@ def end_outage(
                 service=outage.service.name, at=audit_value(outage.ended_at)
             )
         )
-    end = _not_future(ended_at, now, _("ended-at"))
+    end = not_future(ended_at, now, _("ended-at"))
     if end <= outage.started_at:
         raise InvalidInput(_("an outage must end after it starts"))
     outage.ended_at = end
     session.flush()
-    _audit_plain(
+    audit_plain(
         session,
         actor,
         "outage",
@@ -265,7 +265,7 @@ def end_outage(
     return outage
 
 
-def _audit_plain(
+def audit_plain(
     session: Session,
     actor: Agent,
     record_type: str,

@@ -125,7 +125,7 @@ def raise_major_incident(
     _notify(session, major.assignee, actor, major, "major_incident", message, now)
 
 
-def _default_team(session: Session) -> Team | None:
+def default_team_of(session: Session) -> Team | None:
     """The first-line team: lowest tier, then name."""
     return session.scalars(select(Team).order_by(Team.tier, Team.name).limit(1)).first()
 
@@ -220,7 +220,7 @@ def create_ticket(
     if the_team is None and item is not None:
         the_team = item.team
     if the_team is None:
-        the_team = _default_team(session)
+        the_team = default_team_of(session)
     the_assignee = get_agent(session, assignee) if assignee else None
     if the_assignee is not None:
         _check_member(the_assignee, the_team)
