@@ -448,8 +448,9 @@ def _catalogue_assign(session: Session, r: CatalogueItem, v: Mapping[str, Any]) 
         "active",
     ):
         _set(r, v, key)
+    # Named only when the item has or had a plan (see _catalogue_values).
     if "tasks" in v or r.tasks:
-        r.tasks = v.get("tasks") or None
+        r.tasks = v.get("tasks") or []
     _set_ref(session, r, v, "team", "team_id", Team, Team.name)
     _set_ref(session, r, v, "service", "service_id", Service, Service.name)
 
