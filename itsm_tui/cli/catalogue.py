@@ -63,10 +63,15 @@ def _format_entry(e: CatalogueEntry) -> str:
         f"{_('Fulfilled by')}: {e.team or '—'}",
         f"{_('Service')}: {e.service or '—'}",
         f"{_('Delivery standard')}: {_standard(e.fulfilment_minutes)}",
-        f"{_('Approval')}: {_('required') if e.requires_approval else _('none')}",
+        f"{_('Approval')}: {e.approval()}",
     ]
     if e.description:
         lines += ["", e.description]
+    if e.tasks:
+        lines += ["", _("Fulfilment steps:")]
+        for position, t in enumerate(e.tasks, start=1):
+            expected = f" ~{_standard(t['minutes'])}" if t.get("minutes") else ""
+            lines.append(f"  {position}. {t['name']} — {t['team']}{expected}")
     if e.form:
         lines += ["", _("Form:")]
         for f in e.form:

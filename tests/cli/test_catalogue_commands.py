@@ -31,6 +31,8 @@ def test_show_json_gives_the_form_and_the_standard(itsm: Itsm) -> None:
         "requires_approval": True,
         "fulfilment_minutes": 2400,
         "form": [{"name": "model", "label": "Model", "required": True, "kind": "text"}],
+        "approval_role": None,
+        "tasks": [],
     }
     text = itsm.ok("catalog", "show", "laptop").stdout
     assert "Delivery standard: 40 h" in text
