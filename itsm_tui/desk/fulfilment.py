@@ -275,7 +275,7 @@ def complete_task(
 ) -> FulfilmentTask:
     """Mark the request's open step done (by a member of its team, or a supervisor); the
     next step goes to its team, or, after the last, the request is fulfilled."""
-    from itsm_tui.desk.tickets import _fulfil
+    from itsm_tui.desk.tickets import _fulfil, _responded
 
     now = utcnow() if now is None else as_utc(now, _("now"))
     require(actor, WORK, _("complete fulfilment steps"))
@@ -322,6 +322,9 @@ def complete_task(
             position=task.position, steps=task.steps, name=task.name
         ),
     )
+    # Unlike the desk's own notices, this reply follows an agent's work: it answers the
+    # requester as a reply by hand would (where replies count as the first response).
+    _responded(session, edit, ticket, "reply", now)
     steps = plan_of(ticket)
     if task.position < len(steps):
         _start_step(session, edit, actor, ticket, task.position + 1, steps)

@@ -177,10 +177,13 @@ def test_the_requester_is_told_of_every_step(planned: Desk) -> None:
     assert replies[-1] == f"{number} is fulfilled: every step is done."
 
 
-def test_the_automatic_replies_are_not_the_first_response(planned: Desk) -> None:
+def test_the_automatic_replies_are_not_the_first_response_a_step_done_is(planned: Desk) -> None:
     number = request(planned, "starter")
     with planned.store.read() as s:
         assert get_ticket(s, number).first_response_at is None
+    done(planned, "alice", number, 10)
+    with planned.store.read() as s:
+        assert get_ticket(s, number).first_response_at == NOW + timedelta(minutes=10)
 
 
 def test_approval_by_the_named_role_only_then_the_first_step(planned: Desk) -> None:
