@@ -174,7 +174,10 @@ class CatalogueScreen(Screen[None]):
             for field in entry.form:
                 required = " *" if field.get("required") else ""
                 label = _line(field.get("label") or field["name"])
-                text.append(f"  {label}{required} ({_line(field.get('kind', 'text'))})\n")
+                kind = _line(field.get("kind", "text"))
+                if field.get("choices"):
+                    kind += ": " + " | ".join(_line(c) for c in field["choices"])
+                text.append(f"  {label}{required} ({kind})\n")
         box.update(text)
 
     @on(OptionList.OptionSelected, "#catalogue-items")  # a click
