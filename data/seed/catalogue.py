@@ -32,7 +32,15 @@ REPLY = "Thanks, we have started on this and will update you at each step."
 NOTES = ("Done as the checklist says.", "Checked with the requester.", "")
 
 
+# Above this many tickets the seed writes none: on a store of a million tickets the eight
+# cost 3.6 s (measured at load 15 on two cores), and the 1M seed's 180 s budget has about
+# one second to spare. A store that large shows load, not the catalogue's story.
+NO_PLANNED_ABOVE = 200_000
+
+
 def planned_request_count(tickets: int) -> int:
+    if tickets > NO_PLANNED_ABOVE:
+        return 0
     return min(PLANNED_REQUESTS, tickets // TICKETS_PER_PLANNED)
 
 

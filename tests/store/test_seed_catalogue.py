@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from itsm_tui.config import apply_config, load_default_desk
 from itsm_tui.data.models import CatalogueItem, Comment, FulfilmentTask, Ticket
 from itsm_tui.data.seed import seed_store
-from itsm_tui.data.seed.catalogue import PLANNED_REQUESTS
+from itsm_tui.data.seed.catalogue import PLANNED_REQUESTS, planned_request_count
 from itsm_tui.data.store import Store
 from tests.factories import NOW
 
@@ -68,3 +68,16 @@ def test_planned_requests_are_what_the_write_path_leaves(seeded: Store) -> None:
             assert (ticket.promised_at is not None) == promised
             # Submitted, and each step's start and end, and fulfilment, told the requester.
             assert replies >= 1 + sum(1 if r.status == "open" else 2 for r in rows)
+
+
+def test_how_many_planned_requests_a_seed_writes() -> None:
+    assert [planned_request_count(n) for n in (0, 49, 50, 399, 5_000, 200_000)] == [
+        0,
+        0,
+        1,
+        7,
+        PLANNED_REQUESTS,
+        PLANNED_REQUESTS,
+    ]
+    # The million-ticket seed keeps its time budget: none there.
+    assert planned_request_count(1_000_000) == 0
