@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import CatalogueItem, Service, Team
+from itsm_tui.i18n import _
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,17 @@ class CatalogueEntry:
     # The delivery standard: promised fulfilment, in business minutes.
     fulfilment_minutes: int
     form: tuple[dict[str, Any], ...]
+    # The fulfilment plan: {"name", "team", "minutes"?} in order (empty: worked by hand).
+    tasks: tuple[dict[str, Any], ...] = ()
+    approval_role: str | None = None
+
+    def approval(self) -> str:
+        """Who must approve a request for it, as a person says it."""
+        if not self.requires_approval:
+            return _("none")
+        if self.approval_role:
+            return _("required, by the {role} role").format(role=self.approval_role)
+        return _("required")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +47,8 @@ class CatalogueEntry:
             "requires_approval": self.requires_approval,
             "fulfilment_minutes": self.fulfilment_minutes,
             "form": [dict(f) for f in self.form],
+            "approval_role": self.approval_role,
+            "tasks": [dict(t) for t in self.tasks],
         }
 
 
@@ -83,6 +97,8 @@ def catalogue_entries(
             requires_approval=bool(item.requires_approval),
             fulfilment_minutes=item.fulfilment_minutes,
             form=tuple(item.form or ()),
+            tasks=tuple(item.tasks or ()),
+            approval_role=item.approval_role,
         )
         for item, team, service in session.execute(query)
     ]

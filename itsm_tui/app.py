@@ -83,6 +83,11 @@ class DeskCommands(Provider):
         commands: list[tuple[str, Any, str]] = [
             (_("New incident"), partial(app.queue_action, "new_incident"), _("open the form")),
             (_("New request"), partial(app.queue_action, "new_request"), _("open the form")),
+            (
+                _("Service catalogue"),
+                app.action_catalogue,
+                _("request an item: its form, approval and fulfilment steps"),
+            ),
             (_("Go to queue"), app.action_go_queue, _("the ticket queue")),
             (_("Change board"), app.action_change_board, _("changes by state")),
             (
@@ -165,6 +170,7 @@ class ItsmApp(KeysInOrder):
         Binding("K", "kpi", _("KPI dashboard"), show=False),
         keys.PROBLEMS,
         keys.KNOWLEDGE,
+        keys.CATALOGUE,
     ]
 
     # Notices waiting in the acting agent's inbox (None until first read): every screen's
@@ -441,6 +447,17 @@ class ItsmApp(KeysInOrder):
                     self.pop_screen()
                 return
         self.push_screen(KnowledgeScreen())
+
+    def action_catalogue(self) -> None:
+        """The catalogue, brought back to the top if it is open (its search kept)."""
+        from itsm_tui.screens.catalogue import CatalogueScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, CatalogueScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(CatalogueScreen())
 
     def action_inbox(self) -> None:
         from itsm_tui.screens.inbox import InboxScreen

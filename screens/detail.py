@@ -34,6 +34,7 @@ from itsm_tui.data.sla_standing import (  # the standings, defined once
 )
 from itsm_tui.desk import assign_ticket, sla
 from itsm_tui.desk.errors import DeskError
+from itsm_tui.desk.fulfilment import request_steps
 from itsm_tui.desk.records import get_agent, get_ticket
 from itsm_tui.desk.zones import agent_zone, zone_label
 from itsm_tui.domain.calendar import BusinessCalendar, business_time_between
@@ -329,6 +330,13 @@ class TicketDetailScreen(Screen[None]):
             with ctx.store.read() as session:
                 ticket = get_ticket(session, self.number)
                 detail = record_json.ticket_record(session, ticket)
+                if ticket.catalogue_item_id is not None:
+                    # A catalogue request: its delivery standard's instant and its steps.
+                    detail["promised_at"] = ticket.promised_at
+                    detail["steps"] = [
+                        (v.position, v.status, v.name, v.team)
+                        for v in request_steps(session, ticket)
+                    ]
                 clocks = sorted(
                     (ClockSnapshot.of(c) for c in sla.clocks_of(session, ticket)),
                     key=lambda c: c.kind != sla.RESPONSE,
@@ -463,6 +471,8 @@ class TicketDetailScreen(Screen[None]):
             (_("Closed"), shown_time(d["closed_at"], zone)),
             (_("Reopened"), d["reopen_count"]),
         ]
+        if d.get("catalogue_item"):
+            rows.append((_("Promised"), self._promised(d)))
         if d["resolution_code"]:
             rows.append((_("Resolution"), d["resolution_code"]))
         if d["type"] == "problem":
@@ -470,6 +480,8 @@ class TicketDetailScreen(Screen[None]):
         for key, value in (d.get("form_data") or {}).items():
             rows.append((str(key), value))
         long_rows: list[tuple[str, Any]] = []
+        if d.get("steps"):
+            long_rows.append((_("Steps"), _steps_text(d["steps"])))
         if d["resolution_notes"]:
             long_rows.append((_("Resolution notes"), d["resolution_notes"]))
         if d["type"] == "problem":
@@ -491,6 +503,17 @@ class TicketDetailScreen(Screen[None]):
                 cells += [Text(""), Text("")]
             table.add_row(*cells)
         return table
+
+    def _promised(self, d: dict[str, Any]) -> str:
+        """The delivery standard's instant; missed when fulfilment came (or comes) after it."""
+        promised = d.get("promised_at")
+        if promised is None:
+            return _("after approval") if d["status"] == "awaiting_approval" else "—"
+        shown = shown_time(promised, self._zone)
+        resolved = parse_iso(d["resolved_at"]) if d["resolved_at"] else None
+        if resolved is not None:
+            return shown + (_(" (missed)") if resolved > promised else _(" (kept)"))
+        return shown
 
     def _render_links(self, d: dict[str, Any]) -> None:
         assert self.loaded is not None
@@ -753,3 +776,15 @@ def _value_text(value: Any) -> Text:
 def texts(values: Iterable[object]) -> list[Text]:
     """Several user values as safe `Text`s (handy for option lists)."""
     return [safe_text(v, single_line=True) for v in values]
+
+
+# How a step's state reads in the ticket's step list.
+_STEP_MARK = {"done": "✓", "open": "▶", "waiting": "·", "cancelled": "✗"}
+
+
+def _steps_text(steps: list[tuple[int, str, str, str | None]]) -> str:
+    """One line per step: its mark, name and team (plain text: names are user data)."""
+    return "\n".join(
+        f"{_STEP_MARK.get(status, '?')} {position}. {name} — {team or '—'}"
+        for position, status, name, team in steps
+    )

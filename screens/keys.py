@@ -82,6 +82,9 @@ def change_step_actions(steps: Iterable[str]) -> frozenset[str]:
 # From the change board: the calendar of planned windows (`C` is Close, a step).
 CHANGE_CALENDAR = Binding("L", "calendar", _("Calendar"))
 
+# The service catalogue: opened from anywhere, like Problems and Knowledge.
+CATALOGUE = Binding("S", "catalogue", _("Service catalogue"), show=False)
+
 # The knowledge base: opened from anywhere; its browser's own keys.
 # Global, like Problems: in help and the palette, not in every footer.
 KNOWLEDGE = Binding("b", "knowledge", _("Knowledge"), show=False)

@@ -69,6 +69,7 @@ from .tickets import (
     AuditEvent,
     Comment,
     Escalation,
+    FulfilmentTask,
     SlaClock,
     Ticket,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "Escalation",
     "EscalationRule",
     "FreezeWindow",
+    "FulfilmentTask",
     "KnowledgeArticle",
     "Notification",
     "NotificationRead",

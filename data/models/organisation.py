@@ -160,6 +160,12 @@ class CatalogueItem(Base):
     fulfilment_minutes: Mapped[int] = mapped_column(Integer, default=480)
     # Form fields a requester fills in: [{"name", "label", "required", "kind"}].
     form: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The fulfilment plan: [{"name", "team", "minutes"}], done one after another, each by
+    # its team (itsm_tui.desk.fulfilment). Like approval_role: NULL from the database when
+    # an insert does not name it (stores before revision 0026 have no such column).
+    tasks: Mapped[list[Any] | None] = mapped_column(
+        JSON, server_default=text("NULL"), deferred=True
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     team: Mapped[Team | None] = relationship()

@@ -99,6 +99,10 @@ class Ticket(Base):
     sla_due_at: Mapped[datetime] = mapped_column(
         server_default=text(f"'{SLA_DUE_NEVER_TEXT}'"), deferred=True
     )
+    # A catalogue request's delivery standard as an instant: the item's fulfilment time
+    # in business time from when fulfilment could start (submission, or the approval).
+    # Set by the write path; like sla_due_at, never named by the ORM unless set.
+    promised_at: Mapped[datetime | None] = mapped_column(server_default=text("NULL"), deferred=True)
 
     service: Mapped[Service | None] = relationship()
     requester: Mapped[Requester | None] = relationship()
@@ -174,6 +178,40 @@ class Ticket(Base):
             postgresql_where=text(UNLINKED_INCIDENT),
         ),
     )
+
+
+class FulfilmentTask(Base):
+    """One step of a catalogue request's fulfilment plan, created when its turn comes.
+
+    The plan is the item's `tasks`; a step's row exists from the moment it is handed to its
+    team (`open`) until it is `done` (or `cancelled` with its request). The request itself
+    is held by the team of its open step, so the step shows in that team's queue.
+    """
+
+    __tablename__ = "fulfilment_tasks"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "position", name="uq_fulfilment_tasks_step"),
+        # A team's open steps, oldest first.
+        Index("ix_fulfilment_tasks_team", "team_id", "status", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    # 1, 2, … in the item's order; `steps`: how many the plan had when the request began.
+    position: Mapped[int] = mapped_column(Integer)
+    steps: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    # The expected duration in business minutes, when the item names one.
+    expected_minutes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # open | done | cancelled
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    team: Mapped[Team | None] = relationship()
+    done_by: Mapped[Agent | None] = relationship()
 
 
 class Comment(Base):

@@ -18,6 +18,12 @@ from typing import Any
 
 from sqlalchemy.schema import CreateIndex
 
+from itsm_tui.data.seed.catalogue import (
+    any_planned_item,
+    planned_request_count,
+    planned_statuses,
+    seed_planned_requests,
+)
 from itsm_tui.data.seed.desk import read_desk
 from itsm_tui.data.seed.history import ProgressCallback, Seeder
 from itsm_tui.data.seed.oncall import seed_rotations
@@ -111,7 +117,9 @@ def seed_store(
             w.commit()
             set_aside = True
         staff = load_staff(w, desk, requester_ids)
-        seeder = Seeder(w, desk, clock, rng, staff, sla_setup, tickets, days, backlog)
+        # The planned requests are some of the `tickets`, written after the bulk (below).
+        planned = planned_request_count(tickets) if any_planned_item(w) else 0
+        seeder = Seeder(w, desk, clock, rng, staff, sla_setup, tickets - planned, days, backlog)
         seeder.run(progress)
         if set_aside:
             set_aside = False
@@ -154,13 +162,21 @@ def seed_store(
         w.restore()
     with store.write() as session:
         seed_rotations(session, now)
+    with store.write() as session:
+        written = seed_planned_requests(session, now, planned, seed)
+        statuses = planned_statuses(session, written)
+    rows = dict(w.counts)
+    rows["tickets"] = rows.get("tickets", 0) + written
     by_type: dict[str, dict[str, int]] = {}
-    for (tname, status), count in sorted(seeder.summary_status.items()):
+    merged = dict(seeder.summary_status)
+    for key, count in statuses.items():
+        merged[key] = merged.get(key, 0) + count
+    for (tname, status), count in sorted(merged.items()):
         by_type.setdefault(tname, {})[status] = count
     return SeedSummary(
         tickets=tickets,
         days=days,
-        rows=dict(sorted(w.counts.items())),
+        rows=dict(sorted(rows.items())),
         by_type_status=by_type,
         by_priority=dict(sorted(seeder.summary_priority.items())),
         seconds=round(time.perf_counter() - started, 3),

@@ -17,7 +17,8 @@ from itsm_tui.data import record_json
 from itsm_tui.data.catalogue import CatalogueEntry, catalogue_entries
 from itsm_tui.data.models import Agent
 from itsm_tui.desk import create_ticket
-from itsm_tui.desk.records import get_catalogue_item
+from itsm_tui.desk.fulfilment import StepView, complete_task, delivery_standard, request_steps
+from itsm_tui.desk.records import get_catalogue_item, get_ticket
 from itsm_tui.domain.workflow import REQUEST
 from itsm_tui.i18n import _
 
@@ -27,12 +28,7 @@ def catalog() -> None:
     """The service catalogue: items, their forms, requests."""
 
 
-def _standard(minutes: int) -> str:
-    """The delivery standard as people say it: 2400 business minutes is "40 h"."""
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h" if not rest else f"{hours} h {rest} min"
+_standard = delivery_standard
 
 
 def _entry_line(e: CatalogueEntry) -> str:
@@ -67,10 +63,15 @@ def _format_entry(e: CatalogueEntry) -> str:
         f"{_('Fulfilled by')}: {e.team or '—'}",
         f"{_('Service')}: {e.service or '—'}",
         f"{_('Delivery standard')}: {_standard(e.fulfilment_minutes)}",
-        f"{_('Approval')}: {_('required') if e.requires_approval else _('none')}",
+        f"{_('Approval')}: {e.approval()}",
     ]
     if e.description:
         lines += ["", e.description]
+    if e.tasks:
+        lines += ["", _("Fulfilment steps:")]
+        for position, t in enumerate(e.tasks, start=1):
+            expected = f" ~{_standard(t['minutes'])}" if t.get("minutes") else ""
+            lines.append(f"  {position}. {t['name']} — {t['team']}{expected}")
     if e.form:
         lines += ["", _("Form:")]
         for f in e.form:
@@ -151,3 +152,61 @@ def catalog_request(
         return record_json.ticket_record(s, ticket)
 
     emit_ticket(write(env, action), as_json, full=True)
+
+
+def _step_line(v: StepView) -> str:
+    expected = f" ~{_standard(v.expected_minutes)}" if v.expected_minutes else ""
+    by = f" ({v.done_by})" if v.done_by else ""
+    return f"{v.position}. {v.status:<9} {v.name} — {v.team or '—'}{expected}{by}"
+
+
+@catalog.command("tasks")
+@click.argument("number")
+@json_option
+@pass_env
+def catalog_tasks(env: Env, number: str, as_json: bool) -> None:
+    """A request's fulfilment steps in order: done, open (with its team), waiting."""
+    with desk_session(env, write=False) as (session, _actor):
+        ticket = get_ticket(session, number)
+        steps = request_steps(session, ticket)
+        promised = ticket.promised_at
+        shown = ticket.number
+    if as_json:
+        out_json(
+            {
+                "number": shown,
+                "promised_at": promised.isoformat() if promised else None,
+                "steps": [v.as_json() for v in steps],
+            }
+        )
+        return
+    if not steps:
+        out(_("{number} has no fulfilment steps").format(number=shown))
+    for v in steps:
+        out(_step_line(v))
+
+
+@catalog.command("done")
+@click.argument("number")
+@click.option("--note", default="", help=_("What was done (kept with the step)."))
+@json_option
+@pass_env
+def catalog_done(env: Env, number: str, note: str, as_json: bool) -> None:
+    """Complete the request's open step; the next goes to its team, the last fulfils it."""
+
+    def action(s: Session, actor: Agent, now: datetime) -> dict[str, Any]:
+        ticket = get_ticket(s, number)
+        complete_task(s, actor, ticket.number, note=note, now=now)
+        return {
+            "number": ticket.number,
+            "status": ticket.status,
+            "steps": [v.as_json() for v in request_steps(s, ticket)],
+        }
+
+    result = write(env, action)
+    if as_json:
+        out_json(result)
+        return
+    out(f"{result['number']}  {result['status']}")
+    for v in result["steps"]:
+        out(f"  {v['position']}. {v['status']:<9} {v['name']} — {v['team'] or '—'}")

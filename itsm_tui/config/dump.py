@@ -239,6 +239,9 @@ def dump_toml(config: DeskConfig) -> str:
                     "choices": list(f.choices),
                 }
             )
+        for task in c.tasks:
+            w.header("catalogue_items.tasks", array=True)
+            w.pairs({"name": task.name, "team": task.team, "minutes": task.minutes})
     for ct in config.change_types or ():
         w.header(f"change_types.{ct.name}")
         w.pairs(

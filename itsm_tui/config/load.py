@@ -225,6 +225,8 @@ def _check_references(config: DeskConfig, chk: Checker) -> None:
         ctx = _item_label("catalogue_items", c)
         check(c, ctx, "team", c.team, teams, _("team"))
         check(c, ctx, "service", c.service, services, _("service"))
+        for i, task in enumerate(c.tasks):
+            check(c, ctx, ("tasks", i, "team"), task.team, teams, _("team"))
     for ct in config.change_types or ():
         ctx = _("change type '{name}'").format(name=ct.name)
         check_all(ct, ctx, "cab", ct.cab, agents, _("agent"))

@@ -200,6 +200,16 @@ class FormField:
 
 
 @dataclass(frozen=True)
+class FulfilmentTaskConfig:
+    """One step of an item's fulfilment plan: done by `team`, in the order listed."""
+
+    name: str
+    team: str
+    # The expected duration in business minutes (shown; None: not estimated).
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
 class CatalogueItemConfig:
     code: str
     name: str
@@ -212,6 +222,7 @@ class CatalogueItemConfig:
     approval_role: str | None = None
     fulfilment_minutes: int = 480
     form: tuple[FormField, ...] = ()
+    tasks: tuple[FulfilmentTaskConfig, ...] = ()
     active: bool = True
     path: tuple[Any, ...] = _path()
 

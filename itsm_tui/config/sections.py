@@ -18,6 +18,7 @@ from itsm_tui.config.model import (
     EscalationRuleConfig,
     FormField,
     FreezeWindowConfig,
+    FulfilmentTaskConfig,
     KpiTargets,
     Matrix,
     ServeSettings,
@@ -392,6 +393,7 @@ def _parse_catalogue(t: Table) -> CatalogueItemConfig | None:
             "approval_role",
             "fulfilment_minutes",
             "form",
+            "tasks",
             "active",
         )
     )
@@ -433,6 +435,15 @@ def _parse_catalogue(t: Table) -> CatalogueItemConfig | None:
                 choices=choices,
             )
         )
+    tasks: list[FulfilmentTaskConfig] = []
+    for i, raw in t.tables("tasks") or []:
+        tt = Table(t.chk, (*t.path, "tasks", i), raw, t.context)
+        tt.check_keys(("name", "team", "minutes"))
+        tname = tt.text("name", required=True, max_len=200)
+        tteam = tt.text("team", required=True)
+        minutes = tt.integer("minutes", lo=1, hi=10_000_000)
+        if tname is not None and tteam is not None:
+            tasks.append(FulfilmentTaskConfig(name=tname, team=tteam, minutes=minutes))
     approval_role = t.text("approval_role")
     if approval_role is not None and approval_role not in ROLES:
         t.error(
@@ -458,6 +469,7 @@ def _parse_catalogue(t: Table) -> CatalogueItemConfig | None:
         approval_role=approval_role,
         fulfilment_minutes=t.integer("fulfilment_minutes", lo=1, hi=10_000_000, default=480),
         form=tuple(form),
+        tasks=tuple(tasks),
         active=t.boolean("active", default=True),
         path=t.path,
     )

@@ -25,6 +25,7 @@ from itsm_tui.config.model import (
     EscalationRuleConfig,
     FormField,
     FreezeWindowConfig,
+    FulfilmentTaskConfig,
     KpiTargets,
     Matrix,
     RiskAnswer,
@@ -392,8 +393,18 @@ def _catalogue_values(c: CatalogueItemConfig) -> dict[str, Any]:
         "approval_role": c.approval_role,
         "fulfilment_minutes": c.fulfilment_minutes,
         "form": [_form_json(f) for f in c.form],
+        # Only an item with a plan names the column: a desk without plans applies to a
+        # store from before revision 0026 too.
+        **({"tasks": [_task_json(t) for t in c.tasks]} if c.tasks else {}),
         "active": c.active,
     }
+
+
+def _task_json(t: FulfilmentTaskConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": t.name, "team": t.team}
+    if t.minutes is not None:
+        out["minutes"] = t.minutes
+    return out
 
 
 def _catalogue_from_row(r: CatalogueItem) -> CatalogueItemConfig:
@@ -417,6 +428,10 @@ def _catalogue_from_row(r: CatalogueItem) -> CatalogueItemConfig:
             )
             for f in r.form or ()
         ),
+        tasks=tuple(
+            FulfilmentTaskConfig(name=t["name"], team=t["team"], minutes=t.get("minutes"))
+            for t in r.tasks or ()
+        ),
         active=bool(r.active),
     )
 
@@ -433,6 +448,9 @@ def _catalogue_assign(session: Session, r: CatalogueItem, v: Mapping[str, Any]) 
         "active",
     ):
         _set(r, v, key)
+    # Named only when the item has or had a plan (see _catalogue_values).
+    if "tasks" in v or r.tasks:
+        r.tasks = v.get("tasks") or []
     _set_ref(session, r, v, "team", "team_id", Team, Team.name)
     _set_ref(session, r, v, "service", "service_id", Service, Service.name)
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import Agent, Comment, Notification, Team, Ticket
-from itsm_tui.desk import sla
+from itsm_tui.desk import fulfilment, sla
 from itsm_tui.desk.catalogue_forms import check_answers
 from itsm_tui.desk.errors import InvalidInput, PermissionDenied, TransitionRefused
 from itsm_tui.desk.records import (
@@ -274,6 +274,8 @@ def create_ticket(
             ensure_ascii=False,
         ),
     )
+    if item is not None:
+        fulfilment.request_created(session, edit, actor, ticket)
     _notify(
         session,
         the_assignee,
@@ -567,6 +569,10 @@ def transition_ticket(
         edit.set("closed_at", now)
     if note:
         _add_comment(session, edit, actor, ticket, note, "work_note", now)
+    if ticket.type == REQUEST and target in ("approved", "rejected"):
+        fulfilment.request_decided(session, edit, actor, ticket, target == "approved")
+    elif ticket.type == REQUEST and target == "cancelled":
+        fulfilment.request_cancelled(session, edit, ticket)
     session.flush()
     return ticket
 
@@ -618,7 +624,20 @@ def resolve_ticket(
     assert target is not None
     if not flow.can_move(ticket.status, target):
         raise _refuse_move(ticket, target)
+    if ticket.type == REQUEST:
+        fulfilment.refuse_resolving(session, ticket)
     edit = Edit(session, actor, ticket, action="resolve", now=now)
+    _fulfil(session, edit, actor, ticket, code, notes, now)
+    session.flush()
+    return ticket
+
+
+def _fulfil(
+    session: Session, edit: Edit, actor: Agent, ticket: Ticket, code: str, notes: str, now: datetime
+) -> None:
+    """Resolve (fulfil) within `edit`: by hand, or by a request's last fulfilment step."""
+    target = workflow_for(ticket.type).resolved
+    assert target is not None
     if ticket.assignee is None:
         edit.set("assignee_id", actor.id, shown=actor, shown_old=None)
     # A resolution answers the requester too, whatever counts as a response here.
@@ -627,8 +646,6 @@ def resolve_ticket(
     edit.set("resolution_notes", notes)
     edit.set("resolved_at", now)
     _move(session, edit, ticket, target, now)
-    session.flush()
-    return ticket
 
 
 def reopen_ticket(

@@ -72,9 +72,11 @@ class NewTicketForm(DeskForm):
         (_("3 low"), 3),
     ]
 
-    def __init__(self, ticket_type: str = "incident") -> None:
+    def __init__(self, ticket_type: str = "incident", *, item: str | None = None) -> None:
         super().__init__(None, None)
         self.ticket_type = ticket_type
+        # The item chosen on the catalogue screen: it wins over a draft's item.
+        self.preselected_item = item
         self.matrix: list[list[int]] | None = None
         self.choices: directory.FormChoices | None = None
         self.item_fields: list[dict[str, Any]] = []
@@ -248,6 +250,15 @@ class NewTicketForm(DeskForm):
         # The draft's service and item, if the desk still has them (else they stay in the
         # draft, on disk, rather than vanish).
         restore = self._choices_to_restore
+        if self.preselected_item is not None:
+            restore["new-item"] = self.preselected_item
+            chosen = next(
+                (c for c in message.choices.catalogue if c.code == self.preselected_item), None
+            )
+            title = self.query_one("#new-title", Input)
+            if chosen is not None and not title.value.strip():
+                # As `itsm catalog request` does: the item's name until a title is typed.
+                title.value = chosen.name
         service = restore.get("new-service")
         if service in message.choices.services:
             self.query_one("#new-service", Select).value = service

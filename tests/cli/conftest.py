@@ -19,6 +19,7 @@ from itsm_tui.data.models import (
     Change,
     Comment,
     Complaint,
+    FulfilmentTask,
     Notification,
     NumberSequence,
     Outage,
@@ -109,6 +110,7 @@ def snapshot(store: Store) -> dict[str, Any]:
                 Survey,
                 TimeEntry,
                 Change,
+                FulfilmentTask,
             )
         }
         sequences = {

@@ -31,6 +31,8 @@ def test_show_json_gives_the_form_and_the_standard(itsm: Itsm) -> None:
         "requires_approval": True,
         "fulfilment_minutes": 2400,
         "form": [{"name": "model", "label": "Model", "required": True, "kind": "text"}],
+        "approval_role": None,
+        "tasks": [],
     }
     text = itsm.ok("catalog", "show", "laptop").stdout
     assert "Delivery standard: 40 h" in text
@@ -167,3 +169,43 @@ def test_an_unknown_approval_role_is_one_line_with_its_place(store: Store, tmp_p
     assert path.read_text(encoding="utf-8").splitlines()[at - 1].startswith("approval_role")
     with store.read() as s:
         assert s.scalar(select(CatalogueItem).where(CatalogueItem.code == "workstation")) is None
+
+
+def _plan(store: Store) -> None:
+    with store.write() as s:
+        item = s.scalars(select(CatalogueItem).where(CatalogueItem.code == "laptop")).one()
+        item.requires_approval = False
+        item.tasks = [
+            {"name": "Image the laptop", "team": "Service Desk", "minutes": 90},
+            {"name": "Register on the network", "team": "Network"},
+        ]
+
+
+def test_tasks_lists_the_steps_and_done_hands_on_to_the_next_team(itsm: Itsm) -> None:
+    _plan(itsm.store)
+    number = itsm.json("catalog", "request", "laptop", "--field", "model=X1")["number"]
+    listed = itsm.json("catalog", "tasks", number)
+    assert listed["promised_at"] == "2026-11-26T01:30:00+00:00"
+    assert [(s["position"], s["team"], s["status"]) for s in listed["steps"]] == [
+        (1, "Service Desk", "open"),
+        (2, "Network", "waiting"),
+    ]
+    lines = itsm.ok("catalog", "tasks", number).stdout.splitlines()
+    assert lines[0] == "1. open      Image the laptop — Service Desk ~1 h 30 min"
+    after = itsm.json("catalog", "done", number, "--note", "imaged")
+    assert after["status"] == "fulfilling"
+    assert after["steps"][0]["note"] == "imaged" and after["steps"][0]["done_by"] == "alice"
+    # The next step is Network's: alice is refused in one line, nothing written.
+    before = snapshot(itsm.store)
+    assert_refused(itsm("catalog", "done", number), says="belongs to Network")
+    assert snapshot(itsm.store) == before
+    last = itsm.json("catalog", "done", number, agent="nina")
+    assert last["status"] == "fulfilled"
+    assert [s["status"] for s in last["steps"]] == ["done", "done"]
+
+
+def test_tasks_of_a_request_without_a_plan(itsm: Itsm) -> None:
+    number = itsm.json("catalog", "request", "laptop", "--field", "model=X1")["number"]
+    assert itsm.ok("catalog", "tasks", number).stdout == f"{number} has no fulfilment steps\n"
+    assert_refused(itsm("catalog", "done", number), says="no open fulfilment step")
+    assert_refused(itsm("catalog", "tasks", "REQ0099999"), says="no ticket REQ0099999")

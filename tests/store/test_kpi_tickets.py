@@ -212,6 +212,7 @@ def add_resolved(
     resolved: datetime,
     assignee: str | None = None,
     team: str = "Service Desk",
+    promised: datetime | None = None,
 ) -> None:
     count = session.scalar(select(Ticket.id).order_by(Ticket.id.desc()).limit(1)) or 0
     team_id = session.scalar(select(Team.id).where(Team.name == team))
@@ -231,6 +232,7 @@ def add_resolved(
             opened_at=opened,
             updated_at=resolved,
             resolved_at=resolved,
+            promised_at=promised,
         )
     )
     session.flush()
@@ -265,6 +267,31 @@ def test_request_cycle_across_a_year_boundary_is_wall_clock_time(sla_store: Stor
     assert cycle.status == RED
     december = Period(date(2026, 12, 30), date(2026, 12, 31), SHANGHAI)
     assert report(sla_store, december, now)["request_cycle"].value is None
+
+
+def test_each_request_is_compared_with_its_own_delivery_standard(sla_store: Store) -> None:
+    with sla_store.write() as session:
+        opened = local(2027, 1, 4, 10, 0)
+        # Kept (to the minute), missed by a minute, and one without a catalogue promise.
+        add_resolved(
+            session, type="request", opened=opened, resolved=local(2027, 1, 4, 11, 0),
+            promised=local(2027, 1, 4, 11, 0),
+        )  # fmt: skip
+        add_resolved(
+            session, type="request", opened=opened, resolved=local(2027, 1, 4, 12, 1),
+            promised=local(2027, 1, 4, 12, 0),
+        )  # fmt: skip
+        add_resolved(session, type="request", opened=opened, resolved=local(2027, 1, 4, 13, 0))
+    now = local(2027, 1, 6, 9, 0)
+    cycle = report(sla_store, Period(date(2027, 1, 4), date(2027, 1, 5), SHANGHAI), now)[
+        "request_cycle"
+    ]
+    assert cycle.samples == 3
+    assert cycle.detail == {
+        "within_standard_percent": 50.0,
+        "with_standard": 2,
+        "within_standard": 1,
+    }
 
 
 def test_tickets_per_agent_per_working_day_follows_the_desk_calendar(sla_store: Store) -> None:

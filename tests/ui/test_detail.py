@@ -380,3 +380,41 @@ async def test_clocks_are_drawn_again_only_when_they_read_differently(demo) -> N
         app.desk.clock = lambda: CLOCK + timedelta(hours=1)  # type: ignore[attr-defined]
         screen.refresh_clocks()
         assert len(updates) == 1 and "5h 00m 00s left" in content(app, "#detail-clocks")
+
+
+async def test_a_planned_request_shows_its_promise_and_its_steps(demo) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from itsm_tui.data.models import CatalogueItem
+    from itsm_tui.desk import create_ticket
+    from itsm_tui.desk.fulfilment import complete_task
+
+    store, _numbers = demo
+    with store.write() as session:
+        item = session.scalars(select(CatalogueItem).where(CatalogueItem.code == "laptop")).one()
+        item.requires_approval = False
+        item.tasks = [
+            {"name": "Image the laptop", "team": "Service Desk", "minutes": 90},
+            {"name": "Register it [bold]now[/]", "team": "Network"},
+        ]
+        alice = get_agent(session, "alice")
+        number = create_ticket(
+            session,
+            alice,
+            type="request",
+            title="Laptop for Wei",
+            impact=3,
+            urgency=3,
+            catalogue_item="laptop",
+            form_data={"model": "X1"},
+            now=NOW,
+        ).number
+        complete_task(session, alice, number, now=NOW + timedelta(minutes=30))
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(number))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        fields = screen_text(app)
+        # 2400 minutes around the clock (the demo's 24x7 policy) after 09:30 UTC.
+        assert "Promised" in fields and "2026-11-26 01:30" in fields
+        assert "✓ 1. Image the laptop — Service Desk" in fields
+        assert "▶ 2. Register it [bold]now[/] — Network" in fields

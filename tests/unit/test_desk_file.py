@@ -881,3 +881,34 @@ def test_sla_section_refuses_an_unknown_trigger_with_its_line() -> None:
 
 def test_default_desk_counts_a_reply_or_starting_work_as_the_response() -> None:
     assert load_default_desk().sla.response_met_by == ("reply", "in_progress")
+
+
+def test_fulfilment_steps_are_read_in_order_with_their_teams() -> None:
+    text = BASE.replace(
+        'service = "ERP"\n',
+        'service = "ERP"\n[[catalogue_items.tasks]]\nname = "Image it"\nteam = "Service Desk"\n'
+        'minutes = 90\n[[catalogue_items.tasks]]\nname = "Ship it"\nteam = "Service Desk"\n',
+        1,
+    )
+    item = load_desk_text(text, "desk.toml").catalogue_items[0]  # type: ignore[index]
+    assert [(t.name, t.team, t.minutes) for t in item.tasks] == [
+        ("Image it", "Service Desk", 90),
+        ("Ship it", "Service Desk", None),
+    ]
+
+
+def test_a_fulfilment_step_of_an_unknown_team_is_refused_with_its_line() -> None:
+    text = BASE.replace(
+        'service = "ERP"\n',
+        'service = "ERP"\n[[catalogue_items.tasks]]\nname = "Cable it"\nteam = "Cabling"\n',
+        1,
+    )
+    assert only_error(text) == (
+        f"desk.toml:{at(text, 'Cabling')}: catalogue item 'laptop': "
+        "team 'Cabling' is not defined (no such team)"
+    )
+
+
+def test_default_desk_new_starter_goes_through_three_teams() -> None:
+    item = next(c for c in load_default_desk().catalogue_items or () if c.code == "new-starter")
+    assert [t.team for t in item.tasks] == ["Service Desk", "Desktop Support", "Network"]

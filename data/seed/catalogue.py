@@ -1,0 +1,176 @@
+"""Requests for the catalogue items that have a fulfilment plan, written through the desk's
+own functions after the bulk load: submitted, approved or turned down, steps done by their
+teams, some fulfilled and some still at a step.
+
+They are few (PLANNED_REQUESTS at most, whatever the seed's size), so the write path itself
+is cheap enough here, and what they hold is what it writes by construction: the bulk story
+(data/seed/story.py) leaves planned items out.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from itsm_tui.data.models import Agent, CatalogueItem, Requester, Service, Team, Ticket
+from itsm_tui.desk import add_comment, create_ticket, transition_ticket
+from itsm_tui.desk.fulfilment import complete_task
+from itsm_tui.domain import roles
+
+# At most this many planned requests: about 45 desk writes (measured 2 s at load 14 on
+# two cores, a quarter-second each request) at any size of seed.
+PLANNED_REQUESTS = 8
+# One planned request per this many seeded tickets, below PLANNED_REQUESTS.
+TICKETS_PER_PLANNED = 50
+
+REPLY = "Thanks, we have started on this and will update you at each step."
+NOTES = ("Done as the checklist says.", "Checked with the requester.", "")
+
+
+# Above this many tickets the seed writes none: on a store of a million tickets the eight
+# cost 3.6 s (measured at load 15 on two cores), and the 1M seed's 180 s budget has about
+# one second to spare. A store that large shows load, not the catalogue's story.
+NO_PLANNED_ABOVE = 200_000
+
+
+def planned_request_count(tickets: int) -> int:
+    if tickets > NO_PLANNED_ABOVE:
+        return 0
+    return min(PLANNED_REQUESTS, tickets // TICKETS_PER_PLANNED)
+
+
+def any_planned_item(w: Any) -> bool:
+    """Whether the desk has an active item with a plan (read through the bulk writer)."""
+    rows = w.rows(
+        "SELECT tasks FROM catalogue_items WHERE active = " + ("1" if w.sqlite else "true")
+    )
+    return any(json.loads(t) if isinstance(t, str) else t for (t,) in rows)
+
+
+def planned_statuses(session: Session, count: int) -> dict[tuple[str, str], int]:
+    """How many of the last `count` tickets (the planned requests) are in each status."""
+    if count <= 0:
+        return {}
+    newest = select(Ticket.id).order_by(Ticket.id.desc()).limit(count).subquery()
+    return {
+        ("request", status): int(n)
+        for status, n in session.execute(
+            select(Ticket.status, func.count())
+            .where(Ticket.id.in_(select(newest.c.id)))
+            .group_by(Ticket.status)
+        )
+    }
+
+
+def _answer(field: dict[str, Any], opened: datetime, agent: str, service: str | None) -> Any:
+    kind = field.get("kind", "text")
+    if kind == "date":
+        return (opened + timedelta(days=14)).date().isoformat()
+    if kind == "choice":
+        return str(field["choices"][0])
+    if kind == "number":
+        return "1"
+    if kind == "checkbox":
+        return "no"
+    if kind == "agent":
+        return agent
+    if kind == "service":
+        return service or ""
+    if kind == "textarea":
+        return "Needed for daily work."
+    return "Wei Li" if "name" in str(field["name"]) else "As discussed with my manager"
+
+
+def seed_planned_requests(session: Session, now: datetime, count: int, seed: int) -> int:
+    """Write `count` requests of planned items (none when the desk has no plan); returns
+    how many were written. Deterministic for the same desk, `now`, `count` and `seed`."""
+    items = [
+        i
+        for i in session.scalars(
+            select(CatalogueItem).where(CatalogueItem.active).order_by(CatalogueItem.id)
+        )
+        if i.tasks
+    ]
+    if not items or count <= 0:
+        return 0
+    rng = random.Random(seed)
+    agents = list(session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.id)))
+    workers = [a for a in agents if roles.can(a.role_set, "ticket.work")]
+    by_team: dict[int | None, list[Agent]] = {}
+    for a in workers:
+        by_team.setdefault(a.team_id, []).append(a)
+    team_ids = {t.name: t.id for t in session.scalars(select(Team))}
+    requesters = list(session.scalars(select(Requester.email).order_by(Requester.id).limit(50)))
+    service = session.scalars(select(Service.name).order_by(Service.id).limit(1)).first()
+
+    def member(team: str | None) -> Agent:
+        pool = by_team.get(team_ids.get(team or "")) or workers
+        return pool[int(rng.random() * len(pool))]
+
+    def approver(item: CatalogueItem) -> Agent | None:
+        if item.approval_role:
+            pool = [a for a in workers if item.approval_role in a.role_set]
+        else:
+            pool = [a for a in workers if roles.can(a.role_set, "ticket.approve_request")]
+        return pool[int(rng.random() * len(pool))] if pool else None
+
+    written = 0
+    for k in range(count):
+        item = items[k % len(items)]
+        steps = list(item.tasks or ())
+        # Older requests are further along: the newest are still at a step or waiting.
+        age = timedelta(hours=0.5 + (count - 1 - k) * 5 + rng.random() * 2)
+        at = now - age
+        creator = member(item.team.name if item.team else None)
+        ticket = create_ticket(
+            session,
+            creator,
+            type="request",
+            title=item.name,
+            impact=3,
+            urgency=3,
+            requester=requesters[k % len(requesters)] if requesters else None,
+            catalogue_item=item.code,
+            form_data={
+                str(f["name"]): _answer(f, at, creator.username, service)
+                for f in item.form or ()
+                if f.get("required")
+            },
+            opened_at=at,
+            now=at,
+        )
+        written += 1
+        if ticket.status == "awaiting_approval":
+            who = approver(item)
+            at += timedelta(minutes=30 + rng.random() * 150)
+            if who is None or at >= now:
+                continue
+            turned_down = rng.random() < 0.15
+            transition_ticket(
+                session,
+                who,
+                ticket.number,
+                "rejected" if turned_down else "approved",
+                note="Not for this role." if turned_down else None,
+                now=at,
+            )
+            if turned_down:
+                continue
+        # Someone of the first step's team answers the requester soon after it starts.
+        at += timedelta(minutes=5 + rng.random() * 20)
+        if at >= now:
+            continue
+        add_comment(session, member(steps[0]["team"]), ticket.number, REPLY, now=at)
+        for step in steps:
+            minutes = int(step.get("minutes") or 60)
+            at += timedelta(minutes=minutes * (0.3 + rng.random()))
+            if at >= now:
+                break
+            note = NOTES[int(rng.random() * len(NOTES))]
+            complete_task(session, member(step["team"]), ticket.number, note=note, now=at)
+    return written

@@ -1,0 +1,420 @@
+"""A catalogue request's fulfilment: its item's steps handed to their teams one after another,
+the delivery standard's promised instant, and the public replies that keep the requester
+informed at each step.
+
+The steps are rows of `fulfilment_tasks`, not child tickets: a step has no SLA clocks,
+priority, requester or state machine of its own, and every KPI counts tickets by type.
+The request itself goes to the team of its open step (its `team_id` follows the plan),
+so each step shows in its team's queue and inbox without a second kind of ticket.
+
+Only an item with a plan (`tasks` in the desk file) is driven by the desk: its requests
+are started, moved and fulfilled here and the requester is told of each move. A request
+for an item without a plan is worked by hand as before (the agent replies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from itsm_tui.data.models import Agent, Comment, FulfilmentTask, Notification, Ticket
+from itsm_tui.desk import sla
+from itsm_tui.desk.errors import InvalidInput, PermissionDenied, TransitionRefused
+from itsm_tui.desk.records import (
+    Edit,
+    as_utc,
+    check_text,
+    check_version,
+    get_team,
+    get_ticket,
+    require,
+    utcnow,
+)
+from itsm_tui.domain import roles
+from itsm_tui.domain.calendar import add_business_minutes
+from itsm_tui.domain.workflow import REQUEST
+from itsm_tui.i18n import _
+
+WORK = "ticket.work"
+OPEN, DONE, CANCELLED = "open", "done", "cancelled"
+
+
+def delivery_standard(minutes: int) -> str:
+    """The delivery standard as people say it: 2400 business minutes is "40 h"."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return _("{m} min").format(m=rest)
+    if not rest:
+        return _("{h} h").format(h=hours)
+    return _("{h} h {m} min").format(h=hours, m=rest)
+
+
+def plan_of(ticket: Ticket) -> list[dict[str, Any]]:
+    """The request's item's steps in order; empty for anything not driven by a plan."""
+    if ticket.type != REQUEST or ticket.catalogue_item is None:
+        return []
+    return list(ticket.catalogue_item.tasks or ())
+
+
+def open_task(session: Session, ticket: Ticket) -> FulfilmentTask | None:
+    return session.scalars(
+        select(FulfilmentTask).where(
+            FulfilmentTask.ticket_id == ticket.id, FulfilmentTask.status == OPEN
+        )
+    ).first()
+
+
+def _reply(session: Session, edit: Edit, actor: Agent, ticket: Ticket, body: str) -> None:
+    """A public reply written by the desk on the actor's behalf. It tells the requester
+    where their request stands; it is not the desk's first response (no SLA clock stops)."""
+    session.add(
+        Comment(
+            ticket_id=ticket.id, author_id=actor.id, kind="reply", body=body, created_at=edit.now
+        )
+    )
+    edit.note("comment", None, "reply", action="comment.reply")
+
+
+def _promise(session: Session, edit: Edit, ticket: Ticket, start: datetime) -> None:
+    """The item's delivery standard from `start`, in business time of the request's SLA
+    calendar (the policy that times it), around the clock when no policy matches."""
+    item = ticket.catalogue_item
+    if item is None:
+        return
+    policy = sla.policy_for(session, ticket)
+    cal = sla.calendar_of(policy.calendar) if policy is not None else sla.UTC_24X7
+    edit.set("promised_at", add_business_minutes(cal, start, item.fulfilment_minutes))
+
+
+# ---------------------------------------------------------------------------
+# Hooks of the ticket writes (itsm_tui.desk.tickets)
+
+
+def request_created(session: Session, edit: Edit, actor: Agent, ticket: Ticket) -> None:
+    """A catalogue request was just created: promise it when no approval stands in the way;
+    a planned one tells the requester and, without an approval step, starts its first step."""
+    item = ticket.catalogue_item
+    if item is None:
+        return
+    waiting = ticket.status == "awaiting_approval"
+    if not waiting:
+        _promise(session, edit, ticket, ticket.opened_at)
+    steps = plan_of(ticket)
+    if not steps:
+        return
+    _reply(
+        session,
+        edit,
+        actor,
+        ticket,
+        _(
+            "We have your request {number} for {item}. Its delivery standard is {standard} "
+            "of working time; we will tell you here as each step starts and ends."
+        ).format(
+            number=ticket.number,
+            item=item.name,
+            standard=delivery_standard(item.fulfilment_minutes),
+        ),
+    )
+    if waiting:
+        _reply(
+            session,
+            edit,
+            actor,
+            ticket,
+            _("{number} needs approval ({who}) before the work starts.").format(
+                number=ticket.number,
+                who=_("by the {role} role").format(role=item.approval_role)
+                if item.approval_role
+                else _("by a supervisor"),
+            ),
+        )
+        return
+    _start_step(session, edit, actor, ticket, 1, steps)
+
+
+def request_decided(
+    session: Session, edit: Edit, actor: Agent, ticket: Ticket, approved: bool
+) -> None:
+    """The approver answered: the promise counts from the approval, a planned request
+    tells the requester and starts its first step (or ends, rejected)."""
+    if approved:
+        _promise(session, edit, ticket, edit.now)
+    steps = plan_of(ticket)
+    if not steps:
+        return
+    if not approved:
+        _reply(
+            session,
+            edit,
+            actor,
+            ticket,
+            _("{number} was not approved, so it will not be fulfilled.").format(
+                number=ticket.number
+            ),
+        )
+        return
+    _reply(
+        session,
+        edit,
+        actor,
+        ticket,
+        _("{number} is approved; the work starts now.").format(number=ticket.number),
+    )
+    _start_step(session, edit, actor, ticket, 1, steps)
+
+
+def request_cancelled(session: Session, edit: Edit, ticket: Ticket) -> None:
+    """A cancelled request's open step ends with it."""
+    task = open_task(session, ticket)
+    if task is None:
+        return
+    task.status, task.ended_at = CANCELLED, edit.now
+    edit.note("task", task.name, CANCELLED, action="task.cancel")
+
+
+def refuse_resolving(session: Session, ticket: Ticket) -> None:
+    """A planned request is fulfilled by its last step, not by hand while one is open."""
+    task = open_task(session, ticket)
+    if task is not None:
+        raise TransitionRefused(
+            _(
+                "{number} is at step {position} of {steps} ({name}, {team}); it is fulfilled "
+                "when its last step is done: itsm catalog done {number}"
+            ).format(
+                number=ticket.number,
+                position=task.position,
+                steps=task.steps,
+                name=task.name,
+                team=task.team.name if task.team else "—",
+            )
+        )
+
+
+def _start_step(
+    session: Session,
+    edit: Edit,
+    actor: Agent,
+    ticket: Ticket,
+    position: int,
+    steps: list[dict[str, Any]],
+) -> FulfilmentTask:
+    """Hand step `position` (1-based) to its team: the request moves to fulfilling and to
+    that team, unassigned; the team is notified and the requester told."""
+    from itsm_tui.desk.tickets import _move
+
+    step = steps[position - 1]
+    team = get_team(session, step["team"])
+    task = FulfilmentTask(
+        ticket_id=ticket.id,
+        position=position,
+        steps=len(steps),
+        name=step["name"],
+        team_id=team.id,
+        expected_minutes=step.get("minutes"),
+        status=OPEN,
+        started_at=edit.now,
+        note="",
+    )
+    session.add(task)
+    if ticket.status != "fulfilling":
+        _move(session, edit, ticket, "fulfilling", edit.now)
+    edit.set("team_id", team.id, shown=team, shown_old=ticket.team)
+    edit.set("assignee_id", None, shown=None, shown_old=ticket.assignee)
+    edit.note("task", None, step["name"], action="task.start")
+    session.add(
+        Notification(
+            team_id=team.id,
+            ticket_id=ticket.id,
+            kind="assignment",
+            message=_("{number} step {position} of {steps} is yours: {name}").format(
+                number=ticket.number, position=position, steps=len(steps), name=step["name"]
+            ),
+            created_at=edit.now,
+            deliver_at=edit.now,
+        )
+    )
+    expected = (
+        _(" (expected to take {standard})").format(standard=delivery_standard(step["minutes"]))
+        if step.get("minutes")
+        else ""
+    )
+    _reply(
+        session,
+        edit,
+        actor,
+        ticket,
+        _("Step {position} of {steps} has started: {name}, by {team}{expected}.").format(
+            position=position,
+            steps=len(steps),
+            name=step["name"],
+            team=team.name,
+            expected=expected,
+        ),
+    )
+    session.flush()
+    return task
+
+
+# ---------------------------------------------------------------------------
+# Completing a step
+
+
+def complete_task(
+    session: Session,
+    actor: Agent,
+    number: str,
+    *,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> FulfilmentTask:
+    """Mark the request's open step done (by a member of its team, or a supervisor); the
+    next step goes to its team, or, after the last, the request is fulfilled."""
+    from itsm_tui.desk.tickets import _fulfil, _responded
+
+    now = utcnow() if now is None else as_utc(now, _("now"))
+    require(actor, WORK, _("complete fulfilment steps"))
+    check_text(note, _("note"), limit=10_000)
+    ticket = get_ticket(session, number, for_update=True)
+    check_version(session, ticket, expected_version)
+    if ticket.type != REQUEST:
+        raise InvalidInput(
+            _("{number} is not a service request; only requests have fulfilment steps").format(
+                number=ticket.number
+            )
+        )
+    task = open_task(session, ticket)
+    if task is None:
+        steps = plan_of(ticket)
+        raise TransitionRefused(
+            _("{number} has no open fulfilment step: {why}").format(
+                number=ticket.number,
+                why=_("its item has no fulfilment plan")
+                if not steps
+                else _("it is {status}").format(status=ticket.status),
+            )
+        )
+    if actor.team_id != task.team_id and not roles.can(
+        actor.role_set, "ticket.assign_across_tiers"
+    ):
+        raise PermissionDenied(
+            _("{agent} cannot complete {name} of {number}: that step belongs to {team}").format(
+                agent=actor.username,
+                name=task.name,
+                number=ticket.number,
+                team=task.team.name if task.team else "—",
+            )
+        )
+    edit = Edit(session, actor, ticket, action="task.done", now=now)
+    task.status, task.ended_at, task.done_by_id, task.note = DONE, now, actor.id, note
+    edit.note("task", task.name, DONE)
+    _reply(
+        session,
+        edit,
+        actor,
+        ticket,
+        _("Step {position} of {steps} is done: {name}.").format(
+            position=task.position, steps=task.steps, name=task.name
+        ),
+    )
+    # Unlike the desk's own notices, this reply follows an agent's work: it answers the
+    # requester as a reply by hand would (where replies count as the first response).
+    _responded(session, edit, ticket, "reply", now)
+    steps = plan_of(ticket)
+    if task.position < len(steps):
+        _start_step(session, edit, actor, ticket, task.position + 1, steps)
+    else:
+        notes = _("Every step of {item} is done.").format(item=ticket.catalogue_item.name)
+        _fulfil(session, edit, actor, ticket, "fulfilled", notes, now)
+        _reply(
+            session,
+            edit,
+            actor,
+            ticket,
+            _("{number} is fulfilled: every step is done.").format(number=ticket.number),
+        )
+    session.flush()
+    return task
+
+
+# ---------------------------------------------------------------------------
+# Reading a request's steps
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One step of a request's plan as the CLI and the ticket screen show it."""
+
+    position: int
+    name: str
+    team: str | None
+    expected_minutes: int | None
+    status: str  # waiting (not handed out yet) | open | done | cancelled
+    started_at: datetime | None
+    ended_at: datetime | None
+    done_by: str | None
+    note: str
+
+    def as_json(self) -> dict[str, Any]:
+        def iso(at: datetime | None) -> str | None:
+            return None if at is None else at.isoformat()
+
+        return {
+            "position": self.position,
+            "name": self.name,
+            "team": self.team,
+            "expected_minutes": self.expected_minutes,
+            "status": self.status,
+            "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at),
+            "done_by": self.done_by,
+            "note": self.note,
+        }
+
+
+WAITING = "waiting"
+
+
+def request_steps(session: Session, ticket: Ticket) -> list[StepView]:
+    """The steps already handed out (from their rows) then the rest of the plan, waiting."""
+    rows = session.scalars(
+        select(FulfilmentTask)
+        .where(FulfilmentTask.ticket_id == ticket.id)
+        .order_by(FulfilmentTask.position)
+    ).all()
+    shown = [
+        StepView(
+            position=t.position,
+            name=t.name,
+            team=t.team.name if t.team else None,
+            expected_minutes=t.expected_minutes,
+            status=t.status,
+            started_at=t.started_at,
+            ended_at=t.ended_at,
+            done_by=t.done_by.username if t.done_by else None,
+            note=t.note or "",
+        )
+        for t in rows
+    ]
+    if ticket.is_open:
+        for position, step in enumerate(plan_of(ticket), start=1):
+            if position > len(shown):
+                shown.append(
+                    StepView(
+                        position=position,
+                        name=step["name"],
+                        team=step["team"],
+                        expected_minutes=step.get("minutes"),
+                        status=WAITING,
+                        started_at=None,
+                        ended_at=None,
+                        done_by=None,
+                        note="",
+                    )
+                )
+    return shown

@@ -1,0 +1,83 @@
+"""The seed's catalogue requests of planned items, on both databases: written through the
+desk's own functions, so each one is what the write path leaves: an open one at exactly one
+step, held by that step's team; a fulfilled one with every step done; a rejected one with
+none; the requester told at each step; the same rows for the same seed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from itsm_tui.config import apply_config, load_default_desk
+from itsm_tui.data.models import CatalogueItem, Comment, FulfilmentTask, Ticket
+from itsm_tui.data.seed import seed_store
+from itsm_tui.data.seed.catalogue import PLANNED_REQUESTS, planned_request_count
+from itsm_tui.data.store import Store
+from tests.factories import NOW
+
+TICKETS = 1_000
+
+
+@pytest.fixture
+def seeded(store: Store) -> Store:
+    with store.write() as s:
+        apply_config(s, load_default_desk(), now=NOW - timedelta(days=40))
+    summary = seed_store(store, tickets=TICKETS, days=30, seed=4, now=NOW)
+    assert summary.tickets == TICKETS and summary.rows["tickets"] == TICKETS
+    assert sum(sum(v.values()) for v in summary.by_type_status.values()) == TICKETS
+    return store
+
+
+def test_planned_requests_are_what_the_write_path_leaves(seeded: Store) -> None:
+    with seeded.read() as s:
+        total = s.scalar(select(func.count()).select_from(Ticket))
+        item = s.scalars(select(CatalogueItem).where(CatalogueItem.code == "new-starter")).one()
+        steps = len(item.tasks)
+        planned = s.scalars(
+            select(Ticket).where(Ticket.catalogue_item_id == item.id).order_by(Ticket.id)
+        ).all()
+        assert total == TICKETS
+        # Only the planned requests name the planned item: the bulk story leaves it out.
+        assert len(planned) == PLANNED_REQUESTS
+        statuses = {t.status for t in planned}
+        assert {"fulfilled", "fulfilling"} <= statuses
+        for ticket in planned:
+            rows = s.scalars(
+                select(FulfilmentTask)
+                .where(FulfilmentTask.ticket_id == ticket.id)
+                .order_by(FulfilmentTask.position)
+            ).all()
+            replies = s.scalar(
+                select(func.count()).where(Comment.ticket_id == ticket.id, Comment.kind == "reply")
+            )
+            assert [r.position for r in rows] == list(range(1, len(rows) + 1))
+            if ticket.status == "fulfilled":
+                assert [r.status for r in rows] == ["done"] * steps
+                assert ticket.resolution_code == "fulfilled"
+                assert ticket.resolved_at == rows[-1].ended_at
+            elif ticket.status == "fulfilling":
+                assert [r.status for r in rows][-1] == "open"
+                assert all(r.status == "done" for r in rows[:-1])
+                assert ticket.team_id == rows[-1].team_id and ticket.assignee_id is None
+            else:
+                assert ticket.status in ("awaiting_approval", "rejected") and rows == []
+            # Promised from submission or approval; a request turned down has no promise.
+            promised = ticket.status not in ("awaiting_approval", "rejected")
+            assert (ticket.promised_at is not None) == promised
+            # Submitted, and each step's start and end, and fulfilment, told the requester.
+            assert replies >= 1 + sum(1 if r.status == "open" else 2 for r in rows)
+
+
+def test_how_many_planned_requests_a_seed_writes() -> None:
+    assert [planned_request_count(n) for n in (0, 49, 50, 399, 5_000, 200_000)] == [
+        0,
+        0,
+        1,
+        7,
+        PLANNED_REQUESTS,
+        PLANNED_REQUESTS,
+    ]
+    # The million-ticket seed keeps its time budget: none there.
+    assert planned_request_count(1_000_000) == 0
