@@ -382,6 +382,7 @@ async def test_clocks_are_drawn_again_only_when_they_read_differently(demo) -> N
         assert len(updates) == 1 and "5h 00m 00s left" in content(app, "#detail-clocks")
 
 
+@run_async
 async def test_a_planned_request_shows_its_promise_and_its_steps(demo) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
