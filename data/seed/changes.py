@@ -527,7 +527,7 @@ def write_articles(run: Seeder) -> None:
 # Ways an article from a problem is titled (its problem's number added on a repeat).
 ARTICLE_TITLES = (
     "Known error: {what}",
-    "{fault} ({service}): cause and workaround",
+    "{Fault} ({service}): cause and workaround",
     "{service}: {fault}, the root cause",
     "Fixing '{fault}' on {service}",
 )
@@ -544,7 +544,9 @@ def article_text(facts: tuple[Any, ...], kid: int, seen: set[str]) -> tuple[str,
     template = ARTICLE_TITLES[kid % len(ARTICLE_TITLES)]
     if not service and "{service}" in template:
         template = ARTICLE_TITLES[0]
-    text = template.format(what=what, service=service, fault=fault)
+    text = template.format(
+        what=what, service=service, fault=fault, Fault=fault[:1].upper() + fault[1:]
+    )
     if text in seen:
         text = f"{text} ({number})"
     seen.add(text)

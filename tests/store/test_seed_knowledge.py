@@ -53,7 +53,7 @@ def test_seeded_articles_have_their_own_titles_and_tell_their_problems(
     for a in from_problems:
         problem = problems[a.problem_id]
         fault = problem.title.removeprefix("Recurring: ").partition(": ")[2]
-        assert fault in a.title, (a.title, problem.title)
+        assert fault.lower() in a.title.lower(), (a.title, problem.title)
         assert a.body.startswith("## Symptoms")
         if problem.root_cause:
             assert problem.root_cause in a.body
