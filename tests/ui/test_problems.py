@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from textual.widgets import DataTable, Input, SelectionList, TextArea
+from textual.widgets._footer import FooterKey
 
 from itsm_tui.data.models import Change, KnowledgeArticle, Ticket
 from itsm_tui.desk import problems as p
@@ -286,3 +287,17 @@ async def test_fix_change_and_article_written_from_the_problem(tmp_path: Path) -
     assert (article.status, article.tags) == ("draft", ["known-error", "vpn"])
     assert problem.root_cause in article.body
     assert changes[-1].number in links and article.number in links
+
+
+@run_async
+async def test_the_forms_keys_are_in_the_footer_and_in_help(tmp_path: Path) -> None:
+    store, numbers = build_problem_store(tmp_path / "desk.db")
+    app = queue_app(store)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(ProblemDetailScreen(numbers["known"]))
+        await settle(pilot)
+        wanted = {"h": "Root cause", "W": "Workaround", "f": "Fix change", "m": "Article"}
+        footer = {k.key: k.description for k in app.screen.query(FooterKey)}
+        assert {k: footer.get(k) for k in wanted} == wanted
+        assert set(wanted.items()) <= set(app.binding_lines())
