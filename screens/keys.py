@@ -39,6 +39,11 @@ PROBLEM_FROM_MARKED = Binding("P", "problem_from_marked", _("Problem"))
 PROBLEMS = Binding("E", "problems", _("Problems and known errors"), show=False)
 # On a problem: resolve its open incidents with the fix or workaround.
 RESOLVE_INCIDENTS = Binding("x", "resolve_incidents", _("Resolve incs"))
+# ...record how it happened, publish the workaround, raise the fix, write it up.
+PROBLEM_ROOT_CAUSE = Binding("h", "root_cause", _("Root cause"))
+PROBLEM_WORKAROUND = Binding("W", "workaround", _("Workaround"))
+PROBLEM_FIX = Binding("f", "fix_change", _("Fix change"))
+PROBLEM_ARTICLE = Binding("m", "problem_article", _("Article"))
 
 # A change's own screen: one key per step of its process (shown only where it may be taken).
 CHANGE_EDIT = Binding("e", "edit_change", _("Edit"))

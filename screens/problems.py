@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
@@ -28,6 +29,7 @@ from itsm_tui.desk import DeskError
 from itsm_tui.desk import problems as desk_problems
 from itsm_tui.desk.records import get_agent
 from itsm_tui.i18n import _, ngettext
+from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.detail import desk_of
 from itsm_tui.screens.text import printable, safe_text
@@ -243,7 +245,11 @@ class ProblemDetailScreen(Screen[None]):
 
     CSS_PATH = "styles/problems.tcss"
     BINDINGS: list[BindingType] = [
+        keys.PROBLEM_ROOT_CAUSE,
+        keys.PROBLEM_WORKAROUND,
         keys.RESOLVE_INCIDENTS,
+        keys.PROBLEM_FIX,
+        keys.PROBLEM_ARTICLE,
         Binding("ctrl+r", "refresh", _("Refresh"), show=False),
         Binding("escape", "app.pop_screen", _("Back")),
     ]
@@ -252,6 +258,9 @@ class ProblemDetailScreen(Screen[None]):
         super().__init__()
         self.number = number.strip().upper()
         self.record: dict[str, Any] | None = None
+        # Keys typed behind the key that opened the problem (or a form's save) act on the
+        # problem as read (as saved): they wait for the read.
+        self.holds_keys = True
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
@@ -289,10 +298,19 @@ class ProblemDetailScreen(Screen[None]):
         except DeskError as exc:
             self.post_message(ProblemRead(None, exc.message))
             return
+        except SQLAlchemyError as exc:
+            self.post_message(ProblemRead(None, str(exc).splitlines()[0]))
+            return
         self.post_message(ProblemRead(record))
+
+    def _keys_may_go(self) -> None:
+        if self.holds_keys:
+            self.holds_keys = False
+            keys_may_go(self.app)
 
     @on(ProblemRead)
     def _read(self, message: ProblemRead) -> None:
+        self.call_after_refresh(self._keys_may_go)
         if message.record is None:
             self.query_one("#problem-title", Static).update(safe_text(message.error or ""))
             return
@@ -344,6 +362,46 @@ class ProblemDetailScreen(Screen[None]):
         links += [f"{a['number']}  {a['status']}  {a['title']}" for a in r["articles"]]
         self.query_one("#problem-links", Static).update(safe_text("\n".join(links) or "—"))
         self.refresh_bindings()
+
+    # -- the forms: root cause, workaround, fix change, article
+
+    def _open_form(self, form: type[Widget]) -> None:
+        if self.record is None:
+            self.notify(_("Still loading {number}").format(number=self.number))
+            return
+        # Back from the form, keys wait for the problem read again (as saved, if it was).
+        self.holds_keys = True
+        self.app.push_screen(form(self.record), self._after_form)  # type: ignore[call-arg]
+
+    def _after_form(self, result: str | None) -> None:
+        if result and result != self.number:
+            self.notify(
+                _("{number} written for {problem}.").format(number=result, problem=self.number),
+                markup=False,
+            )
+        elif result:
+            self.notify(_("{number} saved").format(number=result), markup=False)
+        self.load()
+
+    def action_root_cause(self) -> None:
+        from itsm_tui.screens.problem_forms import RootCauseForm
+
+        self._open_form(RootCauseForm)
+
+    def action_workaround(self) -> None:
+        from itsm_tui.screens.problem_forms import WorkaroundForm
+
+        self._open_form(WorkaroundForm)
+
+    def action_fix_change(self) -> None:
+        from itsm_tui.screens.problem_forms import FixChangeForm
+
+        self._open_form(FixChangeForm)
+
+    def action_problem_article(self) -> None:
+        from itsm_tui.screens.problem_forms import ProblemArticleForm
+
+        self._open_form(ProblemArticleForm)
 
     def action_resolve_incidents(self) -> None:
         r = self.record

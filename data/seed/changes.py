@@ -25,16 +25,13 @@ from itsm_tui.data.seed.texts import (
     BACKOUT_PLANS,
     CANCEL_REASONS,
     CHANGE_REVIEWS,
+    HOW_TO_ARTICLES,
     IMPLEMENTATION_PLANS,
-    INCIDENT_CATEGORIES,
-    KB_TAGS,
+    KB_TAG_OF_CATEGORY,
     LESSONS_LEARNED,
     OVERRIDE_REASONS,
     REJECTION_REASONS,
-    ROOT_CAUSES,
-    SYMPTOM_DETAIL,
     TEST_PLANS,
-    WORKAROUNDS,
 )
 from itsm_tui.data.seed.tickets import AUDIT_COLUMNS
 from itsm_tui.data.seed.timeline import DAY, HOUR, MINUTE
@@ -462,14 +459,14 @@ def write_articles(run: Seeder) -> None:
     rng, ts = run.rng, run.clock.text
     rows = []
     author_pool = run.staff.all_agents
+    general = 0
     for art in run.articles:
-        tag = KB_TAGS[rng.randrange(len(KB_TAGS))]
-        title = f"How to fix: {INCIDENT_CATEGORIES.get(tag, ('a recurring ' + tag + ' fault',))[0]}"
-        body = (
-            f"## Symptoms\n{SYMPTOM_DETAIL[rng.randrange(len(SYMPTOM_DETAIL))]}\n\n"
-            f"## Cause\n{ROOT_CAUSES[rng.randrange(len(ROOT_CAUSES))]}\n\n"
-            f"## Resolution\n{WORKAROUNDS[rng.randrange(len(WORKAROUNDS))]}"
-        )
+        if art["index"] is None:
+            title, tag, body = HOW_TO_ARTICLES[general % len(HOW_TO_ARTICLES)]
+            general += 1
+        else:
+            # Told by its problem once the tickets exist (write_links).
+            title, tag, body = "", "", ""
         views = rng.randrange(0, 800)
         yes = int(views * rng.uniform(0.05, 0.3))
         published = rng.random() < 0.8
@@ -527,6 +524,43 @@ def write_articles(run: Seeder) -> None:
     )
 
 
+# Ways an article from a problem is titled (its problem's number added on a repeat).
+ARTICLE_TITLES = (
+    "Known error: {what}",
+    "{Fault} ({service}): cause and workaround",
+    "{service}: {fault}, the root cause",
+    "Fixing '{fault}' on {service}",
+)
+
+
+def article_text(facts: tuple[Any, ...], kid: int, seen: set[str]) -> tuple[str, str, str]:
+    """Title, Markdown body and tags of the article written from a problem: its sections as
+    desk.problems.article_body writes them, from what the problem records."""
+    number, title, category, description, cause, workaround, resolution = facts
+    what = title.removeprefix("Recurring: ")
+    service, _sep, fault = what.partition(": ")
+    if not fault:
+        service, fault = "", what
+    template = ARTICLE_TITLES[kid % len(ARTICLE_TITLES)]
+    if not service and "{service}" in template:
+        template = ARTICLE_TITLES[0]
+    text = template.format(
+        what=what, service=service, fault=fault, Fault=fault[:1].upper() + fault[1:]
+    )
+    if text in seen:
+        text = f"{text} ({number})"
+    seen.add(text)
+    parts = [f"## {_('Symptoms')}\n\n{fault[:1].upper() + fault[1:]}. {description}"]
+    if cause:
+        parts.append(f"## {_('Root cause')}\n\n{cause}")
+    if workaround:
+        parts.append(f"## {_('Workaround')}\n\n{workaround}")
+    if resolution:
+        parts.append(f"## {_('Resolution')}\n\n{resolution}")
+    tags = [KB_TAG_OF_CATEGORY.get(category, category), "known-error"]
+    return text, "\n\n".join(parts) + "\n", json.dumps(tags)
+
+
 def _caused_incidents(run: Seeder) -> list[tuple[Story, int, int]]:
     """(change, incident index, linked at): an incident opened while a change ran or in
     the days after, for half the failed or backed-out changes and a few successful ones."""
@@ -570,9 +604,14 @@ def write_links(run: Seeder) -> None:
             if c["problem_index"] is not None
         ],
     )
+    seen: set[str] = set()
     w.executemany(
-        "UPDATE knowledge_articles SET problem_id = ? WHERE id = ?",
-        [(tid0 + a["index"], a["id"]) for a in run.articles if a["index"] is not None],
+        "UPDATE knowledge_articles SET problem_id = ?, title = ?, body = ?, tags = ? WHERE id = ?",
+        [
+            (tid0 + a["index"], *article_text(run.article_facts[a["id"]], a["id"], seen), a["id"])
+            for a in run.articles
+            if a["index"] is not None
+        ],
     )
     caused = _caused_incidents(run)
     wanted = [tid0 + c["problem_index"] for c in run.changes if c["problem_index"] is not None]

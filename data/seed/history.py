@@ -72,6 +72,8 @@ class Seeder:
         self.problem_change: dict[int, int] = {}  # problem index -> change id
         self.articles: list[dict[str, Any]] = []
         self.problem_article: dict[int, int] = {}  # problem index -> article id
+        # article id -> what its problem tells (changes.article_text), once the problem is.
+        self.article_facts: dict[int, tuple[Any, ...]] = {}
         self.pending_change_audits: list[tuple[Any, ...]] = []
 
     def next_ids(self) -> dict[str, int]:

@@ -78,6 +78,165 @@ WORKAROUNDS = (
     "Connect through the backup VPN gateway.",
     "Clear the local cache and sign in again.",
 )
+# A problem's root cause and workaround, true to its kind of fault (INCIDENT_CATEGORIES).
+CAUSES_BY_CATEGORY = {
+    "hardware": (
+        "A driver update conflicts with the docking station firmware.",
+        "A batch of laptops shipped with a faulty BIOS power setting.",
+        "The monitors' cables on this floor are an older standard that loses sync.",
+    ),
+    "software": (
+        "The last client update was packaged without its runtime library.",
+        "The licence server's certificate expired and clients cannot check out a seat.",
+        "A plug-in loaded at start-up crashes on the new operating system build.",
+    ),
+    "network": (
+        "The VPN gateway's rekey timer is shorter than the clients' after its upgrade.",
+        "A wireless access point on the floor runs firmware with a known roaming bug.",
+        "The core switch's uplink is saturated by the nightly backup running into the day.",
+    ),
+    "access": (
+        "The password policy sync locks accounts after the directory's replication lag.",
+        "A role mapping was lost when the identity provider was migrated.",
+        "Stale cached credentials on mobile devices retry and trip the lockout threshold.",
+    ),
+    "email": (
+        "The mail relay's queue fills up when the spam filter's update stalls.",
+        "Calendar sync tokens expire after the mobile management profile changed.",
+        "Mailbox quotas were not raised when the archive policy was switched off.",
+    ),
+    "printing": (
+        "The print server's spooler leaks memory with the new driver package.",
+        "Printers lose their address when the DHCP lease is shortened.",
+        "The scan-to-mail account's password expired with no owner to renew it.",
+    ),
+    "database": (
+        "A scheduled job locks the reporting tables during business hours.",
+        "A missing index after the schema upgrade forces full scans on the report.",
+        "The replica's disk is slower than the primary's and falls behind at peak.",
+    ),
+    "performance": (
+        "A configuration change left a connection pool too small for peak load.",
+        "A storage volume filled up because log rotation was disabled.",
+        "The application servers' memory limit is below what the new release needs.",
+    ),
+}
+WORKAROUNDS_BY_CATEGORY = {
+    "hardware": (
+        "Undock and dock again after sign-in; roll back the driver if it recurs.",
+        "Set the power plan to High performance until the BIOS update is installed.",
+        "Swap the cable for a certified one from the service desk's stock.",
+    ),
+    "software": (
+        "Install the runtime from the software centre, then start the client again.",
+        "Use the web version of the application until the licence server is renewed.",
+        "Start the application in safe mode and disable the plug-in.",
+    ),
+    "network": (
+        "Set the client's rekey interval to 50 minutes, or connect through the backup gateway.",
+        "Turn Wi-Fi off and on when moving between wings; use a cable for meetings.",
+        "Reschedule large transfers after 18:00; the desk can raise a temporary limit.",
+    ),
+    "access": (
+        "Unlock the account and sign in again after 15 minutes, once replication caught up.",
+        "Grant the role by hand from the access catalogue until the mapping is restored.",
+        "Remove the old account from the phone's mail app, then add it again.",
+    ),
+    "email": (
+        "Send large messages as a link to the file share until the relay is fixed.",
+        "Remove the calendar account from the device and add it again.",
+        "Move old mail to the online archive to get under the quota.",
+    ),
+    "printing": (
+        "Restart the print spooler from the self-service page; jobs print after a minute.",
+        "Print to the floor's secondary printer by its queue name.",
+        "Scan to the file share and attach the file to the mail by hand.",
+    ),
+    "database": (
+        "Run the report before 08:00 or after 18:00, when the job is not running.",
+        "Narrow the report's date range to a month at a time.",
+        "Read from the primary for urgent reports; the replica catches up overnight.",
+    ),
+    "performance": (
+        "Restart the affected service; it recovers for several days.",
+        "Delete the old logs on the full volume; the service resumes within minutes.",
+        "Raise the affected node's memory limit by hand until the release is sized.",
+    ),
+}
+# The knowledge base's general articles (no problem behind them): (title, tag, body).
+HOW_TO_ARTICLES = (
+    (
+        "Connect to the VPN from home",
+        "vpn",
+        "Install the VPN client from the software centre, sign in with your desk account "
+        "and approve the prompt on your phone. Choose the gateway nearest to you.",
+    ),
+    (
+        "Reset your password from the self-service page",
+        "access",
+        "Open the self-service page, choose Forgotten password and answer the code sent to "
+        "your phone. The new password reaches every system within 15 minutes.",
+    ),
+    (
+        "Set up mail and calendar on a new phone",
+        "email",
+        "Enrol the phone in device management first; the mail profile then arrives on its "
+        "own. Remove any mail account you added by hand before.",
+    ),
+    (
+        "Add a network printer by its queue name",
+        "printing",
+        "Open Printers, choose Add a printer and type the queue name shown on the printer's "
+        "label. The driver installs itself.",
+    ),
+    (
+        "Request access to a shared folder",
+        "access",
+        "Use the catalogue item Access to a system and name the folder and the access level; "
+        "the folder's owner approves it.",
+    ),
+    (
+        "What to do when your laptop will not start",
+        "laptop",
+        "Hold the power button for 15 seconds, connect the charger and start again. If the "
+        "screen stays dark, call the desk: we swap the laptop the same day.",
+    ),
+    (
+        "Speed up slow reports in the ERP",
+        "database",
+        "Filter by period and company before running a report; reports over a year run "
+        "overnight from the scheduler.",
+    ),
+    (
+        "Join the office Wi-Fi with your desk account",
+        "network",
+        "Choose the Corp network, sign in with your desk account and accept the certificate "
+        "named by the desk's page.",
+    ),
+    (
+        "Free up space in your mailbox",
+        "email",
+        "Empty Deleted Items, then move mail older than a year to the online archive; the "
+        "quota counts both.",
+    ),
+    (
+        "Tell the desk about slow applications",
+        "performance",
+        "Note the time, the application and what you were doing, and whether colleagues see "
+        "it too; it lets us match it with the monitoring.",
+    ),
+)
+# The tag an article from a problem carries, by the problem's category.
+KB_TAG_OF_CATEGORY = {
+    "hardware": "laptop",
+    "software": "software",
+    "network": "network",
+    "access": "access",
+    "email": "email",
+    "printing": "printing",
+    "database": "database",
+    "performance": "performance",
+}
 SURVEY_COMMENTS = {
     1: ("Took far too long.", "Nobody kept me informed.", ""),
     2: ("The fix did not last.", "Slow response.", ""),

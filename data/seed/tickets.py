@@ -4,6 +4,7 @@ comments and audit events, its SLA clocks and its measures."""
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from itsm_tui.data.models import SLA_DUE_NEVER_TEXT
@@ -18,11 +19,25 @@ from itsm_tui.data.seed.measures import TicketMeasures
 from itsm_tui.data.seed.replay import Replay, audit_rows
 from itsm_tui.data.seed.sla import CLOCK_COLUMNS, CLOCK_STAMPED, PolicyClocks, TicketClocks
 from itsm_tui.data.seed.story import SeedTicket, tell_story
-from itsm_tui.data.seed.texts import INCIDENT_CATEGORIES, ROOT_CAUSES, SYMPTOM_DETAIL, WORKAROUNDS
+from itsm_tui.data.seed.texts import (
+    CAUSES_BY_CATEGORY,
+    INCIDENT_CATEGORIES,
+    SYMPTOM_DETAIL,
+    WORKAROUNDS_BY_CATEGORY,
+)
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
 
 if TYPE_CHECKING:
     from itsm_tui.data.seed.history import Seeder
+
+# How many incidents a seeded problem is opened for (create_problem's list): one to three.
+MOST_LINKED = 3
+# The incidents of one title a problem may gather from: the most recent ones, within a
+# month. Deep enough to reach past those still in hand or waiting for their automatic close
+# (three days after resolution): an incident written after the link is not taken.
+RECENT_PER_TITLE = 48
+LINK_WINDOW = 30 * 24 * 3600
+LATEST = 256
 
 # Impact × urgency pairs with how often a desk sees each (most tickets are low/low).
 IMPACT_URGENCY_WEIGHTS = {
@@ -141,7 +156,18 @@ class TicketWriter:
                 self.titles[(c, sid)] = [f"{sname}: {what}" for what in INCIDENT_CATEGORIES[cat]]
         self.descriptions = [f"{a} {b}" for a in SYMPTOM_DETAIL for b in SYMPTOM_DETAIL if a != b]
         self.policy_cache: dict[tuple[int, int, Any, Any], PolicyClocks | None] = {}
-        self.recent_problems: list[int] = []
+        # A problem is opened for recent incidents of its own service and title (as
+        # desk.problems.create_problem links them): per (service, category, title), the
+        # last few incidents with (id, number, last write, version, chunk, row in chunk).
+        self.recent: dict[tuple[Any, int, int], deque[tuple[Any, ...]]] = {}
+        # The last title seen per service, and the desk's latest incidents: where a problem
+        # looks when its own title has no incident to link.
+        self.last_title: dict[Any, tuple[Any, int, int]] = {}
+        self.latest: deque[tuple[Any, ...]] = deque(maxlen=LATEST)
+        self.linked: set[int] = set()
+        # Incidents written in an earlier chunk that a problem linked: (problem id,
+        # version, updated, id), applied once that chunk's rows are in.
+        self.late_links: list[tuple[Any, ...]] = []
         rng.random()
 
     def policy_for(self, t: int, priority: int, service: Any, item: Any) -> PolicyClocks | None:
@@ -154,6 +180,80 @@ class TicketWriter:
             )
             self.policy_cache[key] = policy
             return policy
+
+    def incidents_for(
+        self, key: tuple[Any, int, int], opened: int, rnd: Any
+    ) -> tuple[tuple[Any, int, int], list[tuple[Any, ...]]]:
+        """The incidents a problem opened at `opened` is created for: one to three recent
+        ones of its title, all written before it (their last write comes before the link).
+        Its own title first; else the service's latest title; else the desk's latest
+        incident, whose title the problem takes."""
+        linked = self.linked
+        for k in (key, self.last_title.get(key[0]), None):
+            pool = self.recent.get(k) if k is not None else self.latest
+            if not pool:
+                continue
+            want = 1 + int(rnd() * MOST_LINKED) if k is not None else 1
+            chosen = []
+            # Newest first: the newest are still in hand; the first quiet ones are taken.
+            for e in reversed(pool):
+                if e[2] < opened - LINK_WINDOW:
+                    break
+                if e[2] < opened and e[0] not in linked:
+                    chosen.append(e)
+                    if len(chosen) == want:
+                        break
+            if chosen:
+                chosen.reverse()
+                linked.update(e[0] for e in chosen)
+                return (k or chosen[0][6]), chosen
+        return key, []
+
+    def link_incidents(
+        self,
+        replay: Replay,
+        number: str,
+        tid: int,
+        linked: list[tuple[Any, ...]],
+        lo: int,
+        tickets: list[tuple[Any, ...]],
+        audits: list[tuple[Any, ...]],
+        aid: int,
+    ) -> int:
+        """create_problem's link, both ways: one version of the problem notes each incident;
+        each incident gets the problem, a version and an audit event. An incident of this
+        chunk is changed in its row before the insert; one written already, after it."""
+        k = next(k for k, a in enumerate(replay.audit) if a[2] == "link")
+        at, actor, _action, _field, _old, _new, version, _why = replay.audit[k]
+        replay.audit[k + 1 : k + 1] = [
+            (at, actor, "link", "incident", None, e[1], version, None) for e in linked[1:]
+        ]
+        for inc_id, inc_number, _last, inc_version, chunk, row, _key in linked:
+            if chunk == lo:
+                old = tickets[row]
+                new = list(old)
+                new[_PROBLEM_AT], new[_VERSION_AT], new[_UPDATED_AT] = tid, inc_version + 1, at
+                tickets[row] = tuple(new)
+            else:
+                self.late_links.append((tid, inc_version + 1, at, inc_id))
+            audits.append(
+                (
+                    aid,
+                    at,
+                    actor,
+                    "ticket",
+                    inc_id,
+                    inc_number,
+                    "link",
+                    "problem",
+                    None,
+                    number,
+                    inc_version + 1,
+                    None,
+                )
+            )
+            aid += 1
+        return aid
 
     def write(self, lo: int, hi: int) -> None:
         run = self.run
@@ -227,7 +327,8 @@ class TicketWriter:
                 c = int(rnd() * len(categories))
                 category = categories[c]
                 opts = titles[(c, service)]
-                title = opts[int(rnd() * len(opts))]
+                title_index = int(rnd() * len(opts))
+                title = opts[title_index]
             elif t == 1 and n_items:
                 item = items[int(rnd() * n_items)]
                 category = item[3] or "request"
@@ -245,16 +346,23 @@ class TicketWriter:
                 needs_approval = rnd() < 0.1
             else:
                 c = int(rnd() * len(categories))
-                category = categories[c]
-                title = (
-                    "Recurring: " + titles[(c, service)][int(rnd() * 3) % len(titles[(c, service)])]
+                title_index = int(rnd() * 3) % len(titles[(c, service)])
+                (service, c, title_index), linked = self.incidents_for(
+                    (service, c, title_index), o, rnd
                 )
+                category = categories[c]
+                title = titles[(c, service)][title_index]
+                # create_problem's default title: "Recurring:" when it gathers several.
+                if len(linked) > 1:
+                    title = "Recurring: " + title
                 team = self.problem_teams[int(rnd() * len(self.problem_teams))]
             description = descriptions[int(rnd() * n_desc)]
             pool = team_agents.get(team) or run.staff.all_agents
             assignee_pick = pool[int(rnd() * len(pool))]
             creator = pool[int(rnd() * len(pool))]
             requester = requesters[int(rnd() * n_req)] if n_req else None
+            if t == 2:
+                requester = None  # a problem is the desk's own record (create_problem)
             policy = self.policy_for(t, priority, service, item[1] if item else None)
             resp_target = (
                 policy.response if policy and policy.response else None
@@ -291,6 +399,9 @@ class TicketWriter:
             )
             tell_story(run, tk, rnd, expo, index)
             ev, notes = tk.events, tk.notes
+            if t == 2 and linked:
+                # create_problem links its incidents in the same call, right after the create.
+                ev.insert(1, (o, ev[0][1], "link", "incident", None, linked[0][1]))
             resolved, closed = tk.resolved, tk.closed
             approved_by, approved_at = tk.approved_by, tk.approved_at
             code, res_notes, reopen, s = tk.code, tk.res_notes, tk.reopen, tk.done_at
@@ -309,6 +420,8 @@ class TicketWriter:
             )
             replay = Replay(tk, ticket_clocks, index, sweeps, agent_id, run.sla.response_met_by)
             replay.run(now)
+            if t == 2 and linked:
+                aid = self.link_incidents(replay, number, tid, linked, lo, tickets, audits, aid)
             written = audit_rows(replay, aid)
             audits += written
             aid += len(written)
@@ -319,22 +432,30 @@ class TicketWriter:
             tk.first_response, tk.assignee = first_response, assignee
 
             is_open_flag = WORKFLOWS[tname].is_open(status)
+            # An incident's problem is set when a later problem links it (incidents_for).
             problem_id = None
-            if t == 0 and self.recent_problems and (is_major or rnd() < 0.12):
-                problem_id = self.recent_problems[int(rnd() * len(self.recent_problems))]
             root_cause = workaround = ""
             known_error = 0
             change_id = kb_id = None
             if t == 2:
-                root_cause = ROOT_CAUSES[int(rnd() * len(ROOT_CAUSES))] if status != "new" else ""
+                causes = CAUSES_BY_CATEGORY[category]
+                root_cause = causes[int(rnd() * len(causes))] if status != "new" else ""
                 if status == "known_error" or code == "workaround" or (resolved and rnd() < 0.3):
-                    workaround = WORKAROUNDS[int(rnd() * len(WORKAROUNDS))]
+                    ways = WORKAROUNDS_BY_CATEGORY[category]
+                    workaround = ways[int(rnd() * len(ways))]
                     known_error = 1
                 change_id = run.problem_change.get(i)
                 kb_id = run.problem_article.get(i)
-                self.recent_problems.append(tid)
-                if len(self.recent_problems) > 40:
-                    del self.recent_problems[0]
+                if kb_id is not None:
+                    run.article_facts[kb_id] = (
+                        number,
+                        title,
+                        category,
+                        description,
+                        root_cause,
+                        workaround,
+                        res_notes if resolved else "",
+                    )
             if is_major:
                 run.major_info[i] = (tid, s)
                 _sv, o_start, o_end = majors[i]
@@ -392,9 +513,24 @@ class TicketWriter:
                 kid = ticket_clocks.next_id
                 sla_due = ticket_clocks.sla_due(ts)
             tickets.append((*ticket_row, sla_due))
+            if t == 0:
+                key = (service, c, title_index)
+                pool = self.recent.get(key)
+                if pool is None:
+                    pool = self.recent[key] = deque(maxlen=RECENT_PER_TITLE)
+                entry = (tid, number, updated, version, lo, len(tickets) - 1, key)
+                pool.append(entry)
+                self.latest.append(entry)
+                self.last_title[service] = key
             measures.add(tk, rnd, expo)
 
         w.insert("tickets", TICKET_COLUMNS, tickets, TICKET_STAMPED)
+        if self.late_links:
+            w.executemany(
+                "UPDATE tickets SET problem_id = ?, version = ?, updated_at = ? WHERE id = ?",
+                [(p, v, ts(at), i) for p, v, at, i in self.late_links],
+            )
+            self.late_links = []
         w.insert("comments", COMMENT_COLUMNS, comments, ("created_at",))
         w.insert("audit_events", AUDIT_COLUMNS, audits, ("at",))
         w.insert("sla_clocks", CLOCK_COLUMNS, clocks, CLOCK_STAMPED)
@@ -406,6 +542,11 @@ class TicketWriter:
         )
         measures.write()
         run.next_comment, run.next_audit, run.next_clock = cid, aid, kid
+
+
+_PROBLEM_AT = TICKET_COLUMNS.index("problem_id")
+_VERSION_AT = TICKET_COLUMNS.index("version")
+_UPDATED_AT = TICKET_COLUMNS.index("updated_at")
 
 
 def _first(event: tuple[Any, ...]) -> Any:

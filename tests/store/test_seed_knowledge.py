@@ -34,3 +34,29 @@ def test_seeded_articles_follow_the_publish_rules(seeded: Store) -> None:  # noq
         published = [a for a in articles if a.status == "published"]
         word = published[0].title.split()[-1]
         assert search_articles(session, word)
+
+
+def test_seeded_articles_have_their_own_titles_and_tell_their_problems(
+    seeded: Store,  # noqa: F811
+) -> None:
+    with seeded.read() as session:
+        articles = session.scalars(select(KnowledgeArticle)).all()
+        problems = {
+            t.id: t for t in session.scalars(select(Ticket).where(Ticket.type == "problem"))
+        }
+    titles = [a.title for a in articles]
+    assert len(set(titles)) == len(titles)
+    bodies = [a.body for a in articles]
+    assert len(set(bodies)) > len(bodies) * 0.8
+    from_problems = [a for a in articles if a.problem_id is not None]
+    assert from_problems
+    for a in from_problems:
+        problem = problems[a.problem_id]
+        fault = problem.title.removeprefix("Recurring: ").partition(": ")[2]
+        assert fault.lower() in a.title.lower(), (a.title, problem.title)
+        assert a.body.startswith("## Symptoms")
+        if problem.root_cause:
+            assert problem.root_cause in a.body
+        if problem.workaround:
+            assert problem.workaround in a.body
+        assert "known-error" in a.tags

@@ -32,6 +32,7 @@ from itsm_tui.data.models import (
 )
 from itsm_tui.data.seed import seed_store
 from itsm_tui.data.store import Store, open_store, sqlite_url
+from itsm_tui.desk import problems as desk_problems
 from itsm_tui.desk import tickets as desk
 from itsm_tui.escalation.sweep import sweep
 from tests.conftest import _db_counter
@@ -119,6 +120,14 @@ def _sample(store: Store) -> list[int]:
         )
         plain = s.scalars(select(Ticket.id).where(Ticket.id % 23 == 0))
         picked: list[int] = []
+        # Problems with one and with several incidents.
+        held = s.execute(
+            select(Ticket.problem_id, func.count())
+            .where(Ticket.problem_id.is_not(None))
+            .group_by(Ticket.problem_id)
+            .order_by(Ticket.problem_id)
+        ).all()
+        problems = [p for p, n in held if n == 1][:2] + [p for p, n in held if n > 1][:3]
         for group, count in (
             (escalated, 18),
             (moved, 8),
@@ -126,10 +135,17 @@ def _sample(store: Store) -> list[int]:
             (cancelled, 4),
             (reopened, 4),
             (plain, 14),
+            (problems, 5),
         ):
             fresh = [t for t in dict.fromkeys(group) if t not in picked]
             picked += fresh[:count]
-    return sorted(picked)
+        # A problem is played with its incidents (create_problem links them) and an
+        # incident with its problem.
+        linked = set(picked)
+        linked |= set(s.scalars(select(Ticket.problem_id).where(Ticket.id.in_(picked))))
+        linked.discard(None)
+        linked |= set(s.scalars(select(Ticket.id).where(Ticket.problem_id.in_(linked))))
+    return sorted(linked)
 
 
 def _writes(store: Store, ids: list[int]) -> list[tuple[datetime, int, int, Any]]:
@@ -206,6 +222,30 @@ def _replay(seeded: Store, blank: Store, ids: list[int]) -> dict[int, str]:
             actor = s.scalars(
                 select(Agent).where(Agent.username == names.get(audit.actor_id, admin))
             ).one()
+            incidents = (
+                sorted(
+                    (i.number, numbers[i.id]) for i, *_rest in facts.values() if i.problem_id == tid
+                )
+                if audit.action == "create"
+                else []
+            )
+            if incidents:
+                t, _service, _requester, team, _item = facts[tid]
+                problem = desk_problems.create_problem(
+                    s,
+                    actor,
+                    incidents=[replayed for _seeded, replayed in incidents],
+                    title=t.title,
+                    impact=t.impact,
+                    urgency=t.urgency,
+                    team=first_team.get(tid, team),
+                    now=at,
+                )
+                numbers[tid] = problem.number
+                continue
+            if audit.action == "link" and audit.field in ("problem", "incident"):
+                # Written by create_problem above, with the problem's create.
+                continue
             if audit.action == "create":
                 t, service, requester, team, item = facts[tid]
                 ticket = desk.create_ticket(
@@ -302,6 +342,27 @@ def _ticket(store: Store, tid: int) -> dict[str, Any]:
         return values
 
 
+def _links(store: Store, tid: int, renumber: dict[str, str]) -> list[tuple[Any, ...]]:
+    """The problem–incident link events of a ticket, numbers as the replay gave them."""
+    with store.read() as s:
+        rows = s.execute(
+            select(
+                AuditEvent.at,
+                AuditEvent.actor_id,
+                AuditEvent.field,
+                AuditEvent.old_value,
+                AuditEvent.new_value,
+                AuditEvent.record_version,
+            ).where(
+                AuditEvent.record_type == "ticket",
+                AuditEvent.record_id == tid,
+                AuditEvent.action == "link",
+                AuditEvent.field.in_(("problem", "incident")),
+            )
+        ).all()
+    return sorted((at, a, f, old, renumber.get(new, new), v) for at, a, f, old, new, v in rows)
+
+
 def _id_of(store: Store, number: str) -> int:
     with store.read() as s:
         return s.scalars(select(Ticket.id).where(Ticket.number == number)).one()
@@ -315,7 +376,8 @@ def test_seeded_clocks_escalations_and_tickets_are_what_the_desk_writes(
     numbers = _replay(seeded, blank, ids)
     with seeded.read() as s:
         seeded_numbers = dict(s.execute(select(Ticket.id, Ticket.number)).all())
-    escalated = 0
+    renumber = {seeded_numbers[tid]: numbers[tid] for tid in ids}
+    escalated = linked = 0
     for tid in ids:
         other = _id_of(blank, numbers[tid])
         label = f"{seeded_numbers[tid]} (replayed as {numbers[tid]})"
@@ -327,5 +389,10 @@ def test_seeded_clocks_escalations_and_tickets_are_what_the_desk_writes(
             blank, other, numbers[tid]
         ), label
         assert _ticket(seeded, tid) == _ticket(blank, other), label
-    # The sample covers what matters: escalated tickets among them.
+        # The links both ways: the same events, versions and actors as create_problem's.
+        seeded_links = _links(seeded, tid, renumber)
+        assert seeded_links == _links(blank, other, {}), label
+        linked += bool(seeded_links)
+    # The sample covers what matters: escalated tickets among them, and problems.
     assert escalated >= 10
+    assert linked >= 10

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from itsm_tui.screens.problems import ProblemDetailScreen
 from tests.ui.problem_apps import snapshot_problem_app
@@ -22,6 +23,12 @@ def _keys(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
+        # Toasts last seconds of wall time, a cursor blinks by the wall clock: both held.
+        pilot.app.clear_notifications()
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            assert isinstance(widget, Input | TextArea)
+            widget.cursor_blink = False
+        await settle(pilot)
 
     return run_before
 
@@ -42,7 +49,13 @@ def test_problem_screens(snap_compare: Any, size: tuple[int, int], keys: tuple[s
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
-    "keys", [pytest.param((), id="detail"), pytest.param(("x",), id="cascade")]
+    "keys",
+    [
+        pytest.param((), id="detail"),
+        pytest.param(("x",), id="cascade"),
+        pytest.param(("h",), id="root-cause"),
+        pytest.param(("W",), id="workaround"),
+    ],
 )
 def test_problem_detail(snap_compare: Any, size: tuple[int, int], keys: tuple[str, ...]) -> None:
     app, numbers = snapshot_problem_app()
