@@ -127,6 +127,20 @@ def _sample(store: Store) -> list[int]:
             .group_by(Ticket.problem_id)
             .order_by(Ticket.problem_id)
         ).all()
+        # Incidents a seeded change caused carry the change's link, which only a replay of
+        # the change could write: left out, with any problem holding one.
+        caused = set(
+            s.scalars(
+                select(AuditEvent.record_id).where(
+                    AuditEvent.record_type == "ticket",
+                    AuditEvent.action == "link",
+                    AuditEvent.field == "change",
+                )
+            )
+        )
+        tainted = set(s.scalars(select(Ticket.problem_id).where(Ticket.id.in_(caused))))
+        tainted.discard(None)
+        held = [(p, n) for p, n in held if p not in caused and p not in tainted]
         problems = [p for p, n in held if n == 1][:2] + [p for p, n in held if n > 1][:3]
         for group, count in (
             (escalated, 18),
@@ -137,10 +151,14 @@ def _sample(store: Store) -> list[int]:
             (plain, 14),
             (problems, 5),
         ):
-            fresh = [t for t in dict.fromkeys(group) if t not in picked]
+            fresh = [t for t in dict.fromkeys(group) if t not in picked and t not in caused]
             picked += fresh[:count]
         # A problem is played with its incidents (create_problem links them) and an
         # incident with its problem.
+        owners = dict(
+            s.execute(select(Ticket.id, Ticket.problem_id).where(Ticket.id.in_(picked))).all()
+        )
+        picked = [t for t in picked if owners.get(t) not in tainted]
         linked = set(picked)
         linked |= set(s.scalars(select(Ticket.problem_id).where(Ticket.id.in_(picked))))
         linked.discard(None)
@@ -280,7 +298,9 @@ def _replay(seeded: Store, blank: Store, ids: list[int]) -> dict[int, str]:
                 kind = audit.action.removeprefix("comment.")
                 desk.add_comment(s, actor, number, body, kind=kind, now=at)
             else:
-                raise AssertionError(f"unexpected write {audit.action}")
+                raise AssertionError(
+                    f"unexpected write {audit.action} {audit.field} {audit.new_value} on {tid}"
+                )
     _sweep_until(blank, NOW, final=True)
     return numbers
 
