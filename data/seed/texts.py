@@ -36,6 +36,21 @@ INCIDENT_CATEGORIES = {
     "database": ("report query times out", "deadlock errors in logs", "replication lag"),
     "performance": ("pages load slowly", "timeouts under load", "high CPU on server"),
 }
+# The kinds of fault each of the default desk's services has: a printer is not offline in
+# the mail service. A service of another desk file has every kind.
+SERVICE_FAULTS = {
+    "Email and Calendar": ("email", "access", "performance"),
+    "ERP": ("software", "database", "performance", "access"),
+    "CRM": ("software", "database", "performance", "access"),
+    "Intranet": ("software", "performance", "access"),
+    "Corporate Network and Wi-Fi": ("network", "performance"),
+    "Internet Access": ("network", "performance"),
+    "VPN and Remote Access": ("network", "access"),
+    "Identity and Access": ("access", "software"),
+    "File Storage and Backup": ("database", "performance", "access"),
+    "Workstations and Laptops": ("hardware", "software"),
+    "Printing": ("printing", "hardware"),
+}
 SYMPTOM_DETAIL = (
     "The user reports the problem started this morning after a restart.",
     "Several colleagues in the same office see the same behaviour.",

@@ -22,6 +22,7 @@ from itsm_tui.data.seed.story import SeedTicket, tell_story
 from itsm_tui.data.seed.texts import (
     CAUSES_BY_CATEGORY,
     INCIDENT_CATEGORIES,
+    SERVICE_FAULTS,
     SYMPTOM_DETAIL,
     WORKAROUNDS_BY_CATEGORY,
 )
@@ -154,6 +155,13 @@ class TicketWriter:
             for sid in self.service_ids:
                 sname = self.service_names.get(sid, "desk") if sid else "desk"
                 self.titles[(c, sid)] = [f"{sname}: {what}" for what in INCIDENT_CATEGORIES[cat]]
+        everything = list(range(len(self.categories)))
+        self.faults = {
+            sid: [self.categories.index(k) for k in SERVICE_FAULTS[name]]
+            if (name := self.service_names.get(sid)) in SERVICE_FAULTS
+            else everything
+            for sid in self.service_ids
+        }
         self.descriptions = [f"{a} {b}" for a in SYMPTOM_DETAIL for b in SYMPTOM_DETAIL if a != b]
         self.policy_cache: dict[tuple[int, int, Any, Any], PolicyClocks | None] = {}
         # A problem is opened for recent incidents of its own service and title (as
@@ -276,6 +284,7 @@ class TicketWriter:
         descriptions = self.descriptions
         n_desc = len(descriptions)
         categories = self.categories
+        faults = self.faults
         titles = self.titles
         tid0 = run.ids["tickets"]
         opened_all = run.opened
@@ -324,7 +333,8 @@ class TicketWriter:
             needs_approval = born_waiting = False
             form = None
             if t == 0:
-                c = int(rnd() * len(categories))
+                kinds = faults[service]
+                c = kinds[int(rnd() * len(kinds))]
                 category = categories[c]
                 opts = titles[(c, service)]
                 title_index = int(rnd() * len(opts))
@@ -345,7 +355,8 @@ class TicketWriter:
                 title = "General request"
                 needs_approval = rnd() < 0.1
             else:
-                c = int(rnd() * len(categories))
+                kinds = faults[service]
+                c = kinds[int(rnd() * len(kinds))]
                 title_index = int(rnd() * 3) % len(titles[(c, service)])
                 (service, c, title_index), linked = self.incidents_for(
                     (service, c, title_index), o, rnd
