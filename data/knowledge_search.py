@@ -1,7 +1,7 @@
 """Knowledge articles found by relevance: the search box's ranked search and the suggestions
 beside a new incident, on SQLite and PostgreSQL.
 
-The index objects come from migrations 0023 and 0027 and are kept current by the database
+The index objects come from migrations 0023 and 0026 and are kept current by the database
 itself:
 
 - SQLite: `knowledge_fts` (FTS5 over title, tags, body; unicode61, accents folded), ranked
@@ -11,7 +11,7 @@ itself:
 - PostgreSQL: `knowledge_articles.search_vector` ('simple', title A, tags B, body C) with
   a GIN index, ranked with ts_rank; CJK words are substrings of title and body found
   through the pg_trgm GIN index `ix_knowledge_articles_trgm` (Debian's postgresql-15
-  contrib), and ranked by whether they occur in the title. For suggestions (0027): the
+  contrib), and ranked by whether they occur in the title. For suggestions (0026): the
   titles of published articles have their own GIN index (`to_tsvector('simple', title)`),
   and `cjk_vector` holds the character pairs of CJK text (title A, body C), so Chinese is
   suggested by the same ranked tsvector query as English.
@@ -62,7 +62,7 @@ SUGGEST_BUDGET = 6_000
 # row on this machine, against FTS5's statistics in the index): a smaller budget there
 # (2,000 took 50-85 ms a key at load 16-17, 1,000 takes half).
 PG_SUGGEST_BUDGET = 1_000
-# The titles' own index (migration 0027), named by its expression.
+# The titles' own index (migration 0026), named by its expression.
 PG_TITLE = "to_tsvector('simple'::regconfig, a.title)"
 TITLE_MARK = "title "
 # Articles read when every word is too common to rank by (_pg_common_in_titles).
@@ -404,7 +404,7 @@ def _pg_matches(session: Session, query: str, cap: int, *, published: bool = Fal
 
 def _pg_title_matches(session: Session, query: str, cap: int) -> int:
     """Published articles with a tsquery's words in their titles, counted through the titles'
-    own index (0027) up to `cap`."""
+    own index (0026) up to `cap`."""
     return int(
         session.scalar(
             text(
@@ -434,7 +434,7 @@ def _pg_cjk_matches(session: Session, query: str, cap: int) -> int:
 
 def cjk_pairs(text_: str) -> list[str]:
     """The character pairs of a text's CJK runs (a one-character run is itself), distinct,
-    as migration 0027's knowledge_cjk_pairs makes them for `cjk_vector`."""
+    as migration 0026's knowledge_cjk_pairs makes them for `cjk_vector`."""
     seen: dict[str, None] = {}
     for run in _cjk_runs(text_):
         pieces = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]

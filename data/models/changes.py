@@ -77,7 +77,7 @@ class Change(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # When the `change_starting` notice went out (the escalation sweep claims it once, when
     # the planned window starts). Deferred and never named by an insert, like
-    # Service.maintenance_windows: a store before revision 0028 takes the same inserts.
+    # Service.maintenance_windows: a store before revision 0025 takes the same inserts.
     start_noticed_at: Mapped[datetime | None] = mapped_column(deferred=True)
 
     approvals: Mapped[list[ChangeApproval]] = relationship(back_populates="change")

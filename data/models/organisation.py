@@ -162,7 +162,7 @@ class CatalogueItem(Base):
     form: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # The fulfilment plan: [{"name", "team", "minutes"}], done one after another, each by
     # its team (itsm_tui.desk.fulfilment). Like approval_role: NULL from the database when
-    # an insert does not name it (stores before revision 0026 have no such column).
+    # an insert does not name it (stores before revision 0027 have no such column).
     tasks: Mapped[list[Any] | None] = mapped_column(
         JSON, server_default=text("NULL"), deferred=True
     )

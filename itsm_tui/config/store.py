@@ -394,7 +394,7 @@ def _catalogue_values(c: CatalogueItemConfig) -> dict[str, Any]:
         "fulfilment_minutes": c.fulfilment_minutes,
         "form": [_form_json(f) for f in c.form],
         # Only an item with a plan names the column: a desk without plans applies to a
-        # store from before revision 0026 too.
+        # store from before revision 0027 too.
         **({"tasks": [_task_json(t) for t in c.tasks]} if c.tasks else {}),
         "active": c.active,
     }

@@ -199,7 +199,7 @@ def test_cjk_suggestions_rank_the_title_holding_the_phrase_first(
 
 @postgresql_only
 def test_cjk_pairs_are_the_databases_pairs(desk: Desk) -> None:
-    # The pairs of PostgreSQL's cjk_vector (migration 0027).
+    # The pairs of PostgreSQL's cjk_vector (migration 0026).
     from sqlalchemy import text
 
     for written in ["财务部的打印机无法连接，重启 VPN 后", "印", "ログイン できない", "abc", ""]:

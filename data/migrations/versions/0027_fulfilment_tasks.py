@@ -1,8 +1,8 @@
 """Catalogue items carry their fulfilment plan; a request's steps are fulfilment tasks; a
 request keeps the instant its item's delivery standard promised.
 
-Revision ID: 0026
-Revises: 0027
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from itsm_tui.data.models import UtcDateTime
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-revision: str = "0026"
-down_revision: str | None = "0027"
+revision: str = "0027"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

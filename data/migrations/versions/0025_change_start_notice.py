@@ -1,6 +1,6 @@
 """Changes remember when their `change_starting` notice went out (once per change).
 
-Revision ID: 0028
+Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-02
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 from itsm_tui.data.models import UtcDateTime
 
-revision: str = "0028"
+revision: str = "0025"
 down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

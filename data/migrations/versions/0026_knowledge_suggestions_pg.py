@@ -8,8 +8,8 @@ the titles get an index of their own. CJK text has no spaces: its character pair
 ranked tsvector query as for English instead of one ILIKE per window over whole bodies.
 SQLite needs neither (FTS5 column filters and the trigram table, 0023).
 
-Revision ID: 0027
-Revises: 0028
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-02
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0027"
-down_revision: str | None = "0028"
+revision: str = "0026"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
