@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, undefer
 
 from itsm_tui.data import sla_standing
 from itsm_tui.data.models import (
@@ -51,6 +51,7 @@ TICKET_FIELDS = (
     "first_response_at",
     "resolved_at",
     "closed_at",
+    "promised_at",
     "resolution_code",
     "resolution_notes",
     "reopen_count",
@@ -103,6 +104,8 @@ def _record_query() -> Select[Any]:
         .outerjoin(_Parent, _Parent.id == Ticket.parent_id)
         .outerjoin(_Problem, _Problem.id == Ticket.problem_id)
         .outerjoin(Change, Change.id == Ticket.change_id)
+        # Deferred for stores before revision 0027; a record carries it.
+        .options(undefer(Ticket.promised_at))
     )
 
 
@@ -129,6 +132,7 @@ def _as_record(row: Any) -> dict[str, Any]:
         "first_response_at": iso(t.first_response_at),
         "resolved_at": iso(t.resolved_at),
         "closed_at": iso(t.closed_at),
+        "promised_at": iso(t.promised_at),
         "resolution_code": t.resolution_code,
         "resolution_notes": t.resolution_notes,
         "reopen_count": t.reopen_count,

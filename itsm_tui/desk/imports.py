@@ -275,6 +275,7 @@ class _Importer:
             "first_response_at": record.first_response_at,
             "resolved_at": record.resolved_at,
             "closed_at": record.closed_at,
+            "promised_at": record.promised_at,
             "resolution_code": record.resolution_code,
             "resolution_notes": record.resolution_notes,
             "reopen_count": record.reopen_count,

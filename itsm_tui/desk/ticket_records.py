@@ -113,6 +113,8 @@ class TicketRecord:
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    # The catalogue item's delivery standard, met or not (a promise: may lie ahead).
+    promised_at: datetime | None = None
     resolution_code: str | None = None
     resolution_notes: str | None = None
     reopen_count: int = 0
@@ -304,6 +306,7 @@ def _check_times(record: TicketRecord) -> None:
     for what, value in (
         ("updated_at", record.updated_at),
         ("approved_at", record.approved_at),
+        ("promised_at", record.promised_at),
     ):
         if value is not None:
             _aware(value, what)

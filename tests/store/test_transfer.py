@@ -558,7 +558,7 @@ BAD_CSV = [
         lambda t: "\r\n".join(
             r if i != 3 else r.rsplit(",", 5)[0] for i, r in enumerate(_csv_rows(t))
         ),
-        r"record 3 \(line 5\): 38 columns where the header has 43",
+        r"record 3 \(line 5\): 39 columns where the header has 44",
         id="missing-columns",
     ),
     pytest.param(
