@@ -14,7 +14,8 @@ itself:
   contrib), and ranked by whether they occur in the title. For suggestions (0026): the
   titles of published articles have their own GIN index (`to_tsvector('simple', title)`),
   and `cjk_vector` holds the character pairs of CJK text (title A, body C), so Chinese is
-  suggested by the same ranked tsvector query as English.
+  suggested by the same ranked tsvector query as English. For search (0030):
+  `title_vector`, the title's words (weight A) as a stored column with its GIN index.
 
 Search (`search_articles`) reads the box as the ticket search does (itsm_tui.data.search):
 every word must occur, "phrases" in order, the word being typed as a prefix. Suggestions
@@ -23,10 +24,14 @@ the fault: any of its words may match, and the words held by many articles are l
 (each word's articles counted through the index up to just past the budget, and the count
 remembered by the process: counts drift slowly and the next key repeats most words),
 rarest first, until the articles to rank would pass SUGGEST_BUDGET (PG_SUGGEST_BUDGET on
-PostgreSQL, where ranking reads every candidate's row). A search whose words
+PostgreSQL, where ranking reads every candidate's row). On SQLite a search whose words
 are in more than SEARCH_BUDGET articles ranks those with them in the title: with the
-title weighted 10 and the body 1, a title match outranks a body-only one. So a key costs
-about the same at 100,000 articles as at 1,000 (bench/kb.py).
+title weighted 10 and the body 1, a title match outranks a body-only one. PostgreSQL
+ranks the articles with every word in the title first (title_vector), then, fewer than
+asked for, the rest; each of the two ranks at most the first PG_SEARCH_READ articles its
+index gives, since ts_rank reads each candidate's vector from the table. CJK words of
+two characters or more are phrases of their pairs in cjk_vector. So a key costs about the
+same at 100,000 articles as at 1,000 (bench/kb.py).
 """
 
 from __future__ import annotations
@@ -68,6 +73,9 @@ TITLE_MARK = "title "
 # Articles read when every word is too common to rank by (_pg_common_in_titles).
 PG_COMMON_READ = 500
 SEARCH_BUDGET = 5_000
+# PostgreSQL ranks at most this many articles of a search's tier (_pg_tier): the first the
+# GIN index gives (storage order), read and ranked at about 10 µs a row.
+PG_SEARCH_READ = 1_000
 # Remembered word counts (per store URL and word), at most this many.
 COUNT_CACHE = 20_000
 _counts: dict[tuple[str, str], int] = {}
@@ -357,34 +365,75 @@ def _pg_word(term: Term, weights: str = "") -> str:
     return "(" + (" <-> ".join(lexemes) if term.phrase else " & ".join(lexemes)) + ")"
 
 
+def _pg_cjk_phrase(term: Term) -> str | None:
+    """A CJK word of two characters or more as a phrase of its character pairs in
+    `cjk_vector` (0026): "打印机" → '打印' <-> '印机', served by that vector's GIN index.
+    None for a word mixing other letters in or of one character (pairs cannot spell it)."""
+    if len(term.text) < 2 or _CJK.sub("", term.text):
+        return None
+    return "(" + " <-> ".join(_tsquery_literal(p) for p in cjk_pairs(term.text)) + ")"
+
+
 def _pg_search(
     session: Session, terms: Sequence[Term], statuses: Sequence[str], limit: int
 ) -> list[int]:
     words = [t for t in terms if not t.cjk]
     cjk = [t for t in terms if t.cjk]
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {"limit": limit, "read": PG_SEARCH_READ}
     where = [f"a.status IN ({_status_list(statuses)})"]
-    order = []
-    for k, t in enumerate(cjk):
+    # CJK words: their pairs in cjk_vector, ranked there (title A, body C); a word pairs
+    # cannot spell, an ILIKE through the pg_trgm index, a title holding it first.
+    phrases = [p for t in cjk if (p := _pg_cjk_phrase(t))]
+    cjk_rank = ["0"]
+    if phrases:
+        params["cq"] = " & ".join(phrases)
+        where.append("a.cjk_vector @@ to_tsquery('simple', :cq)")
+        cjk_rank = ["ts_rank(a.cjk_vector, to_tsquery('simple', :cq))"]
+    for k, t in enumerate(t for t in cjk if not _pg_cjk_phrase(t)):
         params[f"c{k}"] = _like(t.text)
         # The same expression as the pg_trgm index, so the index serves it.
         where.append(f"(a.title || ' ' || a.body) ILIKE :c{k}")
-        order.append(f"(a.title ILIKE :c{k})::int")
-    if order:
-        order = ["(" + " + ".join(order) + ") DESC"]
-    if words:
-        params["q"] = " & ".join(_pg_word(t) for t in words)
-        if _pg_matches(session, params["q"], SEARCH_BUDGET + 1) > SEARCH_BUDGET:
-            in_title = " & ".join(_pg_word(t, "A") for t in words)
-            if _pg_matches(session, in_title, limit) >= limit:
-                params["q"] = in_title
-        where.append("a.search_vector @@ to_tsquery('simple', :q)")
-        order.append("ts_rank(a.search_vector, to_tsquery('simple', :q)) DESC")
-    sql = (
-        f"SELECT a.id FROM knowledge_articles a WHERE {' AND '.join(where)} "
-        f"ORDER BY {', '.join([*order, 'a.id DESC'])} LIMIT :limit"
+        cjk_rank.append(f"(a.title ILIKE :c{k})::int")
+    if not words:
+        return _pg_tier(session, where, " + ".join(cjk_rank), "0", params)
+    params["q"] = " & ".join(_pg_word(t) for t in words)
+    rank = "ts_rank(a.search_vector, to_tsquery('simple', :q))"
+    # The articles with every word in the title first (title_vector, 0030), then the rest.
+    ranked = _pg_tier(
+        session,
+        [*where, "a.title_vector @@ to_tsquery('simple', :q)"],
+        " + ".join(cjk_rank),
+        rank,
+        params,
     )
-    return list(session.scalars(text(sql), params))
+    if len(ranked) < limit:
+        rest = _pg_tier(
+            session,
+            [*where, "a.search_vector @@ to_tsquery('simple', :q)"],
+            " + ".join(cjk_rank),
+            rank,
+            params,
+        )
+        ranked += [found for found in rest if found not in ranked]
+    return ranked[:limit]
+
+
+def _pg_tier(
+    session: Session, where: Sequence[str], first: str, rank: str, params: dict[str, Any]
+) -> list[int]:
+    """The best `:limit` of the first PG_SEARCH_READ articles the indexes give for `where`,
+    ordered by `first` (the CJK rank), then `rank`, then the newest. Ranking reads each
+    candidate's vectors from the table: the cap bounds a query's cost at any base size."""
+    return list(
+        session.scalars(
+            text(
+                f"SELECT c.id FROM (SELECT a.id, {first} AS f, {rank} AS r "
+                f"FROM knowledge_articles a WHERE {' AND '.join(where)} LIMIT :read) c "
+                "ORDER BY c.f DESC, c.r DESC, c.id DESC LIMIT :limit"
+            ),
+            params,
+        )
+    )
 
 
 def _pg_matches(session: Session, query: str, cap: int, *, published: bool = False) -> int:
