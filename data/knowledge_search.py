@@ -75,7 +75,7 @@ PG_COMMON_READ = 500
 SEARCH_BUDGET = 5_000
 # PostgreSQL ranks at most this many articles of a search's tier (_pg_tier): the first the
 # GIN index gives (storage order), read and ranked at about 10 µs a row.
-PG_SEARCH_READ = 1_000
+PG_SEARCH_READ = 500
 # Remembered word counts (per store URL and word), at most this many.
 COUNT_CACHE = 20_000
 _counts: dict[tuple[str, str], int] = {}
@@ -104,40 +104,45 @@ class ArticleHit:
     updated_at: datetime
 
 
+# The columns of a result row, as _hit reads them.
+_HIT_COLUMNS = (
+    "id",
+    "number",
+    "title",
+    "status",
+    "tags",
+    "views",
+    "helpful_yes",
+    "helpful_no",
+    "review_on",
+    "updated_at",
+)
+
+
+def _hit(r: Any) -> ArticleHit:
+    return ArticleHit(
+        id=r.id,
+        number=r.number,
+        title=r.title,
+        status=r.status,
+        tags=tuple(r.tags or ()),
+        views=r.views,
+        helpful_yes=r.helpful_yes,
+        helpful_no=r.helpful_no,
+        review_on=r.review_on,
+        updated_at=r.updated_at,
+    )
+
+
 def _load(session: Session, ids: Sequence[int]) -> list[ArticleHit]:
     """The ranked ids' rows, in the ranking's order (a primary-key read of a page)."""
     if not ids:
         return []
     a = KnowledgeArticle
     rows = session.execute(
-        select(
-            a.id,
-            a.number,
-            a.title,
-            a.status,
-            a.tags,
-            a.views,
-            a.helpful_yes,
-            a.helpful_no,
-            a.review_on,
-            a.updated_at,
-        ).where(a.id.in_(ids))
+        select(*(getattr(a, name) for name in _HIT_COLUMNS)).where(a.id.in_(ids))
     ).all()
-    by_id = {
-        r.id: ArticleHit(
-            id=r.id,
-            number=r.number,
-            title=r.title,
-            status=r.status,
-            tags=tuple(r.tags or ()),
-            views=r.views,
-            helpful_yes=r.helpful_yes,
-            helpful_no=r.helpful_no,
-            review_on=r.review_on,
-            updated_at=r.updated_at,
-        )
-        for r in rows
-    }
+    by_id = {r.id: _hit(r) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -376,7 +381,7 @@ def _pg_cjk_phrase(term: Term) -> str | None:
 
 def _pg_search(
     session: Session, terms: Sequence[Term], statuses: Sequence[str], limit: int
-) -> list[int]:
+) -> list[ArticleHit]:
     words = [t for t in terms if not t.cjk]
     cjk = [t for t in terms if t.cjk]
     params: dict[str, Any] = {"limit": limit, "read": PG_SEARCH_READ}
@@ -414,26 +419,30 @@ def _pg_search(
             rank,
             params,
         )
-        ranked += [found for found in rest if found not in ranked]
+        seen = {hit.id for hit in ranked}
+        ranked += [hit for hit in rest if hit.id not in seen]
     return ranked[:limit]
 
 
 def _pg_tier(
     session: Session, where: Sequence[str], first: str, rank: str, params: dict[str, Any]
-) -> list[int]:
+) -> list[ArticleHit]:
     """The best `:limit` of the first PG_SEARCH_READ articles the indexes give for `where`,
     ordered by `first` (the CJK rank), then `rank`, then the newest. Ranking reads each
-    candidate's vectors from the table: the cap bounds a query's cost at any base size."""
-    return list(
-        session.scalars(
-            text(
-                f"SELECT c.id FROM (SELECT a.id, {first} AS f, {rank} AS r "
-                f"FROM knowledge_articles a WHERE {' AND '.join(where)} LIMIT :read) c "
-                "ORDER BY c.f DESC, c.r DESC, c.id DESC LIMIT :limit"
-            ),
-            params,
-        )
+    candidate's vectors from the table: the cap bounds a query's cost at any base size.
+    The page's rows come in the same statement (on a busy machine each round trip waits
+    for a core)."""
+    columns = ", ".join(f"a.{name}" for name in _HIT_COLUMNS)
+    rows = session.execute(
+        text(
+            f"SELECT {columns} FROM (SELECT c.id, c.f, c.r FROM (SELECT a.id, {first} AS f, "
+            f"{rank} AS r FROM knowledge_articles a WHERE {' AND '.join(where)} LIMIT :read) c "
+            "ORDER BY c.f DESC, c.r DESC, c.id DESC LIMIT :limit) top "
+            "JOIN knowledge_articles a ON a.id = top.id ORDER BY top.f DESC, top.r DESC, a.id DESC"
+        ).columns(*(getattr(KnowledgeArticle, name).expression for name in _HIT_COLUMNS)),
+        params,
     )
+    return [_hit(r) for r in rows]
 
 
 def _pg_matches(session: Session, query: str, cap: int, *, published: bool = False) -> int:
@@ -672,7 +681,7 @@ def search_articles(
             )
         )
     elif session.get_bind().dialect.name == "postgresql":
-        ids = _pg_search(session, parsed.terms, statuses, limit)
+        return _pg_search(session, parsed.terms, statuses, limit)
     else:
         ids = _sqlite_search(session, parsed.terms, statuses, limit)
     return _load(session, ids)
