@@ -99,6 +99,16 @@ def test_postgresql_ranks_at_most_its_read_cap_of_each_tier(
     assert found[0].startswith("VPN")
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sqlite_ranks_the_newest_matches_up_to_its_read_cap(
+    desk: Desk, corpus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four articles hold "vpn"; bm25 scores the two written last.
+    monkeypatch.setattr(ks, "SEARCH_READ", 2)
+    found = search(desk, "vpn ", statuses=("draft", "published", "retired"))
+    assert set(found) == {"VPN certificate expired", "VPN client 3.1 crashes"}
+
+
 def test_drafts_and_retired_articles_are_found_only_when_asked_for(desk: Desk, corpus: Any) -> None:
     found = search(desk, "vpn ", statuses=("draft", "published", "retired"))
     assert set(found) == {
