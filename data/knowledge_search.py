@@ -14,7 +14,8 @@ itself:
   contrib), and ranked by whether they occur in the title. For suggestions (0026): the
   titles of published articles have their own GIN index (`to_tsvector('simple', title)`),
   and `cjk_vector` holds the character pairs of CJK text (title A, body C), so Chinese is
-  suggested by the same ranked tsvector query as English.
+  suggested by the same ranked tsvector query as English. For search (0030):
+  `title_vector`, the title's words (weight A) as a stored column with its GIN index.
 
 Search (`search_articles`) reads the box as the ticket search does (itsm_tui.data.search):
 every word must occur, "phrases" in order, the word being typed as a prefix. Suggestions
@@ -23,10 +24,15 @@ the fault: any of its words may match, and the words held by many articles are l
 (each word's articles counted through the index up to just past the budget, and the count
 remembered by the process: counts drift slowly and the next key repeats most words),
 rarest first, until the articles to rank would pass SUGGEST_BUDGET (PG_SUGGEST_BUDGET on
-PostgreSQL, where ranking reads every candidate's row). A search whose words
+PostgreSQL, where ranking reads every candidate's row). On SQLite a search whose words
 are in more than SEARCH_BUDGET articles ranks those with them in the title: with the
-title weighted 10 and the body 1, a title match outranks a body-only one. So a key costs
-about the same at 100,000 articles as at 1,000 (bench/kb.py).
+title weighted 10 and the body 1, a title match outranks a body-only one; bm25 scores the
+newest SEARCH_READ matches, the best of them listed. PostgreSQL
+ranks the articles with every word in the title first (title_vector), then, fewer than
+asked for, the rest; each of the two ranks at most the first PG_SEARCH_READ articles its
+index gives, since ts_rank reads each candidate's vector from the table. CJK words of
+two characters or more are phrases of their pairs in cjk_vector. So a key costs about the
+same at 100,000 articles as at 1,000 (bench/kb.py).
 """
 
 from __future__ import annotations
@@ -68,6 +74,12 @@ TITLE_MARK = "title "
 # Articles read when every word is too common to rank by (_pg_common_in_titles).
 PG_COMMON_READ = 500
 SEARCH_BUDGET = 5_000
+# SQLite ranks at most this many of a search's matches, the newest: bm25 over the 6,000
+# articles holding "sync" took 47 ms of CPU at 100,000 articles, over 500 of them 4 ms.
+SEARCH_READ = 500
+# PostgreSQL ranks at most this many articles of a search's tier (_pg_tier): the first the
+# GIN index gives (storage order), read and ranked at about 10 µs a row.
+PG_SEARCH_READ = 500
 # Remembered word counts (per store URL and word), at most this many.
 COUNT_CACHE = 20_000
 _counts: dict[tuple[str, str], int] = {}
@@ -96,40 +108,45 @@ class ArticleHit:
     updated_at: datetime
 
 
+# The columns of a result row, as _hit reads them.
+_HIT_COLUMNS = (
+    "id",
+    "number",
+    "title",
+    "status",
+    "tags",
+    "views",
+    "helpful_yes",
+    "helpful_no",
+    "review_on",
+    "updated_at",
+)
+
+
+def _hit(r: Any) -> ArticleHit:
+    return ArticleHit(
+        id=r.id,
+        number=r.number,
+        title=r.title,
+        status=r.status,
+        tags=tuple(r.tags or ()),
+        views=r.views,
+        helpful_yes=r.helpful_yes,
+        helpful_no=r.helpful_no,
+        review_on=r.review_on,
+        updated_at=r.updated_at,
+    )
+
+
 def _load(session: Session, ids: Sequence[int]) -> list[ArticleHit]:
     """The ranked ids' rows, in the ranking's order (a primary-key read of a page)."""
     if not ids:
         return []
     a = KnowledgeArticle
     rows = session.execute(
-        select(
-            a.id,
-            a.number,
-            a.title,
-            a.status,
-            a.tags,
-            a.views,
-            a.helpful_yes,
-            a.helpful_no,
-            a.review_on,
-            a.updated_at,
-        ).where(a.id.in_(ids))
+        select(*(getattr(a, name) for name in _HIT_COLUMNS)).where(a.id.in_(ids))
     ).all()
-    by_id = {
-        r.id: ArticleHit(
-            id=r.id,
-            number=r.number,
-            title=r.title,
-            status=r.status,
-            tags=tuple(r.tags or ()),
-            views=r.views,
-            helpful_yes=r.helpful_yes,
-            helpful_no=r.helpful_no,
-            review_on=r.review_on,
-            updated_at=r.updated_at,
-        )
-        for r in rows
-    }
+    by_id = {r.id: _hit(r) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -277,18 +294,18 @@ def _sqlite_search(
                 f" AND a.id IN (SELECT rowid FROM {TRIGRAM_TABLE} "
                 f"WHERE {TRIGRAM_TABLE} MATCH :c{k})"
             )
-        sql = (
-            f"SELECT a.id FROM {FTS_TABLE} JOIN knowledge_articles a ON a.id = {FTS_TABLE}.rowid "
-            f"WHERE {FTS_TABLE} MATCH :q AND {where} "
-            f"ORDER BY bm25({FTS_TABLE}, {SQLITE_WEIGHTS}), a.id DESC LIMIT :limit"
-        )
+        table, weights = FTS_TABLE, SQLITE_WEIGHTS
     else:
         params["q"] = " AND ".join(_sqlite_trigram_expression(session, t.text) for t in cjk)
-        sql = (
-            f"SELECT a.id FROM {TRIGRAM_TABLE} JOIN knowledge_articles a "
-            f"ON a.id = {TRIGRAM_TABLE}.rowid WHERE {TRIGRAM_TABLE} MATCH :q AND {where} "
-            f"ORDER BY bm25({TRIGRAM_TABLE}, {TRIGRAM_WEIGHTS}), a.id DESC LIMIT :limit"
-        )
+        table, weights = TRIGRAM_TABLE, TRIGRAM_WEIGHTS
+    # bm25 for the newest SEARCH_READ matches only (FTS5 walks its doclists newest first
+    # at no cost), then the best of those.
+    params["read"] = SEARCH_READ
+    sql = (
+        f"SELECT c.id FROM (SELECT a.id AS id, bm25({table}, {weights}) AS r FROM {table} "
+        f"JOIN knowledge_articles a ON a.id = {table}.rowid WHERE {table} MATCH :q AND {where} "
+        f"ORDER BY {table}.rowid DESC LIMIT :read) c ORDER BY c.r, c.id DESC LIMIT :limit"
+    )
     return list(session.scalars(text(sql).bindparams(bindparam("q", type_=String)), params))
 
 
@@ -357,34 +374,79 @@ def _pg_word(term: Term, weights: str = "") -> str:
     return "(" + (" <-> ".join(lexemes) if term.phrase else " & ".join(lexemes)) + ")"
 
 
+def _pg_cjk_phrase(term: Term) -> str | None:
+    """A CJK word of two characters or more as a phrase of its character pairs in
+    `cjk_vector` (0026): "打印机" → '打印' <-> '印机', served by that vector's GIN index.
+    None for a word mixing other letters in or of one character (pairs cannot spell it)."""
+    if len(term.text) < 2 or _CJK.sub("", term.text):
+        return None
+    return "(" + " <-> ".join(_tsquery_literal(p) for p in cjk_pairs(term.text)) + ")"
+
+
 def _pg_search(
     session: Session, terms: Sequence[Term], statuses: Sequence[str], limit: int
-) -> list[int]:
+) -> list[ArticleHit]:
     words = [t for t in terms if not t.cjk]
     cjk = [t for t in terms if t.cjk]
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {"limit": limit, "read": PG_SEARCH_READ}
     where = [f"a.status IN ({_status_list(statuses)})"]
-    order = []
-    for k, t in enumerate(cjk):
+    # CJK words: their pairs in cjk_vector, ranked there (title A, body C); a word pairs
+    # cannot spell, an ILIKE through the pg_trgm index, a title holding it first.
+    phrases = [p for t in cjk if (p := _pg_cjk_phrase(t))]
+    cjk_rank = ["0"]
+    if phrases:
+        params["cq"] = " & ".join(phrases)
+        where.append("a.cjk_vector @@ to_tsquery('simple', :cq)")
+        cjk_rank = ["ts_rank(a.cjk_vector, to_tsquery('simple', :cq))"]
+    for k, t in enumerate(t for t in cjk if not _pg_cjk_phrase(t)):
         params[f"c{k}"] = _like(t.text)
         # The same expression as the pg_trgm index, so the index serves it.
         where.append(f"(a.title || ' ' || a.body) ILIKE :c{k}")
-        order.append(f"(a.title ILIKE :c{k})::int")
-    if order:
-        order = ["(" + " + ".join(order) + ") DESC"]
-    if words:
-        params["q"] = " & ".join(_pg_word(t) for t in words)
-        if _pg_matches(session, params["q"], SEARCH_BUDGET + 1) > SEARCH_BUDGET:
-            in_title = " & ".join(_pg_word(t, "A") for t in words)
-            if _pg_matches(session, in_title, limit) >= limit:
-                params["q"] = in_title
-        where.append("a.search_vector @@ to_tsquery('simple', :q)")
-        order.append("ts_rank(a.search_vector, to_tsquery('simple', :q)) DESC")
-    sql = (
-        f"SELECT a.id FROM knowledge_articles a WHERE {' AND '.join(where)} "
-        f"ORDER BY {', '.join([*order, 'a.id DESC'])} LIMIT :limit"
+        cjk_rank.append(f"(a.title ILIKE :c{k})::int")
+    if not words:
+        return _pg_tier(session, where, " + ".join(cjk_rank), "0", params)
+    params["q"] = " & ".join(_pg_word(t) for t in words)
+    rank = "ts_rank(a.search_vector, to_tsquery('simple', :q))"
+    # The articles with every word in the title first (title_vector, 0030), then the rest.
+    ranked = _pg_tier(
+        session,
+        [*where, "a.title_vector @@ to_tsquery('simple', :q)"],
+        " + ".join(cjk_rank),
+        rank,
+        params,
     )
-    return list(session.scalars(text(sql), params))
+    if len(ranked) < limit:
+        rest = _pg_tier(
+            session,
+            [*where, "a.search_vector @@ to_tsquery('simple', :q)"],
+            " + ".join(cjk_rank),
+            rank,
+            params,
+        )
+        seen = {hit.id for hit in ranked}
+        ranked += [hit for hit in rest if hit.id not in seen]
+    return ranked[:limit]
+
+
+def _pg_tier(
+    session: Session, where: Sequence[str], first: str, rank: str, params: dict[str, Any]
+) -> list[ArticleHit]:
+    """The best `:limit` of the first PG_SEARCH_READ articles the indexes give for `where`,
+    ordered by `first` (the CJK rank), then `rank`, then the newest. Ranking reads each
+    candidate's vectors from the table: the cap bounds a query's cost at any base size.
+    The page's rows come in the same statement (on a busy machine each round trip waits
+    for a core)."""
+    columns = ", ".join(f"a.{name}" for name in _HIT_COLUMNS)
+    rows = session.execute(
+        text(
+            f"SELECT {columns} FROM (SELECT c.id, c.f, c.r FROM (SELECT a.id, {first} AS f, "
+            f"{rank} AS r FROM knowledge_articles a WHERE {' AND '.join(where)} LIMIT :read) c "
+            "ORDER BY c.f DESC, c.r DESC, c.id DESC LIMIT :limit) top "
+            "JOIN knowledge_articles a ON a.id = top.id ORDER BY top.f DESC, top.r DESC, a.id DESC"
+        ).columns(*(getattr(KnowledgeArticle, name).expression for name in _HIT_COLUMNS)),
+        params,
+    )
+    return [_hit(r) for r in rows]
 
 
 def _pg_matches(session: Session, query: str, cap: int, *, published: bool = False) -> int:
@@ -623,7 +685,7 @@ def search_articles(
             )
         )
     elif session.get_bind().dialect.name == "postgresql":
-        ids = _pg_search(session, parsed.terms, statuses, limit)
+        return _pg_search(session, parsed.terms, statuses, limit)
     else:
         ids = _sqlite_search(session, parsed.terms, statuses, limit)
     return _load(session, ids)

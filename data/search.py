@@ -67,7 +67,7 @@ TITLE_PAD = "  "
 # PostgreSQL objects (migration 0002).
 PG_VECTOR_COLUMN = "search_vector"
 PG_INDEXES = ("ix_tickets_search", "ix_tickets_title_trgm")
-# The knowledge base's search objects (migrations 0023 and 0026,
+# The knowledge base's search objects (migrations 0023, 0026 and 0030,
 # itsm_tui.data.knowledge_search): named here because the one Alembic hook below skips them too.
 KNOWLEDGE_FTS_TABLE = "knowledge_fts"
 KNOWLEDGE_PG_INDEXES = (
@@ -75,8 +75,10 @@ KNOWLEDGE_PG_INDEXES = (
     "ix_knowledge_articles_trgm",
     "ix_knowledge_articles_cjk",
     "ix_knowledge_articles_title_published",
+    "ix_knowledge_articles_title_vector",
 )
 KNOWLEDGE_PG_CJK_COLUMN = "cjk_vector"
+KNOWLEDGE_PG_TITLE_COLUMN = "title_vector"
 SEARCH_TABLE_PREFIXES = (FTS_TABLE, KNOWLEDGE_FTS_TABLE)
 
 # Ticket types whose numbers a bare `42` stands for (changes and articles are not tickets).
@@ -395,11 +397,15 @@ def search_tickets(
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic `include_object` hook: False for the search objects of migrations 0002, 0023
-    and 0026 (the knowledge base's, named in itsm_tui.data.knowledge_search)."""
+    """Alembic `include_object` hook: False for the search objects of migrations 0002, 0023,
+    0026 and 0030 (the knowledge base's, named in itsm_tui.data.knowledge_search)."""
     if type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIXES):
         return False
-    if type_ == "column" and name in (PG_VECTOR_COLUMN, KNOWLEDGE_PG_CJK_COLUMN):
+    if type_ == "column" and name in (
+        PG_VECTOR_COLUMN,
+        KNOWLEDGE_PG_CJK_COLUMN,
+        KNOWLEDGE_PG_TITLE_COLUMN,
+    ):
         return False
     return not (type_ == "index" and name in PG_INDEXES + KNOWLEDGE_PG_INDEXES)
 

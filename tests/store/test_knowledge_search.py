@@ -72,6 +72,43 @@ def test_a_word_in_the_title_and_tags_outranks_one_in_the_body(desk: Desk, corpu
     ]
 
 
+def test_articles_with_every_word_in_the_title_come_first(
+    desk: Desk, corpus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # More matches than a search ranks at once (PostgreSQL's read cap, SQLite's budget): the
+    # three titles holding "vpn" (any status), then the one holding it only in its body.
+    monkeypatch.setattr(ks, "PG_SEARCH_READ", 3)
+    monkeypatch.setattr(ks, "SEARCH_BUDGET", 3)
+    found = search(desk, "vpn ", statuses=("draft", "published", "retired"))
+    assert set(found[:3]) == {
+        "VPN disconnects every hour",
+        "VPN certificate expired",
+        "VPN client 3.1 crashes",
+    }
+    assert found[3:] == ["Outlook cannot connect to Exchange"]
+
+
+@postgresql_only
+def test_postgresql_ranks_at_most_its_read_cap_of_each_tier(
+    desk: Desk, corpus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four articles hold "vpn": one read from the titles' tier and one from the rest.
+    monkeypatch.setattr(ks, "PG_SEARCH_READ", 1)
+    found = search(desk, "vpn ", statuses=("draft", "published", "retired"))
+    assert 1 <= len(found) <= 2
+    assert found[0].startswith("VPN")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sqlite_ranks_the_newest_matches_up_to_its_read_cap(
+    desk: Desk, corpus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four articles hold "vpn"; bm25 scores the two written last.
+    monkeypatch.setattr(ks, "SEARCH_READ", 2)
+    found = search(desk, "vpn ", statuses=("draft", "published", "retired"))
+    assert set(found) == {"VPN certificate expired", "VPN client 3.1 crashes"}
+
+
 def test_drafts_and_retired_articles_are_found_only_when_asked_for(desk: Desk, corpus: Any) -> None:
     found = search(desk, "vpn ", statuses=("draft", "published", "retired"))
     assert set(found) == {
