@@ -59,6 +59,10 @@ RECENTLY = timedelta(days=1)
 BREACHING_WITHIN = timedelta(hours=2)
 # While a view stays empty, the other views are counted again every this many polls.
 ELSEWHERE_POLLS = 10
+# A view whose rows depend on the time (breaching soon, breached: an SLA window against
+# now) is counted again every this many polls even when the store has not changed; any
+# other view only when it has (Store.change_marker).
+TIMED_VIEW_POLLS = 5
 
 
 def view_query(view: str, directory: DeskDirectory | None, ctx: DeskContext) -> QueueQuery:
@@ -189,14 +193,54 @@ def read_window(
     return total, position, top, _window_pages(rows, first_page)
 
 
+def read_rows_again(
+    ctx: DeskContext, pages: dict[int, list[QueueRow]]
+) -> dict[int, list[QueueRow]] | None:
+    """The same tickets of these pages read again by id (their SLA standing at the time
+    now): two short reads by primary key, however big the view. None: a ticket is gone."""
+    now = ctx.now()
+    fresh: dict[int, list[QueueRow]] = {}
+    with ctx.store.read() as session:
+        for page, rows in pages.items():
+            again = queue_pages.queue_rows(session, [(row.id, row.key) for row in rows], now)
+            if len(again) != len(rows):
+                return None
+            fresh[page] = again
+    return fresh
+
+
+class RowsReadAgain(Message):
+    """A poll that found the store unchanged: the rows on screen, read again by id."""
+
+    def __init__(
+        self,
+        query: QueueQuery,
+        pages: dict[int, list[QueueRow]],
+        *,
+        generation: int,
+        asked_at: tuple[int, int],
+    ) -> None:
+        super().__init__()
+        self.query = query
+        self.pages = pages
+        self.generation = generation
+        self.asked_at = asked_at
+
+
 class RowsLoaded(QueueLoaded):
     """The top of a view, read before its count: `counted` says whether `total` is the
     view's size (a short view) or only the rows read so far (a `QueueCounted` follows)."""
 
     def __init__(
-        self, query: QueueQuery, total: int, pages: dict[int, list[QueueRow]], *, counted: bool
+        self,
+        query: QueueQuery,
+        total: int,
+        pages: dict[int, list[QueueRow]],
+        *,
+        counted: bool,
+        marker: object | None = None,
     ) -> None:
-        super().__init__(query, total, 0, 0, pages, poll=False)
+        super().__init__(query, total, 0, 0, pages, poll=False, marker=marker)
         self.counted = counted
 
 
@@ -273,6 +317,14 @@ class QueueScreen(Screen[None]):
         self._debounce: Timer | None = None
         self._reading = False
         self.polls = 0
+        # The store's change marker taken before the read now shown, and that read's query:
+        # a poll that finds the same marker reads only the rows on screen again.
+        self._marker: object | None = None
+        self._marker_query: QueueQuery | None = None
+        self._polls_since_count = 0
+        # Polls that found the store unchanged (instrumentation, as `polls`).
+        self.polls_unchanged = 0
+        self._bar_shown: tuple[str, str] | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -349,6 +401,16 @@ class QueueScreen(Screen[None]):
         screen_row = max(0, min(screen_row, table.visible_rows - 1))
         if centre:
             screen_row = (table.visible_rows - 1) // 2
+        # A poll of the view already shown may skip the count if nothing was committed
+        # since its read; a view against the clock is counted every TIMED_VIEW_POLLS.
+        unchanged_since = None
+        if (
+            poll
+            and self._marker is not None
+            and self._marker_query == self.queue_query
+            and (self.queue_query.sla is None or self._polls_since_count < TIMED_VIEW_POLLS - 1)
+        ):
+            unchanged_since = (self._marker, table.shown_pages(), table.generation)
         self._read_queue(
             self.queue_query,
             selected_id=selected.id if selected else None,
@@ -357,6 +419,7 @@ class QueueScreen(Screen[None]):
             visible=table.visible_rows,
             poll=poll,
             asked_at=(table.cursor, table.top_row),
+            unchanged_since=unchanged_since,
         )
 
     @work(thread=True, exclusive=True, group="queue-read")
@@ -370,13 +433,25 @@ class QueueScreen(Screen[None]):
         visible: int,
         poll: bool,
         asked_at: tuple[int, int],
+        unchanged_since: tuple[object, dict[int, list[QueueRow]], int] | None = None,
     ) -> None:
         worker = get_current_worker()
         try:
+            # Taken before the read: a commit after it moves the marker, so the next poll
+            # reads again whatever this read saw of that commit.
+            marker = self.ctx.store.change_marker()
+            if unchanged_since is not None and marker == unchanged_since[0]:
+                _marker, shown, generation = unchanged_since
+                again = read_rows_again(self.ctx, shown)
+                if again is not None:
+                    self.post_message(
+                        RowsReadAgain(query, again, generation=generation, asked_at=asked_at)
+                    )
+                    return
             if selected_id is None and cursor == 0 and not poll:
                 # A new view, search or filter: the rows first, the count after them.
                 read, counted, pages = read_top(self.ctx, query, visible=visible)
-                self.post_message(RowsLoaded(query, read, pages, counted=counted))
+                self.post_message(RowsLoaded(query, read, pages, counted=counted, marker=marker))
                 if not counted and not worker.is_cancelled:
                     self.post_message(QueueCounted(query, count_view(self.ctx, query)))
                 return
@@ -392,7 +467,9 @@ class QueueScreen(Screen[None]):
             self.post_message(QueueFailed(str(exc), poll=poll))
             return
         self.post_message(
-            QueueLoaded(query, total, position, top, pages, poll=poll, asked_at=asked_at)
+            QueueLoaded(
+                query, total, position, top, pages, poll=poll, asked_at=asked_at, marker=marker
+            )
         )
 
     def _keys_may_go(self) -> None:
@@ -425,12 +502,34 @@ class QueueScreen(Screen[None]):
             )
             self.count = message.total if counted else None
             self._show_view_bar()
+            self._marker, self._marker_query = message.marker, message.query
+            self._polls_since_count = 0
             if counted:
                 self._look_elsewhere_if_empty(poll=message.poll)
         if message.poll:
             self.polls += 1
         if counted:
             self._arm_poll()
+
+    @on(RowsReadAgain)
+    def _rows_read_again(self, message: RowsReadAgain) -> None:
+        table = self.table
+        # Only onto the very rows it read: not after a move, a new view or a fuller read
+        # (as a stale poll's window, it is dropped, and the next poll reads from there).
+        if (
+            message.query != self.queue_query
+            or message.generation != table.generation
+            or message.asked_at != (table.cursor, table.top_row)
+        ):
+            self._arm_poll()
+            return
+        table.refresh_pages(message.pages)
+        self.polls += 1
+        self.polls_unchanged += 1
+        self._polls_since_count += 1
+        if self.count == 0:
+            self._look_elsewhere_if_empty(poll=True)
+        self._arm_poll()
 
     @on(QueueCounted)
     def _queue_counted(self, message: QueueCounted) -> None:
@@ -548,15 +647,20 @@ class QueueScreen(Screen[None]):
     def _show_view_bar(self) -> None:
         label = VIEW_LABELS.get(self.view_key, self.view_key)
         count = "…" if self.count is None else f"{self.count:,}"
-        self.query_one("#view-name", Static).update(f" {label} · {count} ")
         arrow = " ▼" if self.queue_query.descending else " ▲"
         details = [_("sorted by {column}").format(column=self.queue_query.sort) + arrow]
         if self.search_text:
             details.append(_("search in this view: {text}").format(text=self.search_text))
         if self.filters_shown:
             details.append(describe(self.filters_shown))
+        shown = (f" {label} · {count} ", " · ".join(details))
+        # Every poll comes here: the same bar is not drawn (sent to the terminal) again.
+        if shown == self._bar_shown:
+            return
+        self._bar_shown = shown
+        self.query_one("#view-name", Static).update(shown[0])
         # Search and filter text are the user's: drawn as plain Text, never markup.
-        self.query_one("#view-detail", Static).update(Text(" · ".join(details)))
+        self.query_one("#view-detail", Static).update(Text(shown[1]))
 
     # ------------------------------------------------------------------ views, search, sort
 
