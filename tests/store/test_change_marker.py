@@ -1,6 +1,7 @@
 """The store's change marker (`Store.change_marker`), on both databases: the same while
-nothing is committed (reads, a rolled-back write), different after every commit, made by
-this process's store or by another one on the same database."""
+only reads happen (and, on SQLite, across a rolled-back write; PostgreSQL gives a write
+its xid even when it rolls back, so the marker moves: a poll reads once more), different
+after every commit, made by this process's store or by another one on the same database."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def test_marker_stands_still_while_nothing_is_committed(desk: Desk) -> None:
     with desk.store.read() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) is not None
     assert desk.store.change_marker() == first
+
+    if not desk.store.is_sqlite:
+        return  # PostgreSQL gives a write its xid even when it rolls back: it moves then
 
     class Refused(Exception):
         pass
