@@ -124,9 +124,14 @@ class TicketDetailScreen(Screen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, loaded: LoadedTicket) -> None:
+        def __init__(self, loaded: LoadedTicket, marker: object | None = None) -> None:
             super().__init__()
             self.loaded = loaded
+            # The store's change marker taken before this read (Store.change_marker).
+            self.marker = marker
+
+    class Unchanged(Message):
+        """A periodic reload found nothing committed since the last read: nothing read."""
 
     class LoadFailed(Message):
         def __init__(self, message: str) -> None:
@@ -154,6 +159,9 @@ class TicketDetailScreen(Screen[None]):
         self._ticket_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
         self._clocks_shown: Text | None = None
+        # The store's change marker before the read shown; periodic reloads skipped for it.
+        self._marker: object | None = None
+        self.reloads_skipped = 0
         # Set while the first frame waits for the first read (see FIRST_FRAME_WAIT_S).
         self._holding_paint = False
         # The links' and timeline's mounts under way: the first frame waits for them too.
@@ -197,12 +205,18 @@ class TicketDetailScreen(Screen[None]):
     def version(self) -> int | None:
         return None if self.loaded is None else int(self.loaded.detail["version"])
 
-    def load(self) -> None:
-        self._load(desk_of(self.app))
+    def load(self, *, periodic: bool = False) -> None:
+        # A periodic reload reads only if something was committed since the last read (the
+        # countdowns and "3 min ago" move on the screen's own clock, not by reading).
+        self._load(desk_of(self.app), self._marker if periodic else None)
 
     @work(thread=True, exclusive=True, group="detail-load")
-    def _load(self, ctx: DeskContext) -> None:
+    def _load(self, ctx: DeskContext, unchanged_since: object | None = None) -> None:
         try:
+            marker = ctx.store.change_marker()
+            if unchanged_since is not None and marker == unchanged_since:
+                self.post_message(self.Unchanged())
+                return
             with ctx.store.read() as session:
                 ticket = get_ticket(session, self.number)
                 detail = record_json.ticket_record(session, ticket)
@@ -233,7 +247,9 @@ class TicketDetailScreen(Screen[None]):
             )
             return
         self.post_message(
-            self.Loaded(LoadedTicket(detail, tuple(clocks), article, zone, ticket.id, history))
+            self.Loaded(
+                LoadedTicket(detail, tuple(clocks), article, zone, ticket.id, history), marker
+            )
         )
 
     def _arm_reload(self) -> None:
@@ -246,7 +262,12 @@ class TicketDetailScreen(Screen[None]):
         if self.app.screen is not self:
             self._arm_reload()
             return
-        self.load()
+        self.load(periodic=True)
+
+    @on(Unchanged)
+    def _on_unchanged(self) -> None:
+        self.reloads_skipped += 1
+        self._arm_reload()
 
     def _hold_first_frame(self) -> None:
         # Textual's batch: no layout and no frame while any is held (a count: this one
@@ -275,6 +296,7 @@ class TicketDetailScreen(Screen[None]):
     def _on_loaded(self, message: Loaded) -> None:
         self._keys_may_go()
         self.loaded = loaded = message.loaded
+        self._marker = message.marker
         self._zone = loaded.zone
         self.history.add(loaded.history, newest=True)
         # A reload that finds the ticket as it was draws nothing new: every update of a
