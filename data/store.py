@@ -9,14 +9,18 @@ them failing with "database is locked" when it upgrades a read lock.
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 APP_NAME = "itsm-tui"
@@ -119,6 +123,9 @@ class Store:
         if self.is_sqlite:
             writer_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._writer = sessionmaker(writer_engine, expire_on_commit=False)
+        # The connection `change_marker` asks on SQLite (opened on first use).
+        self._marker_lock = threading.Lock()
+        self._marker_conn: sqlite3.Connection | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -139,6 +146,42 @@ class Store:
         with self._writer.begin() as session:
             yield session
 
+    def change_marker(self) -> object | None:
+        """A value that is different from the last one whenever anything was committed to
+        the store in between, by anyone (it may also differ with nothing changed; it never
+        stays the same across a commit). A screen that polls compares it with the value it
+        took before its last read: the same, and that read still holds (no need to count a
+        million tickets again). None: this store cannot tell (in-memory SQLite, an error);
+        read as before.
+
+        SQLite: `PRAGMA data_version` on a connection of its own that never writes (the
+        counter moves for commits of every other connection: this process's and others').
+        PostgreSQL: the current snapshot as text (`xmin:xmax:running xids`): a writing
+        transaction takes an xid (xmax moves) and leaves the running list when it commits,
+        so each commit changes it; a read-only transaction takes no xid.
+        """
+        try:
+            if self.is_sqlite:
+                return self._sqlite_data_version()
+            with self.engine.connect() as conn:
+                return conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar_one()
+        except (sqlite3.Error, SQLAlchemyError, OSError):
+            return None
+
+    def _sqlite_data_version(self) -> int | None:
+        database = self.engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        with self._marker_lock:
+            if self._marker_conn is None:
+                # Read-only, on the file itself: never creates a store, never writes one.
+                uri = f"file:{quote(str(Path(database).resolve()))}?mode=ro"
+                self._marker_conn = sqlite3.connect(
+                    uri, uri=True, check_same_thread=False, isolation_level=None
+                )
+            row = self._marker_conn.execute("PRAGMA data_version").fetchone()
+            return int(row[0])
+
     def start_sessions_with(self, info: dict[str, object]) -> None:
         """Every session opened from now on starts with `info` in its `Session.info`."""
         self._reader.configure(info=dict(info))
@@ -151,6 +194,10 @@ class Store:
         upgrade(self.engine)
 
     def dispose(self) -> None:
+        with self._marker_lock:
+            if self._marker_conn is not None:
+                self._marker_conn.close()
+                self._marker_conn = None
         self.engine.dispose()
 
 

@@ -41,6 +41,7 @@ class QueueLoaded(Message):
         *,
         poll: bool,
         asked_at: tuple[int, int] | None = None,
+        marker: object | None = None,
     ) -> None:
         super().__init__()
         self.query = query
@@ -51,6 +52,9 @@ class QueueLoaded(Message):
         self.poll = poll
         # A poll's (cursor, top row) when it was asked for: moved since, it is stale.
         self.asked_at = asked_at
+        # The store's change marker taken before this read (Store.change_marker): while
+        # it stays the same, the next polls need not count the view again.
+        self.marker = marker
 
 
 class QueueFailed(Message):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar, cast
 
 from rich.console import RenderableType
@@ -18,181 +18,45 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import AwaitMount
 from textual.widgets import Button, Static
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data import record_json
 from itsm_tui.data.history import PAGE_SIZE, HistoryPage, history_page
-from itsm_tui.data.sla_standing import (  # the standings, defined once
-    BREACHED,
-    CANCELLED,
-    MET,
-    PAUSED,
-    RUNNING,
-    WARNED,
-    clock_standing,
-)
 from itsm_tui.desk import assign_ticket, sla
 from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.fulfilment import request_steps
 from itsm_tui.desk.records import get_agent, get_ticket
 from itsm_tui.desk.zones import agent_zone, zone_label
-from itsm_tui.domain.calendar import BusinessCalendar, business_time_between
 from itsm_tui.domain.workflow import workflow_for
 from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
+from itsm_tui.screens.detail_clocks import ClockSnapshot, clock_line, duration, short_duration
 from itsm_tui.screens.page_ack import acknowledge_from_app
 from itsm_tui.screens.text import parse_iso, printable, safe_text, shown_time
 from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
 
-__all__ = ["TicketDetailScreen", "desk_of", "parse_iso", "printable", "safe_text", "shown_time"]
+__all__ = [
+    "ClockSnapshot",
+    "TicketDetailScreen",
+    "clock_line",
+    "desk_of",
+    "duration",
+    "parse_iso",
+    "printable",
+    "safe_text",
+    "short_duration",
+    "shown_time",
+]
 
 
 def desk_of(app: App[Any]) -> DeskContext:
     """The app's `DeskContext` (every app of this project sets `app.desk`)."""
     return cast(DeskContext, app.desk)  # type: ignore[attr-defined]
-
-
-# ---------------------------------------------------------------------------
-# Times
-
-
-def duration(delta: timedelta, *, seconds: bool = True) -> str:
-    """`2d 03h 04m`, `1h 05m 09s`, `4m 02s`: the countdown's face."""
-    total = int(abs(delta.total_seconds()))
-    days, rest = divmod(total, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h {minutes:02d}m"
-    if hours:
-        return f"{hours}h {minutes:02d}m" + (f" {secs:02d}s" if seconds else "")
-    return f"{minutes}m" + (f" {secs:02d}s" if seconds else "")
-
-
-def short_duration(delta: timedelta) -> str:
-    """A target as people say it: `30m`, `7h 30m`, `4d`, `1d 4h`."""
-    total = int(abs(delta.total_seconds())) // 60
-    days, rest = divmod(total, 1440)
-    hours, minutes = divmod(rest, 60)
-    parts = [
-        f"{days}d" if days else "",
-        f"{hours}h" if hours else "",
-        f"{minutes}m" if minutes else "",
-    ]
-    return " ".join(p for p in parts if p) or "0m"
-
-
-# ---------------------------------------------------------------------------
-# SLA clocks as loaded: enough to count down every second without the database
-
-
-@dataclass(frozen=True)
-class ClockSnapshot:
-    """One SLA clock at the last load, with its business calendar."""
-
-    kind: str
-    state: str
-    policy: str | None
-    target_minutes: int
-    spent_seconds: int
-    running_since: datetime | None
-    stopped_at: datetime | None
-    due_at: datetime | None
-    breached_at: datetime | None
-    warn_percents: tuple[int, ...]
-    calendar: BusinessCalendar
-    # What "warned" reads (data/sla_standing.py): events fired, and the next one's instant.
-    fired_percent: int = 0
-    next_event_at: datetime | None = None
-
-    @classmethod
-    def of(cls, clock: Any) -> ClockSnapshot:
-        policy = clock.policy
-        return cls(
-            kind=clock.kind,
-            state=clock.state,
-            policy=policy.name if policy is not None else None,
-            target_minutes=clock.target_minutes,
-            spent_seconds=clock.spent_seconds,
-            running_since=clock.running_since,
-            stopped_at=clock.stopped_at,
-            due_at=clock.due_at,
-            breached_at=clock.breached_at,
-            warn_percents=tuple(
-                sorted(int(p) for p in (policy.warn_at_percent if policy else sla.DEFAULT_WARNINGS))
-            ),
-            calendar=sla.calendar_of(policy.calendar) if policy is not None else sla.UTC_24X7,
-            fired_percent=clock.fired_percent,
-            next_event_at=clock.next_event_at,
-        )
-
-    def spent(self, now: datetime) -> timedelta:
-        total = timedelta(seconds=self.spent_seconds)
-        if self.state in sla.COUNTING and self.stopped_at is None and self.running_since:
-            total += business_time_between(
-                self.calendar, self.running_since, max(now, self.running_since)
-            )
-        return total
-
-    def live(self, now: datetime) -> tuple[str, timedelta | None, float]:
-        """(standing, business time left or None when stopped, percent of the target
-        spent); the standing is the queue's and the views' (data/sla_standing.py)."""
-        spent = self.spent(now)
-        target = timedelta(minutes=self.target_minutes)
-        percent = 100.0 if self.target_minutes <= 0 else spent / target * 100
-        standing = clock_standing(self, now)
-        if self.stopped_at is not None or self.state in (MET, CANCELLED):
-            return standing, None, percent
-        return standing, target - spent, percent
-
-
-STATE_STYLE = {
-    RUNNING: "green",
-    WARNED: "bold yellow",
-    BREACHED: "bold red",
-    PAUSED: "cyan",
-    MET: "dim green",
-    CANCELLED: "dim",
-}
-
-
-def clock_line(clock: ClockSnapshot, now: datetime, zone: tzinfo) -> Text:
-    state, left, percent = clock.live(now)
-    label = {sla.RESPONSE: _("Response"), sla.RESOLUTION: _("Resolution")}.get(
-        clock.kind, clock.kind
-    )
-    line = Text()
-    line.append(f"{label:<11}", style="bold")
-    line.append(f"{_(state):<9}", style=STATE_STYLE.get(state, ""))
-    if left is not None and clock.due_at is not None and state != PAUSED:
-        # Counting down to the due instant, as the queue's SLA column does: the business
-        # calendar already placed it, and wall time is what the agent has left.
-        left = clock.due_at - now
-    if left is None:
-        when = clock.stopped_at
-        line.append(_("stopped {at}").format(at=shown_time(when, zone)), style="dim")
-    elif left < timedelta(0):
-        line.append(_("overdue {time}").format(time=duration(left)), style="bold red")
-    else:
-        line.append(_("{time} left").format(time=duration(left)), style=STATE_STYLE.get(state, ""))
-    if clock.due_at is not None and left is not None and state != PAUSED:
-        line.append("  " + _("due {at}").format(at=shown_time(clock.due_at, zone)), style="dim")
-    target = timedelta(minutes=clock.target_minutes)
-    if state in (BREACHED, MET, CANCELLED) or left is None:
-        # Overdue or stopped says it already; a share of the target adds nothing.
-        line.append("  " + _("target {time}").format(time=short_duration(target)), style="dim")
-    else:
-        # Capped: a clock paused for months would otherwise show five digits.
-        share = f"{min(percent, 999):.0f}%"
-        line.append(
-            "  " + _("{share} of {time}").format(share=share, time=short_duration(target)),
-            style="dim",
-        )
-    return line
 
 
 # ---------------------------------------------------------------------------
@@ -239,6 +103,11 @@ class TicketDetailScreen(Screen[None]):
     RELOAD_SECONDS: ClassVar[float] = 5.0
     # Timeline rows per source read at a time (the newest with every reload, older on request).
     HISTORY_PAGE: ClassVar[int] = PAGE_SIZE
+    # The screen is not drawn until its first read answered, up to this long (then it shows
+    # "Loading…"): over a slow link each frame before it (the empty screen, the fields, the
+    # links, the timeline: 40 KB in five frames on the bench) was a quarter second on the
+    # wire, and each was laid out and drawn for nothing.
+    FIRST_FRAME_WAIT_S: ClassVar[float] = 1.0
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Back")),
@@ -255,9 +124,14 @@ class TicketDetailScreen(Screen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, loaded: LoadedTicket) -> None:
+        def __init__(self, loaded: LoadedTicket, marker: object | None = None) -> None:
             super().__init__()
             self.loaded = loaded
+            # The store's change marker taken before this read (Store.change_marker).
+            self.marker = marker
+
+    class Unchanged(Message):
+        """A periodic reload found nothing committed since the last read: nothing read."""
 
     class LoadFailed(Message):
         def __init__(self, message: str) -> None:
@@ -285,6 +159,13 @@ class TicketDetailScreen(Screen[None]):
         self._ticket_key: tuple[Any, ...] | None = None
         self._reload_timer: Timer | None = None
         self._clocks_shown: Text | None = None
+        # The store's change marker before the read shown; periodic reloads skipped for it.
+        self._marker: object | None = None
+        self.reloads_skipped = 0
+        # Set while the first frame waits for the first read (see FIRST_FRAME_WAIT_S).
+        self._holding_paint = False
+        # The links' and timeline's mounts under way: the first frame waits for them too.
+        self._mounting: list[AwaitMount] = []
         # Keys typed behind the key that opened the ticket, or behind a form's save key,
         # act on the ticket as read (as saved): they wait for the read.
         self.holds_keys = True
@@ -292,6 +173,10 @@ class TicketDetailScreen(Screen[None]):
     # -- layout
 
     def compose(self) -> ComposeResult:
+        # The read starts before the widgets are made (0.3 s of a console's CPU on the
+        # bench): the database works while they are composed and mounted.
+        self._hold_first_frame()
+        self.load()
         yield DeskHeader()
         with Vertical(id="detail-top"):
             yield Static(safe_text(self.number, "bold"), id="detail-heading")
@@ -311,7 +196,6 @@ class TicketDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#timeline-older").display = False
-        self.load()
         # The countdown ticks from the clock of the last load: no database call per second.
         self.set_interval(1.0, self.refresh_clocks)
 
@@ -321,12 +205,18 @@ class TicketDetailScreen(Screen[None]):
     def version(self) -> int | None:
         return None if self.loaded is None else int(self.loaded.detail["version"])
 
-    def load(self) -> None:
-        self._load(desk_of(self.app))
+    def load(self, *, periodic: bool = False) -> None:
+        # A periodic reload reads only if something was committed since the last read (the
+        # countdowns and "3 min ago" move on the screen's own clock, not by reading).
+        self._load(desk_of(self.app), self._marker if periodic else None)
 
     @work(thread=True, exclusive=True, group="detail-load")
-    def _load(self, ctx: DeskContext) -> None:
+    def _load(self, ctx: DeskContext, unchanged_since: object | None = None) -> None:
         try:
+            marker = ctx.store.change_marker()
+            if unchanged_since is not None and marker == unchanged_since:
+                self.post_message(self.Unchanged())
+                return
             with ctx.store.read() as session:
                 ticket = get_ticket(session, self.number)
                 detail = record_json.ticket_record(session, ticket)
@@ -357,7 +247,9 @@ class TicketDetailScreen(Screen[None]):
             )
             return
         self.post_message(
-            self.Loaded(LoadedTicket(detail, tuple(clocks), article, zone, ticket.id, history))
+            self.Loaded(
+                LoadedTicket(detail, tuple(clocks), article, zone, ticket.id, history), marker
+            )
         )
 
     def _arm_reload(self) -> None:
@@ -370,7 +262,30 @@ class TicketDetailScreen(Screen[None]):
         if self.app.screen is not self:
             self._arm_reload()
             return
-        self.load()
+        self.load(periodic=True)
+
+    @on(Unchanged)
+    def _on_unchanged(self) -> None:
+        self.reloads_skipped += 1
+        self._arm_reload()
+
+    def _hold_first_frame(self) -> None:
+        # Textual's batch: no layout and no frame while any is held (a count: this one
+        # is let go once, by the read's answer, its failure, the timer or the unmount).
+        if self.FIRST_FRAME_WAIT_S <= 0 or self._holding_paint:
+            return
+        self.app._begin_batch()
+        self._holding_paint = True
+        self.set_timer(self.FIRST_FRAME_WAIT_S, self._show_first_frame)
+
+    def _show_first_frame(self) -> None:
+        if self._holding_paint:
+            self._holding_paint = False
+            self.app._end_batch()
+            self.refresh(layout=True)
+
+    def on_unmount(self) -> None:
+        self._show_first_frame()
 
     def _keys_may_go(self) -> None:
         if self.holds_keys:
@@ -381,6 +296,7 @@ class TicketDetailScreen(Screen[None]):
     def _on_loaded(self, message: Loaded) -> None:
         self._keys_may_go()
         self.loaded = loaded = message.loaded
+        self._marker = message.marker
         self._zone = loaded.zone
         self.history.add(loaded.history, newest=True)
         # A reload that finds the ticket as it was draws nothing new: every update of a
@@ -392,10 +308,20 @@ class TicketDetailScreen(Screen[None]):
         else:
             self.refresh_clocks()
         self._arm_reload()
+        mounting, self._mounting = self._mounting, []
+        if self._holding_paint:
+            # Once the links and timeline just mounted are in: one frame, all of it.
+            self.call_later(self._show_when_mounted, mounting)
+
+    async def _show_when_mounted(self, mounting: list[AwaitMount]) -> None:
+        for mount in mounting:
+            await mount
+        self._show_first_frame()
 
     @on(LoadFailed)
     def _on_load_failed(self, message: LoadFailed) -> None:
         self._keys_may_go()
+        self._show_first_frame()
         self.query_one("#detail-title", Static).update(safe_text(message.message, "bold red"))
         self._arm_reload()
 
@@ -539,7 +465,7 @@ class TicketDetailScreen(Screen[None]):
             widgets.append(Static(Text(_("none"), style="dim")))
         with self.app.batch_update():
             box.remove_children()
-            box.mount_all(widgets)
+            self._mounting.append(box.mount_all(widgets))
 
     def _render_timeline(self) -> None:
         now = desk_of(self.app).now()
@@ -568,7 +494,7 @@ class TicketDetailScreen(Screen[None]):
         box = self.query_one("#detail-timeline", Vertical)
         with self.app.batch_update():
             box.remove_children()
-            box.mount_all(widgets)
+            self._mounting.append(box.mount_all(widgets))
         self.query_one("#timeline-older").display = self.history.older_than is not None
 
     def refresh_clocks(self) -> None:

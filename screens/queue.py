@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -18,7 +17,6 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from itsm_tui.context import DeskContext
-from itsm_tui.data import queue_pages
 from itsm_tui.data.directory import DeskDirectory, desk_directory
 from itsm_tui.data.queue_pages import QueueRow
 from itsm_tui.data.queue_views import QUEUE_SORTS, QueueQuery
@@ -33,9 +31,20 @@ from itsm_tui.screens import forms, keys
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.problems import ProblemDetailScreen
 from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe
+from itsm_tui.screens.queue_reads import (
+    QueueCounted,
+    QueueSource,
+    RowsLoaded,
+    RowsReadAgain,
+    count_view,
+    count_views,
+    read_rows_again,
+    read_top,
+    read_window,
+)
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
-from itsm_tui.screens.widgets.ticket_table import PAGE_SIZE, PageRequest, TicketTable
+from itsm_tui.screens.widgets.ticket_table import TicketTable
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,10 @@ RECENTLY = timedelta(days=1)
 BREACHING_WITHIN = timedelta(hours=2)
 # While a view stays empty, the other views are counted again every this many polls.
 ELSEWHERE_POLLS = 10
+# A view whose rows depend on the time (breaching soon, breached: an SLA window against
+# now) is counted again every this many polls even when the store has not changed; any
+# other view only when it has (Store.change_marker).
+TIMED_VIEW_POLLS = 5
 
 
 def view_query(view: str, directory: DeskDirectory | None, ctx: DeskContext) -> QueueQuery:
@@ -85,135 +98,6 @@ def view_query(view: str, directory: DeskDirectory | None, ctx: DeskContext) -> 
     if view == "resolved":
         return QueueQuery(TicketFilter(), resolved_since=ctx.now() - RECENTLY, sort="age")
     return QueueQuery(TicketFilter(open_only=True))
-
-
-class QueueSource:
-    """Reads pages of one query for the table (called in the table's worker thread)."""
-
-    def __init__(self, ctx: DeskContext, query: QueueQuery) -> None:
-        self.ctx = ctx
-        self.queue_query = query
-
-    def __call__(self, requests: Sequence[PageRequest]) -> dict[int, list[QueueRow]]:
-        pages: dict[int, list[QueueRow]] = {}
-        now = self.ctx.now()
-        with self.ctx.store.read() as session:
-            for request in requests:
-                previous = pages.get(request.page - 1)
-                if previous and len(previous) == PAGE_SIZE and not request.after:
-                    # Chained: the page right after one read in this batch.
-                    request = PageRequest(request.page, request.limit, after=previous[-1].key)
-                pages[request.page] = queue_pages.queue_page(
-                    session,
-                    self.queue_query,
-                    now=now,
-                    limit=request.limit,
-                    after=request.after,
-                    before=request.before,
-                    from_end=request.from_end,
-                    offset=request.offset,
-                )
-        return pages
-
-
-def _window_pages(rows: list[QueueRow], first_page: int) -> dict[int, list[QueueRow]]:
-    pages: dict[int, list[QueueRow]] = {}
-    for i in range(0, len(rows), PAGE_SIZE):
-        pages[first_page + i // PAGE_SIZE] = rows[i : i + PAGE_SIZE]
-    return pages
-
-
-# Rows past the screen's bottom read with the first page, so a step down draws at once.
-WINDOW_MARGIN = 20
-# Sorts read in an index's order on both databases: keyset reads either side of a key
-# are short index ranges. The other sorts sort the view anyway: one read at an offset.
-INDEX_ORDERED_SORTS = ("priority", "number", "sla")
-
-
-def read_top(
-    ctx: DeskContext, query: QueueQuery, *, visible: int
-) -> tuple[int, bool, dict[int, list[QueueRow]]]:
-    """The rows at the top of the view, without counting it: (rows read, whether that is
-    all of them, pages). A short view is counted by its read; a long one by `count_view`
-    afterwards, so the rows paint before the count arrives."""
-    end = ((visible + WINDOW_MARGIN) // PAGE_SIZE + 1) * PAGE_SIZE
-    with ctx.store.read() as session:
-        rows = queue_pages.queue_page(session, query, now=ctx.now(), limit=end)
-    return len(rows), len(rows) < end, _window_pages(rows, 0)
-
-
-def count_view(ctx: DeskContext, query: QueueQuery) -> int:
-    with ctx.store.read() as session:
-        return queue_pages.count_queue(session, query, now=ctx.now())
-
-
-def read_window(
-    ctx: DeskContext,
-    query: QueueQuery,
-    *,
-    selected_id: int | None,
-    cursor: int,
-    screen_row: int,
-    visible: int,
-) -> tuple[int, int, int, dict[int, list[QueueRow]]]:
-    """Count the view and read the pages on screen, keeping the selected ticket at the same
-    height of the screen: its position comes from a count before its key (in the same pass
-    as the view's count), and the pages around it are read by keyset from it (no OFFSET
-    however deep it sits) or, for a sort that sorts the whole view anyway, in one read."""
-    now = ctx.now()
-    with ctx.store.read() as session:
-        key = None
-        if selected_id is not None:
-            key = queue_pages.queue_key_of(session, query, selected_id, now=now)
-        if key is not None:
-            total, position = queue_pages.count_and_position(session, query, key, now=now)
-        else:
-            total = queue_pages.count_queue(session, query, now=now)
-            position = min(cursor, total - 1)
-        if total == 0:
-            return 0, 0, 0, {}
-        top = max(0, min(position - screen_row, total - visible))
-        first_page = max(0, top - WINDOW_MARGIN) // PAGE_SIZE
-        last_page = min(total - 1, top + visible + WINDOW_MARGIN) // PAGE_SIZE
-        start, end = first_page * PAGE_SIZE, min(total, (last_page + 1) * PAGE_SIZE)
-        if key is not None and query.sort in INDEX_ORDERED_SORTS:
-            rows = queue_pages.queue_page(
-                session, query, now=now, limit=position - start, before=key
-            ) + queue_pages.queue_page(
-                session, query, now=now, limit=end - position, after=key, inclusive=True
-            )
-        elif start == 0:
-            rows = queue_pages.queue_page(session, query, now=now, limit=end)
-        else:
-            rows = queue_pages.queue_page(session, query, now=now, limit=end - start, offset=start)
-    return total, position, top, _window_pages(rows, first_page)
-
-
-class RowsLoaded(QueueLoaded):
-    """The top of a view, read before its count: `counted` says whether `total` is the
-    view's size (a short view) or only the rows read so far (a `QueueCounted` follows)."""
-
-    def __init__(
-        self, query: QueueQuery, total: int, pages: dict[int, list[QueueRow]], *, counted: bool
-    ) -> None:
-        super().__init__(query, total, 0, 0, pages, poll=False)
-        self.counted = counted
-
-
-class QueueCounted(Message):
-    """The count of a view whose rows are already on screen."""
-
-    def __init__(self, query: QueueQuery, total: int) -> None:
-        super().__init__()
-        self.query = query
-        self.total = total
-
-
-def count_views(ctx: DeskContext, views: Sequence[QueueQuery]) -> list[int]:
-    """How many tickets each view holds (one session; each count reads index ranges)."""
-    with ctx.store.read() as session:
-        now = ctx.now()
-        return [queue_pages.count_queue(session, query, now=now) for query in views]
 
 
 class ViewsElsewhere(Message):
@@ -273,6 +157,14 @@ class QueueScreen(Screen[None]):
         self._debounce: Timer | None = None
         self._reading = False
         self.polls = 0
+        # The store's change marker taken before the read now shown, and that read's query:
+        # a poll that finds the same marker reads only the rows on screen again.
+        self._marker: object | None = None
+        self._marker_query: QueueQuery | None = None
+        self._polls_since_count = 0
+        # Polls that found the store unchanged (instrumentation, as `polls`).
+        self.polls_unchanged = 0
+        self._bar_shown: tuple[str, str] | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -349,6 +241,16 @@ class QueueScreen(Screen[None]):
         screen_row = max(0, min(screen_row, table.visible_rows - 1))
         if centre:
             screen_row = (table.visible_rows - 1) // 2
+        # A poll of the view already shown may skip the count if nothing was committed
+        # since its read; a view against the clock is counted every TIMED_VIEW_POLLS.
+        unchanged_since = None
+        if (
+            poll
+            and self._marker is not None
+            and self._marker_query == self.queue_query
+            and (self.queue_query.sla is None or self._polls_since_count < TIMED_VIEW_POLLS - 1)
+        ):
+            unchanged_since = (self._marker, table.shown_pages(), table.generation)
         self._read_queue(
             self.queue_query,
             selected_id=selected.id if selected else None,
@@ -357,6 +259,7 @@ class QueueScreen(Screen[None]):
             visible=table.visible_rows,
             poll=poll,
             asked_at=(table.cursor, table.top_row),
+            unchanged_since=unchanged_since,
         )
 
     @work(thread=True, exclusive=True, group="queue-read")
@@ -370,13 +273,25 @@ class QueueScreen(Screen[None]):
         visible: int,
         poll: bool,
         asked_at: tuple[int, int],
+        unchanged_since: tuple[object, dict[int, list[QueueRow]], int] | None = None,
     ) -> None:
         worker = get_current_worker()
         try:
+            # Taken before the read: a commit after it moves the marker, so the next poll
+            # reads again whatever this read saw of that commit.
+            marker = self.ctx.store.change_marker()
+            if unchanged_since is not None and marker == unchanged_since[0]:
+                _marker, shown, generation = unchanged_since
+                again = read_rows_again(self.ctx, shown)
+                if again is not None:
+                    self.post_message(
+                        RowsReadAgain(query, again, generation=generation, asked_at=asked_at)
+                    )
+                    return
             if selected_id is None and cursor == 0 and not poll:
                 # A new view, search or filter: the rows first, the count after them.
                 read, counted, pages = read_top(self.ctx, query, visible=visible)
-                self.post_message(RowsLoaded(query, read, pages, counted=counted))
+                self.post_message(RowsLoaded(query, read, pages, counted=counted, marker=marker))
                 if not counted and not worker.is_cancelled:
                     self.post_message(QueueCounted(query, count_view(self.ctx, query)))
                 return
@@ -392,7 +307,9 @@ class QueueScreen(Screen[None]):
             self.post_message(QueueFailed(str(exc), poll=poll))
             return
         self.post_message(
-            QueueLoaded(query, total, position, top, pages, poll=poll, asked_at=asked_at)
+            QueueLoaded(
+                query, total, position, top, pages, poll=poll, asked_at=asked_at, marker=marker
+            )
         )
 
     def _keys_may_go(self) -> None:
@@ -425,12 +342,34 @@ class QueueScreen(Screen[None]):
             )
             self.count = message.total if counted else None
             self._show_view_bar()
+            self._marker, self._marker_query = message.marker, message.query
+            self._polls_since_count = 0
             if counted:
                 self._look_elsewhere_if_empty(poll=message.poll)
         if message.poll:
             self.polls += 1
         if counted:
             self._arm_poll()
+
+    @on(RowsReadAgain)
+    def _rows_read_again(self, message: RowsReadAgain) -> None:
+        table = self.table
+        # Only onto the very rows it read: not after a move, a new view or a fuller read
+        # (as a stale poll's window, it is dropped, and the next poll reads from there).
+        if (
+            message.query != self.queue_query
+            or message.generation != table.generation
+            or message.asked_at != (table.cursor, table.top_row)
+        ):
+            self._arm_poll()
+            return
+        table.refresh_pages(message.pages)
+        self.polls += 1
+        self.polls_unchanged += 1
+        self._polls_since_count += 1
+        if self.count == 0:
+            self._look_elsewhere_if_empty(poll=True)
+        self._arm_poll()
 
     @on(QueueCounted)
     def _queue_counted(self, message: QueueCounted) -> None:
@@ -548,15 +487,20 @@ class QueueScreen(Screen[None]):
     def _show_view_bar(self) -> None:
         label = VIEW_LABELS.get(self.view_key, self.view_key)
         count = "…" if self.count is None else f"{self.count:,}"
-        self.query_one("#view-name", Static).update(f" {label} · {count} ")
         arrow = " ▼" if self.queue_query.descending else " ▲"
         details = [_("sorted by {column}").format(column=self.queue_query.sort) + arrow]
         if self.search_text:
             details.append(_("search in this view: {text}").format(text=self.search_text))
         if self.filters_shown:
             details.append(describe(self.filters_shown))
+        shown = (f" {label} · {count} ", " · ".join(details))
+        # Every poll comes here: the same bar is not drawn (sent to the terminal) again.
+        if shown == self._bar_shown:
+            return
+        self._bar_shown = shown
+        self.query_one("#view-name", Static).update(shown[0])
         # Search and filter text are the user's: drawn as plain Text, never markup.
-        self.query_one("#view-detail", Static).update(Text(" · ".join(details)))
+        self.query_one("#view-detail", Static).update(Text(shown[1]))
 
     # ------------------------------------------------------------------ views, search, sort
 
