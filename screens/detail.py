@@ -34,7 +34,7 @@ from itsm_tui.data.sla_standing import (  # the standings, defined once
 )
 from itsm_tui.desk import assign_ticket, sla
 from itsm_tui.desk.errors import DeskError
-from itsm_tui.desk.fulfilment import request_steps
+from itsm_tui.desk.fulfilment import request_steps, standard_of_ticket
 from itsm_tui.desk.records import get_agent, get_ticket
 from itsm_tui.desk.zones import agent_zone, zone_label
 from itsm_tui.domain.calendar import BusinessCalendar, business_time_between
@@ -43,6 +43,7 @@ from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.page_ack import acknowledge_from_app
+from itsm_tui.screens.request_steps import open_step, promised_text, step_line, steps_text
 from itsm_tui.screens.text import parse_iso, printable, safe_text, shown_time
 from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
@@ -243,6 +244,7 @@ class TicketDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Back")),
         *keys.TICKET_ACTIONS,
+        keys.STEP_DONE,
         keys.RESOLVE,
         keys.REOPEN,
         keys.PRIORITY,
@@ -333,6 +335,7 @@ class TicketDetailScreen(Screen[None]):
                 if ticket.catalogue_item_id is not None:
                     # A catalogue request: its delivery standard's instant and its steps.
                     detail["promised_at"] = ticket.promised_at
+                    detail["standard"] = standard_of_ticket(session, ticket)
                     detail["steps"] = [
                         (v.position, v.status, v.name, v.team)
                         for v in request_steps(session, ticket)
@@ -383,6 +386,7 @@ class TicketDetailScreen(Screen[None]):
         self.loaded = loaded = message.loaded
         self._zone = loaded.zone
         self.history.add(loaded.history, newest=True)
+        self.refresh_bindings()  # "Step done" only on a request with steps
         # A reload that finds the ticket as it was draws nothing new: every update of a
         # field would redraw it, a screenful over SSH every RELOAD_SECONDS for no change.
         key = (loaded.detail, loaded.article, loaded.zone, self.app.size.width)
@@ -472,7 +476,7 @@ class TicketDetailScreen(Screen[None]):
             (_("Reopened"), d["reopen_count"]),
         ]
         if d.get("catalogue_item"):
-            rows.append((_("Promised"), self._promised(d)))
+            rows.append((_("Promised"), promised_text(d, self._zone)))
         if d["resolution_code"]:
             rows.append((_("Resolution"), d["resolution_code"]))
         if d["type"] == "problem":
@@ -481,7 +485,7 @@ class TicketDetailScreen(Screen[None]):
             rows.append((str(key), value))
         long_rows: list[tuple[str, Any]] = []
         if d.get("steps"):
-            long_rows.append((_("Steps"), _steps_text(d["steps"])))
+            long_rows.append((_("Steps"), steps_text(d["steps"])))
         if d["resolution_notes"]:
             long_rows.append((_("Resolution notes"), d["resolution_notes"]))
         if d["type"] == "problem":
@@ -503,17 +507,6 @@ class TicketDetailScreen(Screen[None]):
                 cells += [Text(""), Text("")]
             table.add_row(*cells)
         return table
-
-    def _promised(self, d: dict[str, Any]) -> str:
-        """The delivery standard's instant; missed when fulfilment came (or comes) after it."""
-        promised = d.get("promised_at")
-        if promised is None:
-            return _("after approval") if d["status"] == "awaiting_approval" else "—"
-        shown = shown_time(promised, self._zone)
-        resolved = parse_iso(d["resolved_at"]) if d["resolved_at"] else None
-        if resolved is not None:
-            return shown + (_(" (missed)") if resolved > promised else _(" (kept)"))
-        return shown
 
     def _render_links(self, d: dict[str, Any]) -> None:
         assert self.loaded is not None
@@ -667,6 +660,30 @@ class TicketDetailScreen(Screen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "complete_step":
+            return self.loaded is not None and bool(self.loaded.detail.get("steps"))
+        return True
+
+    def action_complete_step(self) -> None:
+        from itsm_tui.screens.forms.step_done import StepDoneForm
+
+        steps = self.loaded.detail.get("steps") if self.loaded is not None else None
+        step = open_step(steps) if steps else None
+        if steps and step is None:
+            self.notify(
+                _("{number} has no open fulfilment step: it is {status}").format(
+                    number=self.number, status=self.loaded.detail["status"].replace("_", " ")
+                ),
+                title=self.number,
+                severity="warning",
+                markup=False,
+            )
+            return
+        if step is not None:
+            line = step_line(step, len(steps))
+            self._open_form(lambda t: StepDoneForm(self.number, t.detail["version"], line))
+
     def action_reload(self) -> None:
         self.load()
 
@@ -776,15 +793,3 @@ def _value_text(value: Any) -> Text:
 def texts(values: Iterable[object]) -> list[Text]:
     """Several user values as safe `Text`s (handy for option lists)."""
     return [safe_text(v, single_line=True) for v in values]
-
-
-# How a step's state reads in the ticket's step list.
-_STEP_MARK = {"done": "✓", "open": "▶", "waiting": "·", "cancelled": "✗"}
-
-
-def _steps_text(steps: list[tuple[int, str, str, str | None]]) -> str:
-    """One line per step: its mark, name and team (plain text: names are user data)."""
-    return "\n".join(
-        f"{_STEP_MARK.get(status, '?')} {position}. {name} — {team or '—'}"
-        for position, status, name, team in steps
-    )
