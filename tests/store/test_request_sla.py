@@ -18,12 +18,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
+from itsm_tui.config import apply_config, load_desk_text
+from itsm_tui.data.models import SlaClock
 from itsm_tui.data.store import Store
 from itsm_tui.desk import transition_ticket, update_ticket
 from itsm_tui.desk.records import get_agent, get_ticket
 from tests.conftest import BACKENDS
-from tests.sla_desk import clocks, create, desk_store, local, run_sweep
+from tests.sla_desk import clocks, create, desk_store, desk_text, local, run_sweep
 
 TUE_0930 = local(2026, 11, 24, 9, 30)
 STARTER_FORM = {"full_name": "Wei Li", "start_date": "2026-12-07", "department": "Finance"}
@@ -98,3 +101,26 @@ def test_a_request_without_an_item_keeps_the_policys_target(sla_store: Store) ->
     number = create(sla_store, TUE_0930, impact=3, urgency=3, type="request")
     assert clocks(sla_store, number)["resolution"].target_minutes == 450
     assert promised(sla_store, number) is None
+
+
+def test_re_timing_by_the_desk_file_gives_an_old_request_its_standard(sla_store: Store) -> None:
+    """A store from before the rule: the request's clock has the policy's day. When the
+    desk file changes the request policy's timing, the re-timing applies the standard."""
+    number = starter(sla_store)
+    approve(sla_store, number, local(2026, 11, 25, 9, 30))
+    with sla_store.write() as session:
+        ticket_id = get_ticket(session, number).id
+        session.execute(
+            update(SlaClock)
+            .where(SlaClock.ticket_id == ticket_id, SlaClock.kind == "resolution")
+            .values(target_minutes=450, due_at=local(2026, 11, 26, 9, 30))
+        )
+    text = desk_text().replace(
+        "resolution_minutes = 450             # 1 business day", "resolution_minutes = 900", 1
+    )
+    assert "resolution_minutes = 900" in text
+    with sla_store.write() as session:
+        apply_config(session, load_desk_text(text, "desk.toml"), now=local(2026, 11, 25, 10, 0))
+    resolution = clocks(sla_store, number)["resolution"]
+    assert resolution.target_minutes == 2250
+    assert resolution.due_at == promised(sla_store, number) == local(2026, 12, 2, 9, 30)
