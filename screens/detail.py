@@ -43,7 +43,13 @@ from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.page_ack import acknowledge_from_app
-from itsm_tui.screens.request_steps import open_step, promised_text, step_line, steps_text
+from itsm_tui.screens.request_steps import (
+    no_open_step,
+    open_step,
+    promised_text,
+    step_line,
+    steps_text,
+)
 from itsm_tui.screens.text import parse_iso, printable, safe_text, shown_time
 from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
@@ -491,6 +497,13 @@ class TicketDetailScreen(Screen[None]):
         if d["type"] == "problem":
             long_rows += [(_("Root cause"), d["root_cause"]), (_("Workaround"), d["workaround"])]
         wide = self.app.size.width >= 76
+        if wide:
+            # Two pairs a line leave each value under half the width: a longer one (an
+            # e-mail address, a promise with its standard) gets a line of its own
+            # rather than wrapping inside its column.
+            half = (self.app.size.width - 4) // 2 - 12
+            long_rows = [r for r in rows if len(_shown(r[1])) > half] + long_rows
+            rows = [r for r in rows if len(_shown(r[1])) <= half]
         table = Table.grid(padding=(0, 1), expand=True)
         pairs = 2 if wide else 1
         for _i in range(pairs):
@@ -670,17 +683,10 @@ class TicketDetailScreen(Screen[None]):
 
         steps = self.loaded.detail.get("steps") if self.loaded is not None else None
         step = open_step(steps) if steps else None
-        if steps and step is None:
-            self.notify(
-                _("{number} has no open fulfilment step: it is {status}").format(
-                    number=self.number, status=self.loaded.detail["status"].replace("_", " ")
-                ),
-                title=self.number,
-                severity="warning",
-                markup=False,
-            )
-            return
-        if step is not None:
+        if self.loaded is not None and steps and step is None:
+            refusal = no_open_step(self.number, self.loaded.detail["status"])
+            self.notify(refusal, title=self.number, severity="warning", markup=False)
+        elif step is not None:
             line = step_line(step, len(steps))
             self._open_form(lambda t: StepDoneForm(self.number, t.detail["version"], line))
 
@@ -782,6 +788,10 @@ class TicketDetailScreen(Screen[None]):
 
 def _priority_style(label: str) -> str:
     return {"P1": "red", "P2": "dark_orange", "P3": "yellow"}.get(label, "green")
+
+
+def _shown(value: Any) -> str:
+    return "—" if value is None or value == "" else str(value)
 
 
 def _value_text(value: Any) -> Text:

@@ -55,3 +55,10 @@ def step_line(step: Step, count: int) -> str:
     return _("Step {position} of {steps}: {name} ({team})").format(
         position=position, steps=count, name=name, team=team or "—"
     )
+
+
+def no_open_step(number: str, status: str) -> str:
+    """Why "Step done" has nothing to complete (as `itsm catalog done` would refuse)."""
+    return _("{number} has no open fulfilment step: it is {status}").format(
+        number=number, status=status.replace("_", " ")
+    )

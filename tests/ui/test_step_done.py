@@ -1,29 +1,27 @@
-"""The ticket screen's "Step done" key (o): a catalogue request's open step completed with an
+"""The ticket screen's "Step done" key (F): a catalogue request's open step completed with an
 optional note through the same desk function as `itsm catalog done`; refused (another
 team's step, no open step) with a toast and nothing written; not offered on other tickets."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from itsm_tui.data.models import AuditEvent, CatalogueItem, Comment, FulfilmentTask, Ticket
-from itsm_tui.desk import create_ticket
-from itsm_tui.desk.fulfilment import complete_task
-from itsm_tui.desk.records import get_agent, get_ticket
+from itsm_tui.data.models import AuditEvent, Comment, FulfilmentTask, Ticket
+from itsm_tui.desk.records import get_ticket
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.forms.step_done import StepDoneForm
-from tests.factories import NOW
-from tests.ui.detail_apps import DetailHarness, context, demo_store, run_async, settle
-
-PLAN = [
-    {"name": "Image the laptop", "team": "Service Desk", "minutes": 90},
-    {"name": "Register it", "team": "Network"},
-]
+from tests.ui.detail_apps import (
+    DetailHarness,
+    context,
+    demo_store,
+    planned_request,
+    run_async,
+    settle,
+)
 
 
 @pytest.fixture
@@ -31,30 +29,6 @@ def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
     store, numbers = demo_store(tmp_path)
     yield store, numbers
     store.dispose()
-
-
-def planned_request(store: Any, steps_done: int = 0) -> str:
-    with store.write() as session:
-        item = session.scalars(select(CatalogueItem).where(CatalogueItem.code == "laptop")).one()
-        item.requires_approval = False
-        item.tasks = PLAN
-        alice = get_agent(session, "alice")
-        number = create_ticket(
-            session,
-            alice,
-            type="request",
-            title="Laptop for Wei",
-            impact=3,
-            urgency=3,
-            catalogue_item="laptop",
-            form_data={"model": "X1"},
-            now=NOW,
-        ).number
-        for k in range(steps_done):
-            complete_task(
-                session, get_agent(session, "sam"), number, now=NOW + timedelta(minutes=k)
-            )
-    return number
 
 
 def written(store: Any) -> tuple[int, ...]:
@@ -91,7 +65,7 @@ async def test_o_completes_the_open_step_with_a_note(demo) -> None:  # type: ign
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(pilot)
         assert "Step done" in footer(app)
-        await pilot.press("o")
+        await pilot.press("F")
         await settle(pilot)
         assert isinstance(app.screen, StepDoneForm)
         assert app.screen.step == "Step 1 of 2: Image the laptop (Service Desk)"
@@ -111,7 +85,7 @@ async def test_another_teams_step_is_refused_with_a_toast_and_nothing_written(de
     app = DetailHarness(context(store), lambda: TicketDetailScreen(number))
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(pilot)
-        await pilot.press("o")
+        await pilot.press("F")
         await settle(pilot)
         await pilot.press(*"done", "ctrl+s")
         await settle(pilot)
@@ -130,7 +104,7 @@ async def test_no_open_step_is_said_in_a_toast(demo) -> None:  # type: ignore[no
     app = DetailHarness(context(store), lambda: TicketDetailScreen(number))
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(pilot)
-        await pilot.press("o")
+        await pilot.press("F")
         await settle(pilot)
         assert isinstance(app.screen, TicketDetailScreen)
         assert errors(app) == [f"{number} has no open fulfilment step: it is fulfilled"]
@@ -144,7 +118,7 @@ async def test_not_offered_on_an_incident(demo) -> None:  # type: ignore[no-unty
     async with app.run_test(size=(120, 50)) as pilot:
         await settle(pilot)
         assert "Step done" not in footer(app)
-        await pilot.press("o")
+        await pilot.press("F")
         await settle(pilot)
         assert isinstance(app.screen, TicketDetailScreen)
 
