@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar, cast
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
@@ -463,7 +463,7 @@ class TicketDetailScreen(Screen[None]):
         self.refresh_clocks()
         self._render_timeline()
 
-    def _fields_table(self, d: dict[str, Any]) -> Table:
+    def _fields_table(self, d: dict[str, Any]) -> RenderableType:
         zone = self._zone
         rows: list[tuple[str, Any]] = [
             (_("Impact"), d["impact"]),
@@ -514,12 +514,15 @@ class TicketDetailScreen(Screen[None]):
             for label, value in rows[start : start + pairs]:
                 cells += [Text(label), _value_text(value)]
             table.add_row(*cells)
+        if not long_rows:
+            return table
+        # The long rows span the width (under the pairs, their labels aligned with them).
+        spanning = Table.grid(padding=(0, 1), expand=True)
+        spanning.add_column(style="bold", no_wrap=True, min_width=10)
+        spanning.add_column(ratio=1, overflow="fold")
         for label, value in long_rows:
-            cells = [Text(label), _value_text(value)]
-            if pairs == 2:
-                cells += [Text(""), Text("")]
-            table.add_row(*cells)
-        return table
+            spanning.add_row(Text(label), _value_text(value))
+        return Group(table, spanning)
 
     def _render_links(self, d: dict[str, Any]) -> None:
         assert self.loaded is not None
