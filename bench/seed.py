@@ -192,6 +192,8 @@ def main() -> None:
                 "bench": "seed",
                 "tickets": summary.tickets,
                 "seconds": summary.seconds,
+                "planned_requests": summary.planned_requests,
+                "planned_requests_s": summary.planned_seconds,
                 "tickets_per_s": round(rate, 1),
                 "naive_tickets_per_s": round(naive_rate, 1),
                 "backend": backend,

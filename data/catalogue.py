@@ -9,6 +9,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.models import CatalogueItem, Service, Team
+from itsm_tui.desk.fulfilment import SHOWN_PRIORITY, delivery_standard, working_day_of
+from itsm_tui.desk.sla import ranked_policies
 from itsm_tui.i18n import _
 
 
@@ -27,6 +29,12 @@ class CatalogueEntry:
     # The fulfilment plan: {"name", "team", "minutes"?} in order (empty: worked by hand).
     tasks: tuple[dict[str, Any], ...] = ()
     approval_role: str | None = None
+    # The working day (minutes) of the calendar that times its requests; None: 24x7.
+    working_day_minutes: int | None = None
+
+    def standard(self) -> str:
+        """The delivery standard as people say it ("5 working days")."""
+        return delivery_standard(self.fulfilment_minutes, self.working_day_minutes)
 
     def approval(self) -> str:
         """Who must approve a request for it, as a person says it."""
@@ -46,6 +54,7 @@ class CatalogueEntry:
             "service": self.service,
             "requires_approval": self.requires_approval,
             "fulfilment_minutes": self.fulfilment_minutes,
+            "delivery_standard": self.standard(),
             "form": [dict(f) for f in self.form],
             "approval_role": self.approval_role,
             "tasks": [dict(t) for t in self.tasks],
@@ -86,6 +95,7 @@ def catalogue_entries(
         )
     if category is not None:
         query = query.where(func.lower(CatalogueItem.category) == category.strip().lower())
+    policies = ranked_policies(session)
     return [
         CatalogueEntry(
             code=item.code,
@@ -99,6 +109,7 @@ def catalogue_entries(
             form=tuple(item.form or ()),
             tasks=tuple(item.tasks or ()),
             approval_role=item.approval_role,
+            working_day_minutes=working_day_of(policies, item.code, service, SHOWN_PRIORITY),
         )
         for item, team, service in session.execute(query)
     ]

@@ -18,7 +18,6 @@ from textual.widgets.option_list import Option
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data.catalogue import CatalogueEntry, catalogue_entries
-from itsm_tui.desk.fulfilment import delivery_standard
 from itsm_tui.i18n import _, ngettext
 from itsm_tui.screens.detail import desk_of
 from itsm_tui.screens.text import printable
@@ -113,7 +112,7 @@ class CatalogueScreen(Screen[None]):
                 items.add_option(Option(heading, disabled=True))
             row = Text("  ")
             row.append(_line(entry.name))
-            row.append(f"  {delivery_standard(entry.fulfilment_minutes)}", style="dim")
+            row.append(f"  {entry.standard()}", style="dim")
             items.add_option(Option(row, id=str(index)))
             if chosen is not None and entry.code == chosen.code:
                 highlight = items.option_count - 1
@@ -158,7 +157,7 @@ class CatalogueScreen(Screen[None]):
         if entry.description:
             text.append(printable(entry.description) + "\n\n")
         for label, value in (
-            (_("Delivery standard"), delivery_standard(entry.fulfilment_minutes)),
+            (_("Delivery standard"), entry.standard()),
             (_("Approval"), entry.approval()),
             (_("Fulfilled by"), entry.team or "—"),
             (_("Service"), entry.service or "—"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar, cast
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,7 +26,7 @@ from itsm_tui.data import record_json
 from itsm_tui.data.history import PAGE_SIZE, HistoryPage, history_page
 from itsm_tui.desk import assign_ticket, sla
 from itsm_tui.desk.errors import DeskError
-from itsm_tui.desk.fulfilment import request_steps
+from itsm_tui.desk.fulfilment import request_steps, standard_of_ticket
 from itsm_tui.desk.records import get_agent, get_ticket
 from itsm_tui.desk.zones import agent_zone, zone_label
 from itsm_tui.domain.workflow import workflow_for
@@ -35,6 +35,13 @@ from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.detail_clocks import ClockSnapshot, clock_line, duration, short_duration
 from itsm_tui.screens.page_ack import acknowledge_from_app
+from itsm_tui.screens.request_steps import (
+    no_open_step,
+    open_step,
+    promised_text,
+    step_line,
+    steps_text,
+)
 from itsm_tui.screens.text import parse_iso, printable, safe_text, shown_time
 from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
 from itsm_tui.screens.widgets.footer import DeskFooter
@@ -112,6 +119,7 @@ class TicketDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", _("Back")),
         *keys.TICKET_ACTIONS,
+        keys.STEP_DONE,
         keys.RESOLVE,
         keys.REOPEN,
         keys.PRIORITY,
@@ -223,6 +231,7 @@ class TicketDetailScreen(Screen[None]):
                 if ticket.catalogue_item_id is not None:
                     # A catalogue request: its delivery standard's instant and its steps.
                     detail["promised_at"] = ticket.promised_at
+                    detail["standard"] = standard_of_ticket(session, ticket)
                     detail["steps"] = [
                         (v.position, v.status, v.name, v.team)
                         for v in request_steps(session, ticket)
@@ -299,6 +308,7 @@ class TicketDetailScreen(Screen[None]):
         self._marker = message.marker
         self._zone = loaded.zone
         self.history.add(loaded.history, newest=True)
+        self.refresh_bindings()  # "Step done" only on a request with steps
         # A reload that finds the ticket as it was draws nothing new: every update of a
         # field would redraw it, a screenful over SSH every RELOAD_SECONDS for no change.
         key = (loaded.detail, loaded.article, loaded.zone, self.app.size.width)
@@ -379,7 +389,7 @@ class TicketDetailScreen(Screen[None]):
         self.refresh_clocks()
         self._render_timeline()
 
-    def _fields_table(self, d: dict[str, Any]) -> Table:
+    def _fields_table(self, d: dict[str, Any]) -> RenderableType:
         zone = self._zone
         rows: list[tuple[str, Any]] = [
             (_("Impact"), d["impact"]),
@@ -398,7 +408,7 @@ class TicketDetailScreen(Screen[None]):
             (_("Reopened"), d["reopen_count"]),
         ]
         if d.get("catalogue_item"):
-            rows.append((_("Promised"), self._promised(d)))
+            rows.append((_("Promised"), promised_text(d, self._zone)))
         if d["resolution_code"]:
             rows.append((_("Resolution"), d["resolution_code"]))
         if d["type"] == "problem":
@@ -407,12 +417,19 @@ class TicketDetailScreen(Screen[None]):
             rows.append((str(key), value))
         long_rows: list[tuple[str, Any]] = []
         if d.get("steps"):
-            long_rows.append((_("Steps"), _steps_text(d["steps"])))
+            long_rows.append((_("Steps"), steps_text(d["steps"])))
         if d["resolution_notes"]:
             long_rows.append((_("Resolution notes"), d["resolution_notes"]))
         if d["type"] == "problem":
             long_rows += [(_("Root cause"), d["root_cause"]), (_("Workaround"), d["workaround"])]
         wide = self.app.size.width >= 76
+        if wide:
+            # Two pairs a line leave each value under half the width: a longer one (an
+            # e-mail address, a promise with its standard) gets a line of its own
+            # rather than wrapping inside its column.
+            half = (self.app.size.width - 4) // 2 - 12
+            long_rows = [r for r in rows if len(_shown(r[1])) > half] + long_rows
+            rows = [r for r in rows if len(_shown(r[1])) <= half]
         table = Table.grid(padding=(0, 1), expand=True)
         pairs = 2 if wide else 1
         for _i in range(pairs):
@@ -423,23 +440,15 @@ class TicketDetailScreen(Screen[None]):
             for label, value in rows[start : start + pairs]:
                 cells += [Text(label), _value_text(value)]
             table.add_row(*cells)
+        if not long_rows:
+            return table
+        # The long rows span the width (under the pairs, their labels aligned with them).
+        spanning = Table.grid(padding=(0, 1), expand=True)
+        spanning.add_column(style="bold", no_wrap=True, min_width=10)
+        spanning.add_column(ratio=1, overflow="fold")
         for label, value in long_rows:
-            cells = [Text(label), _value_text(value)]
-            if pairs == 2:
-                cells += [Text(""), Text("")]
-            table.add_row(*cells)
-        return table
-
-    def _promised(self, d: dict[str, Any]) -> str:
-        """The delivery standard's instant; missed when fulfilment came (or comes) after it."""
-        promised = d.get("promised_at")
-        if promised is None:
-            return _("after approval") if d["status"] == "awaiting_approval" else "—"
-        shown = shown_time(promised, self._zone)
-        resolved = parse_iso(d["resolved_at"]) if d["resolved_at"] else None
-        if resolved is not None:
-            return shown + (_(" (missed)") if resolved > promised else _(" (kept)"))
-        return shown
+            spanning.add_row(Text(label), _value_text(value))
+        return Group(table, spanning)
 
     def _render_links(self, d: dict[str, Any]) -> None:
         assert self.loaded is not None
@@ -593,6 +602,23 @@ class TicketDetailScreen(Screen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "complete_step":
+            return self.loaded is not None and bool(self.loaded.detail.get("steps"))
+        return True
+
+    def action_complete_step(self) -> None:
+        from itsm_tui.screens.forms.step_done import StepDoneForm
+
+        steps = self.loaded.detail.get("steps") if self.loaded is not None else None
+        step = open_step(steps) if steps else None
+        if self.loaded is not None and steps and step is None:
+            refusal = no_open_step(self.number, self.loaded.detail["status"])
+            self.notify(refusal, title=self.number, severity="warning", markup=False)
+        elif step is not None:
+            line = step_line(step, len(steps))
+            self._open_form(lambda t: StepDoneForm(self.number, t.detail["version"], line))
+
     def action_reload(self) -> None:
         self.load()
 
@@ -693,6 +719,10 @@ def _priority_style(label: str) -> str:
     return {"P1": "red", "P2": "dark_orange", "P3": "yellow"}.get(label, "green")
 
 
+def _shown(value: Any) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
 def _value_text(value: Any) -> Text:
     if value is None or value == "":
         return Text("—", style="dim")
@@ -702,15 +732,3 @@ def _value_text(value: Any) -> Text:
 def texts(values: Iterable[object]) -> list[Text]:
     """Several user values as safe `Text`s (handy for option lists)."""
     return [safe_text(v, single_line=True) for v in values]
-
-
-# How a step's state reads in the ticket's step list.
-_STEP_MARK = {"done": "✓", "open": "▶", "waiting": "·", "cancelled": "✗"}
-
-
-def _steps_text(steps: list[tuple[int, str, str, str | None]]) -> str:
-    """One line per step: its mark, name and team (plain text: names are user data)."""
-    return "\n".join(
-        f"{_STEP_MARK.get(status, '?')} {position}. {name} — {team or '—'}"
-        for position, status, name, team in steps
-    )

@@ -27,6 +27,10 @@ ACKNOWLEDGE_PAGE = Binding("A", "acknowledge_page", _("Ack page"))
 SURVEY = Binding("asterisk", "survey", _("Survey"), key_display="*")
 COMPLAINT = Binding("exclamation_mark", "complaint", _("Complaint"), key_display="!")
 
+# A catalogue request's current fulfilment step done (as `itsm catalog done`): F for
+# fulfilment (o sorts the queue). Shown only on a request with steps.
+STEP_DONE = Binding("F", "complete_step", _("Step done"))
+
 # New tickets, from the queue.
 NEW_INCIDENT = Binding("n", "new_incident", _("New inc"))
 NEW_REQUEST = Binding("N", "new_request", _("New req"))

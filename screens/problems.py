@@ -245,13 +245,14 @@ class ProblemDetailScreen(Screen[None]):
 
     CSS_PATH = "styles/problems.tcss"
     BINDINGS: list[BindingType] = [
+        # First, as on the ticket screen: a narrow footer drops its last keys, never Back.
+        Binding("escape", "app.pop_screen", _("Back")),
         keys.PROBLEM_ROOT_CAUSE,
         keys.PROBLEM_WORKAROUND,
         keys.RESOLVE_INCIDENTS,
         keys.PROBLEM_FIX,
         keys.PROBLEM_ARTICLE,
         Binding("ctrl+r", "refresh", _("Refresh"), show=False),
-        Binding("escape", "app.pop_screen", _("Back")),
     ]
 
     def __init__(self, number: str) -> None:

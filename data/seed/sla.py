@@ -357,12 +357,14 @@ class TicketClocks:
         opened: int,
         status: str,
         next_id: int,
+        standard: int | None = None,
     ) -> None:
         self.policy = policy
         self.flow: Workflow = WORKFLOWS[tname]
         self.clocks: list[Clock] = []
-        # sla.start_clocks
-        for kind, target in ((sla.RESPONSE, policy.response), (sla.RESOLUTION, policy.resolution)):
+        # sla.start_clocks; a request's resolution is timed by its item's standard (sla.target_of)
+        resolution = standard or policy.resolution
+        for kind, target in ((sla.RESPONSE, policy.response), (sla.RESOLUTION, resolution)):
             if not target:
                 continue
             clock = Clock(

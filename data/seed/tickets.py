@@ -26,6 +26,7 @@ from itsm_tui.data.seed.texts import (
     SYMPTOM_DETAIL,
     WORKAROUNDS_BY_CATEGORY,
 )
+from itsm_tui.desk.sla import standard_of
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
 
 if TYPE_CHECKING:
@@ -378,8 +379,12 @@ class TicketWriter:
             resp_target = (
                 policy.response if policy and policy.response else None
             ) or DEFAULT_RESPONSE[priority]
-            res_target = (policy.resolution if policy and policy.resolution else None) or (
-                DEFAULT_RESOLUTION[priority] if t != 2 else 30 * 24 * 60
+            # A request's resolution is its item's delivery standard (sla.target_of).
+            standard = standard_of(tname, item[7]) if item is not None else None
+            res_target = (
+                standard
+                or (policy.resolution if policy and policy.resolution else None)
+                or (DEFAULT_RESOLUTION[priority] if t != 2 else 30 * 24 * 60)
             )
 
             policy_clocks = policy
@@ -425,7 +430,9 @@ class TicketWriter:
             ev.sort(key=_first)
             # The story through the desk's rules: clocks, sweeps, escalations.
             ticket_clocks = (
-                TicketClocks(policy_clocks, index, tname, priority, o, tk.initial_status, kid)
+                TicketClocks(
+                    policy_clocks, index, tname, priority, o, tk.initial_status, kid, standard
+                )
                 if policy_clocks is not None
                 else None
             )

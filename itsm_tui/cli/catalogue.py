@@ -17,7 +17,13 @@ from itsm_tui.data import record_json
 from itsm_tui.data.catalogue import CatalogueEntry, catalogue_entries
 from itsm_tui.data.models import Agent
 from itsm_tui.desk import create_ticket
-from itsm_tui.desk.fulfilment import StepView, complete_task, delivery_standard, request_steps
+from itsm_tui.desk.fulfilment import (
+    StepView,
+    complete_task,
+    delivery_standard,
+    request_steps,
+    working_day_of_ticket,
+)
 from itsm_tui.desk.records import get_catalogue_item, get_ticket
 from itsm_tui.domain.workflow import REQUEST
 from itsm_tui.i18n import _
@@ -28,12 +34,9 @@ def catalog() -> None:
     """The service catalogue: items, their forms, requests."""
 
 
-_standard = delivery_standard
-
-
 def _entry_line(e: CatalogueEntry) -> str:
     approval = _("approval") if e.requires_approval else "—"
-    return f"{e.code:<20} {e.name[:40]:<40} {_standard(e.fulfilment_minutes):>10}  {approval}"
+    return f"{e.code:<20} {e.name[:40]:<40} {e.standard():>14}  {approval}"
 
 
 @catalog.command("list")
@@ -62,7 +65,7 @@ def _format_entry(e: CatalogueEntry) -> str:
         f"{_('Category')}: {e.category or '—'}",
         f"{_('Fulfilled by')}: {e.team or '—'}",
         f"{_('Service')}: {e.service or '—'}",
-        f"{_('Delivery standard')}: {_standard(e.fulfilment_minutes)}",
+        f"{_('Delivery standard')}: {e.standard()}",
         f"{_('Approval')}: {e.approval()}",
     ]
     if e.description:
@@ -70,7 +73,11 @@ def _format_entry(e: CatalogueEntry) -> str:
     if e.tasks:
         lines += ["", _("Fulfilment steps:")]
         for position, t in enumerate(e.tasks, start=1):
-            expected = f" ~{_standard(t['minutes'])}" if t.get("minutes") else ""
+            expected = (
+                f" ~{delivery_standard(t['minutes'], e.working_day_minutes)}"
+                if t.get("minutes")
+                else ""
+            )
             lines.append(f"  {position}. {t['name']} — {t['team']}{expected}")
     if e.form:
         lines += ["", _("Form:")]
@@ -154,8 +161,10 @@ def catalog_request(
     emit_ticket(write(env, action), as_json, full=True)
 
 
-def _step_line(v: StepView) -> str:
-    expected = f" ~{_standard(v.expected_minutes)}" if v.expected_minutes else ""
+def _step_line(v: StepView, day_minutes: int | None) -> str:
+    expected = (
+        f" ~{delivery_standard(v.expected_minutes, day_minutes)}" if v.expected_minutes else ""
+    )
     by = f" ({v.done_by})" if v.done_by else ""
     return f"{v.position}. {v.status:<9} {v.name} — {v.team or '—'}{expected}{by}"
 
@@ -169,6 +178,7 @@ def catalog_tasks(env: Env, number: str, as_json: bool) -> None:
     with desk_session(env, write=False) as (session, _actor):
         ticket = get_ticket(session, number)
         steps = request_steps(session, ticket)
+        day = working_day_of_ticket(session, ticket)
         promised = ticket.promised_at
         shown = ticket.number
     if as_json:
@@ -183,7 +193,7 @@ def catalog_tasks(env: Env, number: str, as_json: bool) -> None:
     if not steps:
         out(_("{number} has no fulfilment steps").format(number=shown))
     for v in steps:
-        out(_step_line(v))
+        out(_step_line(v, day))
 
 
 @catalog.command("done")

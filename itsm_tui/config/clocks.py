@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from itsm_tui.config.model import CalendarConfig, DeskConfig
-from itsm_tui.data.models import AuditEvent, SlaClock, SlaPolicy, Ticket
+from itsm_tui.data.models import AuditEvent, CatalogueItem, SlaClock, SlaPolicy, Ticket
 from itsm_tui.data.sla_standing import BREACHED, PAUSED, RUNNING
 from itsm_tui.desk.sla import (
     DUE_MOVED,
@@ -34,6 +34,7 @@ from itsm_tui.desk.sla import (
     refresh_sla_due,
     retarget_clock,
     schedule,
+    standard_of,
 )
 from itsm_tui.domain.calendar import BusinessCalendar
 from itsm_tui.i18n import _
@@ -224,12 +225,22 @@ class _ClockState:
 
 
 def _retime(
-    clock: Any, r: Retiming, policy: SlaPolicy, now: datetime, events: Sequence[Any]
+    clock: Any,
+    r: Retiming,
+    policy: SlaPolicy,
+    now: datetime,
+    events: Sequence[Any],
+    standard: int | None = None,
 ) -> None:
     """Re-time one open clock by the write path's re-target rule (docs/sla.md,
     "Re-targeting"): the time spent so far banked on the old calendar and measured
-    against the target that applies now, the rest counted on the new calendar."""
-    target = r.targets.get(clock.kind) or clock.target_minutes
+    against the target that applies now, the rest counted on the new calendar. A
+    request's resolution keeps its item's delivery standard (`standard`, sla.target_of)
+    whatever the policy's resolution target becomes."""
+    if clock.kind == RESOLUTION and standard:
+        target = standard
+    else:
+        target = r.targets.get(clock.kind) or clock.target_minutes
     if r.old_calendar != r.new_calendar or target != clock.target_minutes:
         retarget_clock(clock, r.old_calendar, policy, target, now)
     schedule(clock, r.new_calendar, events)
@@ -275,7 +286,9 @@ def due_time_moves(session: Session, found: Sequence[Retiming], now: datetime) -
         policy = session.get(SlaPolicy, r.policy_id)
         assert policy is not None
         query = (
-            select(*_READ)
+            select(*_READ, Ticket.type, CatalogueItem.fulfilment_minutes)
+            .join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .outerjoin(CatalogueItem, CatalogueItem.id == Ticket.catalogue_item_id)
             .where(
                 SlaClock.policy_id == r.policy_id,
                 SlaClock.state == RUNNING,
@@ -284,9 +297,10 @@ def due_time_moves(session: Session, found: Sequence[Retiming], now: datetime) -
             .execution_options(yield_per=_BATCH)
         )
         for row in session.execute(query):
-            clock = _ClockState(*row)
+            *columns, ticket_type, item_minutes = row
+            clock = _ClockState(*columns)
             # The events only place the next warning, not the due time.
-            _retime(clock, r, policy, now, ())
+            _retime(clock, r, policy, now, (), standard_of(ticket_type, item_minutes))
             tally.add(row.ticket_id, row.due_at, clock.due_at)
     return tally.moves(session)
 
@@ -309,12 +323,19 @@ def apply_retimings(
         events: dict[tuple[str, str, int], list[Any]] = {}
         for ids in _batches(session, r.policy_id):
             rows = session.execute(
-                select(*_READ, Ticket.type, Ticket.priority, Ticket.number)
+                select(
+                    *_READ,
+                    Ticket.type,
+                    Ticket.priority,
+                    Ticket.number,
+                    CatalogueItem.fulfilment_minutes,
+                )
                 .join(Ticket, Ticket.id == SlaClock.ticket_id)
+                .outerjoin(CatalogueItem, CatalogueItem.id == Ticket.catalogue_item_id)
                 .where(SlaClock.id.in_(ids))
             ).all()
             written, timeline = [], []
-            for *columns, ticket_type, priority, number in rows:
+            for *columns, ticket_type, priority, number, item_minutes in rows:
                 clock = _ClockState(*columns)
                 key = (clock.kind, ticket_type, priority)
                 if key not in events:
@@ -322,7 +343,7 @@ def apply_retimings(
                         policy, rules, clock.kind, TicketKey(ticket_type, priority)
                     )
                 was_running, old_due = clock.state == RUNNING, clock.due_at
-                _retime(clock, r, policy, now, events[key])
+                _retime(clock, r, policy, now, events[key], standard_of(ticket_type, item_minutes))
                 if was_running and tally.add(clock.ticket_id, old_due, clock.due_at):
                     timeline.append(
                         {

@@ -14,6 +14,7 @@ for an item without a plan is worked by hand as before (the agent replies).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.models import Agent, Comment, FulfilmentTask, Notification, Ticket
+from itsm_tui.data.models import (
+    Agent,
+    Comment,
+    FulfilmentTask,
+    Notification,
+    SlaPolicy,
+    Ticket,
+)
 from itsm_tui.desk import sla
 from itsm_tui.desk.errors import InvalidInput, PermissionDenied, TransitionRefused
 from itsm_tui.desk.records import (
@@ -35,7 +43,7 @@ from itsm_tui.desk.records import (
     utcnow,
 )
 from itsm_tui.domain import roles
-from itsm_tui.domain.calendar import add_business_minutes
+from itsm_tui.domain.calendar import working_day_minutes
 from itsm_tui.domain.workflow import REQUEST
 from itsm_tui.i18n import _
 
@@ -43,14 +51,53 @@ WORK = "ticket.work"
 OPEN, DONE, CANCELLED = "open", "done", "cancelled"
 
 
-def delivery_standard(minutes: int) -> str:
-    """The delivery standard as people say it: 2400 business minutes is "40 h"."""
+def delivery_standard(minutes: int, day_minutes: int | None = None) -> str:
+    """A delivery standard (or a step's expected time) as people say it, the one place
+    that words one: in a business calendar of 450-minute days 2250 minutes is "5 working
+    days" and 240 is "4 working hours"; otherwise hours and minutes ("7 h 30 min").
+    `day_minutes` is the working day of the calendar that times the request
+    (`working_day_of`); None for a 24x7 calendar, or when none is known."""
+    if day_minutes and minutes % day_minutes == 0:
+        days = minutes // day_minutes
+        return _("1 working day") if days == 1 else _("{n} working days").format(n=days)
     hours, rest = divmod(minutes, 60)
+    if day_minutes and hours and not rest:
+        return _("1 working hour") if hours == 1 else _("{n} working hours").format(n=hours)
     if not hours:
         return _("{m} min").format(m=rest)
     if not rest:
         return _("{h} h").format(h=hours)
     return _("{h} h {m} min").format(h=hours, m=rest)
+
+
+# The priority a catalogue item's requests are timed at when the item is shown before any
+# request exists (impact and urgency 3, as the request form starts).
+SHOWN_PRIORITY = 3
+
+
+def working_day_of(
+    policies: Sequence[SlaPolicy], item_code: str, service: str | None, priority: int
+) -> int | None:
+    """The working day (minutes) of the calendar that times a request for the item: the
+    one its SLA policy uses; None when no policy times it (around the clock)."""
+    policy = sla.matching_policy(policies, REQUEST, priority, service, item_code)
+    if policy is None:
+        return None
+    return working_day_minutes(sla.calendar_of(policy.calendar))
+
+
+def working_day_of_ticket(session: Session, ticket: Ticket) -> int | None:
+    """The working day (minutes) of the calendar of the policy that times the ticket."""
+    policy = sla.policy_for(session, ticket)
+    return working_day_minutes(sla.calendar_of(policy.calendar)) if policy is not None else None
+
+
+def standard_of_ticket(session: Session, ticket: Ticket) -> str | None:
+    """The request's item's delivery standard, worded in the calendar that times it."""
+    item = ticket.catalogue_item
+    if item is None:
+        return None
+    return delivery_standard(item.fulfilment_minutes, working_day_of_ticket(session, ticket))
 
 
 def plan_of(ticket: Ticket) -> list[dict[str, Any]]:
@@ -81,13 +128,21 @@ def _reply(session: Session, edit: Edit, actor: Agent, ticket: Ticket, body: str
 
 def _promise(session: Session, edit: Edit, ticket: Ticket, start: datetime) -> None:
     """The item's delivery standard from `start`, in business time of the request's SLA
-    calendar (the policy that times it), around the clock when no policy matches."""
+    calendar (the policy that times it), around the clock when no policy matches.
+
+    The resolution clock has the same target (sla.target_of) in the same calendar and
+    counts from the same instant (it is born paused when the request waits for approval
+    and resumes at the approval), so its due time and the promise are one instant,
+    computed by the same function."""
     item = ticket.catalogue_item
     if item is None:
         return
     policy = sla.policy_for(session, ticket)
     cal = sla.calendar_of(policy.calendar) if policy is not None else sla.UTC_24X7
-    edit.set("promised_at", add_business_minutes(cal, start, item.fulfilment_minutes))
+    edit.set(
+        "promised_at",
+        sla.instant_at_percent(cal, start, 0, item.fulfilment_minutes, sla.BREACH_PERCENT),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -112,12 +167,10 @@ def request_created(session: Session, edit: Edit, actor: Agent, ticket: Ticket) 
         actor,
         ticket,
         _(
-            "We have your request {number} for {item}. Its delivery standard is {standard} "
-            "of working time; we will tell you here as each step starts and ends."
+            "We have your request {number} for {item}. Its delivery standard is {standard}; "
+            "we will tell you here as each step starts and ends."
         ).format(
-            number=ticket.number,
-            item=item.name,
-            standard=delivery_standard(item.fulfilment_minutes),
+            number=ticket.number, item=item.name, standard=standard_of_ticket(session, ticket)
         ),
     )
     if waiting:
@@ -239,7 +292,9 @@ def _start_step(
         )
     )
     expected = (
-        _(" (expected to take {standard})").format(standard=delivery_standard(step["minutes"]))
+        _(" (expected to take {standard})").format(
+            standard=delivery_standard(step["minutes"], working_day_of_ticket(session, ticket))
+        )
         if step.get("minutes")
         else ""
     )

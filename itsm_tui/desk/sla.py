@@ -52,7 +52,7 @@ from itsm_tui.domain.calendar import (
     business_time_between,
 )
 from itsm_tui.domain.priority import priority_label
-from itsm_tui.domain.workflow import workflow_for
+from itsm_tui.domain.workflow import REQUEST, workflow_for
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
@@ -151,8 +151,29 @@ def policy_for(session: Session, ticket: Ticket) -> SlaPolicy | None:
     return matching_policy(ranked_policies(session), ticket.type, ticket.priority, service, item)
 
 
-def _target(policy: SlaPolicy, kind: str) -> int | None:
-    return policy.response_minutes if kind == RESPONSE else policy.resolution_minutes
+def standard_of(ticket_type: str, item_minutes: int | None) -> int | None:
+    """The delivery standard that times a request's resolution: its catalogue item's
+    `fulfilment_minutes`. None for anything else (the policy's target applies)."""
+    return item_minutes if ticket_type == REQUEST and item_minutes else None
+
+
+def target_of(policy: SlaPolicy, kind: str, standard: int | None = None) -> int | None:
+    """A clock's target in business minutes of the policy's calendar: the policy's, except
+    a request's resolution, which its item's delivery standard sets (`standard_of`). So a
+    request promised in five working days is not breached after the priority's eight
+    hours: its resolution clock and its promised instant count the same minutes from
+    the same start in the same calendar (fulfilment._promise)."""
+    if kind == RESPONSE:
+        return policy.response_minutes
+    return standard or policy.resolution_minutes
+
+
+def standard_for(session: Session, ticket: Ticket) -> int | None:
+    """`standard_of` for a ticket held as an object."""
+    if ticket.type != REQUEST or ticket.catalogue_item_id is None:
+        return None
+    item = session.get(CatalogueItem, ticket.catalogue_item_id)
+    return standard_of(ticket.type, item.fulfilment_minutes if item is not None else None)
 
 
 # ---------------------------------------------------------------------------
@@ -389,18 +410,22 @@ def start_clocks_of(session: Session, tickets: Sequence[Ticket]) -> list[SlaCloc
     started: list[SlaClock] = []
     for ticket in tickets:
         service = session.get(Service, ticket.service_id).name if ticket.service_id else None
-        item = (
-            session.get(CatalogueItem, ticket.catalogue_item_id).code
+        item_row = (
+            session.get(CatalogueItem, ticket.catalogue_item_id)
             if ticket.catalogue_item_id
             else None
         )
+        item = item_row.code if item_row is not None else None
         policy = matching_policy(ranked, ticket.type, ticket.priority, service, item)
         if policy is None:
             continue
+        standard = standard_of(
+            ticket.type, item_row.fulfilment_minutes if item_row is not None else None
+        )
         if policy.id not in calendars:
             calendars[policy.id] = ctx.calendar_of_policy(policy)
         for kind in CLOCK_KINDS:
-            target = _target(policy, kind)
+            target = target_of(policy, kind, standard)
             if not target:
                 continue
             clock = SlaClock(
@@ -604,16 +629,19 @@ def retarget_clocks(
     calendar: Any,
     rules: Sequence[EscalationRule],
     now: datetime,
+    standard: int | None = None,
 ) -> list[Retargeted]:
     """Re-target the live clocks of one ticket to `policy` (the one now matching it);
-    `calendar(policy_or_none)` gives a policy's calendar. Returns what moved."""
+    `calendar(policy_or_none)` gives a policy's calendar; `standard` is a request's
+    delivery standard (`standard_of`), which keeps timing its resolution. Returns what
+    moved."""
     if policy is None:
         return []
     moved: list[Retargeted] = []
     for clock in clocks:
         if clock.stopped_at is not None:
             continue
-        target = _target(policy, clock.kind)
+        target = target_of(policy, clock.kind, standard)
         if not target or (target == clock.target_minutes and clock.policy_id == policy.id):
             continue
         old_policy = clock.policy
@@ -695,6 +723,7 @@ def retarget(
         calendar=ctx.calendar_of_policy,
         rules=ctx.rules,
         now=now,
+        standard=standard_for(session, ticket),
     )
     for clock_moved in moved:
         for event in retarget_audit(

@@ -196,6 +196,18 @@ def always_open_calendar(name: str = "24x7", timezone: str = "UTC") -> BusinessC
     return BusinessCalendar(name=name, timezone=timezone, always_open=True)
 
 
+def working_day_minutes(cal: BusinessCalendar) -> int | None:
+    """The length of the calendar's working day in minutes, when every working weekday
+    is as long (09:00–12:00 and 13:30–18:00 is 450); None for a 24x7 calendar or one
+    whose days differ (a standard then cannot be said in days)."""
+    if cal.always_open:
+        return None
+    lengths = {
+        sum(i.end - i.start for i in intervals) for intervals in cal.hours.values() if intervals
+    }
+    return lengths.pop() if len(lengths) == 1 else None
+
+
 # -- operations ---------------------------------------------------------------------------
 
 

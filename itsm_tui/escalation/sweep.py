@@ -566,6 +566,7 @@ def _follow_ticket_changes(
                 Ticket.version,
                 Service.name.label("service"),
                 CatalogueItem.code.label("item"),
+                CatalogueItem.fulfilment_minutes.label("standard"),
             )
             .outerjoin(Service, Service.id == Ticket.service_id)
             .outerjoin(CatalogueItem, CatalogueItem.id == Ticket.catalogue_item_id)
@@ -608,6 +609,7 @@ def _follow_ticket_changes(
                 calendar=desk.calendar_of_policy,
                 rules=desk.rules,
                 now=now,
+                standard=sla.standard_of(fact.type, fact.standard),
             ):
                 retargeted = True
                 audit += sla.retarget_audit(

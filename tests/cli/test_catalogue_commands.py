@@ -30,6 +30,7 @@ def test_show_json_gives_the_form_and_the_standard(itsm: Itsm) -> None:
         "service": None,
         "requires_approval": True,
         "fulfilment_minutes": 2400,
+        "delivery_standard": "40 h",
         "form": [{"name": "model", "label": "Model", "required": True, "kind": "text"}],
         "approval_role": None,
         "tasks": [],

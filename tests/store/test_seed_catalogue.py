@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from itsm_tui.config import apply_config, load_default_desk
-from itsm_tui.data.models import CatalogueItem, Comment, FulfilmentTask, Ticket
+from itsm_tui.data.models import CatalogueItem, Comment, FulfilmentTask, SlaClock, Ticket
 from itsm_tui.data.seed import seed_store
 from itsm_tui.data.seed.catalogue import PLANNED_REQUESTS, planned_request_count
 from itsm_tui.data.store import Store
@@ -42,7 +42,7 @@ def test_planned_requests_are_what_the_write_path_leaves(seeded: Store) -> None:
         # Only the planned requests name the planned item: the bulk story leaves it out.
         assert len(planned) == PLANNED_REQUESTS
         statuses = {t.status for t in planned}
-        assert {"fulfilled", "fulfilling"} <= statuses
+        assert {"fulfilled", "fulfilling", "rejected"} <= statuses
         for ticket in planned:
             rows = s.scalars(
                 select(FulfilmentTask)
@@ -79,5 +79,24 @@ def test_how_many_planned_requests_a_seed_writes() -> None:
         PLANNED_REQUESTS,
         PLANNED_REQUESTS,
     ]
-    # The million-ticket seed keeps its time budget: none there.
-    assert planned_request_count(1_000_000) == 0
+    # The million-ticket store shows them too.
+    assert planned_request_count(1_000_000) == PLANNED_REQUESTS
+
+
+def test_every_seeded_request_is_timed_by_its_items_standard(seeded: Store) -> None:
+    """The bulk story's requests and the planned ones alike: the resolution clock's target
+    is the item's delivery standard (sla.target_of), and an open request's clock falls due
+    at its promise, as the write path leaves them."""
+    with seeded.read() as s:
+        rows = s.execute(
+            select(Ticket, SlaClock, CatalogueItem.fulfilment_minutes, CatalogueItem.tasks)
+            .join(SlaClock, SlaClock.ticket_id == Ticket.id)
+            .join(CatalogueItem, CatalogueItem.id == Ticket.catalogue_item_id)
+            .where(SlaClock.kind == "resolution")
+        ).all()
+        assert len(rows) > PLANNED_REQUESTS
+        assert {minutes for *_r, minutes, _t in rows} > {450}  # not all one day long
+        for ticket, clock, minutes, tasks in rows:
+            assert clock.target_minutes == minutes, ticket.number
+            if tasks and ticket.status == "fulfilling":
+                assert clock.due_at == ticket.promised_at, ticket.number

@@ -241,3 +241,37 @@ def run_async(test: Callable[P, Awaitable[None]]) -> Callable[P, None]:
         asyncio.run(main())
 
     return run
+
+
+# A two-step plan for the demo's "laptop" item: the first step is Service Desk's (alice's).
+LAPTOP_PLAN = [
+    {"name": "Image the laptop", "team": "Service Desk", "minutes": 90},
+    {"name": "Register it", "team": "Network"},
+]
+
+
+def planned_request(store: Store, steps_done: int = 0, requester: str = "wei@example.com") -> str:
+    """A request for the demo's laptop item with LAPTOP_PLAN, `steps_done` steps done."""
+    from itsm_tui.data.models import CatalogueItem
+    from itsm_tui.desk.fulfilment import complete_task
+
+    with store.write() as session:
+        item = session.scalars(select(CatalogueItem).where(CatalogueItem.code == "laptop")).one()
+        item.requires_approval = False
+        item.tasks = LAPTOP_PLAN
+        number = create_ticket(
+            session,
+            get_agent(session, "alice"),
+            type="request",
+            title="Laptop for Wei",
+            impact=3,
+            urgency=3,
+            catalogue_item="laptop",
+            form_data={"model": "X1"},
+            requester=requester,
+            now=NOW,
+        ).number
+        for k in range(steps_done):
+            sam = get_agent(session, "sam")
+            complete_task(session, sam, number, now=NOW + timedelta(minutes=k))
+    return number

@@ -15,7 +15,14 @@ from itsm_tui.desk.records import get_agent
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.forms import NewTicketForm
 from itsm_tui.screens.inbox import InboxScreen
-from tests.ui.detail_apps import CLOCK, DetailHarness, context, demo_store, settle
+from tests.ui.detail_apps import (
+    CLOCK,
+    DetailHarness,
+    context,
+    demo_store,
+    planned_request,
+    settle,
+)
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 
@@ -35,6 +42,16 @@ def press_then_settle(*keys: str) -> Callable[[Pilot[Any]], Any]:
 def test_detail_screen(snap_compare, tmp_path: Path, size, which: str) -> None:  # type: ignore[no-untyped-def]
     store, numbers = demo_store(tmp_path)
     app = DetailHarness(context(store), lambda: TicketDetailScreen(numbers[which]))
+    assert snap_compare(app, terminal_size=size, run_before=press_then_settle())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_planned_request(snap_compare, tmp_path: Path, size) -> None:  # type: ignore[no-untyped-def]
+    """A request at its first step: the promise with its standard, the steps, "o Step done"
+    in the footer, and a long requester address on a line of its own (not wrapped)."""
+    store, _numbers = demo_store(tmp_path)
+    number = planned_request(store, requester="wei.li.procurement@finance.example.com")
+    app = DetailHarness(context(store), lambda: TicketDetailScreen(number))
     assert snap_compare(app, terminal_size=size, run_before=press_then_settle())
 
 
