@@ -217,9 +217,13 @@ def _select(session: Session, measure: str, start: datetime, end: datetime, cut:
         return select(*columns, n, *totals).where(*conditions).group_by(*groups)
     if measure == "reassignments":
         # Each write once: one move of team and agent together is one record version.
+        # The resolved tickets' ids first, then their events off the partial index of
+        # reassignments (the version rides along so that the index covers the read):
+        # reading every reassignment event and joining took minutes a day at 1M.
+        resolved_ids = select(Ticket.id).where(*_resolved(start, end), cut.tickets())
         writes = (
             select(AuditEvent.record_id, AuditEvent.record_version)
-            .where(text(REASSIGNMENT_EVENT))
+            .where(text(REASSIGNMENT_EVENT), AuditEvent.record_id.in_(resolved_ids))
             .distinct()
             .subquery()
         )
