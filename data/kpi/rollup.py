@@ -10,6 +10,7 @@ therefore right whether or not the rollups are fresh; fresh ones only make it fa
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from sqlalchemy import (
     null,
     select,
     text,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -44,6 +46,8 @@ from itsm_tui.data.models import (
     TimeEntry,
 )
 from itsm_tui.data.sla_standing import BREACHED, MET
+
+log = logging.getLogger(__name__)
 
 KINDS = ("response", "resolution")
 PRIORITIES = (1, 2, 3, 4)
@@ -297,55 +301,67 @@ def desk_zone_name(zone: tzinfo) -> str:
     return str(getattr(zone, "key", zone))
 
 
-def _built_and_dirty(session: Session, period: Period) -> tuple[set[date], set[date]]:
-    zone = desk_zone_name(period.zone)
-    built = set(
-        session.scalars(
-            select(KpiDay.day).where(
-                KpiDay.day >= period.first_day, KpiDay.day <= period.last_day, KpiDay.zone == zone
+def local_day(at: datetime, zone: tzinfo) -> date:
+    return at.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def built_until(session: Session, zone: tzinfo, first: date, last: date) -> dict[date, datetime]:
+    """Day → the instant its rollups reach, for the days built in this zone."""
+    return {
+        day: until.replace(tzinfo=UTC)
+        for day, until in session.execute(
+            select(KpiDay.day, KpiDay.built_until).where(
+                KpiDay.day >= first, KpiDay.day <= last, KpiDay.zone == desk_zone_name(zone)
             )
         )
-    )
-    if not built:
-        return built, set()
-    dirty: set[date] = set()
-    for utc_day in session.scalars(select(KpiDirty.day).distinct()):
-        dirty |= local_days_of(utc_day, period.zone)
-    return built, dirty
-
-
-def local_days_of(utc_day: date, zone: tzinfo) -> set[date]:
-    """The local days that overlap a UTC date."""
-    start = datetime.combine(utc_day, datetime.min.time(), tzinfo=UTC)
-    first = start.astimezone(zone).date()
-    last = (start + timedelta(days=1) - timedelta(microseconds=1)).astimezone(zone).date()
-    return {first + timedelta(days=i) for i in range((last - first).days + 1)}
+    }
 
 
 def coverage(session: Session, period: Period, now: datetime) -> Coverage:
-    """`session.info["kpi_rollups"] = False`: every day from the base tables (the check
-    that rollups and tables agree, and the tests)."""
+    """The days whose rollups answer for [their start, the instant they reach) and the
+    stretches the tables answer: the rest of those days up to the period's measured end,
+    and every day not built, built in another zone, or dirty — marked at an instant the
+    rollups already cover (a mark after it is the tables' stretch anyway).
+
+    `session.info["kpi_rollups"] = False`: every day from the tables (the check that
+    rollups and tables agree, and the tests)."""
     end = period.measured_end(now)
     if end <= period.start:
         return Coverage((), ())
     if session.info.get("kpi_rollups") is False:
         return Coverage((), ((period.start, end),))
-    built, dirty = _built_and_dirty(session, period)
+    built = built_until(session, period.zone, period.first_day, period.last_day)
+    dirty: set[date] = set()
+    if built:
+        for (at,) in session.execute(
+            select(KpiDirty.at).where(KpiDirty.at >= period.start, KpiDirty.at < end).distinct()
+        ):
+            day = local_day(at, period.zone)
+            if day in built and at.replace(tzinfo=UTC) < built[day]:
+                dirty.add(day)
     days: list[date] = []
     live: list[tuple[datetime, datetime]] = []
+
+    def read(start: datetime, stop: datetime) -> None:
+        if stop <= start:
+            return
+        if live and live[-1][1] == start:
+            live[-1] = (live[-1][0], stop)
+        else:
+            live.append((start, stop))
+
     day = period.first_day
     while day <= period.last_day:
         one = Period(day, day, period.zone)
         if one.start >= end:
             break
-        if day in built and day not in dirty and one.end <= end:
+        stop = min(one.end, end)
+        until = built.get(day)
+        if until is not None and day not in dirty and until <= stop:
             days.append(day)
+            read(until, stop)
         else:
-            stop = min(one.end, end)
-            if live and live[-1][1] == one.start:
-                live[-1] = (live[-1][0], stop)
-            else:
-                live.append((one.start, stop))
+            read(one.start, stop)
         day += timedelta(days=1)
     return Coverage(tuple(days), tuple(live))
 
@@ -487,79 +503,133 @@ def exact_bucket(
 # Building
 
 
-def build_days(session: Session, days: Iterable[date], zone: tzinfo, now: datetime) -> None:
-    """(Re)build the rollups of local days in this transaction: delete, then one grouped
-    INSERT … SELECT per measure and day."""
+@dataclass(frozen=True)
+class Build:
+    """One day's work in a refresh: the whole day so far, or the stretch since the
+    instant its rollups reach (`since`)."""
+
+    day: date
+    since: datetime | None = None
+
+
+def build_day(session: Session, job: Build, zone: tzinfo, now: datetime) -> None:
+    """Build or extend one day's rollups in this transaction: one grouped INSERT … SELECT
+    per measure over [start, stop). The day's kpi_days row is written first, so that a
+    concurrent refresh of the same day waits for this one (PostgreSQL) and then finds the
+    day already built: an extension only happens from the instant it read."""
+    one = Period(job.day, job.day, zone)
+    stop = min(one.end, now)
     name = desk_zone_name(zone)
-    for day in days:
-        one = Period(day, day, zone)
-        session.execute(delete(KpiRollup).where(KpiRollup.day == day))
-        for measure, spec in MEASURES.items():
-            q = _select(session, measure, one.start, one.end, Cut()).subquery()
-            columns = [*spec.keys, "n"] + [c for c in ("total", "lo", "hi") if c in q.c]
-            session.execute(
-                insert(KpiRollup).from_select(
-                    ["day", "measure", *columns],
-                    select(literal(day), literal(measure), *[q.c[c] for c in columns]),
-                )
+    if job.since is not None:
+        moved = session.execute(
+            update(KpiDay)
+            .where(KpiDay.day == job.day, KpiDay.zone == name, KpiDay.built_until == job.since)
+            .values(built_until=stop)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            return  # another refresh moved it meanwhile
+        start = job.since
+    else:
+        stored = session.execute(
+            update(KpiDay).where(KpiDay.day == job.day).values(zone=name, built_until=stop)
+        )
+        if stored.rowcount != 1:  # type: ignore[attr-defined]
+            session.add(KpiDay(day=job.day, zone=name, built_until=stop))
+            session.flush()
+        session.execute(delete(KpiRollup).where(KpiRollup.day == job.day))
+        start = one.start
+    if stop <= start:
+        return
+    for measure, spec in MEASURES.items():
+        q = _select(session, measure, start, stop, Cut()).subquery()
+        columns = [*spec.keys, "n"] + [c for c in ("total", "lo", "hi") if c in q.c]
+        session.execute(
+            insert(KpiRollup).from_select(
+                ["day", "measure", *columns],
+                select(literal(job.day), literal(measure), *[q.c[c] for c in columns]),
             )
-        session.execute(delete(KpiDay).where(KpiDay.day == day))
-        session.add(KpiDay(day=day, zone=name, built_at=now))
-        session.flush()
+        )
 
 
-def days_to_build(
+def plan_refresh(
     session: Session, zone: tzinfo, now: datetime
-) -> tuple[list[date], list[tuple[int, set[date]]], set[date]]:
-    """The days a refresh should (re)build, most recent first; the marks it saw (id and
-    the local days each touches); the days built now.
+) -> tuple[list[Build], list[tuple[int, date]], set[date]]:
+    """The days a refresh should build or extend, most recent first; the marks it read
+    (id and local day); the days built when it read.
 
-    Dirty days that are built, then the days not built (or built in another zone) from the
-    first ticket's day to yesterday: today is never built (it is still changing)."""
-    today = now.astimezone(zone).date()
-    marks = [
-        (int(i), local_days_of(d, zone))
-        for i, d in session.execute(select(KpiDirty.id, KpiDirty.day))
-    ]
+    From the first ticket's day to today: a day not built (or built in another zone) or
+    dirty is built whole (up to now); one built up to an instant before its end, or
+    before now for today, is extended from there."""
     name = desk_zone_name(zone)
-    built = set(session.scalars(select(KpiDay.day).where(KpiDay.zone == name)))
-    dirty = set().union(*(days for _i, days in marks))
+    built = {
+        day: until.replace(tzinfo=UTC)
+        for day, until in session.execute(
+            select(KpiDay.day, KpiDay.built_until).where(KpiDay.zone == name)
+        )
+    }
+    marks: list[tuple[int, date]] = []
+    dirty: set[date] = set()
+    for mark_id, at in session.execute(select(KpiDirty.id, KpiDirty.at)):
+        day = local_day(at, zone)
+        marks.append((int(mark_id), day))
+        if day in built and at.replace(tzinfo=UTC) < built[day]:
+            dirty.add(day)
+    jobs: list[Build] = []
     first_opened = session.scalar(select(func.min(Ticket.opened_at)))
-    wanted: list[date] = sorted((d for d in dirty if d in built and d < today), reverse=True)
-    if first_opened is not None:
-        day = today - timedelta(days=1)
-        first = first_opened.replace(tzinfo=UTC).astimezone(zone).date()
-        while day >= first:
-            if day not in built:
-                wanted.append(day)
-            day -= timedelta(days=1)
-    return wanted, marks, built
+    if first_opened is None:
+        return jobs, marks, set(built)
+    first = local_day(first_opened, zone)
+    day = now.astimezone(zone).date()
+    while day >= first:
+        one = Period(day, day, zone)
+        stop = min(one.end, now)
+        if day not in built or day in dirty:
+            jobs.append(Build(day))
+        elif built[day] < stop:
+            jobs.append(Build(day, built[day]))
+        day -= timedelta(days=1)
+    return jobs, marks, set(built)
 
 
 def refresh_rollups(
     store: Any, now: datetime, *, zone: tzinfo | None = None, max_days: int | None = None
 ) -> int:
-    """Bring the rollups up to date: the dirty days, then the days not built yet, a few
-    days per write transaction; then delete the marks whose days are all rebuilt (or not
+    """Bring the rollups up to now: today's since the last refresh (a few rows), the dirty
+    days, the days not built yet, a few days per write transaction so that SQLite's write
+    lock is never held long; then delete the marks read whose day was built (or was not
     built: a day built later reads everything anyway). A mark written meanwhile stays for
-    the next refresh. `max_days` bounds one call (the dashboard's). Returns the days built."""
+    the next refresh. `max_days` bounds one call (the dashboard's). Returns the days built
+    or extended."""
     with store.read() as session:
         if zone is None:
             from itsm_tui.desk.zones import desk_zone
 
             zone = desk_zone(session)
-        wanted, marks, built = days_to_build(session, zone, now)
+        jobs, marks, built = plan_refresh(session, zone, now)
     if max_days is not None:
-        wanted = wanted[:max_days]
-    for i in range(0, len(wanted), DAYS_PER_TRANSACTION):
+        jobs = jobs[:max_days]
+    for i in range(0, len(jobs), DAYS_PER_TRANSACTION):
         with store.write() as session:
-            build_days(session, wanted[i : i + DAYS_PER_TRANSACTION], zone, now)
-    rebuilt = set(wanted)
-    done = [i for i, days in marks if all(d in rebuilt or d not in built for d in days)]
-    for i in range(0, len(done), 500):
+            for job in jobs[i : i + DAYS_PER_TRANSACTION]:
+                build_day(session, job, zone, now)
+    done = {job.day for job in jobs}
+    seen = [i for i, day in marks if day in done or day not in built]
+    for i in range(0, len(seen), 500):
         with store.write() as session:
-            session.execute(delete(KpiDirty).where(KpiDirty.id.in_(done[i : i + 500])))
-    return len(wanted)
+            session.execute(delete(KpiDirty).where(KpiDirty.id.in_(seen[i : i + 500])))
+    return len(jobs)
+
+
+def refresh_quietly(store: Any, now: datetime, max_days: int = DAYS_PER_TRANSACTION) -> None:
+    """A reader's refresh (the dashboard's, the wall panel's): a store that refuses the
+    write (busy, read-only, briefly away) leaves the rollups as they are, and the read
+    that follows is right anyway, from the tables where they are stale."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        refresh_rollups(store, now, max_days=max_days)
+    except SQLAlchemyError:
+        log.warning("KPI rollups not refreshed", exc_info=True)
 
 
 def forget_rollups(session: Session) -> None:
@@ -574,7 +644,7 @@ __all__ = [
     "MEASURES",
     "Coverage",
     "Sums",
-    "build_days",
+    "build_day",
     "coverage",
     "exact_bucket",
     "forget_rollups",

@@ -1,12 +1,12 @@
 """The database triggers that mark `kpi_dirty`: every write that moves a KPI's rollup, by
 any path (the desk, the seed, an import, intake, raw SQL), writes the UTC date it touched.
 
-A trigger marks the date of each instant a rollup files the row under, before and after
-the write: a clock's stop and breach, a ticket's resolution, a survey's submission, a time
-entry's logging. A ticket that changes what it is filed under (type, priority, team,
-service) marks the dates of its clocks, surveys and time entries as well; a reassignment
-(an audit event) marks its ticket's resolution date. Marks are UTC dates: the refresh
-turns each into the one or two local days it overlaps.
+A trigger marks each instant a rollup files the row under, before and after the write:
+a clock's stop and breach, a ticket's resolution, a survey's submission, a time entry's
+logging. A ticket that changes what it is filed under (type, priority, team, service)
+marks the instants of its clocks, surveys and time entries as well; a reassignment (an
+audit event) marks its ticket's resolution. An instant after what the rollups cover
+(most writes: they happen now) leaves its day clean; one before makes the day dirty.
 
 Migration 0025 creates them; the seed drops them for a bulk load and recreates them
 (data/seed/__init__.py), then leaves every day unbuilt.
@@ -43,17 +43,17 @@ _REASSIGNMENT = (
 
 def _sqlite_mark(*instants: str) -> str:
     """One insert of the distinct dates of `instants` (SQL expressions), NULLs left out."""
-    union = " UNION ".join(f"SELECT date({x}) AS d" for x in instants)
-    return f"INSERT INTO kpi_dirty (day) SELECT d FROM ({union}) WHERE d IS NOT NULL;"
+    union = " UNION ".join(f"SELECT {x} AS d" for x in instants)
+    return f"INSERT INTO kpi_dirty (at) SELECT d FROM ({union}) WHERE d IS NOT NULL;"
 
 
 def _sqlite_dependents(ticket: str) -> str:
     return (
-        "INSERT INTO kpi_dirty (day) SELECT DISTINCT d FROM ("
-        f"SELECT date(stopped_at) AS d FROM sla_clocks WHERE ticket_id = {ticket} "
-        f"UNION SELECT date(breached_at) FROM sla_clocks WHERE ticket_id = {ticket} "
-        f"UNION SELECT date(submitted_at) FROM surveys WHERE ticket_id = {ticket} "
-        f"UNION SELECT date(logged_at) FROM time_entries WHERE ticket_id = {ticket}"
+        "INSERT INTO kpi_dirty (at) SELECT DISTINCT d FROM ("
+        f"SELECT stopped_at AS d FROM sla_clocks WHERE ticket_id = {ticket} "
+        f"UNION SELECT breached_at FROM sla_clocks WHERE ticket_id = {ticket} "
+        f"UNION SELECT submitted_at FROM surveys WHERE ticket_id = {ticket} "
+        f"UNION SELECT logged_at FROM time_entries WHERE ticket_id = {ticket}"
         ") WHERE d IS NOT NULL;"
     )
 
@@ -105,15 +105,15 @@ def sqlite_statements() -> list[str]:
         + " END",
         "CREATE TRIGGER kpi_mark_reassignment AFTER INSERT ON audit_events "
         f"WHEN {_REASSIGNMENT} BEGIN "
-        "INSERT INTO kpi_dirty (day) SELECT date(resolved_at) FROM tickets "
+        "INSERT INTO kpi_dirty (at) SELECT resolved_at FROM tickets "
         "WHERE id = NEW.record_id AND resolved_at IS NOT NULL; END",
     ]
 
 
 def _pg_mark(*instants: str) -> str:
-    values = ", ".join(f"({x}::date)" for x in instants)
+    values = ", ".join(f"({x})" for x in instants)
     return (
-        f"INSERT INTO kpi_dirty (day) SELECT DISTINCT d FROM (VALUES {values}) AS v(d) "
+        f"INSERT INTO kpi_dirty (at) SELECT DISTINCT d FROM (VALUES {values}) AS v(d) "
         "WHERE d IS NOT NULL;"
     )
 
@@ -129,11 +129,11 @@ def postgresql_statements() -> list[str]:
     keys = _changed(_TICKET_KEYS, "IS DISTINCT FROM")
     others = _changed(_TICKET_OTHERS, "IS DISTINCT FROM")
     dependents = (
-        "INSERT INTO kpi_dirty (day) SELECT DISTINCT d FROM ("
-        "SELECT stopped_at::date AS d FROM sla_clocks WHERE ticket_id = NEW.id "
-        "UNION SELECT breached_at::date FROM sla_clocks WHERE ticket_id = NEW.id "
-        "UNION SELECT submitted_at::date FROM surveys WHERE ticket_id = NEW.id "
-        "UNION SELECT logged_at::date FROM time_entries WHERE ticket_id = NEW.id"
+        "INSERT INTO kpi_dirty (at) SELECT DISTINCT d FROM ("
+        "SELECT stopped_at AS d FROM sla_clocks WHERE ticket_id = NEW.id "
+        "UNION SELECT breached_at FROM sla_clocks WHERE ticket_id = NEW.id "
+        "UNION SELECT submitted_at FROM surveys WHERE ticket_id = NEW.id "
+        "UNION SELECT logged_at FROM time_entries WHERE ticket_id = NEW.id"
         ") AS x WHERE d IS NOT NULL;"
     )
     ticket = (
@@ -168,7 +168,7 @@ def postgresql_statements() -> list[str]:
         )
 
     reassignment = (
-        f"IF {_REASSIGNMENT} THEN INSERT INTO kpi_dirty (day) SELECT resolved_at::date "
+        f"IF {_REASSIGNMENT} THEN INSERT INTO kpi_dirty (at) SELECT resolved_at "
         "FROM tickets WHERE id = NEW.record_id AND resolved_at IS NOT NULL; END IF;"
     )
     out = []

@@ -149,18 +149,21 @@ class KpiDay(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     zone: Mapped[str] = mapped_column(String(64))
-    built_at: Mapped[datetime]
+    # The rollups cover [the day's start, built_until): the day's end once it is over;
+    # for today, the last refresh (a refresh adds the stretch since).
+    built_until: Mapped[datetime]
 
 
 class KpiDirty(Base):
-    """A UTC date on which something a KPI reads changed since its rollups were built.
+    """An instant whose figures changed (an event's instant before or after a write).
+    Its day is dirty when the rollups already cover that instant.
 
     Written by database triggers (data/kpi/rollup_triggers.py), so every write path marks
     it; plain inserts, never an upsert, so that a refresh deletes exactly the marks it saw
     and a concurrent writer's mark survives it."""
 
     __tablename__ = "kpi_dirty"
-    __table_args__ = (Index("ix_kpi_dirty_day", "day"),)
+    __table_args__ = (Index("ix_kpi_dirty_at", "at"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime]

@@ -25,7 +25,7 @@ from textual.widgets import Input, Static
 from itsm_tui.context import DeskContext
 from itsm_tui.data.kpi.figures import shown
 from itsm_tui.data.kpi.period import NAMED_PERIODS, Period
-from itsm_tui.data.kpi.rollup import DAYS_PER_TRANSACTION, refresh_rollups
+from itsm_tui.data.kpi.rollup import refresh_quietly
 from itsm_tui.desk import DeskError
 from itsm_tui.desk.zones import desk_zone
 from itsm_tui.i18n import _
@@ -220,7 +220,7 @@ class KpiDashboardScreen(Screen[None]):
         try:
             # The rollups of a few changed days first (one short write transaction);
             # figures are right without it, only slower (docs/kpi.md, "Rollups").
-            refresh_rollups(ctx.store, ctx.now(), max_days=DAYS_PER_TRANSACTION)
+            refresh_quietly(ctx.store, ctx.now())
             with ctx.store.read() as session:
                 now = ctx.now()
                 read = read_dashboard(

@@ -113,11 +113,41 @@ def test_the_seed_leaves_every_day_unbuilt_and_one_refresh_builds_them(seeded: S
         zone = desk_zone(session)
         cover = coverage(session, period_ending(NOW, zone, "30d"), NOW)
         rows = session.scalar(select(func.count()).select_from(KpiRollup))
-    # 29 whole days from the rollups, today from the tables.
-    assert (len(cover.days), len(cover.live)) == (29, 1)
+    # Every day from the rollups, today's too: built up to now.
+    assert (len(cover.days), cover.live) == (30, ())
     assert rows
     assert_rollups_agree(seeded)
     assert refresh_rollups(seeded, NOW) == 0  # nothing changed: nothing to build
+
+
+def test_today_is_extended_from_the_last_refresh_and_writes_now_keep_it_clean(
+    seeded: Store,
+) -> None:
+    earlier = NOW - timedelta(hours=2)
+    refresh_rollups(seeded, earlier)
+    with seeded.read() as session:
+        zone = desk_zone(session)
+        today = period_ending(NOW, zone, "today")
+        cover = coverage(session, today, NOW)
+    # Today's rollups up to the refresh, the two hours since from the tables.
+    assert cover.days == (today.first_day,)
+    assert cover.live == ((earlier, NOW),)
+    assert_rollups_agree(seeded)
+    number = open_numbers(seeded, 1)[0]
+    at = NOW - timedelta(minutes=5)
+    with seeded.write() as session:
+        resolve_ticket(session, actor(session), number, code="fixed", notes="done", now=at)
+    assert dirty_marks(seeded) > 0
+    with seeded.read() as session:
+        # A write after what the rollups cover leaves the day clean: the tables' stretch
+        # holds it.
+        assert coverage(session, today, NOW).days == (today.first_day,)
+    assert_rollups_agree(seeded)
+    assert refresh_rollups(seeded, NOW) == 1  # today extended, nothing else
+    with seeded.read() as session:
+        assert coverage(session, today, NOW).live == ()
+    assert dirty_marks(seeded) == 0
+    assert_rollups_agree(seeded)
 
 
 def actor(session: Any) -> Agent:

@@ -1,5 +1,5 @@
 """KPI rollups: daily sums per measure (kpi_rollup), the days built (kpi_days), the dates
-marked dirty by triggers (kpi_dirty), and the clocks' index of time spent for the exact
+instants marked by triggers (kpi_dirty), and the clocks' index of time spent for the exact
 90th percentile. Every day starts unbuilt: the first refresh builds them.
 
 Revision ID: 0025
@@ -46,16 +46,16 @@ def upgrade() -> None:
         "kpi_days",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("zone", sa.String(length=64), nullable=False),
-        sa.Column("built_at", UtcDateTime(), nullable=False),
+        sa.Column("built_until", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("day", name="pk_kpi_days"),
     )
     op.create_table(
         "kpi_dirty",
         sa.Column("id", _ID, nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_kpi_dirty"),
     )
-    op.create_index("ix_kpi_dirty_day", "kpi_dirty", ["day"])
+    op.create_index("ix_kpi_dirty_at", "kpi_dirty", ["at"])
     op.create_index(
         "ix_sla_clocks_spent",
         "sla_clocks",
