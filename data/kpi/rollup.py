@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -626,10 +627,20 @@ def refresh_quietly(store: Any, now: datetime, max_days: int = DAYS_PER_TRANSACT
     that follows is right anyway, from the tables where they are stale."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    # At most every READER_REFRESH_SECONDS of wall time per store: a dashboard reads every
+    # few seconds, and the stretch since the last refresh is read from the tables anyway.
+    last = _last_reader_refresh.get(store.url)
+    if last is not None and time.monotonic() - last < READER_REFRESH_SECONDS:
+        return
+    _last_reader_refresh[store.url] = time.monotonic()
     try:
         refresh_rollups(store, now, max_days=max_days)
     except SQLAlchemyError:
         log.warning("KPI rollups not refreshed", exc_info=True)
+
+
+READER_REFRESH_SECONDS = 30.0
+_last_reader_refresh: dict[str, float] = {}
 
 
 def forget_rollups(session: Session) -> None:
