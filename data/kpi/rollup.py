@@ -331,6 +331,16 @@ def coverage(session: Session, period: Period, now: datetime) -> Coverage:
         return Coverage((), ())
     if session.info.get("kpi_rollups") is False:
         return Coverage((), ((period.start, end),))
+    # Once per period in a read: every measure asks, and a read is one snapshot (SQLite's
+    # deferred transaction, PostgreSQL's repeatable read: data/store.py).
+    cache = session.info.setdefault("kpi_coverage", {})
+    key = (period.first_day, period.last_day, desk_zone_name(period.zone), end)
+    if key not in cache:
+        cache[key] = _coverage(session, period, end)
+    return cache[key]
+
+
+def _coverage(session: Session, period: Period, end: datetime) -> Coverage:
     built = built_until(session, period.zone, period.first_day, period.last_day)
     dirty: set[date] = set()
     if built:
