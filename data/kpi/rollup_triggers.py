@@ -8,7 +8,7 @@ marks the instants of its clocks, surveys and time entries as well; a reassignme
 audit event) marks its ticket's resolution. An instant after what the rollups cover
 (most writes: they happen now) leaves its day clean; one before makes the day dirty.
 
-Migration 0025 creates them; the seed drops them for a bulk load and recreates them
+Migration 0028 creates them; the seed drops them for a bulk load and recreates them
 (data/seed/__init__.py), then leaves every day unbuilt.
 """
 
@@ -33,7 +33,14 @@ SQLITE_TRIGGER_NAMES = (
 
 # What a ticket is filed under in the rollups, and what else they read of it.
 _TICKET_KEYS = ("type", "priority", "team_id", "service_id")
-_TICKET_OTHERS = ("resolved_at", "opened_at", "assignee_id", "reopen_count", "escalation_level")
+_TICKET_OTHERS = (
+    "resolved_at",
+    "opened_at",
+    "promised_at",
+    "assignee_id",
+    "reopen_count",
+    "escalation_level",
+)
 _CLOCK_COLUMNS = ("ticket_id", "kind", "state", "stopped_at", "breached_at", "spent_seconds")
 
 _REASSIGNMENT = (

@@ -15,7 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import aliased
 
 from itsm_tui.data.kpi import cut_named, kpi_report
 from itsm_tui.data.kpi.period import Period, period_ending
@@ -133,7 +134,7 @@ def test_today_is_extended_from_the_last_refresh_and_writes_now_keep_it_clean(
     assert cover.days == (today.first_day,)
     assert cover.live == ((earlier, NOW),)
     assert_rollups_agree(seeded)
-    number = open_numbers(seeded, 1)[0]
+    number = open_numbers(seeded, 1, untouched_past=True)[0]
     at = NOW - timedelta(minutes=5)
     with seeded.write() as session:
         resolve_ticket(session, actor(session), number, code="fixed", notes="done", now=at)
@@ -171,8 +172,20 @@ def resolved_numbers(store: Store, days_ago: int, count: int) -> list[str]:
         )
 
 
-def open_numbers(store: Store, count: int) -> list[str]:
-    """Open incidents whose response clock stopped before today."""
+def open_numbers(store: Store, count: int, *, untouched_past: bool = False) -> list[str]:
+    """Open incidents whose response clock stopped before today; `untouched_past`: never
+    resolved and with no clock breached before today (resolving one moves its last
+    resolution or stops a clock breached then: marks of a past day)."""
+    breached = aliased(SlaClock)
+    untouched = (
+        Ticket.resolved_at.is_(None),
+        ~exists(
+            select(breached.id).where(
+                breached.ticket_id == Ticket.id,
+                breached.breached_at < NOW - timedelta(days=1),
+            )
+        ),
+    )
     with store.read() as session:
         numbers = list(
             session.scalars(
@@ -180,6 +193,7 @@ def open_numbers(store: Store, count: int) -> list[str]:
                 .join(SlaClock, SlaClock.ticket_id == Ticket.id)
                 .where(
                     Ticket.is_open.is_(True),
+                    *(untouched if untouched_past else ()),
                     Ticket.type == "incident",
                     SlaClock.kind == "response",
                     SlaClock.stopped_at < NOW - timedelta(days=1),

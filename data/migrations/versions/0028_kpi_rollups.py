@@ -2,8 +2,8 @@
 instants marked by triggers (kpi_dirty), and the clocks' index of time spent for the exact
 90th percentile. Every day starts unbuilt: the first refresh builds them.
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-02
 """
 
@@ -17,8 +17,8 @@ from itsm_tui.data.models import UtcDateTime
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-revision: str = "0025"
-down_revision: str | None = "0024"
+revision: str = "0028"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
