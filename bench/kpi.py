@@ -55,7 +55,7 @@ from bench.machine import load_avg
 from bench.sweep import postgres_url
 from itsm_tui.data.kpi import Cut, Period, kpi_report
 from itsm_tui.data.kpi.productivity import working_days
-from itsm_tui.data.kpi.rollup import DAYS_PER_TRANSACTION, refresh_rollups
+from itsm_tui.data.kpi.rollup import DAYS_PER_READER_REFRESH, refresh_rollups
 from itsm_tui.data.models import SlaClock, Survey, Ticket, TimeEntry
 from itsm_tui.data.store import Store, open_store, sqlite_url
 from itsm_tui.desk.zones import desk_zone
@@ -205,7 +205,7 @@ def measure(store: Store, runs: int) -> dict[str, Any]:
     def dashboard_cycle() -> Any:
         # What the dashboard's worker does each cycle: the rollups' refresh (nothing to
         # build on a quiet store), then 30 days with the previous 30.
-        refresh_rollups(store, SEEDED_AT, max_days=DAYS_PER_TRANSACTION)
+        refresh_rollups(store, SEEDED_AT, max_days=DAYS_PER_READER_REFRESH)
         return report(month, True)()
 
     loads: dict[str, float] = {}

@@ -282,7 +282,7 @@ def test_a_day_of_another_zone_is_not_read_and_is_rebuilt(seeded: Store) -> None
 
 
 def test_concurrent_writers_during_a_refresh_leave_it_right(seeded: Store) -> None:
-    numbers = open_numbers(seeded, 4)
+    numbers = open_numbers(seeded, 3)
     errors: list[BaseException] = []
 
     def writer() -> None:
