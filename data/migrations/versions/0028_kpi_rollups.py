@@ -82,6 +82,7 @@ def upgrade() -> None:
         sqlite_where=sa.text(RUNNING_CLOCK),
         postgresql_where=sa.text(RUNNING_CLOCK),
     )
+    op.create_index("ix_changes_closed_outcome", "changes", ["closed_at", "outcome", "team_id"])
     for statement in create_statements(op.get_bind().dialect.name):
         op.execute(statement)
 
@@ -89,6 +90,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in drop_statements(op.get_bind().dialect.name):
         op.execute(statement)
+    op.drop_index("ix_changes_closed_outcome", table_name="changes")
     op.drop_index("ix_sla_clocks_running", table_name="sla_clocks")
     op.drop_index("ix_sla_clocks_spent", table_name="sla_clocks")
     op.drop_table("kpi_dirty")
