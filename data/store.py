@@ -118,7 +118,13 @@ class Store:
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.url)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        reader_engine = self.engine
+        if not self.is_sqlite:
+            # One snapshot per read, as SQLite's deferred transaction gives: the KPI
+            # rollups are read in two statements (which days they cover, then their sums)
+            # that must see the same refresh. Read-only, so never a serialization failure.
+            reader_engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
+        self._reader = sessionmaker(reader_engine, expire_on_commit=False)
         writer_engine = self.engine
         if self.is_sqlite:
             writer_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")

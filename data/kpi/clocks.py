@@ -9,68 +9,73 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.kpi.figures import Kpi, distribution, share
+from itsm_tui.data.kpi.figures import Distribution, Kpi, share
 from itsm_tui.data.kpi.period import Cut, Period
-from itsm_tui.data.models import SlaClock, Team, Ticket
+from itsm_tui.data.kpi.rollup import PRIORITIES, Sums, exact_pairs, rank_90, sums, total
+from itsm_tui.data.models import Team
 from itsm_tui.data.sla_standing import BREACHED, MET
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
 # The priority the source document's targets are for (docs/desk-config.md).
 TARGET_PRIORITY = 1
-PRIORITIES = (1, 2, 3, 4)
 
 
 def incident_times(
     session: Session, kind: str, period: Period, cut: Cut, now: datetime
-) -> dict[int, list[tuple[int, int]]]:
-    """priority → [(seconds counted, clocks)] of the incidents' `kind` clocks that stopped
-    met or breached in the period (a cancelled ticket's clock measured nothing).
-
-    One read of the period's clocks for every priority, each clock's ticket joined by its
-    key: four reads of the same range, one per priority's id set, took 5.2 s for a year
-    of response clocks on the million-ticket SQLite store, the join 2.1-3.7 s (load 8)."""
-    by_priority: dict[int, list[tuple[int, int]]] = {}
-    rows = session.execute(
-        select(Ticket.priority, SlaClock.spent_seconds, func.count())
-        .join(Ticket, Ticket.id == SlaClock.ticket_id)
-        .where(
-            *_stopped_in(kind, period, now),
-            Ticket.type == "incident",
-            Ticket.priority.in_(PRIORITIES),
-            cut.tickets(),
-        )
-        .group_by(Ticket.priority, SlaClock.spent_seconds)
-    ).all()
-    for priority, seconds, count in rows:
-        by_priority.setdefault(int(priority), []).append((int(seconds), int(count)))
+) -> dict[int, dict[int, Sums]]:
+    """priority → histogram bucket → sums of the incidents' `kind` clocks that stopped met
+    or breached in the period (a cancelled ticket's clock measured nothing): the
+    rollups' days summed, the rest read from the clocks (data/kpi/rollup.py)."""
+    by_priority: dict[int, dict[int, Sums]] = {}
+    for (priority, bucket), one in sums(
+        session, f"{kind}_hist", period, cut, now, ("priority", "bucket")
+    ).items():
+        by_priority.setdefault(int(priority), {})[int(bucket)] = one
     return by_priority
 
 
-def _stopped_in(kind: str, period: Period, now: datetime) -> tuple[ColumnElement[bool], ...]:
-    """The `kind` clocks that stopped met or breached in the period: a range of
-    ix_sla_clocks_stopped, which carries the state and the time spent."""
-    return (
-        SlaClock.kind == kind,
-        SlaClock.stopped_at >= period.start,
-        SlaClock.stopped_at < period.measured_end(now),
-        SlaClock.state.in_((MET, BREACHED)),
-    )
+def _merged(histograms: list[dict[int, Sums]]) -> dict[int, Sums]:
+    out: dict[int, Sums] = {}
+    for h in histograms:
+        for bucket, one in h.items():
+            out[bucket] = out[bucket] + one if bucket in out else one
+    return out
 
 
 def _time_kpis(session: Session, kind: str, period: Period, cut: Cut, now: datetime) -> list[Kpi]:
     by_priority = incident_times(session, kind, period, cut, now)
+    # Each priority, all of them and the judged one: where the bucket sums do not tell a
+    # 90th percentile, each bucket needed is read once for all of them, not per figure.
+    wanted = [(p,) for p in sorted(by_priority)] + [PRIORITIES, (TARGET_PRIORITY,)]
+    ranks = {
+        priorities: rank_90(_merged([by_priority.get(p, {}) for p in priorities]))
+        for priorities in wanted
+    }
+    lowers = {r.lower for r in ranks.values() if r.lower is not None}
+    pairs = exact_pairs(session, kind, period, cut, now, lowers)
+
+    def measured(priorities: tuple[int, ...]) -> Distribution:
+        found = ranks[priorities]
+        if found.lower is None:
+            return found.distribution()
+        by_seconds: dict[int, int] = {}
+        for p in priorities:
+            for seconds, clocks in pairs[found.lower].get(p, []):
+                by_seconds[seconds] = by_seconds.get(seconds, 0) + clocks
+        return found.read(sorted(by_seconds.items()))
+
     per_priority = {}
     for priority in sorted(by_priority):
-        d = distribution(by_priority[priority])
+        d = measured((priority,))
         mean, p90 = d.minutes()
         per_priority[f"P{priority}"] = {"mean": mean, "p90": p90, "samples": d.samples}
-    everything = distribution(pair for pairs in by_priority.values() for pair in pairs)
+    everything = measured(PRIORITIES)
     all_mean, all_p90 = everything.minutes()
-    judged = distribution(by_priority.get(TARGET_PRIORITY, []))
+    judged = measured((TARGET_PRIORITY,))
     mean, p90 = judged.minutes()
     detail = {
         "priority": f"P{TARGET_PRIORITY}",
@@ -117,28 +122,12 @@ def sla_compliance(session: Session, period: Period, cut: Cut, now: datetime) ->
     period), missed when it breached (`breached_at` in the period), whether or not it has
     stopped since: a breach is known the moment it happens, not when the ticket closes.
     """
-    end = period.measured_end(now)
     counts: dict[str, dict[str, int]] = {}
     for kind in (RESPONSE, RESOLUTION):
-        # One kind at a time: each count is one range of its index, kind fixed.
-        met_in_period = and_(
-            SlaClock.kind == kind,
-            SlaClock.state == MET,
-            SlaClock.stopped_at >= period.start,
-            SlaClock.stopped_at < end,
-        )
-        missed_in_period = and_(
-            SlaClock.breached_at >= period.start,
-            SlaClock.breached_at < end,
-            SlaClock.kind == kind,
-            SlaClock.state == BREACHED,
-        )
-        counts[kind] = {}
-        for condition, verdict in ((met_in_period, MET), (missed_in_period, BREACHED)):
-            query = select(func.count()).select_from(SlaClock).where(condition)
-            if not cut.whole_desk:
-                query = query.where(SlaClock.ticket_id.in_(cut.ticket_ids()))
-            counts[kind][verdict] = int(session.scalar(query) or 0)
+        counts[kind] = {
+            MET: total(sums(session, f"{kind}_met", period, cut, now)).n,
+            BREACHED: total(sums(session, f"{kind}_missed", period, cut, now)).n,
+        }
     kpis = []
     for kind in (RESPONSE, RESOLUTION):
         met, missed = counts[kind].get(MET, 0), counts[kind].get(BREACHED, 0)
@@ -163,21 +152,13 @@ def resolution_by_team(
     """Team name → mean resolution minutes and incidents, for the incidents resolved in
     the period (the resolution clock's time, as above); "(no team)" for unassigned ones."""
     names = dict(session.execute(select(Team.id, Team.name)).tuples().all())
-    # One read grouped by team, not one per team over the same range of clocks.
-    sums = {
-        team_id: (int(total), int(count))
-        for team_id, total, count in session.execute(
-            select(Ticket.team_id, func.sum(SlaClock.spent_seconds), func.count())
-            .join(Ticket, Ticket.id == SlaClock.ticket_id)
-            .where(*_stopped_in(RESOLUTION, period, now), Ticket.type == "incident", cut.tickets())
-            .group_by(Ticket.team_id)
-        )
-    }
+    found = sums(session, "resolution_time", period, cut, now, ("team_id",))
+    sums_by_team = {key[0]: (one.total, one.n) for key, one in found.items()}
     out: dict[str, dict[str, float | int | None]] = {}
     for team_id, name in [*sorted(names.items(), key=lambda t: t[1]), (None, "(no team)")]:
-        if team_id not in sums:
+        if team_id not in sums_by_team:
             continue
-        total, count = sums[team_id]
+        seconds, count = sums_by_team[team_id]
         if count:
-            out[name] = {"mean_minutes": total / count / 60, "incidents": count}
+            out[name] = {"mean_minutes": seconds / count / 60, "incidents": count}
     return out

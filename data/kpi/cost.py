@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from itsm_tui.data.kpi.figures import Kpi, probe
+from itsm_tui.data.kpi.figures import Kpi
 from itsm_tui.data.kpi.period import Cut, Period
-from itsm_tui.data.models import Budget, Ticket, TimeEntry
+from itsm_tui.data.kpi.rollup import sums, total
+from itsm_tui.data.models import Budget
 
 BUDGET_CATEGORY = "incident"
 
@@ -54,14 +55,8 @@ def incident_cost(session: Session, period: Period, cut: Cut, now: datetime) -> 
     budget, in percent. The budget is the whole desk's: under a team or service cut the
     figure is that part's cost against it, shown but not judged."""
     end = period.measured_end(now)
-    cost, entries = session.execute(
-        select(func.sum(TimeEntry.cost), func.count()).where(
-            TimeEntry.logged_at >= period.start,
-            TimeEntry.logged_at < end,
-            probe(TimeEntry.ticket_id).in_(cut.ticket_ids(Ticket.type == "incident")),
-        )
-    ).one()
-    spent = float(cost or 0)
+    found = total(sums(session, "incident_cost", period, cut, now))
+    spent, entries = found.total, found.n
     budget, currency = budget_for(session, period, end) if end > period.start else (None, None)
     value = None if not budget else 100 * spent / budget
     return [

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.kpi.figures import Kpi
 from itsm_tui.data.kpi.period import Cut, Period
-from itsm_tui.data.models import BusinessCalendar, Ticket
+from itsm_tui.data.kpi.rollup import sums
+from itsm_tui.data.models import BusinessCalendar
 from itsm_tui.domain.calendar import business_time_between
 
 
@@ -46,15 +47,9 @@ def tickets_per_agent_day(session: Session, period: Period, cut: Cut, now: datet
     ticket when it was resolved handled it. Agents who resolved nothing in the period are
     not counted (they were away, or work elsewhere)."""
     end = period.measured_end(now)
-    handled, agents = session.execute(
-        select(func.count(), func.count(distinct(Ticket.assignee_id))).where(
-            Ticket.resolved_at >= period.start,
-            Ticket.resolved_at < end,
-            Ticket.assignee_id.is_not(None),
-            cut.tickets(),
-        )
-    ).one()
-    handled, agents = int(handled), int(agents)
+    by_agent = sums(session, "handled", period, cut, now, ("agent_id",))
+    handled = sum(one.n for one in by_agent.values())
+    agents = sum(1 for one in by_agent.values() if one.n)
     last = min(period.last_day, (end - timedelta(microseconds=1)).astimezone(period.zone).date())
     days = working_days(session, period.first_day, last, period) if end > period.start else 0
     value = None if agents == 0 or days == 0 else handled / (agents * days)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     BigInteger,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -112,3 +113,62 @@ class Budget(Base):
     period_end: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
+
+
+class KpiRollup(Base):
+    """One measure of one local day (in the desk's zone) for one set of keys: the sums the
+    KPIs add up instead of reading a period's tickets (data/kpi/rollup.py, docs/kpi.md).
+
+    Keys a measure does not use are NULL; so is a ticket's missing team or service.
+    `bucket`, `lo` and `hi` belong to the clock-time histograms: the bucket's lower bound
+    in seconds and the smallest and largest time in it."""
+
+    __tablename__ = "kpi_rollup"
+    __table_args__ = (
+        Index("ix_kpi_rollup_measure_day", "measure", "day"),
+        # The exact 90th percentile: one histogram bucket's seconds over a period's days
+        # (the `*_exact` measures), read off the index alone.
+        Index("ix_kpi_rollup_bucket", "measure", "bucket", "day", "priority", "n"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    measure: Mapped[str] = mapped_column(String(24))
+    type: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[int | None] = mapped_column(Integer)
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    service_id: Mapped[int | None] = mapped_column(Integer)
+    agent_id: Mapped[int | None] = mapped_column(Integer)
+    bucket: Mapped[int | None] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[float | None] = mapped_column(Float)
+    lo: Mapped[int | None] = mapped_column(BigInteger)
+    hi: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class KpiDay(Base):
+    """A local day whose rollups are built, and the zone they were built in (a day of
+    another zone is not this desk's day any more: it counts as not built)."""
+
+    __tablename__ = "kpi_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64))
+    # The rollups cover [the day's start, built_until): the day's end once it is over;
+    # for today, the last refresh (a refresh adds the stretch since).
+    built_until: Mapped[datetime]
+
+
+class KpiDirty(Base):
+    """An instant whose figures changed (an event's instant before or after a write).
+    Its day is dirty when the rollups already cover that instant.
+
+    Written by database triggers (data/kpi/rollup_triggers.py), so every write path marks
+    it; plain inserts, never an upsert, so that a refresh deletes exactly the marks it saw
+    and a concurrent writer's mark survives it."""
+
+    __tablename__ = "kpi_dirty"
+    __table_args__ = (Index("ix_kpi_dirty_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime]

@@ -281,6 +281,10 @@ class AuditEvent(Base):
     )
 
 
+# The running clocks nearing breach reads (data/kpi/operations.py).
+RUNNING_CLOCK = "state = 'running'"
+
+
 class SlaClock(Base):
     """One SLA timer of a ticket: response or resolution."""
 
@@ -303,6 +307,22 @@ class SlaClock(Base):
         # and breaches of a day.
         Index("ix_sla_clocks_stopped", "kind", "stopped_at", "state", "spent_seconds", "ticket_id"),
         Index("ix_sla_clocks_breached_at", "breached_at", "kind", "state", "ticket_id"),
+        # The exact 90th percentile: the clocks of one histogram bucket (data/kpi/rollup.py).
+        Index("ix_sla_clocks_spent", "kind", "spent_seconds", "stopped_at", "state", "ticket_id"),
+        # Nearing breach: the running clocks with all the KPI reads of them, so the read
+        # never visits a clock's row (20,000 row visits were 0.3 s at a million tickets).
+        Index(
+            "ix_sla_clocks_running",
+            "due_at",
+            "policy_id",
+            "spent_seconds",
+            "target_minutes",
+            "running_since",
+            "stopped_at",
+            "ticket_id",
+            sqlite_where=text(RUNNING_CLOCK),
+            postgresql_where=text(RUNNING_CLOCK),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.schema import CreateIndex
 
+from itsm_tui.data.kpi import rollup_triggers as kpi_triggers
 from itsm_tui.data.seed.catalogue import (
     any_planned_item,
     planned_request_count,
@@ -100,6 +101,7 @@ def seed_store(
     dropped: list[Any] = []
     paused: SearchPause | None = None
     set_aside = False
+    kpi_paused = False
     try:
         w.tune_for_load()
         w.begin()
@@ -107,6 +109,7 @@ def seed_store(
         ensure_agents(w, desk, rng)
         requester_ids = ensure_requesters(w, max(200, min(5000, tickets // 25)))
         w.commit()
+        kpi_paused = pause_kpi_marks(w)
         if tickets >= REBUILD_INDEXES_FROM:
             dropped = droppable_indexes(w, tickets)
             # A writer process keeps the full-text index row by row, on the core it has to
@@ -128,6 +131,9 @@ def seed_store(
         if set_aside:
             set_aside = False
             restore_upkeep(w, dropped, paused, store.engine.dialect)
+        if kpi_paused:
+            kpi_paused = False
+            resume_kpi_marks(w)
         if not w.sqlite:
             w.begin()
             sync_pg_sequences(
@@ -154,6 +160,9 @@ def seed_store(
             # every queue view scans the table. The seed's own error is the one to report.
             with contextlib.suppress(Exception):
                 restore_upkeep(w, dropped, paused, store.engine.dialect)
+        if kpi_paused:
+            with contextlib.suppress(Exception):
+                resume_kpi_marks(w)
         if not w.sqlite:
             # The chunks committed before the failure keep their ids: move PostgreSQL's
             # sequences past them, or the desk's next insert collides with a seeded row.
@@ -189,6 +198,34 @@ def seed_store(
         planned_requests=written,
         planned_seconds=round(planned_seconds, 3),
     )
+
+
+def pause_kpi_marks(w: BulkWriter) -> bool:
+    """Drop the KPI triggers for the load (one mark per row would cost the 1M seed tens of
+    seconds it does not have); False on a store without them."""
+    if w.sqlite:
+        sql = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'kpi_mark_%'"
+    else:
+        sql = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kpi_mark_%'"
+    if not int(w.scalar(sql)):
+        return False
+    w.begin()
+    for statement in kpi_triggers.drop_statements("sqlite" if w.sqlite else "postgresql"):
+        w.execute(statement)
+    w.commit()
+    return True
+
+
+def resume_kpi_marks(w: BulkWriter) -> None:
+    """The KPI triggers back, and every day's rollups forgotten: no rebuild here (the 1M
+    seed has no time for it); the first refresh builds them, and until then the figures
+    come from the base tables."""
+    w.begin()
+    for statement in kpi_triggers.create_statements("sqlite" if w.sqlite else "postgresql"):
+        w.execute(statement)
+    for table in ("kpi_days", "kpi_rollup", "kpi_dirty"):
+        w.execute(f"DELETE FROM {table}")
+    w.commit()
 
 
 def restore_upkeep(

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from itsm_tui.data.kpi.rollup import refresh_rollups
 from itsm_tui.data.store import Store
 from itsm_tui.escalation.sweep import SweepResult, sweep
 from itsm_tui.notify.deliverer import Deliverer
@@ -26,6 +27,9 @@ from itsm_tui.notify.deliverer import Deliverer
 log = logging.getLogger("itsm.escalator")
 
 DEFAULT_INTERVAL_S = 30
+# KPI rollup days rebuilt after each sweep: a store never refreshed is built within a few
+# minutes of sweeps, a week of days per sweep, without holding the write lock long.
+KPI_DAYS_PER_SWEEP = 7
 JOB_ID = "sla-sweep"
 # Notifications go out soon after the sweep writes them, not a sweep interval later.
 DELIVER_INTERVAL_S = 10
@@ -65,6 +69,12 @@ def _job(store: Store, clock: Clock, on_result: Callable[[SweepResult], None] | 
     log.info("%s", _describe(result, now, time.perf_counter() - started))
     if on_result is not None:
         on_result(result)
+    try:
+        # The KPI rollups of the days that changed (and of yesterday, once it is over),
+        # a few at a time, so that a dashboard's read rarely has to.
+        refresh_rollups(store, now, max_days=KPI_DAYS_PER_SWEEP)
+    except Exception:
+        log.exception("KPI rollup refresh at %s failed", now.isoformat(timespec="seconds"))
 
 
 def _add_job(

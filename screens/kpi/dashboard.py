@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 from itsm_tui.context import DeskContext
 from itsm_tui.data.kpi.figures import shown
 from itsm_tui.data.kpi.period import NAMED_PERIODS, Period
+from itsm_tui.data.kpi.rollup import refresh_quietly
 from itsm_tui.desk import DeskError
 from itsm_tui.desk.zones import desk_zone
 from itsm_tui.i18n import _
@@ -217,6 +218,9 @@ class KpiDashboardScreen(Screen[None]):
         self.most_in_flight = max(self.most_in_flight, self._in_flight)
         ctx = self.ctx
         try:
+            # The rollups of a few changed days first (one short write transaction);
+            # figures are right without it, only slower (docs/kpi.md, "Rollups").
+            refresh_quietly(ctx.store, ctx.now())
             with ctx.store.read() as session:
                 now = ctx.now()
                 read = read_dashboard(

@@ -30,6 +30,7 @@ from textual.widgets import Digits, Static
 from itsm_tui.context import DeskContext
 from itsm_tui.data.kpi import AMBER, GREEN, RED, KpiReport, kpi_report
 from itsm_tui.data.kpi.figures import shown
+from itsm_tui.data.kpi.rollup import refresh_quietly
 from itsm_tui.desk import DeskError
 from itsm_tui.desk.zones import desk_zone
 from itsm_tui.i18n import _
@@ -161,6 +162,8 @@ class WallApp(App[None]):
         ctx = self.desk
         now = ctx.now()
         try:
+            # As the dashboard: a few changed days' rollups first (docs/kpi.md, "Rollups").
+            refresh_quietly(ctx.store, now)
             with ctx.store.read() as session:
                 zone = desk_zone(session)
                 report = kpi_report(

@@ -360,6 +360,19 @@ def test_backlog_nearing_breach_and_breaches_today(sla_store: Store) -> None:
     assert kpis["escalations_today"].value == len(swept.escalated)
 
 
+def test_nearing_breach_is_exact_at_a_band_edge_to_the_microsecond(sla_store: Store) -> None:
+    now = local(2026, 11, 24, 10, 0)
+    # P1 response clocks (15 min, 24x7) started a hair either side of 75 % and 90 % of
+    # their target: SQL's difference of instants is rounded to the millisecond, so these
+    # are counted by walking their calendar, not by the whole-second table.
+    p1(sla_store, now - timedelta(minutes=11, seconds=15))  # 75 % exactly
+    p1(sla_store, now - timedelta(minutes=11, seconds=14, microseconds=999_600))  # below 75 %
+    p1(sla_store, now - timedelta(minutes=13, seconds=30, microseconds=400))  # past 90 %
+    p1(sla_store, now - timedelta(minutes=13, seconds=29, microseconds=999_600))  # below 90 %
+    nearing = report(sla_store, day(2026, 11, 24), now)["nearing_breach"]
+    assert nearing.detail["bands"] == {"50-75": 1, "75-90": 2, ">90": 1}
+
+
 def test_reassignments_and_first_contact_resolution(sla_store: Store) -> None:
     start = local(2026, 11, 24, 10, 0)
     kept = create(sla_store, start, impact=2, urgency=2)
