@@ -14,7 +14,7 @@ itself:
   contrib), and ranked by whether they occur in the title. For suggestions (0026): the
   titles of published articles have their own GIN index (`to_tsvector('simple', title)`),
   and `cjk_vector` holds the character pairs of CJK text (title A, body C), so Chinese is
-  suggested by the same ranked tsvector query as English. For search (0030):
+  suggested by the same ranked tsvector query as English. For search (0029):
   `title_vector`, the title's words (weight A) as a stored column with its GIN index.
 
 Search (`search_articles`) reads the box as the ticket search does (itsm_tui.data.search):
@@ -407,7 +407,7 @@ def _pg_search(
         return _pg_tier(session, where, " + ".join(cjk_rank), "0", params)
     params["q"] = " & ".join(_pg_word(t) for t in words)
     rank = "ts_rank(a.search_vector, to_tsquery('simple', :q))"
-    # The articles with every word in the title first (title_vector, 0030), then the rest.
+    # The articles with every word in the title first (title_vector, 0029), then the rest.
     ranked = _pg_tier(
         session,
         [*where, "a.title_vector @@ to_tsquery('simple', :q)"],

@@ -67,7 +67,7 @@ TITLE_PAD = "  "
 # PostgreSQL objects (migration 0002).
 PG_VECTOR_COLUMN = "search_vector"
 PG_INDEXES = ("ix_tickets_search", "ix_tickets_title_trgm")
-# The knowledge base's search objects (migrations 0023, 0026 and 0030,
+# The knowledge base's search objects (migrations 0023, 0026 and 0029,
 # itsm_tui.data.knowledge_search): named here because the one Alembic hook below skips them too.
 KNOWLEDGE_FTS_TABLE = "knowledge_fts"
 KNOWLEDGE_PG_INDEXES = (
@@ -398,7 +398,7 @@ def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
     """Alembic `include_object` hook: False for the search objects of migrations 0002, 0023,
-    0026 and 0030 (the knowledge base's, named in itsm_tui.data.knowledge_search)."""
+    0026 and 0029 (the knowledge base's, named in itsm_tui.data.knowledge_search)."""
     if type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIXES):
         return False
     if type_ == "column" and name in (

@@ -10,8 +10,8 @@ expression recomputed at each recheck: 45 µs a row for phrases). Weight A as in
 `search_vector`. The column is computed by the table's rewrite, in one statement.
 SQLite needs none of it (FTS5 column filters, 0023).
 
-Revision ID: 0030
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-02
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0030"
-down_revision: str | None = "0027"
+revision: str = "0029"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
