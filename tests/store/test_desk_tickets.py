@@ -397,7 +397,9 @@ def test_stale_version_is_refused_naming_who_changed_what(desk: Desk) -> None:
 def test_concurrent_orm_writers_never_overwrite_each_other(desk: Desk) -> None:
     """Two sessions hold version 1; the database stops the second from writing.
 
-    PostgreSQL: the version in the UPDATE's WHERE matches no row (StaleDataError).
+    PostgreSQL: reads are REPEATABLE READ (the KPI rollups need one snapshot, docs/kpi.md),
+    so the row changed since the second session's snapshot refuses the UPDATE
+    (SerializationFailure); in READ COMMITTED its version would match no row (StaleDataError).
     SQLite: the second session's read snapshot cannot become a write transaction
     after the first committed. The desk's own writes avoid both by locking first.
     """
@@ -409,7 +411,8 @@ def test_concurrent_orm_writers_never_overwrite_each_other(desk: Desk) -> None:
         a.title, a.version = "first", 2
         first.commit()
         b.title, b.version = "second", 2
-        with pytest.raises(Exception, match=r"(?i)stale|expected to update|database is locked"):
+        refused = r"(?i)stale|expected to update|database is locked|could not serialize"
+        with pytest.raises(Exception, match=refused):
             second.commit()
     assert ticket(desk, number).title == "first"
 
