@@ -1,4 +1,5 @@
-"""Fixtures of the queue's UI tests: a fixed small desk, and a seeded one of thousands."""
+"""Fixtures of the UI tests: a fixed small desk, the ticket screen's demo desk, and a seeded
+one of thousands."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from itsm_tui.config import apply_config, load_default_desk
 from itsm_tui.data.seed import seed_store
 from itsm_tui.data.store import Store, open_store, sqlite_url
 from tests.factories import NOW
+from tests.ui.detail_apps import demo_store
 from tests.ui.snapshot_apps import build_queue_store
 
 
@@ -21,6 +23,14 @@ def queue_store(tmp_path: Path) -> Iterator[Store]:
         yield store
     finally:
         store.dispose()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[Store, dict[str, str]]]:
+    """The ticket screen's small desk (tests/ui/detail_apps.py) and its tickets' numbers."""
+    store, numbers = demo_store(tmp_path)
+    yield store, numbers
+    store.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -30,7 +29,7 @@ from itsm_tui.screens.forms import (
     StatusForm,
     TimeForm,
 )
-from tests.ui.detail_apps import DetailHarness, context, demo_store, run_async, settle
+from tests.ui.detail_apps import DetailHarness, context, run_async, settle
 
 NAMED_KEY = re.compile(r"<([a-z0-9_+]+)>")
 
@@ -57,13 +56,6 @@ def burst(app: App[object], keys: str) -> None:
 def paste(app: App[object], text: str) -> None:
     """A bracketed paste: one event holding the whole text."""
     app.post_message(events.Paste(text))
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
 
 
 def ticket(store, number: str) -> Ticket:  # type: ignore[no-untyped-def]

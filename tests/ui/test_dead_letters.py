@@ -3,9 +3,6 @@ last answer it got as literal text, and send one again with r; other agents are 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 from textual.widgets import OptionList, Static
 
@@ -14,16 +11,9 @@ from itsm_tui.desk.records import get_agent
 from itsm_tui.screens.dead_letters import DeadLettersScreen
 from itsm_tui.screens.inbox import InboxScreen
 from tests.factories import NOW
-from tests.ui.detail_apps import DetailHarness, context, demo_store, run_async, settle
+from tests.ui.detail_apps import DetailHarness, context, run_async, settle
 
 ANSWER = "503 [b]upstream[/b] down\x1b[2J"
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
 
 
 def add_dead_letter(store, number: str) -> int:  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,17 +17,9 @@ from tests.ui.detail_apps import (
     NASTY_TITLE,
     DetailHarness,
     context,
-    demo_store,
     run_async,
     settle,
 )
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
 
 
 def screen_text(app) -> str:  # type: ignore[no-untyped-def]

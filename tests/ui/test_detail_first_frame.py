@@ -5,21 +5,13 @@ was bytes on the wire for nothing. A failed read shows at once."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import itsm_tui.screens.detail as detail_module
 from itsm_tui.screens.detail import TicketDetailScreen
-from tests.ui.detail_apps import DetailHarness, context, demo_store, run_async, settle
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
+from tests.ui.detail_apps import DetailHarness, context, run_async, settle
 
 
 @run_async

@@ -3,7 +3,6 @@ last read (Store.change_marker); a change by another process still shows at the 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,14 +12,7 @@ import itsm_tui.screens.detail as detail_module
 from itsm_tui.data.models import Ticket
 from itsm_tui.data.store import open_store
 from itsm_tui.screens.detail import TicketDetailScreen
-from tests.ui.detail_apps import DetailHarness, context, demo_store, run_async, settle
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
+from tests.ui.detail_apps import DetailHarness, context, run_async, settle
 
 
 @run_async

@@ -18,17 +18,10 @@ from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.drafts import UNREADABLE, DraftBox, draft_box
 from itsm_tui.screens.forms import CommentForm, DeskForm, NewTicketForm
 from itsm_tui.screens.quit import QuitWithDraftsScreen
-from tests.ui.detail_apps import DetailHarness, context, demo_store, run_async, settle
+from tests.ui.detail_apps import DetailHarness, context, run_async, settle
 from tests.ui.test_bursts import burst
 
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
 
 
 def on_disk(store, actor: str, name: str) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -3,9 +3,6 @@ shows what another agent changed on a stale version, and re-applies."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 from textual.widgets import Button, Input, OptionList, Select, TextArea
 
@@ -27,18 +24,10 @@ from tests.ui.detail_apps import (
     CLOCK,
     DetailHarness,
     context,
-    demo_store,
     run_async,
     settle,
     ticket_version,
 )
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
 
 
 def ticket(store, number: str) -> Ticket:  # type: ignore[no-untyped-def]

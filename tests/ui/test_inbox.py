@@ -4,9 +4,7 @@ read; the watcher toasts each new one (escalations as errors)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -19,14 +17,7 @@ from itsm_tui.domain.oncall import Rotation
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.inbox import InboxScreen, NotificationWatcher
 from tests.factories import NOW
-from tests.ui.detail_apps import CLOCK, DetailHarness, context, demo_store, run_async, settle
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
+from tests.ui.detail_apps import CLOCK, DetailHarness, context, run_async, settle
 
 
 def add_notice(store, number: str, *, kind: str, message: str, minutes: int, team: bool = False):  # type: ignore[no-untyped-def]

@@ -4,9 +4,7 @@ through the desk, and the survey then reads in the ticket's timeline."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
-import pytest
 from rich.console import Console
 from sqlalchemy import select
 from textual.widgets import Input, Select
@@ -14,14 +12,7 @@ from textual.widgets import Input, Select
 from itsm_tui.data.models import Complaint, Survey, Ticket
 from itsm_tui.screens.detail import TicketDetailScreen
 from itsm_tui.screens.forms import ComplaintForm, SurveyForm
-from tests.ui.detail_apps import DetailHarness, context, demo_store, run_async, settle
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
+from tests.ui.detail_apps import DetailHarness, context, run_async, settle
 
 
 def timeline_text(screen: TicketDetailScreen) -> str:

@@ -4,10 +4,8 @@ team's step, no open step) with a toast and nothing written; not offered on othe
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from itsm_tui.data.models import AuditEvent, Comment, FulfilmentTask, Ticket
@@ -17,18 +15,10 @@ from itsm_tui.screens.forms.step_done import StepDoneForm
 from tests.ui.detail_apps import (
     DetailHarness,
     context,
-    demo_store,
     planned_request,
     run_async,
     settle,
 )
-
-
-@pytest.fixture
-def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store, numbers = demo_store(tmp_path)
-    yield store, numbers
-    store.dispose()
 
 
 def written(store: Any) -> tuple[int, ...]:
