@@ -78,17 +78,23 @@ def create(store: Store, title: str) -> None:
         )  # fmt: skip
 
 
+async def queue_view(pilot: Any, *keys: str) -> QueueScreen:
+    """The console's queue once drawn, after `keys` (a view's digit, a move)."""
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, QueueScreen)
+    await pilot.press(*keys)
+    await settle(pilot)
+    return screen
+
+
 @run_async
 async def test_an_idle_poll_counts_nothing_and_draws_nothing(
     queue_store: Store, counts: list[str]
 ) -> None:
     app = app_with(queue_store, Clock())
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, QueueScreen)
-        await pilot.press("6", "down")
-        await settle(pilot)
+        screen = await queue_view(pilot, "6", "down")
         redrawn = spy_redraws(screen)
         counts.clear()
         for _ in range(3):
@@ -106,11 +112,7 @@ async def test_a_change_from_another_process_shows_at_the_next_poll(
 ) -> None:
     app = app_with(queue_store, Clock())
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, QueueScreen)
-        await pilot.press("6")
-        await settle(pilot)
+        screen = await queue_view(pilot, "6")
         screen.poll_now()
         await settle(pilot)
         assert screen.polls_unchanged == 1
@@ -141,11 +143,7 @@ async def test_an_idle_poll_still_moves_the_sla_with_the_time(
     clock = Clock()
     app = app_with(queue_store, clock)
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, QueueScreen)
-        await pilot.press("6")
-        await settle(pilot)
+        screen = await queue_view(pilot, "6")
         lines = [line_text(screen, y) for y in range(1, len(TICKETS) + 1)]
         redrawn = spy_redraws(screen)
         clock.now = CLOCK + timedelta(minutes=37)
