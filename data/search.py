@@ -95,6 +95,9 @@ _CJK = re.compile(
 # Characters no database can be asked about: NUL (PostgreSQL text cannot hold it) and
 # lone surrogates (not UTF-8). Typed or pasted, they only separate words.
 _UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
+# Punctuation at a word's edges: SQLite's tokenizer drops it, but PostgreSQL's parser can
+# keep it in the lexeme (`/cannot` is read as a file path), so it is dropped here for both.
+_EDGE_PUNCTUATION = re.compile(r"^[^\w]+|[^\w]+$")
 MIN_PREFIX = 2
 # PostgreSQL's newest-first search reads at most this many of the newest tickets before
 # it turns to the GIN index (see search_tickets).
@@ -167,7 +170,7 @@ def parse_query(text: str) -> SearchQuery:
             i = j
     terms: list[Term] = []
     for k, (body, phrase, closed) in enumerate(raw):
-        body = " ".join(body.split())
+        body = " ".join(w for w in (_EDGE_PUNCTUATION.sub("", w) for w in body.split()) if w)
         if not _searchable(body):
             continue
         # Only the last term is still being typed, and only if nothing follows it.

@@ -131,6 +131,10 @@ def test_words_match_every_column_case_insensitively_and_all_must_occur(
     assert found(store, "jam printer ") == keys(tickets, "printer")  # any order
     assert found(store, "printer vpn") == set()
     assert found(store, "drops") == keys(tickets, "vpn")
+    # Punctuation at a word's edges is not part of it (PostgreSQL would read `/printer` as a
+    # path and find nothing).
+    assert found(store, "/printer") == keys(tickets, "printer")
+    assert found(store, "(vpn), dro") == keys(tickets, "vpn")
 
 
 def test_quoted_phrases_keep_their_word_order(desk: Desk, tickets: dict[str, str]) -> None:
