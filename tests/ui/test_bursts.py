@@ -73,6 +73,13 @@ async def run_burst(app: DetailHarness, keys: str, *, size: tuple[int, int] = (1
         await settle(pilot)
         burst(app, keys)
         await settle(pilot)
+        # A loaded machine may still be working through the burst's keys or the save's
+        # worker: settle again (rounds of messages, not time) until a result or a refusal.
+        for _ in range(20):
+            said = str(app.screen.query_one("#form-message").render()).strip()
+            if app.results or (said and "Saving" not in said):
+                break
+            await settle(pilot)
         if not app.results:
             message = app.screen.query_one("#form-message").render()
             raise AssertionError(f"the form is still open: {message}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bench.soak import soak_dashboard
 from tests.ui.snapshot_apps import CLOCK, build_queue_store
 
@@ -14,6 +16,8 @@ from tests.ui.snapshot_apps import CLOCK, build_queue_store
 GROWTH_BOUND_MB = 15.0
 
 
+# 300 real refreshes: about 150 s on a quiet machine, several times that beside other work.
+@pytest.mark.timeout(1800)
 def test_dashboard_memory_stays_flat_over_300_refreshes(tmp_path: Path) -> None:
     store = build_queue_store(tmp_path / "desk.db")
     samples = asyncio.run(soak_dashboard(store, actor="alice", start=CLOCK, cycles=300, every=100))
