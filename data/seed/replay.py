@@ -6,16 +6,34 @@ an agent of the new team takes the ticket over and the story goes on with them."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from itsm_tui.data.seed.escalations import SweepWriter, TicketState, sweep_tick
 from itsm_tui.data.seed.sla import MICRO, TicketClocks
 from itsm_tui.data.seed.story import Event, SeedTicket
 from itsm_tui.desk import sla
+from itsm_tui.desk.fulfilment import promise_of
+from itsm_tui.desk.records import audit_value
+from itsm_tui.domain.calendar import BusinessCalendar
 from itsm_tui.domain.workflow import INCIDENT, WORKFLOWS
 
 # How soon someone of the escalation team takes a ticket a breach moved to them.
 TAKE_OVER_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """What a catalogue request's promise needs (fulfilment.promise_of): its item's delivery
+    standard, the calendar of the policy that times it, and the seed's time origin."""
+
+    minutes: int
+    calendar: BusinessCalendar
+    base: datetime  # seed second 0, in UTC
+
+    def at(self, start: int) -> datetime:
+        return promise_of(self.calendar, self.base + timedelta(seconds=start), self.minutes)
 
 
 class Replay:
@@ -29,8 +47,12 @@ class Replay:
         sweeps: SweepWriter,
         agent_id: dict[str, int],
         met_by: tuple[str, ...],
+        promise: Promise | None = None,
     ) -> None:
         self.tk, self.clocks, self.index, self.sweeps = tk, clocks, index, sweeps
+        self.promise = promise
+        # The request's promised instant, once the desk has made one (fulfilment._promise).
+        self.promised_at: datetime | None = None
         self.agent_id, self.met_by = agent_id, met_by
         self.flow = WORKFLOWS[tk.tname]
         self.state = TicketState(
@@ -145,6 +167,33 @@ class Replay:
             self._responded("reply", at)
         state.version += 1
         self.audit.append((at, actor, action, fld, old, new, state.version, None))
+        if self.promise is not None and (
+            (action == "create" and state.status != "awaiting_approval")
+            or (action == "transition" and new == "approved")
+        ):
+            self._promise(at, actor, action)
+
+    def _promise(self, at: int, actor: Any, action: str) -> None:
+        """fulfilment.request_created / request_decided: the promise counts from the
+        submission, or from the approval when the request waited for one (a rejection
+        keeps whatever was promised), audited in the write that makes it."""
+        assert self.promise is not None
+        promised = self.promise.at(at)
+        if promised == self.promised_at:
+            return
+        old, self.promised_at = self.promised_at, promised
+        self.audit.append(
+            (
+                at,
+                actor,
+                action,
+                "promised_at",
+                audit_value(old),
+                audit_value(promised),
+                self.state.version,
+                None,
+            )
+        )
 
     def _move(self, target: str, at: int) -> None:
         old = self.state.status

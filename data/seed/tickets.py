@@ -5,6 +5,7 @@ comments and audit events, its SLA clocks and its measures."""
 from __future__ import annotations
 
 from collections import deque
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from itsm_tui.data.models import SLA_DUE_NEVER_TEXT
@@ -16,8 +17,14 @@ from itsm_tui.data.seed.escalations import (
     SweepWriter,
 )
 from itsm_tui.data.seed.measures import TicketMeasures
-from itsm_tui.data.seed.replay import Replay, audit_rows
-from itsm_tui.data.seed.sla import CLOCK_COLUMNS, CLOCK_STAMPED, PolicyClocks, TicketClocks
+from itsm_tui.data.seed.replay import Promise, Replay, audit_rows
+from itsm_tui.data.seed.sla import (
+    CLOCK_COLUMNS,
+    CLOCK_STAMPED,
+    PolicyClocks,
+    TicketClocks,
+    text_of_micro,
+)
 from itsm_tui.data.seed.story import SeedTicket, tell_story
 from itsm_tui.data.seed.texts import (
     CAUSES_BY_CATEGORY,
@@ -26,7 +33,7 @@ from itsm_tui.data.seed.texts import (
     SYMPTOM_DETAIL,
     WORKAROUNDS_BY_CATEGORY,
 )
-from itsm_tui.desk.sla import standard_of
+from itsm_tui.desk.sla import UTC_24X7, standard_of
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
 
 if TYPE_CHECKING:
@@ -95,6 +102,7 @@ TICKET_COLUMNS = (
     "escalation_level",
     "version",
     "sla_due_at",
+    "promised_at",
 )
 # Columns the rows below hold as seed seconds (BulkWriter.insert's `stamped`).
 TICKET_STAMPED = (
@@ -288,6 +296,7 @@ class TicketWriter:
         faults = self.faults
         titles = self.titles
         tid0 = run.ids["tickets"]
+        base = clock.base.replace(tzinfo=UTC)
         opened_all = run.opened
         types = run.types
         majors, children = run.majors, run.children
@@ -436,7 +445,14 @@ class TicketWriter:
                 if policy_clocks is not None
                 else None
             )
-            replay = Replay(tk, ticket_clocks, index, sweeps, agent_id, run.sla.response_met_by)
+            promise = None
+            if item is not None:
+                # The calendar of the policy that times the request (fulfilment._promise).
+                cal = run.sla.calendars[policy.calendar_id] if policy is not None else UTC_24X7
+                promise = Promise(item[7], cal, base)
+            replay = Replay(
+                tk, ticket_clocks, index, sweeps, agent_id, run.sla.response_met_by, promise
+            )
             replay.run(now)
             if t == 2 and linked:
                 aid = self.link_incidents(replay, number, tid, linked, lo, tickets, audits, aid)
@@ -530,7 +546,14 @@ class TicketWriter:
                 clocks += [c.row(tid, policy.id, ts) for c in ticket_clocks.clocks]
                 kid = ticket_clocks.next_id
                 sla_due = ticket_clocks.sla_due(ts)
-            tickets.append((*ticket_row, sla_due))
+            promised = replay.promised_at
+            tickets.append(
+                (
+                    *ticket_row,
+                    sla_due,
+                    None if promised is None else text_of_micro((promised - base) // _MICRO, ts),
+                )
+            )
             if t == 0:
                 key = (service, c, title_index)
                 pool = self.recent.get(key)
@@ -562,6 +585,7 @@ class TicketWriter:
         run.next_comment, run.next_audit, run.next_clock = cid, aid, kid
 
 
+_MICRO = timedelta(microseconds=1)
 _PROBLEM_AT = TICKET_COLUMNS.index("problem_id")
 _VERSION_AT = TICKET_COLUMNS.index("version")
 _UPDATED_AT = TICKET_COLUMNS.index("updated_at")

@@ -43,7 +43,7 @@ from itsm_tui.desk.records import (
     utcnow,
 )
 from itsm_tui.domain import roles
-from itsm_tui.domain.calendar import working_day_minutes
+from itsm_tui.domain.calendar import BusinessCalendar, working_day_minutes
 from itsm_tui.domain.workflow import REQUEST
 from itsm_tui.i18n import _
 
@@ -126,23 +126,27 @@ def _reply(session: Session, edit: Edit, actor: Agent, ticket: Ticket, body: str
     edit.note("comment", None, "reply", action="comment.reply")
 
 
-def _promise(session: Session, edit: Edit, ticket: Ticket, start: datetime) -> None:
-    """The item's delivery standard from `start`, in business time of the request's SLA
-    calendar (the policy that times it), around the clock when no policy matches.
+def promise_of(cal: BusinessCalendar, start: datetime, standard_minutes: int) -> datetime:
+    """The promised instant of a request: its item's delivery standard (minutes) from
+    `start`, in business time of `cal`, the calendar of the SLA policy that times the
+    request (around the clock when none does). The one definition: the write path
+    (`_promise`) and the bulk seed (data/seed/replay.py) both call it.
 
     The resolution clock has the same target (sla.target_of) in the same calendar and
     counts from the same instant (it is born paused when the request waits for approval
-    and resumes at the approval), so its due time and the promise are one instant,
-    computed by the same function."""
+    and resumes at the approval), so its due time and the promise are one instant."""
+    return sla.instant_at_percent(cal, start, 0, standard_minutes, sla.BREACH_PERCENT)
+
+
+def _promise(session: Session, edit: Edit, ticket: Ticket, start: datetime) -> None:
+    """Promise the request from `start` (its submission, or its approval when it waited
+    for one), as part of the write `edit` records."""
     item = ticket.catalogue_item
     if item is None:
         return
     policy = sla.policy_for(session, ticket)
     cal = sla.calendar_of(policy.calendar) if policy is not None else sla.UTC_24X7
-    edit.set(
-        "promised_at",
-        sla.instant_at_percent(cal, start, 0, item.fulfilment_minutes, sla.BREACH_PERCENT),
-    )
+    edit.set("promised_at", promise_of(cal, start, item.fulfilment_minutes))
 
 
 # ---------------------------------------------------------------------------

@@ -5,13 +5,20 @@ none; the requester told at each step; the same rows for the same seed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from itsm_tui.config import apply_config, load_default_desk
-from itsm_tui.data.models import CatalogueItem, Comment, FulfilmentTask, SlaClock, Ticket
+from itsm_tui.data.models import (
+    AuditEvent,
+    CatalogueItem,
+    Comment,
+    FulfilmentTask,
+    SlaClock,
+    Ticket,
+)
 from itsm_tui.data.seed import seed_store
 from itsm_tui.data.seed.catalogue import PLANNED_REQUESTS, planned_request_count
 from itsm_tui.data.store import Store
@@ -100,3 +107,54 @@ def test_every_seeded_request_is_timed_by_its_items_standard(seeded: Store) -> N
             assert clock.target_minutes == minutes, ticket.number
             if tasks and ticket.status == "fulfilling":
                 assert clock.due_at == ticket.promised_at, ticket.number
+
+
+def test_every_seeded_request_has_its_promise_and_its_promises_audit_trail(
+    seeded: Store,
+) -> None:
+    """Bulk and planned requests alike: `promised_at` is the last promise audited on the
+    request, made in the write that submitted it or approved it (fulfilment.promise_of),
+    and none before fulfilment may start; a rejection keeps what was promised."""
+    with seeded.read() as s:
+        requests = s.scalars(
+            select(Ticket).where(Ticket.type == "request", Ticket.catalogue_item_id.is_not(None))
+        ).all()
+        events: dict[int, list[AuditEvent]] = {}
+        for e in s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.record_type == "ticket", AuditEvent.field == "promised_at")
+            .order_by(AuditEvent.id)
+        ):
+            events.setdefault(e.record_id, []).append(e)
+        clocks = {
+            c.ticket_id: c for c in s.scalars(select(SlaClock).where(SlaClock.kind == "resolution"))
+        }
+        seen = {"create": 0, "transition": 0, "none": 0, "counting": 0}
+        assert len(requests) > 10 * PLANNED_REQUESTS
+        for ticket in requests:
+            trail = events.get(ticket.id, [])
+            if ticket.promised_at is None:
+                # Never approved: it waited for its approver, or was turned down.
+                assert trail == [], ticket.number
+                assert ticket.approved_at is None or ticket.status in ("rejected", "closed")
+                seen["none"] += 1
+                continue
+            assert trail, ticket.number
+            last = trail[-1]
+            assert last.new_value == ticket.promised_at.astimezone(UTC).isoformat()
+            assert [e.old_value for e in trail] == [None] + [e.new_value for e in trail[:-1]]
+            for e in trail:
+                if e.action == "create":
+                    assert e.at == ticket.opened_at and e.record_version == 1, ticket.number
+                else:
+                    # The approval's write: the same version as its status change.
+                    assert e.action == "transition", ticket.number
+                    assert e.at == ticket.approved_at, ticket.number
+                seen[e.action] += 1
+            clock = clocks.get(ticket.id)
+            counting = clock is not None and clock.state in ("running", "breached")
+            if counting and clock.stopped_at is None:
+                # Counting since the same instant, the same minutes: one due time.
+                assert clock.due_at == ticket.promised_at, ticket.number
+                seen["counting"] += 1
+        assert min(seen.values()) >= 1, seen

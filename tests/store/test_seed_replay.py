@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from itsm_tui.config import apply_config, load_default_desk
 from itsm_tui.data.models import (
@@ -56,6 +56,14 @@ CLOCK_FIELDS = (
     "next_event_at",
     "escalation_level",
 )
+REQUEST_STATUSES = (
+    "awaiting_approval",
+    "approved",
+    "fulfilling",
+    "rejected",
+    "fulfilled",
+    "closed",
+)
 TICKET_FIELDS = (
     "status",
     "priority",
@@ -65,6 +73,7 @@ TICKET_FIELDS = (
     "closed_at",
     "sla_due_at",
     "version",
+    "promised_at",
 )
 
 
@@ -119,6 +128,27 @@ def _sample(store: Store) -> list[int]:
             )
         )
         plain = s.scalars(select(Ticket.id).where(Ticket.id % 23 == 0))
+        # Catalogue requests in each state a promise can be in: none yet (awaiting), made
+        # at submission, made again at the approval, kept by a rejection.
+        planned = [i.id for i in s.scalars(select(CatalogueItem)) if i.tasks]
+        requests = [
+            t
+            for status in REQUEST_STATUSES
+            for t in s.scalars(
+                select(Ticket.id)
+                .where(Ticket.type == "request", Ticket.catalogue_item_id.is_not(None))
+                .where(Ticket.catalogue_item_id.not_in(planned))
+                .where(Ticket.status == status)
+                .order_by(Ticket.id)
+                .limit(2)
+            )
+        ]
+        promised_twice = s.scalars(
+            select(AuditEvent.record_id)
+            .where(AuditEvent.field == "promised_at", AuditEvent.old_value.is_not(None))
+            .order_by(AuditEvent.record_id)
+            .limit(2)
+        )
         picked: list[int] = []
         # Problems with one and with several incidents.
         held = s.execute(
@@ -150,6 +180,8 @@ def _sample(store: Store) -> list[int]:
             (reopened, 4),
             (plain, 14),
             (problems, 5),
+            (requests, 2 * len(REQUEST_STATUSES)),
+            (promised_twice, 2),
         ):
             fresh = [t for t in dict.fromkeys(group) if t not in picked and t not in caused]
             picked += fresh[:count]
@@ -173,6 +205,8 @@ def _writes(store: Store, ids: list[int]) -> list[tuple[datetime, int, int, Any]
             select(AuditEvent)
             .where(AuditEvent.record_type == "ticket", AuditEvent.record_id.in_(ids))
             .where(AuditEvent.action != "escalation")
+            # A promise is made inside the write that submits or approves a request.
+            .where(or_(AuditEvent.field.is_(None), AuditEvent.field != "promised_at"))
             .order_by(AuditEvent.at, AuditEvent.record_id, AuditEvent.record_version)
         ).all()
         comments = {
@@ -383,6 +417,27 @@ def _links(store: Store, tid: int, renumber: dict[str, str]) -> list[tuple[Any, 
     return sorted((at, a, f, old, renumber.get(new, new), v) for at, a, f, old, new, v in rows)
 
 
+def _promises(store: Store, tid: int) -> list[tuple[Any, ...]]:
+    """A request's promise events: when, by whom, in which write, old → new, version."""
+    with store.read() as s:
+        return [
+            tuple(r)
+            for r in s.execute(
+                select(
+                    AuditEvent.at,
+                    AuditEvent.actor_id,
+                    AuditEvent.action,
+                    AuditEvent.old_value,
+                    AuditEvent.new_value,
+                    AuditEvent.record_version,
+                )
+                .where(AuditEvent.record_type == "ticket", AuditEvent.record_id == tid)
+                .where(AuditEvent.field == "promised_at")
+                .order_by(AuditEvent.record_version, AuditEvent.id)
+            )
+        ]
+
+
 def _id_of(store: Store, number: str) -> int:
     with store.read() as s:
         return s.scalars(select(Ticket.id).where(Ticket.number == number)).one()
@@ -398,6 +453,15 @@ def test_seeded_clocks_escalations_and_tickets_are_what_the_desk_writes(
         seeded_numbers = dict(s.execute(select(Ticket.id, Ticket.number)).all())
     renumber = {seeded_numbers[tid]: numbers[tid] for tid in ids}
     escalated = linked = 0
+    promised: dict[int, list[str]] = {}
+    with seeded.read() as s:
+        statuses = dict(
+            s.execute(
+                select(Ticket.id, Ticket.status).where(
+                    Ticket.id.in_(ids), Ticket.catalogue_item_id.is_not(None)
+                )
+            ).all()
+        )
     for tid in ids:
         other = _id_of(blank, numbers[tid])
         label = f"{seeded_numbers[tid]} (replayed as {numbers[tid]})"
@@ -413,6 +477,19 @@ def test_seeded_clocks_escalations_and_tickets_are_what_the_desk_writes(
         seeded_links = _links(seeded, tid, renumber)
         assert seeded_links == _links(blank, other, {}), label
         linked += bool(seeded_links)
+        # A request's promise: the same instant, made in the same write, as the desk's.
+        seeded_promises = _promises(seeded, tid)
+        assert seeded_promises == _promises(blank, other), label
+        if tid in statuses:
+            promised[tid] = [action for _at, _actor, action, *_rest in seeded_promises]
     # The sample covers what matters: escalated tickets among them, and problems.
     assert escalated >= 10
     assert linked >= 10
+    # Requests promised at submission and at an approval (a request promised at both is
+    # sampled when the seed has one: too rare to count on at this size), in
+    # each state a request ends in: waiting for its approver (no promise yet), turned
+    # down (a promise kept, or none), fulfilling, fulfilled and closed.
+    assert {"create", "transition"} <= {a for events in promised.values() for a in events}
+    assert {"awaiting_approval", "rejected", "fulfilling", "fulfilled", "closed"} <= set(
+        statuses.values()
+    )
