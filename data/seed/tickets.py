@@ -4,6 +4,7 @@ comments and audit events, its SLA clocks and its measures."""
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,13 @@ from itsm_tui.data.seed.escalations import (
     NOTICE_STAMPED,
     NOTIFICATION_COLUMNS,
     SweepWriter,
+)
+from itsm_tui.data.seed.fulfilment import (
+    TASK_COLUMNS,
+    TASK_STAMPED,
+    PlannedRequest,
+    plan_of,
+    tell_planned_story,
 )
 from itsm_tui.data.seed.measures import TicketMeasures
 from itsm_tui.data.seed.replay import Promise, Replay, audit_rows
@@ -34,6 +42,7 @@ from itsm_tui.data.seed.texts import (
     WORKAROUNDS_BY_CATEGORY,
 )
 from itsm_tui.desk.sla import UTC_24X7, standard_of
+from itsm_tui.domain.calendar import working_day_minutes
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
 
 if TYPE_CHECKING:
@@ -157,6 +166,14 @@ class TicketWriter:
         problem_teams = [t for t in self.team_ids if tiers[t] >= 2] or self.team_ids
         self.problem_teams = problem_teams
         self.items = desk.items
+        team_by_name = {t[1]: t[0] for t in desk.teams}
+        # Items with a fulfilment plan, by id: their requests go step by step.
+        self.plans = {
+            item[0]: plan_of(item[2], item[9], item[8], team_by_name)
+            for item in self.items
+            if item[8] and (json.loads(item[8]) if isinstance(item[8], str) else item[8])
+        }
+        self.day_minutes: dict[int, int] = {}
         self.categories = list(INCIDENT_CATEGORIES)
         # Titles per (category, service): a few hundred distinct strings, reused by index.
         self.titles: dict[tuple[int, Any], list[str]] = {}
@@ -197,6 +214,15 @@ class TicketWriter:
             )
             self.policy_cache[key] = policy
             return policy
+
+    def working_day(self, calendar_id: int) -> int:
+        """fulfilment.working_day_of: the working day (minutes) of a policy's calendar."""
+        day = self.day_minutes.get(calendar_id)
+        if day is None:
+            day = self.day_minutes[calendar_id] = working_day_minutes(
+                self.run.sla.calendars[calendar_id]
+            )
+        return day
 
     def incidents_for(
         self, key: tuple[Any, int, int], opened: int, rnd: Any
@@ -305,6 +331,8 @@ class TicketWriter:
         comments: list[tuple[Any, ...]] = []
         audits: list[tuple[Any, ...]] = []
         clocks: list[tuple[Any, ...]] = []
+        tasks: list[tuple[Any, ...]] = []
+        plans = self.plans
         measures = TicketMeasures(run)
         sweeps = SweepWriter(run.teams, now)
         sweeps.next_escalation = run.next_escalation - 1
@@ -342,6 +370,7 @@ class TicketWriter:
 
             needs_approval = born_waiting = False
             form = None
+            plan = None
             if t == 0:
                 kinds = faults[service]
                 c = kinds[int(rnd() * len(kinds))]
@@ -358,7 +387,9 @@ class TicketWriter:
                 if item[5] is not None:
                     service = item[5]
                 born_waiting = item[6]
-                needs_approval = item[6] or rnd() < 0.05
+                plan = plans.get(item[0])
+                # A planned item's requests wait for approval only when the item says so.
+                needs_approval = item[6] or (plan is None and rnd() < 0.05)
                 form = '{"justification": "needed for daily work"}'
             elif t == 1:
                 category = "request"
@@ -422,7 +453,10 @@ class TicketWriter:
                 res_target=res_target,
                 number=number,
             )
-            tell_story(run, tk, rnd, expo, index)
+            if plan is None:
+                tell_story(run, tk, rnd, expo, index)
+            else:
+                tell_planned_story(run, tk, plan, rnd, expo, index)
             ev, notes = tk.events, tk.notes
             if t == 2 and linked:
                 # create_problem links its incidents in the same call, right after the create.
@@ -432,9 +466,7 @@ class TicketWriter:
             code, res_notes, reopen, s = tk.code, tk.res_notes, tk.reopen, tk.done_at
 
             # Comments are writes too: each one bumps the version and leaves an audit event.
-            for at, author, kind, body in notes:
-                comments.append((cid, tid, None, author, None, kind, body, at))
-                cid += 1
+            for at, author, kind, _body in notes:
                 ev.append((at, author, "comment." + kind, "comment", None, kind))
             ev.sort(key=_first)
             # The story through the desk's rules: clocks, sweeps, escalations.
@@ -445,17 +477,65 @@ class TicketWriter:
                 if policy_clocks is not None
                 else None
             )
-            promise = None
+            promise = planned = None
             if item is not None:
                 # The calendar of the policy that times the request (fulfilment._promise).
                 cal = run.sla.calendars[policy.calendar_id] if policy is not None else UTC_24X7
                 promise = Promise(item[7], cal, base)
+                if plan is not None:
+                    planned = PlannedRequest(
+                        plan,
+                        number,
+                        self.working_day(policy.calendar_id) if policy is not None else None,
+                        run.teams.name,
+                        run.staff.agent_name,
+                    )
             replay = Replay(
-                tk, ticket_clocks, index, sweeps, agent_id, run.sla.response_met_by, promise
+                tk,
+                ticket_clocks,
+                index,
+                sweeps,
+                agent_id,
+                run.sla.response_met_by,
+                promise,
+                planned,
             )
             replay.run(now)
             if t == 2 and linked:
                 aid = self.link_incidents(replay, number, tid, linked, lo, tickets, audits, aid)
+            # The story's comments as the replay wrote them (in time order, by whoever
+            # carried the story then), and the desk's own replies.
+            notes.sort(key=_first)
+            said = [
+                (at, author, kind, body)
+                for (at, _story, kind, body), author in zip(notes, replay.authors, strict=True)
+            ]
+            if planned is not None:
+                said += [(at, author, "reply", body) for at, author, body in planned.replies]
+                said.sort(key=_first)
+            for at, author, kind, body in said:
+                comments.append((cid, tid, None, author, None, kind, body, at))
+                cid += 1
+            if planned is not None:
+                tasks += planned.task_rows(tid)
+                for team_id, at, message in planned.notices:
+                    sweeps.next_notification += 1
+                    # Sent out when due, as the sweep's notices (escalations.SweepWriter).
+                    sweeps.notifications.append(
+                        (
+                            sweeps.next_notification,
+                            None,
+                            team_id,
+                            tid,
+                            None,
+                            "assignment",
+                            message,
+                            at,
+                            at,
+                            None,
+                            at,
+                        )
+                    )
             written = audit_rows(replay, aid)
             audits += written
             aid += len(written)
@@ -575,6 +655,7 @@ class TicketWriter:
         w.insert("comments", COMMENT_COLUMNS, comments, ("created_at",))
         w.insert("audit_events", AUDIT_COLUMNS, audits, ("at",))
         w.insert("sla_clocks", CLOCK_COLUMNS, clocks, CLOCK_STAMPED)
+        w.insert("fulfilment_tasks", TASK_COLUMNS, tasks, TASK_STAMPED)
         w.insert("escalations", ESCALATION_COLUMNS, sweeps.escalations, ("at",))
         w.insert("notifications", NOTIFICATION_COLUMNS, sweeps.notifications, NOTICE_STAMPED)
         run.next_escalation, run.next_notification = (
