@@ -72,6 +72,9 @@ class ClockSnapshot:
     # What "warned" reads (data/sla_standing.py): events fired, and the next one's instant.
     fired_percent: int = 0
     next_event_at: datetime | None = None
+    # The target as the desk says it, when it is a request's delivery standard
+    # ("5 working days", fulfilment.delivery_standard); else None (a duration).
+    target_said: str | None = None
 
     @classmethod
     def of(cls, clock: Any) -> ClockSnapshot:
@@ -146,14 +149,15 @@ def clock_line(clock: ClockSnapshot, now: datetime, zone: tzinfo) -> Text:
     if clock.due_at is not None and left is not None and state != PAUSED:
         line.append("  " + _("due {at}").format(at=shown_time(clock.due_at, zone)), style="dim")
     target = timedelta(minutes=clock.target_minutes)
+    said = clock.target_said or short_duration(target)
     if state in (BREACHED, MET, CANCELLED) or left is None:
         # Overdue or stopped says it already; a share of the target adds nothing.
-        line.append("  " + _("target {time}").format(time=short_duration(target)), style="dim")
+        line.append("  " + _("target {time}").format(time=said), style="dim")
     else:
         # Capped: a clock paused for months would otherwise show five digits.
         share = f"{min(percent, 999):.0f}%"
         line.append(
-            "  " + _("{share} of {time}").format(share=share, time=short_duration(target)),
+            "  " + _("{share} of {time}").format(share=share, time=said),
             style="dim",
         )
     return line

@@ -21,7 +21,8 @@ DEFAULT_RESOLUTION = {1: 120, 2: 480, 3: 1440, 4: 4320}
 class Desk:
     teams: list[tuple[int, str, int]]  # id, name, tier
     services: list[tuple[int, str, int, float, int | None]]  # id, name, crit, target, owner
-    # id, code, name, category, team, service, requires approval, standard, tasks, role
+    # id, code, name, category, team, service, requires approval, standard, tasks, role,
+    # form
     items: list[tuple[Any, ...]]
     matrix: list[list[int]]
     tz: str
@@ -46,10 +47,22 @@ def read_desk(w: BulkWriter) -> Desk:
     # An item's plan (its `tasks`, possibly empty) and approval role ride along: the
     # bulk story tells its requests step by step (data/seed/fulfilment.py).
     items = [
-        (int(i), str(code), str(name), str(cat or ""), tm, sv, bool(ap), int(fm or 480), tasks, ar)
-        for i, code, name, cat, tm, sv, ap, fm, tasks, ar in w.rows(
+        (
+            int(i),
+            str(code),
+            str(name),
+            str(cat or ""),
+            tm,
+            sv,
+            bool(ap),
+            int(fm or 480),
+            tasks,
+            ar,
+            list((json.loads(form) if isinstance(form, str) else form) or ()),
+        )
+        for i, code, name, cat, tm, sv, ap, fm, tasks, ar, form in w.rows(
             "SELECT id, code, name, category, team_id, service_id, requires_approval, "
-            "fulfilment_minutes, tasks, approval_role FROM catalogue_items WHERE active = "
+            "fulfilment_minutes, tasks, approval_role, form FROM catalogue_items WHERE active = "
             + ("1" if w.sqlite else "true")
             + " ORDER BY id"
         )

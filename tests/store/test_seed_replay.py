@@ -32,6 +32,7 @@ from itsm_tui.data.models import (
     Ticket,
 )
 from itsm_tui.data.seed import seed_store
+from itsm_tui.data.seed import tickets as seed_tickets
 from itsm_tui.data.seed.catalogue import planned_request_count
 from itsm_tui.data.store import Store, open_store, sqlite_url
 from itsm_tui.desk import problems as desk_problems
@@ -88,7 +89,10 @@ def _default_desk(store: Store) -> None:
 
 
 @pytest.fixture
-def seeded(store: Store) -> Store:
+def seeded(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
+    # Every draw of the planned item stays with it: at this size the sample then holds
+    # its requests turned down, at a step, fulfilled and closed (the mix, not the rules).
+    monkeypatch.setattr(seed_tickets, "PLANNED_SHARE", 1.0)
     _default_desk(store)
     seed_store(store, tickets=TICKETS, days=30, seed=SEED, now=NOW)
     return store
