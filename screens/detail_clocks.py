@@ -146,7 +146,9 @@ def clock_line(clock: ClockSnapshot, now: datetime, zone: tzinfo) -> Text:
         line.append(_("overdue {time}").format(time=duration(left)), style="bold red")
     else:
         line.append(_("{time} left").format(time=duration(left)), style=STATE_STYLE.get(state, ""))
-    if clock.due_at is not None and left is not None and state != PAUSED:
+    if clock.due_at is not None and left is not None and state != PAUSED and not clock.target_said:
+        # A request timed by its standard falls due at its promise, which the Promised
+        # line shows: said once, the line keeps to 80 columns with the standard in words.
         line.append("  " + _("due {at}").format(at=shown_time(clock.due_at, zone)), style="dim")
     target = timedelta(minutes=clock.target_minutes)
     said = clock.target_said or short_duration(target)

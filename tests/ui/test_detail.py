@@ -412,5 +412,8 @@ async def test_a_planned_request_shows_its_promise_and_its_steps(demo) -> None: 
         # (fulfilment.delivery_standard), not as 24-hour days ("1d 16h").
         clocks = content(app, "#detail-clocks")
         assert "of 40 h" in clocks and "1d 16h" not in clocks
+        # Its due instant is the promise, shown once (on the Promised line).
+        resolution = next(line for line in clocks.splitlines() if "Resolution" in line)
+        assert "due" not in resolution and "left" in resolution
         assert "✓ 1. Image the laptop — Service Desk" in fields
         assert "▶ 2. Register it [bold]now[/] — Network" in fields
