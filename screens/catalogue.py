@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
@@ -27,6 +29,29 @@ from itsm_tui.screens.widgets.header import DeskHeader
 
 def _line(value: object) -> str:
     return printable(value, single_line=True)
+
+
+class ItemRow:
+    """An item's line in the list: its name, cut short with an ellipsis when the list is
+    narrow, then its delivery standard, which is always shown whole (one line, never two)."""
+
+    def __init__(self, name: str, standard: str) -> None:
+        self.name, self.standard = name, standard
+
+    def __str__(self) -> str:
+        return f"  {self.name}  {self.standard}"
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(len(self.standard) + 5, Text(str(self)).cell_len)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        tail = Text(f"  {self.standard}", style="dim")
+        name = Text(self.name)
+        name.truncate(max(1, options.max_width - 2 - tail.cell_len), overflow="ellipsis")
+        line = Text("  ", no_wrap=True, overflow="ellipsis")
+        line.append_text(name)
+        line.append_text(tail)
+        yield line
 
 
 class CatalogueRead(Message):
@@ -110,9 +135,7 @@ class CatalogueScreen(Screen[None]):
                 shown = entry.category
                 heading = Text(_line(shown or _("(no category)")), style="bold")
                 items.add_option(Option(heading, disabled=True))
-            row = Text("  ")
-            row.append(_line(entry.name))
-            row.append(f"  {entry.standard()}", style="dim")
+            row = ItemRow(_line(entry.name), entry.standard())
             items.add_option(Option(row, id=str(index)))
             if chosen is not None and entry.code == chosen.code:
                 highlight = items.option_count - 1

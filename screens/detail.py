@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar, cast
 
@@ -240,6 +240,16 @@ class TicketDetailScreen(Screen[None]):
                     (ClockSnapshot.of(c) for c in sla.clocks_of(session, ticket)),
                     key=lambda c: c.kind != sla.RESPONSE,
                 )
+                standard = sla.standard_for(session, ticket)
+                if standard is not None:
+                    # A request's resolution target is its delivery standard (sla.target_of):
+                    # said as the Promised line says it, not as 24-hour days.
+                    clocks = [
+                        replace(c, target_said=detail["standard"])
+                        if c.kind == sla.RESOLUTION and c.target_minutes == standard
+                        else c
+                        for c in clocks
+                    ]
                 article = ticket.kb_article.number if ticket.kb_article is not None else None
                 try:
                     agent = get_agent(session, ctx.actor)

@@ -72,6 +72,9 @@ class ClockSnapshot:
     # What "warned" reads (data/sla_standing.py): events fired, and the next one's instant.
     fired_percent: int = 0
     next_event_at: datetime | None = None
+    # The target as the desk says it, when it is a request's delivery standard
+    # ("5 working days", fulfilment.delivery_standard); else None (a duration).
+    target_said: str | None = None
 
     @classmethod
     def of(cls, clock: Any) -> ClockSnapshot:
@@ -143,17 +146,20 @@ def clock_line(clock: ClockSnapshot, now: datetime, zone: tzinfo) -> Text:
         line.append(_("overdue {time}").format(time=duration(left)), style="bold red")
     else:
         line.append(_("{time} left").format(time=duration(left)), style=STATE_STYLE.get(state, ""))
-    if clock.due_at is not None and left is not None and state != PAUSED:
+    if clock.due_at is not None and left is not None and state != PAUSED and not clock.target_said:
+        # A request timed by its standard falls due at its promise, which the Promised
+        # line shows: said once, the line keeps to 80 columns with the standard in words.
         line.append("  " + _("due {at}").format(at=shown_time(clock.due_at, zone)), style="dim")
     target = timedelta(minutes=clock.target_minutes)
+    said = clock.target_said or short_duration(target)
     if state in (BREACHED, MET, CANCELLED) or left is None:
         # Overdue or stopped says it already; a share of the target adds nothing.
-        line.append("  " + _("target {time}").format(time=short_duration(target)), style="dim")
+        line.append("  " + _("target {time}").format(time=said), style="dim")
     else:
         # Capped: a clock paused for months would otherwise show five digits.
         share = f"{min(percent, 999):.0f}%"
         line.append(
-            "  " + _("{share} of {time}").format(share=share, time=short_duration(target)),
+            "  " + _("{share} of {time}").format(share=share, time=said),
             style="dim",
         )
     return line

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -65,23 +66,56 @@ def planned_statuses(session: Session, count: int) -> dict[tuple[str, str], int]
     }
 
 
-def _answer(field: dict[str, Any], opened: datetime, agent: str, service: str | None) -> Any:
+# What a requester writes in a free-text field, by a word of the field's name or label
+# (the first that fits): a department field holds a department, a name field a name.
+TEXT_ANSWERS = (
+    ("department", "Finance"),
+    ("team", "Finance"),
+    ("account", "wei.li"),
+    ("software", "LibreOffice 24.2"),
+    ("system", "Finance reporting"),
+    ("email", "wei.li@example.com"),
+    ("phone", "+44 20 7946 0958"),
+    ("location", "London office, 3rd floor"),
+    ("office", "London office, 3rd floor"),
+    ("cost", "CC-4102"),
+    ("name", "Wei Li"),
+)
+# A reason, in a field that asks for one or in a free-text box of no known meaning.
+REASON = "Needed for daily work."
+
+
+def answer(field: dict[str, Any], opened: date, agent: str, service: str | None) -> Any:
+    """A seeded request's answer to one form field, as the desk stores it
+    (catalogue_forms.check_answers): fitting the field's kind and, for free text, its
+    name ("department" holds a department)."""
     kind = field.get("kind", "text")
     if kind == "date":
-        return (opened + timedelta(days=14)).date().isoformat()
+        return (opened + timedelta(days=14)).isoformat()
     if kind == "choice":
         return str(field["choices"][0])
     if kind == "number":
-        return "1"
+        return 1
     if kind == "checkbox":
-        return "no"
+        return False
     if kind == "agent":
         return agent
     if kind == "service":
         return service or ""
-    if kind == "textarea":
-        return "Needed for daily work."
-    return "Wei Li" if "name" in str(field["name"]) else "As discussed with my manager"
+    words = f"{field['name']} {field.get('label') or ''}".lower()
+    return next((said for word, said in TEXT_ANSWERS if word in words), REASON)
+
+
+def answers(
+    form: Sequence[dict[str, Any]], opened: date, agent: str, service: str | None
+) -> dict[str, Any]:
+    """The answers to a form's required fields (what a requester must fill in), and its
+    boxes left unticked (check_answers stores every checkbox)."""
+    return {
+        str(f["name"]): answer(f, opened, agent, service)
+        for f in form
+        if f.get("required") or f.get("kind") == "checkbox"
+    }
 
 
 def seed_planned_requests(session: Session, now: datetime, count: int, seed: int) -> int:
@@ -134,11 +168,7 @@ def seed_planned_requests(session: Session, now: datetime, count: int, seed: int
             urgency=3,
             requester=requesters[k % len(requesters)] if requesters else None,
             catalogue_item=item.code,
-            form_data={
-                str(f["name"]): _answer(f, at, creator.username, service)
-                for f in item.form or ()
-                if f.get("required")
-            },
+            form_data=answers(item.form or (), at.date(), creator.username, service),
             opened_at=at,
             now=at,
         )

@@ -21,7 +21,9 @@ DEFAULT_RESOLUTION = {1: 120, 2: 480, 3: 1440, 4: 4320}
 class Desk:
     teams: list[tuple[int, str, int]]  # id, name, tier
     services: list[tuple[int, str, int, float, int | None]]  # id, name, crit, target, owner
-    items: list[tuple[int, str, str, str, int | None, int | None, bool, int]]
+    # id, code, name, category, team, service, requires approval, standard, tasks, role,
+    # form
+    items: list[tuple[Any, ...]]
     matrix: list[list[int]]
     tz: str
 
@@ -42,17 +44,28 @@ def read_desk(w: BulkWriter) -> Desk:
             "FROM services ORDER BY id"
         )
     ]
-    # Items with a fulfilment plan are left out: the desk drives their requests step by
-    # step (itsm_tui.desk.fulfilment), which this bulk story does not tell.
+    # An item's plan (its `tasks`, possibly empty) and approval role ride along: the
+    # bulk story tells its requests step by step (data/seed/fulfilment.py).
     items = [
-        (int(i), str(code), str(name), str(cat or ""), tm, sv, bool(ap), int(fm or 480))
-        for i, code, name, cat, tm, sv, ap, fm, tasks in w.rows(
+        (
+            int(i),
+            str(code),
+            str(name),
+            str(cat or ""),
+            tm,
+            sv,
+            bool(ap),
+            int(fm or 480),
+            tasks,
+            ar,
+            list((json.loads(form) if isinstance(form, str) else form) or ()),
+        )
+        for i, code, name, cat, tm, sv, ap, fm, tasks, ar, form in w.rows(
             "SELECT id, code, name, category, team_id, service_id, requires_approval, "
-            "fulfilment_minutes, tasks FROM catalogue_items WHERE active = "
+            "fulfilment_minutes, tasks, approval_role, form FROM catalogue_items WHERE active = "
             + ("1" if w.sqlite else "true")
             + " ORDER BY id"
         )
-        if not (json.loads(tasks) if isinstance(tasks, str) else tasks)
     ]
     matrix_raw = w.rows("SELECT value FROM desk_settings WHERE key = 'priority_matrix'")
     matrix: Any = [list(r) for r in DEFAULT_MATRIX]

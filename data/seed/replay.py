@@ -6,16 +6,37 @@ an agent of the new team takes the ticket over and the story goes on with them."
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from itsm_tui.data.seed.escalations import SweepWriter, TicketState, sweep_tick
 from itsm_tui.data.seed.sla import MICRO, TicketClocks
 from itsm_tui.data.seed.story import Event, SeedTicket
 from itsm_tui.desk import sla
+from itsm_tui.desk.fulfilment import promise_of
+from itsm_tui.desk.records import audit_value
+from itsm_tui.domain.calendar import BusinessCalendar
 from itsm_tui.domain.workflow import INCIDENT, WORKFLOWS
+
+if TYPE_CHECKING:
+    from itsm_tui.data.seed.fulfilment import PlannedRequest
 
 # How soon someone of the escalation team takes a ticket a breach moved to them.
 TAKE_OVER_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """What a catalogue request's promise needs (fulfilment.promise_of): its item's delivery
+    standard, the calendar of the policy that times it, and the seed's time origin."""
+
+    minutes: int
+    calendar: BusinessCalendar
+    base: datetime  # seed second 0, in UTC
+
+    def at(self, start: int) -> datetime:
+        return promise_of(self.calendar, self.base + timedelta(seconds=start), self.minutes)
 
 
 class Replay:
@@ -29,8 +50,13 @@ class Replay:
         sweeps: SweepWriter,
         agent_id: dict[str, int],
         met_by: tuple[str, ...],
+        promise: Promise | None = None,
+        planned: PlannedRequest | None = None,
     ) -> None:
         self.tk, self.clocks, self.index, self.sweeps = tk, clocks, index, sweeps
+        self.promise, self.planned = promise, planned
+        # The request's promised instant, once the desk has made one (fulfilment._promise).
+        self.promised_at: datetime | None = None
         self.agent_id, self.met_by = agent_id, met_by
         self.flow = WORKFLOWS[tk.tname]
         self.state = TicketState(
@@ -45,6 +71,8 @@ class Replay:
         self.first_response: int | None = None
         # (at, actor, action, field, old, new, version, reason), in the order written.
         self.audit: list[tuple[Any, ...]] = []
+        # The author of each of the story's comments, in the order written.
+        self.authors: list[Any] = []
         # After a take-over, the agent who now does what the story gave the old one.
         self.stand_in: dict[int, int] = {}
 
@@ -116,6 +144,13 @@ class Replay:
         """One desk write of the story, with what it does to the clocks."""
         at, actor, action, fld, old, new = event
         state = self.state
+        if action == "task.done":
+            # fulfilment.complete_task, by a member of the step's team (whoever a breach
+            # moved the request to does not stand in: the step stays with its team).
+            assert self.planned is not None
+            state.version += 1
+            self.planned.step_done(self, at, actor, new)
+            return
         if actor is not None:
             actor = self.stand_in.get(actor, actor)
         if action == "assign":
@@ -143,8 +178,58 @@ class Replay:
                 self._responded("in_progress", at)
         elif action == "comment.reply":
             self._responded("reply", at)
+        if fld == "comment":
+            # Written by whoever now carries the story (a take-over's agent).
+            self.authors.append(actor)
         state.version += 1
         self.audit.append((at, actor, action, fld, old, new, state.version, None))
+        if self.promise is not None and (
+            (action == "create" and state.status != "awaiting_approval")
+            or (action == "transition" and new == "approved")
+        ):
+            self._promise(at, actor, action)
+        planned = self.planned
+        if planned is not None:
+            if action == "create":
+                planned.created(self, at, actor)
+            elif action == "transition" and new in ("approved", "rejected"):
+                planned.decided(self, at, actor, new == "approved")
+
+    def note(self, at: int, actor: Any, action: str, fld: str | None, old: Any, new: Any) -> None:
+        """One more audit event of the write being played (Edit.set / Edit.note)."""
+        self.audit.append((at, actor, action, fld, old, new, self.state.version, None))
+
+    def promise_minutes(self) -> int:
+        assert self.promise is not None
+        return self.promise.minutes
+
+    def _promise(self, at: int, actor: Any, action: str) -> None:
+        """fulfilment.request_created / request_decided: the promise counts from the
+        submission, or from the approval when the request waited for one (a rejection
+        keeps whatever was promised), audited in the write that makes it."""
+        assert self.promise is not None
+        promised = self.promise.at(at)
+        if promised == self.promised_at:
+            return
+        old, self.promised_at = self.promised_at, promised
+        self.audit.append(
+            (
+                at,
+                actor,
+                action,
+                "promised_at",
+                audit_value(old),
+                audit_value(promised),
+                self.state.version,
+                None,
+            )
+        )
+
+    def move(self, target: str, at: int) -> None:
+        self._move(target, at)
+
+    def responded(self, how: str, at: int) -> None:
+        self._responded(how, at)
 
     def _move(self, target: str, at: int) -> None:
         old = self.state.status

@@ -4,10 +4,13 @@ comments and audit events, its SLA clocks and its measures."""
 
 from __future__ import annotations
 
+import json
 from collections import deque
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from itsm_tui.data.models import SLA_DUE_NEVER_TEXT
+from itsm_tui.data.seed.catalogue import answers
 from itsm_tui.data.seed.desk import DEFAULT_RESOLUTION, DEFAULT_RESPONSE
 from itsm_tui.data.seed.escalations import (
     ESCALATION_COLUMNS,
@@ -15,9 +18,22 @@ from itsm_tui.data.seed.escalations import (
     NOTIFICATION_COLUMNS,
     SweepWriter,
 )
+from itsm_tui.data.seed.fulfilment import (
+    TASK_COLUMNS,
+    TASK_STAMPED,
+    PlannedRequest,
+    plan_of,
+    tell_planned_story,
+)
 from itsm_tui.data.seed.measures import TicketMeasures
-from itsm_tui.data.seed.replay import Replay, audit_rows
-from itsm_tui.data.seed.sla import CLOCK_COLUMNS, CLOCK_STAMPED, PolicyClocks, TicketClocks
+from itsm_tui.data.seed.replay import Promise, Replay, audit_rows
+from itsm_tui.data.seed.sla import (
+    CLOCK_COLUMNS,
+    CLOCK_STAMPED,
+    PolicyClocks,
+    TicketClocks,
+    text_of_micro,
+)
 from itsm_tui.data.seed.story import SeedTicket, tell_story
 from itsm_tui.data.seed.texts import (
     CAUSES_BY_CATEGORY,
@@ -26,7 +42,8 @@ from itsm_tui.data.seed.texts import (
     SYMPTOM_DETAIL,
     WORKAROUNDS_BY_CATEGORY,
 )
-from itsm_tui.desk.sla import standard_of
+from itsm_tui.desk.sla import UTC_24X7, standard_of
+from itsm_tui.domain.calendar import working_day_minutes
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
 
 if TYPE_CHECKING:
@@ -53,6 +70,11 @@ IMPACT_URGENCY_WEIGHTS = {
     (3, 2): 13,
     (3, 3): 17,
 }
+
+# The share of a planned item's draws that stay with it (see TicketWriter.write): with
+# the default desk's six items, about one request in thirty is a new starter's, each a
+# dozen writes with its steps, notices and replies (docs/catalogue.md, "Seed").
+PLANNED_SHARE = 0.2
 
 TICKET_COLUMNS = (
     "id",
@@ -95,6 +117,7 @@ TICKET_COLUMNS = (
     "escalation_level",
     "version",
     "sla_due_at",
+    "promised_at",
 )
 # Columns the rows below hold as seed seconds (BulkWriter.insert's `stamped`).
 TICKET_STAMPED = (
@@ -149,6 +172,16 @@ class TicketWriter:
         problem_teams = [t for t in self.team_ids if tiers[t] >= 2] or self.team_ids
         self.problem_teams = problem_teams
         self.items = desk.items
+        team_by_name = {t[1]: t[0] for t in desk.teams}
+        # Items with a fulfilment plan, by id: their requests go step by step.
+        self.plans = {
+            item[0]: plan_of(item[2], item[9], item[8], team_by_name)
+            for item in self.items
+            if item[8] and (json.loads(item[8]) if isinstance(item[8], str) else item[8])
+        }
+        self.unplanned = [item for item in self.items if item[0] not in self.plans]
+        self.day_minutes: dict[int, int] = {}
+        self.forms: dict[int, str | None] = {}
         self.categories = list(INCIDENT_CATEGORIES)
         # Titles per (category, service): a few hundred distinct strings, reused by index.
         self.titles: dict[tuple[int, Any], list[str]] = {}
@@ -189,6 +222,34 @@ class TicketWriter:
             )
             self.policy_cache[key] = policy
             return policy
+
+    def form_of(self, item: tuple[Any, ...], opened: int, creator: int, service: Any) -> Any:
+        """A request's form answers as JSON (seed.catalogue.answers): one text per item,
+        unless a date or an agent in it depends on the request."""
+        form = item[10]
+        cached = self.forms.get(item[0])
+        if cached is not None or not form:
+            return cached
+        run = self.run
+        said = answers(
+            form,
+            run.clock.date_of(opened),
+            run.staff.agent_name[creator],
+            self.service_names.get(service),
+        )
+        text = json.dumps(said, ensure_ascii=False) if said else None
+        if not any(f.get("kind") in ("date", "agent") for f in form if f.get("required")):
+            self.forms[item[0]] = text
+        return text
+
+    def working_day(self, calendar_id: int) -> int:
+        """fulfilment.working_day_of: the working day (minutes) of a policy's calendar."""
+        day = self.day_minutes.get(calendar_id)
+        if day is None:
+            day = self.day_minutes[calendar_id] = working_day_minutes(
+                self.run.sla.calendars[calendar_id]
+            )
+        return day
 
     def incidents_for(
         self, key: tuple[Any, int, int], opened: int, rnd: Any
@@ -288,6 +349,7 @@ class TicketWriter:
         faults = self.faults
         titles = self.titles
         tid0 = run.ids["tickets"]
+        base = clock.base.replace(tzinfo=UTC)
         opened_all = run.opened
         types = run.types
         majors, children = run.majors, run.children
@@ -296,6 +358,9 @@ class TicketWriter:
         comments: list[tuple[Any, ...]] = []
         audits: list[tuple[Any, ...]] = []
         clocks: list[tuple[Any, ...]] = []
+        tasks: list[tuple[Any, ...]] = []
+        plans = self.plans
+        unplanned = self.unplanned
         measures = TicketMeasures(run)
         sweeps = SweepWriter(run.teams, now)
         sweeps.next_escalation = run.next_escalation - 1
@@ -333,6 +398,7 @@ class TicketWriter:
 
             needs_approval = born_waiting = False
             form = None
+            plan = None
             if t == 0:
                 kinds = faults[service]
                 c = kinds[int(rnd() * len(kinds))]
@@ -342,6 +408,10 @@ class TicketWriter:
                 title = opts[title_index]
             elif t == 1 and n_items:
                 item = items[int(rnd() * n_items)]
+                if item[0] in plans and unplanned and rnd() >= PLANNED_SHARE:
+                    # New starters are rarer than password resets, and each one is a
+                    # dozen writes: most draws of a planned item go to another item.
+                    item = unplanned[int(rnd() * len(unplanned))]
                 category = item[3] or "request"
                 title = item[2]
                 if item[4] is not None:
@@ -349,8 +419,9 @@ class TicketWriter:
                 if item[5] is not None:
                     service = item[5]
                 born_waiting = item[6]
-                needs_approval = item[6] or rnd() < 0.05
-                form = '{"justification": "needed for daily work"}'
+                plan = plans.get(item[0])
+                # A planned item's requests wait for approval only when the item says so.
+                needs_approval = item[6] or (plan is None and rnd() < 0.05)
             elif t == 1:
                 category = "request"
                 title = "General request"
@@ -372,6 +443,8 @@ class TicketWriter:
             pool = team_agents.get(team) or run.staff.all_agents
             assignee_pick = pool[int(rnd() * len(pool))]
             creator = pool[int(rnd() * len(pool))]
+            if item is not None:
+                form = self.form_of(item, o, creator, service)
             requester = requesters[int(rnd() * n_req)] if n_req else None
             if t == 2:
                 requester = None  # a problem is the desk's own record (create_problem)
@@ -413,7 +486,10 @@ class TicketWriter:
                 res_target=res_target,
                 number=number,
             )
-            tell_story(run, tk, rnd, expo, index)
+            if plan is None:
+                tell_story(run, tk, rnd, expo, index)
+            else:
+                tell_planned_story(run, tk, plan, rnd, expo, index)
             ev, notes = tk.events, tk.notes
             if t == 2 and linked:
                 # create_problem links its incidents in the same call, right after the create.
@@ -423,9 +499,7 @@ class TicketWriter:
             code, res_notes, reopen, s = tk.code, tk.res_notes, tk.reopen, tk.done_at
 
             # Comments are writes too: each one bumps the version and leaves an audit event.
-            for at, author, kind, body in notes:
-                comments.append((cid, tid, None, author, None, kind, body, at))
-                cid += 1
+            for at, author, kind, _body in notes:
                 ev.append((at, author, "comment." + kind, "comment", None, kind))
             ev.sort(key=_first)
             # The story through the desk's rules: clocks, sweeps, escalations.
@@ -436,10 +510,65 @@ class TicketWriter:
                 if policy_clocks is not None
                 else None
             )
-            replay = Replay(tk, ticket_clocks, index, sweeps, agent_id, run.sla.response_met_by)
+            promise = planned = None
+            if item is not None:
+                # The calendar of the policy that times the request (fulfilment._promise).
+                cal = run.sla.calendars[policy.calendar_id] if policy is not None else UTC_24X7
+                promise = Promise(item[7], cal, base)
+                if plan is not None:
+                    planned = PlannedRequest(
+                        plan,
+                        number,
+                        self.working_day(policy.calendar_id) if policy is not None else None,
+                        run.teams.name,
+                        run.staff.agent_name,
+                    )
+            replay = Replay(
+                tk,
+                ticket_clocks,
+                index,
+                sweeps,
+                agent_id,
+                run.sla.response_met_by,
+                promise,
+                planned,
+            )
             replay.run(now)
             if t == 2 and linked:
                 aid = self.link_incidents(replay, number, tid, linked, lo, tickets, audits, aid)
+            # The story's comments as the replay wrote them (in time order, by whoever
+            # carried the story then), and the desk's own replies.
+            notes.sort(key=_first)
+            said = [
+                (at, author, kind, body)
+                for (at, _story, kind, body), author in zip(notes, replay.authors, strict=True)
+            ]
+            if planned is not None:
+                said += [(at, author, "reply", body) for at, author, body in planned.replies]
+                said.sort(key=_first)
+            for at, author, kind, body in said:
+                comments.append((cid, tid, None, author, None, kind, body, at))
+                cid += 1
+            if planned is not None:
+                tasks += planned.task_rows(tid)
+                for team_id, at, message in planned.notices:
+                    sweeps.next_notification += 1
+                    # Sent out when due, as the sweep's notices (escalations.SweepWriter).
+                    sweeps.notifications.append(
+                        (
+                            sweeps.next_notification,
+                            None,
+                            team_id,
+                            tid,
+                            None,
+                            "assignment",
+                            message,
+                            at,
+                            at,
+                            None,
+                            at,
+                        )
+                    )
             written = audit_rows(replay, aid)
             audits += written
             aid += len(written)
@@ -530,7 +659,14 @@ class TicketWriter:
                 clocks += [c.row(tid, policy.id, ts) for c in ticket_clocks.clocks]
                 kid = ticket_clocks.next_id
                 sla_due = ticket_clocks.sla_due(ts)
-            tickets.append((*ticket_row, sla_due))
+            promised = replay.promised_at
+            tickets.append(
+                (
+                    *ticket_row,
+                    sla_due,
+                    None if promised is None else text_of_micro((promised - base) // _MICRO, ts),
+                )
+            )
             if t == 0:
                 key = (service, c, title_index)
                 pool = self.recent.get(key)
@@ -552,6 +688,7 @@ class TicketWriter:
         w.insert("comments", COMMENT_COLUMNS, comments, ("created_at",))
         w.insert("audit_events", AUDIT_COLUMNS, audits, ("at",))
         w.insert("sla_clocks", CLOCK_COLUMNS, clocks, CLOCK_STAMPED)
+        w.insert("fulfilment_tasks", TASK_COLUMNS, tasks, TASK_STAMPED)
         w.insert("escalations", ESCALATION_COLUMNS, sweeps.escalations, ("at",))
         w.insert("notifications", NOTIFICATION_COLUMNS, sweeps.notifications, NOTICE_STAMPED)
         run.next_escalation, run.next_notification = (
@@ -562,6 +699,7 @@ class TicketWriter:
         run.next_comment, run.next_audit, run.next_clock = cid, aid, kid
 
 
+_MICRO = timedelta(microseconds=1)
 _PROBLEM_AT = TICKET_COLUMNS.index("problem_id")
 _VERSION_AT = TICKET_COLUMNS.index("version")
 _UPDATED_AT = TICKET_COLUMNS.index("updated_at")

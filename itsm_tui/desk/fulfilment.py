@@ -43,7 +43,7 @@ from itsm_tui.desk.records import (
     utcnow,
 )
 from itsm_tui.domain import roles
-from itsm_tui.domain.calendar import working_day_minutes
+from itsm_tui.domain.calendar import BusinessCalendar, working_day_minutes
 from itsm_tui.domain.workflow import REQUEST
 from itsm_tui.i18n import _
 
@@ -126,23 +126,96 @@ def _reply(session: Session, edit: Edit, actor: Agent, ticket: Ticket, body: str
     edit.note("comment", None, "reply", action="comment.reply")
 
 
-def _promise(session: Session, edit: Edit, ticket: Ticket, start: datetime) -> None:
-    """The item's delivery standard from `start`, in business time of the request's SLA
-    calendar (the policy that times it), around the clock when no policy matches.
+def promise_of(cal: BusinessCalendar, start: datetime, standard_minutes: int) -> datetime:
+    """The promised instant of a request: its item's delivery standard (minutes) from
+    `start`, in business time of `cal`, the calendar of the SLA policy that times the
+    request (around the clock when none does). The one definition: the write path
+    (`_promise`) and the bulk seed (data/seed/replay.py) both call it.
 
     The resolution clock has the same target (sla.target_of) in the same calendar and
     counts from the same instant (it is born paused when the request waits for approval
-    and resumes at the approval), so its due time and the promise are one instant,
-    computed by the same function."""
+    and resumes at the approval), so its due time and the promise are one instant."""
+    return sla.instant_at_percent(cal, start, 0, standard_minutes, sla.BREACH_PERCENT)
+
+
+def _promise(session: Session, edit: Edit, ticket: Ticket, start: datetime) -> None:
+    """Promise the request from `start` (its submission, or its approval when it waited
+    for one), as part of the write `edit` records."""
     item = ticket.catalogue_item
     if item is None:
         return
     policy = sla.policy_for(session, ticket)
     cal = sla.calendar_of(policy.calendar) if policy is not None else sla.UTC_24X7
-    edit.set(
-        "promised_at",
-        sla.instant_at_percent(cal, start, 0, item.fulfilment_minutes, sla.BREACH_PERCENT),
+    edit.set("promised_at", promise_of(cal, start, item.fulfilment_minutes))
+
+
+# ---------------------------------------------------------------------------
+# What the desk tells the requester and the teams: the one wording of each notice, used
+# by the write path below and by the bulk seed (data/seed/fulfilment.py).
+
+
+def said_submitted(number: str, item: str, standard: str | None) -> str:
+    return _(
+        "We have your request {number} for {item}. Its delivery standard is {standard}; "
+        "we will tell you here as each step starts and ends."
+    ).format(number=number, item=item, standard=standard)
+
+
+def said_needs_approval(number: str, approval_role: str | None) -> str:
+    return _("{number} needs approval ({who}) before the work starts.").format(
+        number=number,
+        who=_("by the {role} role").format(role=approval_role)
+        if approval_role
+        else _("by a supervisor"),
     )
+
+
+def said_not_approved(number: str) -> str:
+    return _("{number} was not approved, so it will not be fulfilled.").format(number=number)
+
+
+def said_approved(number: str) -> str:
+    return _("{number} is approved; the work starts now.").format(number=number)
+
+
+def step_notice(number: str, position: int, steps: int, name: str) -> str:
+    """The notice a step's team gets when the step is handed to it."""
+    return _("{number} step {position} of {steps} is yours: {name}").format(
+        number=number, position=position, steps=steps, name=name
+    )
+
+
+def said_step_started(
+    position: int,
+    steps: int,
+    name: str,
+    team: str,
+    minutes: int | None,
+    day_minutes: int | None,
+) -> str:
+    expected = (
+        _(" (expected to take {standard})").format(standard=delivery_standard(minutes, day_minutes))
+        if minutes
+        else ""
+    )
+    return _("Step {position} of {steps} has started: {name}, by {team}{expected}.").format(
+        position=position, steps=steps, name=name, team=team, expected=expected
+    )
+
+
+def said_step_done(position: int, steps: int, name: str) -> str:
+    return _("Step {position} of {steps} is done: {name}.").format(
+        position=position, steps=steps, name=name
+    )
+
+
+def fulfilled_notes(item: str) -> str:
+    """The resolution notes of a request its last step fulfilled."""
+    return _("Every step of {item} is done.").format(item=item)
+
+
+def said_fulfilled(number: str) -> str:
+    return _("{number} is fulfilled: every step is done.").format(number=number)
 
 
 # ---------------------------------------------------------------------------
@@ -166,12 +239,7 @@ def request_created(session: Session, edit: Edit, actor: Agent, ticket: Ticket) 
         edit,
         actor,
         ticket,
-        _(
-            "We have your request {number} for {item}. Its delivery standard is {standard}; "
-            "we will tell you here as each step starts and ends."
-        ).format(
-            number=ticket.number, item=item.name, standard=standard_of_ticket(session, ticket)
-        ),
+        said_submitted(ticket.number, item.name, standard_of_ticket(session, ticket)),
     )
     if waiting:
         _reply(
@@ -179,12 +247,7 @@ def request_created(session: Session, edit: Edit, actor: Agent, ticket: Ticket) 
             edit,
             actor,
             ticket,
-            _("{number} needs approval ({who}) before the work starts.").format(
-                number=ticket.number,
-                who=_("by the {role} role").format(role=item.approval_role)
-                if item.approval_role
-                else _("by a supervisor"),
-            ),
+            said_needs_approval(ticket.number, item.approval_role),
         )
         return
     _start_step(session, edit, actor, ticket, 1, steps)
@@ -206,9 +269,7 @@ def request_decided(
             edit,
             actor,
             ticket,
-            _("{number} was not approved, so it will not be fulfilled.").format(
-                number=ticket.number
-            ),
+            said_not_approved(ticket.number),
         )
         return
     _reply(
@@ -216,7 +277,7 @@ def request_decided(
         edit,
         actor,
         ticket,
-        _("{number} is approved; the work starts now.").format(number=ticket.number),
+        said_approved(ticket.number),
     )
     _start_step(session, edit, actor, ticket, 1, steps)
 
@@ -284,31 +345,23 @@ def _start_step(
             team_id=team.id,
             ticket_id=ticket.id,
             kind="assignment",
-            message=_("{number} step {position} of {steps} is yours: {name}").format(
-                number=ticket.number, position=position, steps=len(steps), name=step["name"]
-            ),
+            message=step_notice(ticket.number, position, len(steps), step["name"]),
             created_at=edit.now,
             deliver_at=edit.now,
         )
-    )
-    expected = (
-        _(" (expected to take {standard})").format(
-            standard=delivery_standard(step["minutes"], working_day_of_ticket(session, ticket))
-        )
-        if step.get("minutes")
-        else ""
     )
     _reply(
         session,
         edit,
         actor,
         ticket,
-        _("Step {position} of {steps} has started: {name}, by {team}{expected}.").format(
-            position=position,
-            steps=len(steps),
-            name=step["name"],
-            team=team.name,
-            expected=expected,
+        said_step_started(
+            position,
+            len(steps),
+            step["name"],
+            team.name,
+            step.get("minutes"),
+            working_day_of_ticket(session, ticket),
         ),
     )
     session.flush()
@@ -373,9 +426,7 @@ def complete_task(
         edit,
         actor,
         ticket,
-        _("Step {position} of {steps} is done: {name}.").format(
-            position=task.position, steps=task.steps, name=task.name
-        ),
+        said_step_done(task.position, task.steps, task.name),
     )
     # Unlike the desk's own notices, this reply follows an agent's work: it answers the
     # requester as a reply by hand would (where replies count as the first response).
@@ -384,15 +435,9 @@ def complete_task(
     if task.position < len(steps):
         _start_step(session, edit, actor, ticket, task.position + 1, steps)
     else:
-        notes = _("Every step of {item} is done.").format(item=ticket.catalogue_item.name)
+        notes = fulfilled_notes(ticket.catalogue_item.name)
         _fulfil(session, edit, actor, ticket, "fulfilled", notes, now)
-        _reply(
-            session,
-            edit,
-            actor,
-            ticket,
-            _("{number} is fulfilled: every step is done.").format(number=ticket.number),
-        )
+        _reply(session, edit, actor, ticket, said_fulfilled(ticket.number))
     session.flush()
     return task
 

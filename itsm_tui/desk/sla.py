@@ -162,7 +162,7 @@ def target_of(policy: SlaPolicy, kind: str, standard: int | None = None) -> int 
     a request's resolution, which its item's delivery standard sets (`standard_of`). So a
     request promised in five working days is not breached after the priority's eight
     hours: its resolution clock and its promised instant count the same minutes from
-    the same start in the same calendar (fulfilment._promise)."""
+    the same start in the same calendar (fulfilment.promise_of)."""
     if kind == RESPONSE:
         return policy.response_minutes
     return standard or policy.resolution_minutes

@@ -120,3 +120,23 @@ class _Palette:
 
     def __init__(self, app: Any) -> None:
         self.app = app
+
+
+def test_a_narrow_item_line_cuts_the_name_short_and_keeps_the_standard() -> None:
+    """At 80 columns the list is about 30 wide: "New starter set-up  5 working days" took
+    two lines; the name now ends in an ellipsis and the standard stays whole."""
+    from rich.console import Console
+
+    from itsm_tui.screens.catalogue import ItemRow
+
+    def lines(width: int) -> list[str]:
+        console = Console(width=width, color_system=None, legacy_windows=False)
+        with console.capture() as captured:
+            console.print(ItemRow("New starter set-up", "5 working days"))
+        return captured.get().rstrip("\n").split("\n")
+
+    assert lines(30) == ["  New starter…  5 working days"]
+    assert lines(60) == ["  New starter set-up  5 working days"]
+    assert str(ItemRow("New starter set-up", "5 working days")).strip() == (
+        "New starter set-up  5 working days"
+    )

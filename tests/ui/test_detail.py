@@ -408,5 +408,12 @@ async def test_a_planned_request_shows_its_promise_and_its_steps(demo) -> None: 
         fields = screen_text(app)
         # 2400 minutes around the clock (the demo's 24x7 policy) after 09:30 UTC.
         assert "Promised" in fields and "2026-11-26 01:30" in fields
+        # The resolution clock's target is the delivery standard, said as the desk says it
+        # (fulfilment.delivery_standard), not as 24-hour days ("1d 16h").
+        clocks = content(app, "#detail-clocks")
+        assert "of 40 h" in clocks and "1d 16h" not in clocks
+        # Its due instant is the promise, shown once (on the Promised line).
+        resolution = next(line for line in clocks.splitlines() if "Resolution" in line)
+        assert "due" not in resolution and "left" in resolution
         assert "✓ 1. Image the laptop — Service Desk" in fields
         assert "▶ 2. Register it [bold]now[/] — Network" in fields
