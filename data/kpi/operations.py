@@ -100,7 +100,8 @@ def nearing_breach(session: Session, cut: Cut, now: datetime) -> dict[str, int]:
             SlaClock.policy_id,
             SlaClock.spent_seconds,
             SlaClock.target_minutes,
-            SlaClock.stopped_at,
+            # A flag, not the instant: no datetime parsed per clock.
+            SlaClock.stopped_at.is_(None).label("not_stopped"),
             wall.label("wall"),
         )
         .where(
@@ -124,7 +125,7 @@ def nearing_breach(session: Session, cut: Cut, now: datetime) -> dict[str, int]:
     rows = [
         r
         for r in session.execute(clocks)
-        if r.stopped_at is None and r.policy_id in calendars and r.target_minutes > 0
+        if r.not_stopped and r.policy_id in calendars and r.target_minutes > 0
     ]
     # Each calendar's working time from the oldest start to now as one cumulative table
     # (WorkingTimeIndex, whole seconds before `now`): a clock's business time since it
