@@ -109,6 +109,13 @@ def main() -> None:
     if not path.exists():
         build_file_in_child(path, tickets=args.tickets)
     store = open_store(sqlite_url(path))
+    # The store's own count: `--store` may hold more or fewer than `--tickets`.
+    from sqlalchemy import func, select
+
+    from itsm_tui.data.models import Ticket
+
+    with store.read() as session:
+        tickets = int(session.scalar(select(func.count()).select_from(Ticket)) or 0)
 
     def said(cycle: int, rss: float) -> None:
         print(f"cycle {cycle:,}: RSS {rss:.1f} MB (load {load_avg()})", file=sys.stderr, flush=True)
@@ -129,7 +136,7 @@ def main() -> None:
     figures: dict[str, Any] = {
         "bench": "soak",
         "cycles": args.cycles,
-        "tickets": args.tickets,
+        "tickets": tickets,
         "rss_mb": samples,
         "growth_mb": round(samples[-1] - samples[0], 1) if samples else None,
         "cycle_ms": round(took / args.cycles * 1000, 1),

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, func
-from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.orm import Session
 
 from itsm_tui.data.kpi.judgement import Direction
@@ -83,17 +82,6 @@ def probe(column: Any) -> ColumnElement[Any]:
     clock, a plan whose cost does not shrink with the period (30 days took longer than a
     year on the million-ticket store)."""
     return column + 0
-
-
-def _sqlite_from_hint(self: SQLiteCompiler, table: Any, text: str | None) -> str | None:
-    return text
-
-
-# SQLAlchemy renders no table hint for SQLite; `with_hint(T, "INDEXED BY ix", "sqlite")`
-# then names the index. For the few reads whose best index SQLite's planner cannot see:
-# its statistics average a column's rows per value, so "stopped_at IS NULL" on an index
-# of a million stopped clocks looks like two rows (data/kpi/operations.py).
-SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign]
 
 
 def seconds_between(session: Session, earlier: Any, later: Any) -> ColumnElement[float]:
