@@ -359,7 +359,9 @@ async def measure_slow_link(
                 term.press(ESCAPE)
                 await term.until(back_in_queue(term))
                 await term.quiet()
+                received = term.received
                 term.press(DOWN)
+                await term.until(lambda r=received: term.received > r)  # type: ignore[misc]
                 await term.quiet()
             figures["open_first_s"] = opens[0]
             figures["open_s"] = statistics.median(opens)

@@ -187,6 +187,8 @@ class TicketDetailScreen(Screen[None]):
         self.reloads_skipped = 0
         # Set while the first frame waits for the first read (see FIRST_FRAME_WAIT_S).
         self._holding_paint = False
+        # Set during an update whose layout frame a full repaint follows (_on_timer_update).
+        self._skip_layout_frame = False
         # The links' and timeline's mounts under way: the first frame waits for them too.
         self._mounting: list[AwaitMount] = []
         # Keys typed behind the key that opened the ticket, or behind a form's save key,
@@ -260,6 +262,30 @@ class TicketDetailScreen(Screen[None]):
         scroll.scroll_home(animate=False, immediate=True)
         # Where a new screen's focus starts (a link focused on the last ticket is gone).
         self.set_focus(scroll)
+
+    # -- frames
+
+    def _on_timer_update(self) -> None:
+        # When one update both lays the screen out and repaints all of it (just pushed, or
+        # let go by the first-frame hold), Textual writes the layout's frame and then the
+        # whole screen again: 7 KB and then 11 KB over SSH for one picture. The layout's
+        # frame is left out; the repaint right after it draws everything.
+        self._skip_layout_frame = (
+            self._layout_required
+            and self._repaint_required
+            and self.is_current
+            and not self.app._batch_count
+        )
+        try:
+            super()._on_timer_update()
+        finally:
+            self._skip_layout_frame = False
+
+    def _compositor_refresh(self) -> None:
+        if self._skip_layout_frame:
+            self._skip_layout_frame = False
+            return
+        super()._compositor_refresh()
 
     @property
     def on_stack(self) -> bool:
@@ -814,15 +840,32 @@ def ticket_screen(app: App[Any], number: str) -> TicketDetailScreen:
     (`TicketDetailScreen.show`). While it is on the screen stack (a linked ticket opened
     from it, Esc back to it) the ticket asked for gets a screen of its own.
     """
-    try:
-        kept = app.get_screen(KEPT_TICKET_SCREEN, TicketDetailScreen)
-    except KeyError:
-        kept = TicketDetailScreen()
-        app.install_screen(kept, KEPT_TICKET_SCREEN)
+    kept = kept_ticket_screen(app)
     if kept.on_stack:
         return TicketDetailScreen(number)
     kept.show(number)
     return kept
+
+
+def kept_ticket_screen(app: App[Any]) -> TicketDetailScreen:
+    """The app's kept ticket screen (installed on first use, not yet composed)."""
+    try:
+        return app.get_screen(KEPT_TICKET_SCREEN, TicketDetailScreen)
+    except KeyError:
+        kept = TicketDetailScreen()
+        app.install_screen(kept, KEPT_TICKET_SCREEN)
+        return kept
+
+
+def prepare_ticket_screen(app: App[Any]) -> None:
+    """Compose the kept ticket screen now, off the stack, so that even the first ticket
+    opened is a refill: a remote console does this while its agent reads the queue.
+
+    Textual composes a screen when it is first pushed; `_get_screen` is how a push
+    registers and mounts it, without showing it."""
+    kept = kept_ticket_screen(app)
+    if not kept.is_attached:
+        app._get_screen(kept)
 
 
 def _priority_style(label: str) -> str:
