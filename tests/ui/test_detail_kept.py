@@ -7,7 +7,12 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from itsm_tui.data.store import Store
-from itsm_tui.screens.detail import TicketDetailScreen, ticket_screen
+from itsm_tui.screens.detail import (
+    KEPT_TICKET_SCREEN,
+    TicketDetailScreen,
+    prepare_ticket_screen,
+    ticket_screen,
+)
 from tests.ui.snapshot_apps import queue_app, run_async, settle
 
 
@@ -91,3 +96,23 @@ async def test_a_ticket_opened_over_the_kept_screen_gets_a_screen_of_its_own(
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is kept
+
+
+@run_async
+async def test_a_screen_composed_ahead_is_the_one_the_first_ticket_fills(
+    queue_store: Store,
+) -> None:
+    # A remote console composes it while its agent reads the queue (console.py).
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        prepare_ticket_screen(app)
+        await settle(pilot)
+        kept = app.get_screen(KEPT_TICKET_SCREEN)
+        assert isinstance(kept, TicketDetailScreen)
+        assert kept.is_attached and not kept.on_stack and kept.query("#detail-title")
+        assert kept.loaded is None and kept.number == ""
+        await pilot.press("6", "enter")
+        await settle(pilot)
+        assert app.screen is kept and kept.loaded is not None
+        assert shown(kept, "#detail-title") == kept.loaded.detail["title"]
