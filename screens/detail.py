@@ -34,6 +34,7 @@ from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.detail_clocks import ClockSnapshot, clock_line, duration, short_duration
+from itsm_tui.screens.one_frame import OneFramePerUpdate
 from itsm_tui.screens.page_ack import acknowledge_from_app
 from itsm_tui.screens.request_steps import (
     no_open_step,
@@ -102,7 +103,7 @@ class TicketLink(Static):
         self.action_open_link()
 
 
-class TicketDetailScreen(Screen[None]):
+class TicketDetailScreen(OneFramePerUpdate, Screen[None]):
     """One ticket: everything about it, kept fresh, with one key per action."""
 
     CSS_PATH = "styles/detail.tcss"
@@ -187,8 +188,6 @@ class TicketDetailScreen(Screen[None]):
         self.reloads_skipped = 0
         # Set while the first frame waits for the first read (see FIRST_FRAME_WAIT_S).
         self._holding_paint = False
-        # Set during an update whose layout frame a full repaint follows (_on_timer_update).
-        self._skip_layout_frame = False
         # The links' and timeline's mounts under way: the first frame waits for them too.
         self._mounting: list[AwaitMount] = []
         # Keys typed behind the key that opened the ticket, or behind a form's save key,
@@ -262,30 +261,6 @@ class TicketDetailScreen(Screen[None]):
         scroll.scroll_home(animate=False, immediate=True)
         # Where a new screen's focus starts (a link focused on the last ticket is gone).
         self.set_focus(scroll)
-
-    # -- frames
-
-    def _on_timer_update(self) -> None:
-        # When one update both lays the screen out and repaints all of it (just pushed, or
-        # let go by the first-frame hold), Textual writes the layout's frame and then the
-        # whole screen again: 7 KB and then 11 KB over SSH for one picture. The layout's
-        # frame is left out; the repaint right after it draws everything.
-        self._skip_layout_frame = (
-            self._layout_required
-            and self._repaint_required
-            and self.is_current
-            and not self.app._batch_count
-        )
-        try:
-            super()._on_timer_update()
-        finally:
-            self._skip_layout_frame = False
-
-    def _compositor_refresh(self) -> None:
-        if self._skip_layout_frame:
-            self._skip_layout_frame = False
-            return
-        super()._compositor_refresh()
 
     @property
     def on_stack(self) -> bool:

@@ -29,6 +29,7 @@ from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
 from itsm_tui.screens import forms, keys
 from itsm_tui.screens.detail import ticket_screen
+from itsm_tui.screens.one_frame import OneFramePerUpdate
 from itsm_tui.screens.problems import ProblemDetailScreen
 from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe
 from itsm_tui.screens.queue_reads import (
@@ -109,7 +110,7 @@ class ViewsElsewhere(Message):
         self.counts = counts
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(OneFramePerUpdate, Screen[None]):
     """The agent's home: one saved view at a time, refreshed every few seconds."""
 
     BINDINGS: list[BindingType] = [

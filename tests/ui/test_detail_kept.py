@@ -116,3 +116,32 @@ async def test_a_screen_composed_ahead_is_the_one_the_first_ticket_fills(
         await settle(pilot)
         assert app.screen is kept and kept.loaded is not None
         assert shown(kept, "#detail-title") == kept.loaded.detail["title"]
+
+
+@run_async
+async def test_a_ticket_opened_is_drawn_whole_in_its_first_frame(queue_store: Store) -> None:
+    # Textual laid the screen out and repainted it in one update as two frames: the
+    # layout's (part of the screen) and then the whole screen. Only the whole one is sent.
+    app = queue_app(queue_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("6", "enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        kept = app.get_screen(KEPT_TICKET_SCREEN)
+        assert isinstance(kept, TicketDetailScreen)
+        kinds: list[str] = []
+        render_update = kept._compositor.render_update
+
+        def spy(*args: object, **kwargs: object) -> object:
+            update = render_update(*args, **kwargs)  # type: ignore[arg-type]
+            kinds.append(type(update).__name__)
+            return update
+
+        kept._compositor.render_update = spy  # type: ignore[method-assign]
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.screen is kept and kept.loaded is not None
+        assert kinds and kinds[0] == "LayoutUpdate", kinds  # the whole screen, first
+        assert kinds.count("LayoutUpdate") == 1, kinds
