@@ -23,7 +23,8 @@ from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _
-from itsm_tui.screens.detail import desk_of, ticket_screen
+from itsm_tui.screens.detail import desk_of
+from itsm_tui.screens.detail_kept import ticket_screen
 from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader

@@ -199,7 +199,7 @@ class TicketDetailScreen(OneFramePerUpdate, Screen[None]):
     def compose(self) -> ComposeResult:
         # The read starts before the widgets are made (0.3 s of a console's CPU on the
         # bench): the database works while they are composed and mounted. A screen made
-        # ahead to be kept (`kept_ticket_screen`) has no ticket yet: `show` starts it.
+        # ahead to be kept (`detail_kept.py`) has no ticket yet: `show` starts it.
         if self.number:
             self._hold_first_frame()
             self.load()
@@ -230,7 +230,7 @@ class TicketDetailScreen(OneFramePerUpdate, Screen[None]):
 
         Opening a ticket on a new screen composed, mounted and styled a dozen widgets
         and the footer's keys each time: most of an open's CPU in a remote console. A
-        screen kept by the app (`kept_ticket_screen`) is refilled instead: what it showed
+        screen kept by the app (`detail_kept.py`) is refilled instead: what it showed
         is cleared, the read starts, and the first frame waits for it as on a new screen.
         """
         self.number = number.strip().upper()
@@ -615,6 +615,8 @@ class TicketDetailScreen(OneFramePerUpdate, Screen[None]):
         """A linked ticket opens on top of this one (Esc comes back); a change or an
         article opens read-only over it."""
         if number[:3] in ("INC", "REQ", "PRB"):
+            from itsm_tui.screens.detail_kept import ticket_screen
+
             self.app.push_screen(ticket_screen(self.app, number))
             return
         from itsm_tui.screens.linked import LinkedRecordScreen
@@ -802,45 +804,6 @@ class TicketDetailScreen(OneFramePerUpdate, Screen[None]):
         from itsm_tui.screens.forms import ComplaintForm
 
         self._open_form(lambda t: ComplaintForm(self.number, t.detail["version"]))
-
-
-# The name the app's kept ticket screen is installed under (see `ticket_screen`).
-KEPT_TICKET_SCREEN = "ticket"
-
-
-def ticket_screen(app: App[Any], number: str) -> TicketDetailScreen:
-    """The screen to push to open `number`: the app's kept ticket screen, refilled.
-
-    The first ticket opened composes it; every later one reuses its widgets and styles
-    (`TicketDetailScreen.show`). While it is on the screen stack (a linked ticket opened
-    from it, Esc back to it) the ticket asked for gets a screen of its own.
-    """
-    kept = kept_ticket_screen(app)
-    if kept.on_stack:
-        return TicketDetailScreen(number)
-    kept.show(number)
-    return kept
-
-
-def kept_ticket_screen(app: App[Any]) -> TicketDetailScreen:
-    """The app's kept ticket screen (installed on first use, not yet composed)."""
-    try:
-        return app.get_screen(KEPT_TICKET_SCREEN, TicketDetailScreen)
-    except KeyError:
-        kept = TicketDetailScreen()
-        app.install_screen(kept, KEPT_TICKET_SCREEN)
-        return kept
-
-
-def prepare_ticket_screen(app: App[Any]) -> None:
-    """Compose the kept ticket screen now, off the stack, so that even the first ticket
-    opened is a refill: a remote console does this while its agent reads the queue.
-
-    Textual composes a screen when it is first pushed; `_get_screen` is how a push
-    registers and mounts it, without showing it."""
-    kept = kept_ticket_screen(app)
-    if not kept.is_attached:
-        app._get_screen(kept)
 
 
 def _priority_style(label: str) -> str:

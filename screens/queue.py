@@ -28,7 +28,7 @@ from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
 from itsm_tui.screens import forms, keys
-from itsm_tui.screens.detail import ticket_screen
+from itsm_tui.screens.detail_kept import ticket_screen
 from itsm_tui.screens.one_frame import OneFramePerUpdate
 from itsm_tui.screens.problems import ProblemDetailScreen
 from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe

@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     from itsm_tui.data.store import open_store
     from itsm_tui.desk import DeskError
     from itsm_tui.desk.identity import resolve_acting
-    from itsm_tui.screens.detail import prepare_ticket_screen
+    from itsm_tui.screens.detail_kept import prepare_ticket_screen
 
     if not spare:
         keep_out_of_collector()

@@ -67,7 +67,7 @@ class IncidentLink(TicketLink):
     """A ticket named on the change (its problem, an incident it caused): Enter opens it."""
 
     def action_open_link(self) -> None:
-        from itsm_tui.screens.detail import ticket_screen
+        from itsm_tui.screens.detail_kept import ticket_screen
 
         self.app.push_screen(ticket_screen(self.app, self.number))
 

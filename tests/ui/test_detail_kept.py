@@ -7,9 +7,9 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from itsm_tui.data.store import Store
-from itsm_tui.screens.detail import (
+from itsm_tui.screens.detail import TicketDetailScreen
+from itsm_tui.screens.detail_kept import (
     KEPT_TICKET_SCREEN,
-    TicketDetailScreen,
     prepare_ticket_screen,
     ticket_screen,
 )
