@@ -377,7 +377,11 @@ def test_a_frame_log_says_what_each_console_did_and_when(
     events = [event for _at, _pid, event in lines]
     assert "console started" in events
     opened = events.index("key enter")
-    assert events[opened + 1] == "push TicketDetailScreen"
+    # The next thing the console did (a young collection of 5 ms or more may be logged
+    # between: the kept ticket screen's refill allocates before the push).
+    assert next(e for e in events[opened + 1 :] if not e.startswith("gc ")) == (
+        "push TicketDetailScreen"
+    )
     assert "result TicketDetailScreen.Loaded" in events[opened:]
     frames = [int(event.split()[1]) for event in events[opened:] if event.startswith("frame ")]
     assert frames and max(frames) > 1000
