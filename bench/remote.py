@@ -12,15 +12,21 @@ with pyte.
 
 Over a throttling TCP proxy in this process, on loopback (1 Mbit/s each way, 100 ms
 round trip), at 120×40: connect until the queue is painted, page-down until the new
-rows are visible, Enter until the ticket's detail is painted, and the bytes the server
-sent for each. Then `--sessions` sessions at once on plain loopback, page-down timed in
-each (every session pressed at the same instant, three rounds), and the memory of their
-consoles (RSS, and PSS: the shared pages split between the processes that share them;
-the spares still waiting are not counted).
+rows are visible, Enter until the ticket's detail is painted (three tickets: the first
+open of a console is also given), and the bytes the app wrote and the link carried for
+each; once with a client that does not ask for compression, once with one that asks
+for zlib as `ssh -C` does (the headline figures). Then `--sessions` sessions at once on
+plain loopback, without compression, page-down timed in each (every session pressed at
+the same instant, three rounds), and the memory of their consoles (RSS, and PSS: the
+shared pages split between the processes that share them; the spares still waiting are
+not counted).
 The machine's 1-minute load average is printed beside each figure (the machine may be
 shared). The last line is one JSON object: {"bench": "remote", "tickets": N,
 "connect_s": …, "page_s": …, "open_s": …, "page_bytes": …, "connect_bytes": …,
-"open_bytes": …, "sessions": 20, "page_s_at_20": median, "page_s_at_20_max": …,
+"open_bytes": …, "open_first_s": …, "compression": "zlib@openssh.com",
+"connect_wire_bytes": …, "page_wire_bytes": …, "open_wire_bytes": …,
+"without_compression": {the same figures}, "sessions": 20, "page_s_at_20": median,
+"page_s_at_20_max": …,
 "rss_mb_per_session": …, "pss_mb_per_session": …, "cpu_s_per_round_at_20":
 {"consoles": …, "server": …, "client": …} (median CPU seconds of a round of page-downs,
 the client's being pyte's), "load_avg_1m": …,
@@ -67,6 +73,8 @@ LINK_BYTES_PER_S = 1_000_000 / 8
 LINK_ONE_WAY_S = 0.050
 PAGE_DOWN = b"\x1b[6~"
 ENTER = b"\r"
+ESCAPE = b"\x1b"
+DOWN = b"\x1b[B"
 ALL_OPEN = b"6"
 TICKET_NUMBER = re.compile(r"\b(?:INC|REQ|PRB)\d{7}\b")
 LIMIT_S = 120.0
@@ -83,6 +91,9 @@ class SlowLink:
         self.upstream_port = upstream_port
         self.server: asyncio.Server | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+        # Bytes on the wire from the server to the client: what the link carried, after
+        # SSH's compression (if the client asked for it), encryption and framing.
+        self.carried_down = 0
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -97,12 +108,14 @@ class SlowLink:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        for source, sink in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.get_running_loop().create_task(self._carry(source, sink))
+        for source, sink, down in ((reader, up_writer, False), (up_reader, writer, True)):
+            task = asyncio.get_running_loop().create_task(self._carry(source, sink, down))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    async def _carry(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _carry(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, down: bool
+    ) -> None:
         # Store and forward: a chunk occupies the wire for len/rate after the previous one
         # left it, then travels the one-way delay; arrivals are delivered in order.
         in_flight: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
@@ -122,6 +135,8 @@ class SlowLink:
         wire_free = loop.time()
         try:
             while chunk := await source.read(16_384):
+                if down:
+                    self.carried_down += len(chunk)
                 wire_free = max(loop.time(), wire_free) + len(chunk) / LINK_BYTES_PER_S
                 in_flight.put_nowait((wire_free + LINK_ONE_WAY_S, chunk))
             in_flight.put_nowait((0.0, b""))
@@ -199,12 +214,19 @@ def new_rows_shown(term: Terminal, before: list[str]) -> Callable[[], bool]:
     return check
 
 
-def detail_painted(term: Terminal, number: str) -> Callable[[], bool]:
+def detail_painted(term: Terminal) -> Callable[[], bool]:
+    # The ticket's heading (its number under the header), its description, nothing loading.
     def check() -> bool:
-        text = "\n".join(term.lines())
-        return number in text and "Description" in text and "Loading" not in text
+        lines = term.lines()
+        text = "\n".join(lines)
+        heading = any(TICKET_NUMBER.search(line) for line in lines[1:4])
+        return heading and "Description" in text and "Loading" not in text
 
     return check
+
+
+def back_in_queue(term: Terminal) -> Callable[[], bool]:
+    return lambda: "Description" not in "\n".join(term.lines()) and full_page(term)()
 
 
 @dataclass
@@ -261,7 +283,11 @@ def serving(url: str, store: Path, folder: Path) -> Iterator[Served]:
 
 
 @contextlib.asynccontextmanager
-async def session(port: int, agent: str, key: asyncssh.SSHKey) -> AsyncIterator[Terminal]:
+async def session(
+    port: int, agent: str, key: asyncssh.SSHKey, *, compressed: bool = False
+) -> AsyncIterator[Terminal]:
+    """One SSH session at 120×40; `compressed`: the client asks for zlib, as `ssh -C` or a
+    phone client with compression on does (asyncssh's client would not ask by default)."""
     async with asyncssh.connect(
         "127.0.0.1",
         port,
@@ -270,6 +296,7 @@ async def session(port: int, agent: str, key: asyncssh.SSHKey) -> AsyncIterator[
         known_hosts=None,
         agent_path=None,
         preferred_auth="publickey",
+        compression_algs=["zlib@openssh.com"] if compressed else ["none"],
     ) as conn:
         process = await conn.create_process(
             term_type="xterm-256color", term_size=(COLUMNS, ROWS), encoding=None
@@ -282,36 +309,64 @@ async def session(port: int, agent: str, key: asyncssh.SSHKey) -> AsyncIterator[
             term.reader.cancel()
 
 
-async def measure_slow_link(port: int, agent: str, key: asyncssh.SSHKey) -> dict[str, float]:
+async def measure_slow_link(
+    port: int, server_pid: int, agent: str, key: asyncssh.SSHKey, *, compressed: bool
+) -> dict[str, float]:
+    """Connect, page-down (three times, the median) and open over the slow link. `…_bytes`:
+    the terminal's bytes the app wrote; `…_wire_bytes`: what the link carried for them."""
     link = SlowLink(port)
     link_port = await link.start()
     figures: dict[str, float] = {}
     try:
         started = time.perf_counter()
-        async with session(link_port, agent, key) as term:
+        async with session(link_port, agent, key, compressed=compressed) as term:
             await term.until(queue_painted(term))
             figures["connect_s"] = time.perf_counter() - started
             await term.quiet()
             figures["connect_bytes"] = term.received
+            figures["connect_wire_bytes"] = link.carried_down
             await all_open(term)
+            # The spare started behind this session's (3 s after it) is past its start:
+            # its CPU is not this session's page-downs'.
+            await spares_ready(server_pid)
 
             pages: list[float] = []
             page_bytes: list[int] = []
+            page_wire: list[int] = []
             for _ in range(3):
-                before, received = term.numbers(), term.received
+                before, received, carried = term.numbers(), term.received, link.carried_down
                 term.press(PAGE_DOWN)
                 pages.append(await term.until(new_rows_shown(term, before)))
                 await term.quiet()
                 page_bytes.append(term.received - received)
+                page_wire.append(link.carried_down - carried)
             figures["page_s"] = statistics.median(pages)
             figures["page_bytes"] = statistics.median(page_bytes)
+            figures["page_wire_bytes"] = statistics.median(page_wire)
 
-            number = term.numbers()[0]
-            received = term.received
-            term.press(ENTER)
-            figures["open_s"] = await term.until(detail_painted(term, number))
-            await term.quiet()
-            figures["open_bytes"] = term.received - received
+            # Opened three times (Esc back to the queue between, the cursor a row down): the
+            # first open of a console and the ones after it differ.
+            opens: list[float] = []
+            open_bytes: list[int] = []
+            open_wire: list[int] = []
+            for _ in range(3):
+                received, carried = term.received, link.carried_down
+                term.press(ENTER)
+                opens.append(await term.until(detail_painted(term)))
+                await term.quiet()
+                open_bytes.append(term.received - received)
+                open_wire.append(link.carried_down - carried)
+                term.press(ESCAPE)
+                await term.until(back_in_queue(term))
+                await term.quiet()
+                received = term.received
+                term.press(DOWN)
+                await term.until(lambda r=received: term.received > r)  # type: ignore[misc]
+                await term.quiet()
+            figures["open_first_s"] = opens[0]
+            figures["open_s"] = statistics.median(opens)
+            figures["open_bytes"] = statistics.median(open_bytes)
+            figures["open_wire_bytes"] = statistics.median(open_wire)
     finally:
         await link.close()
     return figures
@@ -496,7 +551,16 @@ def main() -> None:
         ):
             warmed = asyncio.run(spares_ready(served.process.pid))
             print(f"spare consoles ready after {warmed:.1f} s", file=sys.stderr, flush=True)
-            slow = asyncio.run(measure_slow_link(served.port, *logins[0]))
+            # Without compression first (a client that does not ask), then with it (`ssh -C`):
+            # the same session's console, so the second run is not the console's first open.
+            plain = asyncio.run(
+                measure_slow_link(served.port, served.process.pid, *logins[0], compressed=False)
+            )
+            print(json.dumps({"slow_link_plain": plain, "load_avg_1m": load_avg()}), flush=True)
+            loads["without_compression"] = load_avg()
+            slow = asyncio.run(
+                measure_slow_link(served.port, served.process.pid, *logins[1], compressed=True)
+            )
             print(json.dumps({"slow_link": slow, "load_avg_1m": load_avg()}), flush=True)
             for name in slow:
                 loads[name] = load_avg()
@@ -523,6 +587,12 @@ def main() -> None:
                 "page_bytes": int(slow["page_bytes"]),
                 "connect_bytes": int(slow["connect_bytes"]),
                 "open_bytes": int(slow["open_bytes"]),
+                "open_first_s": round(slow["open_first_s"], 3),
+                "compression": "zlib@openssh.com",
+                "connect_wire_bytes": int(slow["connect_wire_bytes"]),
+                "page_wire_bytes": int(slow["page_wire_bytes"]),
+                "open_wire_bytes": int(slow["open_wire_bytes"]),
+                "without_compression": {k: round(v, 3) for k, v in plain.items()},
                 "sessions": args.sessions,
                 "page_s_at_20": round(many["page_s_at_n"], 3),
                 "page_s_at_20_max": round(many["page_s_at_n_max"], 3),

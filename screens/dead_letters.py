@@ -23,7 +23,8 @@ from itsm_tui.desk.errors import DeskError
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _
-from itsm_tui.screens.detail import TicketDetailScreen, desk_of
+from itsm_tui.screens.detail import desk_of
+from itsm_tui.screens.detail_kept import ticket_screen
 from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.widgets.footer import DeskFooter
 from itsm_tui.screens.widgets.header import DeskHeader
@@ -133,7 +134,7 @@ class DeadLettersScreen(Screen[None]):
     def action_open(self) -> None:
         row = self.current
         if row is not None and row.record and not row.record.startswith("CHG"):
-            self.app.push_screen(TicketDetailScreen(row.record))
+            self.app.push_screen(ticket_screen(self.app, row.record))
 
     @on(OptionList.OptionSelected, "#dead-list")
     def _selected(self) -> None:

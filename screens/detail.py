@@ -34,6 +34,7 @@ from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.detail_clocks import ClockSnapshot, clock_line, duration, short_duration
+from itsm_tui.screens.one_frame import OneFramePerUpdate
 from itsm_tui.screens.page_ack import acknowledge_from_app
 from itsm_tui.screens.request_steps import (
     no_open_step,
@@ -102,7 +103,7 @@ class TicketLink(Static):
         self.action_open_link()
 
 
-class TicketDetailScreen(Screen[None]):
+class TicketDetailScreen(OneFramePerUpdate, Screen[None]):
     """One ticket: everything about it, kept fresh, with one key per action."""
 
     CSS_PATH = "styles/detail.tcss"
@@ -131,34 +132,49 @@ class TicketDetailScreen(Screen[None]):
         Binding("f5,ctrl+r", "reload", _("Reload")),
     ]
 
+    # Every answer from a worker names the showing it was read for (`showing`): a kept
+    # screen refilled for another ticket (`show`) drops what was read for the one before.
     class Loaded(Message):
-        def __init__(self, loaded: LoadedTicket, marker: object | None = None) -> None:
+        def __init__(
+            self, loaded: LoadedTicket, marker: object | None = None, showing: int = 0
+        ) -> None:
             super().__init__()
             self.loaded = loaded
             # The store's change marker taken before this read (Store.change_marker).
             self.marker = marker
+            self.showing = showing
 
     class Unchanged(Message):
         """A periodic reload found nothing committed since the last read: nothing read."""
 
+        def __init__(self, showing: int = 0) -> None:
+            super().__init__()
+            self.showing = showing
+
     class LoadFailed(Message):
-        def __init__(self, message: str) -> None:
+        def __init__(self, message: str, showing: int = 0) -> None:
             super().__init__()
             self.message = message
+            self.showing = showing
 
     class OlderLoaded(Message):
-        def __init__(self, page: HistoryPage) -> None:
+        def __init__(self, page: HistoryPage, showing: int = 0) -> None:
             super().__init__()
             self.page = page
+            self.showing = showing
 
     class Taken(Message):
-        def __init__(self, error: str | None) -> None:
+        def __init__(self, error: str | None, number: str = "", showing: int = 0) -> None:
             super().__init__()
             self.error = error
+            self.number = number
+            self.showing = showing
 
-    def __init__(self, number: str, *, name: str | None = None) -> None:
+    def __init__(self, number: str = "", *, name: str | None = None) -> None:
         super().__init__(name=name)
         self.number = number.strip().upper()
+        # Counts the tickets this screen was filled for (see `show`).
+        self.showing = 0
         self.loaded: LoadedTicket | None = None
         self.history = LoadedHistory()
         self._zone: tzinfo = UTC
@@ -182,9 +198,11 @@ class TicketDetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         # The read starts before the widgets are made (0.3 s of a console's CPU on the
-        # bench): the database works while they are composed and mounted.
-        self._hold_first_frame()
-        self.load()
+        # bench): the database works while they are composed and mounted. A screen made
+        # ahead to be kept (`detail_kept.py`) has no ticket yet: `show` starts it.
+        if self.number:
+            self._hold_first_frame()
+            self.load()
         yield DeskHeader()
         with Vertical(id="detail-top"):
             yield Static(safe_text(self.number, "bold"), id="detail-heading")
@@ -207,6 +225,48 @@ class TicketDetailScreen(Screen[None]):
         # The countdown ticks from the clock of the last load: no database call per second.
         self.set_interval(1.0, self.refresh_clocks)
 
+    def show(self, number: str) -> None:
+        """Fill this screen for another ticket, before it is pushed again.
+
+        Opening a ticket on a new screen composed, mounted and styled a dozen widgets
+        and the footer's keys each time: most of an open's CPU in a remote console. A
+        screen kept by the app (`detail_kept.py`) is refilled instead: what it showed
+        is cleared, the read starts, and the first frame waits for it as on a new screen.
+        """
+        self.number = number.strip().upper()
+        self.showing += 1
+        self.loaded = None
+        self.history = LoadedHistory()
+        self._timeline_key = self._links_key = self._ticket_key = None
+        self._clocks_shown = None
+        self._marker = None
+        self.reloads_skipped = 0
+        self.holds_keys = True
+        if self._reload_timer is not None:
+            self._reload_timer.stop()
+            self._reload_timer = None
+        if not self.is_mounted:
+            return  # composed when first pushed, which starts the read
+        self._hold_first_frame()
+        self.load()
+        self.query_one("#detail-heading", Static).update(safe_text(self.number, "bold"))
+        self.query_one("#detail-title", Static).update(_("Loading…"))
+        for blank in ("#detail-clocks", "#detail-fields", "#detail-description"):
+            self.query_one(blank, Static).update("")
+        # The last ticket's links and timeline go; the new ones are mounted when read.
+        self.query_one("#detail-links", Horizontal).remove_children()
+        self.query_one("#detail-timeline", Vertical).remove_children()
+        self.query_one("#timeline-older").display = False
+        scroll = self.query_one("#detail-scroll", VerticalScroll)
+        scroll.scroll_home(animate=False, immediate=True)
+        # Where a new screen's focus starts (a link focused on the last ticket is gone).
+        self.set_focus(scroll)
+
+    @property
+    def on_stack(self) -> bool:
+        """On the app's screen stack (shown, or under a form or a linked ticket)."""
+        return self.is_attached and self in self.app.screen_stack
+
     # -- loading
 
     @property
@@ -216,17 +276,19 @@ class TicketDetailScreen(Screen[None]):
     def load(self, *, periodic: bool = False) -> None:
         # A periodic reload reads only if something was committed since the last read (the
         # countdowns and "3 min ago" move on the screen's own clock, not by reading).
-        self._load(desk_of(self.app), self._marker if periodic else None)
+        self._load(desk_of(self.app), self.number, self.showing, self._marker if periodic else None)
 
     @work(thread=True, exclusive=True, group="detail-load")
-    def _load(self, ctx: DeskContext, unchanged_since: object | None = None) -> None:
+    def _load(
+        self, ctx: DeskContext, number: str, showing: int, unchanged_since: object | None = None
+    ) -> None:
         try:
             marker = ctx.store.change_marker()
             if unchanged_since is not None and marker == unchanged_since:
-                self.post_message(self.Unchanged())
+                self.post_message(self.Unchanged(showing))
                 return
             with ctx.store.read() as session:
-                ticket = get_ticket(session, self.number)
+                ticket = get_ticket(session, number)
                 detail = record_json.ticket_record(session, ticket)
                 if ticket.catalogue_item_id is not None:
                     # A catalogue request: its delivery standard's instant and its steps.
@@ -258,16 +320,20 @@ class TicketDetailScreen(Screen[None]):
                 zone = agent_zone(session, agent)
                 history = history_page(session, ticket.id, size=self.HISTORY_PAGE)
         except DeskError as exc:
-            self.post_message(self.LoadFailed(exc.message))
+            self.post_message(self.LoadFailed(exc.message, showing))
             return
         except SQLAlchemyError as exc:
             self.post_message(
-                self.LoadFailed(_("the store could not be read: {error}").format(error=exc))
+                self.LoadFailed(
+                    _("the store could not be read: {error}").format(error=exc), showing
+                )
             )
             return
         self.post_message(
             self.Loaded(
-                LoadedTicket(detail, tuple(clocks), article, zone, ticket.id, history), marker
+                LoadedTicket(detail, tuple(clocks), article, zone, ticket.id, history),
+                marker,
+                showing,
             )
         )
 
@@ -277,6 +343,8 @@ class TicketDetailScreen(Screen[None]):
         self._reload_timer = self.set_timer(self.RELOAD_SECONDS, self._periodic_reload)
 
     def _periodic_reload(self) -> None:
+        if not self.on_stack:
+            return  # closed, and kept for the next ticket: nothing to keep fresh
         # A form on top has the user's attention; the reload waits until it is closed.
         if self.app.screen is not self:
             self._arm_reload()
@@ -284,7 +352,9 @@ class TicketDetailScreen(Screen[None]):
         self.load(periodic=True)
 
     @on(Unchanged)
-    def _on_unchanged(self) -> None:
+    def _on_unchanged(self, message: Unchanged) -> None:
+        if message.showing != self.showing:
+            return
         self.reloads_skipped += 1
         self._arm_reload()
 
@@ -295,7 +365,13 @@ class TicketDetailScreen(Screen[None]):
             return
         self.app._begin_batch()
         self._holding_paint = True
-        self.set_timer(self.FIRST_FRAME_WAIT_S, self._show_first_frame)
+        showing = self.showing
+        self.set_timer(self.FIRST_FRAME_WAIT_S, lambda: self._first_frame_late(showing))
+
+    def _first_frame_late(self, showing: int) -> None:
+        # The wait of an earlier showing has no say over this one's.
+        if showing == self.showing:
+            self._show_first_frame()
 
     def _show_first_frame(self) -> None:
         if self._holding_paint:
@@ -313,6 +389,8 @@ class TicketDetailScreen(Screen[None]):
 
     @on(Loaded)
     def _on_loaded(self, message: Loaded) -> None:
+        if message.showing != self.showing:
+            return  # read for the ticket this screen showed before
         self._keys_may_go()
         self.loaded = loaded = message.loaded
         self._marker = message.marker
@@ -340,6 +418,8 @@ class TicketDetailScreen(Screen[None]):
 
     @on(LoadFailed)
     def _on_load_failed(self, message: LoadFailed) -> None:
+        if message.showing != self.showing:
+            return
         self._keys_may_go()
         self._show_first_frame()
         self.query_one("#detail-title", Static).update(safe_text(message.message, "bold red"))
@@ -348,22 +428,28 @@ class TicketDetailScreen(Screen[None]):
     @on(Button.Pressed, "#timeline-older")
     def _older_pressed(self) -> None:
         if self.loaded is not None and self.history.older_than is not None:
-            self._load_older(desk_of(self.app), self.loaded.ticket_id, self.history.older_than)
+            self._load_older(
+                desk_of(self.app), self.loaded.ticket_id, self.history.older_than, self.showing
+            )
 
     @work(thread=True, exclusive=True, group="detail-older")
-    def _load_older(self, ctx: DeskContext, ticket_id: int, before: datetime) -> None:
+    def _load_older(self, ctx: DeskContext, ticket_id: int, before: datetime, showing: int) -> None:
         try:
             with ctx.store.read() as session:
                 page = history_page(session, ticket_id, before=before, size=self.HISTORY_PAGE)
         except SQLAlchemyError as exc:
             self.post_message(
-                self.LoadFailed(_("the store could not be read: {error}").format(error=exc))
+                self.LoadFailed(
+                    _("the store could not be read: {error}").format(error=exc), showing
+                )
             )
             return
-        self.post_message(self.OlderLoaded(page))
+        self.post_message(self.OlderLoaded(page, showing))
 
     @on(OlderLoaded)
     def _on_older(self, message: OlderLoaded) -> None:
+        if message.showing != self.showing:
+            return
         self.history.add(message.page, newest=False)
         self._render_timeline()
 
@@ -518,7 +604,7 @@ class TicketDetailScreen(Screen[None]):
 
     def refresh_clocks(self) -> None:
         """Redraw the countdowns from the last load and the injected clock."""
-        if self.loaded is None:
+        if self.loaded is None or not self.on_stack:
             return
         now = desk_of(self.app).now()
         lines = [clock_line(c, now, self._zone) for c in self.loaded.clocks]
@@ -539,7 +625,9 @@ class TicketDetailScreen(Screen[None]):
         """A linked ticket opens on top of this one (Esc comes back); a change or an
         article opens read-only over it."""
         if number[:3] in ("INC", "REQ", "PRB"):
-            self.app.push_screen(TicketDetailScreen(number))
+            from itsm_tui.screens.detail_kept import ticket_screen
+
+            self.app.push_screen(ticket_screen(self.app, number))
             return
         from itsm_tui.screens.linked import LinkedRecordScreen
 
@@ -549,38 +637,41 @@ class TicketDetailScreen(Screen[None]):
         if self.loaded is None:
             self.notify(_("Still loading {number}").format(number=self.number))
             return
-        self._take(desk_of(self.app), int(self.loaded.detail["version"]))
+        self._take(desk_of(self.app), self.number, int(self.loaded.detail["version"]), self.showing)
 
     @work(thread=True, exclusive=True, group="detail-write")
-    def _take(self, ctx: DeskContext, version: int) -> None:
+    def _take(self, ctx: DeskContext, number: str, version: int, showing: int) -> None:
         try:
             with ctx.store.write() as session:
                 actor = get_agent(session, ctx.actor)
                 assign_ticket(
                     session,
                     actor,
-                    self.number,
+                    number,
                     assignee=actor.username,
                     expected_version=version,
                     now=ctx.now(),
                 )
         except DeskError as exc:
-            self.post_message(self.Taken(exc.message))
+            self.post_message(self.Taken(exc.message, number, showing))
             return
         except SQLAlchemyError as exc:
             self.post_message(
-                self.Taken(_("the store refused the write: {error}").format(error=exc))
+                self.Taken(
+                    _("the store refused the write: {error}").format(error=exc), number, showing
+                )
             )
             return
-        self.post_message(self.Taken(None))
+        self.post_message(self.Taken(None, number, showing))
 
     @on(Taken)
     def _on_taken(self, message: Taken) -> None:
         if message.error is not None:
-            self.notify(message.error, title=self.number, severity="error", markup=False)
+            self.notify(message.error, title=message.number, severity="error", markup=False)
         else:
-            self.notify(_("{number} is yours.").format(number=self.number), markup=False)
-        self.load()
+            self.notify(_("{number} is yours.").format(number=message.number), markup=False)
+        if message.showing == self.showing:
+            self.load()
 
     def action_acknowledge_page(self) -> None:
         self._acknowledge_page(desk_of(self.app))

@@ -27,7 +27,8 @@ from itsm_tui.desk.notifications import mark_read
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _, ngettext
-from itsm_tui.screens.detail import TicketDetailScreen, desk_of
+from itsm_tui.screens.detail import desk_of
+from itsm_tui.screens.detail_kept import ticket_screen
 from itsm_tui.screens.keys import ACKNOWLEDGE_PAGE
 from itsm_tui.screens.page_ack import acknowledge_from_app
 from itsm_tui.screens.text import printable, safe_text, when
@@ -337,7 +338,7 @@ class InboxScreen(Screen[None]):
             return
         self._mark(desk_of(self.app), [item.id])
         if item.ticket:
-            self.app.push_screen(TicketDetailScreen(item.ticket))
+            self.app.push_screen(ticket_screen(self.app, item.ticket))
 
     def action_mark_read(self) -> None:
         item = self.current

@@ -28,7 +28,8 @@ from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.messages import DirectoryLoaded, QueueFailed, QueueLoaded, TicketWritten
 from itsm_tui.screens import forms, keys
-from itsm_tui.screens.detail import TicketDetailScreen
+from itsm_tui.screens.detail_kept import ticket_screen
+from itsm_tui.screens.one_frame import OneFramePerUpdate
 from itsm_tui.screens.problems import ProblemDetailScreen
 from itsm_tui.screens.queue_filter import FilterInput, FilterSuggester, apply_filter_text, describe
 from itsm_tui.screens.queue_reads import (
@@ -109,7 +110,7 @@ class ViewsElsewhere(Message):
         self.counts = counts
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(OneFramePerUpdate, Screen[None]):
     """The agent's home: one saved view at a time, refreshed every few seconds."""
 
     BINDINGS: list[BindingType] = [
@@ -630,7 +631,7 @@ class QueueScreen(Screen[None]):
             self.open_ticket(row.number)
 
     def open_ticket(self, number: str) -> None:
-        self.app.push_screen(TicketDetailScreen(number), lambda _r: self.reload())
+        self.app.push_screen(ticket_screen(self.app, number), lambda _r: self.reload())
 
     def _selected_or_say(self) -> QueueRow | None:
         row = self.table.selected

@@ -20,6 +20,9 @@ import termios
 
 # Allocations between two young collections (Python's default: 700).
 YOUNG_COLLECTED_AFTER = 20_000
+# Seconds after the first frame when the ticket screen is composed ahead (the queue's
+# rows have arrived by then on the bench's slow link).
+PREPARE_TICKET_SCREEN_S = 1.5
 
 
 def take_terminal() -> None:
@@ -100,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     from itsm_tui.data.store import open_store
     from itsm_tui.desk import DeskError
     from itsm_tui.desk.identity import resolve_acting
+    from itsm_tui.screens.detail_kept import prepare_ticket_screen
 
     if not spare:
         keep_out_of_collector()
@@ -127,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         app = make_app(ctx, escalator=False)
         # And what the app built to draw its first frame (its widgets, styles, queries).
         app.first_frame_hooks.append(gc.freeze)
+        # Then, once the queue's rows are drawn, the ticket screen is composed ahead: the
+        # first ticket opened is filled in, not built (0.1 to 0.2 s of CPU, and a frame).
+        app.first_frame_hooks.append(
+            lambda: app.set_timer(PREPARE_TICKET_SCREEN_S, lambda: prepare_ticket_screen(app))
+        )
         app.run()
         return app.return_code or 0
     finally:

@@ -67,9 +67,9 @@ class IncidentLink(TicketLink):
     """A ticket named on the change (its problem, an incident it caused): Enter opens it."""
 
     def action_open_link(self) -> None:
-        from itsm_tui.screens.detail import TicketDetailScreen
+        from itsm_tui.screens.detail_kept import ticket_screen
 
-        self.app.push_screen(TicketDetailScreen(self.number))
+        self.app.push_screen(ticket_screen(self.app, self.number))
 
 
 def _window(start: datetime | None, end: datetime | None, zone: tzinfo) -> Text:
