@@ -76,8 +76,10 @@ async def run_burst(app: DetailHarness, keys: str, *, size: tuple[int, int] = (1
         # A loaded machine may still be working through the burst's keys or the save's
         # worker: settle again (rounds of messages, not time) until a result or a refusal.
         for _ in range(20):
+            if app.results:
+                break
             said = str(app.screen.query_one("#form-message").render()).strip()
-            if app.results or (said and "Saving" not in said):
+            if said and "Saving" not in said:
                 break
             await settle(pilot)
         if not app.results:
