@@ -26,18 +26,23 @@ def spy_refreshes(table: TicketTable) -> list[tuple[Any, ...]]:
     return calls
 
 
+async def view_six(pilot) -> TicketTable:  # type: ignore[no-untyped-def]
+    """The queue's view 6 read and drawn: its table."""
+    await settle(pilot)
+    await pilot.press("6")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, QueueScreen)
+    return screen.table
+
+
 @run_async
 async def test_an_arrow_key_redraws_only_the_two_lines_the_cursor_moves_between(
     seeded_store: Store,
 ) -> None:
     app = queue_app(seeded_store, actor="tao.he")
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("6")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, QueueScreen)
-        table = screen.table
+        table = await view_six(pilot)
         calls = spy_refreshes(table)
         await pilot.press("down", "down")
         await settle(pilot)
@@ -59,12 +64,7 @@ async def test_paging_down_draws_rows_read_ahead_and_pages_read_off_screen_draw_
 ) -> None:
     app = queue_app(seeded_store, actor="tao.he")
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("6")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, QueueScreen)
-        table = screen.table
+        table = await view_six(pilot)
         assert table.total > 3 * PAGE_SIZE
         for _ in range(4):
             await pilot.press("pagedown")
