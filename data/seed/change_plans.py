@@ -205,7 +205,9 @@ class Planner:
                     self.take(plan, start, start + duration, agent)
                     return True
         for _attempt in range(30):
-            after = earliest + rng.randrange(max(1, (latest - earliest) // 2))
+            # Anywhere in the range: the history runs up to its latest day (a dashboard's
+            # last 30 days hold changes that ran), and a slot past `latest` is tried again.
+            after = earliest + rng.randrange(max(1, latest - earliest))
             found = cd.slot(plan.services, after, duration)
             if found is None or found[0] >= latest:
                 continue
@@ -314,6 +316,9 @@ class Planner:
             else rng.randrange(2 * HOUR, 4 * DAY)
         )
         plan.opened = max(self.first, plan.start - before)
+        if plan.opened >= now:
+            # Turned down or withdrawn ahead of a window still to come: raised before now.
+            plan.opened = max(self.first, now - rng.randrange(HOUR, 3 * DAY))
         if plan.opened + lead > plan.start:
             # Too close to the span's start for its lead time: it never got that far.
             plan.status = "cancelled"

@@ -256,3 +256,23 @@ def test_first_time_success_near_target_and_caused_incidents_linked(seeded: Stor
                 )
             ).one()
             assert json.loads(create)["problem"] == problem.number
+
+
+def test_change_history_runs_up_to_the_seeds_last_days(seeded: Store) -> None:
+    """Closed changes are spread over the whole history, not its first half: the
+    dashboard's default 30 days must hold changes that ran, as on a working desk."""
+    with seeded.read() as s:
+        closed = [
+            utc(at)
+            for at in s.scalars(
+                select(Change.closed_at).where(
+                    Change.outcome.is_not(None), Change.status == "closed"
+                )
+            )
+        ]
+    assert closed
+    # Closes stop 3 days before the seed's end (the last ones are in review); the 10
+    # days before that hold about their share of the 40-odd days' closes.
+    last_ten_days = [at for at in closed if at >= NOW - timedelta(days=10)]
+    assert len(last_ten_days) >= len(closed) // 12, (len(last_ten_days), len(closed))
+    assert max(closed) <= NOW
