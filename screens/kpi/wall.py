@@ -23,9 +23,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal
 from textual.message import Message
-from textual.widgets import Digits, Static
+from textual.widgets import Static
 
 from itsm_tui.context import DeskContext
 from itsm_tui.data.kpi import AMBER, GREEN, RED, KpiReport, kpi_report
@@ -34,6 +34,7 @@ from itsm_tui.data.kpi.rollup import refresh_quietly
 from itsm_tui.desk import DeskError
 from itsm_tui.desk.zones import desk_zone
 from itsm_tui.i18n import _
+from itsm_tui.screens.kpi.big_figure import BigFigure
 from itsm_tui.screens.kpi.reading import DEFAULT_REFRESH_SECONDS, PeriodChoice, Scope, cut_of
 from itsm_tui.screens.refresh import LiveRefresh
 
@@ -69,19 +70,14 @@ class WallUnreachable(Message):
         self.team_gone = team_gone
 
 
-class Figure(Vertical):
-    """One large figure with its name underneath."""
+class Figure(BigFigure):
+    """One of the three large figures, red while it counts trouble."""
 
     def __init__(self, key: str, label: str) -> None:
-        super().__init__(id=f"wall-{key}", classes="wall-figure")
-        self.label = label
-
-    def compose(self) -> ComposeResult:
-        yield Digits("–", classes="wall-digits")
-        yield Static(Text(self.label), classes="wall-label")
+        super().__init__(label, id=f"wall-{key}", classes="wall-figure")
 
     def show(self, value: float | None, alarm: bool) -> None:
-        self.query_one(Digits).update("–" if value is None else f"{int(value)}")
+        self.value = "–" if value is None else f"{int(value)}"
         self.set_class(alarm, "alarm")
 
 

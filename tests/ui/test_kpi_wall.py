@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from itsm_tui.screens.kpi.wall import WallApp, parse_rotation
+from itsm_tui.screens.kpi.wall import Figure, WallApp, parse_rotation
 from tests.ui.snapshot_apps import build_queue_store, queue_context, run_async, settle
 
 
@@ -45,7 +45,7 @@ async def test_wall_shows_breaches_and_backlog_first(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.report is not None
-        digits = [d.value for d in app.query("Digits")]  # type: ignore[attr-defined]
+        digits = [f.value for f in app.query(Figure)]
         by_key = app.report.by_key()
         # breaches today, nearing breach, backlog: in that order, as the report measured.
         assert digits == [
@@ -89,7 +89,7 @@ async def test_wall_says_reconnecting_and_carries_on(tmp_path: Path) -> None:
         assert app.has_class("-stale")
         # The last figures stay up (dimmed) while the store is away.
         assert app.report is before
-        assert app.query("Digits").last().value == "8"  # type: ignore[attr-defined]
+        assert app.query(Figure).last().value == "8"
         store.read = real_read  # type: ignore[method-assign]
         app.reload()
         await settle(pilot)
