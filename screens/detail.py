@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar, cast
 
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
@@ -34,14 +32,13 @@ from itsm_tui.i18n import _
 from itsm_tui.keys_in_order import keys_may_go
 from itsm_tui.screens import keys
 from itsm_tui.screens.detail_clocks import ClockSnapshot, clock_line, duration, short_duration
+from itsm_tui.screens.detail_fields import fields_table, ticket_heading
 from itsm_tui.screens.one_frame import OneFramePerUpdate
 from itsm_tui.screens.page_ack import acknowledge_from_app
 from itsm_tui.screens.request_steps import (
     no_open_step,
     open_step,
-    promised_text,
     step_line,
-    steps_text,
 )
 from itsm_tui.screens.text import parse_iso, printable, safe_text, shown_time
 from itsm_tui.screens.timeline import LoadedHistory, entry_renderable
@@ -458,25 +455,11 @@ class TicketDetailScreen(OneFramePerUpdate, Screen[None]):
     def _render_ticket(self) -> None:
         assert self.loaded is not None
         d = self.loaded.detail
-        heading = Text()
-        heading.append(d["number"], style="bold")
-        heading.append("  ")
-        heading.append(d["priority"], style=f"bold {_priority_style(d['priority'])}")
-        if d["priority_overridden"]:
-            heading.append(_(" (override)"), style="dim")
-        heading.append("  ")
-        heading.append(d["status"].replace("_", " "), style="bold reverse")
-        heading.append("  " + d["type"], style="dim")
-        if d["is_major"]:
-            heading.append("  " + _("MAJOR"), style="bold red")
-        if d["escalation_level"]:
-            heading.append(
-                "  " + _("escalated L{level}").format(level=d["escalation_level"]), style="red"
-            )
-        heading.append("  v{}".format(d["version"]), style="dim")
-        self.query_one("#detail-heading", Static).update(heading)
+        self.query_one("#detail-heading", Static).update(ticket_heading(d))
         self.query_one("#detail-title", Static).update(safe_text(d["title"], "bold"))
-        self.query_one("#detail-fields", Static).update(self._fields_table(d))
+        self.query_one("#detail-fields", Static).update(
+            fields_table(d, self._zone, self.app.size.width)
+        )
         self._render_links(d)
         description = d["description"] or ""
         self.query_one("#detail-description", Static).update(
@@ -484,67 +467,6 @@ class TicketDetailScreen(OneFramePerUpdate, Screen[None]):
         )
         self.refresh_clocks()
         self._render_timeline()
-
-    def _fields_table(self, d: dict[str, Any]) -> RenderableType:
-        zone = self._zone
-        rows: list[tuple[str, Any]] = [
-            (_("Impact"), d["impact"]),
-            (_("Urgency"), d["urgency"]),
-            (_("Service"), d["service"]),
-            (_("Category"), d["category"]),
-            (_("Team"), d["team"]),
-            (_("Assignee"), d["assignee"]),
-            (_("Requester"), d["requester"]),
-            (_("Catalogue"), d["catalogue_item"]),
-            (_("Opened"), shown_time(d["opened_at"], zone)),
-            (_("Updated"), shown_time(d["updated_at"], zone)),
-            (_("Responded"), shown_time(d["first_response_at"], zone)),
-            (_("Resolved"), shown_time(d["resolved_at"], zone)),
-            (_("Closed"), shown_time(d["closed_at"], zone)),
-            (_("Reopened"), d["reopen_count"]),
-        ]
-        if d.get("catalogue_item"):
-            rows.append((_("Promised"), promised_text(d, self._zone)))
-        if d["resolution_code"]:
-            rows.append((_("Resolution"), d["resolution_code"]))
-        if d["type"] == "problem":
-            rows.append((_("Known error"), _("yes") if d["known_error"] else _("no")))
-        for key, value in (d.get("form_data") or {}).items():
-            rows.append((str(key), value))
-        long_rows: list[tuple[str, Any]] = []
-        if d.get("steps"):
-            long_rows.append((_("Steps"), steps_text(d["steps"])))
-        if d["resolution_notes"]:
-            long_rows.append((_("Resolution notes"), d["resolution_notes"]))
-        if d["type"] == "problem":
-            long_rows += [(_("Root cause"), d["root_cause"]), (_("Workaround"), d["workaround"])]
-        wide = self.app.size.width >= 76
-        if wide:
-            # Two pairs a line leave each value under half the width: a longer one (an
-            # e-mail address, a promise with its standard) gets a line of its own
-            # rather than wrapping inside its column.
-            half = (self.app.size.width - 4) // 2 - 12
-            long_rows = [r for r in rows if len(_shown(r[1])) > half] + long_rows
-            rows = [r for r in rows if len(_shown(r[1])) <= half]
-        table = Table.grid(padding=(0, 1), expand=True)
-        pairs = 2 if wide else 1
-        for _i in range(pairs):
-            table.add_column(style="bold", no_wrap=True, min_width=10)
-            table.add_column(ratio=1, overflow="fold")
-        for start in range(0, len(rows), pairs):
-            cells: list[RenderableType] = []
-            for label, value in rows[start : start + pairs]:
-                cells += [Text(label), _value_text(value)]
-            table.add_row(*cells)
-        if not long_rows:
-            return table
-        # The long rows span the width (under the pairs, their labels aligned with them).
-        spanning = Table.grid(padding=(0, 1), expand=True)
-        spanning.add_column(style="bold", no_wrap=True, min_width=10)
-        spanning.add_column(ratio=1, overflow="fold")
-        for label, value in long_rows:
-            spanning.add_row(Text(label), _value_text(value))
-        return Group(table, spanning)
 
     def _render_links(self, d: dict[str, Any]) -> None:
         assert self.loaded is not None
@@ -814,22 +736,3 @@ class TicketDetailScreen(OneFramePerUpdate, Screen[None]):
         from itsm_tui.screens.forms import ComplaintForm
 
         self._open_form(lambda t: ComplaintForm(self.number, t.detail["version"]))
-
-
-def _priority_style(label: str) -> str:
-    return {"P1": "red", "P2": "dark_orange", "P3": "yellow"}.get(label, "green")
-
-
-def _shown(value: Any) -> str:
-    return "—" if value is None or value == "" else str(value)
-
-
-def _value_text(value: Any) -> Text:
-    if value is None or value == "":
-        return Text("—", style="dim")
-    return safe_text(value)
-
-
-def texts(values: Iterable[object]) -> list[Text]:
-    """Several user values as safe `Text`s (handy for option lists)."""
-    return [safe_text(v, single_line=True) for v in values]
