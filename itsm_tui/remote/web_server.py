@@ -5,6 +5,8 @@ the proxy says who the agent is in a header. That header is believed only from t
 proxy's own addresses and only with the secret the proxy and the desk share; any
 other request gets a bare 403 and nothing else: not the page, not a static file, not
 a websocket. The agent it names is fixed for the connection's app, as over SSH.
+
+The static files are served compressed and kept by the browser (web_statics.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import textual_serve
-from aiohttp import web
+from aiohttp import hdrs, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
@@ -28,6 +30,7 @@ from itsm_tui.config.readers import serve_settings
 from itsm_tui.desk.remote_sessions import SignedIn, record_login, record_logout, vouched_for
 from itsm_tui.domain.roles import USERNAME
 from itsm_tui.remote.ssh_server import RemoteDesk
+from itsm_tui.remote.web_statics import STATIC_CACHE_CONTROL, Statics
 
 log = logging.getLogger("itsm.serve")
 
@@ -102,6 +105,7 @@ class DeskWebServer(Server):
         host: str,
         port: int,
         public_url: str | None,
+        statics: Statics,
         title: str = "IT Service Desk",
     ) -> None:
         super().__init__(
@@ -110,9 +114,10 @@ class DeskWebServer(Server):
             port=port,
             title=title,
             public_url=public_url,
-            statics_path=STATICS,
+            statics_path=statics.folder,
             templates_path=TEMPLATES,
         )
+        self.statics = statics
         self.desk = desk
         self.trust = trust
         self.connections: set[web.WebSocketResponse] = set()
@@ -121,16 +126,40 @@ class DeskWebServer(Server):
         import aiohttp_jinja2
         import jinja2
 
-        app = web.Application(middlewares=[self._only_the_proxy])
+        # The proxy's gate first: a refused request never reaches the files' headers.
+        app = web.Application(middlewares=[self._only_the_proxy, self._kept_by_the_browser])
         aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
         app.add_routes(
             [
                 web.get("/", self.handle_index, name="index"),
                 web.get("/ws", self.handle_websocket, name="websocket"),
-                web.static("/static", self.statics_path, name="static"),
+                # The release in the URL: a new textual-serve is new URLs, never a stale copy.
+                web.static(f"/static/{self.statics.release}", self.statics_path, name="static"),
             ]
         )
         return app
+
+    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+        response = await super().handle_index(request)
+        assert isinstance(response, web.Response)  # rendered by aiohttp_jinja2's decorator
+        # A few kB made per request anyway: compressed for a client that accepts it, and
+        # never kept (it names the current files and websocket).
+        response.enable_compression()
+        response.headers[hdrs.CACHE_CONTROL] = "no-cache"
+        return response
+
+    @web.middleware
+    async def _kept_by_the_browser(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        response = await handler(request)
+        if request.match_info.route.name == "static":
+            # FileResponse picks the .gz sibling per request's Accept-Encoding, but says
+            # Vary only when it sends the sibling: a cache must know that the plain answer
+            # depends on the header too.
+            response.headers[hdrs.CACHE_CONTROL] = STATIC_CACHE_CONTROL
+            response.headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
+        return response
 
     @web.middleware
     async def _only_the_proxy(

@@ -4,6 +4,7 @@ HTTP and websocket connection; nothing for a request the proxy did not vouch for
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 
@@ -95,8 +96,13 @@ def test_the_page_and_the_apps_first_frame_for_the_vouched_agent(
             # Nothing from the internet: every URL on the page is the desk's own.
             assert "googleapis" not in html and "cdn" not in html
             assert f"ws://127.0.0.1:{server.web_port}/ws" in html
-            async with http.get(base + "/static/js/textual.js", headers=vouched("alice")) as js:
+            # Its script is the desk's own copy, under the release of textual-serve's files.
+            script = re.search(r'<script src="([^"]+)"', html)
+            assert script is not None and script[1].endswith("/js/textual.js"), html
+            async with http.get(script[1], headers=vouched("alice")) as js:
                 assert js.status == 200
+            async with http.get(script[1]) as refused:
+                assert refused.status == 403
 
             ws = await http.ws_connect(f"{base}/ws?width=100&height=30", headers=vouched("alice"))
             screen = await first_frame(ws, "VPN drops every hour")
