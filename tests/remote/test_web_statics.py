@@ -10,11 +10,13 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from itsm_tui.data.store import Store
+from itsm_tui.remote import web_statics
 from itsm_tui.remote.web_server import SECRET_HEADER, STATICS
 from itsm_tui.remote.web_statics import (
     READY,
@@ -56,7 +58,17 @@ def files_named(html: str) -> dict[str, str]:
     return found
 
 
-def test_each_file_is_compressed_once_and_found_again(tmp_path: Path) -> None:
+def test_each_file_is_compressed_once_and_found_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compressed: list[int] = []
+    compress = gzip.compress
+
+    def counted(data: bytes, *args: Any, **kwargs: Any) -> bytes:
+        compressed.append(len(data))
+        return compress(data, *args, **kwargs)
+
+    monkeypatch.setattr(web_statics.gzip, "compress", counted)
     source = tmp_path / "static"
     (source / "js").mkdir(parents=True)
     script = b"function queue(rows) { return rows.map((row) => row.number); }\n" * 2000
@@ -66,6 +78,7 @@ def test_each_file_is_compressed_once_and_found_again(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
 
     made = prepare_statics(source, cache)
+    assert sorted(compressed) == sorted([len(script), len(noise)])
     assert made.release.startswith(f"{textual_serve_version()}-")
     assert made.folder == cache / made.release
     packed = (made.folder / "js" / "app.js.gz").read_bytes()
@@ -81,7 +94,9 @@ def test_each_file_is_compressed_once_and_found_again(tmp_path: Path) -> None:
 
     # A restart finds the folder made: nothing is compressed again.
     before = (made.folder / "js" / "app.js.gz").stat()
+    compressed.clear()
     assert prepare_statics(source, cache) == made
+    assert compressed == []
     after = (made.folder / "js" / "app.js.gz").stat()
     assert (after.st_ino, after.st_ctime_ns) == (before.st_ino, before.st_ctime_ns)
 
