@@ -156,6 +156,11 @@ class DeskServer:
         return int(self._acceptor.sockets[0].getsockname()[1])
 
     @property
+    def web(self) -> DeskWebServer | None:
+        """The browser side, once started with `web_address`."""
+        return self._web
+
+    @property
     def web_port(self) -> int:
         from itsm_tui.remote.web_server import web_port
 
@@ -217,6 +222,7 @@ class DeskServer:
             port=port,
             public_url=self.web_public_url,
             statics=statics,
+            grace=self.grace,
         )
         self._web_runner = await start_web(self._web)
         if self.web_public_url is None:
