@@ -1,6 +1,6 @@
 """Benchmark a browser's cold start on `itsm serve --web` over a slow link.
 
-    python bench/web.py [--tickets 10000] [--store PATH] [--rounds 2]
+    python bench/web.py [--tickets 10000] [--store PATH] [--rounds 2] [--spares 2]
 
 What a browser does on its first visit, over the throttling proxy the SSH figures use
 (bench/remote.py's SlowLink: 1 Mbit/s each way, 100 ms round trip, one link shared by
@@ -19,15 +19,19 @@ URLs carry textual-serve's release: Cache-Control immutable) so fetches only the
 and opens the websocket; and what compressing the files costs the server once per start
 (`prepare_s`, wall and CPU, into an empty cache).
 
-The server runs as a child process (no spare consoles: a browser tab starts its own
-console today). The store: the SQLite file at `--store PATH`, or
+The server runs as a child process with `--spares` spare consoles (the SSH side's
+pool, which tabs now share); every visit waits until the spares are past their start
+(as a server that has been up). Then, in the same run, a second server with none:
+`fresh`, the gzip visit whose tab starts its console from scratch, as every tab did
+before. The store: the SQLite file at `--store PATH`, or
 /tmp/itsm-bench-queue-N.db built first in a child process (bench/build_store.py); the
 queue's first frame is one page whatever the store's size. The machine's 1-minute load
 average is printed beside each figure. The last line is one JSON object:
 {"bench": "web", "tickets": N, "gzip": {"page_s", "files_s", "app_s", "total_s",
 "page_wire_bytes", "files_wire_bytes", "files_body_bytes", "ws_wire_bytes",
 "total_wire_bytes", "server_cpu_s_files", "client_cpu_s"} (medians), "plain": {the
-same}, "repeat_s": …, "repeat_wire_bytes": …, "prepare_s": …, "prepare_cpu_s": …,
+same}, "fresh": {the same, no spare}, "spares": N, "repeat_s": …,
+"repeat_wire_bytes": …, "prepare_s": …, "prepare_cpu_s": …,
 "static_files": {name: [bytes, gzip bytes]}, "load_avg_1m": …,
 "load_avg_1m_by_round": […], "built": {…} or null}.
 """
@@ -61,15 +65,24 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.build_store import build_file_in_child  # noqa: E402
 from bench.machine import load_avg  # noqa: E402
-from bench.remote import COLUMNS, LIMIT_S, ROWS, TICKET_NUMBER, SlowLink, cpu_seconds  # noqa: E402
+from bench.remote import (  # noqa: E402
+    COLUMNS,
+    LIMIT_S,
+    ROWS,
+    TICKET_NUMBER,
+    SlowLink,
+    cpu_seconds,
+    spares_ready,
+)
 from itsm_tui.data.models import Agent, Ticket  # noqa: E402
 from itsm_tui.data.store import open_store, sqlite_url  # noqa: E402
 
 SECRET = "bench-web-proxy-secret-0123456789"
 # Browsers open at most six connections to one host over HTTP/1.1.
 CONNECTIONS = 6
-# Between visits: the last visit's console has ended and its CPU is not the next one's.
-SETTLE_S = 3.0
+# Between visits: the last visit's console has ended and the spare taken is replaced
+# (the server tops up 3 s after a take); then the spares' start is waited out.
+SETTLE_S = 3.5
 PAGE_FILES = (
     "js/textual.js",
     "fonts/RobotoMono-VariableFont_wght.ttf",
@@ -78,7 +91,7 @@ PAGE_FILES = (
 )
 
 
-def serve(url: str, folder: Path) -> int:
+def serve(url: str, folder: Path, spares: int) -> int:
     """The server's own process (`--serve`): `itsm serve --web` without its command line."""
     import logging
 
@@ -97,15 +110,15 @@ def serve(url: str, folder: Path) -> int:
         web_address=("127.0.0.1", 0),
         web_trust=ProxyTrust.of(["127.0.0.1"], SECRET),
         web_cache=folder / "cache",
-        spare_consoles=0,
+        spare_consoles=spares,
     )
     return run_server(server, lambda line: print(line, file=sys.stderr, flush=True))
 
 
 @contextlib.contextmanager
-def serving(url: str, folder: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def serving(url: str, folder: Path, spares: int) -> Iterator[tuple[subprocess.Popen[str], int]]:
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", url, str(folder)],
+        [sys.executable, str(Path(__file__).resolve()), "--serve", url, str(folder), str(spares)],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -252,10 +265,11 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--store", type=Path, help="reuse (or build here) a seeded store")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--serve", nargs=2, metavar=("URL", "FOLDER"), help=argparse.SUPPRESS)
+    parser.add_argument("--spares", type=int, default=2)
+    parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        sys.exit(serve(args.serve[0], Path(args.serve[1])))
+        sys.exit(serve(args.serve[0], Path(args.serve[1]), int(args.serve[2])))
     path = args.store or Path(f"/tmp/itsm-bench-queue-{args.tickets}.db")
     built = None
     if not path.exists():
@@ -272,29 +286,47 @@ def main() -> None:
     store.dispose()
     assert agent is not None
     prepare_s, prepare_cpu_s = prepare_cost()
-    runs: dict[str, list[dict[str, float]]] = {"plain": [], "gzip": []}
+    runs: dict[str, list[dict[str, float]]] = {"plain": [], "gzip": [], "fresh": []}
     loads: list[float] = []
     repeat: dict[str, float] = {}
+
+    def settled(pid: int, spares: bool = True) -> None:
+        time.sleep(SETTLE_S)
+        if spares:
+            asyncio.run(spares_ready(pid))
+
+    def one(kind: str, web_port: int, pid: int) -> None:
+        settled(pid, spares=kind != "fresh")
+        figures = asyncio.run(visit(web_port, pid, agent, accepts_gzip=kind != "plain"))
+        runs[kind].append(figures)
+        loads.append(load_avg())
+        print(json.dumps({kind: figures, "load_avg_1m": loads[-1]}), flush=True)
+
     with (
         tempfile.TemporaryDirectory(prefix="itsm-bench-web-") as folder,
-        serving(url, Path(folder)) as (process, web_port),
+        serving(url, Path(folder), args.spares) as (process, web_port),
     ):
         for _ in range(args.rounds):
             # Alternated, so a change in the machine's load falls on both kinds alike.
             for kind in ("plain", "gzip"):
-                time.sleep(SETTLE_S)
-                figures = asyncio.run(
-                    visit(web_port, process.pid, agent, accepts_gzip=kind == "gzip")
-                )
-                runs[kind].append(figures)
-                loads.append(load_avg())
-                print(json.dumps({kind: figures, "load_avg_1m": loads[-1]}), flush=True)
-        time.sleep(SETTLE_S)
+                one(kind, web_port, process.pid)
+        settled(process.pid)
         repeat = asyncio.run(visit(web_port, process.pid, agent, accepts_gzip=True, repeat=True))
         print(json.dumps({"repeat": repeat, "load_avg_1m": load_avg()}), flush=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="itsm-bench-web-") as folder,
+        serving(url, Path(folder), 0) as (process, web_port),
+    ):
+        for _ in range(args.rounds):
+            one("fresh", web_port, process.pid)
     plain, packed = median_of(runs["plain"]), median_of(runs["gzip"])
+    fresh = median_of(runs["fresh"])
     for name in ("page_s", "files_s", "app_s", "total_s", "files_wire_bytes", "total_wire_bytes"):
-        print(f"{name:18} plain {plain[name]:12.3f}   gzip {packed[name]:12.3f}", flush=True)
+        print(
+            f"{name:18} plain {plain[name]:12.3f}   gzip {packed[name]:12.3f}"
+            f"   gzip, no spare {fresh[name]:12.3f}",
+            flush=True,
+        )
     print(
         json.dumps(
             {
@@ -302,6 +334,8 @@ def main() -> None:
                 "tickets": tickets,
                 "gzip": packed,
                 "plain": plain,
+                "fresh": fresh,
+                "spares": args.spares,
                 "repeat_s": round(repeat["total_s"], 3),
                 "repeat_wire_bytes": int(repeat["total_wire_bytes"]),
                 "prepare_s": round(prepare_s, 3),
