@@ -1,4 +1,8 @@
-"""The browser side of `itsm serve`: the same app, one process per connection (textual-serve).
+"""The browser side of `itsm serve`: the same app, a console of its own per browser tab.
+
+textual-serve's page and script draw the terminal (xterm.js); each tab's console is the
+SSH side's: its own process on its own PTY, a spare one when one waits (console_pool.py),
+its bytes relayed over the tab's websocket.
 
 It is meant to sit behind the organisation's reverse proxy and its single sign-on:
 the proxy says who the agent is in a header. That header is believed only from the
