@@ -85,7 +85,8 @@ QUIET_S = 0.5
 
 class SlowLink:
     """A TCP proxy on loopback that delays like a slow link: each direction carries
-    LINK_BYTES_PER_S, and every byte arrives LINK_ONE_WAY_S after it left the wire."""
+    LINK_BYTES_PER_S, and every byte arrives LINK_ONE_WAY_S after it left the wire.
+    It is one link: connections open at once (a browser's) share its rate each way."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
@@ -94,6 +95,8 @@ class SlowLink:
         # Bytes on the wire from the server to the client: what the link carried, after
         # SSH's compression (if the client asked for it), encryption and framing.
         self.carried_down = 0
+        # When each direction's wire is next free (loop time), whatever connection is on it.
+        self.wire_free = {False: 0.0, True: 0.0}
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -132,12 +135,12 @@ class SlowLink:
                 await sink.drain()
 
         delivering = loop.create_task(deliver())
-        wire_free = loop.time()
         try:
             while chunk := await source.read(16_384):
                 if down:
                     self.carried_down += len(chunk)
-                wire_free = max(loop.time(), wire_free) + len(chunk) / LINK_BYTES_PER_S
+                wire_free = max(loop.time(), self.wire_free[down]) + len(chunk) / LINK_BYTES_PER_S
+                self.wire_free[down] = wire_free
                 in_flight.put_nowait((wire_free + LINK_ONE_WAY_S, chunk))
             in_flight.put_nowait((0.0, b""))
             await delivering

@@ -157,6 +157,7 @@ def serve(
             web_address=web,
             web_trust=trust,
             web_public_url=web_public_url,
+            web_cache=data_dir() / "cache" / "web",
             intake_address=intake,
         )
         from itsm_tui.remote.intake_server import IntakeRefused

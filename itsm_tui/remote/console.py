@@ -1,13 +1,14 @@
 """The console of one remote session, as the child process the server starts for it.
 
 `python -m itsm_tui.remote.console AGENT` on the PTY the server made (stdin, stdout
-and stderr), the store in ITSM_DB; `--web AGENT` for a browser's session, on the pipes
-of textual-serve's web driver; `--wait FD` for a spare console, which imports the app
-and then reads its agent from the server's pipe FD (console_pool.py). The agent is the
-one the session's key signed in as, given by the server and by nothing else: this
-entry point has no `--as`, reads no ITSM_AGENT, and the app has no way to change its
-acting agent, so a remote session works as its key's agent from its first key to its
-last. The escalator runs once in the server, never in a session.
+and stderr), the store in ITSM_DB; `--wait FD` for a spare console, which imports the
+app and then reads its agent from the server's pipe FD (console_pool.py). A browser's
+tab is the same console on a PTY of its own (web_server.py relays the page's terminal).
+The agent is the one the session's key (or the proxy, for a tab) vouched for, given by
+the server and by nothing else: this entry point has no `--as`, reads no ITSM_AGENT,
+and the app has no way to change its acting agent, so a remote session works as its
+key's agent from its first key to its last. The escalator runs once in the server,
+never in a session.
 """
 
 from __future__ import annotations
@@ -64,18 +65,16 @@ def wait_for_session(fd: int) -> str | None:
     assignment = read_assignment(fd)
     if assignment is None:
         return None
-    agent, term = assignment
+    agent, term, colors = assignment
     # Read by the app's console when it is made, below: the session's terminal, not ours.
     os.environ["TERM"] = term
+    if colors:
+        os.environ["COLORTERM"] = colors
     return agent
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    # A browser's session (textual-serve) talks over pipes: there is no terminal to take.
-    web = args[:1] == ["--web"]
-    if web:
-        args = args[1:]
     spare = args[:1] == ["--wait"] and len(args) == 2 and args[1].isdigit()
     if len(args) != 1 and not spare:
         print(
@@ -83,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    if not web:
-        take_terminal()
+    take_terminal()
     if spare:
         waited = wait_for_session(int(args[1]))
         if waited is None:

@@ -92,8 +92,11 @@ class SpareConsoles:
         rows: int,
         on_output: Callable[[bytes], None],
         on_exit: Callable[[int], None],
+        colors: str = "",
     ) -> ConsoleProcess | None:
-        """A waiting console given its session, or None when none waits."""
+        """A waiting console given its session, or None when none waits. `colors`: the
+        session's COLORTERM (a browser's terminal has true colour; an SSH client does not
+        say)."""
         while self._ready:
             console, fd = self._ready.pop(0)
             if console.process.poll() is not None:
@@ -103,7 +106,7 @@ class SpareConsoles:
             console.on_exit = on_exit
             console.resize(columns, rows)
             try:
-                os.write(fd, f"{agent}\t{term}\n".encode())
+                os.write(fd, f"{agent}\t{term}\t{colors}\n".encode())
             except OSError:
                 log.warning("spare console %s was gone; trying another", console.pid)
                 continue
@@ -122,13 +125,15 @@ class SpareConsoles:
             await console.hang_up(0)
 
 
-def read_assignment(fd: int) -> tuple[str, str] | None:
-    """In the spare: wait for (agent, terminal type); None if the server went away."""
+def read_assignment(fd: int) -> tuple[str, str, str] | None:
+    """In the spare: wait for (agent, terminal type, COLORTERM); None if the server went
+    away."""
     data = b""
     with os.fdopen(fd, "rb", closefd=True) as pipe:
         data = pipe.readline()
     text = data.decode("utf-8", "replace").rstrip("\n")
-    agent, sep, term = text.partition("\t")
+    agent, sep, rest = text.partition("\t")
     if not sep or not agent:
         return None
-    return agent, term
+    term, _sep, colors = rest.partition("\t")
+    return agent, term, colors

@@ -120,6 +120,9 @@ class DeskServer:
     web_address: tuple[str, int] | None = None
     web_trust: ProxyTrust | None = None
     web_public_url: str | None = None
+    # Where the browser's files are kept compressed (web_statics.py); None: in `cache/web`
+    # beside the host key, which `itsm serve` keeps in the data directory.
+    web_cache: Path | None = None
     # The alert intake (intake_server.py): where it listens; None: not here.
     intake_address: tuple[str, int] | None = None
     # Consoles started ahead of the sign-ins (console_pool.py); 0: each starts on its own.
@@ -151,6 +154,11 @@ class DeskServer:
     def port(self) -> int:
         assert self._acceptor is not None
         return int(self._acceptor.sockets[0].getsockname()[1])
+
+    @property
+    def web(self) -> DeskWebServer | None:
+        """The browser side, once started with `web_address`."""
+        return self._web
 
     @property
     def web_port(self) -> int:
@@ -198,12 +206,23 @@ class DeskServer:
         self._idle_task = asyncio.get_running_loop().create_task(self._watch_idle())
 
     async def _start_web(self) -> None:
-        from itsm_tui.remote.web_server import DeskWebServer, start_web
+        from itsm_tui.remote.web_server import STATICS, DeskWebServer, start_web
+        from itsm_tui.remote.web_statics import prepare_statics
 
         assert self.web_address is not None and self.web_trust is not None
         host, port = self.web_address
+        cache = self.web_cache or self.host_key_path.parent / "cache" / "web"
+        # Once per start, before the first browser: compressing on a request would make
+        # that browser wait (and the file is the same for everyone).
+        statics = await asyncio.to_thread(prepare_statics, STATICS, cache)
         self._web = DeskWebServer(
-            self.desk, self.web_trust, host=host, port=port, public_url=self.web_public_url
+            self.desk,
+            self.web_trust,
+            host=host,
+            port=port,
+            public_url=self.web_public_url,
+            statics=statics,
+            grace=self.grace,
         )
         self._web_runner = await start_web(self._web)
         if self.web_public_url is None:

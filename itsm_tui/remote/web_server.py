@@ -1,33 +1,39 @@
-"""The browser side of `itsm serve`: the same app, one process per connection (textual-serve).
+"""The browser side of `itsm serve`: the same app, a console of its own per browser tab.
+
+textual-serve's page and script draw the terminal (xterm.js); each tab's console is the
+SSH side's: its own process on its own PTY, a spare one when one waits (console_pool.py),
+its bytes relayed over the tab's websocket.
 
 It is meant to sit behind the organisation's reverse proxy and its single sign-on:
 the proxy says who the agent is in a header. That header is believed only from the
 proxy's own addresses and only with the secret the proxy and the desk share; any
 other request gets a bare 403 and nothing else: not the page, not a static file, not
 a websocket. The agent it names is fixed for the connection's app, as over SSH.
+
+The static files are served compressed and kept by the browser (web_statics.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import logging
-import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import textual_serve
-from aiohttp import web
-from textual_serve.app_service import AppService
+from aiohttp import WSMsgType, hdrs, web
 from textual_serve.server import Server
 
 from itsm_tui.config.readers import serve_settings
 from itsm_tui.desk.remote_sessions import SignedIn, record_login, record_logout, vouched_for
 from itsm_tui.domain.roles import USERNAME
-from itsm_tui.remote.ssh_server import RemoteDesk
+from itsm_tui.remote.console_process import HANG_UP_GRACE_S, ConsoleProcess
+from itsm_tui.remote.ssh_server import SPARE_REFILL_S, RemoteDesk
+from itsm_tui.remote.web_statics import STATIC_CACHE_CONTROL, Statics
 
 log = logging.getLogger("itsm.serve")
 
@@ -38,6 +44,11 @@ STATICS = Path(textual_serve.__file__).with_name("static")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # The agent the proxy vouched for, on the request the gate let through.
 AGENT = web.RequestKey("itsm.agent", SignedIn)
+# A tab's console: the page's terminal is xterm.js, which draws true colour.
+WEB_TERM = "xterm-256color"
+WEB_COLORS = "truecolor"
+# Bytes queued for a tab beyond which its console is made to wait.
+BEHIND_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -74,21 +85,42 @@ class ProxyTrust:
         return name
 
 
-class DeskAppService(AppService):
-    """textual-serve's app process, started as the connection's agent with the desk's
-    own environment (nothing of the server's beyond what a console may inherit)."""
+class TabOutput:
+    """What a tab's console writes, sent to the page in order. A slow browser makes the
+    console wait (its output is no longer read), as a slow SSH client does, rather than
+    the server holding an ever longer queue of frames."""
 
-    def __init__(self, command: str, env: Mapping[str, str], **kwargs: Any) -> None:
-        super().__init__(command, **kwargs)
-        self._desk_env = dict(env)
+    def __init__(self, websocket: web.WebSocketResponse) -> None:
+        self.websocket = websocket
+        self.console: ConsoleProcess | None = None
+        self.queued = 0
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._sender = asyncio.get_running_loop().create_task(self._send())
 
-    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
-        env = super()._build_environment(width, height)
-        return {
-            **self._desk_env,
-            **{k: env[k] for k in env if k.startswith("TEXTUAL") or k in ("COLUMNS", "ROWS")},
-            "TERM_PROGRAM": env.get("TERM_PROGRAM", "textual"),
-        }
+    def put(self, data: bytes) -> None:
+        self._queue.put_nowait(data)
+        self.queued += len(data)
+        if self.queued > BEHIND_BYTES and self.console is not None:
+            self.console.pause_output()
+
+    def ended(self, _code: int) -> None:
+        # The app quit (or died): the tab's socket closes once its last frame is sent.
+        self._queue.put_nowait(None)
+
+    async def _send(self) -> None:
+        while (data := await self._queue.get()) is not None:
+            self.queued -= len(data)
+            # A tab gone mid-frame: its handler hangs the console up.
+            with contextlib.suppress(ConnectionError):
+                await self.websocket.send_bytes(data)
+            if self.queued <= BEHIND_BYTES // 2 and self.console is not None:
+                self.console.resume_output()
+        await self.websocket.close()
+
+    async def close(self) -> None:
+        self._queue.put_nowait(None)
+        with contextlib.suppress(Exception):
+            await self._sender
 
 
 class DeskWebServer(Server):
@@ -102,7 +134,9 @@ class DeskWebServer(Server):
         host: str,
         port: int,
         public_url: str | None,
+        statics: Statics,
         title: str = "IT Service Desk",
+        grace: float = HANG_UP_GRACE_S,
     ) -> None:
         super().__init__(
             "itsm",
@@ -110,27 +144,55 @@ class DeskWebServer(Server):
             port=port,
             title=title,
             public_url=public_url,
-            statics_path=STATICS,
+            statics_path=statics.folder,
             templates_path=TEMPLATES,
         )
+        self.statics = statics
         self.desk = desk
         self.trust = trust
+        self.grace = grace
         self.connections: set[web.WebSocketResponse] = set()
+        # Each open tab's console (its own process on its own PTY).
+        self.consoles: dict[web.WebSocketResponse, ConsoleProcess] = {}
 
     async def make_application(self) -> web.Application:
         import aiohttp_jinja2
         import jinja2
 
-        app = web.Application(middlewares=[self._only_the_proxy])
+        # The proxy's gate first: a refused request never reaches the files' headers.
+        app = web.Application(middlewares=[self._only_the_proxy, self._kept_by_the_browser])
         aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
         app.add_routes(
             [
                 web.get("/", self.handle_index, name="index"),
                 web.get("/ws", self.handle_websocket, name="websocket"),
-                web.static("/static", self.statics_path, name="static"),
+                # The release in the URL: a new textual-serve is new URLs, never a stale copy.
+                web.static(f"/static/{self.statics.release}", self.statics_path, name="static"),
             ]
         )
         return app
+
+    async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+        response = await super().handle_index(request)
+        assert isinstance(response, web.Response)  # rendered by aiohttp_jinja2's decorator
+        # A few kB made per request anyway: compressed for a client that accepts it, and
+        # never kept (it names the current files and websocket).
+        response.enable_compression()
+        response.headers[hdrs.CACHE_CONTROL] = "no-cache"
+        return response
+
+    @web.middleware
+    async def _kept_by_the_browser(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        response = await handler(request)
+        if request.match_info.route.name == "static":
+            # FileResponse picks the .gz sibling per request's Accept-Encoding, but says
+            # Vary only when it sends the sibling: a cache must know that the plain answer
+            # depends on the header too.
+            response.headers[hdrs.CACHE_CONTROL] = STATIC_CACHE_CONTROL
+            response.headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
+        return response
 
     @web.middleware
     async def _only_the_proxy(
@@ -164,35 +226,34 @@ class DeskWebServer(Server):
             return websocket
         width = _size(request.query.get("width"), 80)
         height = _size(request.query.get("height"), 24)
-        argv, env = self.desk.console_command(who.username, "xterm-256color")
-        command = " ".join([sys.executable, "-m", "itsm_tui.remote.console", "--web", who.username])
-        assert list(argv)[-1] == who.username  # the name is a checked user name: no quoting needed
-        service = DeskAppService(
-            command,
-            env,
-            write_bytes=websocket.send_bytes,
-            write_str=websocket.send_str,
-            close=websocket.close,
-            download_manager=self.download_manager,
-            debug=False,
-        )
+        tab = TabOutput(websocket)
+        console = self._console_for(who.username, width, height, tab)
+        tab.console = console
         self.connections.add(websocket)
         self.desk.web_sessions.append(who)
+        self.consoles[websocket] = console
         started = self.desk.clock()
         await self.desk.run(lambda s: record_login(s, who, address, now=started), write=True)
-        log.info("%s signed in from %s in a browser", who.username, address)
+        log.info(
+            "%s signed in from %s in a browser (console pid %s)", who.username, address, console.pid
+        )
         why = "disconnected"
         try:
-            await service.start(width, height)
             try:
-                await self._process_messages(websocket, service)
+                await self._tab_messages(websocket, console)
             finally:
                 why = "server stopping" if self.desk.stopping else "disconnected"
-                await service.stop()
+                if self.desk.stopping:
+                    # The line still up: the app keeps its drafts and restores the screen.
+                    await console.stop(self.grace)
+                else:
+                    await console.hang_up()
+                await tab.close()
         except asyncio.CancelledError:
             await websocket.close()
         finally:
             self.connections.discard(websocket)
+            self.consoles.pop(websocket, None)
             self.desk.web_sessions.remove(who)
             now = self.desk.clock()
             await self.desk.run(
@@ -201,6 +262,57 @@ class DeskWebServer(Server):
             )
             log.info("%s from %s signed out of the browser (%s)", who.username, address, why)
         return websocket
+
+    def _console_for(self, agent: str, columns: int, rows: int, tab: TabOutput) -> ConsoleProcess:
+        """The tab's console: a spare one when one waits (the same pool as SSH's), else one
+        started now. Either way its own process on its own PTY, its agent the proxy's."""
+        spares = self.desk.spares
+        console = None
+        if spares is not None:
+            console = spares.take(
+                agent,
+                WEB_TERM,
+                columns=columns,
+                rows=rows,
+                on_output=tab.put,
+                on_exit=tab.ended,
+                colors=WEB_COLORS,
+            )
+            # Topped up a little later: a spare's start would take CPU from this tab's.
+            asyncio.get_running_loop().call_later(SPARE_REFILL_S, spares.fill)
+        if console is None:
+            argv, env = self.desk.console_command(agent, WEB_TERM)
+            console = ConsoleProcess(
+                argv,
+                {**env, "COLORTERM": WEB_COLORS},
+                columns=columns,
+                rows=rows,
+                on_output=tab.put,
+                on_exit=tab.ended,
+            )
+        return console
+
+    async def _tab_messages(
+        self, websocket: web.WebSocketResponse, console: ConsoleProcess
+    ) -> None:
+        """What the page's terminal (xterm.js) sends: keys, its size, pings. Its focus and
+        blur need nothing here: xterm.js reports focus itself when the app asks for it."""
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                envelope = message.json()
+                kind = envelope[0]
+            except (ValueError, TypeError, IndexError, KeyError):
+                continue
+            if kind == "stdin" and isinstance(envelope[1], str):
+                console.write(envelope[1].encode("utf-8", "replace"))
+            elif kind == "resize" and isinstance(envelope[1], dict):
+                size = envelope[1]
+                columns = _size(str(size.get("width")), 80)
+                console.resize(columns, _size(str(size.get("height")), 24))
+            elif kind == "ping":
+                await websocket.send_json(["pong", envelope[1]])
 
     async def close_connections(self) -> None:
         """The server is stopping: each browser's app quits (keeping its drafts)."""

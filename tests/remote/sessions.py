@@ -105,6 +105,7 @@ async def running_server(
     grace: float = 5.0,
     web_secret: str | None = None,
     web_public_url: str | None = None,
+    spare_consoles: int | None = None,
 ) -> AsyncIterator[Server]:
     clock = Clock()
     started: list[Any] = []
@@ -125,6 +126,8 @@ async def running_server(
         web_address=("127.0.0.1", 0) if web_secret else None,
         web_trust=ProxyTrust.of(["127.0.0.1"], web_secret) if web_secret else None,
         web_public_url=web_public_url,
+        # Tests of what comes before a console (the page, its files) may start none.
+        **({} if spare_consoles is None else {"spare_consoles": spare_consoles}),
     )
     await server.start()
     try:
