@@ -71,14 +71,14 @@ REQUEST_STATUSES = (
     "closed",
 )
 # Ticket columns not compared as they are: its own id and number (the replay numbers its
-# tickets anew), the ticket links (compared as the numbers they point to), and the form
-# answers (the second store's items ask nothing: the seed's answers need not fit them).
-TICKET_LEFT_OUT = ("id", "number", "parent_id", "problem_id", "form_data")
+# tickets anew), its problem (compared as the number it points to), and the form answers
+# (the second store's items ask nothing: the seed's answers need not fit them).
+TICKET_LEFT_OUT = ("id", "number", "problem_id", "form_data")
 # Columns the seed sets in its rows with no write of the desk's behind them yet: a problem's
 # analysis (record_root_cause, publish_workaround), its change and article
 # (raise_fix_change, article_from_problem), a major incident and its incidents (link_ticket).
 NOT_WRITTEN_YET = ("root_cause", "workaround", "known_error", "analysis", "change_id")
-NOT_WRITTEN_YET += ("kb_article_id", "is_major")
+NOT_WRITTEN_YET += ("kb_article_id", "is_major", "parent_id")
 TICKET_FIELDS = tuple(
     c.key for c in Ticket.__table__.columns if c.key not in TICKET_LEFT_OUT + NOT_WRITTEN_YET
 )
@@ -452,17 +452,16 @@ def _notifications(store: Store, tid: int, number: str) -> list[tuple[Any, ...]]
 
 
 def _ticket(store: Store, tid: int, renumber: dict[str, str]) -> dict[str, Any]:
-    """Every column of the ticket the desk sets, names for ids, links as the numbers the
-    replay gave them."""
+    """Every column of the ticket the desk sets, names for ids, its problem as the number
+    the replay gave it."""
     with store.read() as s:
         t = s.get(Ticket, tid)
         assert t is not None
         values = {f: getattr(t, f) for f in TICKET_FIELDS}
         values["team"] = t.team.name if t.team else None
         values["assignee"] = t.assignee.username if t.assignee else None
-        for link in ("problem",):
-            held = getattr(t, link)
-            values[link] = renumber.get(held.number, held.number) if held else None
+        held = t.problem
+        values["problem"] = renumber.get(held.number, held.number) if held else None
         return values
 
 
