@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from itsm_tui.data.seed.story import _CREATE_TEXT, SeedTicket, _share
+from itsm_tui.data.seed.story import SeedTicket, _share
 from itsm_tui.data.seed.texts import REQUEST_ACKNOWLEDGEMENTS
 from itsm_tui.data.seed.timeline import DAY, HOUR, MINUTE
 from itsm_tui.desk import fulfilment as desk
@@ -104,9 +104,7 @@ def tell_planned_story(
         return pool[int(rnd() * len(pool))]
 
     initial = tk.initial_status = "awaiting_approval" if tk.born_waiting else "submitted"
-    ev: list[Any] = [
-        (o, tk.creator, "create", None, None, _CREATE_TEXT[("request", initial, tk.priority)])
-    ]
+    ev: list[Any] = [(o, tk.creator, "create", None, None, None)]
     notes: list[Any] = []
     status, start = "fulfilling", o
     approved_by = approved_at = resolved = closed = code = res_notes = None
@@ -211,9 +209,7 @@ class PlannedRequest:
         state = replay.state
         self.tasks.append([position, desk.OPEN, at, None, None, ""])
         if state.status != "fulfilling":
-            old = state.status
-            replay.move("fulfilling", at)
-            replay.note(at, actor, action, "status", old, "fulfilling")
+            replay.moved(at, actor, action, "fulfilling")
         if state.team != step.team:
             old_team = self.team_names.get(state.team) if state.team is not None else None
             replay.note(at, actor, action, "team", old_team, step.team_name)
@@ -243,19 +239,12 @@ class PlannedRequest:
         task[1:] = [desk.DONE, task[2], at, actor, note]
         replay.note(at, actor, "task.done", "task", step.name, desk.DONE)
         self._reply(replay, at, actor, desk.said_step_done(position, len(steps), step.name))
-        replay.responded("reply", at)
+        replay.responded("reply", at, actor, "task.done")
         if position < len(steps):
             self.start_step(replay, position + 1, at, actor, "task.done")
             return
-        state = replay.state
-        # tickets._fulfil: whoever ends the work holds the request.
-        if state.assignee is None:
-            state.assignee = actor
-            replay.note(at, actor, "task.done", "assignee", None, self.agent_names[actor])
-        replay.responded("resolution", at)
-        old = state.status
-        replay.move("fulfilled", at)
-        replay.note(at, actor, "task.done", "status", old, "fulfilled")
+        # tickets._fulfil: whoever ends the work holds the request, which is fulfilled.
+        replay.fulfil(at, actor, "task.done", "fulfilled", desk.fulfilled_notes(self.plan.item))
         self._reply(replay, at, actor, desk.said_fulfilled(self.number))
 
     def task_rows(self, tid: int) -> list[tuple[Any, ...]]:

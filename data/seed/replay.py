@@ -39,6 +39,23 @@ class Promise:
         return promise_of(self.calendar, self.base + timedelta(seconds=start), self.minutes)
 
 
+@dataclass(frozen=True, slots=True)
+class DeskFacts:
+    """What every replay of a run consults: agents by name and their teams, what counts
+    as the first response on this desk, and the seed's time origin (seed second 0, UTC)."""
+
+    agent_id: dict[str, int]
+    agent_team: dict[int, int]
+    met_by: tuple[str, ...]
+    base: datetime
+
+
+# The reason a seeded reopen gives (reopen_ticket keeps it on its events and as a work note).
+REOPEN_REASON = "Requester reports the fault is back."
+# How the audit log reads the open flag (records.audit_value of a bool).
+_FLAG = {True: "true", False: "false"}
+
+
 class Replay:
     """Plays one ticket's writes in time order with the sweeps between them."""
 
@@ -48,8 +65,7 @@ class Replay:
         clocks: TicketClocks | None,
         index: Any,
         sweeps: SweepWriter,
-        agent_id: dict[str, int],
-        met_by: tuple[str, ...],
+        facts: DeskFacts,
         promise: Promise | None = None,
         planned: PlannedRequest | None = None,
     ) -> None:
@@ -57,7 +73,7 @@ class Replay:
         self.promise, self.planned = promise, planned
         # The request's promised instant, once the desk has made one (fulfilment._promise).
         self.promised_at: datetime | None = None
-        self.agent_id, self.met_by = agent_id, met_by
+        self.facts = facts
         self.flow = WORKFLOWS[tk.tname]
         self.state = TicketState(
             tid=tk.tid,
@@ -69,6 +85,15 @@ class Replay:
             priority=tk.priority,
         )
         self.first_response: int | None = None
+        # What the desk's writes have stamped on the ticket so far.
+        self.approved_by: int | None = None
+        self.approved_at: int | None = None
+        self.closed_at: int | None = None
+        self.resolved_at: int | None = None
+        self.reopens = 0
+        # Comments a write adds besides the story's own (a reopen's reason):
+        # (at, author, kind, body).
+        self.comments: list[tuple[int, Any, str, str]] = []
         # (at, actor, action, field, old, new, version, reason), in the order written.
         self.audit: list[tuple[Any, ...]] = []
         # The author of each of the story's comments, in the order written.
@@ -141,7 +166,8 @@ class Replay:
         return (when, agent, "assign", "assignee", None, name)
 
     def _write(self, event: Event) -> None:
-        """One desk write of the story, with what it does to the clocks."""
+        """One desk write of the story, with every audit event the desk's function writes
+        in it (desk/tickets.py, in its order) and what it does to the clocks."""
         at, actor, action, fld, old, new = event
         state = self.state
         if action == "task.done":
@@ -153,36 +179,53 @@ class Replay:
             return
         if actor is not None:
             actor = self.stand_in.get(actor, actor)
+        elif action == "transition" and new == "closed":
+            # The close a few days after the work ended: by whoever holds the ticket, or
+            # (a request turned down) its approver, as a person closes it at the desk.
+            actor = state.assignee if state.assignee is not None else self.approved_by
+        names = self.sweeps.teams.agent_name
         if action == "assign":
-            agent = self.agent_id[new]
+            agent = self.facts.agent_id[new]
             agent = self.stand_in.get(agent, agent)
             if agent == state.assignee:
                 return  # the take-over did it already
-            new = self.sweeps.teams.agent_name[agent]
-            old = self.sweeps.teams.agent_name.get(state.assignee) if state.assignee else None
+            state.version += 1
+            # assign_ticket: giving it to a person moves it to that person's team.
+            team = self.facts.agent_team.get(agent)
+            if team is not None and team != state.team:
+                teams = self.sweeps.teams.name
+                old_team = teams[state.team] if state.team is not None else None
+                self.note(at, actor, action, "team", old_team, teams[team])
+                state.team = team
+            old = names.get(state.assignee) if state.assignee else None
             state.assignee = agent
+            self.note(at, actor, action, "assignee", old, names[agent])
             if state.tname == INCIDENT and state.status == "new":
-                self._move("assigned", at)
-        elif action == "transition" or action == "resolve" or action == "reopen":
+                self.moved(at, actor, action, "assigned")
+        elif action == "resolve":
             if new == state.status:
                 return  # the take-over did it already
-            old = state.status
-            if action == "resolve":
-                if state.assignee is None:
-                    state.assignee = actor
-                self._responded("resolution", at)
-            if new == "in_progress" and state.assignee is None:
-                state.assignee = actor
-            self._move(new, at)
-            if new == "in_progress":
-                self._responded("in_progress", at)
-        elif action == "comment.reply":
-            self._responded("reply", at)
+            state.version += 1
+            tk = self.tk
+            self.fulfil(at, actor, action, tk.code, tk.res_notes)
+        elif action == "reopen":
+            if new == state.status:
+                return
+            state.version += 1
+            self.reopen(at, actor)
+        elif action == "transition":
+            if new == state.status:
+                return  # the take-over did it already
+            state.version += 1
+            self.transition(at, actor, new)
+        else:
+            state.version += 1
+            self.note(at, actor, action, fld, old, new)
+            if action == "comment.reply":
+                self._responded("reply", at, actor, "comment")
         if fld == "comment":
             # Written by whoever now carries the story (a take-over's agent).
             self.authors.append(actor)
-        state.version += 1
-        self.audit.append((at, actor, action, fld, old, new, state.version, None))
         if self.promise is not None and (
             (action == "create" and state.status != "awaiting_approval")
             or (action == "transition" and new == "approved")
@@ -195,9 +238,86 @@ class Replay:
             elif action == "transition" and new in ("approved", "rejected"):
                 planned.decided(self, at, actor, new == "approved")
 
-    def note(self, at: int, actor: Any, action: str, fld: str | None, old: Any, new: Any) -> None:
+    def transition(self, at: int, actor: Any, target: str) -> None:
+        """tickets.transition_ticket's events (but the request's promise and steps)."""
+        state = self.state
+        action = "transition"
+        if target == "in_progress" and state.assignee is None:
+            # Whoever starts the work holds the ticket.
+            state.assignee = actor
+            self.note(at, actor, action, "assignee", None, self.sweeps.teams.agent_name[actor])
+        self.moved(at, actor, action, target)
+        if target == "in_progress":
+            self._responded("in_progress", at, actor, action)
+        if target in ("approved", "rejected"):
+            self.approved_by, self.approved_at = actor, at
+            self.note(at, actor, action, "approved_by", None, self.sweeps.teams.agent_name[actor])
+            self.note(at, actor, action, "approved_at", None, self.stamp(at))
+        if target in ("closed", "cancelled", "rejected") and self.closed_at is None:
+            self.closed_at = at
+            self.note(at, actor, action, "closed_at", None, self.stamp(at))
+
+    def fulfil(self, at: int, actor: Any, action: str, code: Any, notes: Any) -> None:
+        """tickets._fulfil: resolve (fulfil) within the write `action`."""
+        state = self.state
+        if state.assignee is None:
+            state.assignee = actor
+            self.note(at, actor, action, "assignee", None, self.sweeps.teams.agent_name[actor])
+        # A resolution answers the requester too, whatever counts as a response here.
+        self._responded("resolution", at, actor, action)
+        self.note(at, actor, action, "resolution_code", None, code)
+        self.note(at, actor, action, "resolution_notes", None, notes)
+        self.resolved_at = at
+        self.note(at, actor, action, "resolved_at", None, self.stamp(at))
+        target = self.flow.resolved
+        assert target is not None
+        self.moved(at, actor, action, target)
+
+    def reopen(self, at: int, actor: Any) -> None:
+        """tickets.reopen_ticket: back into work, the resolution undone, the reason kept
+        (on each event, and as a work note of the same write)."""
+        tk, why = self.tk, REOPEN_REASON
+        assert self.flow.reopen_to is not None and self.resolved_at is not None
+        self.moved(at, actor, "reopen", self.flow.reopen_to, why)
+        for fld, old in (
+            ("resolved_at", self.stamp(self.resolved_at)),
+            ("resolution_code", tk.code),
+            ("resolution_notes", tk.res_notes),
+        ):
+            self.note(at, actor, "reopen", fld, old, None, why)
+        self.resolved_at = None
+        self.reopens += 1
+        self.note(
+            at, actor, "reopen", "reopen_count", str(self.reopens - 1), str(self.reopens), why
+        )
+        self.note(at, actor, "comment.work_note", "comment", None, "work_note", why)
+        self.comments.append((at, actor, "work_note", why))
+
+    def moved(self, at: int, actor: Any, action: str, target: str, why: str | None = None) -> None:
+        """tickets._move: the status, the open flag when it changes, and the clocks."""
+        old = self.state.status
+        self.note(at, actor, action, "status", old, target, why)
+        was_open, is_open = self.flow.is_open(old), self.flow.is_open(target)
+        if was_open != is_open:
+            self.note(at, actor, action, "is_open", _FLAG[was_open], _FLAG[is_open], why)
+        self._move(target, at)
+
+    def stamp(self, at: int) -> str:
+        """An instant as the audit log reads it (records.audit_value of a datetime)."""
+        return (self.facts.base + timedelta(seconds=at)).isoformat()
+
+    def note(
+        self,
+        at: int,
+        actor: Any,
+        action: str,
+        fld: str | None,
+        old: Any,
+        new: Any,
+        why: str | None = None,
+    ) -> None:
         """One more audit event of the write being played (Edit.set / Edit.note)."""
-        self.audit.append((at, actor, action, fld, old, new, self.state.version, None))
+        self.audit.append((at, actor, action, fld, old, new, self.state.version, why))
 
     def promise_minutes(self) -> int:
         assert self.promise is not None
@@ -212,24 +332,10 @@ class Replay:
         if promised == self.promised_at:
             return
         old, self.promised_at = self.promised_at, promised
-        self.audit.append(
-            (
-                at,
-                actor,
-                action,
-                "promised_at",
-                audit_value(old),
-                audit_value(promised),
-                self.state.version,
-                None,
-            )
-        )
+        self.note(at, actor, action, "promised_at", audit_value(old), audit_value(promised))
 
-    def move(self, target: str, at: int) -> None:
-        self._move(target, at)
-
-    def responded(self, how: str, at: int) -> None:
-        self._responded(how, at)
+    def responded(self, how: str, at: int, actor: Any, action: str) -> None:
+        self._responded(how, at, actor, action)
 
     def _move(self, target: str, at: int) -> None:
         old = self.state.status
@@ -237,15 +343,17 @@ class Replay:
         if self.clocks is not None:
             self.clocks.status_changed(old, target, at)
 
-    def _responded(self, how: str, at: int) -> None:
-        """desk.tickets._responded: the first response, if `how` counts as one here."""
+    def _responded(self, how: str, at: int, actor: Any, action: str) -> None:
+        """desk.tickets._responded: the first response, if `how` counts as one here,
+        audited in the write `action` that gave it."""
         if self.first_response is not None:
             return
-        if how != "resolution" and how not in self.met_by:
+        if how != "resolution" and how not in self.facts.met_by:
             return
         if how == "reply" and not self.flow.is_open(self.state.status):
             return
         self.first_response = at
+        self.note(at, actor, action, "first_response_at", None, self.stamp(at))
         if self.clocks is not None:
             self.clocks.meet(sla.RESPONSE, at)
 

@@ -3,7 +3,6 @@ and its writes (assign, transitions, resolve, reopen, close) and comments, in or
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from itsm_tui.data.seed.texts import (
     WORK_NOTES,
 )
 from itsm_tui.data.seed.timeline import DAY, HOUR, MINUTE
-from itsm_tui.domain.workflow import TICKET_TYPES, WORKFLOWS
+from itsm_tui.domain.workflow import WORKFLOWS
 
 if TYPE_CHECKING:
     from itsm_tui.data.seed.history import Seeder
@@ -29,14 +28,6 @@ if TYPE_CHECKING:
 Event = tuple[int, Any, str, Any, Any, Any]
 # One comment: (time, author, kind, body).
 Note = tuple[int, Any, str, str]
-
-# The new value of a ticket's "create" audit event, per (type, status, priority).
-_CREATE_TEXT = {
-    (tname, status, p): json.dumps({"type": tname, "status": status, "priority": f"P{p}"})
-    for tname in TICKET_TYPES
-    for status in {WORKFLOWS[tname].initial, "awaiting_approval"}
-    for p in (1, 2, 3, 4)
-}
 
 
 @dataclass(slots=True)
@@ -110,7 +101,7 @@ def tell_story(
     time. Open tickets are mostly recent; the few older ones wait on someone (pending
     on the requester, awaiting an approver), so no old ticket sits in progress.
     """
-    i, t, tname, o, priority = tk.index, tk.t, tk.tname, tk.opened, tk.priority
+    i, t, tname, o = tk.index, tk.t, tk.tname, tk.opened
     resp_target, res_target = tk.resp_target, tk.res_target
     needs_approval, is_major, parent = tk.needs_approval, tk.is_major, tk.parent
     creator, assignee = tk.creator, tk.assignee_pick
@@ -167,10 +158,9 @@ def tell_story(
         is_open = False
     responded = r < now
 
-    initial = tk.initial_status = (
-        "awaiting_approval" if tk.born_waiting else WORKFLOWS[tname].initial
-    )
-    ev: list[Event] = [(o, creator, "create", None, None, _CREATE_TEXT[(tname, initial, priority)])]
+    tk.initial_status = "awaiting_approval" if tk.born_waiting else WORKFLOWS[tname].initial
+    # The create's summary is written by the ticket writer (it knows the team and service).
+    ev: list[Event] = [(o, creator, "create", None, None, None)]
     notes: list[Note] = []
     resolved = closed = None
     approved_by = None
@@ -394,8 +384,8 @@ def tell_story(
                 first_fix = r + (s - r) // 2
                 back = first_fix + (s - first_fix) // 3
                 ev.append((first_fix, assignee, "resolve", "status", prev, wf.resolved))
+                # The reopen's reason is its work note (written by the replay, as the desk).
                 ev.append((back, assignee, "reopen", "status", wf.resolved, wf.reopen_to))
-                notes.append((back, assignee, "work_note", "Requester reports the fault is back."))
                 prev = wf.reopen_to
                 reopen = 1
             ev.append((s, assignee, "resolve", "status", prev, wf.resolved))

@@ -26,7 +26,7 @@ from itsm_tui.data.seed.fulfilment import (
     tell_planned_story,
 )
 from itsm_tui.data.seed.measures import TicketMeasures
-from itsm_tui.data.seed.replay import Promise, Replay, audit_rows
+from itsm_tui.data.seed.replay import DeskFacts, Promise, Replay, audit_rows
 from itsm_tui.data.seed.sla import (
     CLOCK_COLUMNS,
     CLOCK_STAMPED,
@@ -197,6 +197,7 @@ class TicketWriter:
             for sid in self.service_ids
         }
         self.descriptions = [f"{a} {b}" for a in SYMPTOM_DETAIL for b in SYMPTOM_DETAIL if a != b]
+        self.created: dict[tuple[Any, ...], str] = {}
         self.policy_cache: dict[tuple[int, int, Any, Any], PolicyClocks | None] = {}
         # A problem is opened for recent incidents of its own service and title (as
         # desk.problems.create_problem links them): per (service, category, title), the
@@ -211,6 +212,24 @@ class TicketWriter:
         # version, updated, id), applied once that chunk's rows are in.
         self.late_links: list[tuple[Any, ...]] = []
         rng.random()
+
+    def created_text(self, tname: str, status: str, priority: int, team: Any, service: Any) -> str:
+        """The new value of a ticket's "create" audit event (create_ticket's summary)."""
+        key = (tname, status, priority, team, service)
+        text = self.created.get(key)
+        if text is None:
+            text = self.created[key] = json.dumps(
+                {
+                    "type": tname,
+                    "status": status,
+                    "priority": f"P{priority}",
+                    "team": self.run.teams.name[team] if team is not None else None,
+                    "assignee": None,
+                    "service": self.service_names.get(service),
+                },
+                ensure_ascii=False,
+            )
+        return text
 
     def policy_for(self, t: int, priority: int, service: Any, item: Any) -> PolicyClocks | None:
         key = (t, priority, service, item)
@@ -365,7 +384,12 @@ class TicketWriter:
         sweeps = SweepWriter(run.teams, now)
         sweeps.next_escalation = run.next_escalation - 1
         sweeps.next_notification = run.next_notification - 1
-        agent_id = {name: aid_ for aid_, name in run.staff.agent_name.items()}
+        facts = DeskFacts(
+            agent_id={name: aid_ for aid_, name in run.staff.agent_name.items()},
+            agent_team={a: team for team, pool in team_agents.items() for a in pool},
+            met_by=run.sla.response_met_by,
+            base=base,
+        )
         cid, aid, kid = run.next_comment, run.next_audit, run.next_clock
         status_count = run.summary_status
         prio_count = run.summary_priority
@@ -494,8 +518,7 @@ class TicketWriter:
             if t == 2 and linked:
                 # create_problem links its incidents in the same call, right after the create.
                 ev.insert(1, (o, ev[0][1], "link", "incident", None, linked[0][1]))
-            resolved, closed = tk.resolved, tk.closed
-            approved_by, approved_at = tk.approved_by, tk.approved_at
+            resolved = tk.resolved
             code, res_notes, reopen, s = tk.code, tk.res_notes, tk.reopen, tk.done_at
 
             # Comments are writes too: each one bumps the version and leaves an audit event.
@@ -523,16 +546,11 @@ class TicketWriter:
                         run.teams.name,
                         run.staff.agent_name,
                     )
-            replay = Replay(
-                tk,
-                ticket_clocks,
-                index,
-                sweeps,
-                agent_id,
-                run.sla.response_met_by,
-                promise,
-                planned,
+            ev[0] = (
+                *ev[0][:5],
+                self.created_text(tname, tk.initial_status, priority, team, service),
             )
+            replay = Replay(tk, ticket_clocks, index, sweeps, facts, promise, planned)
             replay.run(now)
             if t == 2 and linked:
                 aid = self.link_incidents(replay, number, tid, linked, lo, tickets, audits, aid)
@@ -545,6 +563,8 @@ class TicketWriter:
             ]
             if planned is not None:
                 said += [(at, author, "reply", body) for at, author, body in planned.replies]
+            if planned is not None or replay.comments:
+                said += replay.comments
                 said.sort(key=_first)
             for at, author, kind, body in said:
                 comments.append((cid, tid, None, author, None, kind, body, at))
@@ -628,8 +648,8 @@ class TicketWriter:
                 creator,
                 item[0] if item else None,
                 form,
-                approved_by,
-                approved_at,
+                replay.approved_by,
+                replay.approved_at,
                 parent,
                 problem_id,
                 change_id,
@@ -642,7 +662,7 @@ class TicketWriter:
                 updated,
                 first_response,
                 resolved,
-                closed,
+                replay.closed_at,
                 code,
                 res_notes,
                 reopen,
