@@ -134,7 +134,10 @@ def clock_line(clock: ClockSnapshot, now: datetime, zone: tzinfo) -> Text:
     )
     line = Text()
     line.append(f"{label:<11}", style="bold")
-    line.append(f"{_(state):<9}", style=STATE_STYLE.get(state, ""))
+    shown_state = _(state)
+    # Padded to line the times up; a state as long as the column ("cancelled") still
+    # gets its space before the time.
+    line.append(f"{shown_state:<8} ", style=STATE_STYLE.get(state, ""))
     if left is not None and clock.due_at is not None and state != PAUSED:
         # Counting down to the due instant, as the queue's SLA column does: the business
         # calendar already placed it, and wall time is what the agent has left.

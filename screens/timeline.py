@@ -101,6 +101,8 @@ TIME_FIELDS = frozenset(
         "submitted_at",
         "authorized_at",
         "reviewed_at",
+        # A request's promise: an instant like the others, in the reader's zone.
+        "promised_at",
     }
 )
 

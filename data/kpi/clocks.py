@@ -151,7 +151,9 @@ def resolution_by_team(
 ) -> dict[str, dict[str, float | int | None]]:
     """Team name → mean resolution minutes and incidents, for the incidents resolved in
     the period (the resolution clock's time, as above); "(no team)" for unassigned ones."""
-    names = dict(session.execute(select(Team.id, Team.name)).tuples().all())
+    names: dict[int, str] = {
+        row.id: row.name for row in session.execute(select(Team.id, Team.name))
+    }
     found = sums(session, "resolution_time", period, cut, now, ("team_id",))
     sums_by_team = {key[0]: (one.total, one.n) for key, one in found.items()}
     out: dict[str, dict[str, float | int | None]] = {}

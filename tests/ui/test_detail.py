@@ -195,6 +195,35 @@ def test_a_business_hours_clock_counts_down_wall_time_to_its_due_instant() -> No
     assert "breached" in late and "overdue 3d 00h 00m" in late
 
 
+def test_a_cancelled_clock_keeps_a_space_before_its_time() -> None:
+    """ "cancelled" fills the state's column: the line still reads as words."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from itsm_tui.domain.calendar import BusinessCalendar
+    from itsm_tui.screens.detail import ClockSnapshot, clock_line
+
+    stopped = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    clock = ClockSnapshot(
+        kind="response",
+        state="cancelled",
+        policy="P3",
+        target_minutes=60,
+        spent_seconds=600,
+        running_since=None,
+        stopped_at=stopped,
+        due_at=None,
+        breached_at=None,
+        warn_percents=(50, 75),
+        calendar=BusinessCalendar("always", "UTC", always_open=True),
+    )
+    line = clock_line(clock, stopped, UTC).plain
+    assert "cancelled stopped 2026-11-24 09:00" in line, line
+    met = clock_line(replace(clock, state="met"), stopped, UTC).plain
+    # The shorter states keep their column: the times line up under each other.
+    assert met.index("stopped") == line.index("stopped") - 1
+
+
 @run_async
 async def test_a_reopen_shows_as_one_entry_with_its_reason_once(demo) -> None:  # type: ignore[no-untyped-def]
     from itsm_tui.desk import reopen_ticket

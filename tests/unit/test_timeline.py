@@ -91,6 +91,15 @@ def test_one_change_writes_say_it_in_their_head_with_labels_and_values_as_read()
     assert shown_value("known_error", "true") == "yes"
 
 
+def test_a_requests_promise_reads_as_a_time_in_the_readers_zone() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert shown_value("promised_at", "2026-12-03T10:00:00+00:00", shanghai) == (
+        shown_value("planned_start", "2026-12-03T10:00:00+00:00", shanghai)
+    )
+    assert "T10:00:00" not in shown_value("promised_at", "2026-12-03T10:00:00+00:00", shanghai)
+    assert "18:00" in shown_value("promised_at", "2026-12-03T10:00:00+00:00", shanghai)
+
+
 def test_writes_are_told_apart_by_version_and_ordered_newest_first() -> None:
     later = AT + timedelta(minutes=5)
     audit = [
