@@ -102,6 +102,11 @@ class DeskCommands(Provider):
                 app.action_problems,
                 _("open problems, known errors and recurring incidents"),
             ),
+            (
+                _("Knowledge base"),
+                app.action_knowledge,
+                _("search, read and write articles (b)"),
+            ),
         ]
         for view in VIEWS:
             commands.append(

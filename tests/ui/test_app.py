@@ -50,6 +50,20 @@ async def test_k_opens_the_kpi_dashboard_once(queue_store: Store) -> None:
 
 
 @run_async
+async def test_the_palette_reaches_the_knowledge_base(queue_store: Store) -> None:
+    from itsm_tui.screens.knowledge import KnowledgeScreen
+
+    app = queue_app(queue_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"Knowledge")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, KnowledgeScreen)
+
+
+@run_async
 async def test_b_and_the_palette_reach_the_change_board_and_calendar(queue_store: Store) -> None:
     from itsm_tui.screens.changes.board import ChangeBoardScreen
     from itsm_tui.screens.changes.calendar import ChangeCalendarScreen
