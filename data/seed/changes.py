@@ -1,6 +1,6 @@
-"""Changes with their CAB votes, and knowledge articles: planned before the tickets (problems
-link to them), written first, linked back to their problems once those exist, and the
-incidents failed changes caused linked after the tickets are written.
+"""Changes with their CAB votes: planned before the tickets (some are raised for a problem
+opened before them), written first, and the incidents failed changes caused linked after
+the tickets are written.
 
 Each change's row, ballots and audit events are its story as the desk's change functions
 would have written it (see change_story); where and when it runs, change_plans decides.
@@ -25,9 +25,7 @@ from itsm_tui.data.seed.texts import (
     BACKOUT_PLANS,
     CANCEL_REASONS,
     CHANGE_REVIEWS,
-    HOW_TO_ARTICLES,
     IMPLEMENTATION_PLANS,
-    KB_TAG_OF_CATEGORY,
     LESSONS_LEARNED,
     OVERRIDE_REASONS,
     REJECTION_REASONS,
@@ -37,7 +35,6 @@ from itsm_tui.data.seed.tickets import AUDIT_COLUMNS
 from itsm_tui.data.seed.timeline import DAY, HOUR, MINUTE
 from itsm_tui.domain import change_risk, roles
 from itsm_tui.domain.change_process import review_required, within_review
-from itsm_tui.domain.knowledge import REVIEW_AFTER
 from itsm_tui.domain.workflow import CHANGE_WORKFLOWS, format_number
 from itsm_tui.i18n import _
 
@@ -423,144 +420,6 @@ def write_changes(run: Seeder) -> None:
     )
 
 
-def plan_articles(run: Seeder) -> None:
-    rng, clock = run.rng, run.clock
-    run.articles = []
-    run.problem_article = {}
-    kid = run.ids["knowledge_articles"]
-    number = run.seq["KB"]
-    old_problems = [
-        i for i in range(run.n) if run.types[i] == 2 and run.opened[i] < clock.now - 7 * DAY
-    ]
-    # A few hundred at most: the knowledge base is a fixed amount, not a share of the tickets.
-    chosen = [i for i in old_problems if rng.random() < 0.5][:300]
-    general = [None] * 10
-    for index in [*chosen, *general]:
-        if index is None:
-            created = rng.randrange(clock.start, clock.now)
-        else:
-            created = min(clock.now - HOUR, run.opened[index] + rng.randrange(DAY, 7 * DAY))
-        number += 1
-        if index is not None:
-            run.problem_article[index] = kid
-        run.articles.append(
-            {
-                "id": kid,
-                "number": format_number("KB", number),
-                "created": created,
-                "index": index,
-            }
-        )
-        kid += 1
-    run.seq["KB"] = number
-
-
-def write_articles(run: Seeder) -> None:
-    rng, ts = run.rng, run.clock.text
-    rows = []
-    author_pool = run.staff.all_agents
-    general = 0
-    for art in run.articles:
-        if art["index"] is None:
-            title, tag, body = HOW_TO_ARTICLES[general % len(HOW_TO_ARTICLES)]
-            general += 1
-        else:
-            # Told by its problem once the tickets exist (write_links).
-            title, tag, body = "", "", ""
-        views = rng.randrange(0, 800)
-        yes = int(views * rng.uniform(0.05, 0.3))
-        published = rng.random() < 0.8
-        author = author_pool[rng.randrange(len(author_pool))]
-        no = int(yes * rng.uniform(0.05, 0.3))
-        # As publish_article leaves it: published the hour after it was written (version 2),
-        # due for review REVIEW_AFTER later; a draft is version 1 with neither.
-        published_at = min(art["created"] + HOUR, run.clock.now)
-        review_on = (
-            (datetime.fromisoformat(ts(published_at)).date() + REVIEW_AFTER).isoformat()
-            if published
-            else None
-        )
-        rows.append(
-            (
-                art["id"],
-                art["number"],
-                title,
-                body,
-                json.dumps([tag]),
-                "published" if published else "draft",
-                None,
-                author,
-                views if published else 0,
-                yes if published else 0,
-                no if published else 0,
-                ts(published_at) if published else None,
-                review_on,
-                ts(art["created"]),
-                ts(published_at) if published else ts(art["created"]),
-                2 if published else 1,
-            )
-        )
-    run.w.insert(
-        "knowledge_articles",
-        (
-            "id",
-            "number",
-            "title",
-            "body",
-            "tags",
-            "status",
-            "problem_id",
-            "author_id",
-            "views",
-            "helpful_yes",
-            "helpful_no",
-            "published_at",
-            "review_on",
-            "created_at",
-            "updated_at",
-            "version",
-        ),
-        rows,
-    )
-
-
-# Ways an article from a problem is titled (its problem's number added on a repeat).
-ARTICLE_TITLES = (
-    "Known error: {what}",
-    "{Fault} ({service}): cause and workaround",
-    "{service}: {fault}, the root cause",
-    "Fixing '{fault}' on {service}",
-)
-
-
-def article_text(facts: tuple[Any, ...], kid: int, seen: set[str]) -> tuple[str, str, str]:
-    """Title, Markdown body and tags of the article written from a problem: its sections as
-    desk.problems.article_body writes them, from what the problem records."""
-    number, title, category, description, cause, workaround, resolution = facts
-    what = title.removeprefix("Recurring: ")
-    service, _sep, fault = what.partition(": ")
-    if not fault:
-        service, fault = "", what
-    template = ARTICLE_TITLES[kid % len(ARTICLE_TITLES)]
-    if not service and "{service}" in template:
-        template = ARTICLE_TITLES[0]
-    text = template.format(
-        what=what, service=service, fault=fault, Fault=fault[:1].upper() + fault[1:]
-    )
-    if text in seen:
-        text = f"{text} ({number})"
-    seen.add(text)
-    parts = [f"## {_('Symptoms')}\n\n{fault[:1].upper() + fault[1:]}. {description}"]
-    if cause:
-        parts.append(f"## {_('Root cause')}\n\n{cause}")
-    if workaround:
-        parts.append(f"## {_('Workaround')}\n\n{workaround}")
-    if resolution:
-        parts.append(f"## {_('Resolution')}\n\n{resolution}")
-    tags = [KB_TAG_OF_CATEGORY.get(category, category), "known-error"]
-    return text, "\n\n".join(parts) + "\n", json.dumps(tags)
-
-
 def _caused_incidents(run: Seeder) -> list[tuple[Story, int, int]]:
     """(change, incident index, linked at): an incident opened while a change ran or in
     the days after, for half the failed or backed-out changes and a few successful ones."""
@@ -602,15 +461,6 @@ def write_links(run: Seeder) -> None:
             (tid0 + c["problem_index"], c["id"])
             for c in run.changes
             if c["problem_index"] is not None
-        ],
-    )
-    seen: set[str] = set()
-    w.executemany(
-        "UPDATE knowledge_articles SET problem_id = ?, title = ?, body = ?, tags = ? WHERE id = ?",
-        [
-            (tid0 + a["index"], *article_text(run.article_facts[a["id"]], a["id"], seen), a["id"])
-            for a in run.articles
-            if a["index"] is not None
         ],
     )
     caused = _caused_incidents(run)

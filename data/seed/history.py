@@ -11,7 +11,7 @@ from datetime import UTC, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from itsm_tui.data.seed import changes, measures
+from itsm_tui.data.seed import changes, knowledge, measures
 from itsm_tui.data.seed.desk import Desk
 from itsm_tui.data.seed.escalations import Teams
 from itsm_tui.data.seed.people import Staff
@@ -63,16 +63,19 @@ class Seeder:
         self.summary_priority: Counter[int] = Counter()
         self.incident_cost_by_month: Counter[tuple[int, int]] = Counter()
         self.next_number: dict[str, int] = {}
-        self.major_info: dict[int, tuple[int, int]] = {}  # major index -> (ticket id, resolved)
+        # major index -> its ticket id, when its work ended, its number, who links under it.
+        self.major_info: dict[int, tuple[int, int, str, int]] = {}
         self.outage_rows: list[tuple[Any, ...]] = []
         # Plans made before any ticket is written (measures.plan_majors, changes.plan_*).
         self.majors: dict[int, tuple[int, int, int]] = {}  # index -> service, start, end
         self.children: dict[int, int] = {}  # index -> major index
+        self.linked_at: dict[int, int] = {}  # child index -> when it is linked under its major
+        self.made_major_at: dict[int, int] = {}  # major index -> its first child's link
         self.changes: list[dict[str, Any]] = []
         self.problem_change: dict[int, int] = {}  # problem index -> change id
         self.articles: list[dict[str, Any]] = []
-        self.problem_article: dict[int, int] = {}  # problem index -> article id
-        # article id -> what its problem tells (changes.article_text), once the problem is.
+        self.problem_article: dict[int, int] = {}  # problem index -> its article's key
+        # article key -> what its problem recorded and when (knowledge.write_articles).
         self.article_facts: dict[int, tuple[Any, ...]] = {}
         self.pending_change_audits: list[tuple[Any, ...]] = []
 
@@ -140,13 +143,12 @@ class Seeder:
         self.types = rng.choices((0, 1, 2), weights=(70, 26, 4), k=n)
         measures.plan_majors(self)
         changes.plan_changes(self)
-        changes.plan_articles(self)
+        knowledge.plan_articles(self)
         self.start_tickets()
         tickets = TicketWriter(self)
 
         w.begin()
         changes.write_changes(self)
-        changes.write_articles(self)
         w.commit()
 
         done = 0
@@ -161,6 +163,7 @@ class Seeder:
 
         w.begin()
         changes.write_links(self)
+        knowledge.write_articles(self)
         measures.write_outages(self)
         measures.write_budgets(self)
         self.write_sequences()

@@ -40,6 +40,8 @@ def plan_majors(run: Seeder) -> None:
     rng, clock, n = run.rng, run.clock, run.n
     run.majors = {}  # index -> service, start, end
     run.children = {}  # index -> major index
+    run.linked_at = {}
+    run.made_major_at = {}
     if not run.desk.services or n == 0:
         return
     cutoff = clock.now - 2 * DAY
@@ -64,7 +66,9 @@ def plan_majors(run: Seeder) -> None:
             start = max(0, run.opened[index] - rng.randrange(2 * MINUTE, 10 * MINUTE))
             end = start + int(minutes * MINUTE)
             run.majors[index] = (service_id, start, end)
-    # Later incidents about the same outage become children of the major one.
+    # Later incidents about the same outage become children of the major one: whoever
+    # runs the major incident links each under it minutes after it comes in (link_ticket),
+    # and the first link makes it a major incident.
     for index in sorted(run.majors):
         limit = run.opened[index] + 12 * HOUR
         wanted = 2 + rng.randrange(4)
@@ -72,6 +76,11 @@ def plan_majors(run: Seeder) -> None:
         while wanted and j < n and run.opened[j] <= limit:
             if run.types[j] == 0 and j not in run.majors and j not in run.children:
                 run.children[j] = index
+                linked = run.opened[j] + rng.randrange(2 * MINUTE, 15 * MINUTE)
+                if linked < clock.now:
+                    run.linked_at[j] = linked
+                    first = run.made_major_at.get(index)
+                    run.made_major_at[index] = linked if first is None else min(first, linked)
                 wanted -= 1
             j += 1
 

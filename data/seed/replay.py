@@ -91,6 +91,14 @@ class Replay:
         self.closed_at: int | None = None
         self.resolved_at: int | None = None
         self.reopens = 0
+        # A problem's analysis as the desk's writes left it, each with when it was written.
+        self.root_cause = ""
+        self.root_cause_at: int | None = None
+        self.workaround = ""
+        self.workaround_at: int | None = None
+        # When it became a major incident (the first incident linked under it): at, actor,
+        # and its team and assignee then (whom raise_major_incident tells).
+        self.made_major: tuple[int, Any, Any, Any] | None = None
         # Comments a write adds besides the story's own (a reopen's reason):
         # (at, author, kind, body).
         self.comments: list[tuple[int, Any, str, str]] = []
@@ -177,7 +185,8 @@ class Replay:
             state.version += 1
             self.planned.step_done(self, at, actor, new)
             return
-        if actor is not None:
+        if actor is not None and action != "link":
+            # A link is made by whoever runs the other record, not by this ticket's agent.
             actor = self.stand_in.get(actor, actor)
         elif action == "transition" and new == "closed":
             # The close a few days after the work ended: by whoever holds the ticket, or
@@ -218,11 +227,17 @@ class Replay:
                 return  # the take-over did it already
             state.version += 1
             self.transition(at, actor, new)
+        elif action == "root_cause":
+            self.record_root_cause(at, actor, new)
+        elif action == "workaround":
+            self.publish_workaround(at, actor, new)
         else:
             state.version += 1
             self.note(at, actor, action, fld, old, new)
             if action == "comment.reply":
                 self._responded("reply", at, actor, "comment")
+            elif action == "link" and fld == "is_major":
+                self.made_major = (at, actor, state.team, state.assignee)
         if fld == "comment":
             # Written by whoever now carries the story (a take-over's agent).
             self.authors.append(actor)
@@ -256,6 +271,30 @@ class Replay:
         if target in ("closed", "cancelled", "rejected") and self.closed_at is None:
             self.closed_at = at
             self.note(at, actor, action, "closed_at", None, self.stamp(at))
+
+    def record_root_cause(self, at: int, actor: Any, cause: str) -> None:
+        """problems.record_root_cause (no analysis): the cause in one write; a new problem
+        then moves to investigating in the next."""
+        state = self.state
+        state.version += 1
+        self.note(at, actor, "update", "root_cause", self.root_cause, cause)
+        self.root_cause, self.root_cause_at = cause, at
+        if state.status == "new":
+            state.version += 1
+            self.transition(at, actor, "investigating")
+
+    def publish_workaround(self, at: int, actor: Any, workaround: str) -> None:
+        """problems.publish_workaround: the workaround and the known-error flag in one write,
+        then the move to known_error in the next."""
+        state = self.state
+        state.version += 1
+        self.note(at, actor, "update", "workaround", self.workaround, workaround)
+        if self.workaround_at is None:
+            self.note(at, actor, "update", "known_error", _FLAG[False], _FLAG[True])
+        self.workaround, self.workaround_at = workaround, at
+        if state.status != "known_error":
+            state.version += 1
+            self.transition(at, actor, "known_error")
 
     def fulfil(self, at: int, actor: Any, action: str, code: Any, notes: Any) -> None:
         """tickets._fulfil: resolve (fulfil) within the write `action`."""

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from itsm_tui.data.seed.texts import (
     ACKNOWLEDGEMENTS,
+    CAUSES_BY_CATEGORY,
     PENDING_QUESTIONS,
     PROBLEM_ACKNOWLEDGEMENTS,
     REQUEST_ACKNOWLEDGEMENTS,
     RESOLUTION_NOTES,
     RESOLVED_REPLIES,
     WORK_NOTES,
+    WORKAROUNDS_BY_CATEGORY,
 )
 from itsm_tui.data.seed.timeline import DAY, HOUR, MINUTE
 from itsm_tui.domain.workflow import WORKFLOWS
@@ -53,6 +55,8 @@ class SeedTicket:
     resp_target: int
     res_target: int
     number: str = ""
+    # Its kind of fault (a problem's root cause and workaround are true to it).
+    category: str = ""
     initial_status: str = ""
     status: str = ""
     # Whether its resolution took longer than the target (business time).
@@ -266,17 +270,14 @@ def tell_story(
                 ev.append((r, assignee, "assign", "assignee", None, name[assignee]))
                 ev.append((r, assignee, "transition", "status", "new", "investigating"))
                 notes.append((r, assignee, "reply", pick(PROBLEM_ACKNOWLEDGEMENTS)))
-                if status == "known_error":
+                # Still investigating: most have found the cause, some are still looking.
+                known = r + int((end - r) * rnd()) if status == "known_error" else None
+                if known is not None or rnd() < 0.6:
                     ev.append(
-                        (
-                            r + int((end - r) * rnd()),
-                            assignee,
-                            "transition",
-                            "status",
-                            "investigating",
-                            "known_error",
-                        )
+                        _root_cause(r, end if known is None else known, assignee, tk.category, rnd)
                     )
+                if known is not None:
+                    ev.append(_workaround(known, assignee, tk.category, rnd))
         if responded and assignee is not None and rnd() < 0.3:
             notes.append((r + int((end - r) * rnd()), assignee, "work_note", pick(WORK_NOTES)))
     else:
@@ -358,18 +359,14 @@ def tell_story(
             ev.append((r, assignee, "assign", "assignee", None, name[assignee]))
             ev.append((r, assignee, "transition", "status", "new", "investigating"))
             notes.append((r, assignee, "reply", pick(PROBLEM_ACKNOWLEDGEMENTS)))
+            # The cause is found in the first third of the work; four in ten publish a
+            # workaround then (a known error) before the permanent fix.
+            known = r + (s - r) // 3
+            ev.append(_root_cause(r, known, assignee, tk.category, rnd))
             if x < 0.4:
-                ev.append(
-                    (
-                        r + (s - r) // 3,
-                        assignee,
-                        "transition",
-                        "status",
-                        "investigating",
-                        "known_error",
-                    )
-                )
-            code = "fixed" if rnd() < 0.7 else "workaround"
+                ev.append(_workaround(known, assignee, tk.category, rnd))
+            # Resolved by its workaround only where one was published.
+            code = "workaround" if x < 0.4 and rnd() < 0.4 else "fixed"
             status = "resolved"
         if code is not None:
             wf = WORKFLOWS[tname]
@@ -417,3 +414,19 @@ def tell_story(
     tk.code, tk.res_notes, tk.reopen = code, res_notes, reopen
     tk.paused_at, tk.assignee = paused_at, assignee
     tk.events, tk.notes = ev, notes
+
+
+def _root_cause(
+    after: int, before: int, actor: Any, category: str, rnd: Callable[[], float]
+) -> Event:
+    """problems.record_root_cause at a moment of the investigation (without an analysis:
+    the seed does not make up the five whys)."""
+    causes = CAUSES_BY_CATEGORY[category]
+    at = after + int((before - after) * rnd())
+    return (at, actor, "root_cause", "root_cause", "", causes[int(rnd() * len(causes))])
+
+
+def _workaround(at: int, actor: Any, category: str, rnd: Callable[[], float]) -> Event:
+    """problems.publish_workaround: the problem becomes a known error."""
+    ways = WORKAROUNDS_BY_CATEGORY[category]
+    return (at, actor, "workaround", "workaround", "", ways[int(rnd() * len(ways))])

@@ -36,13 +36,12 @@ from itsm_tui.data.seed.sla import (
 )
 from itsm_tui.data.seed.story import SeedTicket, tell_story
 from itsm_tui.data.seed.texts import (
-    CAUSES_BY_CATEGORY,
     INCIDENT_CATEGORIES,
     SERVICE_FAULTS,
     SYMPTOM_DETAIL,
-    WORKAROUNDS_BY_CATEGORY,
 )
 from itsm_tui.desk.sla import UTC_24X7, standard_of
+from itsm_tui.desk.tickets import major_incident_notice
 from itsm_tui.domain.calendar import working_day_minutes
 from itsm_tui.domain.workflow import NUMBER_PREFIX, TICKET_TYPES, WORKFLOWS, format_number
 
@@ -298,6 +297,35 @@ class TicketWriter:
                 return (k or chosen[0][6]), chosen
         return key, []
 
+    @staticmethod
+    def major_notices(
+        sweeps: SweepWriter, made: tuple[int, Any, Any, Any], tid: int, number: str, title: str
+    ) -> None:
+        """raise_major_incident's notices, in the write that made the incident major: to
+        its team and to its assignee (unless they linked it themselves)."""
+        at, actor, team, assignee = made
+        message = major_incident_notice(number, title)
+        told = [(None, team)] if team is not None else []
+        if assignee is not None and assignee != actor:
+            told.append((assignee, None))
+        for agent, team_id in told:
+            sweeps.next_notification += 1
+            sweeps.notifications.append(
+                (
+                    sweeps.next_notification,
+                    agent,
+                    team_id,
+                    tid,
+                    None,
+                    "major_incident",
+                    message,
+                    at,
+                    at,
+                    None,
+                    at,
+                )
+            )
+
     def link_incidents(
         self,
         replay: Replay,
@@ -509,6 +537,7 @@ class TicketWriter:
                 resp_target=resp_target,
                 res_target=res_target,
                 number=number,
+                category=category,
             )
             if plan is None:
                 tell_story(run, tk, rnd, expo, index)
@@ -518,6 +547,16 @@ class TicketWriter:
             if t == 2 and linked:
                 # create_problem links its incidents in the same call, right after the create.
                 ev.insert(1, (o, ev[0][1], "link", "incident", None, linked[0][1]))
+            # Who runs a major incident links its incidents under it (link_ticket): the
+            # first link makes it a major incident.
+            made_major_at = run.made_major_at.get(i) if is_major else None
+            if made_major_at is not None:
+                ev.append((made_major_at, assignee_pick, "link", "is_major", "false", "true"))
+            if parent is not None and i in run.linked_at:
+                _major, _done, major_number, linker = run.major_info[children[i]]
+                ev.append((run.linked_at[i], linker, "link", "parent", None, major_number))
+            else:
+                parent = None
             resolved = tk.resolved
             code, res_notes, reopen, s = tk.code, tk.res_notes, tk.reopen, tk.done_at
 
@@ -552,6 +591,8 @@ class TicketWriter:
             )
             replay = Replay(tk, ticket_clocks, index, sweeps, facts, promise, planned)
             replay.run(now)
+            if replay.made_major is not None:
+                self.major_notices(sweeps, replay.made_major, tid, number, title)
             if t == 2 and linked:
                 aid = self.link_incidents(replay, number, tid, linked, lo, tickets, audits, aid)
             # The story's comments as the replay wrote them (in time order, by whoever
@@ -601,30 +642,21 @@ class TicketWriter:
             is_open_flag = WORKFLOWS[tname].is_open(status)
             # An incident's problem is set when a later problem links it (incidents_for).
             problem_id = None
-            root_cause = workaround = ""
-            known_error = 0
-            change_id = kb_id = None
-            if t == 2:
-                causes = CAUSES_BY_CATEGORY[category]
-                root_cause = causes[int(rnd() * len(causes))] if status != "new" else ""
-                if status == "known_error" or code == "workaround" or (resolved and rnd() < 0.3):
-                    ways = WORKAROUNDS_BY_CATEGORY[category]
-                    workaround = ways[int(rnd() * len(ways))]
-                    known_error = 1
-                change_id = run.problem_change.get(i)
-                kb_id = run.problem_article.get(i)
-                if kb_id is not None:
-                    run.article_facts[kb_id] = (
-                        number,
-                        title,
-                        category,
-                        description,
-                        root_cause,
-                        workaround,
-                        res_notes if resolved else "",
-                    )
+            if t == 2 and i in run.problem_article:
+                # What the problem has recorded, and when: its article tells what was known
+                # when it was written (changes.write_articles).
+                run.article_facts[run.problem_article[i]] = (
+                    number,
+                    title,
+                    category,
+                    description,
+                    (replay.root_cause_at, replay.root_cause),
+                    (replay.workaround_at, replay.workaround),
+                    (resolved, res_notes if resolved else ""),
+                    assignee if assignee is not None else assignee_pick,
+                )
             if is_major:
-                run.major_info[i] = (tid, s)
+                run.major_info[i] = (tid, s, number, assignee_pick)
                 _sv, o_start, o_end = majors[i]
                 run.outage_rows.append((service, tid, o_start, o_end, assignee))
 
@@ -652,12 +684,14 @@ class TicketWriter:
                 replay.approved_at,
                 parent,
                 problem_id,
-                change_id,
-                kb_id,
-                1 if is_major else 0,
-                root_cause,
-                workaround,
-                known_error,
+                # A problem's change and article point at it (create_change and
+                # create_article with the problem), not it at them.
+                None,
+                None,
+                1 if replay.made_major is not None else 0,
+                replay.root_cause,
+                replay.workaround,
+                1 if replay.workaround_at is not None else 0,
                 o,
                 updated,
                 first_response,

@@ -103,14 +103,17 @@ def _notify(
     )
 
 
+def major_incident_notice(number: str, title: str) -> str:
+    """What the team and the assignee of a new major incident are told."""
+    return _("{number} is a major incident: {title}").format(number=number, title=title[:120])
+
+
 def raise_major_incident(
     session: Session, actor: Agent | None, major: Ticket, now: datetime
 ) -> None:
     """The `major_incident` notice, once, when an incident becomes a major incident (a person
     linking under it, or the intake gathering a group): to its team and its assignee."""
-    message = _("{number} is a major incident: {title}").format(
-        number=major.number, title=major.title[:120]
-    )
+    message = major_incident_notice(major.number, major.title)
     if major.team_id is not None:
         session.add(
             Notification(

@@ -128,9 +128,9 @@ def coverage_store(store: Store) -> tuple[Store, SeedSummary]:
 def every_status_store(store: Store) -> tuple[Store, SeedSummary]:
     # The rarest statuses live minutes (a request approved and not yet picked up, a problem
     # nobody has looked at): which of them a small seed holds depends on its random stream,
-    # which the change history's and the problems' draws also move. Seed 8 holds every one
-    # (seeds 1–20 tried; 1 and 8 hold them all, each other misses one to four).
-    return store, seeded(store, COVERAGE_N, days=20, seed=8)
+    # which the change history's and the problems' draws also move. Seed 1 holds every one
+    # (seeds 1–10 tried; each other misses one to three).
+    return store, seeded(store, COVERAGE_N, days=20, seed=1)
 
 
 def test_same_inputs_give_identical_rows_and_another_seed_differs(db_url: str, tmp_path) -> None:

@@ -71,17 +71,11 @@ REQUEST_STATUSES = (
     "closed",
 )
 # Ticket columns not compared as they are: its own id and number (the replay numbers its
-# tickets anew), its problem (compared as the number it points to), and the form answers
-# (the second store's items ask nothing: the seed's answers need not fit them).
-TICKET_LEFT_OUT = ("id", "number", "problem_id", "form_data")
-# Columns the seed sets in its rows with no write of the desk's behind them yet: a problem's
-# analysis (record_root_cause, publish_workaround), its change and article
-# (raise_fix_change, article_from_problem), a major incident and its incidents (link_ticket).
-NOT_WRITTEN_YET = ("root_cause", "workaround", "known_error", "analysis", "change_id")
-NOT_WRITTEN_YET += ("kb_article_id", "is_major", "parent_id")
-TICKET_FIELDS = tuple(
-    c.key for c in Ticket.__table__.columns if c.key not in TICKET_LEFT_OUT + NOT_WRITTEN_YET
-)
+# tickets anew), its problem and its major incident (compared as the numbers they point
+# to), and the form answers (the second store's items ask nothing: the seed's answers
+# need not fit them).
+TICKET_LEFT_OUT = ("id", "number", "problem_id", "parent_id", "form_data")
+TICKET_FIELDS = tuple(c.key for c in Ticket.__table__.columns if c.key not in TICKET_LEFT_OUT)
 
 
 def _default_desk(store: Store) -> None:
@@ -136,6 +130,11 @@ def _sample(store: Store) -> list[int]:
             select(AuditEvent.record_id).where(
                 AuditEvent.action == "escalation", AuditEvent.field == "team"
             )
+        )
+        raised = s.scalars(
+            select(AuditEvent.record_id)
+            .where(AuditEvent.action == "escalation", AuditEvent.field == "priority")
+            .order_by(AuditEvent.record_id)
         )
         plain = s.scalars(select(Ticket.id).where(Ticket.id % 23 == 0))
         # Catalogue requests in each state a promise can be in: none yet (awaiting), made
@@ -196,30 +195,66 @@ def _sample(store: Store) -> list[int]:
         tainted.discard(None)
         held = [(p, n) for p, n in held if p not in caused and p not in tainted]
         problems = [p for p, n in held if n == 1][:2] + [p for p, n in held if n > 1][:3]
+        # Problems that found their cause, and known errors.
+        analysed = s.scalars(
+            select(Ticket.id)
+            .where(Ticket.type == "problem", Ticket.root_cause != "", Ticket.known_error.is_(False))
+            .order_by(Ticket.id)
+        )
+        known_errors = s.scalars(
+            select(Ticket.id).where(Ticket.known_error.is_(True)).order_by(Ticket.id.desc())
+        )
+        # Major incidents (played with every incident linked under them: the first link
+        # made each one major), none of whose incidents a change caused.
+        spoilt = set(s.scalars(select(Ticket.parent_id).where(Ticket.id.in_(caused))))
+        majors = [
+            m
+            for m in s.scalars(select(Ticket.id).where(Ticket.is_major.is_(True)))
+            if m not in spoilt
+        ]
         for group, count in (
             (escalated, 18),
             (moved, 8),
+            (raised, 2),
             (paused, 6),
             (cancelled, 4),
             (reopened, 4),
             (plain, 14),
             (problems, 5),
+            (analysed, 3),
+            (known_errors, 3),
+            (majors, 3),
             (requests, 2 * len(REQUEST_STATUSES)),
             (promised_twice, 2),
             (stepped, 2 * len(REQUEST_STATUSES)),
         ):
             fresh = [t for t in dict.fromkeys(group) if t not in picked and t not in caused]
             picked += fresh[:count]
-        # A problem is played with its incidents (create_problem links them) and an
-        # incident with its problem.
-        owners = dict(
-            s.execute(select(Ticket.id, Ticket.problem_id).where(Ticket.id.in_(picked))).all()
-        )
-        picked = [t for t in picked if owners.get(t) not in tainted]
-        linked = set(picked)
-        linked |= set(s.scalars(select(Ticket.problem_id).where(Ticket.id.in_(picked))))
-        linked.discard(None)
-        linked |= set(s.scalars(select(Ticket.id).where(Ticket.problem_id.in_(linked))))
+        # Each is played with what its writes link it to: a problem with its incidents
+        # (create_problem links them), an incident with its problem, a major incident with
+        # every incident under it (the first link made it major), an incident with its
+        # major incident; none of them linked to a change (only its replay could write that).
+        linked: set[int] = set()
+        for t in picked:
+            group = {t}
+            while True:
+                grown = group | set(
+                    s.scalars(
+                        select(Ticket.id).where(
+                            Ticket.id.in_(group)
+                            | Ticket.problem_id.in_(group)
+                            | Ticket.parent_id.in_(group)
+                        )
+                    )
+                )
+                for column in (Ticket.problem_id, Ticket.parent_id):
+                    grown |= set(s.scalars(select(column).where(Ticket.id.in_(group))))
+                grown.discard(None)
+                if grown == group:
+                    break
+                group = grown
+            if not group & caused:
+                linked |= group
     return sorted(linked)
 
 
@@ -328,6 +363,9 @@ def _replay(seeded: Store, blank: Store, ids: list[int]) -> dict[int, str]:
         s.expunge_all()
     admin = "desk.manager"
     numbers: dict[int, str] = {}
+    seeded_ids = {t.number: tid for tid, (t, *_rest) in facts.items()}
+    # Problems whose workaround was published: publish_workaround made their next write too.
+    published: set[int] = set()
     for at, tid, _version, (audit, body) in _writes(seeded, ids):
         _sweep_until(blank, at)
         with blank.write() as s:
@@ -356,8 +394,9 @@ def _replay(seeded: Store, blank: Store, ids: list[int]) -> dict[int, str]:
                 )
                 numbers[tid] = problem.number
                 continue
-            if audit.action == "link" and audit.field in ("problem", "incident"):
-                # Written by create_problem above, with the problem's create.
+            if audit.action == "link" and audit.field in ("problem", "incident", "is_major"):
+                # Written by create_problem above, with the problem's create, or by the
+                # first link under a major incident, with the incident's link.
                 continue
             if audit.action == "create":
                 t, service, requester, team, item = facts[tid]
@@ -383,6 +422,9 @@ def _replay(seeded: Store, blank: Store, ids: list[int]) -> dict[int, str]:
             if audit.action == "assign":
                 desk.assign_ticket(s, actor, number, assignee=audit.new_value, now=at)
             elif audit.action == "transition":
+                if audit.new_value == "known_error" and tid in published:
+                    published.discard(tid)
+                    continue
                 desk.transition_ticket(s, actor, number, audit.new_value, now=at)
             elif audit.action == "resolve":
                 t = facts[tid][0]
@@ -391,6 +433,18 @@ def _replay(seeded: Store, blank: Store, ids: list[int]) -> dict[int, str]:
                 )
             elif audit.action == "reopen":
                 desk.reopen_ticket(s, actor, number, reason=audit.reason, now=at)
+            elif audit.action == "update" and audit.field == "root_cause":
+                desk_problems.record_root_cause(
+                    s, actor, number, root_cause=audit.new_value, now=at
+                )
+            elif audit.action == "update" and audit.field == "workaround":
+                desk_problems.publish_workaround(
+                    s, actor, number, workaround=audit.new_value, now=at
+                )
+                published.add(tid)
+            elif audit.action == "link" and audit.field == "parent":
+                major = numbers[seeded_ids[audit.new_value]]
+                desk.link_ticket(s, actor, number, parent=major, now=at)
             elif audit.action.startswith("comment."):
                 kind = audit.action.removeprefix("comment.")
                 desk.add_comment(s, actor, number, body, kind=kind, now=at)
@@ -462,6 +516,8 @@ def _ticket(store: Store, tid: int, renumber: dict[str, str]) -> dict[str, Any]:
         values["assignee"] = t.assignee.username if t.assignee else None
         held = t.problem
         values["problem"] = renumber.get(held.number, held.number) if held else None
+        major = t.parent
+        values["parent"] = renumber.get(major.number, major.number) if major else None
         return values
 
 
@@ -635,6 +691,11 @@ def test_seeded_clocks_escalations_and_tickets_are_what_the_desk_writes(
         ("task.done", "resolved_at"),
         ("task.start", "task"),
         ("escalation", "priority"),
+        ("update", "root_cause"),
+        ("update", "workaround"),
+        ("update", "known_error"),
+        ("link", "parent"),
+        ("link", "is_major"),
     } <= covered, sorted(covered, key=repr)
     # Requests promised at submission and at an approval (a request promised at both is
     # sampled when the seed has one: too rare to count on at this size), in

@@ -32,9 +32,9 @@ BREACHED = QueueQuery(TicketFilter(open_only=True), sla="breached")
 def seeded(store: Store) -> Store:
     with store.write() as s:
         apply_config(s, load_default_desk(), now=NOW - timedelta(days=60))
-    # A seed whose desk has tickets both overdue (3) and due within the window (2): the
+    # A seed whose desk has tickets both overdue (4) and due within the window (2): the
     # views are compared on real examples of both.
-    seed_store(store, tickets=2500, days=45, seed=2, now=NOW)
+    seed_store(store, tickets=2500, days=45, seed=5, now=NOW)
     return store
 
 
