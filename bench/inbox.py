@@ -1,9 +1,11 @@
 """An agent's inbox on a big store before and after "mark all read", beside the receipts way.
 
-    python bench/inbox.py --db URL [--agent USERNAME] [--runs 5]
+    python bench/inbox.py --db URL|pg [--tickets 100000] [--agent USERNAME] [--runs 5]
 
-Measures an existing store (bench/build_store.py's; upgraded to this revision when it is
-behind, and written to: measure a copy). The agent is `--agent`, or the first-line team's
+`--db URL` measures an existing store (bench/build_store.py's; upgraded to this revision
+when it is behind, and written to: measure a copy); `--db pg` seeds `--tickets` into a
+throwaway PostgreSQL server (tests/pg_server.py) in a child process (bench/build_store.py)
+and stops it afterwards. The agent is `--agent`, or the first-line team's
 first agent who is not its supervisor, reading at the seed's `now` (SEEDED_AT); their
 read mark is cleared first, so "before" is the whole backlog a store seeded without marks
 left them.
@@ -148,13 +150,26 @@ def naive_mark_all(store: Store, username: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True, help="the store's URL (a copy: it is written)")
+    parser.add_argument("--db", required=True, help="a store's URL (a copy: it is written), or pg")
+    parser.add_argument("--tickets", type=int, default=100_000, help="with --db pg")
     parser.add_argument("--agent", default=None)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    store = open_store(args.db)
+    if args.db != "pg":
+        measure(args.db, args.agent, args.runs)
+        return
+    from bench.build_store import build_in_child
+    from bench.sweep import postgres_url
+
+    with postgres_url() as url:
+        build_in_child(url, tickets=args.tickets)
+        measure(url, args.agent, args.runs)
+
+
+def measure(url: str, agent: str | None, runs: int) -> None:
+    store = open_store(url)
     try:
-        username = pick_agent(store, args.agent)
+        username = pick_agent(store, agent)
         with store.write() as s:
             s.execute(
                 update(Agent).where(Agent.username == username).values(notices_read_through=None)
@@ -163,7 +178,7 @@ def main() -> None:
             tickets = int(s.scalar(select(func.count()).select_from(Ticket)) or 0)
         print(f"{store.engine.dialect.name}, {tickets} tickets, agent {username}, now {NOW}")
         print("before (no mark):")
-        before = reads(store, username, args.runs)
+        before = reads(store, username, runs)
         print("the receipts way:")
         naive = naive_mark_all(store, username)
         print("mark all read:")
@@ -176,7 +191,7 @@ def main() -> None:
         mark_wall, mark_cpu, _mark = timed(mark)
         print(f"  mark_all_read {mark_wall:.4f} s wall, {mark_cpu:.4f} s CPU  load {load_avg()}")
         print("after:")
-        after = reads(store, username, args.runs)
+        after = reads(store, username, runs)
         figures = {
             "bench": "inbox",
             "tickets": tickets,
