@@ -43,8 +43,15 @@ class _Branch:
     order: list[ColumnElement[Any]]
 
 
-def _branches(agent_id: int, team_id: int | None, now: datetime) -> list[_Branch]:
+def _branches(
+    agent_id: int, team_id: int | None, now: datetime, read_through: datetime | None = None
+) -> list[_Branch]:
     """What the agent has not read yet, one branch per index range.
+
+    `read_through` is the agent's read mark (Agent.notices_read_through): what was
+    delivered at or before it is read, whatever its read_at or receipts say. It bounds
+    each range from below on the index's deliver_at, so neither a page nor the count
+    walks the notices read by the mark (after "mark all read", none at all).
 
     Their own notices: read_at NULL (ix_notifications_inbox: agent_id, read_at,
     deliver_at). Their team's notices (no agent; one addressed to a colleague through
@@ -58,11 +65,16 @@ def _branches(agent_id: int, team_id: int | None, now: datetime) -> list[_Branch
     alone sorts every matching row; agent_id and read_at are one value throughout a
     branch, so the longer key is the same order, read backwards off the index.
     """
+    delivered: list[ColumnElement[bool]] = [Notification.deliver_at <= now]
+    if read_through is not None:
+        delivered.append(
+            Notification.deliver_at > literal(read_through, Notification.deliver_at.type)
+        )
     own = _Branch(
         [
             Notification.agent_id == agent_id,
             Notification.read_at.is_(None),
-            Notification.deliver_at <= now,
+            *delivered,
         ],
         [Notification.agent_id, Notification.read_at, Notification.deliver_at, Notification.id],
     )
@@ -81,7 +93,7 @@ def _branches(agent_id: int, team_id: int | None, now: datetime) -> list[_Branch
             Notification.team_id == team_id,
             Notification.agent_id.is_(None),
             Notification.read_at.is_(None),
-            Notification.deliver_at <= now,
+            *delivered,
             ~receipt,
         ],
         [
@@ -102,6 +114,7 @@ def unread_statement(
     *,
     limit: int = 50,
     after: InboxKey | None = None,
+    read_through: datetime | None = None,
 ) -> Select[Any]:
     """The ids and keys of one page, newest first: exposed so tests can EXPLAIN it.
 
@@ -125,7 +138,7 @@ def unread_statement(
         .where(*branch.where, *page)
         .order_by(*(column.desc() for column in branch.order))
         .limit(limit)
-        for branch in _branches(agent_id, team_id, now)
+        for branch in _branches(agent_id, team_id, now, read_through)
     ]
     if len(selects) == 1:
         return selects[0]
@@ -145,11 +158,17 @@ def unread(
     *,
     limit: int = 50,
     after: InboxKey | None = None,
+    read_through: datetime | None = None,
 ) -> list[InboxItem]:
-    """Delivered (deliver_at ≤ now), unread notices of the agent and their team, newest first."""
+    """Delivered (deliver_at ≤ now), unread notices of the agent and their team, newest first.
+
+    `read_through`: the agent's read mark (Agent.notices_read_through; see `_branches`).
+    """
     if limit <= 0:
         return []
-    page = unread_statement(agent_id, team_id, now, limit=limit, after=after).subquery("unread")
+    page = unread_statement(
+        agent_id, team_id, now, limit=limit, after=after, read_through=read_through
+    ).subquery("unread")
     rows = session.execute(
         select(Notification, Ticket.number)
         .join(page, page.c.id == Notification.id)
@@ -173,11 +192,18 @@ def unread(
     ]
 
 
-def unread_count(session: Session, agent_id: int, team_id: int | None, now: datetime) -> int:
-    """How many delivered notices the agent has not read yet."""
+def unread_count(
+    session: Session,
+    agent_id: int,
+    team_id: int | None,
+    now: datetime,
+    *,
+    read_through: datetime | None = None,
+) -> int:
+    """How many delivered notices the agent has not read yet (after their read mark)."""
     counts = [
         select(func.count()).select_from(Notification).where(*branch.where).scalar_subquery()
-        for branch in _branches(agent_id, team_id, now)
+        for branch in _branches(agent_id, team_id, now, read_through)
     ]
     total = counts[0] if len(counts) == 1 else counts[0] + counts[1]
     return int(session.execute(select(total)).scalar_one())

@@ -108,6 +108,19 @@ class DeskCommands(Provider):
                 _("search, read and write articles (b)"),
             ),
         ]
+        from itsm_tui.screens.inbox import InboxScreen
+
+        screen = self.screen
+        if isinstance(screen, InboxScreen):
+            # The inbox's own: its M key, found by typing "mark" or "read".
+            commands.insert(
+                0,
+                (
+                    _("Mark all notices read"),
+                    screen.action_mark_all_read,
+                    _("everything delivered until now, yours and your team's (M)"),
+                ),
+            )
         for view in VIEWS:
             commands.append(
                 (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar, Literal
 
 from rich.text import Text
@@ -23,13 +23,13 @@ from textual.widgets.option_list import Option
 from itsm_tui.context import DeskContext
 from itsm_tui.data import inbox
 from itsm_tui.desk.errors import DeskError
-from itsm_tui.desk.notifications import mark_read
+from itsm_tui.desk.notifications import mark_all_read, mark_read
 from itsm_tui.desk.records import get_agent
 from itsm_tui.desk.zones import agent_zone
 from itsm_tui.i18n import _, ngettext
 from itsm_tui.screens.detail import desk_of
 from itsm_tui.screens.detail_kept import ticket_screen
-from itsm_tui.screens.keys import ACKNOWLEDGE_PAGE
+from itsm_tui.screens.keys import ACKNOWLEDGE_PAGE, MARK_ALL_READ
 from itsm_tui.screens.page_ack import acknowledge_from_app
 from itsm_tui.screens.text import printable, safe_text, when
 from itsm_tui.screens.widgets.footer import DeskFooter
@@ -55,16 +55,40 @@ PAGE_SIZE = 50
 
 @dataclass(frozen=True)
 class Reader:
-    """Who reads the inbox: the acting agent's id, team and time zone."""
+    """Who reads the inbox: the acting agent's id, team, read mark and time zone."""
 
     agent_id: int
     team_id: int | None
+    read_through: datetime | None
     zone: tzinfo
+
+    def unread(
+        self,
+        session: Session,
+        now: datetime,
+        *,
+        limit: int = PAGE_SIZE,
+        after: inbox.InboxKey | None = None,
+    ) -> list[inbox.InboxItem]:
+        return inbox.unread(
+            session,
+            self.agent_id,
+            self.team_id,
+            now,
+            limit=limit,
+            after=after,
+            read_through=self.read_through,
+        )
+
+    def unread_count(self, session: Session, now: datetime) -> int:
+        return inbox.unread_count(
+            session, self.agent_id, self.team_id, now, read_through=self.read_through
+        )
 
 
 def _reader(ctx: DeskContext, session: Session) -> Reader:
     agent = get_agent(session, ctx.actor)
-    return Reader(agent.id, agent.team_id, agent_zone(session, agent))
+    return Reader(agent.id, agent.team_id, agent.notices_read_through, agent_zone(session, agent))
 
 
 def kind_label(kind: str) -> str:
@@ -135,8 +159,8 @@ class NotificationWatcher(Widget):
             with ctx.store.read() as session:
                 who = _reader(ctx, session)
                 now = ctx.now()
-                items = inbox.unread(session, who.agent_id, who.team_id, now, limit=PAGE_SIZE)
-                count = inbox.unread_count(session, who.agent_id, who.team_id, now)
+                items = who.unread(session, now)
+                count = who.unread_count(session, now)
         except (DeskError, SQLAlchemyError):
             # The next poll tries again; a toast per failed poll would bury the screen.
             items, count = [], -1
@@ -195,7 +219,8 @@ class InboxScreen(Screen[None]):
         Binding("escape", "close", _("Back")),
         Binding("enter", "open", _("Open ticket"), show=True),
         Binding("m", "mark_read", _("Mark read")),
-        Binding("M", "mark_all_read", _("Mark all read")),
+        # Everything delivered until now, not just the notices listed (a read mark).
+        MARK_ALL_READ,
         ACKNOWLEDGE_PAGE,
         Binding("f5,ctrl+r", "reload", _("Reload")),
         # Administrators: the notifications that could not be sent out. Not in the footer,
@@ -224,6 +249,11 @@ class InboxScreen(Screen[None]):
             super().__init__()
             self.ids = ids
             self.changed = changed
+            self.error = error
+
+    class MarkedAll(Message):
+        def __init__(self, error: str | None) -> None:
+            super().__init__()
             self.error = error
 
     def __init__(self, *, name: str | None = None) -> None:
@@ -263,10 +293,8 @@ class InboxScreen(Screen[None]):
             with ctx.store.read() as session:
                 who = _reader(ctx, session)
                 now = ctx.now()
-                items = inbox.unread(
-                    session, who.agent_id, who.team_id, now, limit=PAGE_SIZE, after=after
-                )
-                unread = inbox.unread_count(session, who.agent_id, who.team_id, now)
+                items = who.unread(session, now, after=after)
+                unread = who.unread_count(session, now)
         except (DeskError, SQLAlchemyError) as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return
@@ -346,8 +374,9 @@ class InboxScreen(Screen[None]):
             self._mark(desk_of(self.app), [item.id])
 
     def action_mark_all_read(self) -> None:
-        if self.items:
-            self._mark(desk_of(self.app), [i.id for i in self.items])
+        """Everything delivered until now is read (the agent's read mark moves to now);
+        the list and the count are read again."""
+        self._mark_all(desk_of(self.app))
 
     def action_acknowledge_page(self) -> None:
         """On a page: acknowledge its ticket's page chain (nobody else is paged) and mark
@@ -380,6 +409,23 @@ class InboxScreen(Screen[None]):
             self.post_message(self.Marked(ids, 0, str(exc)))
             return
         self.post_message(self.Marked(ids, changed, None))
+
+    @work(thread=True, exclusive=True, group="inbox-mark-all")
+    def _mark_all(self, ctx: DeskContext) -> None:
+        try:
+            with ctx.store.write() as session:
+                mark_all_read(session, get_agent(session, ctx.actor), ctx.now())
+        except (DeskError, SQLAlchemyError) as exc:
+            self.post_message(self.MarkedAll(str(exc)))
+            return
+        self.post_message(self.MarkedAll(None))
+
+    @on(MarkedAll)
+    def _on_marked_all(self, message: MarkedAll) -> None:
+        if message.error:
+            self.notify(printable(message.error), severity="error", markup=False)
+            return
+        self.action_reload()
 
     @on(Marked)
     def _on_marked(self, message: Marked) -> None:

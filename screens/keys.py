@@ -21,6 +21,9 @@ REOPEN = Binding("R", "reopen", _("Reopen"))
 PRIORITY = Binding("p", "priority", _("Priority"))
 LINK = Binding("l", "link", _("Link"))
 LOG_TIME = Binding("T", "log_time", _("Time"))
+# The inbox: everything delivered until now is read (the agent's read mark), not only the
+# notices listed. The palette's "Mark all notices read" takes the same action.
+MARK_ALL_READ = Binding("M", "mark_all_read", _("Mark all read"))
 # A page from the on-call rota: "I have it", and nobody else is woken.
 ACKNOWLEDGE_PAGE = Binding("A", "acknowledge_page", _("Ack page"))
 # What the requester thought: a rating taken after a call, a formal complaint.

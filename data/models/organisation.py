@@ -57,8 +57,19 @@ class Agent(Base):
     hourly_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The agent's read mark: every notice to them or their team delivered at or before it
+    # counts as read, as a mail client's read pointer does. "Mark all read" moves it; a
+    # receipt per notice (NotificationRead) stays for single notices delivered after it.
+    # Like CatalogueItem.approval_role: neither loaded with the agent nor fetched after an
+    # insert, so an agent loaded or inserted on a store from before revision 0031 (the
+    # upgrade tests) never names it; an insert gets NULL (no mark) from the database.
+    notices_read_through: Mapped[datetime | None] = mapped_column(
+        server_default=text("NULL"), deferred=True
+    )
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+
+    __mapper_args__ = {"eager_defaults": False}
     # The SSH public keys that sign this agent in to `itsm serve`, oldest first.
     ssh_keys: Mapped[list[AgentKey]] = relationship(
         back_populates="agent",

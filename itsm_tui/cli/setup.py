@@ -15,7 +15,7 @@ from itsm_tui.cli.root import open_console
 from itsm_tui.data.store import Store, data_dir, sqlite_url
 from itsm_tui.desk import InvalidInput
 from itsm_tui.desk.records import require
-from itsm_tui.desk.setup import catch_up_on_team_notices, init_desk, seat_in_first_line
+from itsm_tui.desk.setup import init_desk, seat_in_first_line
 from itsm_tui.i18n import _
 
 DEMO_TICKETS = 5_000
@@ -65,13 +65,12 @@ def demo(env: Env, tickets: int) -> None:
     try:
         with store.write() as session:
             init_desk(session, os_user=env.actor(), now=now)
-            # Before the seed, so the history hands some tickets to whoever opens the demo.
+            # Before the seed, so the history hands some tickets to whoever opens the demo
+            # and leaves them a read mark as it does every agent (data/seed/reads.py).
             seat_in_first_line(session, env.actor(), now=now)
         summary = _seed_with_progress(
             store, tickets=tickets, days=DEMO_DAYS, seed=DEMO_SEED, now=now
         )
-        with store.write() as session:
-            catch_up_on_team_notices(session, env.actor(), now=now)
         out(
             _("Built a demo desk in {path}: {n} tickets over {days} days in {s:.1f} s.").format(
                 path=path, n=summary.tickets, days=summary.days, s=summary.seconds

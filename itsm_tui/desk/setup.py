@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -14,12 +14,10 @@ from itsm_tui.data.models import (
     AuditEvent,
     BusinessCalendar,
     DeskSetting,
-    Notification,
     Team,
 )
 from itsm_tui.desk.errors import InvalidInput
 from itsm_tui.desk.identity import check_username
-from itsm_tui.desk.notifications import mark_read
 from itsm_tui.desk.records import as_utc
 from itsm_tui.domain.roles import ADMIN
 from itsm_tui.i18n import _
@@ -119,35 +117,6 @@ def seat_in_first_line(session: Session, username: str, *, now: datetime) -> str
         now,
     )
     return team.name
-
-
-# A demo agent has kept up with the team's notices, as anyone working the desk would:
-# only the last day's are still unread (else the header opens on hundreds of them).
-DEMO_UNREAD_WINDOW = timedelta(days=1)
-_READ_BATCH = 1_000
-
-
-def catch_up_on_team_notices(session: Session, username: str, *, now: datetime) -> int:
-    """Mark read, for the agent, their team's notices delivered over a day before `now`,
-    through the inbox's own write (receipts, as reading them in the app writes);
-    returns how many. For the demo's agent, seated after the team's history began."""
-    now = as_utc(now, _("now"))
-    agent = session.scalar(select(Agent).where(Agent.username == username))
-    if agent is None or agent.team_id is None:
-        return 0
-    ids = session.scalars(
-        select(Notification.id)
-        .where(
-            Notification.team_id == agent.team_id,
-            Notification.agent_id.is_(None),
-            Notification.deliver_at < now - DEMO_UNREAD_WINDOW,
-        )
-        .order_by(Notification.id)
-    ).all()
-    return sum(
-        mark_read(session, agent, ids[i : i + _READ_BATCH], now)
-        for i in range(0, len(ids), _READ_BATCH)
-    )
 
 
 def _audit_self(

@@ -198,3 +198,84 @@ async def test_a_on_the_ticket_screen_acknowledges_its_page_and_a_second_press_i
         await settle(pilot)
         shown = [str(n.message) for n in app._notifications]
         assert any("already acknowledged by alice" in m for m in shown), shown
+
+
+def footer_descriptions(app) -> list[str]:  # type: ignore[no-untyped-def]
+    from textual.widgets._footer import FooterKey
+
+    from itsm_tui.screens.widgets.footer import DeskFooter
+
+    return [k.description for k in app.screen.query_one(DeskFooter).query(FooterKey)]
+
+
+def add_team_notices(store, count: int) -> None:  # type: ignore[no-untyped-def]
+    """`count` team notices, one a minute, the newest 10 minutes before the clock."""
+    with store.write() as session:
+        team = get_team(session, "Service Desk").id
+        for k in range(count):
+            at = CLOCK - timedelta(minutes=10 + k)
+            session.add(
+                Notification(
+                    team_id=team, kind="warning", message=f"w{k}", created_at=at, deliver_at=at
+                )
+            )
+
+
+def unread_of(store, username: str) -> int:  # type: ignore[no-untyped-def]
+    from itsm_tui.data import inbox
+
+    with store.read() as session:
+        agent = get_agent(session, username)
+        return inbox.unread_count(
+            session, agent.id, agent.team_id, CLOCK, read_through=agent.notices_read_through
+        )
+
+
+@run_async
+async def test_M_reads_everything_delivered_not_only_the_listed_page(demo) -> None:  # type: ignore[no-untyped-def]
+    store, _numbers = demo
+    # More than a page: the list holds 50, the count says how many wait.
+    add_team_notices(store, 70)
+    app = DetailHarness(context(store), InboxScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        assert len(screen.items) == 50 and screen.unread == 72  # and the demo's own two
+        assert "Mark all read" in footer_descriptions(app)
+        await pilot.press("M")
+        await settle(pilot)
+        assert screen.items == [] and screen.unread == 0
+        assert "Nothing unread" in screen.query_one("#inbox-status").content.plain
+        # Read again from the store, not only taken off the list.
+        await pilot.press("f5")
+        await settle(pilot)
+        assert screen.items == []
+    with store.read() as session:
+        alice = get_agent(session, "alice")
+        assert alice.notices_read_through == CLOCK
+        # One mark, no receipt per notice; her colleague's inbox is as it was.
+        assert session.scalar(select(NotificationRead.agent_id)) is None
+    assert unread_of(store, "alice") == 0 and unread_of(store, "bob") == 70
+
+
+@run_async
+async def test_the_palette_marks_all_notices_read_from_the_inbox(queue_store) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.snapshot_apps import queue_app
+
+    add_team_notices(queue_store, 3)
+    app = queue_app(queue_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InboxScreen) and screen.unread >= 3
+        await pilot.press("ctrl+p", *"mark all notices")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.items == [] and screen.unread == 0
+        assert app.unread == 0  # the header's count too
+    assert unread_of(queue_store, "alice") == 0
