@@ -29,6 +29,7 @@ from itsm_tui.data.seed.desk import read_desk
 from itsm_tui.data.seed.history import ProgressCallback, Seeder
 from itsm_tui.data.seed.oncall import seed_rotations
 from itsm_tui.data.seed.people import ensure_agents, ensure_requesters, load_staff
+from itsm_tui.data.seed.reads import write_read_marks
 from itsm_tui.data.seed.sla import SlaSetup
 from itsm_tui.data.seed.timeline import Timeline
 from itsm_tui.data.seed.writer import (
@@ -179,6 +180,9 @@ def seed_store(
     with store.write() as session:
         written = seed_planned_requests(session, now, planned, seed)
         statuses = planned_statuses(session, written)
+    with store.write() as session:
+        # Last, once every notice is in: how far each agent has read.
+        write_read_marks(session, now)
     planned_seconds = time.perf_counter() - planned_started
     rows = dict(w.counts)
     rows["tickets"] = rows.get("tickets", 0) + written

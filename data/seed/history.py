@@ -15,7 +15,6 @@ from itsm_tui.data.seed import changes, knowledge, measures
 from itsm_tui.data.seed.desk import Desk
 from itsm_tui.data.seed.escalations import Teams
 from itsm_tui.data.seed.people import Staff
-from itsm_tui.data.seed.reads import write_read_marks
 from itsm_tui.data.seed.sla import SlaSetup
 from itsm_tui.data.seed.tickets import TicketWriter
 from itsm_tui.data.seed.timeline import HOUR, Timeline
@@ -168,8 +167,6 @@ class Seeder:
         measures.write_outages(self)
         measures.write_budgets(self)
         self.write_sequences()
-        # Last: how far each agent has read, from the notices the history delivered.
-        write_read_marks(self)
         w.commit()
 
     def start_tickets(self) -> None:

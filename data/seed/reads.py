@@ -9,13 +9,12 @@ and a receipt for each notice and agent would be millions of rows. One UPDATE pe
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta
 
-from itsm_tui.data.seed.timeline import MINUTE
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from itsm_tui.data.seed.history import Seeder
+from itsm_tui.data.models import Agent, Notification
 
 # Each agent last caught up between one and four hours before `now` (spread by agent, so
 # the agents of a team do not all see the same inbox)...
@@ -35,39 +34,42 @@ def read_lag_minutes(agent_id: int) -> int:
     return random.Random(f"read mark {agent_id}").randint(*READ_LAG_MINUTES)
 
 
-def write_read_marks(seeder: Seeder) -> None:
+def write_read_marks(session: Session, now: datetime) -> None:
     """Set each active agent's read mark; a later mark already there is kept.
 
-    One pass over the last day's notices (the notices' indexes may be set aside during a
-    large load: this reads the table once, not once per agent), then one UPDATE per agent.
+    Run last, once every notice of the seed is in (the catalogue's desk-written requests
+    deliver some too): one read of the last day's unread notices, one UPDATE per agent.
     """
-    w, clock, staff = seeder.w, seeder.clock, seeder.staff
-    now = clock.now
-    recent = w.rows(
-        "SELECT agent_id, team_id, deliver_at FROM notifications"
-        f" WHERE read_at IS NULL AND deliver_at > '{clock.text(now - LOOK_BACK_MINUTES * MINUTE)}'"
-        f" AND deliver_at <= '{clock.text(now)}'"
-    )
+    since = now - timedelta(minutes=LOOK_BACK_MINUTES)
+    recent = session.execute(
+        select(Notification.agent_id, Notification.team_id, Notification.deliver_at).where(
+            Notification.read_at.is_(None),
+            Notification.deliver_at > since,
+            Notification.deliver_at <= now,
+        )
+    ).all()
     own: dict[int, list[str]] = {}
     to_team: dict[int, list[str]] = {}
     for agent_id, team_id, deliver_at in recent:
         at = _as_text(deliver_at)
         if agent_id is not None:
-            own.setdefault(int(agent_id), []).append(at)
+            own.setdefault(agent_id, []).append(at)
         elif team_id is not None:
-            to_team.setdefault(int(team_id), []).append(at)
-    team_of = {a: t for t, agents in staff.team_agents.items() for a in agents}
-    marks = []
-    for agent_id in staff.all_agents:
-        team = team_of.get(agent_id)
+            to_team.setdefault(team_id, []).append(at)
+    agents = session.execute(
+        select(Agent.id, Agent.team_id).where(Agent.active.is_(True)).order_by(Agent.id)
+    ).all()
+    for agent_id, team in agents:
         theirs = own.get(agent_id, []) + (to_team.get(team, []) if team is not None else [])
-        mark = read_mark(clock.text(now - read_lag_minutes(agent_id) * MINUTE), theirs)
-        marks.append((mark, agent_id, mark))
-    w.executemany(
-        "UPDATE agents SET notices_read_through = ? WHERE id = ?"
-        " AND (notices_read_through IS NULL OR notices_read_through < ?)",
-        marks,
-    )
+        caught_up = _as_text(now - timedelta(minutes=read_lag_minutes(agent_id)))
+        mark = datetime.fromisoformat(read_mark(caught_up, theirs)).replace(tzinfo=UTC)
+        session.execute(
+            update(Agent)
+            .where(Agent.id == agent_id)
+            .where(Agent.notices_read_through.is_(None) | (Agent.notices_read_through < mark))
+            .values(notices_read_through=mark)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def read_mark(caught_up: str, delivered: list[str]) -> str:
@@ -93,9 +95,8 @@ def read_mark(caught_up: str, delivered: list[str]) -> str:
     return caught_up
 
 
-def _as_text(value: str | datetime) -> str:
-    """An instant as SQLite stores it (what PostgreSQL returns as a naive UTC datetime):
-    the form marks are compared and written in."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return str(value)
+def _as_text(value: datetime) -> str:
+    """An instant in UTC as text that sorts in time order: the form marks are compared in."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
