@@ -116,10 +116,11 @@ async def test_the_palette_offers_the_catalogue_and_text_stays_literal() -> None
 
 
 class _Palette:
-    """Just what DeskCommands._commands reads: the app."""
+    """Just what DeskCommands._commands reads: the app and the screen it was opened on."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.screen = app.screen
 
 
 def test_a_narrow_item_line_cuts_the_name_short_and_keeps_the_standard() -> None:
