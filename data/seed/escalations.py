@@ -97,6 +97,38 @@ class SweepWriter:
         self.next_escalation = 0
         self.next_notification = 0
 
+    def notice(
+        self,
+        agent: int | None,
+        team: int | None,
+        tid: int,
+        kind: str,
+        message: str,
+        at: int,
+        deliver_at: int | None = None,
+    ) -> None:
+        """One notice of a ticket, written at `at` and delivered at `deliver_at` (then).
+        Later history, not the writer's: notices were sent out when due, and an agent read
+        their own within a quarter of an hour."""
+        when = at if deliver_at is None else deliver_at
+        read = when + 900 if agent is not None and when + 900 <= self.now else None
+        self.next_notification += 1
+        self.notifications.append(
+            (
+                self.next_notification,
+                agent,
+                team,
+                tid,
+                None,
+                kind,
+                message,
+                at,
+                when,
+                read,
+                when if when <= self.now else None,
+            )
+        )
+
     def sweep(self, ticket: TicketState, clocks: TicketClocks, index: Any, at: int) -> None:
         """One sweep at `at` (seconds) over the ticket's clocks whose next event is due."""
         at_micro = at * MICRO
@@ -223,25 +255,7 @@ class SweepWriter:
         ) -> None:
             if agent is None and team is None:
                 return
-            self.next_notification += 1
-            # Later history, not the sweep's: notices were sent out when due, and an
-            # agent read their own within a quarter of an hour.
-            read = when + 900 if agent is not None and when + 900 <= self.now else None
-            self.notifications.append(
-                (
-                    self.next_notification,
-                    agent,
-                    team,
-                    ticket.tid,
-                    None,
-                    kind,
-                    message,
-                    at,
-                    when,
-                    read,
-                    when if when <= self.now else None,
-                )
-            )
+            self.notice(agent, team, ticket.tid, kind, message, at, when)
 
         for action in actions:
             team = ticket.team

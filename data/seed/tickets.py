@@ -309,22 +309,7 @@ class TicketWriter:
         if assignee is not None and assignee != actor:
             told.append((assignee, None))
         for agent, team_id in told:
-            sweeps.next_notification += 1
-            sweeps.notifications.append(
-                (
-                    sweeps.next_notification,
-                    agent,
-                    team_id,
-                    tid,
-                    None,
-                    "major_incident",
-                    message,
-                    at,
-                    at,
-                    None,
-                    at,
-                )
-            )
+            sweeps.notice(agent, team_id, tid, "major_incident", message, at)
 
     def link_incidents(
         self,
@@ -552,11 +537,11 @@ class TicketWriter:
             made_major_at = run.made_major_at.get(i) if is_major else None
             if made_major_at is not None:
                 ev.append((made_major_at, assignee_pick, "link", "is_major", "false", "true"))
-            if parent is not None and i in run.linked_at:
+            if parent is not None and i not in run.linked_at:
+                parent = None  # its link falls after the seed's `now`
+            if parent is not None:
                 _major, _done, major_number, linker = run.major_info[children[i]]
                 ev.append((run.linked_at[i], linker, "link", "parent", None, major_number))
-            else:
-                parent = None
             resolved = tk.resolved
             code, res_notes, reopen, s = tk.code, tk.res_notes, tk.reopen, tk.done_at
 
@@ -613,23 +598,8 @@ class TicketWriter:
             if planned is not None:
                 tasks += planned.task_rows(tid)
                 for team_id, at, message in planned.notices:
-                    sweeps.next_notification += 1
-                    # Sent out when due, as the sweep's notices (escalations.SweepWriter).
-                    sweeps.notifications.append(
-                        (
-                            sweeps.next_notification,
-                            None,
-                            team_id,
-                            tid,
-                            None,
-                            "assignment",
-                            message,
-                            at,
-                            at,
-                            None,
-                            at,
-                        )
-                    )
+                    # Sent out when due, as the sweep's notices.
+                    sweeps.notice(None, team_id, tid, "assignment", message, at)
             written = audit_rows(replay, aid)
             audits += written
             aid += len(written)
@@ -644,7 +614,7 @@ class TicketWriter:
             problem_id = None
             if t == 2 and i in run.problem_article:
                 # What the problem has recorded, and when: its article tells what was known
-                # when it was written (changes.write_articles).
+                # when it was written (knowledge.write_articles).
                 run.article_facts[run.problem_article[i]] = (
                     number,
                     title,
